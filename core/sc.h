@@ -1,0 +1,44 @@
+/* sc.h -- definitions every subsystem shares: error codes, small helpers. */
+#ifndef SC_SC_H
+#define SC_SC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One list gives the codes and their texts (sc_strerror). Functions return
+ * 0 on success or one of these negative values. */
+#define SC_ERR_MAP(X)                                     \
+    X(NOMEM,   -1, "out of memory")                       \
+    X(INVAL,   -2, "invalid argument")                    \
+    X(PROTO,   -3, "protocol error")                      \
+    X(TOOBIG,  -4, "too large")                           \
+    X(AGAIN,   -5, "temporarily unavailable")             \
+    X(TIMEOUT, -6, "timed out")                           \
+    X(IO,      -7, "input/output error")                  \
+    X(NOTFOUND,-8, "not found")                           \
+    X(CLOSED,  -9, "connection closed")                   \
+    X(CONFIG, -10, "configuration error")                 \
+    X(BUSY,   -11, "busy")                                \
+    X(RANGE,  -12, "out of range")                        \
+    X(STATE,  -13, "wrong state")                         \
+    X(ENCODING,-14, "invalid encoding")
+
+enum sc_err {
+    SC_OK = 0,
+#define SC__ERR_ENUM(name, val, text) SC_E##name = (val),
+    SC_ERR_MAP(SC__ERR_ENUM)
+#undef SC__ERR_ENUM
+};
+
+/* Text for an SC_E* code (or "success"); never NULL. */
+const char *sc_strerror(int err);
+
+#define SC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define SC_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define SC_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Copy at most dstsz-1 bytes of src and NUL-terminate; returns strlen(src)
+ * so the caller can detect truncation (like strlcpy). */
+size_t sc_strlcpy(char *dst, const char *src, size_t dstsz);
+
+#endif

@@ -1,0 +1,57 @@
+/* test_sc.c -- unit tests for core/sc.c and core/log.c helpers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/log.h"
+#include "core/sc.h"
+
+static void test_strerror(void **state)
+{
+    (void)state;
+    assert_string_equal(sc_strerror(SC_OK), "success");
+    assert_string_equal(sc_strerror(SC_EPROTO), "protocol error");
+    assert_string_equal(sc_strerror(-999), "unknown error");
+}
+
+static void test_strlcpy(void **state)
+{
+    (void)state;
+    char b[4];
+    assert_int_equal(sc_strlcpy(b, "abcdef", sizeof b), 6);
+    assert_string_equal(b, "abc");
+    assert_int_equal(sc_strlcpy(b, "ab", sizeof b), 2);
+    assert_string_equal(b, "ab");
+}
+
+static void test_quote(void **state)
+{
+    (void)state;
+    char b[64];
+    assert_string_equal(sc_log_quote(b, sizeof b, "a \"b\"\n", 6), "\"a \\\"b\\\"\\x0a\"");
+    char s[16];
+    const char *q = sc_log_quote(s, sizeof s, "0123456789abcdefghij", 20);
+    assert_true(strlen(q) < sizeof s);
+    assert_non_null(strstr(q, "..."));
+}
+
+static void test_level_parse(void **state)
+{
+    (void)state;
+    assert_int_equal(sc_log_level_parse("warn"), SC_LOG_WARN);
+    assert_int_equal(sc_log_level_parse("nope"), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_strlcpy),
+        cmocka_unit_test(test_quote),
+        cmocka_unit_test(test_level_parse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
