@@ -1,0 +1,133 @@
+/* config.h -- the daemon's configuration: YAML (libyaml) loaded against one
+ * declared schema, with ${VAR} / ${VAR:-default} expansion.
+ *
+ * Every key is declared once in the schema (config/config.c); an unknown key,
+ * a value of the wrong type or out of range, and a missing required value are
+ * errors reported as "FILE:LINE:COL: message". Secrets (passwords) never
+ * appear in error messages. The loaded struct is immutable and owned by
+ * whoever called sc_config_load(); a reload builds a new one. */
+#ifndef SC_CONFIG_H
+#define SC_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum sc_bind_mode { SC_BIND_TRX = 0, SC_BIND_RX_TX };   /* "transceiver" | "receiver+transmitter" */
+enum sc_ack_policy { SC_ACK_AFTER_STORE = 0, SC_ACK_AFTER_REPLY };  /* "after_store" | "after_reply" */
+
+/* One SMPP bind (a "binds:" list entry). */
+struct sc_cfg_bind {
+    char *name;                  /* required, unique */
+    char *host;                  /* required */
+    int port;                    /* required, 1..65535 */
+    char *system_id;             /* required, at most 15 bytes */
+    char *password;              /* at most 8 bytes; default "" */
+    char *system_type;           /* at most 12 bytes; default "" */
+    enum sc_bind_mode mode;      /* default transceiver */
+    int window;                  /* max submit_sm outstanding, 1..1000, default 10 */
+    int tps;                     /* submit_sm per second, 0 = unlimited, default 0 */
+    int enquire_link_s;          /* idle interval, 1..3600, default 30 */
+    int response_timeout_ms;     /* any resp, 100..600000, default 10000 */
+    int bind_timeout_ms;         /* connect + bind_resp, default 10000 */
+    int submit_retries;          /* resends of a submit_sm after timeout/throttle, default 3 */
+    int throttle_pause_ms;       /* pause after ESME_RTHROTTLED/RMSGQFUL, default 1000 */
+    int reconnect_min_ms;        /* first backoff, default 500 */
+    int reconnect_max_ms;        /* cap, default 30000 */
+    int line, col;               /* where the entry starts, for messages */
+};
+
+/* A generic YAML node kept for handler options, so that a handler's own
+ * schema can check them later with line:column errors. */
+enum sc_cfg_node_kind { SC_CFG_SCALAR, SC_CFG_SEQ, SC_CFG_MAP };
+struct sc_cfg_node {
+    enum sc_cfg_node_kind kind;
+    char *key;                   /* for children of a MAP, else NULL */
+    char *value;                 /* for SCALAR (after ${VAR} expansion) */
+    struct sc_cfg_node *child;   /* first child (SEQ, MAP) */
+    struct sc_cfg_node *next;    /* next sibling */
+    int line, col;
+};
+
+/* A route: which handler answers which text sent to which number. */
+struct sc_cfg_route {
+    char *name;                  /* optional; default "route<N>" */
+    char **words;                /* exact words (normalised), "match: [..]" */
+    size_t nwords;
+    char *regex;                 /* POSIX ERE, alternative to words */
+    char *service;               /* service number; NULL = any */
+    char *handler;               /* required: a registered handler name */
+    struct sc_cfg_node *options; /* "options:" mapping or NULL */
+    int line, col;
+};
+
+struct sc_cfg_kv {
+    char *key;
+    char *value;
+    int line, col;
+};
+
+struct sc_config {
+    char *path;
+    int log_level;               /* enum sc_log_level; "log.level", default info */
+
+    struct sc_cfg_bind *binds;   /* at least one */
+    size_t nbinds;
+
+    struct {
+        uint32_t max_pdu_len;    /* 512..65536, default 4096 */
+        int dc0;                 /* enum sc_dc0: "gsm" | "latin1" | "ascii", default gsm */
+        int seg_mode;            /* enum sc_seg_mode: "udh" | "sar" | "payload", default udh */
+        int max_parts;           /* 1..16, default 8 */
+        int source_ton, source_npi;   /* of replies sent from the service number, default 0/0 */
+        int reasm_timeout_ms;    /* default 60000 */
+        int reasm_max_pending;   /* default 10000 */
+        int reasm_max_per_source;/* default 8 */
+        int reasm_max_bytes;     /* default 8 MiB */
+    } smpp;
+
+    struct {
+        char *url;               /* redis://[:password@]host:port[/db], required */
+        int connect_timeout_ms;  /* default 2000 */
+        int command_timeout_ms;  /* default 2000 */
+        int catalogue_refresh_s; /* default 300 */
+    } redis;
+
+    char **service_numbers;      /* at least one, e.g. "10086" */
+    size_t nservice_numbers;
+    char **msisdn_prefixes;      /* stripped from source_addr, longest first; default "+86","86" */
+    size_t nmsisdn_prefixes;
+
+    struct sc_cfg_route *routes; /* in config order */
+    size_t nroutes;
+
+    struct sc_cfg_kv *templates; /* name -> text with {placeholders} */
+    size_t ntemplates;
+
+    struct {
+        int menu_ttl_s;          /* default 86400 */
+        int confirm_ttl_s;       /* default 300 */
+        int rate_limit_count;    /* commands per window, default 10 */
+        int rate_limit_window_s; /* default 60 */
+        int max_inflight;        /* MOs being processed at once, default 10000 */
+        int ack_policy;          /* enum sc_ack_policy, default after_store */
+        uint32_t mo_error_status;/* status for temporary failures, default ESME_RX_T_APPN */
+        int shutdown_timeout_ms; /* SIGTERM: wait for in-flight work, default 10000 */
+    } limits;
+};
+
+/* Load and validate path. Returns a new config (free with sc_config_free), or
+ * NULL with err set to "FILE:LINE:COL: message" (or "FILE: message" when no
+ * position applies, e.g. the file cannot be opened). */
+struct sc_config *sc_config_load(const char *path, char *err, size_t errsz);
+/* NULL is a no-op. */
+void sc_config_free(struct sc_config *cfg);
+
+/* The template named name, or NULL. Borrowed from cfg. */
+const char *sc_config_template(const struct sc_config *cfg, const char *name);
+
+/* Expand ${VAR} and ${VAR:-default} in s (environment lookups through
+ * getenv). "$$" is a literal "$". Returns a malloc'd string, or NULL with a
+ * message in err (unterminated "${", an unset variable without default). */
+char *sc_config_expand(const char *s, char *err, size_t errsz);
+
+#endif
