@@ -44,7 +44,7 @@ enum sc_seg_mode {
 int sc_seg_mode_parse(const char *s);
 
 #define SC_MT_MAX_PARTS 16
-#define SC_MT_MAX_BYTES (SC_MT_MAX_PARTS * 140)
+#define SC_MT_MAX_BYTES (SC_MT_MAX_PARTS * 160)  /* GSM parts are unpacked: 6 + 153 */
 
 /* An encoded message: nparts parts, part i at bytes + off[i], len[i] bytes
  * (UDH included in SC_SEG_UDH mode). */
