@@ -8,7 +8,7 @@ PKGS=(
   libsmpp34-dev libhiredis-dev libyaml-dev libuv1-dev libunistring-dev
   libcmocka-dev redis-server redis-tools
   clang libclang-rt-14-dev valgrind
-  libnet-smpp-perl perl
+  libnet-smpp-perl perl python3
 )
 
 missing=()

@@ -516,7 +516,7 @@ static void test_seg_sar(void **state)
 static void test_seg_payload(void **state)
 {
     (void)state;
-    static char t[3 * 1200 + 1];
+    static char t[3 * (SC_MT_MAX_BYTES / 2 + 1) + 1];
     struct sc_mt m;
     assert_int_equal(sc_text_encode(t, cjk(t, 71), SC_SEG_PAYLOAD, 5, 1, &m), 0);
     assert_int_equal(m.esm_class, 0);
@@ -531,7 +531,7 @@ static void test_seg_payload(void **state)
 static void test_seg_max_parts(void **state)
 {
     (void)state;
-    static char t[3 * 1200 + 1];
+    static char t[3 * (SC_MT_MAX_BYTES / 2 + 1) + 1];
     struct sc_mt m;
     assert_int_equal(sc_text_encode(t, cjk(t, 135), SC_SEG_UDH, 1, 2, &m), SC_ETOOBIG);
     assert_int_equal(sc_text_encode(t, cjk(t, 135), SC_SEG_UDH, 1, 3, &m), 0);
