@@ -45,7 +45,8 @@ struct sc_cfg_node {
     char *value;                 /* for SCALAR (after ${VAR} expansion) */
     struct sc_cfg_node *child;   /* first child (SEQ, MAP) */
     struct sc_cfg_node *next;    /* next sibling */
-    int line, col;
+    int line, col;               /* where the value starts */
+    int key_line, key_col;       /* where its key starts (children of a MAP) */
 };
 
 /* A route: which handler answers which text sent to which number. */
@@ -127,7 +128,11 @@ const char *sc_config_template(const struct sc_config *cfg, const char *name);
 
 /* Expand ${VAR} and ${VAR:-default} in s (environment lookups through
  * getenv). "$$" is a literal "$". Returns a malloc'd string, or NULL with a
- * message in err (unterminated "${", an unset variable without default). */
+ * message in err (unterminated "${", an unset variable without default).
+ * Like sh, ":-" takes the default when VAR is unset or empty; the default is
+ * itself expanded, only when used ("${A:-${B:-x}}", at most 8 deep). A "$"
+ * not followed by "{" or "$" is literal. Values are not re-expanded. err may
+ * be NULL. */
 char *sc_config_expand(const char *s, char *err, size_t errsz);
 
 #endif

@@ -3,8 +3,9 @@
  * Everything from the network is hostile. sc_pdu_frame() bounds
  * command_length; the decoders walk a body by hand first (C-string sizes,
  * sm_length, TLV lengths and count) so that libsmpp34 never sees input that
- * trips its known memory bugs (29+ TLVs overflow its global error buffer, see
- * docs/libsmpp34.md), then call smpp34_unpack and copy the fields out.
+ * trips its known memory bugs (its global 2048-byte error buffer overflows
+ * when the text it logs per field grows too long: many TLVs, long fields;
+ * see docs/libsmpp34.md), then call smpp34_unpack and copy the fields out.
  *
  * libsmpp34 costs ~43,000 instructions per call, so it is used only where it
  * does real work: deliver_sm, data_sm, submit_sm and bind bodies. Header-only
@@ -19,7 +20,7 @@
 #include <stdint.h>
 
 #define SC_PDU_HEADER_LEN 16
-#define SC_PDU_MAX_TLVS 28           /* libsmpp34 corrupts memory at 29+ */
+#define SC_PDU_MAX_TLVS 28           /* first cheap check; see docs/libsmpp34.md */
 #define SC_PDU_RESP_MAX (SC_PDU_HEADER_LEN + 66)  /* resp with a message_id */
 #define SC_SM_MSG_MAX 1024           /* short_message or message_payload bytes */
 #define SC_ADDR_MAX 21               /* incl. NUL */

@@ -1,0 +1,93 @@
+/* esme.h -- the daemon's side of SMPP: every configured bind kept up
+ * (connect, bind, reconnect with backoff), MOs handed up decoded and
+ * reassembled, MTs queued and spread over the bound links within each bind's
+ * window and TPS.
+ *
+ * Contract for the owner (core/): on_mo must not block; it answers each MO
+ * exactly once with sc_esme_mo_done(), now or later. The MO it gets is
+ * borrowed (valid during the callback only); the token is a value it keeps.
+ * If the link the MO came on is gone when the answer comes, the answer is
+ * dropped: the SMSC redelivers, so nothing is lost. */
+#ifndef SC_ESME_H
+#define SC_ESME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config/config.h"
+#include "smsc/pdu.h"
+
+struct sc_esme;
+
+struct sc_mo {
+    uint32_t cmd_id;          /* SC_CMD_DELIVER_SM or SC_CMD_DATA_SM (of the last part) */
+    struct sc_addr src, dst;  /* as received */
+    uint8_t data_coding;
+    unsigned parts;           /* 1, or how many parts were reassembled */
+    const char *text;         /* UTF-8, NUL-terminated */
+    size_t text_len;
+    const char *link;         /* link name, for logs */
+};
+
+/* Identifies one MO to answer; copy it freely, use it once. */
+struct sc_mo_token {
+    uint32_t link_id;
+    uint32_t gen;
+    uint32_t seq;
+    uint32_t resp_id;         /* deliver_sm_resp or data_sm_resp */
+};
+
+struct sc_esme_cbs {
+    void (*on_mo)(void *arg, const struct sc_mo *mo, struct sc_mo_token tok);
+    /* Optional: a link became bound / lost its bind. */
+    void (*on_link)(void *arg, const char *link, int bound);
+};
+
+/* Creates the links of every bind in cfg and starts connecting. cfg is
+ * borrowed and must outlive the esme (the binds section is not reloadable).
+ * Returns NULL on allocation failure. */
+struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_config *cfg,
+                            const struct sc_esme_cbs *cbs, void *arg);
+
+/* Answer an MO: sends its resp with status (SC_ESME_ROK or the configured
+ * temporary error). Returns 0, or SC_ECLOSED when its link was lost (the
+ * SMSC will redeliver). */
+int sc_esme_mo_done(struct sc_esme *e, struct sc_mo_token tok, uint32_t status);
+
+/* Called when an MT has been accepted by the SMSC (all parts ROK, err 0) or
+ * has finally failed (err < 0: SC_ETIMEOUT after the retries, SC_EPROTO for a
+ * permanent error status, SC_ECLOSED on shutdown). */
+typedef void (*sc_esme_mt_cb)(void *arg, int err);
+
+/* Queue a text for src -> dst (src normally the service number the MO was
+ * sent to, dst the exact address it came from). The text is encoded and
+ * segmented now (config smpp.seg_mode, max_parts). cb may be NULL.
+ * Returns 0, SC_ETOOBIG (more parts than allowed), SC_EBUSY (the MT queue is
+ * full: answer the MO with a temporary error), SC_ENOMEM. On error cb is
+ * not called. */
+int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
+                 const char *utf8, size_t len, sc_esme_mt_cb cb, void *arg);
+
+/* 0 if the MT queue has room for another reply, else SC_EBUSY (or
+ * SC_ECLOSED when stopping). Check it before acknowledging an MO whose
+ * reply will follow, so the resp can go out before the reply's submit_sm:
+ * some SMSCs drop a submit_sm that arrives while they wait for a resp. */
+int sc_esme_can_send(const struct sc_esme *e);
+
+/* Links bound and able to send / receive. */
+unsigned sc_esme_bound(const struct sc_esme *e);
+/* MT parts queued or awaiting their submit_sm_resp. */
+size_t sc_esme_mt_pending(const struct sc_esme *e);
+
+/* Shutdown, step 1: answer every new MO with status (a temporary error) so
+ * the SMSC keeps it for later; MTs keep flowing. */
+void sc_esme_refuse_mo(struct sc_esme *e, uint32_t status);
+/* Shutdown, step 2: unbind every link (waiting for unbind_resp up to the
+ * bind's response timeout), close, then call done. MTs still queued are
+ * failed with SC_ECLOSED. */
+void sc_esme_stop(struct sc_esme *e, void (*done)(void *arg), void *arg);
+/* Free after done was called (or before anything ran). NULL is a no-op. */
+void sc_esme_free(struct sc_esme *e);
+
+#endif
