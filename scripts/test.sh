@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# test.sh -- build shortcoded and run every test: once with optimisation and
+# warnings as errors, once under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Installs what it needs first. Exit 0 only if everything passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+
+run_suite() { # build-dir, extra meson options...
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >/dev/null
+  fi
+  ninja -C "$dir" >/dev/null
+  # --print-errorlogs shows the output of any test that fails.
+  meson test -C "$dir" --print-errorlogs --num-processes 2 "${MESON_TEST_ARGS[@]}" || true
+}
+
+MESON_TEST_ARGS=()
+if [ $# -gt 0 ]; then MESON_TEST_ARGS=("$@"); fi
+
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+
+run_suite build
+run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+# One closing line over both runs, read from meson's machine-readable logs.
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)
+        res = r.get("result")
+        if res in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif res == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+            print(f"FAILED: {path.split('/')[0]}: {r.get('name')} ({res})")
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed or passed == 0 else 0)
+PY

@@ -1,0 +1,213 @@
+"""harness.py -- integration-test helpers: real redis-server, smsc-sim and
+shortcoded as child processes on free loopback ports, always stopped.
+
+Every process's output goes to a file in the test's temporary directory. At
+teardown the harness fails the test if a process it started died of a
+signal it did not send, or if its output holds a sanitizer report, so every
+integration test is also a memory-safety test when run from the ASan build.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BUILD = os.path.abspath(os.environ.get("SC_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build")))
+SRC = os.path.abspath(os.environ.get("SC_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..")))
+DAEMON = os.path.join(BUILD, "shortcoded")
+SIM = os.path.join(BUILD, "tools", "smsc-sim")
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout, what, interval=0.02):
+    """Poll pred() until it returns something truthy; fail after timeout s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class Proc:
+    """A child process with its combined output in a log file."""
+
+    def __init__(self, name, argv, workdir, env=None, stdin=None):
+        self.name = name
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.log = open(self.log_path, "wb")
+        self.argv = argv
+        self.expected_signal = None
+        self.p = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                  stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                                  env=env, cwd=workdir)
+
+    def output(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def count(self, pattern):
+        return len(re.findall(pattern, self.output()))
+
+    def wait_log(self, pattern, timeout=10, count=1):
+        return wait_for(lambda: self.count(pattern) >= count, timeout,
+                        "%s log to show %r x%d" % (self.name, pattern, count))
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def signal(self, sig):
+        if sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
+            self.expected_signal = sig
+        self.p.send_signal(sig)
+
+    def wait(self, timeout=10):
+        return self.p.wait(timeout=timeout)
+
+    def stop(self):
+        if self.alive():
+            self.signal(signal.SIGTERM)
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.signal(signal.SIGKILL)
+                self.p.wait()
+        self.log.close()
+
+    def problems(self):
+        """Reasons this process's run is a failure, or []."""
+        out = []
+        text = self.output()
+        for mark in SANITIZER_MARKS:
+            if mark in text:
+                out.append("%s: sanitizer report (%s)" % (self.name, mark))
+        rc = self.p.returncode
+        if rc is not None and rc < 0 and -rc != self.expected_signal:
+            out.append("%s: died of signal %d" % (self.name, -rc))
+        return out
+
+
+class Env(unittest.TestCase):
+    """Base class: a temporary directory and the processes started in it."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="sc-it-")
+        self.procs = []
+
+    def tearDown(self):
+        problems = []
+        for p in reversed(self.procs):
+            p.stop()
+            problems += p.problems()
+        failed = any(e for _, e in getattr(self._outcome, "errors", []) if e) or problems
+        if failed or os.environ.get("SC_KEEP_LOGS"):
+            for p in self.procs:
+                sys.stderr.write("---- %s (%s) ----\n%s\n" % (p.name, " ".join(p.argv), p.output()[-6000:]))
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        if problems:
+            raise AssertionError("; ".join(problems))
+
+    def start(self, name, argv, env=None, stdin=None):
+        p = Proc(name, argv, self.dir, env=env, stdin=stdin)
+        self.procs.append(p)
+        return p
+
+    # ---- redis --------------------------------------------------------
+    def start_redis(self, port=None, name="redis"):
+        port = port or free_port()
+        p = self.start(name, ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                              "--save", "", "--appendonly", "no", "--dir", self.dir])
+        wait_for(lambda: self._redis_ping(port), 10, "redis to answer PING")
+        p.port = port
+        return p
+
+    @staticmethod
+    def _redis_ping(port):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    # ---- smsc-sim -----------------------------------------------------
+    def start_sim(self, *args, port=0, script=None, name="sim", stats=True):
+        portfile = os.path.join(self.dir, name + ".port")
+        if os.path.exists(portfile):
+            os.unlink(portfile)
+        argv = [SIM, "--listen", "127.0.0.1:%d" % port, "--port-file", portfile]
+        if stats:
+            argv += ["--stats", os.path.join(self.dir, name + ".stats.json")]
+        if script is not None:
+            path = os.path.join(self.dir, name + ".script")
+            with open(path, "w") as f:
+                f.write(script)
+            argv += ["--script", path]
+        argv += list(args)
+        p = self.start(name, argv)
+        wait_for(lambda: os.path.exists(portfile) or not p.alive(), 10, "smsc-sim to listen")
+        if not p.alive():
+            raise AssertionError("smsc-sim exited at start:\n" + p.output())
+        with open(portfile) as f:
+            p.port = int(f.read().strip())
+        p.stats_path = os.path.join(self.dir, name + ".stats.json")
+        return p
+
+    def sim_stats(self, sim):
+        with open(sim.stats_path) as f:
+            return json.load(f)
+
+    # ---- shortcoded ---------------------------------------------------
+    def write_config(self, smsc_port, redis_port=6379, bind_extra="", extra="", binds=None):
+        """A config for tests; bind_extra lines go under the bind (indented
+        by the caller's text as 4 spaces)."""
+        if binds is None:
+            binds = ("  - name: smsc1\n"
+                     "    host: 127.0.0.1\n"
+                     "    port: %d\n"
+                     "    system_id: shortcoded\n"
+                     "    password: secret\n"
+                     "    reconnect_min_ms: 100\n"
+                     "    reconnect_max_ms: 1000\n" % smsc_port) + bind_extra
+        text = ("log:\n  level: debug\n"
+                "binds:\n" + binds +
+                "redis:\n  url: redis://127.0.0.1:%d\n" % redis_port +
+                "service_numbers: [\"10086\"]\n"
+                "routes:\n  - handler: help\n"
+                "templates:\n"
+                "  help: \"回复0000查询包月业务，回复00000退订全部。\"\n" + extra)
+        path = os.path.join(self.dir, "shortcoded.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o600)
+        return path
+
+    def start_daemon(self, config, *args, name="shortcoded"):
+        return self.start(name, [DAEMON, "-c", config] + list(args))
+
+    def run_sim_script(self, sim, timeout=30):
+        """Wait for a scripted simulator to finish; return (rc, output)."""
+        try:
+            rc = sim.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("smsc-sim script did not finish in %ds:\n%s" % (timeout, sim.output()))
+        return rc, sim.output()
+
+
+def main():
+    unittest.main(verbosity=2)

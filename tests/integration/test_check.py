@@ -1,0 +1,53 @@
+"""test_check.py -- `shortcoded -c FILE --check`: exit 0 for a valid file,
+exit 1 with FILE:LINE:COL: message for a bad one; secrets never printed."""
+import os
+import re
+import subprocess
+
+import harness
+
+
+class CheckTest(harness.Env):
+    def check(self, path, env=None):
+        e = dict(os.environ)
+        e.update(env or {})
+        p = subprocess.run([harness.DAEMON, "-c", path, "--check"], capture_output=True,
+                           text=True, env=e, timeout=30)
+        return p.returncode, p.stdout + p.stderr
+
+    def test_shipped_config_is_valid(self):
+        rc, out = self.check(os.path.join(harness.SRC, "config", "shortcoded.yaml"))
+        self.assertEqual(rc, 0, out)
+        self.assertIn("OK", out)
+
+    def test_errors_carry_line_and_column(self):
+        path = self.write_config(2775, bind_extra="    windoww: 3\n")
+        rc, out = self.check(path)
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, re.escape(path) + r":\d+:\d+: .*windoww")
+
+    def test_bad_port_is_reported_without_password(self):
+        path = os.path.join(self.dir, "bad.yaml")
+        with open(path, "w") as f:
+            f.write("binds:\n  - name: a\n    host: 127.0.0.1\n    port: 99999\n"
+                    "    system_id: x\n    password: hunter22\n"
+                    "redis:\n  url: redis://127.0.0.1:1\nservice_numbers: [\"10086\"]\n")
+        rc, out = self.check(path)
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r"bad\.yaml:4:\d+: ")
+        self.assertNotIn("hunter22", out)
+
+    def test_env_expansion_in_shipped_config(self):
+        shipped = os.path.join(harness.SRC, "config", "shortcoded.yaml")
+        rc, out = self.check(shipped, {"SHORTCODED_SMSC_PORT": "not-a-port"})
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r"shortcoded\.yaml:\d+:\d+: .*port")
+
+    def test_missing_file(self):
+        rc, out = self.check(os.path.join(self.dir, "nope.yaml"))
+        self.assertEqual(rc, 1, out)
+        self.assertIn("nope.yaml", out)
+
+
+if __name__ == "__main__":
+    harness.main()

@@ -1,0 +1,139 @@
+"""test_session.py -- shortcoded against smsc-sim: bind, replies in every MO
+encoding, enquire_link both ways, reconnect after an SMSC restart, window,
+throttling, TPS, clean SIGTERM."""
+import os
+import signal
+import time
+
+import harness
+from harness import wait_for
+
+HELP = "回复0000查询包月业务"
+
+
+class SessionTest(harness.Env):
+    def daemon_for(self, sim, bind_extra="", **kw):
+        cfg = self.write_config(sim.port, bind_extra=bind_extra, **kw)
+        d = self.start_daemon(cfg)
+        d.wait_log(r"event=bound ", timeout=10)
+        return d
+
+    def test_replies_in_every_encoding(self):
+        script = """
+wait_bound
+send 13800138000 0000
+expect 13800138000 %(h)s
+send --ucs2 13800138001 ００００
+expect 13800138001 %(h)s
+send --data-sm 13800138002 0000
+expect 13800138002 %(h)s
+send --parts 3 13800138003 this long MO arrives in three parts and is answered once
+expect 13800138003 %(h)s
+expect_none 13800138003 300
+send --parts 2 --udh16 --ucs2 13800138004 一条分两段发送的中文长短信
+expect 13800138004 %(h)s
+send --parts 2 --sar 13800138005 sar segmented message text
+expect 13800138005 %(h)s
+send 8613800138006 0000
+expect 8613800138006 %(h)s
+""" % {"h": HELP}
+        sim = self.start_sim(script=script)
+        d = self.daemon_for(sim)
+        rc, out = self.run_sim_script(sim)
+        self.assertEqual(rc, 0, out)
+        self.assertIn(" 0 failed", out)
+        self.assertTrue(d.alive())
+
+    def test_enquire_link_both_ways(self):
+        sim = self.start_sim("--enquire-link-ms", "300")
+        d = self.daemon_for(sim, bind_extra="    enquire_link_s: 1\n")
+        time.sleep(2.6)
+        sim.signal(signal.SIGUSR1)  # write stats now
+        time.sleep(0.3)
+        st = wait_for(lambda: os.path.exists(sim.stats_path) and self.sim_stats(sim), 5, "stats")
+        # The sim is never idle for 1 s (it pings every 300 ms), so the
+        # daemon answers but need not send; the sim counts its resps.
+        self.assertGreaterEqual(st["enquire_link_sent"], 4, st)
+        self.assertGreaterEqual(st["enquire_link_resp_received"], 4, st)
+        self.assertEqual(d.count(r"event=link_dead"), 0)
+
+    def test_daemon_sends_enquire_link_when_idle(self):
+        sim = self.start_sim()
+        d = self.daemon_for(sim, bind_extra="    enquire_link_s: 1\n")
+        time.sleep(2.5)
+        sim.signal(signal.SIGUSR1)
+        st = wait_for(lambda: os.path.exists(sim.stats_path) and self.sim_stats(sim), 5, "stats")
+        self.assertGreaterEqual(st["enquire_link_received"], 2, st)
+        self.assertTrue(d.alive())
+
+    def test_reconnect_after_smsc_restart(self):
+        sim = self.start_sim()
+        d = self.daemon_for(sim)
+        port = sim.port
+        sim.signal(signal.SIGKILL)
+        sim.wait()
+        d.wait_log(r"event=session_closed", timeout=5)
+        d.wait_log(r"event=reconnect_scheduled", timeout=5)
+        time.sleep(0.5)  # a couple of refused attempts while the SMSC is down
+        script = "wait_bound 5000\nsend 13800138000 0000\nexpect 13800138000 %s\n" % HELP
+        sim2 = self.start_sim(port=port, script=script, name="sim2")
+        d.wait_log(r"event=bound ", timeout=10, count=2)
+        rc, out = self.run_sim_script(sim2)
+        self.assertEqual(rc, 0, out)
+
+    def test_window_never_exceeded(self):
+        script = "wait_bound\nburst 40 13800138000 0000\nexpect_count 13800138000 40 20000\n"
+        sim = self.start_sim("--resp-delay-ms", "100", script=script)
+        self.daemon_for(sim, bind_extra="    window: 3\n")
+        rc, out = self.run_sim_script(sim)
+        self.assertEqual(rc, 0, out)
+        st = self.sim_stats(sim)
+        self.assertEqual(st["submit_sm_received"], 40, st)
+        self.assertLessEqual(st["max_outstanding"], 3, st)
+        self.assertEqual(st["max_outstanding"], 3, st)  # the window was used, not just respected
+
+    def test_throttling_honoured(self):
+        script = "wait_bound\nburst 12 13800138000 0000\nexpect_count 13800138000 12 20000\n"
+        sim = self.start_sim("--throttle-every", "4", script=script)
+        d = self.daemon_for(sim, bind_extra="    throttle_pause_ms: 200\n")
+        rc, out = self.run_sim_script(sim)
+        self.assertEqual(rc, 0, out)
+        st = self.sim_stats(sim)
+        self.assertGreater(st["throttled"], 0, st)
+        # Every throttled submit was sent again and accepted.
+        self.assertEqual(st["submit_sm_received"] - st["throttled"], 12, st)
+        self.assertGreater(d.count(r"event=throttled"), 0)
+
+    def test_tps_limit_honoured(self):
+        script = "wait_bound\nburst 30 13800138000 0000\nexpect_count 13800138000 30 20000\n"
+        sim = self.start_sim(script=script)
+        self.daemon_for(sim, bind_extra="    tps: 10\n")
+        t0 = time.monotonic()
+        rc, out = self.run_sim_script(sim)
+        elapsed = time.monotonic() - t0
+        self.assertEqual(rc, 0, out)
+        st = self.sim_stats(sim)
+        # Bucket: 10/s with a burst of 1, so any 1 s window holds at most 11.
+        self.assertLessEqual(st["max_submit_per_s"], 11, st)
+        self.assertGreaterEqual(elapsed, 2.5)
+
+    def test_sigterm_unbinds_cleanly(self):
+        sim = self.start_sim()
+        d = self.daemon_for(sim)
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait(10), 0, d.output())
+        self.assertIn("event=unbound_clean", d.output())
+        sim.signal(signal.SIGUSR1)
+        st = wait_for(lambda: os.path.exists(sim.stats_path) and self.sim_stats(sim), 5, "stats")
+        self.assertEqual(st["unbind_received"], 1, st)
+
+    def test_wrong_password_retries_with_backoff(self):
+        sim = self.start_sim("--account", "shortcoded:other")
+        cfg = self.write_config(sim.port)
+        d = self.start_daemon(cfg)
+        d.wait_log(r"event=bind_failed .*status=ESME_RINVPASWD", timeout=10, count=2)
+        self.assertNotIn("secret", d.output())  # never log the password
+
+
+if __name__ == "__main__":
+    harness.main()
