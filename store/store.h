@@ -1,0 +1,82 @@
+/* store.h -- Redis for the daemon: hiredis async on the loop, Lua scripts
+ * loaded at connect, our own timeouts, reconnect with backoff.
+ *
+ * hiredis 0.14 has no connect or command timeout and its libuv adapter never
+ * reports a refused connection (LIBRARIES.md), so this module keeps its own:
+ * a connect deadline, and one deadline per command. Redis answers in order,
+ * so the oldest pending command is the one to watch: one timer, armed for
+ * it. When it expires the connection is taken as frozen: it is freed (every
+ * pending callback gets SC_ETIMEOUT) and a new one is made after a backoff.
+ * While disconnected every call fails at once with SC_EAGAIN, so the caller
+ * can answer the MO with a temporary error at once.
+ *
+ * Scripts are registered before sc_store_start(); each is loaded with
+ * SCRIPT LOAD on every (re)connect and run with EVALSHA; a NOSCRIPT answer
+ * (e.g. after SCRIPT FLUSH or a failover) loads it again and retries once.
+ *
+ * Ownership: a reply passed to a callback is borrowed and freed when the
+ * callback returns. Strings passed to calls are copied before they return. */
+#ifndef SC_STORE_H
+#define SC_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct redisReply;
+struct sc_store;
+
+struct sc_store_opts {
+    const char *url;              /* redis://[:password@]host:port[/db] */
+    uint32_t connect_timeout_ms;
+    uint32_t command_timeout_ms;
+    uint32_t reconnect_min_ms;    /* backoff, doubled per failure ... */
+    uint32_t reconnect_max_ms;    /* ... up to this */
+    unsigned max_pending;         /* commands in flight; more -> SC_EBUSY */
+};
+
+/* err: 0 with reply (which may be a Redis error reply: check reply->type),
+ * or SC_ETIMEOUT, SC_ECLOSED (connection lost), with reply NULL. */
+typedef void (*sc_store_cb)(void *ctx, int err, struct redisReply *reply);
+
+/* Parse the URL and prepare; does not connect yet. Returns NULL with a
+ * message in err (never echoing the password). */
+struct sc_store *sc_store_new(uv_loop_t *loop, const struct sc_store_opts *o, char *err,
+                              size_t errsz);
+
+/* Register a Lua script before sc_store_start. name is for logs. Returns a
+ * script id >= 0 or a negative SC_E*. */
+int sc_store_script(struct sc_store *st, const char *name, const char *lua);
+
+/* Called each time the store becomes ready (connected, AUTH/SELECT done,
+ * scripts loaded) or stops being ready. Optional. */
+void sc_store_on_state(struct sc_store *st, void (*cb)(void *arg, int ready), void *arg);
+
+/* Connect (and keep reconnecting until sc_store_stop). */
+int sc_store_start(struct sc_store *st);
+
+/* 1 when connected with scripts loaded. */
+int sc_store_ready(const struct sc_store *st);
+
+/* Run script id with keys and args (binary-safe: lengths given; a NULL
+ * lens array means NUL-terminated strings). cb is called exactly once,
+ * never from inside this call. Returns 0, SC_EAGAIN (not connected),
+ * SC_EBUSY (max_pending reached); on error cb is not called. */
+int sc_store_eval(struct sc_store *st, int script, int nkeys, const char *const *keys,
+                  const size_t *keylens, int nargs, const char *const *args,
+                  const size_t *arglens, sc_store_cb cb, void *ctx);
+
+/* Any command, argv style. Same contract as sc_store_eval. */
+int sc_store_command(struct sc_store *st, int argc, const char *const *argv,
+                     const size_t *argvlen, sc_store_cb cb, void *ctx);
+
+/* Commands sent and not yet answered. */
+unsigned sc_store_pending(const struct sc_store *st);
+
+/* Disconnect; pending callbacks get SC_ECLOSED (from the loop); done is
+ * called when every handle is closed. */
+void sc_store_stop(struct sc_store *st, void (*done)(void *arg), void *arg);
+/* After done, or before start. NULL is a no-op. */
+void sc_store_free(struct sc_store *st);
+
+#endif

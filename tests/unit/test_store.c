@@ -1,0 +1,1013 @@
+/* test_store.c -- store/store.c against a real redis-server on loopback.
+ *
+ * Every test starts its own redis-server child (free port, --save '',
+ * --appendonly no, a mkdtemp dir) and kills it in the test's teardown, so a
+ * failed assertion never leaves one behind; an atexit guard and
+ * PR_SET_PDEATHSIG cover a crash or a timeout kill of this process. Each
+ * test runs a private uv loop under a watchdog and ends by checking that the
+ * loop closes cleanly (uv_loop_close == 0: no leaked handles). Deadlines are
+ * generous: the machine may be loaded. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <uv.h>
+
+#include "core/log.h"
+#include "core/sc.h"
+#include "store/store.h"
+
+/* ---- redis-server children --------------------------------------------- */
+
+static char g_dir[64];
+static pid_t g_pids[16];
+
+static void track(pid_t pid)
+{
+    for (size_t i = 0; i < SC_ARRAY_LEN(g_pids); i++)
+        if (g_pids[i] == 0) {
+            g_pids[i] = pid;
+            return;
+        }
+}
+
+static void untrack(pid_t pid)
+{
+    for (size_t i = 0; i < SC_ARRAY_LEN(g_pids); i++)
+        if (g_pids[i] == pid)
+            g_pids[i] = 0;
+}
+
+static void srv_kill(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    untrack(pid);
+}
+
+static void kill_all(void)
+{
+    for (size_t i = 0; i < SC_ARRAY_LEN(g_pids); i++)
+        if (g_pids[i] > 0)
+            srv_kill(g_pids[i]);
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Start redis-server on port with extra arguments (NULL-terminated list);
+ * does not wait for it. */
+static pid_t srv_spawn(int port, const char *const *extra)
+{
+    char portstr[16], logf[PATH_MAX], dbf[64];
+    const char *argv[40];
+    int n = 0;
+    snprintf(portstr, sizeof portstr, "%d", port);
+    snprintf(logf, sizeof logf, "%s/redis-%d.log", g_dir, port);
+    snprintf(dbf, sizeof dbf, "dump-%d.rdb", port);
+    argv[n++] = "redis-server";
+    argv[n++] = "--port";
+    argv[n++] = portstr;
+    argv[n++] = "--bind";
+    argv[n++] = "127.0.0.1";
+    argv[n++] = "--save";
+    argv[n++] = "";
+    argv[n++] = "--appendonly";
+    argv[n++] = "no";
+    argv[n++] = "--dir";
+    argv[n++] = g_dir;
+    argv[n++] = "--dbfilename";
+    argv[n++] = dbf;
+    argv[n++] = "--logfile";
+    argv[n++] = logf;
+    argv[n++] = "--daemonize";
+    argv[n++] = "no";
+    argv[n++] = "--enable-debug-command"; /* redis >= 7 refuses DEBUG otherwise */
+    argv[n++] = "yes";
+    for (int i = 0; extra && extra[i] && n < 39; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* Dies with us, even if we are killed (timeout, crash). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
+        int fd = open("/dev/null", O_RDWR);
+        if (fd >= 0) {
+            dup2(fd, 0);
+            dup2(fd, 1);
+        }
+        execvp("redis-server", (char *const *)argv);
+        _exit(127);
+    }
+    track(pid);
+    return pid;
+}
+
+/* Blocking wait (the loop is not running) until the server answers. */
+static void srv_wait_up(pid_t pid, int port)
+{
+    for (int i = 0; i < 1000; i++) { /* 10 s */
+        struct timeval tv = {1, 0};
+        redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+        if (c && !c->err) {
+            redisReply *r = redisCommand(c, "PING");
+            int ok = r != NULL; /* PONG or NOAUTH: it is up */
+            if (r)
+                freeReplyObject(r);
+            redisFree(c);
+            if (ok)
+                return;
+        } else if (c) {
+            redisFree(c);
+        }
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            untrack(pid);
+            fail_msg("redis-server exited at start (see %s/redis-%d.log)", g_dir, port);
+        }
+        usleep(10000);
+    }
+    fail_msg("redis-server on port %d did not come up", port);
+}
+
+static pid_t srv_start(int port, const char *const *extra)
+{
+    pid_t pid = srv_spawn(port, extra);
+    srv_wait_up(pid, port);
+    return pid;
+}
+
+/* ---- loop fixture -------------------------------------------------------- */
+
+struct fx {
+    uv_loop_t loop;
+    uv_timer_t wd;
+    int wd_fired;
+    int loop_closed;
+    int port;
+    pid_t srv;
+    struct sc_store *st;
+    int ups, downs;
+    int done;
+    int cb_calls;       /* all result callbacks, for ordering checks */
+    int cb_at_done;
+    int in_call;        /* inside an sc_store_* call: callbacks must not run */
+};
+
+static void on_wd(uv_timer_t *t)
+{
+    struct fx *f = t->data;
+    f->wd_fired = 1;
+}
+
+#define RUN_UNTIL(f, cond, ms)                                                             \
+    do {                                                                                   \
+        (f)->wd_fired = 0;                                                                 \
+        uv_timer_start(&(f)->wd, on_wd, (ms), 0);                                          \
+        while (!(cond) && !(f)->wd_fired)                                                  \
+            uv_run(&(f)->loop, UV_RUN_ONCE);                                               \
+        uv_timer_stop(&(f)->wd);                                                           \
+        if (!(cond))                                                                       \
+            fail_msg("timed out after %d ms waiting for %s", (int)(ms), #cond);            \
+    } while (0)
+
+#define RUN_FOR(f, ms)                                                                     \
+    do {                                                                                   \
+        (f)->wd_fired = 0;                                                                 \
+        uv_timer_start(&(f)->wd, on_wd, (ms), 0);                                          \
+        while (!(f)->wd_fired)                                                             \
+            uv_run(&(f)->loop, UV_RUN_ONCE);                                               \
+    } while (0)
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(uv_loop_init(&f->loop), 0);
+    uv_timer_init(&f->loop, &f->wd);
+    f->wd.data = f;
+    f->port = free_port();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    srv_kill(f->srv);
+    f->srv = 0;
+    /* After a failed assertion the loop is abandoned mid-flight: leak it
+     * rather than touch it. */
+    if (f->loop_closed)
+        free(f);
+    return 0;
+}
+
+static void on_state(void *arg, int ready)
+{
+    struct fx *f = arg;
+    if (ready)
+        f->ups++;
+    else
+        f->downs++;
+}
+
+static void on_done(void *arg)
+{
+    struct fx *f = arg;
+    f->done = 1;
+    f->cb_at_done = f->cb_calls;
+}
+
+static struct sc_store_opts default_opts(const char *url)
+{
+    struct sc_store_opts o = {
+        .url = url,
+        .connect_timeout_ms = 3000,
+        .command_timeout_ms = 5000,
+        .reconnect_min_ms = 50,
+        .reconnect_max_ms = 500,
+        .max_pending = 1000,
+    };
+    return o;
+}
+
+static const char *url_for(char *buf, size_t n, const char *cred, int port, const char *db)
+{
+    snprintf(buf, n, "redis://%s127.0.0.1:%d%s", cred ? cred : "", port, db ? db : "");
+    return buf;
+}
+
+static struct sc_store *mk_store(struct fx *f, const struct sc_store_opts *o)
+{
+    char err[256] = "";
+    struct sc_store *st = sc_store_new(&f->loop, o, err, sizeof err);
+    if (!st)
+        fail_msg("sc_store_new: %s", err);
+    sc_store_on_state(st, on_state, f);
+    f->ups = f->downs = 0;
+    f->done = 0;
+    return st;
+}
+
+/* Stop and free the fixture's store: waits for done. */
+static void stop_store(struct fx *f)
+{
+    if (!f->st)
+        return;
+    f->done = 0;
+    f->in_call = 1;
+    sc_store_stop(f->st, on_done, f);
+    f->in_call = 0;
+    RUN_UNTIL(f, f->done, 10000);
+    sc_store_free(f->st);
+    f->st = NULL;
+}
+
+/* Stop the store, then the loop must close with no handle left. */
+static void finish(struct fx *f)
+{
+    stop_store(f);
+    uv_close((uv_handle_t *)&f->wd, NULL);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    f->loop_closed = 1;
+}
+
+/* ---- results ------------------------------------------------------------- */
+
+struct res {
+    struct fx *f;
+    int called, err, type, order;
+    long long integer;
+    char str[512];
+    size_t len;
+    size_t elements;
+    struct {
+        int type;
+        long long integer;
+        char str[64];
+        size_t len;
+    } el[8];
+    int stop_in_cb;     /* call sc_store_stop from inside the callback */
+};
+
+static void copy_str(char *dst, size_t dstsz, size_t *outlen, const char *s, size_t len)
+{
+    size_t n = len < dstsz - 1 ? len : dstsz - 1;
+    if (n)
+        memcpy(dst, s, n);
+    dst[n] = '\0';
+    *outlen = len;
+}
+
+static void on_res(void *ctx, int err, struct redisReply *r)
+{
+    struct res *x = ctx;
+    struct fx *f = x->f;
+    assert_false(f->in_call); /* never called from inside a store call */
+    x->called++;
+    x->err = err;
+    x->order = ++f->cb_calls;
+    if (err == 0)
+        assert_non_null(r);
+    else
+        assert_null(r);
+    if (r) {
+        x->type = r->type;
+        x->integer = r->integer;
+        if (r->str)
+            copy_str(x->str, sizeof x->str, &x->len, r->str, r->len);
+        x->elements = r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
+        for (size_t i = 0; i < x->elements && i < SC_ARRAY_LEN(x->el); i++) {
+            x->el[i].type = r->element[i]->type;
+            x->el[i].integer = r->element[i]->integer;
+            if (r->element[i]->str)
+                copy_str(x->el[i].str, sizeof x->el[i].str, &x->el[i].len, r->element[i]->str,
+                         r->element[i]->len);
+        }
+    }
+    if (x->stop_in_cb) {
+        f->in_call = 1;
+        sc_store_stop(f->st, on_done, f);
+        f->in_call = 0;
+    }
+}
+
+static int cmd(struct fx *f, struct res *x, int argc, const char *const *argv)
+{
+    memset(x, 0, sizeof *x);
+    x->f = f;
+    f->in_call = 1;
+    int rc = sc_store_command(f->st, argc, argv, NULL, on_res, x);
+    f->in_call = 0;
+    return rc;
+}
+
+#define CMD(f, x, ...)                                                                     \
+    cmd(f, x, (int)SC_ARRAY_LEN(((const char *const[]){__VA_ARGS__})),                     \
+        (const char *const[]){__VA_ARGS__})
+
+/* Script 0 of every store: echoes its keys and args. */
+static const char ECHO_LUA[] = "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}";
+
+static int eval_echo(struct fx *f, struct res *x, int script, const char *k2, const char *a1,
+                     size_t a1len)
+{
+    const char *keys[2] = {"{t}:k1", k2};
+    const char *args[2] = {a1, "second"};
+    size_t klens[2] = {6, strlen(k2)};
+    size_t alens[2] = {a1len, 6};
+    memset(x, 0, sizeof *x);
+    x->f = f;
+    f->in_call = 1;
+    int rc = sc_store_eval(f->st, script, 2, keys, klens, 2, args, alens, on_res, x);
+    f->in_call = 0;
+    return rc;
+}
+
+static void check_echo(const struct res *x, const char *k2, const char *a1, size_t a1len)
+{
+    assert_int_equal(x->called, 1);
+    assert_int_equal(x->err, 0);
+    assert_int_equal(x->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(x->elements, 6);
+    assert_string_equal(x->el[0].str, "{t}:k1");
+    assert_string_equal(x->el[1].str, k2);
+    assert_int_equal(x->el[2].len, a1len);
+    assert_memory_equal(x->el[2].str, a1, a1len);
+    assert_string_equal(x->el[3].str, "second");
+    assert_int_equal(x->el[4].integer, 2);
+    assert_int_equal(x->el[5].integer, 2);
+}
+
+/* Start a server and a ready store with the echo script (id 0). */
+static void start_ready(struct fx *f, const struct sc_store_opts *o, const char *const *extra)
+{
+    f->srv = srv_start(f->port, extra);
+    f->st = mk_store(f, o);
+    assert_int_equal(sc_store_script(f->st, "echo", ECHO_LUA), 0);
+    assert_int_equal(sc_store_start(f->st), 0);
+    RUN_UNTIL(f, f->ups == 1, 10000);
+    assert_true(sc_store_ready(f->st));
+}
+
+/* ---- stderr capture (for what gets logged) ------------------------------ */
+
+struct cap {
+    int saved;
+    char path[PATH_MAX];
+};
+
+static void cap_begin(struct cap *c)
+{
+    snprintf(c->path, sizeof c->path, "%s/stderr-XXXXXX", g_dir);
+    int fd = mkstemp(c->path);
+    assert_true(fd >= 0);
+    c->saved = dup(2);
+    dup2(fd, 2);
+    close(fd);
+}
+
+/* Restore stderr, echo what was captured to it, return it (free it). */
+static char *cap_end(struct cap *c)
+{
+    dup2(c->saved, 2);
+    close(c->saved);
+    FILE *fp = fopen(c->path, "r");
+    assert_non_null(fp);
+    char *buf = calloc(1, 1 << 20);
+    size_t n = fread(buf, 1, (1 << 20) - 1, fp);
+    fclose(fp);
+    unlink(c->path);
+    if (n)
+        (void)!write(2, buf, n);
+    return buf;
+}
+
+static int count_substr(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void test_bad_urls(void **state)
+{
+    static const char *const bad[] = {
+        NULL, "", "http://127.0.0.1", "rediss://:topsecret@127.0.0.1", "redis://",
+        "redis://:topsecret@", "redis://:topsecret@:6379", "redis://h:0", "redis://h:65536",
+        "redis://h:abc", "redis://:topsecret@h:12x", "redis://h/x", "redis://h/1/2",
+        "redis://h?db=1", "redis://:top%zzsecret@h", "redis://[::1", "redis://h o",
+    };
+    static const char *const good[] = {
+        "redis://127.0.0.1", "redis://localhost:6380/2", "redis://:pw@h:1/0",
+        "redis://user:pw@h", "redis://[::1]:6379/1", "redis://pa%40ss@host", "REDIS://H/",
+        "redis://us%3Aer:p@ss:w@rd@host:7000/15",
+    };
+    struct fx *f = *state;
+    for (size_t i = 0; i < SC_ARRAY_LEN(bad); i++) {
+        struct sc_store_opts o = default_opts(bad[i]);
+        char err[256] = "";
+        struct sc_store *st = sc_store_new(&f->loop, &o, err, sizeof err);
+        if (st)
+            fail_msg("accepted bad url #%zu", i);
+        assert_true(err[0] != '\0');
+        assert_null(strstr(err, "topsecret"));
+        assert_null(strstr(err, "top%zz"));
+    }
+    for (size_t i = 0; i < SC_ARRAY_LEN(good); i++) {
+        struct sc_store_opts o = default_opts(good[i]);
+        char err[256] = "";
+        struct sc_store *st = sc_store_new(&f->loop, &o, err, sizeof err);
+        if (!st)
+            fail_msg("refused good url %s: %s", good[i], err);
+        sc_store_free(st);
+    }
+    sc_store_free(NULL);
+    finish(f);
+}
+
+static void test_not_ready(void **state)
+{
+    struct fx *f = *state;
+    struct res x;
+    char url[128];
+    struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+
+    /* Stop before start: done at once, no handle was ever opened. */
+    f->st = mk_store(f, &o);
+    sc_store_stop(f->st, on_done, f);
+    assert_true(f->done);
+    sc_store_free(f->st);
+    f->st = NULL;
+
+    f->srv = srv_start(f->port, NULL);
+    f->st = mk_store(f, &o);
+    assert_int_equal(sc_store_script(f->st, "echo", ECHO_LUA), 0);
+    assert_int_equal(sc_store_script(f->st, "bad", NULL), SC_EINVAL);
+    assert_false(sc_store_ready(f->st));
+    assert_int_equal(CMD(f, &x, "PING"), SC_EAGAIN);
+    assert_int_equal(eval_echo(f, &x, 0, "k", "a", 1), SC_EAGAIN);
+    assert_int_equal(sc_store_start(f->st), 0);
+    assert_int_equal(sc_store_start(f->st), SC_ESTATE);
+    assert_int_equal(sc_store_script(f->st, "late", "return 1"), SC_ESTATE);
+    /* Connecting is asynchronous: not ready yet, and no queueing. */
+    assert_false(sc_store_ready(f->st));
+    assert_int_equal(CMD(f, &x, "PING"), SC_EAGAIN);
+    assert_int_equal(eval_echo(f, &x, 0, "k", "a", 1), SC_EAGAIN);
+    assert_int_equal(sc_store_pending(f->st), 0);
+    RUN_UNTIL(f, f->ups == 1, 10000);
+    assert_int_equal(x.called, 0); /* a refused call never calls back */
+
+    /* Bad arguments. */
+    assert_int_equal(eval_echo(f, &x, 1, "k", "a", 1), SC_EINVAL);
+    assert_int_equal(eval_echo(f, &x, -1, "k", "a", 1), SC_EINVAL);
+    assert_int_equal(CMD(f, &x, "SUBSCRIBE", "ch"), SC_EINVAL);
+    assert_int_equal(CMD(f, &x, "monitor"), SC_EINVAL);
+    assert_int_equal(sc_store_command(f->st, 0, NULL, NULL, on_res, &x), SC_EINVAL);
+
+    assert_int_equal(CMD(f, &x, "PING"), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    assert_int_equal(x.err, 0);
+    assert_string_equal(x.str, "PONG");
+    finish(f);
+    assert_int_equal(f->downs, 1); /* stop reports the store down once */
+}
+
+static void test_eval_roundtrip(void **state)
+{
+    struct fx *f = *state;
+    char url[128];
+    struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+    start_ready(f, &o, NULL);
+
+    /* Binary-safe: an argument with a NUL byte inside. */
+    static const char bin[] = {'a', '\0', 'b', '\xff'};
+    struct res x;
+    assert_int_equal(eval_echo(f, &x, 0, "{t}:k2", bin, sizeof bin), 0);
+    assert_int_equal(sc_store_pending(f->st), 1);
+    assert_int_equal(x.called, 0);
+    RUN_UNTIL(f, x.called, 10000);
+    check_echo(&x, "{t}:k2", bin, sizeof bin);
+    assert_int_equal(sc_store_pending(f->st), 0);
+
+    /* NUL-terminated form (NULL lens) and no keys or args at all. */
+    const char *keys[1] = {"{t}:only"};
+    memset(&x, 0, sizeof x);
+    x.f = f;
+    assert_int_equal(sc_store_eval(f->st, 0, 1, keys, NULL, 0, NULL, NULL, on_res, &x), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    assert_int_equal(x.err, 0);
+    assert_int_equal(x.elements, 1); /* Lua table stops at KEYS[2] == nil */
+    assert_string_equal(x.el[0].str, "{t}:only");
+
+    /* A pipeline: all answered, in order. */
+    enum { N = 300 };
+    static struct res many[N];
+    char k2[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(k2[i], sizeof k2[i], "{t}:%d", i);
+        assert_int_equal(eval_echo(f, &many[i], 0, k2[i], "x", 1), 0);
+    }
+    assert_int_equal(sc_store_pending(f->st), N);
+    RUN_UNTIL(f, many[N - 1].called, 20000);
+    for (int i = 0; i < N; i++) {
+        check_echo(&many[i], k2[i], "x", 1);
+        if (i)
+            assert_true(many[i].order == many[i - 1].order + 1);
+    }
+    finish(f);
+}
+
+static void test_noscript(void **state)
+{
+    struct fx *f = *state;
+    char url[128];
+    struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+    start_ready(f, &o, NULL);
+    struct res x, fl, after[3];
+    assert_int_equal(eval_echo(f, &x, 0, "{t}:a", "1", 1), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    check_echo(&x, "{t}:a", "1", 1);
+
+    assert_int_equal(CMD(f, &fl, "SCRIPT", "FLUSH"), 0);
+    RUN_UNTIL(f, fl.called, 10000);
+    assert_int_equal(fl.err, 0);
+    assert_string_equal(fl.str, "OK");
+
+    /* Each EVALSHA gets NOSCRIPT and is retried as EVAL, transparently. */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(eval_echo(f, &after[i], 0, "{t}:b", "2", 1), 0);
+    RUN_UNTIL(f, after[2].called, 10000);
+    for (int i = 0; i < 3; i++)
+        check_echo(&after[i], "{t}:b", "2", 1);
+    assert_int_equal(sc_store_pending(f->st), 0);
+
+    /* EVAL put the script back in the cache: EVALSHA works again. */
+    assert_int_equal(eval_echo(f, &x, 0, "{t}:c", "3", 1), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    check_echo(&x, "{t}:c", "3", 1);
+    assert_int_equal(f->ups, 1);
+    assert_int_equal(f->downs, 0);
+    finish(f);
+}
+
+/* A script Redis refuses to compile: logged, the store is ready anyway and
+ * callers of that script get Redis' error as their reply. */
+static void test_broken_script(void **state)
+{
+    struct fx *f = *state;
+    char url[128];
+    struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+    f->srv = srv_start(f->port, NULL);
+    f->st = mk_store(f, &o);
+    assert_int_equal(sc_store_script(f->st, "echo", ECHO_LUA), 0);
+    assert_int_equal(sc_store_script(f->st, "broken", "return {{{"), 1);
+    struct cap c;
+    cap_begin(&c);
+    assert_int_equal(sc_store_start(f->st), 0);
+    RUN_UNTIL(f, f->ups == 1, 10000);
+    char *log = cap_end(&c);
+    assert_non_null(strstr(log, "event=redis_script_failed"));
+    assert_non_null(strstr(log, "script=broken"));
+    free(log);
+    struct res x;
+    assert_int_equal(eval_echo(f, &x, 1, "{t}:a", "1", 1), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    assert_int_equal(x.err, 0);
+    assert_int_equal(x.type, REDIS_REPLY_ERROR);
+    assert_int_equal(eval_echo(f, &x, 0, "{t}:a", "1", 1), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    check_echo(&x, "{t}:a", "1", 1);
+    finish(f);
+}
+
+static void test_command_timeout(void **state)
+{
+    struct fx *f = *state;
+    char url[128];
+    struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+    o.command_timeout_ms = 200;
+    o.connect_timeout_ms = 8000; /* the reconnect waits for the sleep to end */
+    start_ready(f, &o, NULL);
+
+    struct res sl, ping, ev;
+    assert_int_equal(CMD(f, &sl, "DEBUG", "SLEEP", "2"), 0);
+    assert_int_equal(CMD(f, &ping, "PING"), 0);
+    assert_int_equal(eval_echo(f, &ev, 0, "{t}:a", "1", 1), 0);
+    struct cap c;
+    cap_begin(&c);
+    RUN_UNTIL(f, sl.called && ping.called && ev.called, 10000);
+    char *log = cap_end(&c);
+    assert_non_null(strstr(log, "event=redis_timeout"));
+    free(log);
+    /* Every pending command of the frozen connection fails alike. */
+    assert_int_equal(sl.err, SC_ETIMEOUT);
+    assert_int_equal(ping.err, SC_ETIMEOUT);
+    assert_int_equal(ev.err, SC_ETIMEOUT);
+    assert_true(sl.order < ping.order && ping.order < ev.order);
+    assert_int_equal(f->downs, 1);
+    assert_false(sc_store_ready(f->st));
+    assert_int_equal(sc_store_pending(f->st), 0);
+    assert_int_equal(CMD(f, &ping, "PING"), SC_EAGAIN);
+
+    /* Back once the server is awake again. */
+    RUN_UNTIL(f, f->ups == 2, 15000);
+    assert_int_equal(CMD(f, &ping, "PING"), 0);
+    RUN_UNTIL(f, ping.called, 10000);
+    assert_int_equal(ping.err, 0);
+    assert_string_equal(ping.str, "PONG");
+    finish(f);
+}
+
+static void test_server_killed(void **state)
+{
+    struct fx *f = *state;
+    char url[128];
+    struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+    start_ready(f, &o, NULL);
+
+    struct res sl, p[3], x;
+    assert_int_equal(CMD(f, &sl, "DEBUG", "SLEEP", "3"), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(CMD(f, &p[i], "PING"), 0);
+    RUN_FOR(f, 100); /* written; the server sleeps on them */
+    assert_int_equal(sc_store_pending(f->st), 4);
+    srv_kill(f->srv);
+    f->srv = 0;
+    RUN_UNTIL(f, sl.called && p[2].called, 10000);
+    assert_int_equal(sl.err, SC_ECLOSED);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(p[i].err, SC_ECLOSED);
+    assert_int_equal(f->downs, 1);
+    assert_false(sc_store_ready(f->st));
+    assert_int_equal(CMD(f, &x, "PING"), SC_EAGAIN);
+    assert_int_equal(eval_echo(f, &x, 0, "{t}:a", "1", 1), SC_EAGAIN);
+    RUN_FOR(f, 300); /* a few refused attempts */
+    assert_int_equal(f->ups, 1);
+
+    f->srv = srv_spawn(f->port, NULL);
+    RUN_UNTIL(f, f->ups == 2, 15000);
+    assert_int_equal(eval_echo(f, &x, 0, "{t}:a", "1", 1), 0); /* scripts reloaded */
+    RUN_UNTIL(f, x.called, 10000);
+    check_echo(&x, "{t}:a", "1", 1);
+    finish(f);
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+static void test_refused_then_up(void **state)
+{
+    struct fx *f = *state;
+    char url[128];
+    struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+    o.connect_timeout_ms = 300;
+    o.reconnect_min_ms = 50;
+    o.reconnect_max_ms = 300;
+    f->st = mk_store(f, &o);
+    assert_int_equal(sc_store_script(f->st, "echo", ECHO_LUA), 0);
+    struct cap c;
+    cap_begin(&c);
+    double cpu0 = cpu_seconds();
+    uint64_t t0 = uv_hrtime();
+    assert_int_equal(sc_store_start(f->st), 0);
+    RUN_FOR(f, 1500);
+    double cpu = cpu_seconds() - cpu0;
+    double wall = (double)(uv_hrtime() - t0) / 1e9;
+    char *log = cap_end(&c);
+    /* Retrying, not spinning: a handful of attempts, little CPU. */
+    int attempts = count_substr(log, "event=redis_connect_failed");
+    assert_true(attempts >= 2);
+    assert_true(attempts <= 40);
+    assert_non_null(strstr(log, "refused"));
+    free(log);
+    assert_true(cpu < 0.5 * wall);
+    assert_int_equal(f->ups, 0);
+    assert_false(sc_store_ready(f->st));
+
+    f->srv = srv_spawn(f->port, NULL);
+    RUN_UNTIL(f, f->ups == 1, 15000);
+    struct res x;
+    assert_int_equal(eval_echo(f, &x, 0, "{t}:a", "1", 1), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    check_echo(&x, "{t}:a", "1", 1);
+    finish(f);
+}
+
+static void test_auth(void **state)
+{
+    struct fx *f = *state;
+    char url[160];
+    static const char *const extra[] = {"--requirepass", "Right-Pa55", NULL};
+    f->srv = srv_start(f->port, extra);
+
+    /* Wrong password: never ready, logged without the password. */
+    struct sc_store_opts o =
+        default_opts(url_for(url, sizeof url, ":Wrong-Secret-77@", f->port, NULL));
+    f->st = mk_store(f, &o);
+    struct cap c;
+    cap_begin(&c);
+    assert_int_equal(sc_store_start(f->st), 0);
+    RUN_FOR(f, 800);
+    stop_store(f);
+    char *log = cap_end(&c);
+    assert_int_equal(f->ups, 0);
+    assert_non_null(strstr(log, "event=redis_auth_failed"));
+    assert_null(strstr(log, "Wrong-Secret-77"));
+    assert_null(strstr(log, "Right-Pa55"));
+    free(log);
+
+    /* No password at all: NOAUTH, never ready. */
+    o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+    f->st = mk_store(f, &o);
+    cap_begin(&c);
+    assert_int_equal(sc_store_start(f->st), 0);
+    RUN_FOR(f, 500);
+    stop_store(f);
+    log = cap_end(&c);
+    assert_int_equal(f->ups, 0);
+    assert_non_null(strstr(log, "NOAUTH"));
+    free(log);
+
+    /* Right password, legacy and ACL (user:password) forms. */
+    static const char *const creds[] = {":Right-Pa55@", "default:Right-Pa55@",
+                                        "default:Right%2DPa55@"};
+    for (size_t i = 0; i < SC_ARRAY_LEN(creds); i++) {
+        o = default_opts(url_for(url, sizeof url, creds[i], f->port, "/2"));
+        f->st = mk_store(f, &o);
+        assert_int_equal(sc_store_script(f->st, "echo", ECHO_LUA), 0);
+        cap_begin(&c);
+        assert_int_equal(sc_store_start(f->st), 0);
+        RUN_UNTIL(f, f->ups == 1, 10000);
+        struct res x;
+        assert_int_equal(eval_echo(f, &x, 0, "{t}:a", "1", 1), 0);
+        RUN_UNTIL(f, x.called, 10000);
+        check_echo(&x, "{t}:a", "1", 1);
+        stop_store(f);
+        log = cap_end(&c);
+        assert_non_null(strstr(log, "event=redis_connected"));
+        assert_null(strstr(log, "Right"));
+        free(log);
+    }
+    finish(f);
+}
+
+static void test_select_db(void **state)
+{
+    struct fx *f = *state;
+    char url[128];
+    struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, "/3"));
+    start_ready(f, &o, NULL);
+    struct res x;
+    assert_int_equal(CMD(f, &x, "SET", "db-probe", "v"), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    assert_string_equal(x.str, "OK");
+    assert_int_equal(CMD(f, &x, "DBSIZE"), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    assert_int_equal(x.integer, 1);
+    stop_store(f);
+
+    /* A second store on db 0 sees the key counted in db 3 only. */
+    o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+    f->st = mk_store(f, &o);
+    assert_int_equal(sc_store_start(f->st), 0);
+    RUN_UNTIL(f, f->ups == 1, 10000);
+    assert_int_equal(CMD(f, &x, "GET", "db-probe"), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    assert_int_equal(x.type, REDIS_REPLY_NIL);
+    assert_int_equal(CMD(f, &x, "INFO", "keyspace"), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    assert_non_null(strstr(x.str, "db3:keys=1,"));
+    assert_null(strstr(x.str, "db0:"));
+    finish(f);
+}
+
+static void test_hostname(void **state)
+{
+    struct fx *f = *state;
+    char url[128];
+    snprintf(url, sizeof url, "redis://localhost:%d/1", f->port);
+    struct sc_store_opts o = default_opts(url);
+    start_ready(f, &o, NULL);
+    struct res x;
+    assert_int_equal(eval_echo(f, &x, 0, "{t}:a", "1", 1), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    check_echo(&x, "{t}:a", "1", 1);
+    finish(f);
+}
+
+static void test_max_pending(void **state)
+{
+    struct fx *f = *state;
+    char url[128];
+    struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+    o.max_pending = 4;
+    start_ready(f, &o, NULL);
+    struct res p[4], x;
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(CMD(f, &p[i], "PING"), 0);
+    assert_int_equal(sc_store_pending(f->st), 4);
+    assert_int_equal(CMD(f, &x, "PING"), SC_EBUSY);
+    assert_int_equal(eval_echo(f, &x, 0, "{t}:a", "1", 1), SC_EBUSY);
+    RUN_UNTIL(f, p[3].called, 10000);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(p[i].called, 1);
+        assert_int_equal(p[i].err, 0);
+    }
+    assert_int_equal(x.called, 0);
+    assert_int_equal(sc_store_pending(f->st), 0);
+    assert_int_equal(eval_echo(f, &x, 0, "{t}:a", "1", 1), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    check_echo(&x, "{t}:a", "1", 1);
+    finish(f);
+}
+
+static void test_stop_with_pending(void **state)
+{
+    struct fx *f = *state;
+    char url[128];
+    struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+    start_ready(f, &o, NULL);
+    struct res sl, p[3];
+    assert_int_equal(CMD(f, &sl, "DEBUG", "SLEEP", "1"), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(CMD(f, &p[i], "PING"), 0);
+    RUN_FOR(f, 50);
+    f->in_call = 1;
+    sc_store_stop(f->st, on_done, f);
+    sc_store_stop(f->st, on_done, f); /* twice: no effect */
+    f->in_call = 0;
+    assert_false(f->done);
+    assert_int_equal(sl.called, 0); /* from the loop, not from inside stop */
+    RUN_UNTIL(f, f->done, 10000);
+    assert_int_equal(sl.err, SC_ECLOSED);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(p[i].err, SC_ECLOSED);
+    assert_int_equal(f->cb_at_done, 4); /* every callback before done */
+    assert_int_equal(f->downs, 1);
+    struct res x;
+    assert_int_equal(CMD(f, &x, "PING"), SC_EAGAIN);
+    sc_store_free(f->st);
+    f->st = NULL;
+    finish(f);
+}
+
+static void test_stop_in_callback(void **state)
+{
+    struct fx *f = *state;
+    char url[128];
+    struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+    start_ready(f, &o, NULL);
+    struct res first, p[3];
+    assert_int_equal(CMD(f, &first, "PING"), 0);
+    first.stop_in_cb = 1;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(CMD(f, &p[i], "PING"), 0);
+    RUN_UNTIL(f, f->done, 10000);
+    assert_int_equal(first.err, 0);
+    assert_string_equal(first.str, "PONG");
+    /* The others may have been answered in the same read, after the stop:
+     * they are failed, never delivered after stop. */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(p[i].called, 1);
+        assert_int_equal(p[i].err, SC_ECLOSED);
+    }
+    sc_store_free(f->st);
+    f->st = NULL;
+    finish(f);
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    snprintf(g_dir, sizeof g_dir, "/tmp/test_store.XXXXXX");
+    if (!mkdtemp(g_dir))
+        return -1;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    kill_all();
+    DIR *d = opendir(g_dir);
+    if (d) {
+        struct dirent *e;
+        char p[PATH_MAX];
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
+            unlink(p);
+        }
+        closedir(d);
+        rmdir(g_dir);
+    }
+    return 0;
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN); /* hiredis writes with write(2) */
+    atexit(kill_all);
+    const struct CMUnitTest tests[] = {
+        T(test_bad_urls),         T(test_not_ready),     T(test_eval_roundtrip),
+        T(test_noscript),         T(test_broken_script), T(test_command_timeout),
+        T(test_server_killed),    T(test_refused_then_up), T(test_auth),
+        T(test_select_db),        T(test_hostname),      T(test_max_pending),
+        T(test_stop_with_pending), T(test_stop_in_callback),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
