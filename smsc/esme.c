@@ -358,7 +358,10 @@ int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_a
     m->parts_left = mt.nparts;
 
     struct sc_sm sm;
+    /* Zero all but the 1 KiB text buffer, which each part overwrites. */
     memset(&sm, 0, offsetof(struct sc_sm, msg));
+    memset((char *)&sm + offsetof(struct sc_sm, msg) + sizeof sm.msg, 0,
+           sizeof sm - offsetof(struct sc_sm, msg) - sizeof sm.msg);
     sm.cmd_id = SC_CMD_SUBMIT_SM;
     sm.seq = 1; /* patched at each send */
     sm.src = *src;

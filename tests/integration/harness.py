@@ -173,9 +173,17 @@ class Env(unittest.TestCase):
             return json.load(f)
 
     # ---- shortcoded ---------------------------------------------------
-    def write_config(self, smsc_port, redis_port=6379, bind_extra="", extra="", binds=None):
+    def write_config(self, smsc_port, redis_port=None, bind_extra="", extra="", binds=None,
+                     limits=""):
         """A config for tests; bind_extra lines go under the bind (indented
-        by the caller's text as 4 spaces)."""
+        by the caller's text as 4 spaces), limits lines under limits:.
+        Without redis_port a private
+        redis-server is started for the test (the daemon answers MOs only
+        with Redis up)."""
+        if redis_port is None:
+            if not getattr(self, "redis", None):
+                self.redis = self.start_redis()
+            redis_port = self.redis.port
         if binds is None:
             binds = ("  - name: smsc1\n"
                      "    host: 127.0.0.1\n"
@@ -190,7 +198,11 @@ class Env(unittest.TestCase):
                 "service_numbers: [\"10086\"]\n"
                 "routes:\n  - handler: help\n"
                 "templates:\n"
-                "  help: \"回复0000查询包月业务，回复00000退订全部。\"\n" + extra)
+                "  help: \"回复0000查询包月业务，回复00000退订全部。\"\n"
+                "  rate_limited: \"您发送的指令过于频繁，请稍后再试。\"\n"
+                # Tests send bursts from one subscriber: lift the rate limit
+                # unless a test sets it (limits= adds indented lines).
+                "limits:\n" + (limits or "  rate_limit_count: 1000000\n") + extra)
         path = os.path.join(self.dir, "shortcoded.yaml")
         with open(path, "w") as f:
             f.write(text)

@@ -97,7 +97,9 @@ class NetSmppAsSmsc(NetSmppEnv):
                 text = f.read()
             self.assertIn(HELP_LINE, text)
             with open(cfg, "w", encoding="utf-8") as f:
-                f.write(text.replace(HELP_LINE, '  help: "%s"\n' % help_text))
+                # Braces are placeholders in templates: "{{" is a literal "{".
+                tpl = help_text.replace("{", "{{").replace("}", "}}")
+                f.write(text.replace(HELP_LINE, '  help: "%s"\n' % tpl))
         d = self.start_daemon(cfg)
         rc, out = self.finish(smsc, 50)
         self.assertEqual(rc, 0, "Net::SMPP SMSC failed:\n" + out)

@@ -1,0 +1,237 @@
+/* app.c -- the running daemon: configuration generations, store, catalogue
+ * and binds started and stopped in order. */
+#include "core/app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/sc.h"
+#include "smsc/pdu.h"
+
+extern const char sc__lua_prelude[];
+
+struct sc_gen *sc__gen_new(struct sc_config *cfg, int owns_cfg, char *err, size_t errsz)
+{
+    struct sc_gen *g = calloc(1, sizeof *g);
+    if (!g) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    g->router = sc_router_new(cfg, err, errsz);
+    if (!g->router) {
+        free(g);
+        return NULL;
+    }
+    g->cfg = cfg;
+    g->owns_cfg = owns_cfg;
+    g->refs = 1;
+    return g;
+}
+
+void sc__gen_unref(struct sc_gen *g)
+{
+    if (!g || --g->refs)
+        return;
+    sc_router_free(g->router);
+    if (g->owns_cfg)
+        sc_config_free(g->cfg);
+    free(g);
+}
+
+/* prelude + "local function body() <script> end ..." so that a handler's
+ * script returns its own table and the request layer prefixes "ok". */
+static char *compose_script(const char *body)
+{
+    static const char head[] = "local function body()\n";
+    static const char tail[] = "\nend\nlocal r = body()\ntable.insert(r, 1, 'ok')\nreturn r\n";
+    static const char none[] = "return {'ok'}\n";
+    size_t n = strlen(sc__lua_prelude) +
+               (body ? strlen(head) + strlen(body) + strlen(tail) : strlen(none)) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s%s%s%s", sc__lua_prelude, body ? head : none, body ? body : "",
+                 body ? tail : "");
+    return s;
+}
+
+static int register_scripts(struct sc_app *a, char *err, size_t errsz)
+{
+    size_t n = 0;
+    while (sc_handlers[n])
+        n++;
+    a->script_ids = calloc(n ? n : 1, sizeof *a->script_ids);
+    if (!a->script_ids)
+        return SC_ENOMEM;
+    for (size_t i = 0; i <= n; i++) {
+        const char *body = i < n ? sc_handlers[i]->script : NULL;
+        if (i < n && !body) {
+            a->script_ids[i] = -1;
+            continue;
+        }
+        char *lua = compose_script(body);
+        int id = lua ? sc_store_script(a->store, i < n ? sc_handlers[i]->name : "rate", lua)
+                     : SC_ENOMEM;
+        free(lua);
+        if (id < 0) {
+            snprintf(err, errsz, "cannot register scripts: %s", sc_strerror(id));
+            return id;
+        }
+        if (i < n)
+            a->script_ids[i] = id;
+        else
+            a->rate_script = id;
+    }
+    return 0;
+}
+
+static void start_binds(struct sc_app *a)
+{
+    static const struct sc_esme_cbs cbs = {.on_mo = sc__app_on_mo};
+    a->esme = sc_esme_new(a->loop, a->boot_cfg, &cbs, a);
+    if (!a->esme) {
+        sc_error("event=startup_failed error=\"out of memory\"");
+        exit(1);
+    }
+}
+
+/* The binds start only once Redis answered and the catalogue was read (or
+ * failed to be): until then the daemon could answer nothing but temporary
+ * errors, and an SMSC does better sending MOs to another instance. */
+static void on_catalogue_loaded(void *arg, int ok)
+{
+    struct sc_app *a = arg;
+    if (!a->esme && !a->stopping)
+        start_binds(a);
+}
+
+static void on_store_state(void *arg, int ready)
+{
+    struct sc_app *a = arg;
+    if (ready)
+        sc_catalogue_refresh(a->cat);
+}
+
+int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_config *cfg,
+                 char *err, size_t errsz)
+{
+    memset(a, 0, sizeof *a);
+    a->loop = loop;
+    a->config_path = path;
+    a->boot_cfg = cfg;
+    a->gen = sc__gen_new(cfg, 0, err, errsz);
+    if (!a->gen)
+        return SC_ECONFIG;
+    struct sc_store_opts so = {
+        .url = cfg->redis.url,
+        .connect_timeout_ms = (uint32_t)cfg->redis.connect_timeout_ms,
+        .command_timeout_ms = (uint32_t)cfg->redis.command_timeout_ms,
+        .reconnect_min_ms = 100,
+        .reconnect_max_ms = 5000,
+        .max_pending = (unsigned)cfg->limits.max_inflight + 1000,
+    };
+    a->store = sc_store_new(loop, &so, err, errsz);
+    if (!a->store)
+        return SC_ECONFIG;
+    int rc = register_scripts(a, err, errsz);
+    if (rc < 0)
+        return rc;
+    a->cat = sc_catalogue_new(loop, a->store, (unsigned)cfg->redis.catalogue_refresh_s,
+                              on_catalogue_loaded, a);
+    if (!a->cat) {
+        snprintf(err, errsz, "out of memory");
+        return SC_ENOMEM;
+    }
+    sc_store_on_state(a->store, on_store_state, a);
+    rc = sc_store_start(a->store);
+    if (rc < 0) {
+        snprintf(err, errsz, "cannot start the store: %s", sc_strerror(rc));
+        return rc;
+    }
+    sc_info("event=waiting_for_redis msg=\"binds start once Redis is ready\"");
+    return 0;
+}
+
+void sc_app_reload(struct sc_app *a)
+{
+    char err[512];
+    struct sc_config *c = sc_config_load(a->config_path, err, sizeof err);
+    struct sc_gen *g = c ? sc__gen_new(c, 1, err, sizeof err) : NULL;
+    if (!g) {
+        sc_config_free(c);
+        sc_error("event=reload_failed error=\"%s\" action=\"kept the running configuration\"", err);
+        return;
+    }
+    sc__gen_unref(a->gen);
+    a->gen = g;
+    sc_log_set_level((enum sc_log_level)c->log_level);
+    sc_catalogue_refresh(a->cat);
+    sc_info("event=reloaded path=%s routes=%zu templates=%zu", a->config_path, c->nroutes,
+            c->ntemplates);
+}
+
+/* ---- shutdown ---------------------------------------------------------- */
+
+static void stop_step_done(void *arg)
+{
+    struct sc_app *a = arg;
+    if (--a->stop_pending == 0 && a->stopped)
+        a->stopped(a->stopped_arg);
+}
+
+static void stop_rest(void *arg)
+{
+    struct sc_app *a = arg;
+    /* Binds are down: nothing can come in any more. */
+    a->stop_pending = 2;
+    sc_catalogue_stop(a->cat, stop_step_done, a);
+    sc_store_stop(a->store, stop_step_done, a);
+}
+
+/* Polls (only while shutting down) until in-flight MOs are answered and
+ * queued replies accepted by the SMSC, or the deadline passes. */
+static void on_shutdown_tick(uv_timer_t *t)
+{
+    struct sc_app *a = t->data;
+    size_t mt = sc_esme_mt_pending(a->esme);
+    int late = uv_now(a->loop) >= a->shutdown_deadline;
+    if ((a->inflight == 0 && mt == 0) || late || sc_esme_bound(a->esme) == 0) {
+        uv_close((uv_handle_t *)t, NULL);
+        if (mt || a->inflight)
+            sc_warn("event=shutdown_incomplete replies_unsent=%zu mo_unanswered=%u", mt,
+                    a->inflight);
+        sc_esme_stop(a->esme, stop_rest, a);
+    }
+}
+
+void sc_app_stop(struct sc_app *a, void (*stopped)(void *), void *arg)
+{
+    if (a->stopping)
+        return;
+    a->stopping = 1;
+    a->stopped = stopped;
+    a->stopped_arg = arg;
+    const struct sc_config *cfg = a->gen->cfg;
+    if (!a->esme) {
+        stop_rest(a);
+        return;
+    }
+    sc_info("event=shutdown inflight=%u replies_pending=%zu", a->inflight,
+            sc_esme_mt_pending(a->esme));
+    sc_esme_refuse_mo(a->esme, cfg->limits.mo_error_status);
+    a->shutdown_deadline = uv_now(a->loop) + (uint64_t)cfg->limits.shutdown_timeout_ms;
+    uv_timer_init(a->loop, &a->shutdown_timer);
+    a->shutdown_timer.data = a;
+    uv_timer_start(&a->shutdown_timer, on_shutdown_tick, 0, 20);
+}
+
+void sc_app_free(struct sc_app *a)
+{
+    sc_esme_free(a->esme);
+    sc_catalogue_free(a->cat);
+    sc_store_free(a->store);
+    free(a->script_ids);
+    sc__gen_unref(a->gen);
+    sc_config_free(a->boot_cfg);
+}

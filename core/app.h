@@ -1,0 +1,65 @@
+/* app.h -- the running daemon: configuration generations, the SMPP side,
+ * the store and the catalogue, and the intake of every MO.
+ *
+ * Internal to core/: handlers see only core/request.h. */
+#ifndef SC_APP_H
+#define SC_APP_H
+
+#include <uv.h>
+
+#include "config/config.h"
+#include "core/catalogue.h"
+#include "core/router.h"
+#include "smsc/esme.h"
+#include "store/store.h"
+
+/* What SIGHUP replaces: a configuration and the router built from it.
+ * Requests hold a reference to the generation they started with. */
+struct sc_gen {
+    unsigned refs;
+    struct sc_config *cfg;
+    int owns_cfg;                 /* 0 for the boot config (the binds use it) */
+    struct sc_router *router;
+};
+
+struct sc_app {
+    uv_loop_t *loop;
+    const char *config_path;
+    struct sc_config *boot_cfg;   /* binds and redis: fixed for the run */
+    struct sc_gen *gen;           /* current */
+    struct sc_esme *esme;
+    struct sc_store *store;
+    struct sc_catalogue *cat;
+    int *script_ids;              /* per sc_handlers[] index; -1 = none */
+    int rate_script;              /* the prelude alone, for script-less handlers */
+    unsigned inflight;            /* MOs taken and not yet answered */
+    int stopping;
+    void (*stopped)(void *);
+    void *stopped_arg;
+    unsigned stop_pending;
+    uv_timer_t shutdown_timer;
+    uint64_t shutdown_deadline;
+};
+
+/* Build a generation from a loaded config (validating routes, options and
+ * templates). With owns_cfg it frees cfg when the last reference goes (on
+ * success only). NULL with err on error. */
+struct sc_gen *sc__gen_new(struct sc_config *cfg, int owns_cfg, char *err, size_t errsz);
+void sc__gen_unref(struct sc_gen *g);
+
+/* Start everything (store, catalogue, binds). cfg becomes the boot and
+ * current configuration; ownership passes to app. Returns 0 or SC_E*. */
+int sc_app_start(struct sc_app *app, uv_loop_t *loop, const char *path, struct sc_config *cfg,
+                 char *err, size_t errsz);
+/* SIGHUP: reload the file; keep the old generation when the new one is bad. */
+void sc_app_reload(struct sc_app *app);
+/* SIGTERM: refuse new MOs, finish in-flight ones, unbind, stop; then
+ * stopped(arg) once every handle is closed. */
+void sc_app_stop(struct sc_app *app, void (*stopped)(void *), void *arg);
+/* After stopped. */
+void sc_app_free(struct sc_app *app);
+
+/* MO intake, from the esme (core/request.c). */
+void sc__app_on_mo(void *arg, const struct sc_mo *mo, struct sc_mo_token tok);
+
+#endif

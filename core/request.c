@@ -1,0 +1,355 @@
+/* request.c -- one MO's life: intake, routing, the handler's one script call
+ * (with rate limiting folded in), and its one outcome.
+ *
+ * Every MO costs exactly one Redis round trip: the handler's Lua script runs
+ * after a prelude that counts the subscriber's commands (rate limit) and ends
+ * any pending dialogue the command does not continue; a handler without a
+ * script gets the prelude alone before it runs. */
+#include "core/request.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/app.h"
+#include "core/log.h"
+#include "core/sc.h"
+#include "text/text.h"
+
+#define MAX_TEXT 1024          /* normalised command bytes kept */
+#define MAX_REPLY 4096         /* rendered reply bytes */
+#define MAX_SCRIPT_ARGS 16
+
+/* KEYS[1] rate-limit counter, KEYS[2] pending dialogue; ARGV[1] limit,
+ * ARGV[2] window (s), ARGV[3] "1" when this handler continues the dialogue.
+ * The handler's body sees its own keys and args as K[] and A[], the time as
+ * now_ms / now_s (strings) and the dialogue key as PENDING. */
+const char sc__lua_prelude[] =
+    "local n = redis.call('INCR', KEYS[1])\n"
+    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end\n"
+    "if n > tonumber(ARGV[1]) then return {'rate', n - tonumber(ARGV[1])} end\n"
+    "if ARGV[3] ~= '1' then redis.call('DEL', KEYS[2]) end\n"
+    "local t = redis.call('TIME')\n"
+    "local now_s = t[1]\n"
+    "local now_ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
+    "local PENDING = KEYS[2]\n"
+    "local K, A = {}, {}\n"
+    "for i = 3, #KEYS do K[#K + 1] = KEYS[i] end\n"
+    "for i = 4, #ARGV do A[#A + 1] = ARGV[i] end\n";
+
+/* Templates the request layer renders itself. */
+const struct sc_tpl_decl sc_request_templates[] = {
+    {"rate_limited", NULL, 0},
+    {NULL, NULL, 0},
+};
+
+struct req {
+    struct sc_req pub;         /* first: handlers get &pub */
+    struct sc_app *app;
+    struct sc_gen *gen;
+    const struct sc_route *route;
+    struct sc_mo_token tok;
+    struct sc_addr subscriber; /* the MO's source, exactly as received */
+    struct sc_addr service;    /* the number it was sent to */
+    sc_req_script_cb cb;
+    uint64_t t0;
+    char msisdn[SC_ADDR_MAX];
+    char text[MAX_TEXT];
+    char capbuf[MAX_TEXT + SC_REQ_MAX_CAPS];
+};
+
+static struct req *R(struct sc_req *r) { return (struct req *)r; }
+
+static void log_outcome(struct req *q, const char *outcome, const char *why)
+{
+    struct sc_app *a = q->app;
+    char qt[96];
+    sc_info("event=mo msisdn=%s service=%s route=%s command=%s outcome=%s%s%s%s ms=%llu",
+            q->msisdn, q->service.addr, q->route ? q->route->name : "-",
+            sc_log_quote(qt, sizeof qt, q->text, strlen(q->text)), outcome, why ? " reason=\"" : "",
+            why ? why : "", why ? "\"" : "", (unsigned long long)(uv_now(a->loop) - q->t0));
+}
+
+static void req_end(struct req *q)
+{
+    q->app->inflight--;
+    sc__gen_unref(q->gen);
+    free(q);
+}
+
+void sc_req_fail(struct sc_req *r, const char *why)
+{
+    struct req *q = R(r);
+    sc_esme_mo_done(q->app->esme, q->tok, q->gen->cfg->limits.mo_error_status);
+    log_outcome(q, "temporary_error", why);
+    req_end(q);
+}
+
+void sc_req_silent(struct sc_req *r)
+{
+    struct req *q = R(r);
+    sc_esme_mo_done(q->app->esme, q->tok, SC_ESME_ROK);
+    log_outcome(q, "silent", NULL);
+    req_end(q);
+}
+
+/* ack_policy after_reply: the MO is acknowledged once the SMSC accepted
+ * the reply; until then the request's token waits here. */
+struct pending_ack {
+    struct sc_app *app;
+    struct sc_mo_token tok;
+    uint32_t error_status;
+};
+
+static void on_reply_accepted(void *arg, int err)
+{
+    struct pending_ack *p = arg;
+    sc_esme_mo_done(p->app->esme, p->tok, err ? p->error_status : SC_ESME_ROK);
+    p->app->inflight--;
+    free(p);
+}
+
+void sc_req_reply(struct sc_req *r, const char *text)
+{
+    struct req *q = R(r);
+    struct sc_app *a = q->app;
+    struct sc_addr from = q->service;
+    from.ton = (uint8_t)q->gen->cfg->smpp.source_ton;
+    from.npi = (uint8_t)q->gen->cfg->smpp.source_npi;
+    size_t len = strlen(text);
+    if (q->gen->cfg->limits.ack_policy == SC_ACK_AFTER_REPLY) {
+        struct pending_ack *p = malloc(sizeof *p);
+        int rc = p ? sc_esme_send(a->esme, &from, &q->subscriber, text, len, on_reply_accepted, p)
+                   : SC_ENOMEM;
+        if (rc < 0) {
+            free(p);
+            sc_req_fail(r, sc_strerror(rc));
+            return;
+        }
+        *p = (struct pending_ack){a, q->tok, q->gen->cfg->limits.mo_error_status};
+        a->inflight++; /* held by p until the SMSC answers */
+        log_outcome(q, "reply", NULL);
+        req_end(q);
+        return;
+    }
+    /* after_store: the state change is already in Redis. The resp goes out
+     * before the reply's submit_sm: some SMSCs drop a submit_sm that arrives
+     * while they wait for a resp. */
+    int rc = sc_esme_can_send(a->esme);
+    if (rc < 0) {
+        sc_req_fail(r, "reply queue full");
+        return;
+    }
+    sc_esme_mo_done(a->esme, q->tok, SC_ESME_ROK);
+    rc = sc_esme_send(a->esme, &from, &q->subscriber, text, len, NULL, NULL);
+    if (rc < 0)
+        sc_error("event=reply_failed msisdn=%s reason=\"%s\"", q->msisdn, sc_strerror(rc));
+    log_outcome(q, "reply", NULL);
+    req_end(q);
+}
+
+size_t sc_req_render(struct sc_req *r, const char *tpl, const char *const *values, char *out,
+                     size_t outsz)
+{
+    const struct sc_tpl *t = sc_router_template(R(r)->gen->router, tpl);
+    if (!t) {
+        /* A handler rendering a template it did not declare: a bug. */
+        sc_error("event=template_missing template=%s", tpl);
+        if (outsz)
+            out[0] = '\0';
+        return 0;
+    }
+    return sc_tpl_render(t, values, out, outsz);
+}
+
+void sc_req_reply_tpl(struct sc_req *r, const char *tpl, const char *const *values)
+{
+    char out[MAX_REPLY];
+    sc_req_render(r, tpl, values, out, sizeof out);
+    sc_req_reply(r, out);
+}
+
+const struct sc_service *sc_req_service(struct sc_req *r, const char *code)
+{
+    return sc_catalogue_get(R(r)->app->cat, code);
+}
+
+int sc_req_menu_ttl_s(const struct sc_req *r) { return ((const struct req *)r)->gen->cfg->limits.menu_ttl_s; }
+int sc_req_confirm_ttl_s(const struct sc_req *r) { return ((const struct req *)r)->gen->cfg->limits.confirm_ttl_s; }
+
+char *sc_fmt_fen(long long fen, char *out, size_t outsz)
+{
+    if (fen < 0)
+        snprintf(out, outsz, "?元");
+    else if (fen % 100 == 0)
+        snprintf(out, outsz, "%lld元", fen / 100);
+    else if (fen % 10 == 0)
+        snprintf(out, outsz, "%lld.%lld元", fen / 100, fen % 100 / 10);
+    else
+        snprintf(out, outsz, "%lld.%02lld元", fen / 100, fen % 100);
+    return out;
+}
+
+/* ---- the script call ----------------------------------------------------- */
+
+static void rate_limited(struct req *q, long long over)
+{
+    if (over == 1) {
+        /* One polite reply, then silence until the window passes: this also
+         * ends auto-reply loops with other machines. */
+        sc_req_reply_tpl(&q->pub, "rate_limited", NULL);
+    } else {
+        sc_esme_mo_done(q->app->esme, q->tok, SC_ESME_ROK);
+        log_outcome(q, "rate_limited", NULL);
+        req_end(q);
+    }
+}
+
+static void on_script(void *ctx, int err, struct redisReply *rep)
+{
+    struct req *q = ctx;
+    if (err) {
+        sc_req_fail(&q->pub, err == SC_ETIMEOUT ? "redis timeout" : "redis connection lost");
+        return;
+    }
+    if (rep->type == REDIS_REPLY_ERROR) {
+        sc_error("event=script_error msisdn=%s route=%s error=\"%.*s\"", q->msisdn,
+                 q->route->name, (int)SC_MIN(rep->len, 300), rep->str);
+        sc_req_fail(&q->pub, "script error");
+        return;
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
+        rep->element[0]->type != REDIS_REPLY_STRING) {
+        sc_error("event=script_error msisdn=%s route=%s error=\"unexpected reply type %d\"",
+                 q->msisdn, q->route->name, rep->type);
+        sc_req_fail(&q->pub, "script error");
+        return;
+    }
+    if (strcmp(rep->element[0]->str, "rate") == 0) {
+        rate_limited(q, rep->elements > 1 ? rep->element[1]->integer : 1);
+        return;
+    }
+    if (q->cb)
+        q->cb(&q->pub, (struct redisReply *const *)rep->element + 1, rep->elements - 1);
+    else
+        q->route->handler->handle(&q->pub, q->route->opts);
+}
+
+/* Run script id with the request layer's keys and args first. */
+static void eval(struct req *q, int script, int nkeys, const char *const *keys, int nargs,
+                 const char *const *args)
+{
+    struct sc_app *a = q->app;
+    const struct sc_config *cfg = q->gen->cfg;
+    if (nkeys > MAX_SCRIPT_ARGS || nargs > MAX_SCRIPT_ARGS) {
+        sc_error("event=script_error route=%s error=\"too many keys or args\"", q->route->name);
+        sc_req_fail(&q->pub, "script error");
+        return;
+    }
+    char rl[64], pend[64], limit[16], window[16];
+    snprintf(rl, sizeof rl, "rl:{%s}", q->msisdn);
+    snprintf(pend, sizeof pend, "pending:{%s}", q->msisdn);
+    snprintf(limit, sizeof limit, "%d", cfg->limits.rate_limit_count);
+    snprintf(window, sizeof window, "%d", cfg->limits.rate_limit_window_s);
+    const char *k[MAX_SCRIPT_ARGS + 2] = {rl, pend};
+    const char *v[MAX_SCRIPT_ARGS + 3] = {limit, window,
+                                          q->route->handler->continues_dialogue ? "1" : "0"};
+    for (int i = 0; i < nkeys; i++)
+        k[2 + i] = keys[i];
+    for (int i = 0; i < nargs; i++)
+        v[3 + i] = args[i];
+    int rc = sc_store_eval(a->store, script, nkeys + 2, k, NULL, nargs + 3, v, NULL, on_script, q);
+    if (rc < 0)
+        sc_req_fail(&q->pub, rc == SC_EAGAIN ? "redis unavailable" : sc_strerror(rc));
+}
+
+void sc_req_eval(struct sc_req *r, int nkeys, const char *const *keys, int nargs,
+                 const char *const *args, sc_req_script_cb cb)
+{
+    struct req *q = R(r);
+    q->cb = cb;
+    eval(q, q->app->script_ids[q->route->handler_index], nkeys, keys, nargs, args);
+}
+
+/* ---- intake ------------------------------------------------------------- */
+
+/* The national number: source_addr without the first configured prefix
+ * ("+86", "86") it starts with, when something is left. */
+static void national_number(const struct sc_config *cfg, const char *addr, char *out,
+                            size_t outsz)
+{
+    for (size_t i = 0; i < cfg->nmsisdn_prefixes; i++) {
+        size_t n = strlen(cfg->msisdn_prefixes[i]);
+        if (n && strncmp(addr, cfg->msisdn_prefixes[i], n) == 0 && addr[n] != '\0') {
+            addr += n;
+            break;
+        }
+    }
+    sc_strlcpy(out, addr, outsz);
+}
+
+/* Copy the regex captures out of the text, NUL-terminated. */
+static void set_caps(struct req *q, const regmatch_t *m)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < SC_REQ_MAX_CAPS && m[i].rm_so >= 0; i++) {
+        size_t len = (size_t)(m[i].rm_eo - m[i].rm_so);
+        memcpy(q->capbuf + o, q->text + m[i].rm_so, len);
+        q->capbuf[o + len] = '\0';
+        q->pub.caps[i] = q->capbuf + o;
+        q->pub.ncaps = i + 1;
+        o += len + 1;
+    }
+}
+
+void sc__app_on_mo(void *arg, const struct sc_mo *mo, struct sc_mo_token tok)
+{
+    struct sc_app *a = arg;
+    const struct sc_config *cfg = a->gen->cfg;
+    if (a->inflight >= (unsigned)cfg->limits.max_inflight) {
+        sc_warn("event=mo_refused msisdn=%s reason=\"too many MOs in flight\" inflight=%u",
+                mo->src.addr, a->inflight);
+        sc_esme_mo_done(a->esme, tok, cfg->limits.mo_error_status);
+        return;
+    }
+    struct req *q = calloc(1, sizeof *q);
+    if (!q) {
+        sc_esme_mo_done(a->esme, tok, cfg->limits.mo_error_status);
+        return;
+    }
+    a->inflight++;
+    q->app = a;
+    q->gen = a->gen;
+    q->gen->refs++;
+    q->tok = tok;
+    q->t0 = uv_now(a->loop);
+    q->subscriber = mo->src;
+    q->service = mo->dst;
+    national_number(cfg, mo->src.addr, q->msisdn, sizeof q->msisdn);
+    if (sc_text_normalize(mo->text, mo->text_len, q->text, sizeof q->text) < 0) {
+        /* Longer than any command: route it as it is (the default route). */
+        q->text[0] = '\0';
+    }
+    q->pub.msisdn = q->msisdn;
+    q->pub.text = q->text;
+    q->pub.service = q->service.addr;
+
+    regmatch_t m[SC_REQ_MAX_CAPS];
+    q->route = sc_router_match(q->gen->router, q->service.addr, q->text, m, SC_REQ_MAX_CAPS);
+    if (!q->route) {
+        sc_esme_mo_done(a->esme, tok, SC_ESME_ROK);
+        log_outcome(q, "no_route", NULL);
+        req_end(q);
+        return;
+    }
+    set_caps(q, m);
+    if (!sc_store_ready(a->store)) {
+        sc_req_fail(&q->pub, "redis unavailable");
+        return;
+    }
+    if (q->route->handler->script)
+        q->route->handler->handle(&q->pub, q->route->opts);
+    else
+        eval(q, a->rate_script, 0, NULL, 0, NULL); /* then on_script calls handle() */
+}

@@ -1,0 +1,257 @@
+/* router.c -- routes from the config compiled and matched against MOs. */
+#include "core/router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/schema.h"
+#include "core/sc.h"
+#include "text/text.h"
+
+/* A template compiled for the placeholders of the handler that declared it. */
+struct tpl_entry {
+    const char *name;
+    const struct sc_tpl_decl *decl;
+    struct sc_tpl *tpl;
+};
+
+struct sc_router {
+    const struct sc_config *cfg;
+    struct sc_route *routes;
+    size_t nroutes;
+    struct tpl_entry *tpls;
+    size_t ntpls;
+};
+
+/* Compare two declarations of one template: same placeholders, same order. */
+static int same_decl(const struct sc_tpl_decl *a, const struct sc_tpl_decl *b)
+{
+    if (a->nvars != b->nvars)
+        return 0;
+    for (size_t i = 0; i < a->nvars; i++)
+        if (strcmp(a->vars[i], b->vars[i]) != 0)
+            return 0;
+    return 1;
+}
+
+static struct tpl_entry *find_tpl(const struct sc_router *r, const char *name)
+{
+    for (size_t i = 0; i < r->ntpls; i++)
+        if (strcmp(r->tpls[i].name, name) == 0)
+            return &r->tpls[i];
+    return NULL;
+}
+
+static const struct sc_cfg_kv *find_kv(const struct sc_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->ntemplates; i++)
+        if (strcmp(cfg->templates[i].key, name) == 0)
+            return &cfg->templates[i];
+    return NULL;
+}
+
+/* Compile the templates of one declaration list (handler or request layer).
+ * `who` names the declarer in messages. */
+static int add_templates(struct sc_router *r, const struct sc_tpl_decl *decls, const char *who,
+                         int line, int col, char *err, size_t errsz)
+{
+    for (const struct sc_tpl_decl *d = decls; d && d->name; d++) {
+        struct tpl_entry *e = find_tpl(r, d->name);
+        if (e) {
+            if (!same_decl(e->decl, d)) {
+                snprintf(err, errsz, "%s: template %s is declared twice with different "
+                         "placeholders (a bug in the handlers)", r->cfg->path, d->name);
+                return SC_ECONFIG;
+            }
+            continue;
+        }
+        const struct sc_cfg_kv *kv = find_kv(r->cfg, d->name);
+        if (!kv) {
+            snprintf(err, errsz, "%s:%d:%d: %s needs template %s: add it under templates:",
+                     r->cfg->path, line, col, who, d->name);
+            return SC_ECONFIG;
+        }
+        char e2[256];
+        struct sc_tpl *t = sc_tpl_compile(kv->value, d->vars, d->nvars, e2, sizeof e2);
+        if (!t) {
+            snprintf(err, errsz, "%s:%d:%d: templates.%s: %s", r->cfg->path, kv->line, kv->col,
+                     kv->key, e2);
+            return SC_ECONFIG;
+        }
+        struct tpl_entry *n = realloc(r->tpls, (r->ntpls + 1) * sizeof *n);
+        if (!n) {
+            sc_tpl_free(t);
+            snprintf(err, errsz, "out of memory");
+            return SC_ENOMEM;
+        }
+        r->tpls = n;
+        r->tpls[r->ntpls++] = (struct tpl_entry){d->name, d, t};
+    }
+    return 0;
+}
+
+/* A template in the config that no registered handler declares is a typo
+ * or a leftover: refuse it rather than let it be silently unused. */
+static int check_unknown_templates(const struct sc_router *r, char *err, size_t errsz)
+{
+    for (size_t i = 0; i < r->cfg->ntemplates; i++) {
+        const struct sc_cfg_kv *kv = &r->cfg->templates[i];
+        int known = 0;
+        for (const struct sc_tpl_decl *d = sc_request_templates; d->name && !known; d++)
+            known = strcmp(d->name, kv->key) == 0;
+        for (size_t h = 0; sc_handlers[h] && !known; h++)
+            for (const struct sc_tpl_decl *d = sc_handlers[h]->templates; d && d->name; d++)
+                if (strcmp(d->name, kv->key) == 0)
+                    known = 1;
+        if (!known) {
+            snprintf(err, errsz, "%s:%d:%d: templates.%s: no handler uses this template",
+                     r->cfg->path, kv->line, kv->col, kv->key);
+            return SC_ECONFIG;
+        }
+    }
+    return 0;
+}
+
+static int compile_route(struct sc_router *r, size_t i, char *err, size_t errsz)
+{
+    const struct sc_cfg_route *c = &r->cfg->routes[i];
+    struct sc_route *rt = &r->routes[i];
+    rt->name = c->name;
+    rt->service = c->service;
+    rt->handler = NULL;
+    for (size_t h = 0; sc_handlers[h] && !rt->handler; h++)
+        if (strcmp(sc_handlers[h]->name, c->handler) == 0) {
+            rt->handler = sc_handlers[h];
+            rt->handler_index = h;
+        }
+    if (!rt->handler) {
+        char known[512] = "";
+        size_t o = 0;
+        for (size_t h = 0; sc_handlers[h] && o < sizeof known; h++)
+            o += (size_t)snprintf(known + o, sizeof known - o, "%s%s", h ? ", " : "",
+                                  sc_handlers[h]->name);
+        snprintf(err, errsz, "%s:%d:%d: routes[%zu].handler: unknown handler %s (known: %s)",
+                 r->cfg->path, c->line, c->col, i, c->handler, known);
+        return SC_ECONFIG;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "routes[%zu].options", i);
+    struct sc_schema_ctx ctx = {r->cfg->path, err, errsz, c->line, c->col};
+    if (rt->handler->options) {
+        rt->opts = calloc(1, rt->handler->options->size);
+        if (!rt->opts)
+            return SC_ENOMEM;
+        int rc = sc_schema_apply(&ctx, rt->handler->options, rt->opts, c->options, path);
+        if (rc < 0)
+            return rc;
+    } else if (c->options) {
+        return sc_schema_error(&ctx, c->options, "%s: handler %s takes no options", path,
+                               rt->handler->name);
+    }
+    if (c->nwords) {
+        rt->words = calloc(c->nwords, sizeof *rt->words);
+        if (!rt->words)
+            return SC_ENOMEM;
+        for (size_t w = 0; w < c->nwords; w++) {
+            char norm[256];
+            int n = sc_text_normalize(c->words[w], strlen(c->words[w]), norm, sizeof norm);
+            if (n <= 0)
+                return sc_schema_error(&ctx, NULL, "routes[%zu].match: word %zu is empty or "
+                                       "too long after normalisation", i, w);
+            rt->words[rt->nwords++] = strdup(norm);
+            if (!rt->words[rt->nwords - 1])
+                return SC_ENOMEM;
+        }
+    }
+    if (c->regex) {
+        /* The config loader already checked that it compiles. */
+        if (regcomp(&rt->re, c->regex, REG_EXTENDED) != 0)
+            return sc_schema_error(&ctx, NULL, "routes[%zu].regex: does not compile", i);
+        rt->has_re = 1;
+    }
+    char who[96];
+    snprintf(who, sizeof who, "handler %s (routes[%zu])", rt->handler->name, i);
+    return add_templates(r, rt->handler->templates, who, c->line, c->col, err, errsz);
+}
+
+struct sc_router *sc_router_new(const struct sc_config *cfg, char *err, size_t errsz)
+{
+    struct sc_router *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    r->cfg = cfg;
+    r->routes = calloc(cfg->nroutes ? cfg->nroutes : 1, sizeof *r->routes);
+    if (!r->routes) {
+        free(r);
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    r->nroutes = cfg->nroutes;
+    int rc = add_templates(r, sc_request_templates, "the request layer", 1, 1, err, errsz);
+    for (size_t i = 0; rc == 0 && i < cfg->nroutes; i++)
+        rc = compile_route(r, i, err, errsz);
+    if (rc == 0)
+        rc = check_unknown_templates(r, err, errsz);
+    if (rc < 0) {
+        if (rc == SC_ENOMEM)
+            snprintf(err, errsz, "out of memory");
+        sc_router_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void sc_router_free(struct sc_router *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nroutes; i++) {
+        struct sc_route *rt = &r->routes[i];
+        for (size_t w = 0; w < rt->nwords; w++)
+            free(rt->words[w]);
+        free(rt->words);
+        if (rt->has_re)
+            regfree(&rt->re);
+        if (rt->opts) {
+            sc_schema_free(rt->handler->options, rt->opts);
+            free(rt->opts);
+        }
+    }
+    for (size_t i = 0; i < r->ntpls; i++)
+        sc_tpl_free(r->tpls[i].tpl);
+    free(r->tpls);
+    free(r->routes);
+    free(r);
+}
+
+const struct sc_route *sc_router_match(const struct sc_router *r, const char *service,
+                                       const char *text, regmatch_t *caps, size_t ncaps)
+{
+    for (size_t i = 0; i < ncaps; i++)
+        caps[i].rm_so = caps[i].rm_eo = -1;
+    for (size_t i = 0; i < r->nroutes; i++) {
+        const struct sc_route *rt = &r->routes[i];
+        if (rt->service && strcmp(rt->service, service) != 0)
+            continue;
+        if (rt->nwords) {
+            for (size_t w = 0; w < rt->nwords; w++)
+                if (strcmp(rt->words[w], text) == 0)
+                    return rt;
+        } else if (rt->has_re) {
+            if (regexec(&rt->re, text, ncaps, caps, 0) == 0)
+                return rt;
+        } else {
+            return rt; /* the default route */
+        }
+    }
+    return NULL;
+}
+
+const struct sc_tpl *sc_router_template(const struct sc_router *r, const char *name)
+{
+    const struct tpl_entry *e = find_tpl(r, name);
+    return e ? e->tpl : NULL;
+}

@@ -1,0 +1,51 @@
+/* router.h -- routes from the config, compiled: which handler answers which
+ * normalised text sent to which service number, with its checked options and
+ * the templates its handler renders.
+ *
+ * A router is built from one configuration (at start-up, by --check and on
+ * every SIGHUP) and is immutable; requests keep the one they started with. */
+#ifndef SC_ROUTER_H
+#define SC_ROUTER_H
+
+#include <regex.h>
+#include <stddef.h>
+
+#include "config/config.h"
+#include "handlers/handler.h"
+#include "text/template.h"
+
+struct sc_route {
+    const char *name;
+    char **words;                 /* normalised (NFKC, trimmed, upper-case ASCII) */
+    size_t nwords;
+    regex_t re;
+    int has_re;
+    const char *service;          /* NULL: any service number */
+    const struct sc_handler *handler;
+    size_t handler_index;         /* in sc_handlers[] */
+    void *opts;                   /* handler->options struct, or NULL */
+};
+
+struct sc_router;
+
+/* Compile cfg's routes: resolve handler names, check options against each
+ * handler's schema, compile every template a routed handler declares (and the
+ * request layer's own) against its placeholders. cfg is borrowed and must
+ * outlive the router. Returns NULL with "FILE:LINE:COL: message" in err. */
+struct sc_router *sc_router_new(const struct sc_config *cfg, char *err, size_t errsz);
+/* NULL is a no-op. */
+void sc_router_free(struct sc_router *r);
+
+/* The first route (in config order) whose service matches service and whose
+ * words or regex match text; NULL when none does. caps receives the regex
+ * captures (rm_so = -1 for unused ones). */
+const struct sc_route *sc_router_match(const struct sc_router *r, const char *service,
+                                       const char *text, regmatch_t *caps, size_t ncaps);
+
+/* The compiled template named name, or NULL when it was not declared. */
+const struct sc_tpl *sc_router_template(const struct sc_router *r, const char *name);
+
+/* Templates the request layer itself renders (not tied to a handler). */
+extern const struct sc_tpl_decl sc_request_templates[];
+
+#endif

@@ -1,0 +1,65 @@
+/* handler.h -- the contract between the daemon and a command handler.
+ *
+ * A handler answers one family of commands ("0000", "TD<code>", a reply
+ * number, ...). It is a const struct listed once in handlers/registry.c;
+ * routes in the config name it and may pass options, checked against its
+ * schema at start-up and on reload, with FILE:LINE:COL errors.
+ *
+ * What a handler must keep to (like a driver's contract):
+ * - handle() must not block. It starts its work and returns; the request
+ *   ends with exactly one of sc_req_reply(), sc_req_reply_tpl(),
+ *   sc_req_silent() or sc_req_fail(), now or from its script callback.
+ * - Redis work is one call of the handler's own Lua script through
+ *   sc_req_eval(): one round trip per MO. The request layer adds the
+ *   per-subscriber rate limit (and the end of any pending dialogue) to the
+ *   same script, so a handler never pays a second round trip for them.
+ * - Idempotent: the SMSC redelivers an MO whose resp was lost, so the same
+ *   MO run twice must not change anything twice (delete what exists; write
+ *   an event only for what this run deleted).
+ * - Texts come from templates, declared here with their placeholders and
+ *   written in the config; text from subscribers and Redis is data.
+ * - Everything the request exposes is borrowed, valid until it ends. */
+#ifndef SC_HANDLER_H
+#define SC_HANDLER_H
+
+#include <stddef.h>
+
+struct sc_req;
+struct sc_schema;
+
+/* A template a handler renders: its name under "templates:" and the
+ * placeholders it fills. A config template naming any other placeholder is
+ * refused at start-up. */
+struct sc_tpl_decl {
+    const char *name;
+    const char *const *vars;
+    size_t nvars;
+};
+
+#define SC_TPL_DECL(name, ...)                                                  \
+    {name, (const char *const[]){__VA_ARGS__},                                   \
+     sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)}
+
+struct sc_handler {
+    const char *name;                     /* used in routes: "handler: NAME" */
+    const char *summary;                  /* one line, for docs and --check */
+    const struct sc_schema *options;      /* route "options:"; NULL = none allowed */
+    const struct sc_tpl_decl *templates;  /* ends with {NULL, NULL, 0} */
+    /* Lua run by sc_req_eval(), or NULL. It sees its own keys as K[1..] and
+     * arguments as A[1..] (KEYS/ARGV start with the request layer's), and
+     * returns a table whose elements reach the callback. */
+    const char *script;
+    /* Set when this handler answers a pending dialogue (e.g. "Y" after
+     * "00000"): any other handler's script clears the pending dialogue. */
+    int continues_dialogue;
+    /* Start handling req; opts is the parsed route options struct (or NULL). */
+    void (*handle)(struct sc_req *req, const void *opts);
+};
+
+/* The registry: every handler, NULL-terminated (handlers/registry.c). */
+extern const struct sc_handler *const sc_handlers[];
+
+/* The handler named name, or NULL. */
+const struct sc_handler *sc_handler_find(const char *name);
+
+#endif

@@ -1,0 +1,23 @@
+/* help.c -- the "help" handler: the command list, from the config. Also the
+ * natural default route, so any text the daemon does not know gets it. */
+#include "handlers/handler.h"
+
+#include "core/request.h"
+
+static const struct sc_tpl_decl help_templates[] = {
+    {"help", NULL, 0},
+    {NULL, NULL, 0},
+};
+
+static void help_handle(struct sc_req *req, const void *opts)
+{
+    (void)opts;
+    sc_req_reply_tpl(req, "help", NULL);
+}
+
+const struct sc_handler sc_handler_help = {
+    .name = "help",
+    .summary = "reply with the help text (template help)",
+    .templates = help_templates,
+    .handle = help_handle,
+};

@@ -1,0 +1,28 @@
+/* registry.c -- every command handler, listed once. Add yours here. */
+#include <string.h>
+
+#include "handlers/handler.h"
+
+extern const struct sc_handler sc_handler_help;
+extern const struct sc_handler sc_handler_vas_list, sc_handler_vas_cancel_items,
+    sc_handler_vas_cancel_all, sc_handler_vas_confirm, sc_handler_vas_cancel_code;
+
+const struct sc_handler *const sc_handlers[] = {
+    &sc_handler_help,
+#ifdef SC_HAVE_VAS
+    &sc_handler_vas_list,
+    &sc_handler_vas_cancel_items,
+    &sc_handler_vas_cancel_all,
+    &sc_handler_vas_confirm,
+    &sc_handler_vas_cancel_code,
+#endif
+    NULL,
+};
+
+const struct sc_handler *sc_handler_find(const char *name)
+{
+    for (size_t i = 0; sc_handlers[i]; i++)
+        if (strcmp(sc_handlers[i]->name, name) == 0)
+            return sc_handlers[i];
+    return NULL;
+}
