@@ -73,6 +73,7 @@ struct sc_session {
 
     uint64_t last_rx;
     int el_pending;              /* our enquire_link awaits its resp */
+    uint64_t el_received, el_sent, el_resp_received;
 
     int closing;
     int open_handles;
@@ -259,6 +260,17 @@ const char *sc_session_peer(const struct sc_session *s) { return s->peer; }
 enum sc_session_state sc_session_state(const struct sc_session *s) { return s->state; }
 unsigned sc_session_outstanding(const struct sc_session *s) { return s->nout; }
 size_t sc_session_queued(const struct sc_session *s) { return s->wq.len + s->wfl.len; }
+
+void sc_session_enquire_link_counts(const struct sc_session *s, uint64_t *received,
+                                    uint64_t *sent, uint64_t *resp_received)
+{
+    if (received)
+        *received = s->el_received;
+    if (sent)
+        *sent = s->el_sent;
+    if (resp_received)
+        *resp_received = s->el_resp_received;
+}
 
 void sc_session_set_name(struct sc_session *s, const char *name)
 {
@@ -505,6 +517,8 @@ static void on_enquire_link_resp(struct sc_session *s, void *ctx, int err,
                                  const struct sc_pdu_hdr *h, const uint8_t *pdu, size_t len)
 {
     s->el_pending = 0;
+    if (err == 0)
+        s->el_resp_received++;
     if (err == SC_ETIMEOUT) {
         SS_LOG(SC_LOG_WARN, s, "link_dead", " reason=\"no enquire_link_resp within %ums\"",
                s->o.resp_timeout_ms);
@@ -536,6 +550,7 @@ static void on_idle_timer(uv_timer_t *t)
         sc_pdu_build_simple(b, SC_CMD_ENQUIRE_LINK, 0, seq);
         if (request(s, seq, b, sizeof b, on_enquire_link_resp, NULL, 1) == 0) {
             s->el_pending = 1;
+            s->el_sent++;
             SS_DEBUG(s, "enquire_link_sent", " seq=%u idle_ms=%llu", seq,
                      (unsigned long long)idle);
         }
@@ -584,6 +599,7 @@ static void handle_pdu(struct sc_session *s, const struct sc_pdu_hdr *h, const u
         return;
     }
     if (h->id == SC_CMD_ENQUIRE_LINK) {
+        s->el_received++;
         sc_session_send_simple(s, SC_CMD_ENQUIRE_LINK | SC_CMD_RESP, SC_ESME_ROK, h->seq);
         return;
     }

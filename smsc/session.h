@@ -114,6 +114,11 @@ int sc_session_send_str_resp(struct sc_session *s, uint32_t id, uint32_t status,
 
 /* Requests sent and not yet answered. */
 unsigned sc_session_outstanding(const struct sc_session *s);
+/* enquire_link PDUs the session handles itself: received from the peer
+ * (and answered), sent after enquire_link_ms of silence, and resps received
+ * to those. Any pointer may be NULL. */
+void sc_session_enquire_link_counts(const struct sc_session *s, uint64_t *received,
+                                    uint64_t *sent, uint64_t *resp_received);
 /* Bytes queued for writing and not yet written. */
 size_t sc_session_queued(const struct sc_session *s);
 
