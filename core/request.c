@@ -274,21 +274,6 @@ void sc_req_eval(struct sc_req *r, int nkeys, const char *const *keys, int nargs
 
 /* ---- intake ------------------------------------------------------------- */
 
-/* The national number: source_addr without the first configured prefix
- * ("+86", "86") it starts with, when something is left. */
-static void national_number(const struct sc_config *cfg, const char *addr, char *out,
-                            size_t outsz)
-{
-    for (size_t i = 0; i < cfg->nmsisdn_prefixes; i++) {
-        size_t n = strlen(cfg->msisdn_prefixes[i]);
-        if (n && strncmp(addr, cfg->msisdn_prefixes[i], n) == 0 && addr[n] != '\0') {
-            addr += n;
-            break;
-        }
-    }
-    sc_strlcpy(out, addr, outsz);
-}
-
 /* Copy the regex captures out of the text, NUL-terminated. */
 static void set_caps(struct req *q, const regmatch_t *m)
 {
@@ -326,7 +311,8 @@ void sc__app_on_mo(void *arg, const struct sc_mo *mo, struct sc_mo_token tok)
     q->t0 = uv_now(a->loop);
     q->subscriber = mo->src;
     q->service = mo->dst;
-    national_number(cfg, mo->src.addr, q->msisdn, sizeof q->msisdn);
+    sc_msisdn_national((const char *const *)cfg->msisdn_prefixes, cfg->nmsisdn_prefixes,
+                       mo->src.addr, q->msisdn, sizeof q->msisdn);
     if (sc_text_normalize(mo->text, mo->text_len, q->text, sizeof q->text) < 0) {
         /* Longer than any command: route it as it is (the default route). */
         q->text[0] = '\0';

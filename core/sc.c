@@ -26,3 +26,29 @@ size_t sc_strlcpy(char *dst, const char *src, size_t dstsz)
     }
     return n;
 }
+
+const char *const sc_default_msisdn_prefixes[2] = {"+86", "86"};
+
+/* At least 7 digits and nothing else: what a national number looks like
+ * ("8612345" is a short code, not 86 + "12345"). */
+static int national_digits(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (s[n] < '0' || s[n] > '9')
+            return 0;
+    return n >= 7;
+}
+
+void sc_msisdn_national(const char *const *prefixes, size_t nprefixes, const char *addr,
+                        char *out, size_t outsz)
+{
+    for (size_t i = 0; i < nprefixes; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (n && strncmp(addr, prefixes[i], n) == 0 && national_digits(addr + n)) {
+            addr += n;
+            break;
+        }
+    }
+    sc_strlcpy(out, addr, outsz);
+}

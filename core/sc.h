@@ -41,4 +41,14 @@ const char *sc_strerror(int err);
  * so the caller can detect truncation (like strlcpy). */
 size_t sc_strlcpy(char *dst, const char *src, size_t dstsz);
 
+/* The national number of an address: addr without the first of prefixes
+ * (e.g. "+86", "86"; pass them longest first) it starts with, when what
+ * follows is 7 or more digits ("8612345" stays as it is). Redis keys and logs use it; the daemon and shortcodectl
+ * share this one rule. out is always NUL-terminated. */
+void sc_msisdn_national(const char *const *prefixes, size_t nprefixes, const char *addr,
+                        char *out, size_t outsz);
+
+/* The default prefixes (msisdn_prefixes in the config): "+86", "86". */
+extern const char *const sc_default_msisdn_prefixes[2];
+
 #endif

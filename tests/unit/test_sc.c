@@ -38,6 +38,24 @@ static void test_quote(void **state)
     assert_non_null(strstr(q, "..."));
 }
 
+static void test_msisdn_national(void **state)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"8613800138000", "13800138000"}, {"+8613800138000", "13800138000"},
+        {"13800138000", "13800138000"},   {"8612345", "8612345"},
+        {"86", "86"},                     {"+86138abc00000", "+86138abc00000"},
+        {"861234567", "1234567"},         {"", ""},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[32];
+        sc_msisdn_national(sc_default_msisdn_prefixes, 2, cases[i].in, out, sizeof out);
+        assert_string_equal(out, cases[i].want);
+    }
+}
+
 static void test_level_parse(void **state)
 {
     (void)state;
@@ -52,6 +70,7 @@ int main(void)
         cmocka_unit_test(test_strlcpy),
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_level_parse),
+        cmocka_unit_test(test_msisdn_national),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

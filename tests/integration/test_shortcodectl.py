@@ -1,0 +1,463 @@
+"""test_shortcodectl.py -- shortcodectl against a real redis-server: CSV
+imports write exactly the keys of DESIGN.md, a bad file imports nothing,
+--skip-bad, BOM and CRLF, show and events output, exit codes, an
+unreachable or silent Redis, and a 200,000-row import."""
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import harness
+
+CTL = os.path.join(harness.BUILD, "tools", "shortcodectl")
+
+
+def resp_encode(args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def resp_read(f):
+    """One RESP2 reply from a buffered socket file; errors raise."""
+    line = f.readline()
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = f.read(n + 2)
+        return data[:-2]
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [resp_read(f) for _ in range(n)]
+    raise RuntimeError("bad reply %r" % line)
+
+
+class Redis:
+    """A tiny binary-safe client, so tests see stored bytes exactly."""
+
+    def __init__(self, port, password=None, db=0):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.f = self.s.makefile("rb")
+        if password:
+            self("AUTH", password)
+        if db:
+            self("SELECT", db)
+
+    def __call__(self, *args):
+        self.s.sendall(resp_encode(args))
+        return resp_read(self.f)
+
+    def hgetall(self, key):
+        r = self("HGETALL", key)
+        return {r[i].decode(): r[i + 1].decode() for i in range(0, len(r), 2)}
+
+    def keys(self):
+        return sorted(k.decode() for k in self("KEYS", "*"))
+
+    def close(self):
+        self.f.close()
+        self.s.close()
+
+
+class ShortcodectlTest(harness.Env):
+    def setUp(self):
+        super().setUp()
+        self.redis = self.start_redis()
+        self.url = "redis://127.0.0.1:%d" % self.redis.port
+        self.r = Redis(self.redis.port)
+
+    def tearDown(self):
+        self.r.close()
+        super().tearDown()
+
+    def ctl(self, *args, url=None, env=None, timeout=60):
+        """Run shortcodectl; return (rc, stdout, stderr) as text."""
+        argv = [CTL] + (["--redis", url or self.url] if url != "" else []) + list(args)
+        e = dict(os.environ, TZ="UTC")
+        e.update(env or {})
+        p = subprocess.run(argv, capture_output=True, env=e, cwd=self.dir, timeout=timeout)
+        out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+        for mark in harness.SANITIZER_MARKS:
+            self.assertNotIn(mark, out + err)
+        return p.returncode, out, err
+
+    def write(self, name, data):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode())
+        return path
+
+    # ---- import ----------------------------------------------------------
+
+    def test_import_writes_exactly_the_documented_keys(self):
+        cat = self.write("cat.csv",
+                         'code,name,price_fen,provider,kind\n'
+                         '1001,彩铃,500,CMCC,\n'
+                         '1002,"天气预报, 每日\n早报",50,"ACME ""Weather""",monthly\n'
+                         'G-1_x,游戏包,1,,once\n')
+        rc, out, err = self.ctl("import", "catalogue", cat)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("imported 3 catalogue rows", err)
+        self.assertEqual(self.r.hgetall("vas:svc:1001"),
+                         {"name": "彩铃", "price_fen": "500", "provider": "CMCC", "kind": "monthly"})
+        self.assertEqual(self.r.hgetall("vas:svc:1002"),
+                         {"name": "天气预报, 每日\n早报", "price_fen": "50",
+                          "provider": 'ACME "Weather"', "kind": "monthly"})
+        self.assertEqual(self.r.hgetall("vas:svc:G-1_x"),
+                         {"name": "游戏包", "price_fen": "1", "provider": "", "kind": "once"})
+
+        subs = self.write("subs.csv",
+                          "msisdn,code,since\n"
+                          "+8613800138000,1001,1700000000\n"
+                          "8613800138000,1002,1600000000\n"
+                          "13900139000,1001,\n"
+                          "8612345,1001,0042\n")
+        before = int(time.time())
+        rc, out, err = self.ctl("import", "subscriptions", subs)
+        after = int(time.time())
+        self.assertEqual(rc, 0, err)
+        self.assertIn("imported 4 subscriptions rows", err)
+        self.assertEqual(self.r.hgetall("sub:{13800138000}:vas"),
+                         {"1001": "1700000000", "1002": "1600000000"})
+        since = int(self.r.hgetall("sub:{13900139000}:vas")["1001"])
+        self.assertTrue(before <= since <= after, since)
+        # "86" + 5 digits is not a prefix + 11 digits: kept as it is.
+        self.assertEqual(self.r.hgetall("sub:{8612345}:vas"), {"1001": "42"})
+        self.assertEqual(self.r.keys(), ["sub:{13800138000}:vas", "sub:{13900139000}:vas",
+                                         "sub:{8612345}:vas", "vas:svc:1001", "vas:svc:1002",
+                                         "vas:svc:G-1_x"])
+        for k in self.r.keys():
+            self.assertEqual(self.r("TYPE", k), "hash")
+        self.assertEqual(out, "")
+
+    def test_columns_in_any_order_without_optional_ones(self):
+        cat = self.write("cat.csv", "PRICE_FEN,Code,name\n0,free,免费业务\n")
+        rc, _, err = self.ctl("import", "catalogue", cat)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.r.hgetall("vas:svc:free"),
+                         {"name": "免费业务", "price_fen": "0", "provider": "", "kind": "monthly"})
+
+    BAD_CATALOGUE = (b'code,name,price_fen\n'                     # 1
+                     b'2001,ok,100\n'                             # 2
+                     b'2002,"multi, line\nname",7\n'              # 3-4: good, spans two lines
+                     b'2003,bad price,5.00\n'                     # 5
+                     b'2004,missing column\n'                     # 6
+                     b'2005,\xff\xfebad,3\n'                      # 7: not UTF-8
+                     b'2006,"x"y,1\n'                             # 8: text after a quote
+                     b',no code,1\n'                              # 9
+                     b'2009,negative,-1\n'                        # 10
+                     b'20/10,slash,1\n'                           # 11
+                     b'2011,ok too,0\n')                          # 12
+
+    def test_bad_rows_import_nothing(self):
+        path = self.write("bad.csv", self.BAD_CATALOGUE)
+        rc, out, err = self.ctl("import", "catalogue", path)
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(self.r("DBSIZE"), 0)
+        lines = [l for l in err.splitlines() if l.startswith(path + ":")]
+        self.assertEqual([l.split(":")[1] for l in lines[:7]],
+                         ["5", "6", "7", "8", "9", "10", "11"], err)
+        self.assertIn(path + ':5: price_fen "5.00" is not a non-negative integer', err)
+        self.assertIn(path + ":6: 2 fields, but the header has 3", err)
+        self.assertIn(path + ":7: name", err)
+        self.assertIn("not valid UTF-8", err)
+        self.assertIn("7 of 10 rows are bad; nothing imported", err)
+
+    def test_bad_subscriptions_import_nothing(self):
+        path = self.write("subs.csv", "msisdn,code,since\n"
+                                      "13800138000,1001,1\n"
+                                      "1380013800x,1001,1\n"
+                                      "1234,1001,1\n"
+                                      "+8613800138000,bad code,1\n"
+                                      "13800138000,1001,yesterday\n"
+                                      "+1 555 0100,1001,1\n")
+        rc, _, err = self.ctl("import", "subscriptions", path)
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(self.r("DBSIZE"), 0)
+        for line in ("3: msisdn", "4: msisdn", "5: code", "6: since", "7: msisdn"):
+            self.assertIn("%s:%s" % (path, line), err)
+
+    def test_skip_bad_imports_the_good_rows(self):
+        path = self.write("bad.csv", self.BAD_CATALOGUE)
+        rc, _, err = self.ctl("import", "--skip-bad", "catalogue", path)
+        self.assertEqual(rc, 3, err)
+        self.assertEqual(self.r.keys(), ["vas:svc:2001", "vas:svc:2002", "vas:svc:2011"])
+        self.assertEqual(self.r.hgetall("vas:svc:2002")["name"], "multi, line\nname")
+        self.assertIn("imported 3 catalogue rows", err)
+        self.assertIn("skipped 7 bad rows", err)
+
+    def test_skip_bad_with_nothing_bad_exits_0(self):
+        path = self.write("ok.csv", "code,name,price_fen\n1,a,1\n")
+        rc, _, err = self.ctl("import", "catalogue", "--skip-bad", path)
+        self.assertEqual(rc, 0, err)
+
+    def test_at_most_20_bad_rows_listed(self):
+        path = self.write("bad.csv", "code,name,price_fen\n" + "x,y,z\n" * 30 + "ok,fine,1\n")
+        rc, _, err = self.ctl("import", "catalogue", path)
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(err.count("price_fen \"z\""), 20)
+        self.assertIn("... and 10 more bad rows", err)
+        self.assertIn("30 of 31 rows are bad", err)
+        self.assertEqual(self.r("DBSIZE"), 0)
+
+    def test_bom_and_crlf(self):
+        path = self.write("win.csv", b"\xef\xbb\xbfcode,name,price_fen\r\n"
+                                     b"3001,\xe5\xbd\xa9\xe9\x93\x83,100\r\n"
+                                     b'3002,"two\r\nlines",0\r\n')
+        rc, _, err = self.ctl("import", "catalogue", path)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.r.hgetall("vas:svc:3001")["name"], "彩铃")
+        self.assertEqual(self.r.hgetall("vas:svc:3001")["price_fen"], "100")
+        self.assertEqual(self.r.hgetall("vas:svc:3002")["name"], "two\r\nlines")
+
+    def test_header_problems_stop_everything(self):
+        cases = {"unknown.csv": ("code,nam,price_fen\n1,a,1\n", 'unknown column "nam"'),
+                 "missing.csv": ("code,name\n1,a\n", 'missing column "price_fen"'),
+                 "repeated.csv": ("code,name,price_fen,name\n1,a,1,b\n", 'repeated column "name"'),
+                 "noheader.csv": ("1001,彩铃,500\n", 'unknown column "1001"'),
+                 "empty.csv": ("", "empty file")}
+        for name, (text, msg) in cases.items():
+            path = self.write(name, text)
+            rc, _, err = self.ctl("import", "--skip-bad", "catalogue", path)
+            self.assertEqual(rc, 1, name + ": " + err)
+            self.assertIn(msg, err, name)
+        self.assertEqual(self.r("DBSIZE"), 0)
+
+    def test_unterminated_quote_is_reported_where_it_opens(self):
+        path = self.write("q.csv", 'code,name,price_fen\n1,a,1\n2,"never closed,1\n3,c,1\n')
+        rc, _, err = self.ctl("import", "catalogue", path)
+        self.assertEqual(rc, 1, err)
+        self.assertIn(path + ":3: quoted field not closed", err)
+        self.assertEqual(self.r("DBSIZE"), 0)
+
+    def test_redis_error_replies_are_reported_per_row(self):
+        self.r("SET", "sub:{13800138001}:vas", "not a hash")
+        path = self.write("s.csv", "msisdn,code\n13800138000,1\n13800138001,1\n13800138002,1\n")
+        rc, _, err = self.ctl("import", "subscriptions", path)
+        self.assertEqual(rc, 1, err)
+        self.assertIn(path + ":3: redis: WRONGTYPE", err)
+        self.assertIn("imported 2 subscriptions rows", err)
+        self.assertIn("1 rows refused by redis", err)
+
+    def test_missing_file_and_directory(self):
+        rc, _, err = self.ctl("import", "catalogue", os.path.join(self.dir, "nope.csv"))
+        self.assertEqual(rc, 2, err)
+        self.assertIn("nope.csv", err)
+        rc, _, err = self.ctl("import", "catalogue", self.dir)
+        self.assertEqual(rc, 2, err)
+
+    def test_large_import(self):
+        n = 200000
+        path = os.path.join(self.dir, "big.csv")
+        with open(path, "w") as f:
+            f.write("msisdn,code,since\n")
+            for i in range(n):
+                f.write("%d,%d,%d\n" % (13000000000 + i // 2, 1000 + i % 2, 1600000000 + i))
+        t0 = time.monotonic()
+        rc, _, err = self.ctl("import", "--progress", "subscriptions", path, timeout=120)
+        dt = time.monotonic() - t0
+        self.assertEqual(rc, 0, err)
+        print("\n  %d rows in %.2f s: %.0f rows/s" % (n, dt, n / dt))
+        self.assertIn("imported %d subscriptions rows" % n, err)
+        self.assertEqual(self.r("DBSIZE"), n // 2)
+        self.assertEqual(self.r.hgetall("sub:{13000099999}:vas"),
+                         {"1000": str(1600000000 + 199998), "1001": str(1600000000 + 199999)})
+
+    # ---- show and events -------------------------------------------------
+
+    def fill_subscriber(self):
+        m = "13800138000"
+        for code, name, fen in (("1001", "彩铃", 500), ("1002", "天气预报", 50), ("1003", "游戏包", 1)):
+            self.r("HSET", "vas:svc:" + code, "name", name, "price_fen", fen, "provider", "p",
+                   "kind", "monthly")
+        self.r("HSET", "sub:{%s}:vas" % m, "1001", 1700000000, "1002", 1600000000,
+               "1003", 1650000000, "9999", 1690000000)
+        self.r("HSET", "acct:{%s}" % m, "balance_fen", 1234, "plan", "4G 套餐")
+        self.r("SET", "menu:{%s}" % m, "1:1002,2:1003", "EX", 600)
+        self.r("SET", "pending:{%s}" % m, "cancel_all:1001,1002", "EX", 60)
+        for i in range(12):
+            self.r("XADD", "audit:{%s}" % m, "*", "event", "order", "n", i)
+        return m
+
+    def test_show(self):
+        m = self.fill_subscriber()
+        rc, out, err = self.ctl("show", "+86" + m)
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertIn("subscriber " + m, lines[0])
+        rows = [l for l in lines if l.startswith("  1") or l.startswith("  9")]
+        # oldest first: 1002 (2020), 1003 (2022), 9999 (2023-07), 1001 (2023-11)
+        self.assertEqual([r.split()[0] for r in rows[:4]], ["1002", "1003", "9999", "1001"], out)
+        self.assertIn("天气预报", rows[0])
+        self.assertIn("0.5元", rows[0])
+        self.assertIn("2020-09-13", rows[0])
+        self.assertIn("0.01元", rows[1])
+        self.assertIn("not in the catalogue", rows[2])
+        self.assertIn("彩铃", rows[3])
+        self.assertIn("5元", rows[3])
+        self.assertIn("2023-11-14", rows[3])
+        self.assertIn("pending menu (menu:{%s}" % m, out)
+        self.assertIn("1:1002,2:1003", out)
+        self.assertIn("pending dialogue (pending:{%s}, string, expires in 60 s)" % m, out)
+        self.assertIn("cancel_all:1001,1002", out)
+        self.assertIn("balance_fen = 1234", out)
+        self.assertIn('plan = "4G 套餐"', out)
+        audit = [l for l in lines if "event=order" in l]
+        self.assertEqual(len(audit), 10, out)
+        self.assertIn("n=11", audit[0])     # newest first
+        self.assertIn("n=2", audit[-1])
+
+    def test_show_unknown_subscriber_and_bad_msisdn(self):
+        rc, out, err = self.ctl("show", "13800138999")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("services (0", out)
+        self.assertNotIn("pending", out)
+        self.assertNotIn("rate limit", out)
+        rc, _, err = self.ctl("show", "12ab")
+        self.assertEqual(rc, 2, err)
+
+    def test_show_reports_keys_of_the_wrong_type(self):
+        m = self.fill_subscriber()
+        self.r("DEL", "acct:{%s}" % m)
+        self.r("SET", "acct:{%s}" % m, "not a hash")
+        rc, out, err = self.ctl("show", m)
+        self.assertEqual(rc, 1, err)
+        self.assertIn("account: redis error: WRONGTYPE", err)
+        self.assertIn("彩铃", out)            # the rest is still shown
+        self.assertIn("event=order", out)
+
+    def test_events(self):
+        for i in range(25):
+            self.r("XADD", "vas:events", "*", "event", "unsubscribe", "msisdn", "13800138000",
+                   "service", "1001", "channel", "sms", "at", 1700000000000 + i, "id", "ev%d" % i)
+        rc, out, err = self.ctl("events")
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 20)
+        for field in ("event=unsubscribe", "msisdn=13800138000", "service=1001", "channel=sms",
+                      "at=1700000000024", "id=ev24"):
+            self.assertIn(field, lines[0])
+        self.assertIn("id=ev5", lines[-1])
+        rc, out, err = self.ctl("events", "--count", "3")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([l.split("id=")[1] for l in out.splitlines()], ["ev24", "ev23", "ev22"])
+
+    def test_events_empty(self):
+        rc, out, err = self.ctl("events")
+        self.assertEqual((rc, out), (0, ""), err)
+
+    # ---- where Redis is --------------------------------------------------
+
+    def test_unreachable_redis_exits_4_quickly(self):
+        port = harness.free_port()
+        url = "redis://:hunter22@127.0.0.1:%d" % port
+        path = self.write("ok.csv", "code,name,price_fen\n1,a,1\n")
+        for args in (["show", "13800138000"], ["events"], ["import", "catalogue", path]):
+            t0 = time.monotonic()
+            rc, out, err = self.ctl(*args, url=url, timeout=30)
+            self.assertEqual(rc, 4, err)
+            self.assertLess(time.monotonic() - t0, 5)
+            self.assertIn("cannot connect to redis at 127.0.0.1:%d: " % port, err)
+            self.assertNotIn("hunter22", out + err)
+
+    def test_silent_redis_times_out(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen(8)   # the kernel accepts; nobody ever answers
+            t0 = time.monotonic()
+            rc, _, err = self.ctl("events", url="redis://127.0.0.1:%d" % s.getsockname()[1])
+            dt = time.monotonic() - t0
+        self.assertEqual(rc, 4, err)
+        self.assertIn("no reply within 2000 ms", err)
+        self.assertLess(dt, 8)
+
+    def test_connection_lost_during_import_exits_4(self):
+        """A server that answers PING, then hangs up on the first HSETs."""
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+
+        def serve():
+            c, _ = srv.accept()
+            with c:
+                c.recv(65536)                 # PING
+                c.sendall(b"+PONG\r\n")
+                c.recv(65536)                 # the first commands, then close
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        path = self.write("s.csv", "msisdn,code\n" + "13800138000,1\n" * 5000)
+        rc, _, err = self.ctl("import", "subscriptions", path,
+                              url="redis://127.0.0.1:%d" % srv.getsockname()[1])
+        t.join(5)
+        srv.close()
+        self.assertEqual(rc, 4, err)
+        self.assertIn("lost the connection to redis at 127.0.0.1:", err)
+        self.assertIn("import stopped after 0 rows; run it again", err)
+
+    def test_password_and_database(self):
+        port = harness.free_port()
+        self.start("redis-auth", ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                  "--save", "", "--appendonly", "no", "--requirepass", "s3cr%t"])
+        harness.wait_for(lambda: self._redis_ping_auth(port), 10, "redis with a password")
+        path = self.write("ok.csv", "code,name,price_fen\n1,a,1\n")
+        rc, out, err = self.ctl("import", "catalogue", path, url="redis://:s3cr%%25t@127.0.0.1:%d/3" % port)
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("s3cr", out + err)
+        r = Redis(port, password="s3cr%t", db=3)
+        self.assertEqual(r.keys(), ["vas:svc:1"])
+        r.close()
+        rc, out, err = self.ctl("events", url="redis://:wrong@127.0.0.1:%d" % port)
+        self.assertEqual(rc, 4, err)
+        self.assertIn("AUTH refused", err)
+        self.assertNotIn("wrong", out + err.replace("WRONGPASS", ""))
+
+    @staticmethod
+    def _redis_ping_auth(port):
+        try:
+            r = Redis(port, password="s3cr%t")
+            ok = r("PING") == "PONG"
+            r.close()
+            return ok
+        except (OSError, RuntimeError):
+            return False
+
+    def test_url_from_config_and_environment(self):
+        self.r("XADD", "vas:events", "*", "event", "subscribe", "id", "x1")
+        cfg = self.write_config(2775, redis_port=self.redis.port)
+        rc, out, err = self.ctl("-c", cfg, "events", url="")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("id=x1", out)
+        rc, out, err = self.ctl("events", url="", env={"SHORTCODED_REDIS_URL": self.url})
+        self.assertEqual(rc, 0, err)
+        self.assertIn("id=x1", out)
+
+    # ---- command line ----------------------------------------------------
+
+    def test_usage_errors_exit_2(self):
+        for args in ([], ["frobnicate"], ["import", "catalogue"], ["import", "users", "x.csv"],
+                     ["show"], ["events", "--count", "0"], ["events", "--skip-bad"],
+                     ["show", "13800138000", "--count", "3"], ["-c", "x.yaml", "events"],
+                     ["--bogus", "events"]):
+            rc, _, err = self.ctl(*args)
+            self.assertEqual(rc, 2, "%s: %s" % (args, err))
+            self.assertIn("shortcodectl: ", err)
+        rc, out, _ = self.ctl("--help", url="")
+        self.assertEqual(rc, 0)
+        self.assertIn("import catalogue FILE.csv", out)
+        rc, _, err = self.ctl("events", url="http://127.0.0.1:1")
+        self.assertEqual(rc, 2, err)
+
+
+if __name__ == "__main__":
+    harness.main()

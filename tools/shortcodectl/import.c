@@ -1,0 +1,509 @@
+/* import.c -- `shortcodectl import`: CSV files into the Redis keys of
+ * DESIGN.md ("Redis data"), all or nothing.
+ *
+ * Two streaming passes over the file, so memory stays bounded whatever its
+ * size: pass 1 parses and checks every row and counts them, without Redis;
+ * if any row is bad, nothing is imported (unless --skip-bad). Pass 2 parses
+ * again and sends one HSET per good row, pipelined: commands go out in
+ * batches of BATCH, and the replies to one batch are read only after the
+ * next batch has been queued, so Redis works on a batch while we parse the
+ * next one. Every reply is checked. HSET is idempotent, so an import cut
+ * short (connection lost) can simply be run again. */
+#include <errno.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "core/sc.h"
+#include "csv.h"
+#include "ctl.h"
+
+#define MAX_RECORD_BYTES (64 * 1024)
+#define MAX_FIELDS 16
+#define MAX_LISTED 20               /* bad rows (and redis errors) listed */
+#define BATCH 1000                  /* commands per pipelined write */
+#define READ_CHUNK (256 * 1024)
+#define PRICE_MAX 2147483647u       /* fen */
+#define SINCE_MAX 9999999999u       /* unix seconds (year 2286) */
+
+struct importer;
+
+/* One HSET built from a row. Arguments are borrowed from the CSV record
+ * except the key and the number, which live here. */
+struct cmd {
+    int argc;
+    const char *argv[10];
+    size_t lens[10];
+    char key[64];
+    char num[24];
+};
+
+struct column {
+    const char *name;
+    int required;
+};
+
+/* A CSV layout and how a row becomes a command. build gets the row's value
+ * for each column (NULL: column absent from the file); it reports a bad
+ * row with row_error() and returns -1. */
+struct table {
+    const char *name;
+    const struct column *cols;
+    size_t ncols;
+    int (*build)(struct importer *imp, const struct sc_csv_field *const *v, struct cmd *cmd);
+};
+
+struct progress {
+    int on, tty, shown;
+    double start, import_start, last;
+};
+
+struct importer {
+    const struct table *t;
+    const struct ctl_import_opts *o;
+    struct ctl_redis *r;
+    int pass;                          /* 1: check, 2: import */
+    int colmap[MAX_FIELDS];            /* file column -> table column */
+    size_t nfilecols;                  /* 0 until the header is read */
+    int lost;                          /* pass 2: connection lost */
+    unsigned long line;                /* where the current row starts */
+    unsigned long rows, bad;           /* this pass: data rows, bad among them */
+    unsigned long total, total_bad;    /* found by pass 1 */
+    unsigned long listed, redis_listed;
+    uint64_t now;                      /* default "since" */
+    unsigned long sent_line[2 * BATCH];/* pass 2: line of each command, by number */
+    unsigned long nsent, nread;        /* commands queued, replies read */
+    unsigned long imported, failed;
+    struct progress prog;
+};
+
+/* ---- messages ------------------------------------------------------- */
+
+static void progress_clear(struct importer *imp);
+
+static void row_error(struct importer *imp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A bad row: counted; listed (pass 1 only, at most MAX_LISTED). */
+static void row_error(struct importer *imp, const char *fmt, ...)
+{
+    imp->bad++;
+    if (imp->pass != 1 || ++imp->listed > MAX_LISTED)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    progress_clear(imp);
+    fprintf(stderr, "%s:%lu: ", imp->o->path, imp->line);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* rc is a check's result for field f of column col: 1 if it passed, else
+ * 0 after reporting the row as 'COLUMN "value" reason'. */
+static int field_ok(struct importer *imp, const char *col, const struct sc_csv_field *f, int rc,
+                    const char *why)
+{
+    char q[96];
+    if (rc == 0)
+        return 1;
+    row_error(imp, "%s %s %s", col, ctl_printable(q, sizeof q, f->s, f->len, 1), why);
+    return 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A progress line at most once a second (stderr; redrawn in place on a
+ * terminal). */
+static void progress_tick(struct importer *imp)
+{
+    struct progress *p = &imp->prog;
+    double t = now_s();
+    if (!p->on || t - p->last < 1.0)
+        return;
+    p->last = t;
+    if (imp->pass == 1)
+        fprintf(stderr, "%schecking %s: %lu rows%s", p->tty ? "\r" : "", imp->o->path,
+                imp->rows, p->tty ? "\033[K" : "\n");
+    else
+        fprintf(stderr, "%simported %lu/%lu rows (%.0f rows/s)%s", p->tty ? "\r" : "",
+                imp->imported + imp->failed, imp->total - imp->total_bad,
+                (double)imp->imported / (t - p->import_start), p->tty ? "\033[K" : "\n");
+    p->shown = 1;
+}
+
+/* Erase a progress line drawn in place, so the next message starts clean. */
+static void progress_clear(struct importer *imp)
+{
+    if (imp->prog.tty && imp->prog.shown)
+        fputs("\r\033[K", stderr);
+    imp->prog.shown = 0;
+}
+
+/* ---- tables --------------------------------------------------------- */
+
+static void cmd_arg(struct cmd *cmd, const char *s, size_t len)
+{
+    cmd->argv[cmd->argc] = s;
+    cmd->lens[cmd->argc++] = len;
+}
+
+static void cmd_str(struct cmd *cmd, const char *s)
+{
+    cmd_arg(cmd, s, strlen(s));
+}
+
+static const struct sc_csv_field g_empty = {"", 0};
+
+/* vas:svc:CODE {name, price_fen, provider, kind}. */
+static int build_catalogue(struct importer *imp, const struct sc_csv_field *const *v,
+                           struct cmd *cmd)
+{
+    char why[96];
+    const struct sc_csv_field *code = v[0], *name = v[1], *price = v[2];
+    const struct sc_csv_field *provider = v[3] ? v[3] : &g_empty;
+    const struct sc_csv_field *kind = v[4] && v[4]->len ? v[4] : NULL;
+    uint64_t fen;
+    if (!field_ok(imp, "code", code, ctl_check_code(code->s, code->len, why, sizeof why), why) ||
+        !field_ok(imp, "name", name, ctl_check_text(name->s, name->len, 1, why, sizeof why), why) ||
+        !field_ok(imp, "price_fen", price,
+                  ctl_parse_uint(price->s, price->len, PRICE_MAX, &fen, why, sizeof why), why) ||
+        !field_ok(imp, "provider", provider,
+                  ctl_check_text(provider->s, provider->len, 0, why, sizeof why), why) ||
+        (kind && !field_ok(imp, "kind", kind, ctl_check_code(kind->s, kind->len, why, sizeof why),
+                           why)))
+        return -1;
+    snprintf(cmd->key, sizeof cmd->key, "vas:svc:%s", code->s);
+    snprintf(cmd->num, sizeof cmd->num, "%llu", (unsigned long long)fen);
+    cmd_str(cmd, "HSET");
+    cmd_str(cmd, cmd->key);
+    cmd_str(cmd, "name");
+    cmd_arg(cmd, name->s, name->len);
+    cmd_str(cmd, "price_fen");
+    cmd_str(cmd, cmd->num);
+    cmd_str(cmd, "provider");
+    cmd_arg(cmd, provider->s, provider->len);
+    cmd_str(cmd, "kind");
+    if (kind)
+        cmd_arg(cmd, kind->s, kind->len);
+    else
+        cmd_str(cmd, "monthly");
+    return 0;
+}
+
+/* sub:{MSISDN}:vas CODE since. */
+static int build_subscription(struct importer *imp, const struct sc_csv_field *const *v,
+                              struct cmd *cmd)
+{
+    char why[96], msisdn[CTL_MSISDN_MAX + 1];
+    const struct sc_csv_field *m = v[0], *code = v[1], *since = v[2];
+    uint64_t t = imp->now;
+    if (!field_ok(imp, "msisdn", m,
+                  ctl_msisdn_normalise(m->s, m->len, msisdn, why, sizeof why), why) ||
+        !field_ok(imp, "code", code, ctl_check_code(code->s, code->len, why, sizeof why), why) ||
+        (since && since->len &&
+         !field_ok(imp, "since", since,
+                   ctl_parse_uint(since->s, since->len, SINCE_MAX, &t, why, sizeof why), why)))
+        return -1;
+    snprintf(cmd->key, sizeof cmd->key, "sub:{%s}:vas", msisdn);
+    snprintf(cmd->num, sizeof cmd->num, "%llu", (unsigned long long)t);
+    cmd_str(cmd, "HSET");
+    cmd_str(cmd, cmd->key);
+    cmd_arg(cmd, code->s, code->len);
+    cmd_str(cmd, cmd->num);
+    return 0;
+}
+
+static const struct column g_catalogue_cols[] = {
+    {"code", 1}, {"name", 1}, {"price_fen", 1}, {"provider", 0}, {"kind", 0},
+};
+static const struct column g_subscription_cols[] = {
+    {"msisdn", 1}, {"code", 1}, {"since", 0},
+};
+static const struct table g_tables[] = {
+    [CTL_CATALOGUE] = {"catalogue", g_catalogue_cols, SC_ARRAY_LEN(g_catalogue_cols),
+                       build_catalogue},
+    [CTL_SUBSCRIPTIONS] = {"subscriptions", g_subscription_cols,
+                           SC_ARRAY_LEN(g_subscription_cols), build_subscription},
+};
+
+/* ---- header --------------------------------------------------------- */
+
+static void header_error(struct importer *imp, const char *what, const struct sc_csv_field *f)
+{
+    char q[96];
+    const char *sep = " (the first line must name the columns, in any order: ";
+    fprintf(stderr, "%s:%lu: header: %s%s%s", imp->o->path, imp->line, what, f ? " " : "",
+            f ? ctl_printable(q, sizeof q, f->s, f->len, 1) : "");
+    for (int required = 1; required >= 0; required--) {
+        for (size_t i = 0; i < imp->t->ncols; i++) {
+            if (imp->t->cols[i].required == required) {
+                fprintf(stderr, "%s%s", sep, imp->t->cols[i].name);
+                sep = ",";
+            }
+        }
+        sep = "; optional: ";
+    }
+    fprintf(stderr, ")\n");
+}
+
+static int column_index(const struct table *t, const struct sc_csv_field *f)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (strlen(t->cols[i].name) == f->len && strncasecmp(t->cols[i].name, f->s, f->len) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Map the header's columns to the table's. 0, or -1 (printed): a bad
+ * header stops the import. */
+static int on_header(struct importer *imp, const struct sc_csv_record *rec)
+{
+    int seen[MAX_FIELDS] = {0};
+    if (rec->error) {
+        header_error(imp, rec->error, NULL);
+        return -1;
+    }
+    for (size_t i = 0; i < rec->nfields; i++) {
+        int c = column_index(imp->t, &rec->fields[i]);
+        if (c < 0 || seen[c]++) {
+            header_error(imp, c < 0 ? "unknown column" : "repeated column", &rec->fields[i]);
+            return -1;
+        }
+        imp->colmap[i] = c;
+    }
+    for (size_t c = 0; c < imp->t->ncols; c++) {
+        if (imp->t->cols[c].required && !seen[c]) {
+            struct sc_csv_field f = {imp->t->cols[c].name, strlen(imp->t->cols[c].name)};
+            header_error(imp, "missing column", &f);
+            return -1;
+        }
+    }
+    imp->nfilecols = rec->nfields;
+    return 0;
+}
+
+/* ---- pipeline (pass 2) ---------------------------------------------- */
+
+static void redis_error(struct importer *imp, unsigned long line, const redisReply *rep)
+{
+    char q[160];
+    imp->failed++;
+    if (++imp->redis_listed > MAX_LISTED)
+        return;
+    progress_clear(imp);
+    fprintf(stderr, "%s:%lu: redis: %s\n", imp->o->path, line,
+            ctl_printable(q, sizeof q, rep->str, rep->len, 0));
+}
+
+/* Read replies until at most keep commands are unanswered. 0, or -1 if
+ * the connection is lost (message printed). */
+static int read_replies(struct importer *imp, unsigned long keep)
+{
+    while (imp->nsent - imp->nread > keep) {
+        redisReply *rep = ctl_redis_read(imp->r);
+        if (!rep) {
+            imp->lost = 1;
+            return -1;
+        }
+        if (rep->type == REDIS_REPLY_ERROR)
+            redis_error(imp, imp->sent_line[imp->nread % (2 * BATCH)], rep);
+        else
+            imp->imported++;
+        imp->nread++;
+        freeReplyObject(rep);
+    }
+    progress_tick(imp);
+    return 0;
+}
+
+/* Queue one command; when two batches are unanswered, read the older
+ * batch's replies (which first sends everything queued). */
+static int queue(struct importer *imp, const struct cmd *cmd)
+{
+    ctl_redis_append(imp->r, cmd->argc, cmd->argv, cmd->lens);
+    imp->sent_line[imp->nsent++ % (2 * BATCH)] = imp->line;
+    return imp->nsent - imp->nread == 2 * BATCH ? read_replies(imp, BATCH) : 0;
+}
+
+/* ---- passes --------------------------------------------------------- */
+
+static int on_record(void *ctx, const struct sc_csv_record *rec)
+{
+    struct importer *imp = ctx;
+    const struct sc_csv_field *vals[MAX_FIELDS] = {NULL};
+    struct cmd cmd = {0};
+    imp->line = rec->line;
+    if (!imp->nfilecols)
+        return on_header(imp, rec) < 0 ? 1 : 0;
+    imp->rows++;
+    if (imp->pass == 1 && imp->rows % 8192 == 0)
+        progress_tick(imp);
+    if (rec->error) {
+        row_error(imp, "%s", rec->error);
+        return 0;
+    }
+    if (rec->nfields != imp->nfilecols) {
+        row_error(imp, "%zu fields, but the header has %zu", rec->nfields, imp->nfilecols);
+        return 0;
+    }
+    for (size_t i = 0; i < rec->nfields; i++)
+        vals[imp->colmap[i]] = &rec->fields[i];
+    if (imp->t->build(imp, vals, &cmd) < 0 || imp->pass == 1)
+        return 0;
+    return queue(imp, &cmd) < 0 ? 1 : 0;
+}
+
+/* Parse the whole file once. 0, or -1: a read error, a bad header or a lost
+ * connection (each printed). */
+static int run_pass(struct importer *imp, int fd, int pass)
+{
+    char *buf = malloc(READ_CHUNK);
+    struct sc_csv *p = sc_csv_new(MAX_RECORD_BYTES, MAX_FIELDS);
+    int rc = 0;
+    imp->pass = pass;
+    imp->nfilecols = 0;
+    imp->rows = imp->bad = 0;
+    if (!buf || !p) {
+        fprintf(stderr, "shortcodectl: out of memory\n");
+        rc = -1;
+    } else if (lseek(fd, 0, SEEK_SET) != 0) {
+        fprintf(stderr, "%s: cannot rewind: %s\n", imp->o->path, strerror(errno));
+        rc = -1;
+    }
+    while (rc == 0) {
+        ssize_t n = read(fd, buf, READ_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            fprintf(stderr, "%s: read error: %s\n", imp->o->path, strerror(errno));
+            rc = -1;
+        } else if (n == 0) {
+            rc = sc_csv_finish(p, on_record, imp) ? -1 : 1;
+        } else if (sc_csv_feed(p, buf, (size_t)n, on_record, imp)) {
+            rc = -1;
+        }
+    }
+    if (rc > 0 && pass == 2)
+        rc = read_replies(imp, 0) < 0 ? -1 : 1;
+    sc_csv_free(p);
+    free(buf);
+    progress_clear(imp);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- the command ---------------------------------------------------- */
+
+/* After pass 1: list what was left unlisted and decide. -1 to stop with
+ * exit 1, 0 to import. */
+static int judge_check(struct importer *imp)
+{
+    const char *path = imp->o->path;
+    if (imp->nfilecols == 0) {
+        fprintf(stderr, "%s: empty file (the first line must name the columns)\n", path);
+        return -1;
+    }
+    if (imp->bad > MAX_LISTED)
+        fprintf(stderr, "%s: ... and %lu more bad rows\n", path, imp->bad - MAX_LISTED);
+    if (imp->bad && !imp->o->skip_bad) {
+        fprintf(stderr, "%s: %lu of %lu rows are bad; nothing imported "
+                "(--skip-bad imports the %lu good rows)\n",
+                path, imp->bad, imp->rows, imp->rows - imp->bad);
+        return -1;
+    }
+    imp->total = imp->rows;
+    imp->total_bad = imp->bad;
+    return 0;
+}
+
+static int summary(struct importer *imp)
+{
+    double dt = now_s() - imp->prog.start;
+    fprintf(stderr, "%s: imported %lu %s rows into redis at %s in %.2f s (%.0f rows/s)",
+            imp->o->path, imp->imported, imp->t->name, imp->r->where, dt,
+            dt > 0 ? (double)imp->imported / dt : 0.0);
+    if (imp->total_bad)
+        fprintf(stderr, "; skipped %lu bad rows", imp->total_bad);
+    if (imp->failed)
+        fprintf(stderr, "; %lu rows refused by redis", imp->failed);
+    fputc('\n', stderr);
+    if (imp->failed)
+        return CTL_EXIT_DATA;
+    return imp->total_bad ? CTL_EXIT_SKIPPED : CTL_EXIT_OK;
+}
+
+/* Pass 2 and its outcome. */
+static int import_rows(struct importer *imp, int fd)
+{
+    if (ctl_redis_connect(imp->r) < 0)
+        return CTL_EXIT_REDIS;
+    imp->prog.import_start = imp->prog.last = now_s();   /* first rate after 1 s */
+    if (run_pass(imp, fd, 2) < 0) {
+        if (!imp->lost)
+            return CTL_EXIT_DATA;
+        fprintf(stderr, "%s: import stopped after %lu rows; run it again to finish "
+                "(importing a row twice is harmless)\n", imp->o->path, imp->imported);
+        return CTL_EXIT_REDIS;
+    }
+    if (imp->rows != imp->total || imp->bad != imp->total_bad) {
+        fprintf(stderr, "%s: the file changed during the import (%lu rows checked, %lu read)\n",
+                imp->o->path, imp->total, imp->rows);
+        summary(imp);
+        return CTL_EXIT_DATA;
+    }
+    return summary(imp);
+}
+
+static int open_file(const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "%s: not a regular file (the import reads it twice)\n", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int ctl_import(struct ctl_redis *r, const struct ctl_import_opts *o)
+{
+    struct importer *imp = calloc(1, sizeof *imp);
+    if (!imp) {
+        fprintf(stderr, "shortcodectl: out of memory\n");
+        return CTL_EXIT_DATA;
+    }
+    imp->t = &g_tables[o->table];
+    imp->o = o;
+    imp->r = r;
+    imp->now = (uint64_t)time(NULL);
+    imp->prog.on = o->progress;
+    imp->prog.tty = isatty(STDERR_FILENO);
+    imp->prog.start = imp->prog.last = now_s();
+    int fd = open_file(o->path);
+    int rc = fd < 0 ? CTL_EXIT_USAGE : CTL_EXIT_DATA;
+    if (fd >= 0 && run_pass(imp, fd, 1) == 0 && judge_check(imp) == 0)
+        rc = import_rows(imp, fd);
+    if (fd >= 0)
+        close(fd);
+    free(imp);
+    return rc;
+}

@@ -1,0 +1,198 @@
+/* main.c -- shortcodectl: command line, choice of Redis server, dispatch.
+ *
+ * Which Redis: --redis URL, else -c CONFIG's redis.url (with its connect and
+ * command timeouts), else $SHORTCODED_REDIS_URL, else redis://127.0.0.1:6379.
+ * The URL is never echoed: it may hold a password. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "core/sc.h"
+#include "ctl.h"
+
+#define DEFAULT_URL "redis://127.0.0.1:6379"
+#define DEFAULT_TIMEOUT_MS 2000
+#define EVENTS_DEFAULT 20
+#define EVENTS_MAX 10000
+
+static const char g_usage[] =
+"Usage: shortcodectl [-c CONFIG | --redis URL] COMMAND ...\n"
+"Data import and inspection for shortcoded.\n"
+"\n"
+"Commands:\n"
+"  import catalogue FILE.csv      services: code,name,price_fen[,provider[,kind]]\n"
+"  import subscriptions FILE.csv  subscriptions: msisdn,code[,since]\n"
+"  show MSISDN                    a subscriber's services, pending menu and\n"
+"                                 confirmation, account, last 10 audit entries\n"
+"  events [--count N]             the last N entries of vas:events (default 20)\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE  use redis.url and its timeouts from the daemon's config\n"
+"  --redis URL        redis://[[user]:password@]host[:port][/db]; default\n"
+"                     $SHORTCODED_REDIS_URL, else redis://127.0.0.1:6379\n"
+"  --skip-bad         import: import the good rows even if some are bad (exit 3)\n"
+"  --progress         import: progress on stderr even when it is not a terminal\n"
+"  --count N          events: how many entries, 1..10000\n"
+"  -h, --help         this text\n"
+"  --version          print the version\n"
+"\n"
+"CSV files need a header line naming their columns (any order). An import\n"
+"checks the whole file first and imports nothing if any row is bad.\n"
+"Exit status: 0 ok, 1 bad data or redis error replies, 2 usage,\n"
+"3 rows skipped by --skip-bad, 4 redis unreachable.\n";
+
+struct cli {
+    const char *config, *url;
+    int skip_bad, progress;
+    long count;              /* -1: not given */
+    char **args;             /* the command and its arguments */
+    int nargs;
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "shortcodectl: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'shortcodectl --help'.\n");
+    va_end(ap);
+    return CTL_EXIT_USAGE;
+}
+
+static long parse_count(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return (*s >= '0' && *s <= '9' && !*end && v >= 1 && v <= EVENTS_MAX) ? v : -1;
+}
+
+/* Options may come anywhere (GNU getopt permutes). Returns -1 to go on, or
+ * an exit code. */
+static int parse_cli(int argc, char **argv, struct cli *cli)
+{
+    enum { O_REDIS = 256, O_SKIP_BAD, O_PROGRESS, O_COUNT, O_VERSION };
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},  {"redis", required_argument, NULL, O_REDIS},
+        {"skip-bad", no_argument, NULL, O_SKIP_BAD}, {"progress", no_argument, NULL, O_PROGRESS},
+        {"count", required_argument, NULL, O_COUNT}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, O_VERSION},   {NULL, 0, NULL, 0},
+    };
+    int c;
+    cli->count = -1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': cli->config = optarg; break;
+        case O_REDIS: cli->url = optarg; break;
+        case O_SKIP_BAD: cli->skip_bad = 1; break;
+        case O_PROGRESS: cli->progress = 1; break;
+        case O_COUNT:
+            if ((cli->count = parse_count(optarg)) < 0)
+                return usage_error("--count: expected a number 1..10000, got '%s'", optarg);
+            break;
+        case 'h': fputs(g_usage, stdout); return CTL_EXIT_OK;
+        case O_VERSION: printf("shortcodectl %s\n", SC_VERSION); return CTL_EXIT_OK;
+        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (cli->config && cli->url)
+        return usage_error("give -c CONFIG or --redis URL, not both");
+    cli->args = argv + optind;
+    cli->nargs = argc - optind;
+    return -1;
+}
+
+/* Fill r from the chosen URL. Returns -1 to go on, or an exit code. */
+static int choose_redis(const struct cli *cli, struct ctl_redis *r)
+{
+    char err[512];
+    struct sc_config *cfg = NULL;
+    const char *url = cli->url;
+    r->connect_timeout_ms = r->command_timeout_ms = DEFAULT_TIMEOUT_MS;
+    if (cli->config) {
+        if (!(cfg = sc_config_load(cli->config, err, sizeof err))) {
+            fprintf(stderr, "%s\n", err);
+            return CTL_EXIT_USAGE;
+        }
+        url = cfg->redis.url;
+        r->connect_timeout_ms = cfg->redis.connect_timeout_ms;
+        r->command_timeout_ms = cfg->redis.command_timeout_ms;
+    }
+    if (!url) {                     /* neither --redis nor -c */
+        url = getenv("SHORTCODED_REDIS_URL");
+        if (!url || !*url)
+            url = DEFAULT_URL;
+    }
+    int rc = ctl_redis_parse_url(r, url, err, sizeof err);
+    sc_config_free(cfg);
+    if (rc < 0) {
+        fprintf(stderr, "shortcodectl: %s\n", err);
+        return CTL_EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* Check the command's shape and the options it allows. -1 or an exit code. */
+static int check_command(const struct cli *cli)
+{
+    if (cli->nargs == 0)
+        return usage_error("no command (import, show, events)");
+    const char *cmd = cli->args[0];
+    int import = strcmp(cmd, "import") == 0, events = strcmp(cmd, "events") == 0;
+    if (!import && !events && strcmp(cmd, "show") != 0)
+        return usage_error("unknown command '%s'", cmd);
+    if (!import && (cli->skip_bad || cli->progress))
+        return usage_error("--skip-bad and --progress apply to import only");
+    if (!events && cli->count >= 0)
+        return usage_error("--count applies to events only");
+    if (import && (cli->nargs != 3 || (strcmp(cli->args[1], "catalogue") != 0 &&
+                                       strcmp(cli->args[1], "subscriptions") != 0)))
+        return usage_error("usage: import catalogue|subscriptions FILE.csv");
+    if (!import && !events && cli->nargs != 2)
+        return usage_error("usage: show MSISDN");
+    if (events && cli->nargs != 1)
+        return usage_error("usage: events [--count N]");
+    return -1;
+}
+
+static int run(const struct cli *cli, struct ctl_redis *r)
+{
+    const char *cmd = cli->args[0];
+    if (strcmp(cmd, "import") == 0) {
+        struct ctl_import_opts o = {
+            .table = strcmp(cli->args[1], "catalogue") == 0 ? CTL_CATALOGUE : CTL_SUBSCRIPTIONS,
+            .path = cli->args[2],
+            .skip_bad = cli->skip_bad,
+            .progress = cli->progress || isatty(STDERR_FILENO),
+        };
+        return ctl_import(r, &o);
+    }
+    if (strcmp(cmd, "show") == 0)
+        return ctl_show(r, cli->args[1]);
+    return ctl_events(r, cli->count > 0 ? cli->count : EVENTS_DEFAULT);
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = {0};
+    struct ctl_redis r = {0};
+    signal(SIGPIPE, SIG_IGN);   /* a server that hangs up is an error, not a kill */
+    int rc = parse_cli(argc, argv, &cli);
+    if (rc < 0)
+        rc = check_command(&cli);
+    if (rc < 0)
+        rc = choose_redis(&cli, &r);
+    if (rc < 0)
+        rc = run(&cli, &r);
+    ctl_redis_close(&r);
+    return rc;
+}
