@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""bind_bench.py -- one bind between shortcoded and smsc-sim on this machine:
+the MOs (and PDUs) per second it sustains, and callgrind instructions per MO
+handled, split by library.
+
+Every MO is the help command: deliver_sm -> one Redis script call (rate
+limit) -> deliver_sm_resp + a one-part UCS-2 submit_sm -> submit_sm_resp,
+so 4 PDUs per MO on the bind.
+
+Throughput is a difference of two runs in one script (COUNT MOs and 1 MO,
+same processes set-up), so start-up and bind time cancel out. Instruction
+counts are the difference of two callgrind runs (SMALL and SMALL+DELTA MOs)
+divided by DELTA, so start-up costs cancel out too.
+
+Usage: bench/bind_bench.py [--count N] [--window W] [--callgrind] [--build DIR]
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+sys.path.insert(0, HERE)
+import callgrind_split  # noqa: E402
+import harness  # noqa: E402
+from harness import Proc, free_port, wait_for  # noqa: E402
+
+CONFIG = """log:
+  level: warn
+binds:
+  - name: bench
+    host: 127.0.0.1
+    port: %(smsc)d
+    system_id: shortcoded
+    password: secret
+    window: %(window)d
+    reconnect_min_ms: 50
+    reconnect_max_ms: 200
+redis:
+  url: redis://127.0.0.1:%(redis)d
+service_numbers: ["10086"]
+routes:
+  - handler: help
+templates:
+  help: "回复0000查询已订购的包月增值业务，回复00000退订全部业务。"
+  rate_limited: "您发送的指令过于频繁，请稍后再试。"
+limits:
+  rate_limit_count: 1000000
+"""
+
+
+def run_once(work, build, count, window, valgrind_out=None):
+    """Start redis, daemon and a scripted sim; return seconds the sim ran."""
+    procs = []
+    try:
+        rport = free_port()
+        procs.append(Proc("redis", ["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
+                                    "--save", "", "--appendonly", "no", "--dir", work], work))
+        wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
+        sport = free_port()
+        cfg = os.path.join(work, "bench.yaml")
+        with open(cfg, "w") as f:
+            f.write(CONFIG % {"smsc": sport, "redis": rport, "window": window})
+        daemon = [os.path.join(build, "shortcoded"), "-c", cfg]
+        if valgrind_out:
+            daemon = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + valgrind_out] + daemon
+        procs.append(Proc("shortcoded", daemon, work))
+        script = os.path.join(work, "bench.script")
+        with open(script, "w") as f:
+            f.write("wait_bound 60000\nburst --spread 1000 %d 13800000000 0000\n"
+                    "expect_count * %d 600000\n" % (count, count))
+        t0 = time.monotonic()
+        sim = Proc("sim", [os.path.join(build, "tools", "smsc-sim"), "--listen",
+                           "127.0.0.1:%d" % sport, "--script", script, "--log-level", "warn"], work)
+        procs.append(sim)
+        rc = sim.wait(900)
+        elapsed = time.monotonic() - t0
+        if rc != 0:
+            raise SystemExit("smsc-sim script failed:\n" + sim.output()[-3000:] +
+                             "\nshortcoded:\n" + procs[1].output()[-3000:])
+        return elapsed
+    finally:
+        for p in reversed(procs):
+            p.stop()
+
+
+def codec_inclusive(path):
+    """Instructions spent inside smpp34_pack/smpp34_unpack, callees included."""
+    out = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", path],
+                         capture_output=True, text=True).stdout
+    total = 0
+    for line in out.splitlines():
+        # "2,146,112 (32.57%)  ???:smpp34_pack [/usr/lib/.../libsmpp34.so...]"
+        # (not the "=> ???:smpp34_pack (50x)" call lines of annotated sources)
+        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+\S*:smpp34_(?:un)?pack \[", line)
+        if m:
+            total += int(m.group(1).replace(",", ""))
+    return total
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--count", type=int, default=50000)
+    ap.add_argument("--window", type=int, default=100)
+    ap.add_argument("--callgrind", action="store_true")
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    work = tempfile.mkdtemp(prefix="sc-bench-")
+    try:
+        base = min(run_once(work, build, 1, a.window) for _ in range(3))
+        full = min(run_once(work, build, a.count, a.window) for _ in range(3))
+        mos = (a.count - 1) / max(full - base, 1e-9)
+        print("one bind, window %d: %d MOs in %.3f s (baseline 1 MO: %.3f s)" %
+              (a.window, a.count, full, base))
+        print("  %.0f MOs/s = %.0f PDUs/s on the bind (4 PDUs per MO)" % (mos, 4 * mos))
+        if a.callgrind:
+            small, delta = 200, 2000
+            outs = []
+            for n in (small, small + delta):
+                out = os.path.join(work, "callgrind.%d" % n)
+                run_once(work, build, n, a.window, valgrind_out=out)
+                outs.append(callgrind_split.split(out))
+            per = {}
+            for ob in set(outs[0]) | set(outs[1]):
+                g = callgrind_split.group(ob)
+                per[g] = per.get(g, 0) + (outs[1].get(ob, 0) - outs[0].get(ob, 0)) / delta
+            total = sum(per.values())
+            print("callgrind, daemon, instructions per MO (difference of %d and %d MOs):" %
+                  (small, small + delta))
+            for g, v in sorted(per.items(), key=lambda kv: -kv[1]):
+                if abs(v) >= 1:
+                    print("  %-14s %8.0f  (%4.1f%%)" % (g, v, 100 * v / total))
+            print("  %-14s %8.0f" % ("total", total))
+            codec = [codec_inclusive(o) for o in (os.path.join(work, "callgrind.%d" % n)
+                                                  for n in (small, small + delta))]
+            c = (codec[1] - codec[0]) / delta
+            print("  libsmpp34 calls, inclusive (incl. the snprintf they do): %.0f per MO, "
+                  "%.0f%% of the total;\n  everything else: %.0f (%.2fx the codec alone)" %
+                  (c, 100 * c / total, total - c, total / c))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
