@@ -133,18 +133,13 @@ void sc_req_reply(struct sc_req *r, const char *text)
         req_end(q);
         return;
     }
-    /* after_store: the state change is already in Redis. The resp goes out
-     * before the reply's submit_sm: some SMSCs drop a submit_sm that arrives
-     * while they wait for a resp. */
-    int rc = sc_esme_can_send(a->esme);
+    /* after_store: the state change is already in Redis; acknowledge and
+     * queue the reply (esme sends the resp first). */
+    int rc = sc_esme_reply(a->esme, q->tok, &from, &q->subscriber, text, len);
     if (rc < 0) {
-        sc_req_fail(r, "reply queue full");
+        sc_req_fail(r, rc == SC_EBUSY ? "reply queue full" : sc_strerror(rc));
         return;
     }
-    sc_esme_mo_done(a->esme, q->tok, SC_ESME_ROK);
-    rc = sc_esme_send(a->esme, &from, &q->subscriber, text, len, NULL, NULL);
-    if (rc < 0)
-        sc_error("event=reply_failed msisdn=%s reason=\"%s\"", q->msisdn, sc_strerror(rc));
     log_outcome(q, "reply", NULL);
     req_end(q);
 }

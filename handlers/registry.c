@@ -9,13 +9,11 @@ extern const struct sc_handler sc_handler_vas_list, sc_handler_vas_cancel_items,
 
 const struct sc_handler *const sc_handlers[] = {
     &sc_handler_help,
-#ifdef SC_HAVE_VAS
     &sc_handler_vas_list,
     &sc_handler_vas_cancel_items,
     &sc_handler_vas_cancel_all,
     &sc_handler_vas_confirm,
     &sc_handler_vas_cancel_code,
-#endif
     NULL,
 };
 

@@ -34,14 +34,21 @@ done
 
 export SHORTCODED_SMSC_HOST=127.0.0.1 SHORTCODED_SMSC_PORT=$SMSC_PORT
 export SHORTCODED_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+# Demo data: 12 services; 13800138000 has 3, 13900139000 has 12,
+# 13700137000 none.
+build/tools/shortcodectl import catalogue demo/catalogue.csv >/dev/null
+build/tools/shortcodectl import subscriptions demo/subscriptions.csv >/dev/null
 # The daemon retries until the simulator below is listening.
 build/shortcoded -c config/shortcoded.yaml >"$work/shortcoded.log" 2>&1 &
 DAEMON_PID=$!
 
 cat <<MSG
 shortcoded demo: redis on 127.0.0.1:$REDIS_PORT, SMSC simulator on 127.0.0.1:$SMSC_PORT
-Type a command to 10086 (try 0000) and press Enter. ":help" lists simulator
-commands (:from MSISDN switches subscriber); Ctrl-D quits.
+You are subscriber 13800138000 (3 monthly services; 13900139000 has 12,
+13700137000 none). Type a command to 10086 and press Enter: try 0000, then
+1，3 to cancel items 1 and 3, TDCL001, 00000 then Y, or anything for help.
+":from 13900139000" switches subscriber, ":help" lists simulator commands,
+Ctrl-D quits.
 Daemon log: $work/shortcoded.log
 MSG
 build/tools/smsc-sim --listen "127.0.0.1:$SMSC_PORT" --interactive --log-level warn

@@ -337,17 +337,59 @@ static void pump(struct sc_esme *e)
     }
 }
 
-int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
-                 const char *utf8, size_t len, sc_esme_mt_cb cb, void *arg)
+/* 0 if the MT queue has room for another message, else SC_EBUSY (or
+ * SC_ECLOSED when stopping). */
+static int can_send(const struct sc_esme *e)
 {
-    if (e->stopping)
-        return SC_ECLOSED;
-    int room = sc_esme_can_send(e);
-    if (room < 0)
-        return room;
+    return e->stopping ? SC_ECLOSED : e->queued + (size_t)e->cfg->smpp.max_parts > e->q_max ? SC_EBUSY : 0;
+}
+
+/* Encode text as the SMS it will be: UTF-8 cut at a character boundary to
+ * the longest prefix that, with "…" appended, fits in smpp.max_parts. A
+ * reply too long is a template or handler problem; the subscriber still
+ * gets the beginning of it. Returns 0 with mt filled, or SC_E*. */
+static int encode_fitting(struct sc_esme *e, const char *utf8, size_t len, struct sc_mt *mt)
+{
+    enum sc_seg_mode mode = (enum sc_seg_mode)e->cfg->smpp.seg_mode;
+    unsigned maxp = (unsigned)e->cfg->smpp.max_parts;
+    uint16_t ref = ++e->mt_ref;
+    int rc = sc_text_encode(utf8, len, mode, ref, maxp, mt);
+    if (rc != SC_ETOOBIG)
+        return rc;
+    static const char ellipsis[] = "\xE2\x80\xA6";
+    char *buf = malloc(len + sizeof ellipsis);
+    if (!buf)
+        return SC_ENOMEM;
+    size_t lo = 0, hi = len; /* the best prefix length is in [lo, hi) */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        while (mid > lo && ((unsigned char)utf8[mid] & 0xC0) == 0x80)
+            mid--; /* never cut a UTF-8 sequence */
+        if (mid == lo)
+            break;
+        memcpy(buf, utf8, mid);
+        memcpy(buf + mid, ellipsis, sizeof ellipsis - 1);
+        if (sc_text_encode(buf, mid + sizeof ellipsis - 1, mode, ref, maxp, mt) == 0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    memcpy(buf, utf8, lo);
+    memcpy(buf + lo, ellipsis, sizeof ellipsis - 1);
+    rc = sc_text_encode(buf, lo + sizeof ellipsis - 1, mode, ref, maxp, mt);
+    free(buf);
+    sc_warn("event=reply_truncated bytes=%zu kept=%zu max_parts=%u", len, lo, maxp);
+    return rc;
+}
+
+/* Encode a text into submit_sm parts, ready to queue (*m owns nothing yet:
+ * the parts point at it). Returns the part count or SC_E*. */
+static int build_mt(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
+                    const char *utf8, size_t len, sc_esme_mt_cb cb, void *arg,
+                    struct mt_part **parts)
+{
     struct sc_mt mt;
-    int rc = sc_text_encode(utf8, len, (enum sc_seg_mode)e->cfg->smpp.seg_mode, ++e->mt_ref,
-                            (unsigned)e->cfg->smpp.max_parts, &mt);
+    int rc = encode_fitting(e, utf8, len, &mt);
     if (rc < 0)
         return rc;
     struct mt_msg *m = calloc(1, sizeof *m);
@@ -369,7 +411,6 @@ int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_a
     sm.esm_class = mt.esm_class;
     sm.data_coding = mt.data_coding;
     sm.use_payload = e->cfg->smpp.seg_mode == SC_SEG_PAYLOAD;
-    struct mt_part *parts[SC_MT_MAX_PARTS];
     uint8_t buf[SC_PDU_HEADER_LEN + 256 + SC_SM_MSG_MAX];
     for (unsigned i = 0; i < mt.nparts; i++) {
         sm.msg_len = mt.len[i];
@@ -393,18 +434,48 @@ int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_a
         parts[i]->len = (uint16_t)n;
         memcpy(parts[i]->pdu, buf, (size_t)n);
     }
-    for (unsigned i = 0; i < mt.nparts; i++)
+    return mt.nparts;
+}
+
+static void enqueue(struct sc_esme *e, struct mt_part **parts, int n)
+{
+    for (int i = 0; i < n; i++)
         queue_push_back(e, parts[i]);
     pump(e);
+}
+
+int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
+                 const char *utf8, size_t len, sc_esme_mt_cb cb, void *arg)
+{
+    int rc = can_send(e);
+    if (rc < 0)
+        return rc;
+    struct mt_part *parts[SC_MT_MAX_PARTS];
+    int n = build_mt(e, src, dst, utf8, len, cb, arg, parts);
+    if (n < 0)
+        return n;
+    enqueue(e, parts, n);
+    return 0;
+}
+
+int sc_esme_reply(struct sc_esme *e, struct sc_mo_token tok, const struct sc_addr *src,
+                  const struct sc_addr *dst, const char *utf8, size_t len)
+{
+    int rc = can_send(e);
+    if (rc < 0)
+        return rc;
+    struct mt_part *parts[SC_MT_MAX_PARTS];
+    int n = build_mt(e, src, dst, utf8, len, NULL, NULL, parts);
+    if (n < 0)
+        return n;
+    /* The resp first, the reply after it, in the same write. */
+    sc_esme_mo_done(e, tok, SC_ESME_ROK);
+    enqueue(e, parts, n);
     return 0;
 }
 
 size_t sc_esme_mt_pending(const struct sc_esme *e) { return e->queued + e->inflight; }
 
-int sc_esme_can_send(const struct sc_esme *e)
-{
-    return e->stopping ? SC_ECLOSED : e->queued + (size_t)e->cfg->smpp.max_parts > e->q_max ? SC_EBUSY : 0;
-}
 
 unsigned sc_esme_bound(const struct sc_esme *e)
 {

@@ -62,18 +62,20 @@ typedef void (*sc_esme_mt_cb)(void *arg, int err);
 
 /* Queue a text for src -> dst (src normally the service number the MO was
  * sent to, dst the exact address it came from). The text is encoded and
- * segmented now (config smpp.seg_mode, max_parts). cb may be NULL.
- * Returns 0, SC_ETOOBIG (more parts than allowed), SC_EBUSY (the MT queue is
- * full: answer the MO with a temporary error), SC_ENOMEM. On error cb is
- * not called. */
+ * segmented now (config smpp.seg_mode, max_parts; cut with "…" when
+ * longer). cb may be NULL. Returns 0, SC_EBUSY (the MT queue is full),
+ * SC_ECLOSED, SC_ENOMEM. On error cb is not called. */
 int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
                  const char *utf8, size_t len, sc_esme_mt_cb cb, void *arg);
 
-/* 0 if the MT queue has room for another reply, else SC_EBUSY (or
- * SC_ECLOSED when stopping). Check it before acknowledging an MO whose
- * reply will follow, so the resp can go out before the reply's submit_sm:
- * some SMSCs drop a submit_sm that arrives while they wait for a resp. */
-int sc_esme_can_send(const struct sc_esme *e);
+/* Acknowledge an MO with ESME_ROK and queue its reply, in that order (the
+ * resp leaves before the reply's submit_sm, in the same write: some SMSCs
+ * drop a submit_sm that arrives while they wait for a resp). Nothing is
+ * acknowledged unless the reply could be queued: returns 0, or SC_EBUSY /
+ * SC_ECLOSED / SC_ENOMEM with the MO still to be answered. A text longer
+ * than smpp.max_parts is cut, with "…", and logged (event=reply_truncated). */
+int sc_esme_reply(struct sc_esme *e, struct sc_mo_token tok, const struct sc_addr *src,
+                  const struct sc_addr *dst, const char *utf8, size_t len);
 
 /* Links bound and able to send / receive. */
 unsigned sc_esme_bound(const struct sc_esme *e);

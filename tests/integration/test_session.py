@@ -2,6 +2,7 @@
 encoding, enquire_link both ways, reconnect after an SMSC restart, window,
 throttling, TPS, clean SIGTERM."""
 import os
+import re
 import signal
 import time
 
@@ -126,6 +127,19 @@ expect 8613800138006 %(h)s
         sim.signal(signal.SIGUSR1)
         st = wait_for(lambda: os.path.exists(sim.stats_path) and self.sim_stats(sim), 5, "stats")
         self.assertEqual(st["unbind_received"], 1, st)
+
+    def test_reply_longer_than_max_parts_is_cut_not_dropped(self):
+        script = "wait_bound\nsend 13800138000 0000\nexpect 13800138000 ^帮助帮助.*…$\n"
+        sim = self.start_sim(script=script)
+        cfg = self.write_config(sim.port, extra="smpp:\n  max_parts: 1\n")
+        with open(cfg, encoding="utf-8") as f:
+            text = f.read()
+        with open(cfg, "w", encoding="utf-8") as f:  # 200 characters: 3 UCS-2 parts
+            f.write(re.sub(r"  help: .*\n", "  help: \"%s\"\n" % ("帮助" * 100), text))
+        d = self.start_daemon(cfg)
+        rc, out = self.run_sim_script(sim)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("event=reply_truncated", d.output())
 
     def test_wrong_password_retries_with_backoff(self):
         sim = self.start_sim("--account", "shortcoded:other")
