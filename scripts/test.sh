@@ -12,7 +12,12 @@ run_suite() { # build-dir, extra meson options...
   if [ ! -f "$dir/build.ninja" ]; then
     meson setup "$dir" "$@" >/dev/null
   fi
-  ninja -C "$dir" >/dev/null
+  # ninja prints errors on stdout: keep its output, show it on failure.
+  if ! ninja -C "$dir" >"$dir/ninja.log" 2>&1; then
+    cat "$dir/ninja.log"
+    echo "build failed in $dir" >&2
+    exit 1
+  fi
   # --print-errorlogs shows the output of any test that fails.
   meson test -C "$dir" --print-errorlogs --num-processes 2 "${MESON_TEST_ARGS[@]}" || true
 }
