@@ -43,6 +43,27 @@ class CheckTest(harness.Env):
         self.assertEqual(rc, 1, out)
         self.assertRegex(out, r"shortcoded\.yaml:\d+:\d+: .*port")
 
+    def test_unknown_template_placeholder_is_refused(self):
+        path = self.write_config(2775)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace("  rate_limited: \"", "  rate_limited: \"{msisdn} "))
+        rc, out = self.check(path)
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, re.escape(path) + r":\d+:\d+: templates\.rate_limited: "
+                         r"unknown placeholder \{msisdn\}")
+
+    def test_unknown_handler_is_refused(self):
+        path = self.write_config(2775)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace("  - handler: help", "  - handler: hepl"))
+        rc, out = self.check(path)
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r":\d+:\d+: routes\[0\]\.handler: unknown handler hepl")
+
     def test_missing_file(self):
         rc, out = self.check(os.path.join(self.dir, "nope.yaml"))
         self.assertEqual(rc, 1, out)

@@ -141,6 +141,29 @@ expect 8613800138006 %(h)s
         self.assertEqual(rc, 0, out)
         self.assertIn("event=reply_truncated", d.output())
 
+    def test_sighup_reloads_templates_and_keeps_binds(self):
+        script = ("wait_bound\nsend 13800138000 0000\nexpect 13800138000 %s\nsleep 1500\n"
+                  "send 13800138000 0000\nexpect 13800138000 ^NEW$\nsleep 1500\n"
+                  "send 13800138000 0000\nexpect 13800138000 ^NEW$\n" % HELP)
+        sim = self.start_sim(script=script)
+        cfg = self.write_config(sim.port)
+        d = self.start_daemon(cfg)
+        d.wait_log(r"outcome=reply", count=1)
+        with open(cfg, encoding="utf-8") as f:
+            good = re.sub(r"  help: .*\n", "  help: \"NEW\"\n", f.read())
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write(good)
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"event=reloaded")
+        d.wait_log(r"outcome=reply", count=2)
+        with open(cfg, "w", encoding="utf-8") as f:  # a bad file: refused, NEW kept
+            f.write(good.replace("  help: \"NEW\"", "  help: \"{nope}\""))
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"event=reload_failed .*unknown placeholder \{nope\}")
+        rc, out = self.run_sim_script(sim)
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(d.count(r"event=bound "), 1)  # never rebound
+
     def test_wrong_password_retries_with_backoff(self):
         sim = self.start_sim("--account", "shortcoded:other")
         cfg = self.write_config(sim.port)
