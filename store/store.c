@@ -87,9 +87,10 @@
 
 #include "core/log.h"
 #include "core/sc.h"
+#include "store/url.h"
 
 #define ST_LOG(lvl, st, event, fmt, ...)                                                   \
-    sc_log(lvl, "event=" event " host=%s port=%d" fmt, (st)->host, (st)->port, __VA_ARGS__)
+    sc_log(lvl, "event=" event " host=%s port=%d" fmt, (st)->u.host, (st)->u.port, __VA_ARGS__)
 #define ST_DEBUG(st, event, fmt, ...)                                                      \
     do {                                                                                   \
         if (sc_log_enabled(SC_LOG_DEBUG))                                                  \
@@ -159,12 +160,7 @@ struct sc_store {
     uv_loop_t *loop;
     struct sc_store_opts o;
 
-    /* From the URL. pass is wiped before it is freed. */
-    char host[256];
-    int port;
-    unsigned db;
-    char *user, *pass;
-    size_t userlen, passlen;
+    struct sc_redis_url u;       /* pass is wiped before it is freed */
     int host_numeric;
     char addr[64];               /* numeric address of this attempt */
 
@@ -526,7 +522,7 @@ static void become_ready(struct sc_store *st)
     st->backoff_ms = st->o.reconnect_min_ms;
     uv_timer_stop(&st->conn_timer);
     ST_LOG(SC_LOG_INFO, st, "redis_connected", " addr=%s db=%u%s%s scripts=%d broken_scripts=%d",
-           st->addr, st->db, st->user ? " user=" : "", st->user ? st->user : "", st->nscripts,
+           st->addr, st->u.db, st->u.user ? " user=" : "", st->u.user ? st->u.user : "", st->nscripts,
            broken);
     if (st->on_state)
         st->on_state(st->state_arg, 1);
@@ -542,7 +538,7 @@ static void handshake_failed(struct sc_store *st, const char *event, const redis
     uint32_t d = retry_later(st);
     /* Redis error texts never echo the password we sent. */
     sc_log(SC_LOG_ERROR, "event=%s host=%s port=%d error=%s attempt=%u retry_ms=%u", event,
-           st->host, st->port, sc_log_quote(q, sizeof q, r->str, r->len), failures, d);
+           st->u.host, st->u.port, sc_log_quote(q, sizeof q, r->str, r->len), failures, d);
 }
 
 static int is_error(const redisReply *r) { return r->type == REDIS_REPLY_ERROR; }
@@ -647,20 +643,20 @@ static void send_handshake(struct sc_store *st)
     int rc = 0;
     st->state = ST_HANDSHAKE;
     st->hs_left = 0;
-    if (st->pass) {
-        const char *argv[3] = {"AUTH", st->user, st->pass};
-        size_t lens[3] = {4, st->userlen, st->passlen};
-        if (st->user)
+    if (st->u.pass) {
+        const char *argv[3] = {"AUTH", st->u.user, st->u.pass};
+        size_t lens[3] = {4, st->u.userlen, st->u.passlen};
+        if (st->u.user)
             rc = hs_send(st, on_auth_reply, st, 3, argv, lens, 1);
         else {
-            argv[1] = st->pass;
-            lens[1] = st->passlen;
+            argv[1] = st->u.pass;
+            lens[1] = st->u.passlen;
             rc = hs_send(st, on_auth_reply, st, 2, argv, lens, 1);
         }
     }
-    if (rc == 0 && st->db) {
+    if (rc == 0 && st->u.db) {
         const char *argv[2] = {"SELECT", dbs};
-        size_t lens[2] = {6, (size_t)(put_dec(dbs, st->db) - dbs)};
+        size_t lens[2] = {6, (size_t)(put_dec(dbs, st->u.db) - dbs)};
         rc = hs_send(st, on_select_reply, st, 2, argv, lens, 0);
     }
     for (int i = 0; rc == 0 && i < st->nscripts; i++) {
@@ -703,7 +699,7 @@ static void on_disconnect(const redisAsyncContext *cac, int status)
 static void do_connect(struct sc_store *st)
 {
     char why[128], q[160];
-    redisAsyncContext *ac = redisAsyncConnect(st->addr, st->port);
+    redisAsyncContext *ac = redisAsyncConnect(st->addr, st->u.port);
     if (!ac) {
         sc_strlcpy(why, "out of memory", sizeof why);
         goto fail;
@@ -784,7 +780,7 @@ static void connect_now(struct sc_store *st)
     uv_timer_start(&st->conn_timer, on_conn_timer, SC_MIN(st->o.connect_timeout_ms, ST_PROBE_MS),
                    0);
     if (st->host_numeric) {
-        sc_strlcpy(st->addr, st->host, sizeof st->addr);
+        sc_strlcpy(st->addr, st->u.host, sizeof st->addr);
         do_connect(st);
         return;
     }
@@ -793,7 +789,7 @@ static void connect_now(struct sc_store *st)
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    int rc = req ? uv_getaddrinfo(st->loop, req, on_resolved, st->host, NULL, &hints) : UV_ENOMEM;
+    int rc = req ? uv_getaddrinfo(st->loop, req, on_resolved, st->u.host, NULL, &hints) : UV_ENOMEM;
     if (rc < 0) {
         free(req);
         unsigned failures = st->failures + 1;
@@ -986,149 +982,6 @@ static void on_defer_timer(uv_timer_t *t)
 
 /* ---- public API -------------------------------------------------------- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decode [s, s+n) into a new string; NULL on a bad escape or no
- * memory. */
-static char *pct_decode(const char *s, size_t n, size_t *outlen)
-{
-    char *d = malloc(n + 1);
-    size_t o = 0;
-    if (!d)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '%') {
-            d[o++] = s[i];
-            continue;
-        }
-        int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-        int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
-        if (hi < 0 || lo < 0) {
-            explicit_bzero(d, n + 1);
-            free(d);
-            return NULL;
-        }
-        d[o++] = (char)(hi * 16 + lo);
-        i += 2;
-    }
-    d[o] = '\0';
-    *outlen = o;
-    return d;
-}
-
-static int parse_uint(const char *s, size_t n, unsigned long max, unsigned long *out)
-{
-    unsigned long v = 0;
-    if (n == 0 || n > 10)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (unsigned long)(s[i] - '0');
-    }
-    if (v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int host_char_ok(char c, int v6)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-' || c == '_' || (v6 && (c == ':' || c == '%'));
-}
-
-/* redis://[[user]:password@]host[:port][/db]. "redis://secret@host" (no
- * colon) is a password, as redis-cli reads it. Credentials may be
- * %-escaped. Messages never quote the URL (it may hold the password). */
-static int parse_url(struct sc_store *st, const char *url, char *err, size_t errsz)
-{
-#define URL_FAIL(msg)                                                                      \
-    do {                                                                                   \
-        snprintf(err, errsz, "redis url: %s", msg);                                        \
-        return SC_ECONFIG;                                                                 \
-    } while (0)
-    if (!url || !*url)
-        URL_FAIL("missing");
-    if (strncasecmp(url, "rediss://", 9) == 0)
-        URL_FAIL("TLS (rediss://) is not supported");
-    if (strncasecmp(url, "redis://", 8) != 0)
-        URL_FAIL("must start with redis://");
-    const char *p = url + 8;
-    const char *at = strrchr(p, '@');
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        const char *pw = colon ? colon + 1 : p;
-        if (colon && colon > p) {
-            st->user = pct_decode(p, (size_t)(colon - p), &st->userlen);
-            if (!st->user)
-                URL_FAIL("bad %-escape or no memory in the user name");
-        }
-        if (at > pw || st->user) {
-            st->pass = pct_decode(pw, (size_t)(at - pw), &st->passlen);
-            if (!st->pass)
-                URL_FAIL("bad %-escape or no memory in the password");
-        }
-        p = at + 1;
-    }
-    const char *h = p, *he;
-    int v6 = 0;
-    if (*p == '[') {
-        h = ++p;
-        he = strchr(p, ']');
-        if (!he)
-            URL_FAIL("unclosed [ in host");
-        p = he + 1;
-        v6 = 1;
-    } else {
-        he = p + strcspn(p, ":/");
-        p = he;
-    }
-    if (he == h)
-        URL_FAIL("missing host");
-    if ((size_t)(he - h) >= sizeof st->host)
-        URL_FAIL("host too long");
-    for (const char *q = h; q < he; q++)
-        if (!host_char_ok(*q, v6))
-            URL_FAIL("bad character in host (query strings are not supported)");
-    memcpy(st->host, h, (size_t)(he - h));
-    st->host[he - h] = '\0';
-    st->port = 6379;
-    if (*p == ':') {
-        size_t n = strcspn(++p, "/");
-        unsigned long v;
-        if (parse_uint(p, n, 65535, &v) < 0 || v == 0)
-            URL_FAIL("bad port (1..65535)");
-        st->port = (int)v;
-        p += n;
-    }
-    st->db = 0;
-    if (*p == '/') {
-        size_t n = strlen(++p);
-        unsigned long v = 0;
-        if (n && parse_uint(p, n, 2147483647ul, &v) < 0)
-            URL_FAIL("bad database number");
-        st->db = (unsigned)v;
-        p += n;
-    }
-    if (*p)
-        URL_FAIL("unexpected text after host");
-    unsigned char buf[sizeof(struct in6_addr)];
-    st->host_numeric = uv_inet_pton(AF_INET, st->host, buf) == 0 ||
-                       uv_inet_pton(AF_INET6, st->host, buf) == 0;
-    return 0;
-#undef URL_FAIL
-}
-
 struct sc_store *sc_store_new(uv_loop_t *loop, const struct sc_store_opts *o, char *err,
                               size_t errsz)
 {
@@ -1140,10 +993,13 @@ struct sc_store *sc_store_new(uv_loop_t *loop, const struct sc_store_opts *o, ch
     st->loop = loop;
     st->o = *o;
     st->o.url = NULL; /* not kept: it may hold the password */
-    if (parse_url(st, o->url, err, errsz) < 0) {
+    if (sc_redis_url_parse(o->url, &st->u, err, errsz) < 0) {
         sc_store_free(st);
         return NULL;
     }
+    unsigned char buf[sizeof(struct in6_addr)];
+    st->host_numeric = uv_inet_pton(AF_INET, st->u.host, buf) == 0 ||
+                       uv_inet_pton(AF_INET6, st->u.host, buf) == 0;
     if (!st->o.connect_timeout_ms)
         st->o.connect_timeout_ms = ST_DEF_CONNECT_TIMEOUT_MS;
     if (!st->o.command_timeout_ms)
@@ -1207,7 +1063,7 @@ int sc_store_start(struct sc_store *st)
     uv_timer_init(st->loop, &st->cmd_timer);
     uv_timer_init(st->loop, &st->defer_timer);
     st->conn_timer.data = st->cmd_timer.data = st->defer_timer.data = st;
-    ST_DEBUG(st, "redis_connecting", " db=%u", st->db);
+    ST_DEBUG(st, "redis_connecting", " db=%u", st->u.db);
     connect_now(st);
     return 0;
 }
@@ -1351,11 +1207,7 @@ void sc_store_free(struct sc_store *st)
         free(st->scripts[i].lua);
     }
     free(st->scripts);
-    if (st->pass) {
-        explicit_bzero(st->pass, st->passlen);
-        free(st->pass);
-    }
-    free(st->user);
+    sc_redis_url_free(&st->u);
     free(st->scratch);
     free(st);
 }

@@ -8,140 +8,23 @@
 #include <strings.h>
 
 #include "check.h"
-
-#define URL_FAIL(msg)                                                                      \
-    do {                                                                                   \
-        snprintf(err, errsz, "redis url: %s", msg);                                        \
-        return -1;                                                                         \
-    } while (0)
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* %-decode s[0..n) into a new NUL-terminated string; NULL on a bad escape,
- * an escaped NUL or no memory. */
-static char *pct_decode(const char *s, size_t n)
-{
-    char *out = malloc(n + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '%') {
-            *o++ = s[i];
-            continue;
-        }
-        int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-        int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
-        if (lo < 0 || (hi == 0 && lo == 0)) {
-            free(out);
-            return NULL;
-        }
-        *o++ = (char)(hi * 16 + lo);
-        i += 2;
-    }
-    *o = '\0';
-    return out;
-}
-
-/* Unsigned decimal s[0..n) no greater than max; -1 if not. */
-static long parse_num(const char *s, size_t n, long max)
-{
-    long v = 0;
-    if (n == 0 || n > 10)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v <= max ? v : -1;
-}
-
-static int host_char_ok(char c, int v6)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-' || c == '_' || (v6 && (c == ':' || c == '%'));
-}
-
-/* "[user]:password@" or "password@" before the host; advances *pp. */
-static int parse_credentials(struct ctl_redis *r, const char **pp, char *err, size_t errsz)
-{
-    const char *p = *pp, *end = p + strcspn(p, "/");
-    const char *at = NULL;
-    for (const char *q = p; q < end; q++)
-        if (*q == '@')
-            at = q;
-    if (!at)
-        return 0;
-    const char *colon = memchr(p, ':', (size_t)(at - p));
-    const char *pw = colon ? colon + 1 : p;
-    if (colon && colon > p && !(r->user = pct_decode(p, (size_t)(colon - p))))
-        URL_FAIL("bad %-escape in the user name");
-    if (at > pw && !(r->pass = pct_decode(pw, (size_t)(at - pw))))
-        URL_FAIL("bad %-escape in the password");
-    *pp = at + 1;
-    return 0;
-}
+#include "store/url.h"
 
 int ctl_redis_parse_url(struct ctl_redis *r, const char *url, char *err, size_t errsz)
 {
-    if (!url || !*url)
-        URL_FAIL("empty");
-    if (strncasecmp(url, "redis://", 8) != 0)
-        URL_FAIL("must start with redis:// (TLS and unix sockets are not supported)");
-    const char *p = url + 8;
-    if (parse_credentials(r, &p, err, errsz) < 0)
+    struct sc_redis_url u;
+    memset(&u, 0, sizeof u);
+    if (sc_redis_url_parse(url, &u, err, errsz) < 0) {
+        sc_redis_url_free(&u);
         return -1;
-    const char *h = p, *he;
-    int v6 = *p == '[';
-    if (v6) {
-        h = ++p;
-        if (!(he = strchr(p, ']')))
-            URL_FAIL("unclosed [ in host");
-        p = he + 1;
-    } else {
-        he = p + strcspn(p, ":/");
-        p = he;
     }
-    if (he == h)
-        URL_FAIL("missing host");
-    if ((size_t)(he - h) >= sizeof r->host)
-        URL_FAIL("host too long");
-    for (const char *q = h; q < he; q++)
-        if (!host_char_ok(*q, v6))
-            URL_FAIL("bad character in host");
-    memcpy(r->host, h, (size_t)(he - h));
-    r->host[he - h] = '\0';
-    r->port = 6379;
-    if (*p == ':') {
-        size_t n = strcspn(++p, "/");
-        long v = parse_num(p, n, 65535);
-        if (v <= 0)
-            URL_FAIL("bad port (1..65535)");
-        r->port = (int)v;
-        p += n;
-    }
-    r->db = 0;
-    if (*p == '/' && p[1]) {
-        long v = parse_num(p + 1, strlen(p + 1), 2147483647L);
-        if (v < 0)
-            URL_FAIL("bad database number");
-        r->db = (unsigned)v;
-        p += strlen(p);
-    } else if (*p == '/') {
-        p++;
-    }
-    if (*p)
-        URL_FAIL("unexpected text after the host");
-    snprintf(r->where, sizeof r->where, v6 ? "[%s]:%d" : "%s:%d", r->host, r->port);
+    memcpy(r->host, u.host, sizeof r->host);
+    r->port = u.port;
+    r->db = u.db;
+    r->user = u.user; /* ownership moves to r: ctl_redis_close frees them */
+    r->pass = u.pass;
+    snprintf(r->where, sizeof r->where, strchr(r->host, ':') ? "[%s]:%d" : "%s:%d", r->host,
+             r->port);
     return 0;
 }
 
