@@ -3,9 +3,12 @@
 the MOs (and PDUs) per second it sustains, and callgrind instructions per MO
 handled, split by library.
 
-Every MO is the help command: deliver_sm -> one Redis script call (rate
-limit) -> deliver_sm_resp + a one-part UCS-2 submit_sm -> submit_sm_resp,
-so 4 PDUs per MO on the bind.
+The daemon runs the shipped routes and templates; every subscriber pays for
+3 services (seeded with shortcodectl). --command 0000 (the default): each MO
+is deliver_sm -> one Redis script (rate limit + read the subscriptions +
+store the menu) -> deliver_sm_resp + a 2-part UCS-2 list (2 submit_sm ->
+2 submit_sm_resp): 6 PDUs. --command HELP (any unknown text): the help
+text, one part, 4 PDUs.
 
 Throughput is a difference of two runs in one script (COUNT MOs and 1 MO,
 same processes set-up), so start-up and bind time cancel out. Instruction
@@ -44,17 +47,34 @@ binds:
 redis:
   url: redis://127.0.0.1:%(redis)d
 service_numbers: ["10086"]
-routes:
-  - handler: help
-templates:
-  help: "回复0000查询已订购的包月增值业务，回复00000退订全部业务。"
-  rate_limited: "您发送的指令过于频繁，请稍后再试。"
 limits:
   rate_limit_count: 1000000
 """
 
+SUBSCRIBERS = 1000          # smsc-sim --spread: 13800000000 ... 13800000999
+SERVICES = [("CL001", "彩铃", 500), ("SJB01", "手机报", 300), ("SPHY1", "视频会员", 1500)]
 
-def run_once(work, build, count, window, valgrind_out=None):
+
+def seed(work, build, rport):
+    """Every subscriber of the run pays for the 3 SERVICES (shortcodectl)."""
+    cat = os.path.join(work, "cat.csv")
+    subs = os.path.join(work, "subs.csv")
+    with open(cat, "w") as f:
+        f.write("code,name,price_fen\n")
+        f.writelines("%s,%s,%d\n" % s for s in SERVICES)
+    with open(subs, "w") as f:
+        f.write("msisdn,code,since\n")
+        for i in range(SUBSCRIBERS):
+            for k, (code, _, _) in enumerate(SERVICES):
+                f.write("%d,%s,%d\n" % (13800000000 + i, code, 1700000000 + k))
+    ctl = os.path.join(build, "tools", "shortcodectl")
+    url = "redis://127.0.0.1:%d" % rport
+    for kind, path in (("catalogue", cat), ("subscriptions", subs)):
+        subprocess.run([ctl, "--redis", url, "import", kind, path], check=True,
+                       capture_output=True)
+
+
+def run_once(work, build, count, window, command, valgrind_out=None):
     """Start redis, daemon and a scripted sim; return seconds the sim ran."""
     procs = []
     try:
@@ -62,18 +82,23 @@ def run_once(work, build, count, window, valgrind_out=None):
         procs.append(Proc("redis", ["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
                                     "--save", "", "--appendonly", "no", "--dir", work], work))
         wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
+        seed(work, build, rport)
         sport = free_port()
         cfg = os.path.join(work, "bench.yaml")
         with open(cfg, "w") as f:
-            f.write(CONFIG % {"smsc": sport, "redis": rport, "window": window})
+            # The shipped routes and templates: the real commands.
+            with open(os.path.join(HERE, "..", "config", "shortcoded.yaml"), encoding="utf-8") as sh:
+                shipped = sh.read()
+            f.write(CONFIG % {"smsc": sport, "redis": rport, "window": window} +
+                    shipped[shipped.index("\nroutes:"):shipped.index("\nlimits:")])
         daemon = [os.path.join(build, "shortcoded"), "-c", cfg]
         if valgrind_out:
             daemon = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + valgrind_out] + daemon
         procs.append(Proc("shortcoded", daemon, work))
         script = os.path.join(work, "bench.script")
         with open(script, "w") as f:
-            f.write("wait_bound 60000\nburst --spread 1000 %d 13800000000 0000\n"
-                    "expect_count * %d 600000\n" % (count, count))
+            f.write("wait_bound 60000\nburst --spread %d %d 13800000000 %s\n"
+                    "expect_count * %d 600000\n" % (SUBSCRIBERS, count, command, count))
         t0 = time.monotonic()
         sim = Proc("sim", [os.path.join(build, "tools", "smsc-sim"), "--listen",
                            "127.0.0.1:%d" % sport, "--script", script, "--log-level", "warn"], work)
@@ -108,23 +133,27 @@ def main():
     ap.add_argument("--count", type=int, default=50000)
     ap.add_argument("--window", type=int, default=100)
     ap.add_argument("--callgrind", action="store_true")
+    ap.add_argument("--command", default="0000",
+                    help="what every MO says: 0000 (list 3 services, a 2-part reply) or "
+                         "anything else (the help text, 1 part)")
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     work = tempfile.mkdtemp(prefix="sc-bench-")
     try:
-        base = min(run_once(work, build, 1, a.window) for _ in range(3))
-        full = min(run_once(work, build, a.count, a.window) for _ in range(3))
+        base = min(run_once(work, build, 1, a.window, a.command) for _ in range(3))
+        full = min(run_once(work, build, a.count, a.window, a.command) for _ in range(3))
         mos = (a.count - 1) / max(full - base, 1e-9)
-        print("one bind, window %d: %d MOs in %.3f s (baseline 1 MO: %.3f s)" %
-              (a.window, a.count, full, base))
-        print("  %.0f MOs/s = %.0f PDUs/s on the bind (4 PDUs per MO)" % (mos, 4 * mos))
+        pdus = 4 if a.command != "0000" else 6  # the 0000 reply has 2 parts
+        print("one bind, window %d, command %s: %d MOs in %.3f s (baseline 1 MO: %.3f s)" %
+              (a.window, a.command, a.count, full, base))
+        print("  %.0f MOs/s = %.0f PDUs/s on the bind (%d PDUs per MO)" % (mos, pdus * mos, pdus))
         if a.callgrind:
             small, delta = 200, 2000
             outs = []
             for n in (small, small + delta):
                 out = os.path.join(work, "callgrind.%d" % n)
-                run_once(work, build, n, a.window, valgrind_out=out)
+                run_once(work, build, n, a.window, a.command, valgrind_out=out)
                 outs.append(callgrind_split.split(out))
             per = {}
             for ob in set(outs[0]) | set(outs[1]):
