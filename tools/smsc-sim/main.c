@@ -52,7 +52,34 @@ static const char g_usage[] =
 "  --dc0 gsm|latin1|ascii   meaning of data_coding 0 in MTs (default gsm)\n"
 "  --fail-fast              stop a script at its first failure\n"
 "  -h, --help               this text\n"
-"\n"
+"\n";
+
+/* In parts: C compilers need only support string literals of 4095 bytes. */
+static const char g_usage_load[] =
+"Load mode (--load): MOs from many subscribers to the bound ESMEs, replies\n"
+"matched per subscriber; a progress line on stderr every second, a summary on\n"
+"stdout at the end. Starts when --binds sessions are bound (waits at most 30 s).\n"
+"  --load                   run a load test, exit 0 if it completed with no errors, else 1\n"
+"  --subscribers N          senders --from .. --from+N-1 (default 1000; same digit count)\n"
+"  --mix SPEC               scenario weights (default 0000:100), e.g.\n"
+"                           \"0000:70,cancel:20,unknown:10\"; cancel = 0000, then \"1\"\n"
+"                           after its reply; unknown = a text no route knows\n"
+"  --ucs2-share P           percent of MOs sent as UCS-2 (default 0)\n"
+"  --datasm-share P         percent of MOs sent as data_sm (default 0)\n"
+"  --rate R|max             offered MOs per second, or as fast as windows allow (default max)\n"
+"  --mo-window W            MOs awaiting deliver_sm_resp per session (same as --window)\n"
+"  --count N                stop after N MOs (default 0 = only --duration)\n"
+"  --duration S             stop sending after S seconds (default 60)\n"
+"  --reply-timeout-ms N     a command without its reply by then is missing (default 5000)\n"
+"  --expect-regex SCN=RE    replies of scenario SCN (0000, cancel, unknown) must match RE\n"
+"                           (POSIX ERE; repeatable; default: any non-empty reply)\n"
+"  --json FILE              write every figure as JSON (see docs/simulator.md)\n"
+"  --binds N                RX-capable sessions to wait for before starting (default 1)\n"
+"  --seed N                 random seed for scenario and encoding choices (default 1)\n"
+"  --pack-each              encode every MO with libsmpp34 instead of patching a template\n"
+"\n";
+
+static const char g_usage_script[] =
 "Script (one command per line; '#' comments and blank lines ignored):\n"
 "  wait_bound [TIMEOUT_MS]             until an RX or TRX ESME is bound\n"
 "  send [OPTS] FROM TEXT...            MO from FROM; TEXT is the rest of the line\n"
@@ -75,15 +102,18 @@ static const char g_usage[] =
 ":datasm, :payload, :parts N, :udh8, :udh16, :sar, :status, :help, :quit.\n"
 "MTs print as \"10086 -> 13800138000: TEXT\" (+ \"  (N parts, UCS-2)\").\n"
 "\n"
-"Exit status: 0 ok, 1 a script step failed (or the script was interrupted) or\n"
-"the port could not be opened, 2 usage error or bad script (FILE:LINE: message).\n"
+"Exit status: 0 ok; 1 a script step failed (or the script was interrupted), a\n"
+"load run had errors or was interrupted, or the port could not be opened; 2 usage\n"
+"error or bad script (FILE:LINE: message).\n"
 "SIGTERM/SIGINT unbind every ESME and exit; SIGUSR1 writes --stats.\n";
 
 enum {
     OPT_LISTEN = 256, OPT_PORT_FILE, OPT_ACCOUNT, OPT_SCRIPT, OPT_INTERACTIVE, OPT_FROM, OPT_TO,
     OPT_TIMEOUT, OPT_DLR, OPT_ENQUIRE, OPT_THROTTLE, OPT_RESP_DELAY, OPT_STATS, OPT_LOG_LEVEL,
     OPT_MAX_PDU, OPT_MAX_SESSIONS, OPT_WINDOW, OPT_RESP_TIMEOUT, OPT_MAX_QUEUE, OPT_SYSTEM_ID,
-    OPT_DC0, OPT_FAIL_FAST,
+    OPT_DC0, OPT_FAIL_FAST, OPT_LOAD, OPT_SUBSCRIBERS, OPT_MIX, OPT_UCS2_SHARE, OPT_DATASM_SHARE,
+    OPT_RATE, OPT_MO_WINDOW, OPT_COUNT, OPT_DURATION, OPT_REPLY_TIMEOUT, OPT_EXPECT_REGEX,
+    OPT_JSON, OPT_BINDS, OPT_SEED, OPT_PACK_EACH,
 };
 
 static const struct option g_long_opts[] = {
@@ -109,6 +139,21 @@ static const struct option g_long_opts[] = {
     {"system-id", required_argument, NULL, OPT_SYSTEM_ID},
     {"dc0", required_argument, NULL, OPT_DC0},
     {"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
+    {"load", no_argument, NULL, OPT_LOAD},
+    {"subscribers", required_argument, NULL, OPT_SUBSCRIBERS},
+    {"mix", required_argument, NULL, OPT_MIX},
+    {"ucs2-share", required_argument, NULL, OPT_UCS2_SHARE},
+    {"datasm-share", required_argument, NULL, OPT_DATASM_SHARE},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"mo-window", required_argument, NULL, OPT_MO_WINDOW},
+    {"count", required_argument, NULL, OPT_COUNT},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"reply-timeout-ms", required_argument, NULL, OPT_REPLY_TIMEOUT},
+    {"expect-regex", required_argument, NULL, OPT_EXPECT_REGEX},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"binds", required_argument, NULL, OPT_BINDS},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"pack-each", no_argument, NULL, OPT_PACK_EACH},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -201,6 +246,8 @@ static void on_signal(uv_signal_t *h, int signum)
     sc_info("event=signal signal=%s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
     if (sim->stopping)
         sim_server_force_close(sim);
+    else if (sim->load)
+        sim_load_interrupt(sim->load); /* reports, then stops with status 1 */
     else
         sim_stop(sim, 0);
 }
@@ -253,6 +300,12 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
     o->resp_timeout_ms = 10000;
     o->max_queue = 100000;
     o->dc0 = SC_DC0_GSM;
+    o->load.subscribers = 1000;
+    o->load.mix[SIM_SCN_0000] = 100;
+    o->load.duration_ms = 60000;
+    o->load.reply_timeout_ms = 5000;
+    o->load.binds = 1;
+    o->load.seed = 1;
 
     int c;
     uint64_t v;
@@ -297,6 +350,67 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
                 return usage_error("--dc0: expected gsm, latin1 or ascii, got \"%s\"", a);
             break;
         case OPT_FAIL_FAST: o->fail_fast = 1; break;
+        case OPT_LOAD: o->load.on = 1; break;
+        case OPT_PACK_EACH: o->load.pack_each = 1; break;
+        case OPT_JSON: o->load.json = a; break;
+        case OPT_MIX:
+            if (sim_load_parse_mix(a, o->load.mix) < 0)
+                return usage_error("--mix: expected SCENARIO:WEIGHT,... with scenarios 0000, "
+                                   "cancel, unknown and a positive total, got \"%s\"", a);
+            break;
+        case OPT_EXPECT_REGEX:
+            if (sim_load_parse_expect(a, o->load.expect) < 0)
+                return usage_error("--expect-regex: expected SCENARIO=REGEX with scenario "
+                                   "0000, cancel or unknown, got \"%s\"", a);
+            break;
+        case OPT_RATE:
+            if (strcmp(a, "max") == 0)
+                o->load.rate = 0;
+            else if (sim_parse_uint(a, 1, 10000000, &v) < 0)
+                return usage_error("--rate: expected 1..10000000 or max, got \"%s\"", a);
+            else
+                o->load.rate = v;
+            break;
+        case OPT_SUBSCRIBERS:
+            if (sim_parse_uint(a, 1, 100000000, &v) < 0)
+                return usage_error("--subscribers: expected 1..100000000, got \"%s\"", a);
+            o->load.subscribers = v;
+            break;
+        case OPT_UCS2_SHARE:
+        case OPT_DATASM_SHARE:
+            if (sim_parse_uint(a, 0, 100, &v) < 0)
+                return usage_error("%s: expected a percentage 0..100, got \"%s\"",
+                                   c == OPT_UCS2_SHARE ? "--ucs2-share" : "--datasm-share", a);
+            if (c == OPT_UCS2_SHARE)
+                o->load.ucs2_pct = (unsigned)v;
+            else
+                o->load.datasm_pct = (unsigned)v;
+            break;
+        case OPT_COUNT:
+            if (sim_parse_uint(a, 0, UINT64_MAX / 2, &v) < 0)
+                return usage_error("--count: expected a number, got \"%s\"", a);
+            o->load.count = v;
+            break;
+        case OPT_DURATION:
+            if (sim_parse_uint(a, 1, 86400 * 7, &v) < 0)
+                return usage_error("--duration: expected 1..604800 seconds, got \"%s\"", a);
+            o->load.duration_ms = v * 1000;
+            break;
+        case OPT_REPLY_TIMEOUT:
+            if (sim_parse_uint(a, 1, 3600000, &v) < 0)
+                return usage_error("--reply-timeout-ms: expected 1..3600000, got \"%s\"", a);
+            o->load.reply_timeout_ms = v;
+            break;
+        case OPT_BINDS:
+            if (sim_parse_uint(a, 1, 10000, &v) < 0)
+                return usage_error("--binds: expected 1..10000, got \"%s\"", a);
+            o->load.binds = (unsigned)v;
+            break;
+        case OPT_SEED:
+            if (sim_parse_uint(a, 0, UINT64_MAX, &v) < 0)
+                return usage_error("--seed: expected a number, got \"%s\"", a);
+            o->load.seed = v;
+            break;
         case OPT_TIMEOUT:
         case OPT_ENQUIRE:
         case OPT_THROTTLE:
@@ -326,8 +440,10 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             o->max_sessions = (unsigned)v;
             break;
         case OPT_WINDOW:
+        case OPT_MO_WINDOW:
             if (sim_parse_uint(a, 1, 10000, &v) < 0)
-                return usage_error("--window: expected 1..10000, got \"%s\"", a);
+                return usage_error("%s: expected 1..10000, got \"%s\"",
+                                   c == OPT_WINDOW ? "--window" : "--mo-window", a);
             o->window = (unsigned)v;
             break;
         case OPT_MAX_QUEUE:
@@ -337,6 +453,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             break;
         case 'h':
             fputs(g_usage, stdout);
+            fputs(g_usage_load, stdout);
+            fputs(g_usage_script, stdout);
             return 0;
         case ':':
             return usage_error("option needs a value: %s", argv[optind - 1]);
@@ -348,6 +466,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
         return usage_error("unexpected argument: %s", argv[optind]);
     if (o->script && o->interactive)
         return usage_error("%s", "--script and --interactive exclude each other");
+    if (o->load.on && (o->script || o->interactive))
+        return usage_error("%s", "--load excludes --script and --interactive");
     if (o->naccounts == 0 && add_account(o, "shortcoded:secret") < 0)
         return 1;
     return -1;
@@ -416,6 +536,11 @@ int main(int argc, char **argv)
         status = 2;
         goto close_loop;
     }
+    if (sim->o.load.on && !(sim->load = sim_load_new(sim, err, sizeof err))) {
+        fprintf(stderr, "smsc-sim: %s\nTry 'smsc-sim --help'.\n", err);
+        status = 2;
+        goto close_loop;
+    }
     if (sim_server_start(sim, err, sizeof err) < 0) {
         char q[600];
         sc_error("event=start_failed reason=%s", sc_log_quote(q, sizeof q, err, strlen(err)));
@@ -429,6 +554,8 @@ int main(int argc, char **argv)
 
     if (sim->stopping) {
         /* start-up failed after listening: just shut down */
+    } else if (sim->load) {
+        sim_load_start(sim->load);
     } else if (sim->script) {
         sim_script_start(sim->script);
     } else if (sim->o.interactive || uv_guess_handle(0) == UV_TTY) {
@@ -453,6 +580,8 @@ close_loop:
     sim->script = NULL;
     sim_tty_free(sim->tty);
     sim->tty = NULL;
+    sim_load_free(sim->load);
+    sim->load = NULL;
     sim_server_free(sim);
     sim_stats_free(sim);
     free(sim->o.accounts);

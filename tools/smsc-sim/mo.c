@@ -95,6 +95,29 @@ int sim_mo_enqueue(struct sim *sim, struct sim_mo *mo, const uint8_t *pdu, size_
     return 0;
 }
 
+int sim_mo_send_pdu(struct sim *sim, enum sim_mo_kind kind, const char *from, const char *to,
+                    const uint8_t *pdu, size_t len, uint64_t ctx)
+{
+    struct sim_mo *mo = calloc(1, sizeof *mo);
+    if (!mo)
+        return SC_ENOMEM;
+    sc_strlcpy(mo->from, from, sizeof mo->from);
+    sc_strlcpy(mo->to, to, sizeof mo->to);
+    mo->id = ++sim->mo_ids;
+    mo->kind = kind;
+    mo->nparts = mo->parts_left = 1;
+    mo->status = SC_ESME_ROK;
+    mo->refs = 1; /* the part's */
+    mo->ctx = ctx;
+    int rc = sim_mo_enqueue(sim, mo, pdu, len, "");
+    if (rc < 0) {
+        free(mo);
+        return rc;
+    }
+    sim->mo_sent++;
+    return 0;
+}
+
 void sim_mo_release(struct sim *sim, struct sim_mo *mo)
 {
     (void)sim;
@@ -107,10 +130,15 @@ static void mo_finished(struct sim *sim, struct sim_mo *mo)
     char b[16];
     mo->done = 1;
     sim_statmap_add(&sim->mo_status, mo->status);
-    sc_log(mo->kind == SIM_MO_BURST ? SC_LOG_DEBUG : SC_LOG_INFO,
-           "event=mo_done mo=%u from=%s to=%s parts=%u status=%s", mo->id, mo->from, mo->to,
-           mo->nparts, sim_status_name(mo->status, b, sizeof b));
-    if (mo->kind == SIM_MO_TTY) {
+    enum sc_log_level lvl = mo->kind == SIM_MO_BURST || mo->kind == SIM_MO_LOAD ? SC_LOG_DEBUG
+                                                                                : SC_LOG_INFO;
+    if (sc_log_enabled(lvl))
+        sc_log(lvl, "event=mo_done mo=%u from=%s to=%s parts=%u status=%s", mo->id, mo->from,
+               mo->to, mo->nparts, sim_status_name(mo->status, b, sizeof b));
+    if (mo->kind == SIM_MO_LOAD) {
+        if (sim->load)
+            sim_load_on_mo_done(sim->load, mo);
+    } else if (mo->kind == SIM_MO_TTY) {
         if (sim->tty)
             sim_tty_on_mo_done(sim->tty, mo);
     } else if (sim->script) {
@@ -189,7 +217,7 @@ static void on_part_resp(struct sc_session *s, void *ctx, int err, const struct 
         sim_statmap_add(&c->st->c.dlr_status, st);
         sim_statmap_add(&sim->total.dlr_status, st);
     }
-    if (st != SC_ESME_ROK && (!p->mo || p->mo->kind != SIM_MO_BURST))
+    if (st != SC_ESME_ROK && (!p->mo || (p->mo->kind != SIM_MO_BURST && p->mo->kind != SIM_MO_LOAD)))
         sc_warn("event=%s session=%u mo=%u status=%s", p->mo ? "mo_refused" : "dlr_refused",
                 c->id, p->mo ? p->mo->id : 0, sim_status_name(st, b, sizeof b));
     part_done(sim, p, st);

@@ -107,9 +107,16 @@ unsigned sim_server_rx_bound(const struct sim *sim)
 void sim_mt_event(struct sim *sim, struct sim_mt *mt)
 {
     char qf[64], qt[64], qx[256];
-    sc_info("event=mt from=%s to=%s parts=%u dc=%u text=%s", quoted(qf, sizeof qf, mt->from),
-            quoted(qt, sizeof qt, mt->to), mt->parts, mt->data_coding,
-            sc_log_quote(qx, sizeof qx, mt->text, mt->len));
+    enum sc_log_level lvl = sim->load ? SC_LOG_DEBUG : SC_LOG_INFO;
+    if (sc_log_enabled(lvl))
+        sc_log(lvl, "event=mt from=%s to=%s parts=%u dc=%u text=%s",
+               quoted(qf, sizeof qf, mt->from), quoted(qt, sizeof qt, mt->to), mt->parts,
+               mt->data_coding, sc_log_quote(qx, sizeof qx, mt->text, mt->len));
+    if (sim->load) {
+        sim_load_on_mt(sim->load, mt);
+        free(mt);
+        return;
+    }
     if (sim->script) {
         sim_script_on_mt(sim->script, mt);
         return;
@@ -502,6 +509,8 @@ static void handle_bind(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
     if (c->rx) {
         if (sim->script)
             sim_script_on_bound(sim->script);
+        if (sim->load)
+            sim_load_on_bound(sim->load);
         sim_mo_pump(sim);
     }
 }

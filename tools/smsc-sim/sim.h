@@ -11,6 +11,9 @@
  *   stats.c       counters, the 1-second sliding window, the JSON stats file
  *   script.c      scripted mode (--script)
  *   interactive.c interactive mode (stdin lines -> MOs, MTs printed)
+ *   load.c        load mode (--load): paced MOs from many subscribers, replies
+ *                 matched per subscriber, latency, throughput, errors, CPU
+ *   hist.c        log-linear latency histogram used by load.c (hist.h)
  *
  * Ownership in one sentence each: the sim owns every conn, MO, MT event and
  * stats record; a conn is freed after its session's on_closed; an MO is freed
@@ -37,6 +40,25 @@ struct sim_account {
 
 enum sim_enc { SIM_ENC_AUTO = 0, SIM_ENC_GSM, SIM_ENC_UCS2 };
 enum sim_concat { SIM_CONCAT_UDH8 = 0, SIM_CONCAT_UDH16, SIM_CONCAT_SAR };
+
+/* Load mode (--load): see load.c and docs/simulator.md. */
+enum sim_scn { SIM_SCN_0000 = 0, SIM_SCN_CANCEL, SIM_SCN_UNKNOWN, SIM_SCN_N };
+
+struct sim_load_opts {
+    int on;                      /* --load */
+    uint64_t subscribers;        /* MSISDNs from .. from+N-1 */
+    unsigned mix[SIM_SCN_N];     /* scenario weights */
+    unsigned ucs2_pct, datasm_pct;
+    uint64_t rate;               /* MOs/s offered; 0 = max */
+    uint64_t count;              /* MOs; 0 = no bound but the duration */
+    uint64_t duration_ms;
+    uint64_t reply_timeout_ms;
+    const char *expect[SIM_SCN_N];   /* POSIX ERE per scenario, or NULL */
+    const char *json;
+    unsigned binds;              /* RX-capable sessions to wait for */
+    uint64_t seed;
+    int pack_each;               /* encode every MO with libsmpp34 (no templates) */
+};
 
 /* How one MO is built. */
 struct sim_send_opts {
@@ -71,6 +93,7 @@ struct sim_opts {
     char system_id[16];
     int dc0;                     /* enum sc_dc0, for MTs with data_coding 0 */
     int fail_fast;
+    struct sim_load_opts load;
 };
 
 /* ---- counters ----------------------------------------------------------- */
@@ -155,7 +178,7 @@ struct sim_conn {
 
 /* ---- MOs ---------------------------------------------------------------- */
 
-enum sim_mo_kind { SIM_MO_SCRIPT = 0, SIM_MO_BURST, SIM_MO_TTY };
+enum sim_mo_kind { SIM_MO_SCRIPT = 0, SIM_MO_BURST, SIM_MO_TTY, SIM_MO_LOAD };
 
 struct sim_mo {
     unsigned id;
@@ -169,6 +192,7 @@ struct sim_mo {
     int refs;                    /* parts not answered + holders */
     uint64_t sent_ms;
     int replied;                 /* an MT to from arrived after it was sent (tty) */
+    uint64_t ctx;                /* the owner's (load: subscriber and command serial) */
 };
 
 struct sim_mopart;
@@ -190,6 +214,7 @@ struct sim_mt {
 struct sim_resp;
 struct sim_script;
 struct sim_tty;
+struct sim_load;
 
 struct sim {
     uv_loop_t *loop;
@@ -234,6 +259,7 @@ struct sim {
 
     struct sim_script *script;
     struct sim_tty *tty;
+    struct sim_load *load;
 
     int stopping;
     int finished;
@@ -268,6 +294,11 @@ struct sim_mo *sim_mo_send(struct sim *sim, enum sim_mo_kind kind, const char *f
                            const char *to, const char *text, size_t len,
                            const struct sim_send_opts *so, char *err, size_t errsz);
 void sim_mo_release(struct sim *sim, struct sim_mo *mo);
+/* Queue one ready single-part MO PDU (seq patched when sent) of the given
+ * kind with ctx for the owner; nobody holds it: it is freed once answered.
+ * 0, SC_EBUSY (queue full) or SC_ENOMEM. Does not pump. */
+int sim_mo_send_pdu(struct sim *sim, enum sim_mo_kind kind, const char *from, const char *to,
+                    const uint8_t *pdu, size_t len, uint64_t ctx);
 /* Queue one encoded deliver_sm/data_sm (seq patched when sent) for an
  * RX-capable session; mo NULL means a delivery receipt. sysid non-empty
  * restricts it to sessions bound with that system_id. 0, SC_EBUSY (queue
@@ -319,6 +350,23 @@ void sim_tty_on_mt(struct sim_tty *t, const struct sim_mt *mt);
 void sim_tty_on_mo_done(struct sim_tty *t, struct sim_mo *mo);
 void sim_tty_stop(struct sim_tty *t);
 void sim_tty_free(struct sim_tty *t);
+
+/* ---- load.c ------------------------------------------------------------------------ */
+
+/* Parse "0000:70,cancel:20,unknown:10" into weights; 0 or SC_EINVAL. */
+int sim_load_parse_mix(const char *s, unsigned mix[SIM_SCN_N]);
+/* Parse "SCENARIO=REGEX" for --expect-regex; 0 or SC_EINVAL. */
+int sim_load_parse_expect(const char *s, const char *expect[SIM_SCN_N]);
+/* Check o.load and o.from; NULL with a message in err (usage error) or the
+ * load state (the run starts once enough sessions are bound). */
+struct sim_load *sim_load_new(struct sim *sim, char *err, size_t errsz);
+void sim_load_start(struct sim_load *l);
+void sim_load_on_bound(struct sim_load *l);
+void sim_load_on_mt(struct sim_load *l, const struct sim_mt *mt);
+void sim_load_on_mo_done(struct sim_load *l, struct sim_mo *mo);
+/* Interrupted (signal): report what was measured; returns the exit status (1). */
+int sim_load_interrupt(struct sim_load *l);
+void sim_load_free(struct sim_load *l);
 
 /* ---- main.c -------------------------------------------------------------------- */
 

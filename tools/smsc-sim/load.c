@@ -1,0 +1,905 @@
+/* load.c -- load mode (--load): MOs from many subscribers at an offered rate,
+ * replies matched per subscriber, latency, throughput, errors and own CPU.
+ *
+ * Design. Subscribers are MSISDNs from .. from+N-1 (same number of digits).
+ * A subscriber has at most one command outstanding, so the reply to a
+ * subscriber's MO is simply the next MT to that subscriber: there is no
+ * ambiguity and no per-reply search. Idle subscribers wait in a FIFO ring;
+ * each new MO takes the oldest idle one. A command ends when both its
+ * deliver_sm_resp (ROK) and its reply (the complete, reassembled MT) have
+ * arrived, or when its resp carries an error (no reply is expected then), or
+ * when --reply-timeout-ms passes (missing reply). Outstanding commands are a
+ * list in send order, so the oldest is the first to time out and one cheap
+ * periodic check finds every expired command.
+ *
+ * The "cancel" scenario is "0000" and, once its command has ended well, "1"
+ * from the same subscriber; the follow-up takes the next MO slot before any
+ * new subscriber, so it is paced like any MO.
+ *
+ * Pacing: with --rate R a 1 ms timer (or 1000/R ms for slower rates)
+ * credits tokens from the time since the start (no drift) and sends that
+ * many MOs; unused credit is capped at 50 ms worth so a stall is not
+ * followed by a burst. With --rate max, MOs are sent whenever a session has
+ * room in its window (--mo-window per session). Either way an MO is only
+ * generated when it can leave at once, so the send time is the time it is
+ * handed to the session, and nothing waits in the sim's own queue.
+ *
+ * Cost: each MO's deliver_sm / data_sm is copied from a template encoded
+ * once per (text, encoding, command) with libsmpp34, then the sequence
+ * number (when sent) and the source address digits are patched in place:
+ * no smpp34_pack per MO (--pack-each restores it, for comparison).
+ *
+ * Latency is uv_hrtime() from handing the MO to the session to the arrival
+ * of the last part of its reply, recorded in microseconds in hist.c. */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "core/log.h"
+#include "core/sc.h"
+#include "hist.h"
+#include "sim.h"
+
+#define LOAD_BIND_WAIT_MS 30000  /* wait this long for --binds sessions */
+#define LOAD_CHECK_MS 50         /* reply timeout check period */
+#define NONE UINT32_MAX
+
+static const char *const g_scn_name[SIM_SCN_N] = {"0000", "cancel", "unknown"};
+
+/* Texts sent: a command's first MO, and the cancel scenario's follow-up. */
+enum { T_0000 = 0, T_1, T_UNKNOWN, T_N };
+static const char *const g_text[T_N] = {"0000", "1", "XYZZY"};
+
+struct tmpl {
+    uint16_t len;
+    uint8_t pdu[128];
+};
+
+struct sub {
+    uint32_t prev, next;         /* outstanding list, in send order */
+    uint32_t serial;             /* bumped when a command ends: stale resps ignored */
+    uint8_t busy;                /* a command is outstanding */
+    uint8_t scn, step;           /* scenario; 0 = first MO, 1 = cancel's "1" */
+    uint8_t got_resp, got_reply;
+    uint64_t t_sent;             /* uv_hrtime() */
+};
+
+/* A FIFO of subscriber indexes; capacity N (each index is in it at most once). */
+struct ring {
+    uint32_t *v;
+    uint32_t cap, head, n;
+};
+
+struct sim_load {
+    struct sim *sim;
+    struct sim_load_opts o;
+    uint64_t from;               /* first MSISDN */
+    unsigned width;              /* digits of every MSISDN */
+    unsigned mix_total;
+    regex_t re[SIM_SCN_N];
+    int has_re[SIM_SCN_N];
+    struct tmpl t[T_N][2][2];    /* [text][ucs2][data_sm] */
+    unsigned addr_off;           /* source_addr offset in every template */
+
+    struct sub *subs;
+    struct ring idle, follow;
+    uint32_t oldest, newest;     /* outstanding list */
+    uint64_t outstanding;
+
+    uv_timer_t tick, check, progress, deadline, bind_wait;
+    int running, gen_done, finished;
+    uint64_t t0;                 /* hrtime at start */
+    uint64_t credited, tokens;
+    uint64_t rng;
+    struct rusage ru0;
+    uint64_t throttled0;
+    uint64_t mt_parts0;
+
+    /* figures */
+    uint64_t sent, done, ok;
+    uint64_t sent_scn[SIM_SCN_N], done_scn[SIM_SCN_N];
+    uint64_t sent_ucs2, sent_datasm;
+    uint64_t inflight;           /* MOs without a resp (this run's) */
+    struct sim_statmap resp_status;   /* every deliver_sm_resp / data_sm_resp */
+    struct sim_statmap err_status;    /* errors: commands ended by an error resp */
+    uint64_t err_status_n, missing, wrong, unexpected;
+    uint64_t truncated;          /* cancel follow-ups not sent (bound reached) */
+    uint64_t no_idle;            /* an MO slot found no idle subscriber */
+    uint64_t send_failed;
+    struct sim_hist *h, *h_scn[SIM_SCN_N], *h_sec;
+    uint32_t *series;            /* replies per second since t0 */
+    size_t nseries, series_cap;
+    uint64_t last_done;          /* for the progress line */
+    double elapsed_s, cpu_user, cpu_sys;
+    int exit_status;
+};
+
+/* ---- options -------------------------------------------------------------------- */
+
+static int scn_parse(const char *s, size_t n)
+{
+    for (int i = 0; i < SIM_SCN_N; i++)
+        if (strlen(g_scn_name[i]) == n && memcmp(g_scn_name[i], s, n) == 0)
+            return i;
+    return -1;
+}
+
+int sim_load_parse_mix(const char *s, unsigned mix[SIM_SCN_N])
+{
+    unsigned m[SIM_SCN_N] = {0};
+    unsigned total = 0;
+    while (*s) {
+        const char *colon = strchr(s, ':');
+        if (!colon)
+            return SC_EINVAL;
+        int k = scn_parse(s, (size_t)(colon - s));
+        if (k < 0)
+            return SC_EINVAL;
+        const char *end = strchr(colon + 1, ',');
+        size_t n = end ? (size_t)(end - colon - 1) : strlen(colon + 1);
+        char num[16];
+        uint64_t v;
+        if (n == 0 || n >= sizeof num)
+            return SC_EINVAL;
+        memcpy(num, colon + 1, n);
+        num[n] = '\0';
+        if (sim_parse_uint(num, 0, 1000000, &v) < 0)
+            return SC_EINVAL;
+        m[k] = (unsigned)v;
+        total += (unsigned)v;
+        s = end ? end + 1 : colon + 1 + n;
+    }
+    if (total == 0)
+        return SC_EINVAL;
+    memcpy(mix, m, sizeof m);
+    return 0;
+}
+
+int sim_load_parse_expect(const char *s, const char *expect[SIM_SCN_N])
+{
+    const char *eq = strchr(s, '=');
+    if (!eq || !eq[1])
+        return SC_EINVAL;
+    int k = scn_parse(s, (size_t)(eq - s));
+    if (k < 0)
+        return SC_EINVAL;
+    expect[k] = eq + 1;
+    return 0;
+}
+
+/* ---- rings ------------------------------------------------------------------------ */
+
+static void ring_push(struct ring *r, uint32_t i)
+{
+    r->v[(r->head + r->n) % r->cap] = i;
+    r->n++;
+}
+
+static uint32_t ring_pop(struct ring *r)
+{
+    uint32_t i = r->v[r->head];
+    r->head = (r->head + 1) % r->cap;
+    r->n--;
+    return i;
+}
+
+/* xorshift64*: reproducible with --seed. */
+static uint64_t rnd(struct sim_load *l)
+{
+    uint64_t x = l->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    l->rng = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* ---- templates ---------------------------------------------------------------------- */
+
+static void put_digits(uint8_t *p, unsigned width, uint64_t v)
+{
+    for (unsigned i = width; i > 0; i--) {
+        p[i - 1] = (uint8_t)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* Encode text from the first subscriber into out; 0 or negative SC_E*. */
+static int encode(struct sim_load *l, const char *text, int ucs2, int datasm, uint64_t msisdn,
+                  uint8_t *out, size_t outsz, long *len)
+{
+    struct sc_sm *sm = calloc(1, sizeof *sm);
+    if (!sm)
+        return SC_ENOMEM;
+    sm->cmd_id = datasm ? SC_CMD_DATA_SM : SC_CMD_DELIVER_SM;
+    sm->seq = 1; /* patched when sent */
+    sm->src.ton = 1;
+    sm->src.npi = 1;
+    put_digits((uint8_t *)sm->src.addr, l->width, msisdn);
+    sc_strlcpy(sm->dst.addr, l->sim->o.to, sizeof sm->dst.addr);
+    size_t n = strlen(text);
+    if (ucs2) {
+        for (size_t i = 0; i < n; i++) {
+            sm->msg[2 * i] = 0;
+            sm->msg[2 * i + 1] = (uint8_t)text[i];
+        }
+        sm->msg_len = (uint16_t)(2 * n);
+        sm->data_coding = 8;
+    } else {
+        /* Digits and capitals are the same in GSM 03.38 and ASCII. */
+        memcpy(sm->msg, text, n);
+        sm->msg_len = (uint16_t)n;
+    }
+    sm->use_payload = (uint8_t)datasm;
+    *len = sc_pdu_encode_sm(sm, out, outsz);
+    free(sm);
+    return *len < 0 ? (int)*len : 0;
+}
+
+static int build_templates(struct sim_load *l, char *err, size_t errsz)
+{
+    /* service_type "" (1 byte), source_addr_ton, source_addr_npi: the source
+     * address starts at the same offset in deliver_sm and data_sm. */
+    l->addr_off = SC_PDU_HEADER_LEN + 3;
+    for (int t = 0; t < T_N; t++)
+        for (int u = 0; u < 2; u++)
+            for (int d = 0; d < 2; d++) {
+                struct tmpl *tp = &l->t[t][u][d];
+                long len;
+                int rc = encode(l, g_text[t], u, d, l->from, tp->pdu, sizeof tp->pdu, &len);
+                if (rc < 0 || len > UINT16_MAX) {
+                    snprintf(err, errsz, "cannot encode the MO \"%s\": %s", g_text[t],
+                             sc_strerror(rc));
+                    return SC_EINVAL;
+                }
+                tp->len = (uint16_t)len;
+                char want[SC_ADDR_MAX];
+                put_digits((uint8_t *)want, l->width, l->from);
+                if ((size_t)len < l->addr_off + l->width ||
+                    memcmp(tp->pdu + l->addr_off, want, l->width) != 0) {
+                    snprintf(err, errsz, "template: source_addr not where expected");
+                    return SC_EPROTO;
+                }
+            }
+    return 0;
+}
+
+/* ---- setup ------------------------------------------------------------------------- */
+
+static void on_bind_wait(uv_timer_t *t);
+
+struct sim_load *sim_load_new(struct sim *sim, char *err, size_t errsz)
+{
+    const struct sim_load_opts *o = &sim->o.load;
+    const char *from = sim->o.from;
+    size_t width = strlen(from);
+    uint64_t base;
+    if (width > 19 || sim_parse_uint(from, 0, UINT64_MAX, &base) < 0) {
+        snprintf(err, errsz, "--from: load mode needs a number of 1 to 19 digits, got \"%s\"",
+                 from);
+        return NULL;
+    }
+    char last[32];
+    int lw = snprintf(last, sizeof last, "%llu", (unsigned long long)(base + o->subscribers - 1));
+    if ((size_t)lw > width || o->subscribers > UINT32_MAX - 1) {
+        snprintf(err, errsz, "--subscribers %llu from %s: the last MSISDN %s has more digits",
+                 (unsigned long long)o->subscribers, from, last);
+        return NULL;
+    }
+    struct sim_load *l = calloc(1, sizeof *l);
+    if (!l) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    l->sim = sim;
+    l->o = *o;
+    l->from = base;
+    l->width = (unsigned)width;
+    for (int i = 0; i < SIM_SCN_N; i++)
+        l->mix_total += o->mix[i];
+    for (int i = 0; i < SIM_SCN_N; i++) {
+        if (!o->expect[i])
+            continue;
+        int rc = regcomp(&l->re[i], o->expect[i], REG_EXTENDED | REG_NOSUB);
+        if (rc != 0) {
+            char m[128];
+            regerror(rc, &l->re[i], m, sizeof m);
+            snprintf(err, errsz, "--expect-regex %s=%s: %s", g_scn_name[i], o->expect[i], m);
+            sim_load_free(l);
+            return NULL;
+        }
+        l->has_re[i] = 1;
+    }
+    uint32_t n = (uint32_t)o->subscribers;
+    l->subs = calloc(n, sizeof *l->subs);
+    l->idle.v = malloc(n * sizeof *l->idle.v);
+    l->follow.v = malloc(n * sizeof *l->follow.v);
+    l->h = malloc(sizeof *l->h);
+    l->h_sec = malloc(sizeof *l->h_sec);
+    int oom = !l->subs || !l->idle.v || !l->follow.v || !l->h || !l->h_sec;
+    for (int i = 0; i < SIM_SCN_N; i++)
+        oom |= !(l->h_scn[i] = malloc(sizeof *l->h_scn[i]));
+    if (oom) {
+        snprintf(err, errsz, "out of memory for %u subscribers", n);
+        sim_load_free(l);
+        return NULL;
+    }
+    l->idle.cap = l->follow.cap = n;
+    for (uint32_t i = 0; i < n; i++)
+        ring_push(&l->idle, i);
+    l->oldest = l->newest = NONE;
+    sim_hist_reset(l->h);
+    sim_hist_reset(l->h_sec);
+    for (int i = 0; i < SIM_SCN_N; i++)
+        sim_hist_reset(l->h_scn[i]);
+    l->rng = o->seed ? o->seed : 1;
+    if (build_templates(l, err, errsz) < 0) {
+        sim_load_free(l);
+        return NULL;
+    }
+    uv_timer_init(sim->loop, &l->tick);
+    uv_timer_init(sim->loop, &l->check);
+    uv_timer_init(sim->loop, &l->progress);
+    uv_timer_init(sim->loop, &l->deadline);
+    uv_timer_init(sim->loop, &l->bind_wait);
+    l->tick.data = l->check.data = l->progress.data = l->deadline.data = l->bind_wait.data = l;
+    return l;
+}
+
+void sim_load_free(struct sim_load *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < SIM_SCN_N; i++) {
+        if (l->has_re[i])
+            regfree(&l->re[i]);
+        free(l->h_scn[i]);
+    }
+    free(l->subs);
+    free(l->idle.v);
+    free(l->follow.v);
+    free(l->h);
+    free(l->h_sec);
+    free(l->series);
+    free(l);
+}
+
+/* ---- commands ------------------------------------------------------------------------ */
+
+static void finish(struct sim_load *l, int interrupted);
+
+static uint64_t window_room(struct sim_load *l)
+{
+    uint64_t cap = (uint64_t)l->sim->o.window * sim_server_rx_bound(l->sim);
+    return l->inflight < cap ? cap - l->inflight : 0;
+}
+
+static void unlink_sub(struct sim_load *l, uint32_t i)
+{
+    struct sub *s = &l->subs[i];
+    if (s->prev != NONE)
+        l->subs[s->prev].next = s->next;
+    else
+        l->oldest = s->next;
+    if (s->next != NONE)
+        l->subs[s->next].prev = s->prev;
+    else
+        l->newest = s->prev;
+    l->outstanding--;
+}
+
+static void gen_stop(struct sim_load *l)
+{
+    if (l->gen_done)
+        return;
+    l->gen_done = 1;
+    uv_timer_stop(&l->tick);
+    uv_timer_stop(&l->deadline);
+    l->truncated += l->follow.n;
+    while (l->follow.n)
+        ring_push(&l->idle, ring_pop(&l->follow));
+}
+
+static void maybe_finish(struct sim_load *l)
+{
+    if (l->gen_done && l->outstanding == 0 && !l->finished)
+        finish(l, 0);
+}
+
+/* The command of subscriber i is over; ok: it ended well. */
+static void end_command(struct sim_load *l, uint32_t i, int ok)
+{
+    struct sub *s = &l->subs[i];
+    unlink_sub(l, i);
+    s->busy = 0;
+    s->serial++;
+    if (ok)
+        l->ok++;
+    if (ok && s->scn == SIM_SCN_CANCEL && s->step == 0 && !l->gen_done)
+        ring_push(&l->follow, i);
+    else
+        ring_push(&l->idle, i);
+}
+
+static int send_mo(struct sim_load *l, uint32_t i, int scn, int step)
+{
+    struct sim *sim = l->sim;
+    struct sub *s = &l->subs[i];
+    int text = scn == SIM_SCN_UNKNOWN ? T_UNKNOWN : step ? T_1 : T_0000;
+    int ucs2 = l->o.ucs2_pct && rnd(l) % 100 < l->o.ucs2_pct;
+    int datasm = l->o.datasm_pct && rnd(l) % 100 < l->o.datasm_pct;
+    uint8_t buf[sizeof l->t[0][0][0].pdu];
+    size_t len;
+    if (l->o.pack_each) {
+        long n;
+        if (encode(l, g_text[text], ucs2, datasm, l->from + i, buf, sizeof buf, &n) < 0)
+            return SC_EINVAL;
+        len = (size_t)n;
+    } else {
+        const struct tmpl *t = &l->t[text][ucs2][datasm];
+        memcpy(buf, t->pdu, t->len);
+        len = t->len;
+        put_digits(buf + l->addr_off, l->width, l->from + i);
+    }
+    char from[SC_ADDR_MAX];
+    memcpy(from, buf + l->addr_off, l->width);
+    from[l->width] = '\0';
+    int rc = sim_mo_send_pdu(sim, SIM_MO_LOAD, from, sim->o.to, buf, len,
+                             (uint64_t)s->serial << 32 | i);
+    if (rc < 0)
+        return rc;
+    s->busy = 1;
+    s->scn = (uint8_t)scn;
+    s->step = (uint8_t)step;
+    s->got_resp = s->got_reply = 0;
+    s->t_sent = uv_hrtime();
+    s->next = NONE;
+    s->prev = l->newest;
+    if (l->newest != NONE)
+        l->subs[l->newest].next = i;
+    else
+        l->oldest = i;
+    l->newest = i;
+    l->outstanding++;
+    l->inflight++;
+    l->sent++;
+    l->sent_scn[scn] += step == 0;
+    l->sent_ucs2 += (uint64_t)ucs2;
+    l->sent_datasm += (uint64_t)datasm;
+    return 0;
+}
+
+/* Send MOs while the bounds, the rate and the windows allow. */
+static void pump(struct sim_load *l)
+{
+    struct sim *sim = l->sim;
+    if (!l->running || l->gen_done || sim->stopping)
+        return;
+    uint64_t room = window_room(l);
+    while (room > 0 && sim->mq_len == 0) {
+        if (l->o.count && l->sent >= l->o.count) {
+            gen_stop(l);
+            maybe_finish(l);
+            break;
+        }
+        if (l->o.rate && l->tokens == 0)
+            break;
+        uint32_t i;
+        int scn, step;
+        if (l->follow.n) {
+            i = ring_pop(&l->follow);
+            scn = SIM_SCN_CANCEL;
+            step = 1;
+        } else if (l->idle.n) {
+            i = ring_pop(&l->idle);
+            uint64_t r = rnd(l) % l->mix_total;
+            for (scn = 0; scn < SIM_SCN_N - 1 && r >= l->o.mix[scn]; scn++)
+                r -= l->o.mix[scn];
+            step = 0;
+        } else {
+            l->no_idle++;
+            break;
+        }
+        if (send_mo(l, i, scn, step) < 0) {
+            /* Queue full or out of memory: give the slot back, try later. */
+            l->send_failed++;
+            ring_push(step ? &l->follow : &l->idle, i);
+            break;
+        }
+        if (l->o.rate)
+            l->tokens--;
+        room--;
+    }
+    sim_mo_pump(sim);
+}
+
+/* ---- events --------------------------------------------------------------------------- */
+
+void sim_load_on_mo_done(struct sim_load *l, struct sim_mo *mo)
+{
+    if (l->finished)
+        return;
+    if (l->inflight)
+        l->inflight--;
+    sim_statmap_add(&l->resp_status, mo->status);
+    uint32_t i = (uint32_t)mo->ctx;
+    struct sub *s = &l->subs[i];
+    if (s->busy && s->serial == (uint32_t)(mo->ctx >> 32)) {
+        if (mo->status != SC_ESME_ROK) {
+            sim_statmap_add(&l->err_status, mo->status);
+            l->err_status_n++;
+            end_command(l, i, 0);
+        } else {
+            s->got_resp = 1;
+            if (s->got_reply)
+                end_command(l, i, 1);
+        }
+    }
+    pump(l);
+    maybe_finish(l);
+}
+
+static void series_add(struct sim_load *l, uint64_t now)
+{
+    size_t sec = (size_t)((now - l->t0) / 1000000000u);
+    if (sec >= l->series_cap) {
+        size_t cap = l->series_cap ? l->series_cap : 64;
+        while (cap <= sec)
+            cap *= 2;
+        uint32_t *p = realloc(l->series, cap * sizeof *p);
+        if (!p)
+            return;
+        memset(p + l->series_cap, 0, (cap - l->series_cap) * sizeof *p);
+        l->series = p;
+        l->series_cap = cap;
+    }
+    l->series[sec]++;
+    if (sec + 1 > l->nseries)
+        l->nseries = sec + 1;
+}
+
+void sim_load_on_mt(struct sim_load *l, const struct sim_mt *mt)
+{
+    if (!l->running || l->finished)
+        return;
+    uint64_t now = uv_hrtime();
+    uint64_t v;
+    uint32_t i = NONE;
+    if (strlen(mt->to) == l->width && sim_parse_uint(mt->to, 0, UINT64_MAX, &v) == 0 &&
+        v >= l->from && v - l->from < l->o.subscribers)
+        i = (uint32_t)(v - l->from);
+    struct sub *s = i != NONE ? &l->subs[i] : NULL;
+    if (!s || !s->busy || s->got_reply) {
+        l->unexpected++;
+        sc_debug("event=load_unexpected_reply to=%s", mt->to);
+        return;
+    }
+    uint64_t us = (now - s->t_sent + 999) / 1000;
+    sim_hist_record(l->h, us);
+    sim_hist_record(l->h_sec, us);
+    sim_hist_record(l->h_scn[s->scn], us);
+    series_add(l, now);
+    l->done++;
+    l->done_scn[s->scn] += s->step == (s->scn == SIM_SCN_CANCEL);
+    int scn_re = s->scn == SIM_SCN_CANCEL && s->step == 0 ? SIM_SCN_0000 : s->scn;
+    int ok = mt->len > 0 &&
+             (!l->has_re[scn_re] || regexec(&l->re[scn_re], mt->text, 0, NULL, 0) == 0);
+    if (!ok) {
+        l->wrong++;
+        char q[200];
+        sc_warn("event=load_wrong_reply to=%s scenario=%s text=%s", mt->to, g_scn_name[s->scn],
+                sc_log_quote(q, sizeof q, mt->text, mt->len));
+        end_command(l, i, 0);
+    } else {
+        s->got_reply = 1;
+        if (s->got_resp)
+            end_command(l, i, 1);
+    }
+    pump(l);
+    maybe_finish(l);
+}
+
+static void on_check(uv_timer_t *t)
+{
+    struct sim_load *l = t->data;
+    uint64_t now = uv_hrtime(), limit = l->o.reply_timeout_ms * 1000000u;
+    while (l->oldest != NONE && now - l->subs[l->oldest].t_sent >= limit) {
+        uint32_t i = l->oldest;
+        l->missing++;
+        sc_debug("event=load_missing_reply from=%llu resp=%d",
+                 (unsigned long long)(l->from + i), l->subs[i].got_resp);
+        end_command(l, i, 0);
+    }
+    pump(l);
+    maybe_finish(l);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct sim_load *l = t->data;
+    uint64_t now = uv_hrtime();
+    uint64_t due = (uint64_t)((double)l->o.rate * (double)(now - l->t0) / 1e9);
+    uint64_t cap = l->o.rate / 20 > 16 ? l->o.rate / 20 : 16;
+    if (due > l->credited) {
+        l->tokens += due - l->credited;
+        l->credited = due;
+    }
+    if (l->tokens > cap)
+        l->tokens = cap;
+    pump(l);
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+    struct sim_load *l = t->data;
+    gen_stop(l);
+    maybe_finish(l);
+}
+
+static uint64_t errors_total(const struct sim_load *l)
+{
+    return l->err_status_n + l->missing + l->wrong + l->unexpected;
+}
+
+/* "1.23ms" / "850us" / "2.5s" into buf. */
+static const char *fmt_us(char *buf, size_t sz, uint64_t us)
+{
+    if (us >= 1000000)
+        snprintf(buf, sz, "%.2fs", (double)us / 1e6);
+    else if (us >= 1000)
+        snprintf(buf, sz, "%.2fms", (double)us / 1e3);
+    else
+        snprintf(buf, sz, "%lluus", (unsigned long long)us);
+    return buf;
+}
+
+static void on_progress(uv_timer_t *t)
+{
+    struct sim_load *l = t->data;
+    char b[32];
+    uint64_t secs = (uv_hrtime() - l->t0 + 500000000u) / 1000000000u;
+    fprintf(stderr, "t=%llus sent=%llu done=%llu rate=%llu/s p99=%s errors=%llu\n",
+            (unsigned long long)secs, (unsigned long long)l->sent, (unsigned long long)l->done,
+            (unsigned long long)(l->done - l->last_done),
+            fmt_us(b, sizeof b, sim_hist_percentile(l->h_sec, 99)),
+            (unsigned long long)errors_total(l));
+    l->last_done = l->done;
+    sim_hist_reset(l->h_sec);
+}
+
+/* ---- start ----------------------------------------------------------------------------- */
+
+static void begin(struct sim_load *l)
+{
+    struct sim *sim = l->sim;
+    uv_timer_stop(&l->bind_wait);
+    l->running = 1;
+    getrusage(RUSAGE_SELF, &l->ru0);
+    l->throttled0 = sim->total.submit_sm_throttled;
+    l->mt_parts0 = sim->total.mt_parts_accepted;
+    l->t0 = uv_hrtime();
+    sc_info("event=load_start sessions=%u subscribers=%llu rate=%llu count=%llu duration_ms=%llu",
+            sim_server_rx_bound(sim), (unsigned long long)l->o.subscribers,
+            (unsigned long long)l->o.rate, (unsigned long long)l->o.count,
+            (unsigned long long)l->o.duration_ms);
+    uv_timer_start(&l->deadline, on_deadline, l->o.duration_ms, 0);
+    uv_timer_start(&l->check, on_check, LOAD_CHECK_MS, LOAD_CHECK_MS);
+    uv_timer_start(&l->progress, on_progress, 1000, 1000);
+    if (l->o.rate) {
+        uint64_t period = l->o.rate >= 1000 ? 1 : 1000 / l->o.rate;
+        l->tokens = 1;
+        uv_timer_start(&l->tick, on_tick, period, period);
+    }
+    pump(l);
+}
+
+static void on_bind_wait(uv_timer_t *t)
+{
+    struct sim_load *l = t->data;
+    sc_error("event=load_failed reason=\"fewer than %u ESME sessions bound within %d ms\"",
+             l->o.binds, LOAD_BIND_WAIT_MS);
+    fprintf(stderr, "smsc-sim: load: fewer than %u ESME sessions bound within %d s\n",
+            l->o.binds, LOAD_BIND_WAIT_MS / 1000);
+    finish(l, 1);
+}
+
+void sim_load_start(struct sim_load *l)
+{
+    uv_timer_start(&l->bind_wait, on_bind_wait, LOAD_BIND_WAIT_MS, 0);
+    sim_load_on_bound(l);
+}
+
+void sim_load_on_bound(struct sim_load *l)
+{
+    if (!l->running && !l->finished && sim_server_rx_bound(l->sim) >= l->o.binds)
+        begin(l);
+    else if (l->running)
+        pump(l);
+}
+
+/* ---- report ------------------------------------------------------------------------------ */
+
+static void json_statmap(FILE *f, const struct sim_statmap *m)
+{
+    char b[16];
+    fputc('{', f);
+    for (unsigned i = 0; i < m->n; i++)
+        fprintf(f, "%s\"%s\": %llu", i ? ", " : "", sim_status_name(m->e[i].status, b, sizeof b),
+                (unsigned long long)m->e[i].count);
+    fputc('}', f);
+}
+
+static void json_lat(FILE *f, const struct sim_hist *h)
+{
+    fprintf(f,
+            "{\"count\": %llu, \"min\": %llu, \"mean\": %.1f, \"p50\": %llu, \"p90\": %llu, "
+            "\"p99\": %llu, \"p99_9\": %llu, \"max\": %llu}",
+            (unsigned long long)h->total, (unsigned long long)(h->total ? h->min : 0),
+            sim_hist_mean(h), (unsigned long long)sim_hist_percentile(h, 50),
+            (unsigned long long)sim_hist_percentile(h, 90),
+            (unsigned long long)sim_hist_percentile(h, 99),
+            (unsigned long long)sim_hist_percentile(h, 99.9), (unsigned long long)h->max);
+}
+
+static uint64_t series_max(const struct sim_load *l)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < l->nseries; i++)
+        if (l->series[i] > m)
+            m = l->series[i];
+    return m;
+}
+
+static int write_json(struct sim_load *l, int interrupted)
+{
+    const char *path = l->o.json;
+    size_t n = strlen(path) + 8;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return SC_ENOMEM;
+    snprintf(tmp, n, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        free(tmp);
+        return SC_EIO;
+    }
+    struct sim *sim = l->sim;
+    double cpu = l->cpu_user + l->cpu_sys;
+    fprintf(f, "{\n  \"mode\": \"load\",\n  \"completed\": %s,\n  \"exit_status\": %d,\n",
+            interrupted ? "false" : "true", l->exit_status);
+    fprintf(f, "  \"options\": {\"subscribers\": %llu, \"from\": \"%s\", \"to\": \"%s\", "
+               "\"mix\": {\"0000\": %u, \"cancel\": %u, \"unknown\": %u}, \"ucs2_share\": %u, "
+               "\"datasm_share\": %u, \"rate\": %llu, \"mo_window\": %u, \"count\": %llu, "
+               "\"duration_ms\": %llu, \"reply_timeout_ms\": %llu, \"binds\": %u, "
+               "\"templates\": %s, \"throttle_every\": %u},\n",
+            (unsigned long long)l->o.subscribers, sim->o.from, sim->o.to, l->o.mix[0],
+            l->o.mix[1], l->o.mix[2], l->o.ucs2_pct, l->o.datasm_pct,
+            (unsigned long long)l->o.rate, sim->o.window, (unsigned long long)l->o.count,
+            (unsigned long long)l->o.duration_ms, (unsigned long long)l->o.reply_timeout_ms,
+            l->o.binds, l->o.pack_each ? "false" : "true", sim->o.throttle_every);
+    fprintf(f, "  \"sessions\": %u,\n  \"elapsed_s\": %.3f,\n", sim_server_rx_bound(sim),
+            l->elapsed_s);
+    fprintf(f, "  \"sent\": %llu,\n  \"done\": %llu,\n  \"ok\": %llu,\n",
+            (unsigned long long)l->sent, (unsigned long long)l->done, (unsigned long long)l->ok);
+    fprintf(f, "  \"sent_ucs2\": %llu,\n  \"sent_data_sm\": %llu,\n",
+            (unsigned long long)l->sent_ucs2, (unsigned long long)l->sent_datasm);
+    fputs("  \"scenarios\": {", f);
+    for (int i = 0; i < SIM_SCN_N; i++) {
+        fprintf(f, "%s\n    \"%s\": {\"started\": %llu, \"completed\": %llu, \"latency_us\": ",
+                i ? "," : "", g_scn_name[i], (unsigned long long)l->sent_scn[i],
+                (unsigned long long)l->done_scn[i]);
+        json_lat(f, l->h_scn[i]);
+        fputc('}', f);
+    }
+    fputs("\n  },\n  \"latency_us\": ", f);
+    json_lat(f, l->h);
+    fputs(",\n  \"mo_resp_status\": ", f);
+    json_statmap(f, &l->resp_status);
+    fprintf(f, ",\n  \"errors\": {\"total\": %llu, \"mo_status\": ",
+            (unsigned long long)errors_total(l));
+    json_statmap(f, &l->err_status);
+    fprintf(f, ", \"missing_reply\": %llu, \"wrong_reply\": %llu, \"unexpected_reply\": %llu, "
+               "\"throttled\": %llu},\n",
+            (unsigned long long)l->missing, (unsigned long long)l->wrong,
+            (unsigned long long)l->unexpected,
+            (unsigned long long)(sim->total.submit_sm_throttled - l->throttled0));
+    fprintf(f, "  \"cancel_truncated\": %llu,\n  \"no_idle_subscriber\": %llu,\n"
+               "  \"mt_parts\": %llu,\n",
+            (unsigned long long)l->truncated, (unsigned long long)l->no_idle,
+            (unsigned long long)(sim->total.mt_parts_accepted - l->mt_parts0));
+    fprintf(f, "  \"throughput\": {\"mean_per_s\": %.1f, \"max_per_s\": %llu, \"per_s\": [",
+            l->elapsed_s > 0 ? (double)l->done / l->elapsed_s : 0.0,
+            (unsigned long long)series_max(l));
+    for (size_t i = 0; i < l->nseries; i++)
+        fprintf(f, "%s%u", i ? ", " : "", l->series[i]);
+    fprintf(f, "]},\n  \"cpu\": {\"user_s\": %.3f, \"sys_s\": %.3f, \"total_s\": %.3f, "
+               "\"s_per_1000_mo\": %.4f}\n}\n",
+            l->cpu_user, l->cpu_sys, cpu, l->sent ? cpu * 1000.0 / (double)l->sent : 0.0);
+    int rc = ferror(f) ? SC_EIO : 0;
+    if (fclose(f) != 0)
+        rc = SC_EIO;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = SC_EIO;
+    if (rc < 0)
+        remove(tmp);
+    free(tmp);
+    return rc;
+}
+
+static double tv_s(struct timeval a, struct timeval b)
+{
+    return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) / 1e6;
+}
+
+static void summary(struct sim_load *l, int interrupted)
+{
+    char b1[32], b2[32], b3[32], b4[32], b5[32];
+    const struct sim_hist *h = l->h;
+    double cpu = l->cpu_user + l->cpu_sys;
+    printf("load: %s after %.2fs on %u session(s)\n", interrupted ? "INTERRUPTED" : "done",
+           l->elapsed_s, sim_server_rx_bound(l->sim));
+    printf("  MOs sent %llu (UCS-2 %llu, data_sm %llu), replies %llu, commands ok %llu\n",
+           (unsigned long long)l->sent, (unsigned long long)l->sent_ucs2,
+           (unsigned long long)l->sent_datasm, (unsigned long long)l->done,
+           (unsigned long long)l->ok);
+    printf("  throughput %.0f replies/s (best second %llu)\n",
+           l->elapsed_s > 0 ? (double)l->done / l->elapsed_s : 0.0,
+           (unsigned long long)series_max(l));
+    printf("  latency p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
+           fmt_us(b1, sizeof b1, sim_hist_percentile(h, 50)),
+           fmt_us(b2, sizeof b2, sim_hist_percentile(h, 90)),
+           fmt_us(b3, sizeof b3, sim_hist_percentile(h, 99)),
+           fmt_us(b4, sizeof b4, sim_hist_percentile(h, 99.9)), fmt_us(b5, sizeof b5, h->max));
+    printf("  errors %llu: mo_status %llu, missing_reply %llu, wrong_reply %llu, "
+           "unexpected_reply %llu; throttled submit_sm %llu\n",
+           (unsigned long long)errors_total(l), (unsigned long long)l->err_status_n,
+           (unsigned long long)l->missing, (unsigned long long)l->wrong,
+           (unsigned long long)l->unexpected,
+           (unsigned long long)(l->sim->total.submit_sm_throttled - l->throttled0));
+    for (unsigned i = 0; i < l->err_status.n; i++) {
+        char b[16];
+        printf("    %s: %llu\n", sim_status_name(l->err_status.e[i].status, b, sizeof b),
+               (unsigned long long)l->err_status.e[i].count);
+    }
+    printf("  sim CPU %.3fs (user %.3f, sys %.3f) = %.4f CPU-s per 1000 MOs\n", cpu, l->cpu_user,
+           l->cpu_sys, l->sent ? cpu * 1000.0 / (double)l->sent : 0.0);
+    fflush(stdout);
+}
+
+/* The run is over (bounds reached and every command ended, or interrupted):
+ * report and shut the simulator down. */
+static void finish(struct sim_load *l, int interrupted)
+{
+    if (l->finished)
+        return;
+    l->finished = 1;
+    struct rusage ru1;
+    getrusage(RUSAGE_SELF, &ru1);
+    l->cpu_user = tv_s(l->ru0.ru_utime, ru1.ru_utime);
+    l->cpu_sys = tv_s(l->ru0.ru_stime, ru1.ru_stime);
+    l->elapsed_s = l->running ? (double)(uv_hrtime() - l->t0) / 1e9 : 0.0;
+    uv_timer_stop(&l->tick);
+    uv_timer_stop(&l->check);
+    uv_timer_stop(&l->progress);
+    uv_timer_stop(&l->deadline);
+    uv_timer_stop(&l->bind_wait);
+    l->exit_status = interrupted || !l->running || errors_total(l) ? 1 : 0;
+    if (l->running)
+        summary(l, interrupted);
+    if (l->o.json && write_json(l, interrupted || !l->running) < 0) {
+        sc_error("event=load_json_failed file=%s", l->o.json);
+        l->exit_status = 1;
+    }
+    sc_info("event=load_done sent=%llu done=%llu errors=%llu status=%d",
+            (unsigned long long)l->sent, (unsigned long long)l->done,
+            (unsigned long long)errors_total(l), l->exit_status);
+    sim_stop(l->sim, l->exit_status);
+}
+
+int sim_load_interrupt(struct sim_load *l)
+{
+    finish(l, 1);
+    return l->exit_status;
+}
