@@ -217,5 +217,42 @@ class HostileTest(harness.Env):
         self.assert_still_serving()
 
 
+class AckAfterReplyTest(harness.Env):
+    """limits.ack_policy after_reply: the MO's resp waits for the SMSC to
+    accept the reply; a refused reply turns into the temporary error."""
+
+    def setUp(self):
+        super().setUp()
+        self.smsc = RawSmsc()
+        cfg = self.write_config(self.smsc.port, limits="  rate_limit_count: 1000\n"
+                                "  ack_policy: after_reply\n")
+        self.d = self.start_daemon(cfg)
+        self.smsc.accept_bind()
+
+    def tearDown(self):
+        self.smsc.close()
+        super().tearDown()
+
+    def mo_then_submit(self, seq):
+        self.smsc.send(pdu(DELIVER_SM, seq, deliver_body()))
+        cmd, _, sseq, _ = self.smsc.read_pdu()
+        self.assertEqual(cmd, SUBMIT_SM)  # the reply first, no resp yet
+        with self.assertRaises(socket.timeout):
+            self.smsc.read_pdu(timeout=0.3)
+        return sseq
+
+    def test_resp_follows_the_accepted_reply(self):
+        sseq = self.mo_then_submit(5)
+        self.smsc.send(pdu(SUBMIT_SM_RESP, sseq, cstr("m1")))
+        cmd, status, seq, _ = self.smsc.read_pdu()
+        self.assertEqual((cmd, status, seq), (DELIVER_SM_RESP, 0, 5))
+
+    def test_refused_reply_gives_the_temporary_error(self):
+        sseq = self.mo_then_submit(6)
+        self.smsc.send(pdu(SUBMIT_SM_RESP, sseq, status=0x45))  # ESME_RSUBMITFAIL
+        cmd, status, seq, _ = self.smsc.read_pdu()
+        self.assertEqual((cmd, status, seq), (DELIVER_SM_RESP, 0x64, 6))
+
+
 if __name__ == "__main__":
     harness.main()
