@@ -116,7 +116,9 @@ static void on_store_state(void *arg, int ready)
 int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_config *cfg,
                  char *err, size_t errsz)
 {
+    int cli_level = a->cli_log_level;
     memset(a, 0, sizeof *a);
+    a->cli_log_level = cli_level;
     a->loop = loop;
     a->config_path = path;
     a->boot_cfg = cfg;
@@ -165,7 +167,8 @@ void sc_app_reload(struct sc_app *a)
     }
     sc__gen_unref(a->gen);
     a->gen = g;
-    sc_log_set_level((enum sc_log_level)c->log_level);
+    if (a->cli_log_level < 0)
+        sc_log_set_level((enum sc_log_level)c->log_level);
     sc_catalogue_refresh(a->cat);
     sc_info("event=reloaded path=%s routes=%zu templates=%zu", a->config_path, c->nroutes,
             c->ntemplates);

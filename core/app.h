@@ -25,6 +25,7 @@ struct sc_gen {
 struct sc_app {
     uv_loop_t *loop;
     const char *config_path;
+    int cli_log_level;            /* --log-level, kept over reloads; -1 = none */
     struct sc_config *boot_cfg;   /* binds and redis: fixed for the run */
     struct sc_gen *gen;           /* current */
     struct sc_esme *esme;
@@ -48,7 +49,8 @@ struct sc_gen *sc__gen_new(struct sc_config *cfg, int owns_cfg, char *err, size_
 void sc__gen_unref(struct sc_gen *g);
 
 /* Start everything (store, catalogue, binds). cfg becomes the boot and
- * current configuration; ownership passes to app. Returns 0 or SC_E*. */
+ * current configuration; ownership passes to app. app->cli_log_level must
+ * be set before (it survives the memset). Returns 0 or SC_E*. */
 int sc_app_start(struct sc_app *app, uv_loop_t *loop, const char *path, struct sc_config *cfg,
                  char *err, size_t errsz);
 /* SIGHUP: reload the file; keep the old generation when the new one is bad. */

@@ -6,7 +6,6 @@
  * bounds the wait. SIGHUP reloads templates, routes and the catalogue; binds
  * and the Redis connection stay as they are, and a bad file is refused and
  * logged (core/app.c). */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,7 +56,8 @@ static void usage(FILE *f)
             "      --log-level L   debug, info, warn or error (overrides log.level)\n"
             "  -h, --help          this text\n"
             "  -V, --version       print the version\n"
-            "Signals: SIGHUP reloads templates and routes; SIGTERM unbinds and exits 0.\n");
+            "Signals: SIGHUP reloads routes, templates and the catalogue; SIGTERM unbinds\n"
+            "and exits 0.\n");
 }
 
 static void warn_if_world_readable(const char *path)
@@ -114,16 +114,13 @@ int main(int argc, char **argv)
         sc__gen_unref(g);
         return 0;
     }
-    sc_log_set_level((enum sc_log_level)cfg->log_level);
-    if (level) {
-        int lv = sc_log_level_parse(level);
-        if (lv < 0) {
-            fprintf(stderr, "shortcoded: unknown log level '%s'\n", level);
-            sc_config_free(cfg);
-            return 2;
-        }
-        sc_log_set_level((enum sc_log_level)lv);
+    int cli_level = -1;
+    if (level && (cli_level = sc_log_level_parse(level)) < 0) {
+        fprintf(stderr, "shortcoded: unknown log level '%s'\n", level);
+        sc_config_free(cfg);
+        return 2;
     }
+    sc_log_set_level((enum sc_log_level)(cli_level >= 0 ? cli_level : cfg->log_level));
     warn_if_world_readable(path);
     signal(SIGPIPE, SIG_IGN);
     srand((unsigned)uv_hrtime());
@@ -131,6 +128,7 @@ int main(int argc, char **argv)
     struct daemon d;
     memset(&d, 0, sizeof d);
     uv_loop_t *loop = uv_default_loop();
+    d.app.cli_log_level = cli_level;
     if (sc_app_start(&d.app, loop, path, cfg, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         sc_error("event=startup_failed error=\"%s\"", err);
