@@ -165,6 +165,18 @@ class HostileTest(harness.Env):
         self.assertNotEqual(self.smsc.read_until(DELIVER_SM_RESP)[1], 0)
         self.assert_still_serving()
 
+    def test_delivery_receipts_are_parsed_and_acknowledged(self):
+        text = b"id:5a1b sub:001 dlvrd:001 submit date:2611220310 done date:2611220310 stat:DELIVRD err:000 text:x"
+        body = (cstr("") + bytes([1, 1]) + cstr("13800138000") + bytes([0, 0]) + cstr("10086") +
+                bytes([0x04, 0, 0]) + cstr("") + cstr("") + bytes([0, 0, 0, 0, len(text)]) + text)
+        self.smsc.send(pdu(DELIVER_SM, 80, body))
+        _, status, seq, _ = self.smsc.read_until(DELIVER_SM_RESP)
+        self.assertEqual((status, seq), (0, 80))
+        self.d.wait_log(r"event=receipt .*id=5a1b stat=DELIVRD err=0")
+        # A receipt is not a command: no reply.
+        with self.assertRaises(socket.timeout):
+            self.smsc.read_pdu(timeout=0.3)
+
     def test_unknown_command_id_gets_generic_nack(self):
         self.smsc.send(pdu(0x00000999, 30, b"junk"))
         _, status, seq, _ = self.smsc.read_until(GENERIC_NACK)

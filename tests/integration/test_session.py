@@ -164,6 +164,35 @@ expect 8613800138006 %(h)s
         self.assertEqual(rc, 0, out)
         self.assertEqual(d.count(r"event=bound "), 1)  # never rebound
 
+    def test_receiver_transmitter_pair(self):
+        script = ("wait_bound\nsend 13800138000 0000\nexpect 13800138000 %s\n"
+                  "send --ucs2 13800138001 ００００\nexpect 13800138001 %s\n" % (HELP, HELP))
+        sim = self.start_sim(script=script)
+        d = self.daemon_for(sim, bind_extra="    mode: receiver+transmitter\n")
+        d.wait_log(r"event=bound bind=smsc1/(rx|tx)", count=2)
+        rc, out = self.run_sim_script(sim)
+        self.assertEqual(rc, 0, out)
+        st = self.sim_stats(sim)
+        binds = sorted(x["bind"] for x in st["sessions"])
+        self.assertEqual(binds, ["receiver", "transmitter"], st["sessions"])
+        sent_on = {x["bind"]: x["submit_sm_received"] for x in st["sessions"]}
+        self.assertEqual(sent_on, {"receiver": 0, "transmitter": 2})
+
+    def test_replies_spread_over_several_binds(self):
+        script = ("wait_bound\nsleep 300\nburst --spread 50 200 13800138000 0000\n"
+                  "expect_count * 200 20000\n")
+        sim = self.start_sim(script=script)
+        binds = "".join("  - name: b%d\n    host: 127.0.0.1\n    port: %d\n"
+                        "    system_id: shortcoded\n    password: secret\n" % (i, sim.port)
+                        for i in range(2))
+        d = self.start_daemon(self.write_config(sim.port, binds=binds))
+        d.wait_log(r"event=bound ", count=2)
+        rc, out = self.run_sim_script(sim)
+        self.assertEqual(rc, 0, out)
+        per = [x["submit_sm_received"] for x in self.sim_stats(sim)["sessions"]]
+        self.assertEqual(sum(per), 200, per)
+        self.assertTrue(all(n >= 50 for n in per), per)  # round-robin, not all on one
+
     def test_wrong_password_retries_with_backoff(self):
         sim = self.start_sim("--account", "shortcoded:other")
         cfg = self.write_config(sim.port)
