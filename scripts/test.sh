@@ -31,6 +31,11 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 run_suite build
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
+# libFuzzer targets (clang), FUZZ_SECONDS each (default 30); FUZZ_SECONDS=0
+# skips. Crash inputs are kept in tests/fuzz/crashes/.
+fuzz_status=0
+tests/fuzz/run.sh || fuzz_status=1
+
 # One closing line over both runs, read from meson's machine-readable logs.
 python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
 import json, sys
@@ -49,3 +54,4 @@ for path in sys.argv[1:]:
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed or passed == 0 else 0)
 PY
+[ "$fuzz_status" -eq 0 ] || { echo "FAILED: fuzzing (see tests/fuzz/crashes/)"; exit 1; }
