@@ -450,6 +450,7 @@ static int send_mo(struct sim_load *l, uint32_t i, int scn, int step)
                              (uint64_t)s->serial << 32 | i);
     if (rc < 0)
         return rc;
+    sim_fault_maybe_hostile(sim, from);
     s->busy = 1;
     s->scn = (uint8_t)scn;
     s->step = (uint8_t)step;
@@ -809,6 +810,11 @@ static int write_json(struct sim_load *l, int interrupted)
                "  \"mt_parts\": %llu,\n",
             (unsigned long long)l->truncated, (unsigned long long)l->no_idle,
             (unsigned long long)(sim->total.mt_parts_accepted - l->mt_parts0));
+    fputs("  \"mo_status\": ", f);
+    json_statmap(f, &sim->mo_status);
+    fputs(",\n  \"faults\": ", f);
+    sim_fault_json(sim, f);
+    fputs(",\n", f);
     fprintf(f, "  \"throughput\": {\"mean_per_s\": %.1f, \"max_per_s\": %llu, \"per_s\": [",
             l->elapsed_s > 0 ? (double)l->done / l->elapsed_s : 0.0,
             (unsigned long long)series_max(l));
@@ -863,6 +869,7 @@ static void summary(struct sim_load *l, int interrupted)
         printf("    %s: %llu\n", sim_status_name(l->err_status.e[i].status, b, sizeof b),
                (unsigned long long)l->err_status.e[i].count);
     }
+    sim_fault_summary(l->sim, stdout);
     printf("  sim CPU %.3fs (user %.3f, sys %.3f) = %.4f CPU-s per 1000 MOs\n", cpu, l->cpu_user,
            l->cpu_sys, l->sent ? cpu * 1000.0 / (double)l->sent : 0.0);
     fflush(stdout);

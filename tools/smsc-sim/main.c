@@ -54,6 +54,30 @@ static const char g_usage[] =
 "  -h, --help               this text\n"
 "\n";
 
+static const char g_usage_faults[] =
+"Fault injection (every mode; choices from --seed; counts in --stats and --json\n"
+"under \"faults\"; P is a percentage 0..100, decimals allowed):\n"
+"  --throttle-share P       answer P % of submit_sm with ESME_RTHROTTLED\n"
+"  --msgqfull-share P       answer P % of submit_sm with ESME_RMSGQFUL\n"
+"  --drop-resp-share P      never answer P % of submit_sm\n"
+"  --close-every N          close a session abruptly when it receives the Nth, 2Nth, ...\n"
+"                           PDU (counted over all sessions, binds included; that PDU\n"
+"                           is not handled)\n"
+"  --close-random P         close a bound session abruptly at P % of PDUs received\n"
+"  --unbind-after N         send unbind after a session's Nth submit_sm\n"
+"  --redeliver              redeliver an MO part whose resp was an error, did not come\n"
+"                           within --redeliver-timeout-ms, or whose session closed\n"
+"  --redeliver-timeout-ms N wait for a deliver_sm_resp (default 5000; with --redeliver\n"
+"                           it also bounds --resp-timeout-ms)\n"
+"  --redeliver-max N        redeliveries per part before giving up (default 20)\n"
+"  --redeliver-interval-ms N  wait before a redelivery (default 500)\n"
+"  --dup-parts              send part 1 of every long MO twice\n"
+"  --reorder-parts          send the parts of every long MO last first\n"
+"  --hostile-share P        load mode: with P % of MOs also send a hostile PDU (bad\n"
+"                           command_length, 30 TLVs, unknown command id, truncated body,\n"
+"                           invalid UCS-2, sm_length beyond the body)\n"
+"\n";
+
 /* In parts: C compilers need only support string literals of 4095 bytes. */
 static const char g_usage_load[] =
 "Load mode (--load): MOs from many subscribers to the bound ESMEs, replies\n"
@@ -114,6 +138,9 @@ enum {
     OPT_DC0, OPT_FAIL_FAST, OPT_LOAD, OPT_SUBSCRIBERS, OPT_MIX, OPT_UCS2_SHARE, OPT_DATASM_SHARE,
     OPT_RATE, OPT_MO_WINDOW, OPT_COUNT, OPT_DURATION, OPT_REPLY_TIMEOUT, OPT_EXPECT_REGEX,
     OPT_JSON, OPT_BINDS, OPT_SEED, OPT_PACK_EACH,
+    OPT_F_THROTTLE, OPT_F_MSGQFULL, OPT_F_DROP, OPT_F_CLOSE_EVERY, OPT_F_CLOSE_RANDOM,
+    OPT_F_UNBIND, OPT_F_REDELIVER, OPT_F_RD_TIMEOUT, OPT_F_RD_MAX, OPT_F_RD_INTERVAL,
+    OPT_F_DUP, OPT_F_REORDER, OPT_F_HOSTILE,
 };
 
 static const struct option g_long_opts[] = {
@@ -154,6 +181,19 @@ static const struct option g_long_opts[] = {
     {"binds", required_argument, NULL, OPT_BINDS},
     {"seed", required_argument, NULL, OPT_SEED},
     {"pack-each", no_argument, NULL, OPT_PACK_EACH},
+    {"throttle-share", required_argument, NULL, OPT_F_THROTTLE},
+    {"msgqfull-share", required_argument, NULL, OPT_F_MSGQFULL},
+    {"drop-resp-share", required_argument, NULL, OPT_F_DROP},
+    {"close-every", required_argument, NULL, OPT_F_CLOSE_EVERY},
+    {"close-random", required_argument, NULL, OPT_F_CLOSE_RANDOM},
+    {"unbind-after", required_argument, NULL, OPT_F_UNBIND},
+    {"redeliver", no_argument, NULL, OPT_F_REDELIVER},
+    {"redeliver-timeout-ms", required_argument, NULL, OPT_F_RD_TIMEOUT},
+    {"redeliver-max", required_argument, NULL, OPT_F_RD_MAX},
+    {"redeliver-interval-ms", required_argument, NULL, OPT_F_RD_INTERVAL},
+    {"dup-parts", no_argument, NULL, OPT_F_DUP},
+    {"reorder-parts", no_argument, NULL, OPT_F_REORDER},
+    {"hostile-share", required_argument, NULL, OPT_F_HOSTILE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -306,6 +346,9 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
     o->load.reply_timeout_ms = 5000;
     o->load.binds = 1;
     o->load.seed = 1;
+    o->f.redeliver_timeout_ms = 5000;
+    o->f.redeliver_max = 20;
+    o->f.redeliver_interval_ms = 500;
 
     int c;
     uint64_t v;
@@ -451,8 +494,52 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
                 return usage_error("--max-queue: expected 1..100000000, got \"%s\"", a);
             o->max_queue = (size_t)v;
             break;
+        case OPT_F_THROTTLE:
+        case OPT_F_MSGQFULL:
+        case OPT_F_DROP:
+        case OPT_F_CLOSE_RANDOM:
+        case OPT_F_HOSTILE: {
+            double d;
+            if (sim_fault_parse_pct(a, &d) < 0)
+                return usage_error("%s: expected a percentage 0..100, got \"%s\"",
+                                   argv[optind - 1], a);
+            if (c == OPT_F_THROTTLE)
+                o->f.throttle_pct = d;
+            else if (c == OPT_F_MSGQFULL)
+                o->f.msgqfull_pct = d;
+            else if (c == OPT_F_DROP)
+                o->f.drop_resp_pct = d;
+            else if (c == OPT_F_CLOSE_RANDOM)
+                o->f.close_random_pct = d;
+            else
+                o->f.hostile_pct = d;
+            break;
+        }
+        case OPT_F_CLOSE_EVERY:
+        case OPT_F_UNBIND:
+        case OPT_F_RD_TIMEOUT:
+        case OPT_F_RD_MAX:
+        case OPT_F_RD_INTERVAL:
+            if (sim_parse_uint(a, c == OPT_F_RD_TIMEOUT ? 1 : 0,
+                               c == OPT_F_RD_MAX ? 65535 : 86400000, &v) < 0)
+                return usage_error("%s: bad number \"%s\"", argv[optind - 1], a);
+            if (c == OPT_F_CLOSE_EVERY)
+                o->f.close_every = (uint32_t)v;
+            else if (c == OPT_F_UNBIND)
+                o->f.unbind_after = (uint32_t)v;
+            else if (c == OPT_F_RD_TIMEOUT)
+                o->f.redeliver_timeout_ms = (uint32_t)v;
+            else if (c == OPT_F_RD_MAX)
+                o->f.redeliver_max = (uint32_t)v;
+            else
+                o->f.redeliver_interval_ms = (uint32_t)v;
+            break;
+        case OPT_F_REDELIVER: o->f.redeliver = 1; break;
+        case OPT_F_DUP: o->f.dup_parts = 1; break;
+        case OPT_F_REORDER: o->f.reorder_parts = 1; break;
         case 'h':
             fputs(g_usage, stdout);
+            fputs(g_usage_faults, stdout);
             fputs(g_usage_load, stdout);
             fputs(g_usage_script, stdout);
             return 0;
@@ -521,6 +608,7 @@ int main(int argc, char **argv)
     sim->start_ms = uv_now(&loop);
     uv_timer_init(&loop, &sim->stop_timer);
     sim->stop_timer.data = sim;
+    sim_fault_init(sim);
     /* Signals first: a test may send SIGTERM as soon as the port file exists. */
     uv_signal_init(&loop, &sim->sig_term);
     uv_signal_init(&loop, &sim->sig_int);

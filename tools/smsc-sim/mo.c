@@ -31,7 +31,8 @@ struct sim_mopart {
     struct sim_mopart *next;
     struct sim_mo *mo;           /* NULL: a delivery receipt */
     char sysid[16];              /* "" = any ESME */
-    uint8_t tries;
+    uint16_t tries;
+    uint64_t due;                /* --redeliver: when to send again */
     uint16_t len;
     uint8_t pdu[];
 };
@@ -78,6 +79,19 @@ static struct sim_mopart *pop(struct sim *sim)
     return p;
 }
 
+void sim_mo_push_part(struct sim *sim, struct sim_mopart *p)
+{
+    push_back(sim, p);
+}
+
+struct sim_mo *sim_mopart_mo(const struct sim_mopart *p) { return p->mo; }
+unsigned sim_mopart_tries(const struct sim_mopart *p) { return p->tries; }
+void sim_mopart_set_tries(struct sim_mopart *p, unsigned tries) { p->tries = (uint16_t)tries; }
+void sim_mopart_link(struct sim_mopart *p, struct sim_mopart *next) { p->next = next; }
+struct sim_mopart *sim_mopart_next(const struct sim_mopart *p) { return p->next; }
+uint64_t sim_mopart_due(const struct sim_mopart *p) { return p->due; }
+void sim_mopart_set_due(struct sim_mopart *p, uint64_t due) { p->due = due; }
+
 int sim_mo_enqueue(struct sim *sim, struct sim_mo *mo, const uint8_t *pdu, size_t len,
                    const char *sysid)
 {
@@ -114,7 +128,8 @@ int sim_mo_send_pdu(struct sim *sim, enum sim_mo_kind kind, const char *from, co
         free(mo);
         return rc;
     }
-    sim->mo_sent++;
+    if (kind != SIM_MO_HOSTILE)
+        sim->mo_sent++;
     return 0;
 }
 
@@ -129,7 +144,10 @@ static void mo_finished(struct sim *sim, struct sim_mo *mo)
 {
     char b[16];
     mo->done = 1;
+    if (mo->kind == SIM_MO_HOSTILE)
+        return;
     sim_statmap_add(&sim->mo_status, mo->status);
+    sim_fault_mo_done(sim, mo);
     enum sc_log_level lvl = mo->kind == SIM_MO_BURST || mo->kind == SIM_MO_LOAD ? SC_LOG_DEBUG
                                                                                 : SC_LOG_INFO;
     if (sc_log_enabled(lvl))
@@ -179,6 +197,7 @@ void sim_mo_requeue(struct sim *sim)
 void sim_mo_drop_all(struct sim *sim)
 {
     struct sim_mopart *p;
+    sim_fault_flush(sim);
     sim_mo_requeue(sim);
     while ((p = pop(sim)))
         part_done(sim, p, SIM_ST_SHUTDOWN);
@@ -193,10 +212,27 @@ static void on_part_resp(struct sc_session *s, void *ctx, int err, const struct 
     struct sim *sim = c->sim;
     struct sim_mopart *p = ctx;
     char b[16];
-    if (err == SC_ECLOSED && !sim->stopping && p->tries < MO_MAX_REDELIVERIES) {
+    if (sim->o.f.redeliver && p->mo && !sim->stopping &&
+        (err != 0 || h->status != SC_ESME_ROK)) {
+        int64_t fst = err == SC_ETIMEOUT  ? SIM_ST_TIMEOUT
+                      : err == SC_ECLOSED ? SIM_ST_CLOSED
+                      : err               ? SIM_ST_OTHER
+                                          : (int64_t)h->status;
+        if (p->mo->kind != SIM_MO_HOSTILE && sim_fault_redeliver(sim, p, fst)) {
+            sim_statmap_add(&c->st->c.mo_part_status, fst);
+            sim_statmap_add(&sim->total.mo_part_status, fst);
+            c->st->c.mo_redelivered++;
+            sim->total.mo_redelivered++;
+            return;
+        }
+    }
+    if (err == SC_ECLOSED && !sim->stopping && p->tries < MO_MAX_REDELIVERIES &&
+        !sim->o.f.redeliver && !(p->mo && p->mo->kind == SIM_MO_HOSTILE)) {
         /* Never answered: redeliver on another session (the owner pumps
          * once this session is gone). */
         p->tries++;
+        if (p->mo)
+            p->mo->redeliveries++;
         c->st->c.mo_redelivered++;
         sim->total.mo_redelivered++;
         p->next = NULL;
@@ -210,6 +246,12 @@ static void on_part_resp(struct sc_session *s, void *ctx, int err, const struct 
     int64_t st = err == SC_ETIMEOUT  ? SIM_ST_TIMEOUT
                  : err == SC_ECLOSED ? (sim->stopping ? SIM_ST_SHUTDOWN : SIM_ST_CLOSED)
                                      : (int64_t)h->status;
+    if (p->mo && p->mo->kind == SIM_MO_HOSTILE) {
+        sim_statmap_add(&sim->fc.hostile_resp, st);
+        part_done(sim, p, st);
+        sim_mo_pump(sim);
+        return;
+    }
     if (p->mo) {
         sim_statmap_add(&c->st->c.mo_part_status, st);
         sim_statmap_add(&sim->total.mo_part_status, st);
@@ -455,7 +497,16 @@ struct sim_mo *sim_mo_send(struct sim *sim, enum sim_mo_kind kind, const char *f
     mo->refs = 1; /* the caller's */
     uint16_t ref = ncuts > 1 ? ++sim->mo_ref : 0;
 
-    for (unsigned i = 0; i < ncuts; i++) {
+    /* --reorder-parts: parts go out last first; --dup-parts: part 1 is sent
+     * twice (once more at the end). */
+    int reorder = ncuts > 1 && sim->o.f.reorder_parts;
+    unsigned nsend = ncuts + (ncuts > 1 && sim->o.f.dup_parts ? 1 : 0);
+    if (reorder)
+        sim->fc.reordered_mos++;
+    if (nsend > ncuts)
+        sim->fc.dup_parts++;
+    for (unsigned k = 0; k < nsend; k++) {
+        unsigned i = k >= ncuts ? 0 : reorder ? ncuts - 1 - k : k;
         memset(sm, 0, sizeof *sm);
         sm->cmd_id = so->data_sm ? SC_CMD_DATA_SM : SC_CMD_DELIVER_SM;
         sm->seq = 1; /* patched when sent */
@@ -493,8 +544,8 @@ struct sim_mo *sim_mo_send(struct sim *sim, enum sim_mo_kind kind, const char *f
             snprintf(err, errsz, "part %u: %s", i + 1, sc_strerror(rc));
             sc_error("event=mo_encode_failed from=%s to=%s part=%u/%u reason=\"%s\"", from, to,
                      i + 1, ncuts, sc_strerror(rc));
-            mo->nparts = i;
-            if (i == 0) {
+            mo->nparts = k < ncuts ? k : ncuts;
+            if (k == 0) {
                 free(mo);
                 mo = NULL;
                 goto out;

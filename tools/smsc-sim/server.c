@@ -374,6 +374,20 @@ static void handle_submit(struct sim_conn *c, const struct sc_pdu_hdr *h, const 
         queue_resp(c, resp, h->seq, SC_ESME_RTHROTTLED, NULL, NULL);
         return;
     }
+    uint32_t fst = 0;
+    int fault = sim_fault_submit(c, &fst);
+    if (fault == 1)
+        return; /* --drop-resp-share: never answered */
+    if (fault == 2) {
+        if (fst == SC_ESME_RTHROTTLED) {
+            c->st->c.submit_sm_throttled++;
+            sim->total.submit_sm_throttled++;
+        }
+        sc_debug("event=submit_fault session=%u seq=%u status=%s", c->id, h->seq,
+                 sc_pdu_status_name(fst));
+        queue_resp(c, resp, h->seq, fst, NULL, NULL);
+        return;
+    }
 
     struct sc_sm *sm = malloc(sizeof *sm);
     uint32_t status = SC_ESME_RSYSERR;
@@ -540,6 +554,8 @@ static void on_conn_pdu(struct sc_session *s, const struct sc_pdu_hdr *h, const 
                         size_t len)
 {
     struct sim_conn *c = sc_session_owner(s);
+    if (sim_fault_on_pdu(c))
+        return;
     switch (h->id) {
     case SC_CMD_BIND_RECEIVER:
     case SC_CMD_BIND_TRANSMITTER:
@@ -561,6 +577,7 @@ static void on_conn_pdu(struct sc_session *s, const struct sc_pdu_hdr *h, const 
     case SC_CMD_SUBMIT_SM:
     case SC_CMD_DATA_SM:
         handle_submit(c, h, pdu, len);
+        sim_fault_after_submit(c);
         break;
     default:
         /* query_sm, replace_sm, cancel_sm, submit_multi, deliver_sm, outbind, ...:
@@ -648,7 +665,7 @@ static void on_connection(uv_stream_t *server, int status)
         .name = name,
         .max_pdu_len = sim->o.max_pdu,
         .enquire_link_ms = sim->o.enquire_link_ms,
-        .resp_timeout_ms = sim->o.resp_timeout_ms,
+        .resp_timeout_ms = sim_fault_resp_timeout(sim),
         .out_max = 4u << 20,
         .max_outstanding = sim->o.window + 1, /* MOs use window; one kept for unbind */
     };
@@ -787,23 +804,29 @@ void sim_server_stop(struct sim *sim)
             sc_session_close(c->s, "shutdown");
             continue;
         }
-        char q[64];
-        uint8_t b[SC_PDU_HEADER_LEN];
-        uint32_t seq = sc_session_next_seq(c->s);
-        sc_pdu_build_simple(b, SC_CMD_UNBIND, 0, seq);
-        c->rx = c->tx = 0;
-        c->unbinding = 2;
-        sc_session_set_state(c->s, SC_SS_UNBINDING);
-        if (sc_session_request(c->s, seq, b, sizeof b, on_unbind_resp, NULL) < 0) {
-            sc_session_close(c->s, "shutdown");
-            continue;
-        }
-        c->st->c.unbinds_sent++;
-        sim->total.unbinds_sent++;
-        CONN_LOG(SC_LOG_INFO, c, "unbind", " system_id=%s by=smsc",
-                 quoted(q, sizeof q, c->st->system_id));
-        uv_timer_start(&c->timer, on_unbind_timer, 1000, 0);
+        sim_server_unbind(c);
     }
+}
+
+void sim_server_unbind(struct sim_conn *c)
+{
+    struct sim *sim = c->sim;
+    char q[64];
+    uint8_t b[SC_PDU_HEADER_LEN];
+    uint32_t seq = sc_session_next_seq(c->s);
+    sc_pdu_build_simple(b, SC_CMD_UNBIND, 0, seq);
+    c->rx = c->tx = 0;
+    c->unbinding = 2;
+    sc_session_set_state(c->s, SC_SS_UNBINDING);
+    if (sc_session_request(c->s, seq, b, sizeof b, on_unbind_resp, NULL) < 0) {
+        sc_session_close(c->s, sim->stopping ? "shutdown" : "unbind failed");
+        return;
+    }
+    c->st->c.unbinds_sent++;
+    sim->total.unbinds_sent++;
+    CONN_LOG(SC_LOG_INFO, c, "unbind", " system_id=%s by=smsc",
+             quoted(q, sizeof q, c->st->system_id));
+    uv_timer_start(&c->timer, on_unbind_timer, 1000, 0);
 }
 
 void sim_server_force_close(struct sim *sim)

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <uv.h>
 
 #include "smsc/pdu.h"
@@ -69,6 +70,22 @@ struct sim_send_opts {
     enum sim_concat concat;      /* how parts are tied together */
 };
 
+/* Fault injection (faults.c); shares are percentages 0..100 (fractions allowed). */
+struct sim_fault_opts {
+    double throttle_pct;         /* submit_sm answered ESME_RTHROTTLED */
+    double msgqfull_pct;         /* submit_sm answered ESME_RMSGQFUL */
+    double drop_resp_pct;        /* submit_sm never answered */
+    double close_random_pct;     /* per PDU received: close the connection */
+    double hostile_pct;          /* per MO: a hostile PDU is sent too */
+    uint32_t close_every;        /* close after every N PDUs received (per session) */
+    uint32_t unbind_after;       /* send unbind after N submit_sm (per session) */
+    int redeliver;               /* redeliver MOs not acknowledged ROK */
+    uint32_t redeliver_timeout_ms;
+    uint32_t redeliver_max;
+    uint32_t redeliver_interval_ms;
+    int dup_parts, reorder_parts;
+};
+
 struct sim_opts {
     char listen_host[256];
     int listen_port;
@@ -94,7 +111,9 @@ struct sim_opts {
     int dc0;                     /* enum sc_dc0, for MTs with data_coding 0 */
     int fail_fast;
     struct sim_load_opts load;
+    struct sim_fault_opts f;
 };
+
 
 /* ---- counters ----------------------------------------------------------- */
 
@@ -112,6 +131,20 @@ struct sim_statmap {
         int64_t status;
         uint64_t count;
     } e[SIM_STATMAP_MAX];
+};
+
+/* Faults injected, and what redelivery achieved (faults.c, --stats / --json). */
+struct sim_fault_counts {
+    uint64_t throttled, msgqfull, dropped_resp;
+    uint64_t closed_every, closed_random, unbinds;
+    uint64_t redeliveries;                 /* MO parts sent again (any reason) */
+    uint64_t redeliver_error, redeliver_timeout, redeliver_closed;
+    uint64_t mo_redelivered;               /* distinct MOs sent more than once */
+    uint64_t mo_ok_after_redelivery;       /* ... that finally got ESME_ROK */
+    uint64_t mo_redeliver_exhausted;       /* parts given up after --redeliver-max */
+    uint64_t dup_parts, reordered_mos;
+    uint64_t hostile_sent;
+    struct sim_statmap hostile_resp;       /* status of hostile PDUs' resps */
 };
 
 /* Events per 1-second sliding window: one slot per millisecond. */
@@ -171,6 +204,7 @@ struct sim_conn {
     struct sim_sess_stats *st;
     unsigned id;
     int rx, tx;                  /* bound and able to receive MOs / send MTs */
+    uint64_t pdus_in, submits_in; /* for --close-every / --unbind-after */
     int unbinding;               /* unbind sent or received */
     uv_timer_t timer;            /* closes the session after an unbind */
     struct sim_conn *prev, *next;
@@ -178,7 +212,7 @@ struct sim_conn {
 
 /* ---- MOs ---------------------------------------------------------------- */
 
-enum sim_mo_kind { SIM_MO_SCRIPT = 0, SIM_MO_BURST, SIM_MO_TTY, SIM_MO_LOAD };
+enum sim_mo_kind { SIM_MO_SCRIPT = 0, SIM_MO_BURST, SIM_MO_TTY, SIM_MO_LOAD, SIM_MO_HOSTILE };
 
 struct sim_mo {
     unsigned id;
@@ -192,6 +226,7 @@ struct sim_mo {
     int refs;                    /* parts not answered + holders */
     uint64_t sent_ms;
     int replied;                 /* an MT to from arrived after it was sent (tty) */
+    unsigned redeliveries;       /* parts sent again (--redeliver, closed sessions) */
     uint64_t ctx;                /* the owner's (load: subscriber and command serial) */
 };
 
@@ -257,6 +292,13 @@ struct sim {
     unsigned mo_ids;
     uint16_t mo_ref;
 
+    /* faults.c */
+    struct sim_fault_counts fc;
+    uint64_t frng;               /* fault PRNG (seeded with --seed) */
+    uint64_t pdus_in;            /* PDUs received, all sessions (--close-every) */
+    struct sim_mopart *fd_head, *fd_tail;   /* parts waiting to be redelivered */
+    uv_timer_t fd_timer;
+
     struct sim_script *script;
     struct sim_tty *tty;
     struct sim_load *load;
@@ -313,6 +355,50 @@ void sim_mo_requeue(struct sim *sim);
 void sim_mo_drop_all(struct sim *sim);
 /* "ESME_ROK", "timeout", ... into buf. */
 const char *sim_status_name(int64_t st, char *buf, size_t bufsz);
+
+/* Put a part at the tail of the queue (redelivery). */
+void sim_mo_push_part(struct sim *sim, struct sim_mopart *p);
+/* Redelivery bookkeeping of a part: its MO, try count. */
+struct sim_mo *sim_mopart_mo(const struct sim_mopart *p);
+unsigned sim_mopart_tries(const struct sim_mopart *p);
+void sim_mopart_set_tries(struct sim_mopart *p, unsigned tries);
+void sim_mopart_link(struct sim_mopart *p, struct sim_mopart *next);
+struct sim_mopart *sim_mopart_next(const struct sim_mopart *p);
+uint64_t sim_mopart_due(const struct sim_mopart *p);
+void sim_mopart_set_due(struct sim_mopart *p, uint64_t due);
+
+/* ---- faults.c --------------------------------------------------------------- */
+
+/* Parse a share "P" (0..100, decimals allowed); 0 or SC_EINVAL. */
+int sim_fault_parse_pct(const char *s, double *out);
+void sim_fault_init(struct sim *sim);
+/* 1 with probability pct %. */
+int sim_fault_chance(struct sim *sim, double pct);
+/* A PDU arrived on c: 1 if the connection was closed by a fault (do not
+ * handle the PDU). */
+int sim_fault_on_pdu(struct sim_conn *c);
+/* A submit_sm/data_sm to answer: 0 = normal, 1 = do not answer, or an
+ * error status in *status to answer with. */
+int sim_fault_submit(struct sim_conn *c, uint32_t *status);
+/* After a submit_sm was answered: --unbind-after. */
+void sim_fault_after_submit(struct sim_conn *c);
+/* A part of an MO got status st (not ROK): 1 when it will be redelivered
+ * (the part is taken), 0 when it is final. */
+int sim_fault_redeliver(struct sim *sim, struct sim_mopart *p, int64_t st);
+/* An MO finished (redelivery figures). */
+void sim_fault_mo_done(struct sim *sim, const struct sim_mo *mo);
+/* Put every part waiting for redelivery back in the queue (shutdown). */
+void sim_fault_flush(struct sim *sim);
+/* Load mode: maybe queue a hostile PDU (--hostile-share). */
+void sim_fault_maybe_hostile(struct sim *sim, const char *from);
+/* Session's resp timeout for MOs. */
+uint32_t sim_fault_resp_timeout(const struct sim *sim);
+/* "faults": {...} JSON object (no trailing comma or newline). */
+void sim_fault_json(struct sim *sim, FILE *f);
+/* One summary line for load mode. */
+void sim_fault_summary(struct sim *sim, FILE *f);
+/* Send unbind to c (SMSC-initiated); closes after unbind_resp or 1 s. */
+void sim_server_unbind(struct sim_conn *c);
 
 /* ---- stats.c ---------------------------------------------------------------- */
 

@@ -218,6 +218,9 @@ static void write_json(struct sim *sim, FILE *f)
     json_statmap(f, &sim->mo_status);
     fputs(",\n", f);
     json_u(f, "  ", "mt_dropped", sim->mt_dropped);
+    fputs("  \"faults\": ", f);
+    sim_fault_json(sim, f);
+    fputs(",\n", f);
     fputs("  \"sessions\": [", f);
     int first = 1;
     for (struct sim_sess_stats *st = sim->sess_head; st; st = st->next) {
