@@ -41,6 +41,7 @@ const char sc__lua_prelude[] =
 /* Templates the request layer renders itself. */
 const struct sc_tpl_decl sc_request_templates[] = {
     {"rate_limited", NULL, 0},
+    {"service_error", NULL, 0},
     {NULL, NULL, 0},
 };
 
@@ -54,6 +55,7 @@ struct req {
     struct sc_addr service;    /* the number it was sent to */
     sc_req_script_cb cb;
     uint64_t t0;
+    char keys[256];            /* the script's keys, for error logs */
     char msisdn[SC_ADDR_MAX];
     char text[MAX_TEXT];
     char capbuf[MAX_TEXT + SC_REQ_MAX_CAPS];
@@ -209,8 +211,18 @@ static void on_script(void *ctx, int err, struct redisReply *rep)
         return;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
-        sc_error("event=script_error msisdn=%s route=%s error=\"%.*s\"", q->msisdn,
-                 q->route->name, (int)SC_MIN(rep->len, 300), rep->str);
+        char e[320];
+        sc_log_quote(e, sizeof e, rep->str, rep->len);
+        if (strstr(rep->str, "WRONGTYPE")) {
+            /* Bad data (a key of the wrong type): redelivering the MO cannot
+             * help, so answer it, and say which keys the script used. */
+            sc_error("event=bad_data msisdn=%s route=%s keys=%s error=%s", q->msisdn,
+                     q->route->name, q->keys, e);
+            sc_req_reply_tpl(&q->pub, "service_error", NULL);
+            return;
+        }
+        sc_error("event=script_error msisdn=%s route=%s keys=%s error=%s", q->msisdn,
+                 q->route->name, q->keys, e);
         sc_req_fail(&q->pub, "script error");
         return;
     }
@@ -250,8 +262,15 @@ static void eval(struct req *q, int script, int nkeys, const char *const *keys, 
     const char *k[MAX_SCRIPT_ARGS + 2] = {rl, pend};
     const char *v[MAX_SCRIPT_ARGS + 3] = {limit, window,
                                           q->route->handler->continues_dialogue ? "1" : "0"};
-    for (int i = 0; i < nkeys; i++)
-        k[2 + i] = keys[i];
+    size_t o = 0;
+    for (int i = 0; i < nkeys + 2; i++) {
+        if (i >= 2)
+            k[i] = keys[i - 2];
+        int n = snprintf(q->keys + o, sizeof q->keys - o, "%s%s", i ? "," : "", k[i]);
+        if (n < 0 || (size_t)n >= sizeof q->keys - o)
+            break;
+        o += (size_t)n;
+    }
     for (int i = 0; i < nargs; i++)
         v[3 + i] = args[i];
     int rc = sc_store_eval(a->store, script, nkeys + 2, k, NULL, nargs + 3, v, NULL, on_script, q);

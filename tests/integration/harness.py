@@ -202,6 +202,7 @@ class Env(unittest.TestCase):
                 "templates:\n"
                 "  help: \"回复0000查询包月业务，回复00000退订全部。\"\n"
                 "  rate_limited: \"您发送的指令过于频繁，请稍后再试。\"\n"
+                "  service_error: \"抱歉，系统暂时无法处理您的请求。\"\n"
                 # Tests send bursts from one subscriber: lift the rate limit
                 # unless a test sets it (limits= adds indented lines).
                 "limits:\n" + (limits or "  rate_limit_count: 1000000\n") + extra)

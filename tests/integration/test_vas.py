@@ -447,6 +447,17 @@ class VasTest(harness.Env):
         self.assertEqual(texts[1], "您已成功退订坏价格（?元/月）、ZZ999（?元/月），共2项，每月可节省?元，即时生效。")
         self.assert_cancelled(M3, ["BAD01", "ZZ999"], subs)
 
+    def test_wrong_key_type_gets_a_reply_and_a_log_line(self):
+        # sub:{M}:vas written as a string by a broken feed: redelivering
+        # cannot help, so the MO is answered (not retried forever).
+        m = "13600136000"
+        self.r("SET", "sub:{%s}:vas" % m, "garbage")
+        self.start_vas_any_catalogue()
+        self.run_script("send %s 0000\nexpect_status ESME_ROK\nexpect %s ^抱歉，系统暂时无法处理\n"
+                        % (m, m))
+        self.daemon.wait_log(r"event=bad_data msisdn=%s .*keys=.*sub:\{%s\}:vas.*WRONGTYPE" % (m, m))
+        self.assertTrue(self.daemon.alive())
+
     def start_vas_any_catalogue(self):
         """start_vas for a catalogue with more (or fewer) services."""
         n = len(self.r("KEYS", "vas:svc:*"))
