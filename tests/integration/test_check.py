@@ -64,6 +64,16 @@ class CheckTest(harness.Env):
         self.assertEqual(rc, 1, out)
         self.assertRegex(out, r":\d+:\d+: routes\[0\]\.handler: unknown handler hepl")
 
+    def test_world_readable_config_is_warned_about(self):
+        path = self.write_config(harness.free_port())
+        os.chmod(path, 0o644)
+        d = self.start_daemon(path)
+        d.wait_log(r"event=config_permissions .*mode=0644")
+        os.chmod(path, 0o600)
+        d2 = self.start_daemon(path, name="shortcoded2")
+        d2.wait_log(r"event=started")
+        self.assertNotIn("config_permissions", d2.output())
+
     def test_missing_file(self):
         rc, out = self.check(os.path.join(self.dir, "nope.yaml"))
         self.assertEqual(rc, 1, out)
