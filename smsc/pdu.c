@@ -651,24 +651,30 @@ static void copy_tlvs(struct sc_sm *sm, const tlv_t *list)
     }
 }
 
+/* The start every decoder shares: reset the outputs, set up the walk and
+ * parse the header. Returns 0, or the decoder's error result. */
+static int walk_begin(struct walk *w, const uint8_t *pdu, size_t len, const void *out,
+                      uint32_t *status, char *err, size_t errsz, struct sc_pdu_hdr *h)
+{
+    *status = SC_ESME_ROK;
+    if (err && errsz)
+        err[0] = '\0';
+    *w = (struct walk){.p = pdu, .len = len, .status = status, .err = err, .errsz = errsz};
+    if (!pdu || !out) {
+        fail(w, SC_ESME_RSYSERR, "no PDU");
+        return SC_EINVAL;
+    }
+    return w_header(w, h);
+}
+
 int sc_pdu_decode_sm(const uint8_t *pdu, size_t len, struct sc_sm *out, uint32_t *status,
                      char *err, size_t errsz)
 {
     uint32_t dummy;
-    if (!status)
-        status = &dummy;
-    *status = SC_ESME_ROK;
-    if (err && errsz)
-        err[0] = '\0';
-    struct walk w = {.p = pdu, .len = len, .status = status, .err = err, .errsz = errsz};
-    if (!pdu || !out) {
-        fail(&w, SC_ESME_RSYSERR, "no PDU");
-        return SC_EINVAL;
-    }
-
+    struct walk w;
     struct sc_pdu_hdr h;
     struct tlv_seen seen;
-    int rc = w_header(&w, &h);
+    int rc = walk_begin(&w, pdu, len, out, status ? status : &dummy, err, errsz, &h);
     if (rc)
         return rc;
     if (!is_sm(h.id))
@@ -942,18 +948,9 @@ int sc_pdu_decode_bind(const uint8_t *pdu, size_t len, struct sc_bind *out, uint
                        char *err, size_t errsz)
 {
     uint32_t dummy;
-    if (!status)
-        status = &dummy;
-    *status = SC_ESME_ROK;
-    if (err && errsz)
-        err[0] = '\0';
-    struct walk w = {.p = pdu, .len = len, .status = status, .err = err, .errsz = errsz};
-    if (!pdu || !out) {
-        fail(&w, SC_ESME_RSYSERR, "no PDU");
-        return SC_EINVAL;
-    }
+    struct walk w;
     struct sc_pdu_hdr h;
-    int rc = w_header(&w, &h);
+    int rc = walk_begin(&w, pdu, len, out, status ? status : &dummy, err, errsz, &h);
     if (rc)
         return rc;
     if (!is_bind(h.id))
