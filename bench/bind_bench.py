@@ -128,6 +128,37 @@ def codec_inclusive(path):
     return total
 
 
+def callgrind_report(work, build, window, command, small=200, delta=2000):
+    """Instructions per command in the daemon, split by object, from the
+    difference of two callgrind runs (small and small+delta MOs); prints the
+    report and returns {group: instructions per MO}."""
+    outs = []
+    for n in (small, small + delta):
+        out = os.path.join(work, "callgrind.%d" % n)
+        run_once(work, build, n, window, command, valgrind_out=out)
+        outs.append(callgrind_split.split(out))
+    per = {}
+    for ob in set(outs[0]) | set(outs[1]):
+        g = callgrind_split.group(ob)
+        per[g] = per.get(g, 0) + (outs[1].get(ob, 0) - outs[0].get(ob, 0)) / delta
+    total = sum(per.values())
+    print("callgrind, daemon, instructions per %s (difference of %d and %d MOs):" %
+          (command, small, small + delta))
+    for g, v in sorted(per.items(), key=lambda kv: -kv[1]):
+        if abs(v) >= 1:
+            print("  %-14s %8.0f  (%4.1f%%)" % (g, v, 100 * v / total))
+    print("  %-14s %8.0f" % ("total", total))
+    codec = [codec_inclusive(os.path.join(work, "callgrind.%d" % n))
+             for n in (small, small + delta)]
+    c = (codec[1] - codec[0]) / delta
+    print("  libsmpp34 calls, inclusive (incl. the snprintf they do): %.0f per MO, "
+          "%.0f%% of the total;\n  everything else: %.0f (%.2fx the codec alone)" %
+          (c, 100 * c / total, total - c, total / c))
+    per["libsmpp34_inclusive"] = c
+    per["total"] = total
+    return per
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--count", type=int, default=50000)
@@ -149,29 +180,7 @@ def main():
               (a.window, a.command, a.count, full, base))
         print("  %.0f MOs/s = %.0f PDUs/s on the bind (%d PDUs per MO)" % (mos, pdus * mos, pdus))
         if a.callgrind:
-            small, delta = 200, 2000
-            outs = []
-            for n in (small, small + delta):
-                out = os.path.join(work, "callgrind.%d" % n)
-                run_once(work, build, n, a.window, a.command, valgrind_out=out)
-                outs.append(callgrind_split.split(out))
-            per = {}
-            for ob in set(outs[0]) | set(outs[1]):
-                g = callgrind_split.group(ob)
-                per[g] = per.get(g, 0) + (outs[1].get(ob, 0) - outs[0].get(ob, 0)) / delta
-            total = sum(per.values())
-            print("callgrind, daemon, instructions per MO (difference of %d and %d MOs):" %
-                  (small, small + delta))
-            for g, v in sorted(per.items(), key=lambda kv: -kv[1]):
-                if abs(v) >= 1:
-                    print("  %-14s %8.0f  (%4.1f%%)" % (g, v, 100 * v / total))
-            print("  %-14s %8.0f" % ("total", total))
-            codec = [codec_inclusive(o) for o in (os.path.join(work, "callgrind.%d" % n)
-                                                  for n in (small, small + delta))]
-            c = (codec[1] - codec[0]) / delta
-            print("  libsmpp34 calls, inclusive (incl. the snprintf they do): %.0f per MO, "
-                  "%.0f%% of the total;\n  everything else: %.0f (%.2fx the codec alone)" %
-                  (c, 100 * c / total, total - c, total / c))
+            callgrind_report(work, build, a.window, a.command)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
