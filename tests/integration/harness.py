@@ -43,6 +43,71 @@ def wait_for(pred, timeout, what, interval=0.02):
         time.sleep(interval)
 
 
+class Redis:
+    """A minimal RESP2 client (stdlib only) for checking what tests stored.
+    Connects on first use (then AUTH / SELECT when given). Bulk strings come
+    back as str (invalid UTF-8 kept via surrogateescape); an error reply
+    raises RuntimeError."""
+
+    def __init__(self, port, password=None, db=0):
+        self.port, self.password, self.db = port, password, db
+        self.s = None
+
+    def _conn(self):
+        if self.s is None:
+            self.s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+            self.f = self.s.makefile("rb")
+            if self.password:
+                self("AUTH", self.password)
+            if self.db:
+                self("SELECT", self.db)
+        return self.s
+
+    def close(self):
+        if self.s:
+            self.f.close()
+            self.s.close()
+            self.s = None
+
+    def _read(self):
+        line = self.f.readline()
+        if not line:
+            raise ConnectionError("redis closed the connection")
+        kind, rest = line[:1], line[1:-2]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else self.f.read(n + 2)[:-2].decode("utf-8", "surrogateescape")
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._read() for _ in range(n)]
+        raise RuntimeError("bad RESP line %r" % line)
+
+    def __call__(self, *args):
+        parts = [b"*%d\r\n" % len(args)]
+        for a in args:
+            b = a if isinstance(a, bytes) else str(a).encode()
+            parts.append(b"$%d\r\n%s\r\n" % (len(b), b))
+        self._conn().sendall(b"".join(parts))
+        return self._read()
+
+    def hgetall(self, key):
+        r = self("HGETALL", key)
+        return dict(zip(r[0::2], r[1::2]))
+
+    def keys(self):
+        return sorted(self("KEYS", "*"))
+
+    def stream(self, key):
+        """[(id, {field: value})] oldest first."""
+        return [(e[0], dict(zip(e[1][0::2], e[1][1::2]))) for e in self("XRANGE", key, "-", "+")]
+
+
 class Proc:
     """A child process with its combined output in a log file."""
 

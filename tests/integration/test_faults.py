@@ -26,7 +26,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import wait_for  # noqa: E402
-from test_vas import CATALOGUE, SHIPPED, Redis  # noqa: E402
+from test_vas import CATALOGUE, SHIPPED  # noqa: E402
 
 FROM = 13900000000
 CODES = [c for c, _, _ in CATALOGUE]
@@ -153,7 +153,7 @@ class FaultTest(harness.Env):
     def test_crash(self):
         n = 300
         self.redis = self.start_redis()
-        r = Redis(self.redis.port)
+        r = harness.Redis(self.redis.port)
         self.addCleanup(r.close)
         subs = self.seed(r, n)
         r.close()  # a fresh connection for the checks
@@ -188,7 +188,7 @@ class FaultTest(harness.Env):
         n = 300
         port = harness.free_port()
         redis = self.start_redis_aof(port, "redis0")
-        r = Redis(port)
+        r = harness.Redis(port)
         self.addCleanup(r.close)
         subs = self.seed(r, n)
         r.close()

@@ -13,69 +13,12 @@ import harness
 CTL = os.path.join(harness.BUILD, "tools", "shortcodectl")
 
 
-def resp_encode(args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-def resp_read(f):
-    """One RESP2 reply from a buffered socket file; errors raise."""
-    line = f.readline()
-    kind, rest = line[:1], line[1:-2]
-    if kind == b"+":
-        return rest.decode()
-    if kind == b"-":
-        raise RuntimeError(rest.decode())
-    if kind == b":":
-        return int(rest)
-    if kind == b"$":
-        n = int(rest)
-        if n < 0:
-            return None
-        data = f.read(n + 2)
-        return data[:-2]
-    if kind == b"*":
-        n = int(rest)
-        return None if n < 0 else [resp_read(f) for _ in range(n)]
-    raise RuntimeError("bad reply %r" % line)
-
-
-class Redis:
-    """A tiny binary-safe client, so tests see stored bytes exactly."""
-
-    def __init__(self, port, password=None, db=0):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.f = self.s.makefile("rb")
-        if password:
-            self("AUTH", password)
-        if db:
-            self("SELECT", db)
-
-    def __call__(self, *args):
-        self.s.sendall(resp_encode(args))
-        return resp_read(self.f)
-
-    def hgetall(self, key):
-        r = self("HGETALL", key)
-        return {r[i].decode(): r[i + 1].decode() for i in range(0, len(r), 2)}
-
-    def keys(self):
-        return sorted(k.decode() for k in self("KEYS", "*"))
-
-    def close(self):
-        self.f.close()
-        self.s.close()
-
-
 class ShortcodectlTest(harness.Env):
     def setUp(self):
         super().setUp()
         self.redis = self.start_redis()
         self.url = "redis://127.0.0.1:%d" % self.redis.port
-        self.r = Redis(self.redis.port)
+        self.r = harness.Redis(self.redis.port)
 
     def tearDown(self):
         self.r.close()
@@ -414,7 +357,7 @@ class ShortcodectlTest(harness.Env):
         rc, out, err = self.ctl("import", "catalogue", path, url="redis://:s3cr%%25t@127.0.0.1:%d/3" % port)
         self.assertEqual(rc, 0, err)
         self.assertNotIn("s3cr", out + err)
-        r = Redis(port, password="s3cr%t", db=3)
+        r = harness.Redis(port, password="s3cr%t", db=3)
         self.assertEqual(r.keys(), ["vas:svc:1"])
         r.close()
         rc, out, err = self.ctl("events", url="redis://:wrong@127.0.0.1:%d" % port)
@@ -425,7 +368,7 @@ class ShortcodectlTest(harness.Env):
     @staticmethod
     def _redis_ping_auth(port):
         try:
-            r = Redis(port, password="s3cr%t")
+            r = harness.Redis(port, password="s3cr%t")
             ok = r("PING") == "PONG"
             r.close()
             return ok

@@ -6,7 +6,6 @@ Redis state exactly: sub:{M}:vas, the vas:events entries and audit:{M}."""
 import math
 import os
 import re
-import socket
 import time
 
 import harness
@@ -60,71 +59,12 @@ def ucs2_parts(text):
     return 1 if units <= 70 else math.ceil(units / 67)
 
 
-class Redis:
-    """A minimal RESP client (stdlib only)."""
-
-    def __init__(self, port):
-        self.port = port
-        self.s = None
-
-    def _conn(self):
-        if self.s is None:
-            self.s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-            self.f = self.s.makefile("rb")
-        return self.s
-
-    def close(self):
-        if self.s:
-            self.f.close()
-            self.s.close()
-            self.s = None
-
-    def _read(self):
-        line = self.f.readline()
-        if not line:
-            raise ConnectionError("redis closed the connection")
-        kind, rest = line[:1], line[1:-2]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise RuntimeError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            data = self.f.read(n + 2)[:-2]
-            return data.decode("utf-8", "replace")
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._read() for _ in range(n)]
-        raise RuntimeError("bad RESP line %r" % line)
-
-    def __call__(self, *args):
-        parts = [b"*%d\r\n" % len(args)]
-        for a in args:
-            b = a if isinstance(a, bytes) else str(a).encode()
-            parts.append(b"$%d\r\n%s\r\n" % (len(b), b))
-        self._conn().sendall(b"".join(parts))
-        return self._read()
-
-    # ---- views used by the checks ----
-    def hgetall(self, key):
-        r = self("HGETALL", key)
-        return dict(zip(r[0::2], r[1::2]))
-
-    def stream(self, key):
-        """[(id, {field: value})] oldest first."""
-        return [(e[0], dict(zip(e[1][0::2], e[1][1::2]))) for e in self("XRANGE", key, "-", "+")]
-
-
 class VasTest(harness.Env):
     # ---- set-up ---------------------------------------------------------
     def setUp(self):
         super().setUp()
         self.redis = self.start_redis()
-        self.r = Redis(self.redis.port)
+        self.r = harness.Redis(self.redis.port)
         self.addCleanup(self.r.close)
         self.seed()
         self.nsim = 0
@@ -483,7 +423,7 @@ class VasTest(harness.Env):
         # Redis down: the temporary error, no reply.
         self.run_script("send %s 1\nexpect_status ESME_RX_T_APPN\nexpect_none %s 500\n" % (M3, M3))
         self.redis = self.start_redis(port=port, name="redis2")
-        self.r = Redis(port)
+        self.r = harness.Redis(port)
         self.addCleanup(self.r.close)
         # Nothing changed while it was down.
         self.assertEqual(self.r.hgetall("sub:{%s}:vas" % M3), SUBS3)
