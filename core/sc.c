@@ -52,3 +52,13 @@ void sc_msisdn_national(const char *const *prefixes, size_t nprefixes, const cha
     }
     sc_strlcpy(out, addr, outsz);
 }
+
+uint64_t sc_xorshift64s(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}

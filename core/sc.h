@@ -41,6 +41,10 @@ const char *sc_strerror(int err);
  * so the caller can detect truncation (like strlcpy). */
 size_t sc_strlcpy(char *dst, const char *src, size_t dstsz);
 
+/* xorshift64*: a fast, seedable generator for jitter and simulations (not
+ * for anything secret). *state must not be 0; it is advanced. */
+uint64_t sc_xorshift64s(uint64_t *state);
+
 /* The national number of an address: addr without the first of prefixes
  * (e.g. "+86", "86"; pass them longest first) it starts with, when what
  * follows is 7 or more digits ("8612345" stays as it is). Redis keys and logs use it; the daemon and shortcodectl

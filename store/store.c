@@ -206,17 +206,6 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata);
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static uint64_t rng_next(struct sc_store *st)
-{
-    /* xorshift64*: jitter only, not security. */
-    uint64_t x = st->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    st->rng = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 static const char *quote(char *buf, size_t bufsz, const char *s)
 {
     return sc_log_quote(buf, bufsz, s ? s : "", s ? strlen(s) : 0);
@@ -483,7 +472,7 @@ static uint32_t retry_later(struct sc_store *st)
     uint32_t base = st->backoff_ms;
     st->backoff_ms = base >= st->o.reconnect_max_ms / 2 ? st->o.reconnect_max_ms : base * 2;
     uint32_t half = base / 2;
-    uint32_t d = half + (uint32_t)(rng_next(st) % ((uint64_t)(base - half) + 1));
+    uint32_t d = half + (uint32_t)(sc_xorshift64s(&st->rng) % ((uint64_t)(base - half) + 1));
     st->failures++;
     st->state = ST_BACKOFF;
     uv_timer_start(&st->conn_timer, on_conn_timer, d, 0);

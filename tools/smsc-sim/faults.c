@@ -39,16 +39,6 @@ int sim_fault_parse_pct(const char *s, double *out)
     return 0;
 }
 
-static uint64_t frnd(struct sim *sim)
-{
-    uint64_t x = sim->frng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    sim->frng = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 int sim_fault_chance(struct sim *sim, double pct)
 {
     if (pct <= 0.0)
@@ -56,7 +46,7 @@ int sim_fault_chance(struct sim *sim, double pct)
     if (pct >= 100.0)
         return 1;
     /* 1e6 steps: shares down to 0.0001 %. */
-    return (double)(frnd(sim) % 1000000u) < pct * 10000.0;
+    return (double)(sc_xorshift64s(&sim->frng) % 1000000u) < pct * 10000.0;
 }
 
 static void on_fd_timer(uv_timer_t *t);
@@ -251,7 +241,7 @@ void sim_fault_maybe_hostile(struct sim *sim, const char *from)
 {
     if (!sim_fault_chance(sim, sim->o.f.hostile_pct))
         return;
-    int kind = (int)(frnd(sim) % H_N);
+    int kind = (int)(sc_xorshift64s(&sim->frng) % H_N);
     struct sc_sm *sm = calloc(1, sizeof *sm);
     uint8_t buf[1024];
     if (!sm)

@@ -185,17 +185,6 @@ static uint32_t ring_pop(struct ring *r)
     return i;
 }
 
-/* xorshift64*: reproducible with --seed. */
-static uint64_t rnd(struct sim_load *l)
-{
-    uint64_t x = l->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    l->rng = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 /* ---- templates ---------------------------------------------------------------------- */
 
 static void put_digits(uint8_t *p, unsigned width, uint64_t v)
@@ -428,8 +417,8 @@ static int send_mo(struct sim_load *l, uint32_t i, int scn, int step)
     struct sim *sim = l->sim;
     struct sub *s = &l->subs[i];
     int text = scn == SIM_SCN_UNKNOWN ? T_UNKNOWN : step ? T_1 : T_0000;
-    int ucs2 = l->o.ucs2_pct && rnd(l) % 100 < l->o.ucs2_pct;
-    int datasm = l->o.datasm_pct && rnd(l) % 100 < l->o.datasm_pct;
+    int ucs2 = l->o.ucs2_pct && sc_xorshift64s(&l->rng) % 100 < l->o.ucs2_pct;
+    int datasm = l->o.datasm_pct && sc_xorshift64s(&l->rng) % 100 < l->o.datasm_pct;
     uint8_t buf[sizeof l->t[0][0][0].pdu];
     size_t len;
     if (l->o.pack_each) {
@@ -495,7 +484,7 @@ static void pump(struct sim_load *l)
             step = 1;
         } else if (l->idle.n) {
             i = ring_pop(&l->idle);
-            uint64_t r = rnd(l) % l->mix_total;
+            uint64_t r = sc_xorshift64s(&l->rng) % l->mix_total;
             for (scn = 0; scn < SIM_SCN_N - 1 && r >= l->o.mix[scn]; scn++)
                 r -= l->o.mix[scn];
             step = 0;
