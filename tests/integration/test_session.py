@@ -193,6 +193,24 @@ expect 8613800138006 %(h)s
         self.assertEqual(sum(per), 200, per)
         self.assertTrue(all(n >= 50 for n in per), per)  # round-robin, not all on one
 
+    def test_max_inflight_refuses_with_temporary_error(self):
+        # Redis frozen: the first MO waits in flight (until its command
+        # times out), the second finds max_inflight 1 reached.
+        script = ("wait_bound\nsleep 800\nsend 13800138000 0000\nsleep 200\n"
+                  "send 13800138001 0000\nexpect_status ESME_RX_T_APPN 1000\n"
+                  "expect_none 13800138001 500\n")
+        sim = self.start_sim(script=script)
+        cfg = self.write_config(sim.port, limits="  rate_limit_count: 1000\n  max_inflight: 1\n")
+        d = self.start_daemon(cfg)
+        d.wait_log(r"event=bound ")
+        self.redis.signal(signal.SIGSTOP)
+        try:
+            rc, out = self.run_sim_script(sim)
+        finally:
+            self.redis.signal(signal.SIGCONT)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("event=mo_refused msisdn=13800138001", d.output())
+
     def test_wrong_password_retries_with_backoff(self):
         sim = self.start_sim("--account", "shortcoded:other")
         cfg = self.write_config(sim.port)
