@@ -59,6 +59,7 @@ struct req {
     char msisdn[SC_ADDR_MAX];
     char text[MAX_TEXT];
     char capbuf[MAX_TEXT + SC_REQ_MAX_CAPS];
+    char *capheap;             /* captures that did not fit in capbuf, or NULL */
 };
 
 static struct req *R(struct sc_req *r) { return (struct req *)r; }
@@ -77,6 +78,7 @@ static void req_end(struct req *q)
 {
     q->app->inflight--;
     sc__gen_unref(q->gen);
+    free(q->capheap);
     free(q);
 }
 
@@ -294,18 +296,21 @@ void sc_req_eval(struct sc_req *r, int nkeys, const char *const *keys, int nargs
 
 /* ---- intake ------------------------------------------------------------- */
 
-/* Copy the regex captures out of the text, NUL-terminated. */
-static void set_caps(struct req *q, const regmatch_t *m)
+/* Copy the route's regex captures out of the text (core/router.h): into
+ * capbuf, or a heap buffer when overlapping groups need more (caps[0] holds
+ * the whole match, so a group like "^CX(.*)$" needs twice the text). */
+static int set_caps(struct req *q, const regmatch_t *m)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < SC_REQ_MAX_CAPS && m[i].rm_so >= 0; i++) {
-        size_t len = (size_t)(m[i].rm_eo - m[i].rm_so);
-        memcpy(q->capbuf + o, q->text + m[i].rm_so, len);
-        q->capbuf[o + len] = '\0';
-        q->pub.caps[i] = q->capbuf + o;
-        q->pub.ncaps = i + 1;
-        o += len + 1;
+    size_t n = sc_route_ncaps(q->route, SC_REQ_MAX_CAPS);
+    size_t need = sc_router_caps(q->text, m, n, q->capbuf, sizeof q->capbuf, q->pub.caps);
+    if (need > sizeof q->capbuf) {
+        q->capheap = malloc(need);
+        if (!q->capheap)
+            return SC_ENOMEM;
+        sc_router_caps(q->text, m, n, q->capheap, need, q->pub.caps);
     }
+    q->pub.ncaps = n;
+    return 0;
 }
 
 void sc__app_on_mo(void *arg, const struct sc_mo *mo, struct sc_mo_token tok)
@@ -349,7 +354,10 @@ void sc__app_on_mo(void *arg, const struct sc_mo *mo, struct sc_mo_token tok)
         req_end(q);
         return;
     }
-    set_caps(q, m);
+    if (set_caps(q, m) < 0) {
+        sc_req_fail(&q->pub, "out of memory");
+        return;
+    }
     if (!sc_store_ready(a->store)) {
         sc_req_fail(&q->pub, "redis unavailable");
         return;

@@ -250,6 +250,37 @@ const struct sc_route *sc_router_match(const struct sc_router *r, const char *se
     return NULL;
 }
 
+size_t sc_route_ncaps(const struct sc_route *rt, size_t max)
+{
+    if (!rt || !rt->has_re)
+        return 0;
+    return rt->re.re_nsub + 1 < max ? rt->re.re_nsub + 1 : max;
+}
+
+size_t sc_router_caps(const char *text, const regmatch_t *m, size_t nm, char *buf, size_t bufsz,
+                      const char **caps)
+{
+    static const char empty[] = "";
+    size_t need = 0, o = 0;
+    for (size_t i = 0; i < nm; i++) {
+        size_t len = 0;
+        if (m[i].rm_so >= 0 && m[i].rm_eo >= m[i].rm_so)
+            len = (size_t)(m[i].rm_eo - m[i].rm_so);
+        need += len + 1;
+        if (o >= bufsz) { /* no room even for a NUL */
+            caps[i] = bufsz ? buf + bufsz - 1 : empty;
+            continue;
+        }
+        size_t n = len < bufsz - o - 1 ? len : bufsz - o - 1;
+        if (n)
+            memcpy(buf + o, text + m[i].rm_so, n);
+        buf[o + n] = '\0';
+        caps[i] = buf + o;
+        o += n + 1;
+    }
+    return need;
+}
+
 const struct sc_tpl *sc_router_template(const struct sc_router *r, const char *name)
 {
     const struct tpl_entry *e = find_tpl(r, name);

@@ -42,6 +42,22 @@ void sc_router_free(struct sc_router *r);
 const struct sc_route *sc_router_match(const struct sc_router *r, const char *service,
                                        const char *text, regmatch_t *caps, size_t ncaps);
 
+/* How many captures a match of rt gives: its regex's groups plus one (the
+ * whole match), at most max; 0 for a route matched by words or the default. */
+size_t sc_route_ncaps(const struct sc_route *rt, size_t max);
+
+/* Copy the captures m[0..nm) of a match in text (m as sc_router_match filled
+ * it, nm from sc_route_ncaps) into buf, each NUL-terminated, and point
+ * caps[0..nm) at them. caps[0] is the whole match and contains the others,
+ * so captures overlap in text but each gets its own copy. A group that took
+ * no part in the match (rm_so == -1, e.g. "( )?" unused) is "". Never writes
+ * past buf[bufsz - 1]; every caps[i] is a NUL-terminated string inside buf
+ * (or "" when bufsz is 0). Returns the size all of them need (lengths plus
+ * one NUL each): when that is more than bufsz, the captures were cut to fit
+ * and the caller retries with a buffer of that size. Pure. */
+size_t sc_router_caps(const char *text, const regmatch_t *m, size_t nm, char *buf, size_t bufsz,
+                      const char **caps);
+
 /* The compiled template named name, or NULL when it was not declared. */
 const struct sc_tpl *sc_router_template(const struct sc_router *r, const char *name);
 

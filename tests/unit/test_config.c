@@ -18,31 +18,12 @@
 #include "core/sc.h"
 #include "smsc/pdu.h"
 #include "text/text.h"
+#include "tests/unit/shipped.h"
 
 static const char *const shipped_env[] = {
     "SHORTCODED_SMSC_HOST", "SHORTCODED_SMSC_PORT", "SHORTCODED_SYSTEM_ID",
     "SHORTCODED_PASSWORD",  "SHORTCODED_REDIS_URL",
 };
-
-/* config/shortcoded.yaml, found from this file's path as the compiler saw it
- * (meson passes "../tests/unit/test_config.c", relative to the build
- * directory, which is where meson runs tests). SC_SOURCE_ROOT overrides. */
-static const char *shipped_path(void)
-{
-    static char buf[4096];
-    const char *root = getenv("SC_SOURCE_ROOT");
-    if (root) {
-        snprintf(buf, sizeof buf, "%s/config/shortcoded.yaml", root);
-        return buf;
-    }
-    const char *f = __FILE__, *suffix = "tests/unit/test_config.c";
-    size_t n = strlen(f), m = strlen(suffix);
-    assert_true(n >= m && strcmp(f + n - m, suffix) == 0);
-    snprintf(buf, sizeof buf, "%.*sconfig/shortcoded.yaml", (int)(n - m), f);
-    if (access(buf, R_OK) != 0)
-        fail_msg("cannot find %s from cwd; set SC_SOURCE_ROOT", buf);
-    return buf;
-}
 
 /* Write text to a new temporary file; the caller unlinks and frees path. */
 static char *write_temp(const char *text)
