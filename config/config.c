@@ -1165,6 +1165,12 @@ static const struct sc_enum ack_policies[] = {
     {NULL, 0},
 };
 
+static const struct sc_enum source_addrs[] = {
+    {"msisdn", SC_SRC_MSISDN},
+    {"alphanumeric", SC_SRC_ALPHANUMERIC},
+    {NULL, 0},
+};
+
 static int check_bind(struct sc_schema_ctx *ctx, void *obj, const struct sc_cfg_node *map,
                       const char *path)
 {
@@ -1270,6 +1276,7 @@ static const struct sc_field smpp_fields[] = {
      .min = 1, .max = 1000, .def = "8"},
     {"reasm_max_bytes", SC_FT_INT, C(smpp.reasm_max_bytes), 0,
      .min = 1024, .max = 1073741824, .def = "8388608"},
+    {"source_addr", SC_FT_ENUM, C(smpp.source_addr), 0, .names = source_addrs, .def = "msisdn"},
     {.name = NULL},
 };
 static const struct sc_schema smpp_schema = {smpp_fields, 0, NULL};
@@ -1309,6 +1316,7 @@ static const struct sc_field limits_fields[] = {
     {"ack_policy", SC_FT_ENUM, C(limits.ack_policy), 0, .names = ack_policies,
      .def = "after_store"},
     {"mo_error_status", SC_FT_STATUS, C(limits.mo_error_status), 0, .def = "ESME_RX_T_APPN"},
+    {"foreign_mo_status", SC_FT_STATUS, C(limits.foreign_mo_status), 0, .def = "ESME_ROK"},
     {"shutdown_timeout_ms", SC_FT_INT, C(limits.shutdown_timeout_ms), 0,
      .min = 0, .max = 600000, .def = "10000"},
     {.name = NULL},

@@ -14,6 +14,7 @@
 
 enum sc_bind_mode { SC_BIND_TRX = 0, SC_BIND_RX_TX };   /* "transceiver" | "receiver+transmitter" */
 enum sc_ack_policy { SC_ACK_AFTER_STORE = 0, SC_ACK_AFTER_REPLY };  /* "after_store" | "after_reply" */
+enum sc_source_addr { SC_SRC_MSISDN = 0, SC_SRC_ALPHANUMERIC };    /* "msisdn" | "alphanumeric" */
 
 /* One SMPP bind (a "binds:" list entry). */
 struct sc_cfg_bind {
@@ -84,6 +85,7 @@ struct sc_config {
         int reasm_max_pending;   /* default 10000 */
         int reasm_max_per_source;/* default 8 */
         int reasm_max_bytes;     /* default 8 MiB */
+        int source_addr;         /* enum sc_source_addr: MO sources accepted, default msisdn */
     } smpp;
 
     struct {
@@ -112,6 +114,7 @@ struct sc_config {
         int max_inflight;        /* MOs being processed at once, default 10000 */
         int ack_policy;          /* enum sc_ack_policy, default after_store */
         uint32_t mo_error_status;/* status for temporary failures, default ESME_RX_T_APPN */
+        uint32_t foreign_mo_status; /* for an MO to a number not in service_numbers, default ESME_ROK */
         int shutdown_timeout_ms; /* SIGTERM: wait for in-flight work, default 10000 */
     } limits;
 };

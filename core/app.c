@@ -220,8 +220,9 @@ void sc_app_stop(struct sc_app *a, void (*stopped)(void *), void *arg)
         stop_rest(a);
         return;
     }
-    sc_info("event=shutdown inflight=%u replies_pending=%zu", a->inflight,
-            sc_esme_mt_pending(a->esme));
+    sc_info("event=shutdown inflight=%u replies_pending=%zu mo_not_served=%llu mo_bad_source=%llu",
+            a->inflight, sc_esme_mt_pending(a->esme), a->stats.mo_not_served,
+            a->stats.mo_bad_source);
     sc_esme_refuse_mo(a->esme, cfg->limits.mo_error_status);
     a->shutdown_deadline = uv_now(a->loop) + (uint64_t)cfg->limits.shutdown_timeout_ms;
     uv_timer_init(a->loop, &a->shutdown_timer);

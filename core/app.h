@@ -34,6 +34,10 @@ struct sc_app {
     int *script_ids;              /* per sc_handlers[] index; -1 = none */
     int rate_script;              /* the prelude alone, for script-less handlers */
     unsigned inflight;            /* MOs taken and not yet answered */
+    struct {                      /* since start; logged at shutdown */
+        unsigned long long mo_not_served;  /* to a number not in service_numbers */
+        unsigned long long mo_bad_source;  /* refused: ESME_RINVSRCADR */
+    } stats;
     int stopping;
     void (*stopped)(void *);
     void *stopped_arg;
@@ -63,5 +67,12 @@ void sc_app_free(struct sc_app *app);
 
 /* MO intake, from the esme (core/request.c). */
 void sc__app_on_mo(void *arg, const struct sc_mo *mo, struct sc_mo_token tok);
+
+/* First thing for every MO (core/intake.c): an implausible source
+ * (smpp.source_addr) is answered ESME_RINVSRCADR, an MO to a number that is
+ * not one of service_numbers limits.foreign_mo_status (ESME_ROK by default:
+ * no effect, no reply); both logged (event=mo_refused / mo_not_served) and
+ * counted in a->stats. Returns 1 when it answered the MO, else 0. */
+int sc__app_intake(struct sc_app *a, const struct sc_mo *mo, struct sc_mo_token tok);
 
 #endif

@@ -76,3 +76,17 @@ const char *sc_log_quote(char *buf, size_t bufsz, const char *s, size_t len)
     buf[o] = '\0';
     return buf;
 }
+
+const char *sc_log_value(char *buf, size_t bufsz, const char *s, size_t len)
+{
+    int bare = len > 0 && len < bufsz;
+    for (size_t i = 0; bare && i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bare = c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=';
+    }
+    if (!bare)
+        return sc_log_quote(buf, bufsz, s, len);
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return buf;
+}

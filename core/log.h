@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 enum sc_log_level { SC_LOG_DEBUG, SC_LOG_INFO, SC_LOG_WARN, SC_LOG_ERROR };
 
@@ -24,6 +25,19 @@ int sc_log_level_parse(const char *s);
  * and control bytes. Writes into buf (always NUL-terminated, truncated with
  * "..." if needed) and returns buf. */
 const char *sc_log_quote(char *buf, size_t bufsz, const char *s, size_t len);
+
+/* A value from a peer (an SMSC's address, message id, system_id; Redis
+ * data) for a log line: bare when it is not empty and every byte is
+ * printable ASCII other than space, '"', '\\' and '=' (so that
+ * "msisdn=13800138000" stays as it is), else quoted as sc_log_quote() does.
+ * Never lets a newline or an escape sequence into a line. Writes into buf
+ * (always NUL-terminated, truncated with "..." when needed), returns buf. */
+const char *sc_log_value(char *buf, size_t bufsz, const char *s, size_t len);
+
+/* sc_log_value of a NUL-terminated string, in a buffer that lives until the
+ * end of the enclosing block: sc_info("event=x src=%s", SC_LOGV(addr)). */
+#define SC_LOG_VALUE_MAX 128
+#define SC_LOGV(s) sc_log_value((char[SC_LOG_VALUE_MAX]){0}, SC_LOG_VALUE_MAX, (s), strlen(s))
 
 #define sc_debug(...) do { if (sc_log_enabled(SC_LOG_DEBUG)) sc_log(SC_LOG_DEBUG, __VA_ARGS__); } while (0)
 #define sc_info(...)  sc_log(SC_LOG_INFO, __VA_ARGS__)

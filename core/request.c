@@ -69,7 +69,7 @@ static void log_outcome(struct req *q, const char *outcome, const char *why)
     struct sc_app *a = q->app;
     char qt[96];
     sc_info("event=mo msisdn=%s service=%s route=%s command=%s outcome=%s%s%s%s ms=%llu",
-            q->msisdn, q->service.addr, q->route ? q->route->name : "-",
+            SC_LOGV(q->msisdn), SC_LOGV(q->service.addr), q->route ? q->route->name : "-",
             sc_log_quote(qt, sizeof qt, q->text, strlen(q->text)), outcome, why ? " reason=\"" : "",
             why ? why : "", why ? "\"" : "", (unsigned long long)(uv_now(a->loop) - q->t0));
 }
@@ -218,12 +218,12 @@ static void on_script(void *ctx, int err, struct redisReply *rep)
         if (strstr(rep->str, "WRONGTYPE")) {
             /* Bad data (a key of the wrong type): redelivering the MO cannot
              * help, so answer it, and say which keys the script used. */
-            sc_error("event=bad_data msisdn=%s route=%s keys=%s error=%s", q->msisdn,
+            sc_error("event=bad_data msisdn=%s route=%s keys=%s error=%s", SC_LOGV(q->msisdn),
                      q->route->name, q->keys, e);
             sc_req_reply_tpl(&q->pub, "service_error", NULL);
             return;
         }
-        sc_error("event=script_error msisdn=%s route=%s keys=%s error=%s", q->msisdn,
+        sc_error("event=script_error msisdn=%s route=%s keys=%s error=%s", SC_LOGV(q->msisdn),
                  q->route->name, q->keys, e);
         sc_req_fail(&q->pub, "script error");
         return;
@@ -231,7 +231,7 @@ static void on_script(void *ctx, int err, struct redisReply *rep)
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
         rep->element[0]->type != REDIS_REPLY_STRING) {
         sc_error("event=script_error msisdn=%s route=%s error=\"unexpected reply type %d\"",
-                 q->msisdn, q->route->name, rep->type);
+                 SC_LOGV(q->msisdn), q->route->name, rep->type);
         sc_req_fail(&q->pub, "script error");
         return;
     }
@@ -316,10 +316,12 @@ static int set_caps(struct req *q, const regmatch_t *m)
 void sc__app_on_mo(void *arg, const struct sc_mo *mo, struct sc_mo_token tok)
 {
     struct sc_app *a = arg;
+    if (sc__app_intake(a, mo, tok))
+        return;
     const struct sc_config *cfg = a->gen->cfg;
     if (a->inflight >= (unsigned)cfg->limits.max_inflight) {
         sc_warn("event=mo_refused msisdn=%s reason=\"too many MOs in flight\" inflight=%u",
-                mo->src.addr, a->inflight);
+                SC_LOGV(mo->src.addr), a->inflight);
         sc_esme_mo_done(a->esme, tok, cfg->limits.mo_error_status);
         return;
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/schema.h"
+#include "core/intake.h"
 #include "core/sc.h"
 #include "text/text.h"
 
@@ -232,9 +233,12 @@ const struct sc_route *sc_router_match(const struct sc_router *r, const char *se
 {
     for (size_t i = 0; i < ncaps; i++)
         caps[i].rm_so = caps[i].rm_eo = -1;
+    /* The service number as configured (service_numbers), whatever prefix
+     * the SMSC wrote before it. */
+    const char *ours = sc_intake_service(r->cfg, service);
     for (size_t i = 0; i < r->nroutes; i++) {
         const struct sc_route *rt = &r->routes[i];
-        if (rt->service && strcmp(rt->service, service) != 0)
+        if (rt->service && (!ours || strcmp(rt->service, ours) != 0))
             continue;
         if (rt->nwords) {
             for (size_t w = 0; w < rt->nwords; w++)

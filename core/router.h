@@ -36,7 +36,8 @@ struct sc_router *sc_router_new(const struct sc_config *cfg, char *err, size_t e
 /* NULL is a no-op. */
 void sc_router_free(struct sc_router *r);
 
-/* The first route (in config order) whose service matches service and whose
+/* The first route (in config order) whose service matches service (after
+ * the prefix rule of sc_intake_service) and whose
  * words or regex match text; NULL when none does. caps receives the regex
  * captures (rm_so = -1 for unused ones). */
 const struct sc_route *sc_router_match(const struct sc_router *r, const char *service,

@@ -246,7 +246,7 @@ static void on_submit_resp(struct sc_session *s, void *ctx, int err, const struc
         if (sc_log_enabled(SC_LOG_DEBUG)) {
             char id[SC_MSGID_MAX] = "";
             sc_pdu_parse_str_resp(pdu, len, id, sizeof id);
-            LINK_LOG(SC_LOG_DEBUG, l, "submit_ok", " seq=%u message_id=%s", h->seq, id);
+            LINK_LOG(SC_LOG_DEBUG, l, "submit_ok", " seq=%u message_id=%s", h->seq, SC_LOGV(id));
         }
         part_done(e, p, 0);
     } else if (h->status == SC_ESME_RTHROTTLED || h->status == SC_ESME_RMSGQFUL) {
@@ -511,7 +511,8 @@ static void deliver_mo(struct link *l, const struct sc_pdu_hdr *h, const struct 
 
 static void on_reasm_expired(void *arg, const struct sc_reasm_key *k, unsigned have)
 {
-    sc_warn("event=long_mo_expired src=%s dst=%s ref=%u parts=%u/%u", k->src, k->dst, k->ref,
+    sc_warn("event=long_mo_expired src=%s dst=%s ref=%u parts=%u/%u", SC_LOGV(k->src),
+            SC_LOGV(k->dst), k->ref,
             have, k->total);
 }
 
@@ -543,11 +544,11 @@ static void handle_mo(struct link *l, const struct sc_pdu_hdr *h, const uint8_t 
     if (sm.esm_class & 0x3C) {
         struct sc_dlr d;
         if (sc_dlr_parse(sm.msg, sm.msg_len, &d) == 0)
-            LINK_LOG(SC_LOG_INFO, l, "receipt", " id=%s stat=%s err=%d src=%s", d.id, d.stat,
-                     d.err, sm.src.addr);
+            LINK_LOG(SC_LOG_INFO, l, "receipt", " id=%s stat=%s err=%d src=%s", SC_LOGV(d.id),
+                     SC_LOGV(d.stat), d.err, SC_LOGV(sm.src.addr));
         else
             LINK_LOG(SC_LOG_INFO, l, "receipt", " id=%s state=%u src=%s",
-                     sm.receipted_message_id, sm.message_state, sm.src.addr);
+                     SC_LOGV(sm.receipted_message_id), sm.message_state, SC_LOGV(sm.src.addr));
         sc_session_send_str_resp(l->s, resp, SC_ESME_ROK, h->seq, "");
         return;
     }
@@ -564,7 +565,7 @@ static void handle_mo(struct link *l, const struct sc_pdu_hdr *h, const uint8_t 
         int rc = sc_udh_parse(sm.msg, sm.msg_len, &hl, &c);
         if (rc < 0) {
             LINK_LOG(SC_LOG_WARN, l, "mo_rejected", " seq=%u src=%s reason=\"malformed UDH\"",
-                     h->seq, sm.src.addr);
+                     h->seq, SC_LOGV(sm.src.addr));
             sc_session_send_str_resp(l->s, resp, SC_ESME_RX_P_APPN, h->seq, "");
             return;
         }
@@ -604,7 +605,7 @@ static void handle_mo(struct link *l, const struct sc_pdu_hdr *h, const uint8_t 
         free(whole);
     } else {
         LINK_LOG(SC_LOG_WARN, l, "long_mo_refused", " src=%s ref=%u part=%u/%u reason=\"%s\"",
-                 sm.src.addr, c.ref, c.seq, c.total, sc_strerror(rc));
+                 SC_LOGV(sm.src.addr), c.ref, c.seq, c.total, sc_strerror(rc));
         sc_session_send_str_resp(l->s, resp,
                                  rc == SC_EBUSY ? e->cfg->limits.mo_error_status
                                                 : SC_ESME_RX_P_APPN,
@@ -708,7 +709,7 @@ static void on_bind_resp(struct sc_session *s, void *ctx, int err, const struct 
                         (uint32_t)(l->cfg->tps >= 10 ? l->cfg->tps / 10 : 1), uv_now(l->e->loop));
     LINK_LOG(SC_LOG_INFO, l, "bound", " mode=%s smsc_system_id=%s",
              l->role == ROLE_TRX ? "transceiver" : l->role == ROLE_RX ? "receiver" : "transmitter",
-             sysid);
+             SC_LOGV(sysid));
     if (l->e->cbs.on_link)
         l->e->cbs.on_link(l->e->arg, l->name, 1);
     pump(l->e);

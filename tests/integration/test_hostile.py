@@ -4,6 +4,7 @@ command ids, invalid UCS-2, garbage. The daemon must answer as SMPP says or
 drop the connection, and keep running; under the ASan build the harness also
 fails the test on any sanitizer report."""
 import random
+import re
 import socket
 import struct
 import time
@@ -14,7 +15,7 @@ DELIVER_SM, DELIVER_SM_RESP = 0x00000005, 0x80000005
 SUBMIT_SM, SUBMIT_SM_RESP = 0x00000004, 0x80000004
 BIND_TRX, BIND_TRX_RESP = 0x00000009, 0x80000009
 GENERIC_NACK = 0x80000000
-ESME_RINVCMDLEN, ESME_RINVCMDID = 0x02, 0x03
+ESME_RINVCMDLEN, ESME_RINVCMDID, ESME_RINVSRCADR = 0x02, 0x03, 0x0A
 
 
 def pdu(cmd, seq, body=b"", status=0, length=None):
@@ -26,10 +27,12 @@ def cstr(s):
     return s.encode() + b"\0"
 
 
-def deliver_body(text=b"0000", dc=0, tlvs=b"", src="13800138000", sm_length=None):
+def deliver_body(text=b"0000", dc=0, tlvs=b"", src="13800138000", sm_length=None, dst="10086",
+                 esm_class=0):
     sm_len = len(text) if sm_length is None else sm_length
-    return (cstr("") + bytes([1, 1]) + cstr(src) + bytes([0, 0]) + cstr("10086") +
-            bytes([0, 0, 0]) + cstr("") + cstr("") + bytes([0, 0, dc, 0, sm_len]) + text + tlvs)
+    return (cstr("") + bytes([1, 1]) + cstr(src) + bytes([0, 0]) + cstr(dst) +
+            bytes([esm_class, 0, 0]) + cstr("") + cstr("") + bytes([0, 0, dc, 0, sm_len]) + text +
+            tlvs)
 
 
 def tlv(tag, value):
@@ -49,13 +52,13 @@ class RawSmsc:
         self.c = None
         self.buf = b""
 
-    def accept_bind(self, timeout=10):
+    def accept_bind(self, timeout=10, system_id="rawsmsc"):
         self.srv.settimeout(timeout)
         self.c, _ = self.srv.accept()
         self.buf = b""
         cmd, status, seq, body = self.read_pdu(timeout)
         assert cmd == BIND_TRX, hex(cmd)
-        self.send(pdu(BIND_TRX_RESP, seq, cstr("rawsmsc")))
+        self.send(pdu(BIND_TRX_RESP, seq, cstr(system_id)))
 
     def send(self, data):
         self.c.sendall(data)
@@ -227,6 +230,130 @@ class HostileTest(harness.Env):
             self.smsc.c.close()
             self.smsc.accept_bind()
         self.assert_still_serving()
+
+
+FORGED = "\nlevel=error event=forged x=\x1b[31m"
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=(debug|info|warn|error) "
+                      r"event=[a-z_]+( |$)")
+
+
+class PeerBase(harness.Env):
+    """A RawSmsc bound with a hostile system_id, and a Redis to look into."""
+
+    config_extra = ""
+
+    def setUp(self):
+        super().setUp()
+        self.smsc = RawSmsc()
+        cfg = self.write_config(self.smsc.port, bind_extra="    enquire_link_s: 60\n",
+                                extra=self.config_extra)
+        self.d = self.start_daemon(cfg)
+        self.smsc.accept_bind(system_id="raw" + FORGED[:12])
+        self.d.wait_log(r"event=bound ")
+        self.r = harness.Redis(self.redis.port)
+
+    def tearDown(self):
+        self.r.close()
+        self.smsc.close()
+        super().tearDown()
+
+    def mo(self, seq, **kw):
+        self.smsc.send(pdu(DELIVER_SM, seq, deliver_body(**kw)))
+        _, status, rseq, _ = self.smsc.read_until(DELIVER_SM_RESP)
+        self.assertEqual(rseq, seq)
+        return status
+
+    def assert_no_reply(self):
+        with self.assertRaises(socket.timeout):
+            self.smsc.read_pdu(timeout=0.3)
+
+    def reply_source(self):
+        """The source_addr of the next submit_sm (answered ROK)."""
+        _, _, seq, body = self.smsc.read_until(SUBMIT_SM)
+        src = body[body.index(b"\0") + 3:]
+        return src[:src.index(b"\0")].decode()
+
+    def assert_log_clean(self):
+        out = self.d.output()
+        self.assertNotIn("\x1b", out)
+        for line in out.splitlines():
+            self.assertRegex(line, LOG_LINE)
+
+
+class PeerFieldsTest(PeerBase):
+    """Issue 8 items 5 and 6: what a peer puts in addresses and ids. An MO
+    to a number we do not serve has no effect and no reply; an MO from an
+    implausible source is refused with ESME_RINVSRCADR; no peer text forges
+    a log line or reaches it with an escape sequence."""
+
+    def test_mo_to_a_number_we_do_not_serve(self):
+        for i, dst in enumerate(["10010", "13900139000", "", "100861", "10086" + FORGED[:10]]):
+            self.assertEqual(self.mo(10 + i, dst=dst), 0, dst)
+            self.assert_no_reply()
+        self.d.wait_log(r"event=mo_not_served ", count=5)
+        self.d.wait_log(r'event=mo_not_served .*dst="10086\\x0alevel=err"')
+        self.assertEqual([k for k in self.r.keys() if k.startswith("rl:")], [])
+        # The number we serve, also with a msisdn_prefixes prefix: answered,
+        # from the number it was sent to.
+        self.assertEqual(self.mo(20, dst="10086"), 0)
+        self.assertEqual(self.reply_source(), "10086")
+        self.assertEqual(self.mo(21, dst="8610086"), 0)
+        self.assertEqual(self.reply_source(), "8610086")
+        self.assert_log_clean()
+
+    def test_implausible_sources_are_refused(self):
+        bad = ["", "abc", "1" + FORGED[:10], "+", "++8613800138000", "138 0013 8000",
+               "1380013800\x1b[31m", "13800138000A"]
+        for i, src in enumerate(bad):
+            self.assertEqual(self.mo(30 + i, src=src), ESME_RINVSRCADR, repr(src))
+            self.assert_no_reply()
+        self.d.wait_log(r"event=mo_refused .*reason=bad_source", count=len(bad))
+        self.assertEqual(self.r.keys(), [])
+        for i, src in enumerate(["13800138000", "+8613800138000", "1"]):
+            self.assertEqual(self.mo(50 + i, src=src), 0, src)
+            self.reply_source()
+        self.assert_log_clean()
+
+    def test_no_peer_text_forges_a_log_line(self):
+        # A receipt whose id: carries a newline and an escape sequence, one
+        # with such a receipted_message_id TLV, a source that is logged.
+        text = ("id:5a1b%s stat:DELIVRD err:000 text:x" % FORGED[:12]).encode()
+        self.assertEqual(self.mo(60, text=text, esm_class=0x04, src="1380013800" + FORGED[:5]), 0)
+        rid = tlv(0x001E, (FORGED + "\0").encode()) + tlv(0x0427, b"\x02")
+        self.assertEqual(self.mo(61, text=b"", esm_class=0x04, tlvs=rid), 0)
+        # A reply whose submit_sm_resp carries a hostile message_id.
+        self.assertEqual(self.mo(62), 0)
+        while True:
+            cmd, _, seq, _ = self.smsc.read_pdu()
+            if cmd == SUBMIT_SM:
+                break
+        self.smsc.send(pdu(SUBMIT_SM_RESP, seq, cstr("m1" + FORGED)))
+        self.d.wait_log(r"event=submit_ok .*message_id=")
+        self.d.wait_log(r"event=receipt .*id=", count=2)
+        self.d.wait_log(r"event=bound .*smsc_system_id=\"raw\\x0alevel")
+        self.assertEqual(self.mo(63, src="abc" + FORGED[:10]), ESME_RINVSRCADR)
+        self.d.wait_log(r"event=mo_refused ")
+        self.assert_log_clean()
+
+
+class ForeignStatusTest(PeerBase):
+    """limits.foreign_mo_status and smpp.source_addr: alphanumeric."""
+
+    config_extra = "  foreign_mo_status: ESME_RINVDSTADR\nsmpp:\n  source_addr: alphanumeric\n"
+
+    def test_foreign_status(self):
+        self.assertEqual(self.mo(10, dst="10010"), 0x0B)
+        self.assert_no_reply()
+        self.d.wait_log(r"event=mo_not_served .*status=ESME_RINVDSTADR")
+
+    def test_alphanumeric_sources(self):
+        for i, src in enumerate(["abc", "China Mobile", "A1", "+8613800138000"]):
+            self.assertEqual(self.mo(30 + i, src=src), 0, src)
+            self.assertEqual(self.reply_source(), "10086")
+        for i, src in enumerate(["", " abc", "abc ", "a\tb", "abc" + FORGED[:3], "中国移动"]):
+            self.assertEqual(self.mo(40 + i, src=src), ESME_RINVSRCADR, repr(src))
+            self.assert_no_reply()
+        self.assert_log_clean()
 
 
 class AckAfterReplyTest(harness.Env):

@@ -38,6 +38,34 @@ static void test_quote(void **state)
     assert_non_null(strstr(q, "..."));
 }
 
+/* Peer values: bare when safe, else quoted; never a raw newline or ESC. */
+static void test_log_value(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"13800138000", "13800138000"},
+        {"+8613800138000", "+8613800138000"},
+        {"", "\"\""},
+        {"a b", "\"a b\""},
+        {"1\nlevel=error x", "\"1\\x0alevel=error x\""},
+        {"x=1", "\"x=1\""},
+        {"\x1b[31m", "\"\\x1b[31m\""},
+        {"say \"hi\"", "\"say \\\"hi\\\"\""},
+        {"\xe4\xb8\xad", "\"\xe4\xb8\xad\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char b[64];
+        assert_string_equal(sc_log_value(b, sizeof b, cases[i].in, strlen(cases[i].in)),
+                            cases[i].want);
+        assert_string_equal(SC_LOGV(cases[i].in), cases[i].want);
+    }
+    char s[8];
+    const char *q = sc_log_value(s, sizeof s, "0123456789", 10); /* too long: quoted, cut */
+    assert_true(strlen(q) < sizeof s);
+}
+
 static void test_msisdn_national(void **state)
 {
     static const struct {
@@ -80,6 +108,7 @@ int main(void)
         cmocka_unit_test(test_strerror),
         cmocka_unit_test(test_strlcpy),
         cmocka_unit_test(test_quote),
+        cmocka_unit_test(test_log_value),
         cmocka_unit_test(test_level_parse),
         cmocka_unit_test(test_msisdn_national),
         cmocka_unit_test(test_xorshift_sequence),
