@@ -127,8 +127,24 @@ static uint32_t next_utf16be(const uint8_t *in, size_t len, size_t *i)
     return REPLACEMENT; /* lone high surrogate; what follows is read on its own */
 }
 
+/* A compressed text (TS 23.042): not implemented, every byte replaced. */
+static uint32_t next_undecodable(const uint8_t *in, size_t len, size_t *i)
+{
+    (void)in;
+    (void)len;
+    (*i)++;
+    return REPLACEMENT;
+}
+
+/* The decoder for a data_coding value (contract in text.h). SMPP 3.4
+ * (5.2.19) defines 0x00..0x0E itself; 0xC0..0xFF are the GSM 03.38 coding
+ * groups it refers to, and 0x10..0x7F are read as the GSM general data
+ * coding groups (00xx, 01xx = marked for automatic deletion): bit 5
+ * compressed, bits 3..2 the alphabet, bits 1..0 a message class that does
+ * not matter here. */
 static decode_fn decoder_for(uint8_t dc, enum sc_dc0 dc0)
 {
+    static const decode_fn by_alphabet_bits[4] = {next_gsm, next_ascii, next_utf16be, next_ascii};
     switch (dc) {
     case DC_DEFAULT:
         return dc0 == SC_DC0_LATIN1 ? next_latin1 : dc0 == SC_DC0_ASCII ? next_ascii : next_gsm;
@@ -136,9 +152,21 @@ static decode_fn decoder_for(uint8_t dc, enum sc_dc0 dc0)
         return next_latin1;
     case DC_UCS2:
         return next_utf16be;
-    default: /* DC_IA5 and what we do not know: ASCII, the rest replaced */
-        return next_ascii;
+    default:
+        break;
     }
+    if (dc >= 0x10 && dc <= 0x7F) /* general data coding / automatic deletion */
+        return (dc & 0x20) ? next_undecodable : by_alphabet_bits[(dc >> 2) & 3];
+    if (dc >= 0xC0 && dc <= 0xDF) /* message waiting: discard / store, GSM 7-bit */
+        return next_gsm;
+    if (dc >= 0xE0 && dc <= 0xEF) /* message waiting: store, UCS-2 */
+        return next_utf16be;
+    if (dc >= 0xF0)               /* message class: bit 2 = 8-bit data, else GSM 7-bit */
+        return (dc & 0x04) ? next_ascii : next_gsm;
+    /* IA5 (1), octets (2, 4, 8-bit data), alphabets we do not decode (JIS,
+     * ISO-8859-5/8, pictograms, KS C 5601) and reserved values: ASCII, the
+     * rest replaced. */
+    return next_ascii;
 }
 
 /* U+0000 (an ASCII, Latin-1 or UCS-2 NUL; GSM's septet 0 is '@') is dropped:

@@ -19,10 +19,16 @@ int sc_dc0_parse(const char *s);
  * dc 0: per dc0 (GSM 03.38 default alphabet + extension table, one septet per
  * octet as SMPP carries it, i.e. unpacked); dc 1: IA5/ASCII; dc 3: Latin-1;
  * dc 8: UCS-2, read as UTF-16BE (surrogate pairs accepted, lone surrogates
- * and an odd trailing byte replaced); other values: bytes < 0x80 as ASCII,
- * the rest replaced. Output is always NUL-terminated and truncated on a
- * character boundary when outsz is too small. Returns bytes written (without
- * the NUL). */
+ * and an odd trailing byte replaced). The GSM 03.38 coding groups decode by
+ * their alphabet bits, whatever dc0 says: 0x10..0x7F (general data coding
+ * and automatic deletion: bits 3..2 = 00 GSM 7-bit, 01 8-bit data, 10 UCS-2;
+ * bit 5 = compressed, not supported: every byte replaced); 0xC0..0xDF
+ * (message waiting, GSM 7-bit); 0xE0..0xEF (message waiting, UCS-2);
+ * 0xF0..0xFF (message class: bit 2 = 0 GSM 7-bit, 1 8-bit data). 8-bit data
+ * (and dc 2, 4) and every other value: bytes < 0x80 as ASCII, the rest
+ * replaced. Output is always NUL-terminated and truncated on a character
+ * boundary when outsz is too small. Returns bytes written (without the
+ * NUL). */
 size_t sc_text_decode(uint8_t dc, enum sc_dc0 dc0, const uint8_t *in, size_t len, char *out,
                       size_t outsz);
 

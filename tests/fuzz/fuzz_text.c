@@ -130,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(copy != NULL);
     memcpy(copy, in, len);
 
-    static const uint8_t dcs[] = {0, 1, 2, 3, 4, 8, 0x10, 0xF0, 0xFF};
+    static const uint8_t dcs[] = {0, 1, 2, 3, 4, 8, 0x10, 0x18, 0x20, 0x48, 0xC0, 0xE0, 0xF0, 0xF4, 0xFF};
     for (size_t i = 0; i < sizeof dcs; i++)
         check_decode(dcs[i], SC_DC0_GSM, copy, len);
     check_decode(0, SC_DC0_LATIN1, copy, len);
