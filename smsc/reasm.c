@@ -6,11 +6,21 @@
  * list is also ordered by deadline and expiry only ever looks at its head. A
  * second small table counts pending messages per source address so that the
  * per-source limit costs O(1) per part. Every limit is checked before
- * anything is allocated or stored. */
+ * anything is allocated or stored.
+ *
+ * Memory follows what is held: a message is a small record plus one node
+ * per part received (header and bytes in one allocation, in a list sorted by
+ * sequence number), never an array for all its parts. What max_bytes bounds
+ * is that real cost, each allocation counted as glibc's malloc holds it
+ * (sc_reasm_cost_*). The bucket arrays shrink again when a table empties,
+ * and a large expiry hands freed memory back to the system (malloc_trim). */
 #include "smsc/reasm.h"
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "core/sc.h"
 
@@ -35,11 +45,10 @@ static int ht_init(struct htab *t, size_t buckets)
     return t->b ? 0 : SC_ENOMEM;
 }
 
-/* Double the bucket array when the table is fuller than one node per
- * bucket. A failed allocation only makes chains longer. */
-static void ht_grow(struct htab *t)
+/* Move every node to a bucket array of nb buckets (a power of two). A
+ * failed allocation only makes chains longer (or keeps a sparse array). */
+static void ht_resize(struct htab *t, size_t nb)
 {
-    size_t nb = (t->mask + 1) * 2;
     struct hnode **b = calloc(nb, sizeof *b);
     if (!b)
         return;
@@ -56,10 +65,12 @@ static void ht_grow(struct htab *t)
     t->mask = nb - 1;
 }
 
+#define HT_MIN_BUCKETS 64
+
 static void ht_insert(struct htab *t, struct hnode *e)
 {
     if (t->n >= t->mask + 1)
-        ht_grow(t);
+        ht_resize(t, (t->mask + 1) * 2); /* fuller than one node per bucket */
     struct hnode **head = &t->b[e->hash & t->mask];
     e->next = *head;
     *head = e;
@@ -75,6 +86,17 @@ static void ht_remove(struct htab *t, struct hnode *e)
             return;
         }
     }
+}
+
+/* Halve the bucket array while it has more than 8 buckets per node: after
+ * a flood expires, the table does not keep its peak size. */
+static void ht_shrink(struct htab *t)
+{
+    size_t nb = t->mask + 1;
+    while (nb > HT_MIN_BUCKETS && t->n * 8 < nb)
+        nb /= 2;
+    if (nb != t->mask + 1)
+        ht_resize(t, nb);
 }
 
 /* FNV-1a, then a final mix so that the low bits used for buckets depend on
@@ -104,9 +126,10 @@ static uint32_t hash_mix(uint32_t h)
 /* ---- Pending messages ----------------------------------------------------- */
 
 struct part {
-    uint8_t *data;      /* NULL when len is 0 */
+    struct part *next;  /* the next higher sequence number */
     size_t len;
-    uint8_t present;
+    uint8_t seq;
+    uint8_t data[];
 };
 
 struct source {
@@ -121,10 +144,10 @@ struct msg {
     struct source *src;
     struct sc_reasm_key key;    /* strings copied NUL-padded */
     uint64_t first_ms;
-    size_t bytes;
+    struct part *parts;         /* received, by ascending seq */
+    size_t bytes;               /* its cost as counted, source record excluded */
     uint8_t dc;
     uint8_t have;
-    struct part parts[];        /* key.total entries, index seq - 1 */
 };
 
 struct sc_reasm {
@@ -134,6 +157,21 @@ struct sc_reasm {
     size_t bytes;
 };
 
+/* What glibc's malloc holds for a request of n bytes: 8 bytes of header,
+ * rounded up to 16, at least 32. An estimate elsewhere, but a fixed rule, so
+ * that limits are exact and testable. */
+static size_t chunk(size_t n)
+{
+    size_t c = (n + 8 + 15) & ~(size_t)15;
+    return c < 32 ? 32 : c;
+}
+
+/* Two bucket pointers per message stand for its share of the bucket arrays
+ * (a table holds up to two buckets per node before it grows). */
+size_t sc_reasm_cost_msg(void) { return chunk(sizeof(struct msg)) + 2 * sizeof(void *); }
+size_t sc_reasm_cost_part(size_t len) { return chunk(sizeof(struct part) + len); }
+size_t sc_reasm_cost_source(void) { return chunk(sizeof(struct source)); }
+
 struct sc_reasm *sc_reasm_new(const struct sc_reasm_limits *lim)
 {
     if (!lim)
@@ -142,7 +180,7 @@ struct sc_reasm *sc_reasm_new(const struct sc_reasm_limits *lim)
     if (!r)
         return NULL;
     r->lim = *lim;
-    if (ht_init(&r->msgs, 64) || ht_init(&r->sources, 64)) {
+    if (ht_init(&r->msgs, HT_MIN_BUCKETS) || ht_init(&r->sources, HT_MIN_BUCKETS)) {
         free(r->msgs.b);
         free(r->sources.b);
         free(r);
@@ -153,8 +191,10 @@ struct sc_reasm *sc_reasm_new(const struct sc_reasm_limits *lim)
 
 static void msg_free(struct msg *m)
 {
-    for (unsigned i = 0; i < m->key.total; i++)
-        free(m->parts[i].data);
+    for (struct part *p = m->parts, *next; p; p = next) {
+        next = p->next;
+        free(p);
+    }
     free(m);
 }
 
@@ -244,28 +284,46 @@ static void msg_drop(struct sc_reasm *r, struct msg *m)
     if (--m->src->count == 0) {
         ht_remove(&r->sources, &m->src->h);
         free(m->src);
+        r->bytes -= sc_reasm_cost_source();
     }
     r->bytes -= m->bytes;
     msg_free(m);
 }
 
-/* Copy data into part p of m. */
-static int part_store(struct sc_reasm *r, struct msg *m, uint8_t seq, const uint8_t *data, size_t len)
+/* Where part seq goes in m's sorted list: the link to follow. *dup is set
+ * when seq is already there. */
+static struct part **part_slot(struct msg *m, uint8_t seq, int *dup)
 {
-    struct part *p = &m->parts[seq - 1];
-    p->data = NULL;
-    if (len) {
-        p->data = malloc(len);
-        if (!p->data)
-            return SC_ENOMEM;
-        memcpy(p->data, data, len);
-    }
+    struct part **pp = &m->parts;
+    while (*pp && (*pp)->seq < seq)
+        pp = &(*pp)->next;
+    *dup = *pp && (*pp)->seq == seq;
+    return pp;
+}
+
+/* Copy data into a new part linked at *pp. */
+static int part_store(struct sc_reasm *r, struct msg *m, struct part **pp, uint8_t seq,
+                      const uint8_t *data, size_t len)
+{
+    struct part *p = malloc(sizeof *p + len);
+    if (!p)
+        return SC_ENOMEM;
+    p->seq = seq;
     p->len = len;
-    p->present = 1;
+    if (len)
+        memcpy(p->data, data, len);
+    p->next = *pp;
+    *pp = p;
     m->have++;
-    m->bytes += len;
-    r->bytes += len;
+    m->bytes += sc_reasm_cost_part(len);
+    r->bytes += sc_reasm_cost_part(len);
     return 0;
+}
+
+/* 1 when adding cost bytes would pass max_bytes. */
+static int over_bytes(const struct sc_reasm *r, size_t cost)
+{
+    return r->bytes > r->lim.max_bytes || cost > r->lim.max_bytes - r->bytes;
 }
 
 int sc_reasm_add(struct sc_reasm *r, const struct sc_reasm_key *k, uint8_t seq,
@@ -283,21 +341,31 @@ int sc_reasm_add(struct sc_reasm *r, const struct sc_reasm_key *k, uint8_t seq,
     if (m) {
         if (data_coding != m->dc)
             return SC_EINVAL;
-        if (m->parts[seq - 1].present)
-            return SC_REASM_PARTIAL;    /* duplicate */
+        int dup;
+        struct part **pp = part_slot(m, seq, &dup);
+        if (dup)
+            return SC_REASM_PARTIAL;
         if (m->have + 1 == m->key.total) {
             /* Last part: build the message without storing it (so no byte
-             * limit applies: completing frees what the parts held). */
-            size_t total = m->bytes + len, off = 0;
+             * limit applies: completing frees what the parts held). The
+             * parts are sorted, seq goes where its slot is. */
+            size_t total = len, off = 0;
+            for (const struct part *p = m->parts; p; p = p->next)
+                total += p->len;
             uint8_t *buf = malloc(total ? total : 1);
             if (!buf)
                 return SC_ENOMEM;
-            for (unsigned i = 0; i < m->key.total; i++) {
-                const uint8_t *src = i == (unsigned)(seq - 1) ? data : m->parts[i].data;
-                size_t n = i == (unsigned)(seq - 1) ? len : m->parts[i].len;
-                if (n)
-                    memcpy(buf + off, src, n);
-                off += n;
+            for (const struct part *p = m->parts;; p = p->next) {
+                if (p == *pp) { /* the new part's place (NULL: the end) */
+                    if (len)
+                        memcpy(buf + off, data, len);
+                    off += len;
+                }
+                if (!p)
+                    break;
+                if (p->len)
+                    memcpy(buf + off, p->data, p->len);
+                off += p->len;
             }
             *out = buf;
             *out_len = total;
@@ -305,19 +373,20 @@ int sc_reasm_add(struct sc_reasm *r, const struct sc_reasm_key *k, uint8_t seq,
             msg_drop(r, m);
             return SC_REASM_COMPLETE;
         }
-        if (r->bytes > r->lim.max_bytes || len > r->lim.max_bytes - r->bytes)
+        if (over_bytes(r, sc_reasm_cost_part(len)))
             return SC_EBUSY;
-        int rc = part_store(r, m, seq, data, len);
+        int rc = part_store(r, m, pp, seq, data, len);
         return rc ? rc : SC_REASM_PARTIAL;
     }
 
     /* A new message: every limit first. */
     uint32_t sh = hash_mix(hash_bytes(HASH_SEED, key.src, sizeof key.src));
     struct source *s = source_find(r, key.src, sh);
+    size_t cost = sc_reasm_cost_msg() + sc_reasm_cost_part(len) + (s ? 0 : sc_reasm_cost_source());
     if (r->msgs.n >= r->lim.max_pending || (s ? s->count : 0) >= r->lim.max_per_source ||
-        r->bytes > r->lim.max_bytes || len > r->lim.max_bytes - r->bytes)
+        over_bytes(r, cost))
         return SC_EBUSY;
-    m = calloc(1, sizeof *m + (size_t)key.total * sizeof m->parts[0]);
+    m = calloc(1, sizeof *m);
     if (!m)
         return SC_ENOMEM;
     int new_source = !s;
@@ -334,14 +403,18 @@ int sc_reasm_add(struct sc_reasm *r, const struct sc_reasm_key *k, uint8_t seq,
     m->h.hash = h;
     m->first_ms = now_ms;
     m->dc = data_coding;
-    if (part_store(r, m, seq, data, len)) {
+    m->bytes = sc_reasm_cost_msg();
+    if (part_store(r, m, &m->parts, seq, data, len)) { /* changed nothing */
         free(m);
         if (new_source)
             free(s);
         return SC_ENOMEM;
     }
-    if (new_source)
+    r->bytes += sc_reasm_cost_msg();
+    if (new_source) {
         ht_insert(&r->sources, &s->h);
+        r->bytes += sc_reasm_cost_source();
+    }
     s->count++;
     m->src = s;
     ht_insert(&r->msgs, &m->h);
@@ -354,6 +427,11 @@ int sc_reasm_add(struct sc_reasm *r, const struct sc_reasm_key *k, uint8_t seq,
     return SC_REASM_PARTIAL;
 }
 
+/* Expiring this many bytes at once is worth a malloc_trim: glibc keeps
+ * small freed chunks in its bins (measured: 10,000 expired messages left
+ * the RSS where it was until malloc_trim(0); docs/smpp.md). */
+#define TRIM_AFTER_BYTES (1u << 20)
+
 unsigned sc_reasm_expire(struct sc_reasm *r, uint64_t now_ms, sc_reasm_expired_cb cb, void *arg)
 {
     unsigned n = 0;
@@ -361,6 +439,7 @@ unsigned sc_reasm_expire(struct sc_reasm *r, uint64_t now_ms, sc_reasm_expired_c
         return 0;
     /* Arrival order is deadline order: stop at the first message still
      * within its time. */
+    size_t before = r->bytes;
     while (r->head && now_ms >= r->head->first_ms && now_ms - r->head->first_ms >= r->lim.timeout_ms) {
         struct msg *m = r->head;
         if (cb)
@@ -368,6 +447,14 @@ unsigned sc_reasm_expire(struct sc_reasm *r, uint64_t now_ms, sc_reasm_expired_c
         msg_drop(r, m);
         n++;
     }
+    if (n) {
+        ht_shrink(&r->msgs);
+        ht_shrink(&r->sources);
+    }
+#ifdef __GLIBC__
+    if (before - r->bytes >= TRIM_AFTER_BYTES)
+        malloc_trim(0);
+#endif
     return n;
 }
 

@@ -8,8 +8,9 @@
  * 0..7, so 0 and 1 are invalid) and time advancing by op >> 2 ms.
  * A shadow model predicts every result: which parts are held, what a
  * completed message must contain, SC_EBUSY exactly when a limit would be
- * exceeded, what expiry drops. Pending counts and bytes are compared after
- * every operation; everything is freed at the end (LeakSanitizer). */
+ * exceeded (memory counted with sc_reasm_cost_*: records, parts, sources),
+ * what expiry drops. Pending counts and bytes are compared after every
+ * operation; everything is freed at the end (LeakSanitizer). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +37,14 @@ static struct sc_reasm_limits lim;
 static uint64_t now;
 static unsigned expired_cb_calls;
 
+/* What one message costs as sc_reasm_bytes counts it (its source's record
+ * apart). */
 static size_t msg_bytes(const struct shadow_msg *m)
 {
-    size_t b = 0;
+    size_t b = sc_reasm_cost_msg();
     for (int i = 1; i <= MAX_TOTAL; i++)
         if (m->have[i])
-            b += m->len[i];
+            b += sc_reasm_cost_part(m->len[i]);
     return b;
 }
 
@@ -67,15 +70,23 @@ static struct shadow_msg *find(const struct sc_reasm_key *k)
     return NULL;
 }
 
+/* Pending messages, and their cost with one source record per source that
+ * has any. */
 static void totals(size_t *msgs, size_t *bytes)
 {
     *msgs = 0;
     *bytes = 0;
-    for (int i = 0; i < MAX_MSGS; i++)
-        if (shadow[i].used) {
-            (*msgs)++;
-            *bytes += msg_bytes(&shadow[i]);
-        }
+    for (int i = 0; i < MAX_MSGS; i++) {
+        if (!shadow[i].used)
+            continue;
+        (*msgs)++;
+        *bytes += msg_bytes(&shadow[i]);
+        int first = 1; /* the first pending message of its source? */
+        for (int j = 0; j < i && first; j++)
+            first = !(shadow[j].used && strcmp(shadow[j].k.src, shadow[i].k.src) == 0);
+        if (first)
+            *bytes += sc_reasm_cost_source();
+    }
 }
 
 static void check_state(const struct sc_reasm *r)
@@ -150,7 +161,10 @@ static void do_add(struct sc_reasm *r, const struct sc_reasm_key *k, uint8_t seq
     for (int i = 0; i < MAX_MSGS; i++)
         if (shadow[i].used && strcmp(shadow[i].k.src, k->src) == 0)
             per_src++;
-    int busy = bytes + len > lim.max_bytes ||
+    size_t add = sc_reasm_cost_part(len);
+    if (!m)
+        add += sc_reasm_cost_msg() + (per_src ? 0 : sc_reasm_cost_source());
+    int busy = bytes + add > lim.max_bytes ||
                (!m && (msgs + 1 > lim.max_pending || per_src + 1 > lim.max_per_source));
     if (busy) {
         FUZZ_CHECK(rc == SC_EBUSY && out == NULL);
@@ -181,7 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(shadow, 0, sizeof shadow);
     lim.max_pending = data[0] % MAX_MSGS + 1;
     lim.max_per_source = data[1] % 5 + 1;
-    lim.max_bytes = (size_t)data[2] * 4;
+    lim.max_bytes = (size_t)data[2] * 16; /* up to ~4 KB: a dozen small messages */
     lim.timeout_ms = (uint32_t)data[3] * 8;
     now = 1000000;
     expired_cb_calls = 0;

@@ -8,8 +8,10 @@
  * meson test; SC_SOURCE_ROOT overrides).
  *
  * Input: byte 0 = flags (bits 1..2 pick the service number; bit 0: the input
- * carries its own regex, the first line, at most 64 bytes, no "{" so that
- * glibc's regcomp stays fast), the rest = the MO text. The text is
+ * carries its own regex, the first line, at most 64 bytes, without "{" and
+ * with at most 8 of "*+?", never two in a row: glibc's regcomp takes
+ * seconds for "^((.).)?++++++++++", an operator's problem, not a peer's),
+ * the rest = the MO text. The text is
  * normalised as the request layer does (core/request.c: 1024 bytes), routed
  * through every router, and its captures copied first into a heap buffer
  * the size of the request layer's (1024 + SC_REQ_MAX_CAPS: ASan sees any
@@ -165,6 +167,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t rl = nl ? (size_t)(nl - p) : n;
         if (rl > 64 || memchr(p, '{', rl) || memchr(p, '\0', rl))
             return 0;
+        unsigned reps = 0;
+        for (size_t i = 0; i < rl; i++) {
+            int rep = p[i] == '*' || p[i] == '+' || p[i] == '?';
+            if (rep && (++reps > 8 || (i && (p[i - 1] == '*' || p[i - 1] == '+' || p[i - 1] == '?'))))
+                return 0;
+        }
         char re[65];
         memcpy(re, p, rl);
         re[rl] = '\0';
