@@ -23,6 +23,7 @@
 
 #include "core/log.h"
 #include "core/sc.h"
+#include "core/url.h"
 #include "smsc/pdu.h"
 #include "text/text.h"
 
@@ -1278,9 +1279,17 @@ static int check_redis(struct sc_schema_ctx *ctx, void *obj, const struct sc_cfg
                        const char *path)
 {
     const struct sc_config *cfg = obj;
-    if (strncmp(cfg->redis.url, "redis://", 8) != 0 || !cfg->redis.url[8])
-        return sc_schema_error(ctx, sc_cfg_node_get(map, "url"),
-                               "%s.url: must look like redis://[:password@]host:port[/db]", path);
+    /* The store's own parser: what passes here is what the daemon accepts.
+     * Its messages never quote the URL (it may hold the password). */
+    struct sc_redis_url u = {0};
+    char msg[160];
+    int rc = sc_redis_url_parse(cfg->redis.url, &u, msg, sizeof msg);
+    sc_redis_url_free(&u);
+    if (rc < 0) {
+        static const char pre[] = "redis url: ";
+        const char *why = strncmp(msg, pre, sizeof pre - 1) == 0 ? msg + sizeof pre - 1 : msg;
+        return sc_schema_error(ctx, sc_cfg_node_get(map, "url"), "%s.url: %s", path, why);
+    }
     return 0;
 }
 

@@ -30,6 +30,13 @@ struct sc_gen *sc__gen_new(struct sc_config *cfg, int owns_cfg, char *err, size_
     return g;
 }
 
+/* A config warning (sc_router_lint) as a log line. */
+static void log_config_warning(void *arg, const char *msg)
+{
+    char q[600];
+    sc_warn("event=config_warning msg=%s", sc_log_quote(q, sizeof q, msg, strlen(msg)));
+}
+
 void sc__gen_unref(struct sc_gen *g)
 {
     if (!g || --g->refs)
@@ -125,6 +132,7 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
     a->gen = sc__gen_new(cfg, 0, err, errsz);
     if (!a->gen)
         return SC_ECONFIG;
+    sc_router_lint(a->gen->router, log_config_warning, NULL);
     struct sc_store_opts so = {
         .url = cfg->redis.url,
         .connect_timeout_ms = (uint32_t)cfg->redis.connect_timeout_ms,

@@ -87,7 +87,7 @@
 
 #include "core/log.h"
 #include "core/sc.h"
-#include "store/url.h"
+#include "core/url.h"
 
 #define ST_LOG(lvl, st, event, fmt, ...)                                                   \
     sc_log(lvl, "event=" event " host=%s port=%d" fmt, (st)->u.host, (st)->u.port, __VA_ARGS__)
