@@ -3,9 +3,10 @@
  * Shutdown (SIGTERM/SIGINT): new MOs are refused with the configured
  * temporary error (the SMSC keeps them), replies already queued are sent,
  * then every link unbinds and the process exits 0. limits.shutdown_timeout_ms
- * bounds the wait. SIGHUP reloads templates, routes and the catalogue; binds
- * and the Redis connection stay as they are, and a bad file is refused and
- * logged (core/app.c). */
+ * bounds the wait. SIGHUP reloads the file and the catalogue: what can
+ * change live is applied, binds and the Redis connection stay as they are
+ * and every change that needs a restart is logged key by key; a bad file is
+ * refused and logged (core/app.c). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,8 +59,8 @@ static void usage(FILE *f)
             "      --log-level L   debug, info, warn or error (overrides log.level)\n"
             "  -h, --help          this text\n"
             "  -V, --version       print the version\n"
-            "Signals: SIGHUP reloads routes, templates and the catalogue; SIGTERM unbinds\n"
-            "and exits 0.\n");
+            "Signals: SIGHUP reloads FILE (what needs a restart is logged, key by key) and\n"
+            "the catalogue; SIGTERM unbinds and exits 0.\n");
 }
 
 static void print_warning(void *arg, const char *msg)

@@ -1176,6 +1176,11 @@ int sc_store_ready(const struct sc_store *st) { return st->ready; }
 
 unsigned sc_store_pending(const struct sc_store *st) { return st->npending; }
 
+void sc_store_set_max_pending(struct sc_store *st, unsigned max_pending)
+{
+    st->o.max_pending = max_pending ? max_pending : ST_DEF_MAX_PENDING;
+}
+
 int sc_store_eval(struct sc_store *st, int script, int nkeys, const char *const *keys,
                   const size_t *keylens, int nargs, const char *const *args,
                   const size_t *arglens, sc_store_cb cb, void *ctx)

@@ -1014,6 +1014,67 @@ static void test_lint_template_longer_than_max_parts(void **state)
     sc_config_free(cfg);
 }
 
+/* ---------------------------------------------------------------------- */
+/* sc_config_diff (what SIGHUP reports)                                   */
+
+struct diffs {
+    size_t n;
+    char line[16][300];
+};
+
+static void on_diff(void *arg, const char *key, const char *oldv, const char *newv)
+{
+    struct diffs *d = arg;
+    if (d->n < SC_ARRAY_LEN(d->line))
+        snprintf(d->line[d->n], sizeof d->line[0], "%s %s %s", key, oldv ? oldv : "(secret)",
+                 newv ? newv : "(secret)");
+    d->n++;
+}
+
+static void test_diff(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    struct sc_config *a = load_text(MINIMAL "routes:\n  - match: A\n    handler: x\n"
+                                            "    options: {k: 1}\n",
+                                    err, sizeof err);
+    if (!a)
+        fail_msg("%s", err);
+    struct sc_config *b = load_text(
+        "binds:\n  - name: a\n    host: h\n    port: 1\n    system_id: s\n    window: 20\n"
+        "    password: pw2\n  - name: b\n    host: h\n    port: 2\n    system_id: s\n"
+        "redis:\n  url: redis://:pw3@x\n"
+        "service_numbers: [\"10086\", \"10010\"]\n"
+        "log: {level: warn}\nsmpp: {seg_mode: sar}\nlimits: {mo_error_status: 0x14}\n"
+        "routes:\n  - match: [A, B]\n    handler: x\n    options: {k: 2}\n"
+        "templates:\n  help: \"h\"\n",
+        err, sizeof err);
+    if (!b)
+        fail_msg("%s", err);
+    struct diffs d = {0};
+    assert_int_equal(sc_config_diff(a, a, on_diff, &d), 0);
+    assert_int_equal(sc_config_diff(a, b, on_diff, &d), 11);
+    static const char *const want[] = {
+        "log.level info warn",
+        "binds 1 2",
+        "binds[0].password (secret) (secret)",
+        "binds[0].window 10 20",
+        "smpp.seg_mode udh sar",
+        "redis.url (secret) (secret)",
+        "service_numbers \"[10086]\" \"[10086, 10010]\"",
+        "routes[0].match \"[A]\" \"[A, B]\"",
+        "routes[0].options \"{k: 1}\" \"{k: 2}\"",
+        "templates.help null \"h\"",
+        "limits.mo_error_status ESME_RX_T_APPN ESME_RMSGQFUL",
+    };
+    for (size_t i = 0; i < SC_ARRAY_LEN(want); i++)
+        assert_string_equal(d.line[i], want[i]);
+    for (size_t i = 0; i < d.n; i++)
+        assert_null(strstr(d.line[i], "pw"));
+    sc_config_free(a);
+    sc_config_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1028,6 +1089,7 @@ int main(void)
         cmocka_unit_test(test_expand),
         cmocka_unit_test(test_schema_options),
         cmocka_unit_test(test_parse_tree),
+        cmocka_unit_test(test_diff),
         cmocka_unit_test(test_lint_shadowed_routes),
         cmocka_unit_test(test_lint_template_longer_than_max_parts),
     };
