@@ -919,6 +919,15 @@ static void test_max_pending(void **state)
     assert_int_equal(eval_echo(f, &x, 0, "{t}:a", "1", 1), 0);
     RUN_UNTIL(f, x.called, 10000);
     check_echo(&x, "{t}:a", "1", 1);
+    /* SIGHUP lowers the bound (limits.max_inflight): the next command over
+     * it is refused at once. */
+    sc_store_set_max_pending(f->st, 2);
+    struct res q[2], y;
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(CMD(f, &q[i], "PING"), 0);
+    assert_int_equal(CMD(f, &y, "PING"), SC_EBUSY);
+    RUN_UNTIL(f, q[1].called, 10000);
+    assert_int_equal(y.called, 0);
     finish(f);
 }
 
