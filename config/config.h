@@ -129,6 +129,21 @@ void sc_config_free(struct sc_config *cfg);
 /* The template named name, or NULL. Borrowed from cfg. */
 const char *sc_config_template(const struct sc_config *cfg, const char *name);
 
+/* Called by sc_config_diff() for one key whose value differs: key is its
+ * path as in messages ("binds[0].window", "templates.help"), oldv and newv
+ * the two values as log-ready text (numbers bare, strings quoted, "null"
+ * when absent), both NULL for a secret (a password, redis.url), which is
+ * never shown. All borrowed for the call. */
+typedef void (*sc_config_diff_cb)(void *arg, const char *key, const char *oldv,
+                                  const char *newv);
+
+/* Compare two configurations key by key, in schema order, and call cb for
+ * each difference. Lists of mappings (binds, routes) compare element by
+ * element at the same index; a different length is also reported on the
+ * list's own key with the two counts. Returns the number of differences. */
+size_t sc_config_diff(const struct sc_config *a, const struct sc_config *b,
+                      sc_config_diff_cb cb, void *arg);
+
 /* Expand ${VAR} and ${VAR:-default} in s (environment lookups through
  * getenv). "$$" is a literal "$". Returns a malloc'd string, or NULL with a
  * message in err (unterminated "${", an unset variable without default).

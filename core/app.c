@@ -30,6 +30,13 @@ struct sc_gen *sc__gen_new(struct sc_config *cfg, int owns_cfg, char *err, size_
     return g;
 }
 
+/* A config warning (sc_router_lint) as a log line. */
+static void log_config_warning(void *arg, const char *msg)
+{
+    char q[600];
+    sc_warn("event=config_warning msg=%s", sc_log_quote(q, sizeof q, msg, strlen(msg)));
+}
+
 void sc__gen_unref(struct sc_gen *g)
 {
     if (!g || --g->refs)
@@ -86,10 +93,44 @@ static int register_scripts(struct sc_app *a, char *err, size_t errsz)
     return 0;
 }
 
+/* What the esme may change while running, from the current configuration. */
+static struct sc_esme_live esme_live(const struct sc_config *c)
+{
+    return (struct sc_esme_live){
+        .mo_error_status = c->limits.mo_error_status,
+        .dc0 = (enum sc_dc0)c->smpp.dc0,
+        .seg_mode = (enum sc_seg_mode)c->smpp.seg_mode,
+        .max_parts = (unsigned)c->smpp.max_parts,
+        .max_inflight = (unsigned)c->limits.max_inflight,
+    };
+}
+
+/* Commands the store may have in flight: one per MO in flight, and room for
+ * the catalogue and rate scripts. */
+static unsigned store_max_pending(const struct sc_config *c)
+{
+    return (unsigned)c->limits.max_inflight + 1000;
+}
+
 static void start_binds(struct sc_app *a)
 {
     static const struct sc_esme_cbs cbs = {.on_mo = sc__app_on_mo};
-    a->esme = sc_esme_new(a->loop, a->boot_cfg, &cbs, a);
+    /* Binds, PDU size and the reassembly buffer from the boot config (they
+     * need a restart); the rest from the current one. */
+    const struct sc_config *boot = a->boot_cfg;
+    struct sc_esme_opts o = {
+        .binds = boot->binds,
+        .nbinds = boot->nbinds,
+        .max_pdu_len = boot->smpp.max_pdu_len,
+        .reasm = {
+            .max_pending = (unsigned)boot->smpp.reasm_max_pending,
+            .max_per_source = (unsigned)boot->smpp.reasm_max_per_source,
+            .max_bytes = (size_t)boot->smpp.reasm_max_bytes,
+            .timeout_ms = (uint32_t)boot->smpp.reasm_timeout_ms,
+        },
+        .live = esme_live(a->gen->cfg),
+    };
+    a->esme = sc_esme_new(a->loop, &o, &cbs, a);
     if (!a->esme) {
         sc_error("event=startup_failed error=\"out of memory\"");
         exit(1);
@@ -125,13 +166,14 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
     a->gen = sc__gen_new(cfg, 0, err, errsz);
     if (!a->gen)
         return SC_ECONFIG;
+    sc_router_lint(a->gen->router, log_config_warning, NULL);
     struct sc_store_opts so = {
         .url = cfg->redis.url,
         .connect_timeout_ms = (uint32_t)cfg->redis.connect_timeout_ms,
         .command_timeout_ms = (uint32_t)cfg->redis.command_timeout_ms,
         .reconnect_min_ms = 100,
         .reconnect_max_ms = 5000,
-        .max_pending = (unsigned)cfg->limits.max_inflight + 1000,
+        .max_pending = store_max_pending(cfg),
     };
     a->store = sc_store_new(loop, &so, err, errsz);
     if (!a->store)
@@ -155,6 +197,55 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
     return 0;
 }
 
+/* ---- reload ------------------------------------------------------------ */
+
+/* Keys SIGHUP applies: read per MO from the current generation, or pushed
+ * to the esme and the store below. Every other key is fixed for the run
+ * (binds, redis, smpp.max_pdu_len, smpp.reasm_*): a change is logged, key by
+ * key, as needing a restart. A key matches an entry equal to it or
+ * extended by "." or "[". */
+static const char *const live_keys[] = {
+    "log.level", "limits", "routes", "templates", "service_numbers", "msisdn_prefixes",
+    "smpp.dc0", "smpp.seg_mode", "smpp.max_parts", "smpp.source_ton", "smpp.source_npi",
+};
+
+static int key_is_live(const char *key)
+{
+    for (size_t i = 0; i < SC_ARRAY_LEN(live_keys); i++) {
+        size_t n = strlen(live_keys[i]);
+        if (strncmp(key, live_keys[i], n) == 0 && (!key[n] || key[n] == '.' || key[n] == '['))
+            return 1;
+    }
+    return 0;
+}
+
+struct reload_report {
+    const struct sc_app *a;
+    int live;                     /* report the live keys (1) or the others (0) */
+    size_t n;                     /* keys reported */
+};
+
+static void on_changed_key(void *arg, const char *key, const char *oldv, const char *newv)
+{
+    struct reload_report *r = arg;
+    int live = key_is_live(key);
+    if (live != r->live)
+        return;
+    r->n++;
+    char vals[600];
+    if (oldv)
+        snprintf(vals, sizeof vals, "old=%s new=%s", oldv, newv);
+    else
+        snprintf(vals, sizeof vals, "value=changed");   /* a secret: never shown */
+    if (!live)
+        sc_warn("event=reload_needs_restart key=%s %s", key, vals);
+    else if (strcmp(key, "log.level") == 0 && r->a->cli_log_level >= 0)
+        sc_warn("event=reload_not_applied key=%s %s reason=\"--log-level given on the command "
+                "line\"", key, vals);
+    else
+        sc_info("event=reload_applied key=%s %s", key, vals);
+}
+
 void sc_app_reload(struct sc_app *a)
 {
     char err[512];
@@ -165,13 +256,23 @@ void sc_app_reload(struct sc_app *a)
         sc_error("event=reload_failed error=\"%s\" action=\"kept the running configuration\"", err);
         return;
     }
+    /* What is not applied is compared with what runs: the boot config. */
+    struct reload_report live = {a, 1, 0}, fixed = {a, 0, 0};
+    sc_config_diff(a->gen->cfg, c, on_changed_key, &live);
+    sc_config_diff(a->boot_cfg, c, on_changed_key, &fixed);
     sc__gen_unref(a->gen);
     a->gen = g;
     if (a->cli_log_level < 0)
         sc_log_set_level((enum sc_log_level)c->log_level);
+    if (a->esme) {
+        struct sc_esme_live l = esme_live(c);
+        sc_esme_set_live(a->esme, &l);
+    }
+    sc_store_set_max_pending(a->store, store_max_pending(c));
+    sc_router_lint(g->router, log_config_warning, NULL);
     sc_catalogue_refresh(a->cat);
-    sc_info("event=reloaded path=%s routes=%zu templates=%zu", a->config_path, c->nroutes,
-            c->ntemplates);
+    sc_info("event=reloaded path=%s routes=%zu templates=%zu changed=%zu needs_restart=%zu",
+            a->config_path, c->nroutes, c->ntemplates, live.n, fixed.n);
 }
 
 /* ---- shutdown ---------------------------------------------------------- */

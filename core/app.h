@@ -26,7 +26,8 @@ struct sc_app {
     uv_loop_t *loop;
     const char *config_path;
     int cli_log_level;            /* --log-level, kept over reloads; -1 = none */
-    struct sc_config *boot_cfg;   /* binds and redis: fixed for the run */
+    struct sc_config *boot_cfg;   /* binds, redis, smpp.max_pdu_len, smpp.reasm_*:
+                                   * fixed for the run (the esme borrows its binds) */
     struct sc_gen *gen;           /* current */
     struct sc_esme *esme;
     struct sc_store *store;
@@ -57,7 +58,9 @@ void sc__gen_unref(struct sc_gen *g);
  * be set before (it survives the memset). Returns 0 or SC_E*. */
 int sc_app_start(struct sc_app *app, uv_loop_t *loop, const char *path, struct sc_config *cfg,
                  char *err, size_t errsz);
-/* SIGHUP: reload the file; keep the old generation when the new one is bad. */
+/* SIGHUP: reload the file; keep the old generation when the new one is bad.
+ * Applies the live keys (new generation, esme live options, store bound) and
+ * logs each changed key that needs a restart (event=reload_needs_restart). */
 void sc_app_reload(struct sc_app *app);
 /* SIGTERM: refuse new MOs, finish in-flight ones, unbind, stop; then
  * stopped(arg) once every handle is closed. */

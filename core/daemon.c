@@ -3,9 +3,10 @@
  * Shutdown (SIGTERM/SIGINT): new MOs are refused with the configured
  * temporary error (the SMSC keeps them), replies already queued are sent,
  * then every link unbinds and the process exits 0. limits.shutdown_timeout_ms
- * bounds the wait. SIGHUP reloads templates, routes and the catalogue; binds
- * and the Redis connection stay as they are, and a bad file is refused and
- * logged (core/app.c). */
+ * bounds the wait. SIGHUP reloads the file and the catalogue: what can
+ * change live is applied, binds and the Redis connection stay as they are
+ * and every change that needs a restart is logged key by key; a bad file is
+ * refused and logged (core/app.c). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,13 +52,20 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: shortcoded -c FILE [--check] [--log-level LEVEL]\n"
             "  -c, --config FILE   configuration (YAML); see config/shortcoded.yaml\n"
-            "      --check         validate FILE and exit 0, or print FILE:LINE:COL: message\n"
-            "                      and exit 1\n"
+            "      --check         validate FILE: print \"FILE: OK (...)\" and exit 0, or\n"
+            "                      FILE:LINE:COL: message and exit 1; warnings (a route an\n"
+            "                      earlier one shadows, a template longer than max_parts)\n"
+            "                      go to stderr as FILE:LINE:COL: warning: ... (still 0)\n"
             "      --log-level L   debug, info, warn or error (overrides log.level)\n"
             "  -h, --help          this text\n"
             "  -V, --version       print the version\n"
-            "Signals: SIGHUP reloads routes, templates and the catalogue; SIGTERM unbinds\n"
-            "and exits 0.\n");
+            "Signals: SIGHUP reloads FILE (what needs a restart is logged, key by key) and\n"
+            "the catalogue; SIGTERM unbinds and exits 0.\n");
+}
+
+static void print_warning(void *arg, const char *msg)
+{
+    fprintf(stderr, "%s\n", msg);
 }
 
 static void warn_if_world_readable(const char *path)
@@ -95,6 +103,14 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    /* Checked before the file, and the same way with --check, so that
+     * --check fails on whatever would stop the daemon. */
+    int cli_level = -1;
+    if (level && (cli_level = sc_log_level_parse(level)) < 0) {
+        fprintf(stderr, "shortcoded: --log-level: unknown level '%s' (debug, info, warn, error)\n",
+                level);
+        return 1;
+    }
     char err[512];
     struct sc_config *cfg = sc_config_load(path, err, sizeof err);
     if (!cfg) {
@@ -109,16 +125,15 @@ int main(int argc, char **argv)
             sc_config_free(cfg);
             return 1;
         }
-        printf("%s: OK (%zu binds, %zu routes, %zu templates)\n", path, cfg->nbinds,
-               cfg->nroutes, cfg->ntemplates);
+        size_t warnings = sc_router_lint(g->router, print_warning, NULL);
+        printf("%s: OK (%zu binds, %zu routes, %zu templates", path, cfg->nbinds, cfg->nroutes,
+               cfg->ntemplates);
+        if (warnings)
+            printf(", %zu warning%s on stderr)\n", warnings, warnings == 1 ? "" : "s");
+        else
+            printf(")\n");
         sc__gen_unref(g);
         return 0;
-    }
-    int cli_level = -1;
-    if (level && (cli_level = sc_log_level_parse(level)) < 0) {
-        fprintf(stderr, "shortcoded: unknown log level '%s'\n", level);
-        sc_config_free(cfg);
-        return 2;
     }
     sc_log_set_level((enum sc_log_level)(cli_level >= 0 ? cli_level : cfg->log_level));
     warn_if_world_readable(path);

@@ -290,3 +290,89 @@ const struct sc_tpl *sc_router_template(const struct sc_router *r, const char *n
     const struct tpl_entry *e = find_tpl(r, name);
     return e ? e->tpl : NULL;
 }
+
+/* ---- warnings ------------------------------------------------------------ */
+
+/* Does route a (earlier) take every word of route b (later, a match route)
+ * before b is tried? */
+static int shadows(const struct sc_route *a, const struct sc_route *b)
+{
+    if (a->service && (!b->service || strcmp(a->service, b->service) != 0))
+        return 0;
+    for (size_t w = 0; w < b->nwords; w++) {
+        int taken = 0;
+        if (a->has_re)
+            taken = regexec(&a->re, b->words[w], 0, NULL, 0) == 0;
+        for (size_t v = 0; v < a->nwords && !taken; v++)
+            taken = strcmp(a->words[v], b->words[w]) == 0;
+        if (!taken)
+            return 0;
+    }
+    return 1;
+}
+
+static size_t lint_templates(const struct sc_router *r, void (*warn)(void *, const char *),
+                             void *arg)
+{
+    size_t n = 0;
+    unsigned maxp = (unsigned)r->cfg->smpp.max_parts;
+    struct sc_mt *mt = malloc(sizeof *mt);
+    if (!mt)
+        return 0;
+    for (size_t i = 0; i < r->ntpls; i++) {
+        const struct tpl_entry *e = &r->tpls[i];
+        const struct sc_cfg_kv *kv = find_kv(r->cfg, e->name);
+        if (!kv)
+            continue;
+        /* Every placeholder empty (NULL renders as ""). */
+        const char **none = calloc(e->decl->nvars + 1, sizeof *none);
+        size_t len = none ? sc_tpl_render(e->tpl, none, NULL, 0) : 0;
+        char *fixed = none ? malloc(len + 1) : NULL;
+        if (!fixed) {
+            free(none);
+            break;
+        }
+        sc_tpl_render(e->tpl, none, fixed, len + 1);
+        free(none);
+        if (sc_text_encode(fixed, len, (enum sc_seg_mode)r->cfg->smpp.seg_mode, 0, maxp, mt) ==
+            SC_ETOOBIG) {
+            char msg[512];
+            snprintf(msg, sizeof msg,
+                     "%s:%d:%d: warning: templates.%s: its fixed text alone needs more than "
+                     "smpp.max_parts (%u) SMS: every reply from it will be cut with \"\xE2\x80\xA6\"",
+                     r->cfg->path, kv->line, kv->col, kv->key, maxp);
+            warn(arg, msg);
+            n++;
+        }
+        free(fixed);
+    }
+    free(mt);
+    return n;
+}
+
+size_t sc_router_lint(const struct sc_router *r, void (*warn)(void *arg, const char *msg),
+                      void *arg)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < r->nroutes; j++) {
+        const struct sc_route *b = &r->routes[j];
+        if (!b->nwords)
+            continue;
+        for (size_t i = 0; i < j; i++) {
+            const struct sc_route *a = &r->routes[i];
+            if (!shadows(a, b))
+                continue;
+            const struct sc_cfg_route *c = &r->cfg->routes[j];
+            char msg[512];
+            snprintf(msg, sizeof msg,
+                     "%s:%d:%d: warning: routes[%zu] (%s) can never match: routes[%zu] (%s) "
+                     "takes %s first",
+                     r->cfg->path, c->line, c->col, j, b->name, i, a->name,
+                     b->nwords == 1 ? "its word" : "every one of its words");
+            warn(arg, msg);
+            n++;
+            break;
+        }
+    }
+    return n + lint_templates(r, warn, arg);
+}

@@ -62,6 +62,20 @@ size_t sc_router_caps(const char *text, const regmatch_t *m, size_t nm, char *bu
 /* The compiled template named name, or NULL when it was not declared. */
 const struct sc_tpl *sc_router_template(const struct sc_router *r, const char *name);
 
+/* Things a configuration allows but that cannot work as written, found by
+ * --check, at start-up and on SIGHUP (never errors: the file loads):
+ *   - a match route none of whose words can reach it, because an earlier
+ *     route for the same (or any) service number takes every one of them
+ *     first: match words that contain all of its words, or a regex that
+ *     matches each of them;
+ *   - a template whose fixed text alone (every placeholder empty) does not
+ *     fit in smpp.max_parts SMS with smpp.seg_mode: its replies are always
+ *     cut with "...".
+ * Each is one "FILE:LINE:COL: warning: message" line (no newline) passed to
+ * warn, borrowed for the call. Returns how many there were. */
+size_t sc_router_lint(const struct sc_router *r, void (*warn)(void *arg, const char *msg),
+                      void *arg);
+
 /* Templates the request layer itself renders (not tied to a handler). */
 extern const struct sc_tpl_decl sc_request_templates[];
 

@@ -2,12 +2,21 @@
 # demo.sh -- run shortcoded on this machine with everything it talks to: a
 # private redis-server and the bundled SMSC simulator in interactive mode, all
 # on free loopback ports. Type a command (e.g. 0000) and see the reply.
+#
+# Ctrl-C (or Ctrl-D, or :quit) stops everything it started and prints "demo
+# stopped". DEMO_BUILD_DIR=DIR uses that build as it is (no install-deps, no
+# build): the tests do that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/install-deps.sh
-[ -f build/build.ninja ] || meson setup build >/dev/null
-ninja -C build >/dev/null
+if [ -n "${DEMO_BUILD_DIR:-}" ]; then
+  build=$DEMO_BUILD_DIR
+else
+  ./scripts/install-deps.sh
+  build=build
+  [ -f build/build.ninja ] || meson setup build >/dev/null
+  ninja -C build >/dev/null
+fi
 
 work=$(mktemp -d /tmp/shortcoded-demo.XXXXXX)
 free_port() {
@@ -17,12 +26,25 @@ REDIS_PORT=$(free_port)
 SMSC_PORT=$(free_port)
 REDIS_PID= DAEMON_PID=
 
+# SIGTERM a child and wait for it. A child already gone (Ctrl-C reaches the
+# whole process group, so the daemon may be stopping or have stopped by
+# itself) or killed by the signal is fine: never let set -e end the cleanup.
+stop() {
+  [ -n "$1" ] || return 0
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
 cleanup() {
-  [ -n "$DAEMON_PID" ] && kill -TERM "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-  [ -n "$REDIS_PID" ] && kill -TERM "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
+  trap - EXIT INT TERM
+  set +e
+  stop "$DAEMON_PID"
+  stop "$REDIS_PID"
   echo "demo stopped; logs are in $work"
 }
 trap cleanup EXIT
+# Ctrl-C: the simulator in the foreground quits too; then leave through
+# cleanup with the status of an interrupted shell.
+trap 'exit 130' INT TERM
 
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
   --dir "$work" >"$work/redis.log" 2>&1 &
@@ -36,10 +58,10 @@ export SHORTCODED_SMSC_HOST=127.0.0.1 SHORTCODED_SMSC_PORT=$SMSC_PORT
 export SHORTCODED_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 # Demo data: 12 services; 13800138000 has 3, 13900139000 has 12,
 # 13700137000 none.
-build/tools/shortcodectl import catalogue demo/catalogue.csv >/dev/null
-build/tools/shortcodectl import subscriptions demo/subscriptions.csv >/dev/null
+"$build"/tools/shortcodectl import catalogue demo/catalogue.csv >/dev/null
+"$build"/tools/shortcodectl import subscriptions demo/subscriptions.csv >/dev/null
 # The daemon retries until the simulator below is listening.
-build/shortcoded -c config/shortcoded.yaml >"$work/shortcoded.log" 2>&1 &
+"$build"/shortcoded -c config/shortcoded.yaml >"$work/shortcoded.log" 2>&1 &
 DAEMON_PID=$!
 
 cat <<MSG
@@ -48,7 +70,7 @@ You are subscriber 13800138000 (3 monthly services; 13900139000 has 12,
 13700137000 none). Type a command to 10086 and press Enter: try 0000, then
 1，3 to cancel items 1 and 3, TDCL001, 00000 then Y, or anything for help.
 ":from 13900139000" switches subscriber, ":help" lists simulator commands,
-Ctrl-D quits.
+Ctrl-D or Ctrl-C quits.
 Daemon log: $work/shortcoded.log
 MSG
-build/tools/smsc-sim --listen "127.0.0.1:$SMSC_PORT" --interactive --log-level warn
+"$build"/tools/smsc-sim --listen "127.0.0.1:$SMSC_PORT" --interactive --log-level warn

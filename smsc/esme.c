@@ -89,7 +89,7 @@ struct link {
 
 struct sc_esme {
     uv_loop_t *loop;
-    const struct sc_config *cfg;
+    struct sc_esme_opts o;        /* o.live replaced by sc_esme_set_live */
     struct sc_esme_cbs cbs;
     void *arg;
     struct link *links;
@@ -341,7 +341,7 @@ static void pump(struct sc_esme *e)
  * SC_ECLOSED when stopping). */
 static int can_send(const struct sc_esme *e)
 {
-    return e->stopping ? SC_ECLOSED : e->queued + (size_t)e->cfg->smpp.max_parts > e->q_max ? SC_EBUSY : 0;
+    return e->stopping ? SC_ECLOSED : e->queued + (size_t)e->o.live.max_parts > e->q_max ? SC_EBUSY : 0;
 }
 
 /* Encode text as the SMS it will be: UTF-8 cut at a character boundary to
@@ -350,8 +350,8 @@ static int can_send(const struct sc_esme *e)
  * gets the beginning of it. Returns 0 with mt filled, or SC_E*. */
 static int encode_fitting(struct sc_esme *e, const char *utf8, size_t len, struct sc_mt *mt)
 {
-    enum sc_seg_mode mode = (enum sc_seg_mode)e->cfg->smpp.seg_mode;
-    unsigned maxp = (unsigned)e->cfg->smpp.max_parts;
+    enum sc_seg_mode mode = e->o.live.seg_mode;
+    unsigned maxp = e->o.live.max_parts;
     uint16_t ref = ++e->mt_ref;
     int rc = sc_text_encode(utf8, len, mode, ref, maxp, mt);
     if (rc != SC_ETOOBIG)
@@ -410,12 +410,12 @@ static int build_mt(struct sc_esme *e, const struct sc_addr *src, const struct s
     sm.dst = *dst;
     sm.esm_class = mt.esm_class;
     sm.data_coding = mt.data_coding;
-    sm.use_payload = e->cfg->smpp.seg_mode == SC_SEG_PAYLOAD;
+    sm.use_payload = e->o.live.seg_mode == SC_SEG_PAYLOAD;
     uint8_t buf[SC_PDU_HEADER_LEN + 256 + SC_SM_MSG_MAX];
     for (unsigned i = 0; i < mt.nparts; i++) {
         sm.msg_len = mt.len[i];
         memcpy(sm.msg, mt.bytes + mt.off[i], mt.len[i]);
-        if (e->cfg->smpp.seg_mode == SC_SEG_SAR && mt.nparts > 1) {
+        if (e->o.live.seg_mode == SC_SEG_SAR && mt.nparts > 1) {
             sm.has_sar = 1;
             sm.sar_ref = mt.ref;
             sm.sar_total = mt.nparts;
@@ -496,14 +496,14 @@ static void deliver_mo(struct link *l, const struct sc_pdu_hdr *h, const struct 
     char *text = cap <= sizeof small ? small : malloc(cap);
     struct sc_mo_token tok = {l->id, l->gen, h->seq, h->id | SC_CMD_RESP};
     if (!text) {
-        sc_esme_mo_done(e, tok, e->cfg->limits.mo_error_status);
+        sc_esme_mo_done(e, tok, e->o.live.mo_error_status);
         return;
     }
     struct sc_mo mo = {
         .cmd_id = h->id, .src = sm->src, .dst = sm->dst, .data_coding = dc, .parts = parts,
         .text = text, .link = l->name,
     };
-    mo.text_len = sc_text_decode(dc, (enum sc_dc0)e->cfg->smpp.dc0, bytes, n, text, cap);
+    mo.text_len = sc_text_decode(dc, e->o.live.dc0, bytes, n, text, cap);
     e->cbs.on_mo(e->arg, &mo, tok);
     if (text != small)
         free(text);
@@ -607,7 +607,7 @@ static void handle_mo(struct link *l, const struct sc_pdu_hdr *h, const uint8_t 
         LINK_LOG(SC_LOG_WARN, l, "long_mo_refused", " src=%s ref=%u part=%u/%u reason=\"%s\"",
                  SC_LOGV(sm.src.addr), c.ref, c.seq, c.total, sc_strerror(rc));
         sc_session_send_str_resp(l->s, resp,
-                                 rc == SC_EBUSY ? e->cfg->limits.mo_error_status
+                                 rc == SC_EBUSY ? e->o.live.mo_error_status
                                                 : SC_ESME_RX_P_APPN,
                                  h->seq, "");
     }
@@ -737,7 +737,7 @@ static void on_connect(uv_connect_t *req, int status)
     struct sc_esme *e = l->e;
     struct sc_session_opts o = {
         .name = l->name,
-        .max_pdu_len = e->cfg->smpp.max_pdu_len,
+        .max_pdu_len = e->o.max_pdu_len,
         .enquire_link_ms = (uint32_t)l->cfg->enquire_link_s * 1000,
         .resp_timeout_ms = (uint32_t)l->cfg->response_timeout_ms,
         .out_max = 4u << 20,
@@ -831,26 +831,26 @@ static void link_connect(struct link *l)
 
 /* ---- creation and shutdown ----------------------------------------------- */
 
-struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_config *cfg,
+/* The MT queue's bound: room for max_inflight replies of max_parts parts. */
+static size_t queue_max(const struct sc_esme_live *live)
+{
+    return (size_t)live->max_inflight * (size_t)live->max_parts;
+}
+
+struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_esme_opts *o,
                             const struct sc_esme_cbs *cbs, void *arg)
 {
     struct sc_esme *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
     e->loop = loop;
-    e->cfg = cfg;
+    e->o = *o;
     e->cbs = *cbs;
     e->arg = arg;
-    e->q_max = (size_t)cfg->limits.max_inflight * (size_t)cfg->smpp.max_parts;
-    struct sc_reasm_limits rl = {
-        .max_pending = (unsigned)cfg->smpp.reasm_max_pending,
-        .max_per_source = (unsigned)cfg->smpp.reasm_max_per_source,
-        .max_bytes = (size_t)cfg->smpp.reasm_max_bytes,
-        .timeout_ms = (uint32_t)cfg->smpp.reasm_timeout_ms,
-    };
-    e->reasm = sc_reasm_new(&rl);
-    for (size_t i = 0; i < cfg->nbinds; i++)
-        e->nlinks += cfg->binds[i].mode == SC_BIND_RX_TX ? 2 : 1;
+    e->q_max = queue_max(&o->live);
+    e->reasm = sc_reasm_new(&o->reasm);
+    for (size_t i = 0; i < o->nbinds; i++)
+        e->nlinks += o->binds[i].mode == SC_BIND_RX_TX ? 2 : 1;
     e->links = calloc(e->nlinks, sizeof *e->links);
     if (!e->reasm || !e->links) {
         sc_reasm_free(e->reasm);
@@ -861,8 +861,8 @@ struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_config *cfg,
     uv_timer_init(loop, &e->reasm_timer);
     e->reasm_timer.data = e;
     unsigned k = 0;
-    for (size_t i = 0; i < cfg->nbinds; i++) {
-        const struct sc_cfg_bind *b = &cfg->binds[i];
+    for (size_t i = 0; i < o->nbinds; i++) {
+        const struct sc_cfg_bind *b = &o->binds[i];
         int pair = b->mode == SC_BIND_RX_TX;
         for (int j = 0; j <= pair; j++, k++) {
             struct link *l = &e->links[k];
@@ -880,6 +880,12 @@ struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_config *cfg,
     for (k = 0; k < e->nlinks; k++)
         link_connect(&e->links[k]);
     return e;
+}
+
+void sc_esme_set_live(struct sc_esme *e, const struct sc_esme_live *live)
+{
+    e->o.live = *live;
+    e->q_max = queue_max(live);
 }
 
 static void handle_closed(uv_handle_t *h);

@@ -17,6 +17,8 @@
 
 #include "config/config.h"
 #include "smsc/pdu.h"
+#include "smsc/reasm.h"
+#include "text/text.h"
 
 struct sc_esme;
 
@@ -44,11 +46,36 @@ struct sc_esme_cbs {
     void (*on_link)(void *arg, const char *link, int bound);
 };
 
-/* Creates the links of every bind in cfg and starts connecting. cfg is
- * borrowed and must outlive the esme (the binds section is not reloadable).
- * Returns NULL on allocation failure. */
-struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_config *cfg,
+/* What may change while the esme runs (SIGHUP): each value is read when it
+ * is used, so a change applies to the next MO or MT. */
+struct sc_esme_live {
+    uint32_t mo_error_status;     /* temporary error for MOs the esme itself
+                                   * refuses (no memory, reassembly full) */
+    enum sc_dc0 dc0;              /* decoding of data_coding 0 in new MOs */
+    enum sc_seg_mode seg_mode;    /* segmentation of new MTs */
+    unsigned max_parts;           /* 1..SC_MT_MAX_PARTS: new MTs are cut to fit */
+    unsigned max_inflight;        /* the MT queue holds max_inflight * max_parts parts */
+};
+
+/* Everything the esme needs, filled from the configuration by its owner.
+ * The rest is fixed for the esme's life: links, sessions and the
+ * reassembly buffer are built from it at sc_esme_new(). */
+struct sc_esme_opts {
+    const struct sc_cfg_bind *binds;   /* borrowed: must outlive the esme */
+    size_t nbinds;
+    uint32_t max_pdu_len;              /* per session, at connect */
+    struct sc_reasm_limits reasm;
+    struct sc_esme_live live;
+};
+
+/* Creates the links of every bind in o and starts connecting. o is copied
+ * (o->binds is borrowed). Returns NULL on allocation failure. */
+struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_esme_opts *o,
                             const struct sc_esme_cbs *cbs, void *arg);
+
+/* Replace the live options (SIGHUP). MTs already queued keep the parts they
+ * were cut into. */
+void sc_esme_set_live(struct sc_esme *e, const struct sc_esme_live *live);
 
 /* Answer an MO: sends its resp with status (SC_ESME_ROK or the configured
  * temporary error). Returns 0, or SC_ECLOSED when its link was lost (the
@@ -62,7 +89,7 @@ typedef void (*sc_esme_mt_cb)(void *arg, int err);
 
 /* Queue a text for src -> dst (src normally the service number the MO was
  * sent to, dst the exact address it came from). The text is encoded and
- * segmented now (config smpp.seg_mode, max_parts; cut with "…" when
+ * segmented now (live seg_mode and max_parts; cut with "…" when
  * longer). cb may be NULL. Returns 0, SC_EBUSY (the MT queue is full),
  * SC_ECLOSED, SC_ENOMEM. On error cb is not called. */
 int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
@@ -73,7 +100,7 @@ int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_a
  * drop a submit_sm that arrives while they wait for a resp). Nothing is
  * acknowledged unless the reply could be queued: returns 0, or SC_EBUSY /
  * SC_ECLOSED / SC_ENOMEM with the MO still to be answered. A text longer
- * than smpp.max_parts is cut, with "…", and logged (event=reply_truncated). */
+ * than max_parts is cut, with "…", and logged (event=reply_truncated). */
 int sc_esme_reply(struct sc_esme *e, struct sc_mo_token tok, const struct sc_addr *src,
                   const struct sc_addr *dst, const char *utf8, size_t len);
 

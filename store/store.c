@@ -87,7 +87,7 @@
 
 #include "core/log.h"
 #include "core/sc.h"
-#include "store/url.h"
+#include "core/url.h"
 
 #define ST_LOG(lvl, st, event, fmt, ...)                                                   \
     sc_log(lvl, "event=" event " host=%s port=%d" fmt, (st)->u.host, (st)->u.port, __VA_ARGS__)
@@ -1175,6 +1175,11 @@ int sc_store_start(struct sc_store *st)
 int sc_store_ready(const struct sc_store *st) { return st->ready; }
 
 unsigned sc_store_pending(const struct sc_store *st) { return st->npending; }
+
+void sc_store_set_max_pending(struct sc_store *st, unsigned max_pending)
+{
+    st->o.max_pending = max_pending ? max_pending : ST_DEF_MAX_PENDING;
+}
 
 int sc_store_eval(struct sc_store *st, int script, int nkeys, const char *const *keys,
                   const size_t *keylens, int nargs, const char *const *args,

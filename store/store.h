@@ -72,6 +72,8 @@ int sc_store_command(struct sc_store *st, int argc, const char *const *argv,
 
 /* Commands sent and not yet answered. */
 unsigned sc_store_pending(const struct sc_store *st);
+/* Change max_pending (SIGHUP); commands already sent are not affected. */
+void sc_store_set_max_pending(struct sc_store *st, unsigned max_pending);
 
 /* Disconnect; pending callbacks get SC_ECLOSED (from the loop); done is
  * called when every handle is closed. */

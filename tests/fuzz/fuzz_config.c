@@ -6,7 +6,10 @@
  * must name the file first ("FILE:LINE:COL: message" or "FILE: message").
  * ${VAR} expansion (sc_config_expand) also runs over the input as a string.
  * The environment variables of the shipped config are set, so that it and
- * its mutations load. Everything is freed (LeakSanitizer). */
+ * its mutations load. A config that loads is compared (sc_config_diff, what
+ * SIGHUP reports) with itself, which must show no difference, and with a
+ * small fixed config, where every key must be named and a secret must come
+ * without values. Everything is freed (LeakSanitizer). */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +25,27 @@
 
 static int memfd = -1;
 static char memfd_path[64];
+static struct sc_config *baseline;
+
+static void write_memfd(const uint8_t *data, size_t size)
+{
+    FUZZ_CHECK(ftruncate(memfd, 0) == 0);
+    size_t off = 0;
+    while (off < size) {
+        ssize_t w = pwrite(memfd, data + off, size - off, (off_t)off);
+        FUZZ_CHECK(w > 0);
+        off += (size_t)w;
+    }
+}
+
+static void on_diff(void *arg, const char *key, const char *oldv, const char *newv)
+{
+    (void)arg;
+    FUZZ_CHECK(key && *key);
+    FUZZ_CHECK((oldv == NULL) == (newv == NULL));
+    FUZZ_CHECK(!oldv || (*oldv && *newv));
+    FUZZ_CHECK(oldv || strstr(key, "password") || strcmp(key, "redis.url") == 0);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -38,6 +62,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     memfd = memfd_create("fuzz_config.yaml", MFD_CLOEXEC);
     FUZZ_CHECK(memfd >= 0);
     snprintf(memfd_path, sizeof memfd_path, "/proc/self/fd/%d", memfd);
+    static const char base[] = "binds:\n  - {name: a, host: h, port: 1, system_id: s}\n"
+                               "redis: {url: \"redis://:pw@x\"}\nservice_numbers: [\"10086\"]\n";
+    write_memfd((const uint8_t *)base, sizeof base - 1);
+    char err[512];
+    baseline = sc_config_load(memfd_path, err, sizeof err);
+    FUZZ_CHECK(baseline != NULL);
     return 0;
 }
 
@@ -80,13 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(text);
 
     /* 2. The whole loader, through a memfd. */
-    FUZZ_CHECK(ftruncate(memfd, 0) == 0);
-    size_t off = 0;
-    while (off < size) {
-        ssize_t w = pwrite(memfd, data + off, size - off, (off_t)off);
-        FUZZ_CHECK(w > 0);
-        off += (size_t)w;
-    }
+    write_memfd(data, size);
     err[0] = '\0';
     struct sc_config *cfg = sc_config_load(memfd_path, err, sizeof err);
     if (cfg) {
@@ -94,6 +118,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(cfg->redis.url != NULL);
         for (size_t i = 0; i < cfg->ntemplates; i++)
             FUZZ_CHECK(sc_config_template(cfg, cfg->templates[i].key) != NULL);
+        FUZZ_CHECK(sc_config_diff(cfg, cfg, on_diff, NULL) == 0);
+        (void)sc_config_diff(baseline, cfg, on_diff, NULL);
+        (void)sc_config_diff(cfg, baseline, on_diff, NULL);
         sc_config_free(cfg);
     } else {
         check_err(err, sizeof err, memfd_path);

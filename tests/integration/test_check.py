@@ -8,12 +8,20 @@ import harness
 
 
 class CheckTest(harness.Env):
-    def check(self, path, env=None):
+    def check(self, path, env=None, args=()):
         e = dict(os.environ)
         e.update(env or {})
-        p = subprocess.run([harness.DAEMON, "-c", path, "--check"], capture_output=True,
-                           text=True, env=e, timeout=30)
+        p = subprocess.run([harness.DAEMON, "-c", path, "--check"] + list(args),
+                           capture_output=True, text=True, env=e, timeout=30)
+        self.last_stderr = p.stderr
         return p.returncode, p.stdout + p.stderr
+
+    def edit_config(self, path, old, new):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        self.assertIn(old, text)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace(old, new))
 
     def test_shipped_config_is_valid(self):
         rc, out = self.check(os.path.join(harness.SRC, "config", "shortcoded.yaml"))
@@ -73,6 +81,63 @@ class CheckTest(harness.Env):
         d2 = self.start_daemon(path, name="shortcoded2")
         d2.wait_log(r"event=started")
         self.assertNotIn("config_permissions", d2.output())
+
+    def test_redis_urls_the_store_refuses_are_refused(self):
+        # Each of these passed --check and then stopped the daemon at start
+        # without a position.
+        for url in ("redis://h:6379/16x", "redis://h:99999", "redis://bad host:1",
+                    "redis://:x@/x", "redis://:pw%zz@h:1"):
+            path = self.write_config(2775, redis_port=1)
+            self.edit_config(path, "  url: redis://127.0.0.1:1\n", "  url: \"%s\"\n" % url)
+            rc, out = self.check(path)
+            self.assertEqual(rc, 1, url + ": " + out)
+            self.assertRegex(out, re.escape(path) + r":\d+:\d+: redis\.url: ", url)
+            self.assertNotIn("pw%zz", out)
+
+    def test_shipped_config_has_no_warnings(self):
+        rc, out = self.check(os.path.join(harness.SRC, "config", "shortcoded.yaml"))
+        self.assertEqual(rc, 0, out)
+        self.assertNotIn("warning", self.last_stderr)
+
+    def test_shadowed_routes_are_warned_about(self):
+        path = self.write_config(2775, redis_port=1)
+        self.edit_config(path, "routes:\n  - handler: help\n",
+                         "routes:\n"
+                         "  - name: list\n    match: [\"0000\", \"LB\"]\n    handler: help\n"
+                         "  - name: list_again\n    match: [\"lb\"]\n    handler: help\n"
+                         "  - name: digits\n    regex: \"^[0-9]+$\"\n    handler: help\n"
+                         "  - name: all\n    match: \"00000\"\n    handler: help\n"
+                         "  - name: partly\n    match: [\"0000\", \"CX\"]\n    handler: help\n"
+                         "  - handler: help\n")
+        rc, out = self.check(path)
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(self.last_stderr, re.escape(path) + r":18:5: warning: routes\[1\] "
+                         r"\(list_again\) can never match: routes\[0\] \(list\)")
+        self.assertRegex(self.last_stderr, re.escape(path) + r":24:5: warning: routes\[3\] "
+                         r"\(all\) can never match: routes\[2\] \(digits\)")
+        self.assertNotIn("routes[4]", self.last_stderr)
+        self.assertIn("OK", out)
+
+    def test_template_longer_than_max_parts_is_warned_about(self):
+        path = self.write_config(2775, redis_port=1, extra="smpp:\n  max_parts: 1\n")
+        self.edit_config(path, "  help: \"回复0000查询包月业务，回复00000退订全部。\"",
+                         "  help: \"%s\"" % ("回复0000查询包月业务，" * 6))
+        rc, out = self.check(path)
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(self.last_stderr, re.escape(path) + r":\d+:\d+: warning: "
+                         r"templates\.help: .*smpp\.max_parts \(1\)")
+        self.assertNotIn("rate_limited", self.last_stderr)
+
+    def test_bad_log_level_fails_as_running_does(self):
+        path = self.write_config(2775, redis_port=1)
+        rc, out = self.check(path, args=["--log-level", "loud"])
+        self.assertEqual(rc, 1, out)
+        self.assertIn("loud", self.last_stderr)
+        self.assertNotIn("OK", out)
+        p = subprocess.run([harness.DAEMON, "-c", path, "--log-level", "loud"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("loud", p.stderr)
 
     def test_missing_file(self):
         rc, out = self.check(os.path.join(self.dir, "nope.yaml"))

@@ -8,7 +8,12 @@
  * replies still in flight -- until every MO sent has been answered and has
  * had an MT back to its sender, then a short quiet period, or at most
  * --timeout-ms -- and quits. So `printf '0000\n' | smsc-sim --interactive`
- * shows the reply before it exits. */
+ * shows the reply before it exits.
+ *
+ * An MO acknowledged with ESME_ROK and without an MT back to its sender
+ * within --timeout-ms is reported as "(no reply after N s)", whatever stdin
+ * is. Form feeds (Ctrl-L) in a line are not sent: on a terminal they clear
+ * the screen. Every setting command says what it set. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +51,7 @@ struct sim_tty {
     int stopped;
     uv_timer_t grace;            /* hard limit after end of input */
     uv_timer_t quiet;            /* quiet period before quitting */
+    uv_timer_t no_reply;         /* ticks while an MO waits for its reply */
     struct sim_mo *recent[RECENT_MAX];
     unsigned nrecent;
 };
@@ -94,10 +100,57 @@ static void help(void)
          "  :udh8 | :udh16 | :sar   how parts are tied together\n"
          "  :status        show the settings and bound sessions\n"
          "  :help          this text\n"
-         "  :quit          exit (also end of input)");
+         "  :quit          exit (also end of input)\n"
+         "An MO without a reply within --timeout-ms says so. Ctrl-L is not sent: it\n"
+         "clears the screen.");
 }
 
 /* ---- end of input --------------------------------------------------------- */
+
+static const char *concat_name(enum sim_concat c)
+{
+    return c == SIM_CONCAT_UDH8 ? "udh8" : c == SIM_CONCAT_UDH16 ? "udh16" : "sar";
+}
+
+/* ---- MOs without a reply ---------------------------------------------------- */
+
+/* Say "(no reply after N s)" once for each MO acknowledged ESME_ROK that has
+ * had no MT back to its sender for --timeout-ms (all of them with force).
+ * Returns how many are still waiting. */
+static unsigned tell_no_reply(struct sim_tty *t, int force)
+{
+    uint64_t now = uv_now(t->sim->loop), wait = t->sim->o.timeout_ms;
+    unsigned waiting = 0;
+    for (unsigned i = 0; i < t->nrecent; i++) {
+        struct sim_mo *mo = t->recent[i];
+        if (mo->replied || mo->no_reply_told || mo->sent_ms == 0 ||
+            (mo->done && mo->status != SC_ESME_ROK))
+            continue;
+        if (!force && (!mo->done || now < mo->sent_ms + wait)) {
+            waiting++;
+            continue;
+        }
+        mo->no_reply_told = 1;
+        clear_prompt(t);
+        printf("(no reply after %.3g s)\n", (double)wait / 1000.0);
+        show_prompt(t);
+    }
+    fflush(stdout);
+    return waiting;
+}
+
+static void on_no_reply_tick(uv_timer_t *h)
+{
+    struct sim_tty *t = h->data;
+    if (tell_no_reply(t, 0) == 0)
+        uv_timer_stop(h);
+}
+
+static void watch_no_reply(struct sim_tty *t)
+{
+    if (!t->stopped && !uv_is_active((uv_handle_t *)&t->no_reply))
+        uv_timer_start(&t->no_reply, on_no_reply_tick, 100, 100);
+}
 
 static void forget_recent(struct sim_tty *t, unsigned i)
 {
@@ -128,6 +181,7 @@ static void on_grace(uv_timer_t *h)
             return;
         }
     }
+    tell_no_reply(t, 1);
     if (t->nrecent)
         sc_info("event=interactive_done reason=\"replies not complete within %u ms\" waiting=%u",
                 t->sim->o.timeout_ms, t->nrecent);
@@ -176,12 +230,11 @@ static void command(struct sim_tty *t, char *cmd)
             return;
         }
         sc_strlcpy(cmd[1] == 'f' ? t->from : t->to, arg, SC_ADDR_MAX);
-    } else if (strcmp(cmd, ":ucs2") == 0) {
-        t->so.enc = SIM_ENC_UCS2;
-    } else if (strcmp(cmd, ":gsm") == 0) {
-        t->so.enc = SIM_ENC_GSM;
-    } else if (strcmp(cmd, ":auto") == 0) {
-        t->so.enc = SIM_ENC_AUTO;
+        printf("next MOs %s %s\n", cmd[1] == 'f' ? "from" : "to", arg);
+    } else if (strcmp(cmd, ":ucs2") == 0 || strcmp(cmd, ":gsm") == 0 ||
+               strcmp(cmd, ":auto") == 0) {
+        t->so.enc = cmd[1] == 'u' ? SIM_ENC_UCS2 : cmd[1] == 'g' ? SIM_ENC_GSM : SIM_ENC_AUTO;
+        printf("encoding of the next MOs: %s\n", enc_name(t->so.enc));
     } else if (strcmp(cmd, ":datasm") == 0) {
         t->so.data_sm = !t->so.data_sm;
         printf("MOs go as %s\n", t->so.data_sm ? "data_sm" : "deliver_sm");
@@ -194,17 +247,21 @@ static void command(struct sim_tty *t, char *cmd)
             return;
         }
         t->so.parts = (unsigned)n;
-    } else if (strcmp(cmd, ":udh8") == 0) {
-        t->so.concat = SIM_CONCAT_UDH8;
-    } else if (strcmp(cmd, ":udh16") == 0) {
-        t->so.concat = SIM_CONCAT_UDH16;
-    } else if (strcmp(cmd, ":sar") == 0) {
-        t->so.concat = SIM_CONCAT_SAR;
+        if (n)
+            printf("next MOs in %u part%s\n", t->so.parts, n == 1 ? "" : "s");
+        else
+            printf("next MOs in as many parts as needed\n");
+    } else if (strcmp(cmd, ":udh8") == 0 || strcmp(cmd, ":udh16") == 0 ||
+               strcmp(cmd, ":sar") == 0) {
+        t->so.concat = strcmp(cmd, ":udh8") == 0    ? SIM_CONCAT_UDH8
+                       : strcmp(cmd, ":udh16") == 0 ? SIM_CONCAT_UDH16
+                                                    : SIM_CONCAT_SAR;
+        printf("parts tied by: %s\n", concat_name(t->so.concat));
     } else if (strcmp(cmd, ":status") == 0) {
         printf("from %s to %s, %s, %s%s, parts %u (%s), %u RX-capable session(s) bound\n",
                t->from, t->to, enc_name(t->so.enc), t->so.data_sm ? "data_sm" : "deliver_sm",
                t->so.payload ? " with message_payload" : "", t->so.parts,
-               t->so.concat == SIM_CONCAT_UDH8 ? "udh8" : t->so.concat == SIM_CONCAT_UDH16 ? "udh16" : "sar",
+               concat_name(t->so.concat),
                sim_server_rx_bound(t->sim));
     } else if (strcmp(cmd, ":help") == 0) {
         help();
@@ -215,10 +272,25 @@ static void command(struct sim_tty *t, char *cmd)
     }
 }
 
+/* Drop the form feeds (Ctrl-L) of a line; on a terminal, clear the screen
+ * for them. Returns the new length. */
+static size_t drop_form_feeds(struct sim_tty *t, char *line, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++)
+        if (line[i] != '\f')
+            line[o++] = line[i];
+    if (o != len && t->prompt)
+        fputs("\033[H\033[2J", stdout);
+    line[o] = '\0';
+    return o;
+}
+
 static void handle_line(struct sim_tty *t, char *line, size_t len)
 {
     if (len && line[len - 1] == '\r')
         line[--len] = '\0';
+    len = drop_form_feeds(t, line, len);
     if (len == 0)
         return;
     if (line[0] == ':') {
@@ -238,6 +310,7 @@ static void handle_line(struct sim_tty *t, char *line, size_t len)
     if (t->nrecent == RECENT_MAX)
         forget_recent(t, 0);
     t->recent[t->nrecent++] = mo;
+    watch_no_reply(t);
 }
 
 static void feed(struct sim_tty *t, const char *p, size_t n)
@@ -334,7 +407,8 @@ struct sim_tty *sim_tty_start(struct sim *sim, char *err, size_t errsz)
     sc_strlcpy(t->to, sim->o.to, sizeof t->to);
     uv_timer_init(sim->loop, &t->grace);
     uv_timer_init(sim->loop, &t->quiet);
-    t->grace.data = t->quiet.data = t;
+    uv_timer_init(sim->loop, &t->no_reply);
+    t->grace.data = t->quiet.data = t->no_reply.data = t;
     t->type = uv_guess_handle(0);
     t->h.tty.data = t;
     int rc = 0;
@@ -364,6 +438,7 @@ struct sim_tty *sim_tty_start(struct sim *sim, char *err, size_t errsz)
         t->stopped = 1;
         uv_close((uv_handle_t *)&t->grace, NULL);
         uv_close((uv_handle_t *)&t->quiet, NULL);
+        uv_close((uv_handle_t *)&t->no_reply, NULL);
         return t;
     }
     t->h.tty.data = t;
@@ -437,6 +512,7 @@ void sim_tty_stop(struct sim_tty *t)
         uv_cancel((uv_req_t *)&t->fsreq);
     uv_close((uv_handle_t *)&t->grace, NULL);
     uv_close((uv_handle_t *)&t->quiet, NULL);
+    uv_close((uv_handle_t *)&t->no_reply, NULL);
 }
 
 int sim_tty_busy(const struct sim_tty *t)

@@ -226,6 +226,7 @@ struct sim_mo {
     int refs;                    /* parts not answered + holders */
     uint64_t sent_ms;
     int replied;                 /* an MT to from arrived after it was sent (tty) */
+    int no_reply_told;           /* "(no reply after N s)" printed (tty) */
     unsigned redeliveries;       /* parts sent again (--redeliver, closed sessions) */
     uint64_t ctx;                /* the owner's (load: subscriber and command serial) */
 };

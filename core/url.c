@@ -1,6 +1,6 @@
 /* url.c -- redis://[[user]:password@]host[:port][/db] parsed once for the
- * daemon's store and for shortcodectl. */
-#include "store/url.h"
+ * configuration check, the daemon's store and shortcodectl. */
+#include "core/url.h"
 
 #include <stdio.h>
 #include <stdlib.h>

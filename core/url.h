@@ -3,7 +3,10 @@
  * "redis://secret@host" (no colon) is a password, as redis-cli reads it;
  * credentials may be %-escaped; IPv6 hosts go in brackets. TLS (rediss://)
  * and unix sockets are refused. Messages never quote the URL: it may hold
- * the password. One parser for the daemon (store.c) and shortcodectl. */
+ * the password. One parser for the configuration check (config.c, so that
+ * --check refuses what the store would), the daemon's store (store.c) and
+ * shortcodectl. It lives in core/ beside sc.c because config/ must not
+ * depend on store/. */
 #ifndef SC_URL_H
 #define SC_URL_H
 
