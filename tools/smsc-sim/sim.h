@@ -68,6 +68,9 @@ struct sim_send_opts {
     int payload;                 /* deliver_sm with message_payload */
     unsigned parts;              /* 0 = as many as the text needs */
     enum sim_concat concat;      /* how parts are tied together */
+    unsigned only;               /* 1..parts: send only this part; 0 = all */
+    int has_ref;                 /* ref below, not the next one */
+    uint16_t ref;                /* concatenation reference */
 };
 
 /* Fault injection (faults.c); shares are percentages 0..100 (fractions allowed). */
