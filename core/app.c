@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/longmo.h"
 #include "core/sc.h"
 #include "smsc/pdu.h"
 
@@ -82,6 +83,15 @@ static int register_scripts(struct sc_app *a, char *err, size_t errsz)
             a->script_ids[i] = id;
         else
             a->rate_script = id;
+    }
+    /* The request layer's own, run without the prelude: parts are not
+     * commands (the completed message is rate-limited as one). */
+    a->longmo_script = sc_store_script(a->store, "longmo_part", sc__longmo_part_lua);
+    a->longmo_done_script = sc_store_script(a->store, "longmo_done", sc__longmo_done_lua);
+    if (a->longmo_script < 0 || a->longmo_done_script < 0) {
+        int rc = a->longmo_script < 0 ? a->longmo_script : a->longmo_done_script;
+        snprintf(err, errsz, "cannot register scripts: %s", sc_strerror(rc));
+        return rc;
     }
     return 0;
 }

@@ -60,6 +60,10 @@ static void usage(FILE *f)
             "and exits 0.\n");
 }
 
+#define RETIRED_WHY                                                                        \
+    "long MOs are held in Redis, bounded per subscriber by smpp.reasm_max_per_source; "    \
+    "see docs/reliability.md"
+
 static void warn_if_world_readable(const char *path)
 {
     struct stat st;
@@ -109,6 +113,9 @@ int main(int argc, char **argv)
             sc_config_free(cfg);
             return 1;
         }
+        for (size_t i = 0; sc_config_retired(cfg, i); i++)
+            printf("%s: note: %s is no longer used (%s)\n", path, sc_config_retired(cfg, i),
+                   RETIRED_WHY);
         printf("%s: OK (%zu binds, %zu routes, %zu templates)\n", path, cfg->nbinds,
                cfg->nroutes, cfg->ntemplates);
         sc__gen_unref(g);
@@ -122,6 +129,8 @@ int main(int argc, char **argv)
     }
     sc_log_set_level((enum sc_log_level)(cli_level >= 0 ? cli_level : cfg->log_level));
     warn_if_world_readable(path);
+    for (size_t i = 0; sc_config_retired(cfg, i); i++)
+        sc_warn("event=config_retired key=%s msg=\"%s\"", sc_config_retired(cfg, i), RETIRED_WHY);
     signal(SIGPIPE, SIG_IGN);
     srand((unsigned)uv_hrtime());
 

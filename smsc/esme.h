@@ -1,7 +1,7 @@
 /* esme.h -- the daemon's side of SMPP: every configured bind kept up
- * (connect, bind, reconnect with backoff), MOs handed up decoded and
- * reassembled, MTs queued and spread over the bound links within each bind's
- * window and TPS.
+ * (connect, bind, reconnect with backoff), MOs handed up decoded (the parts
+ * of a long MO raw, for the owner to reassemble), MTs queued and spread over
+ * the bound links within each bind's window and TPS.
  *
  * Contract for the owner (core/): on_mo must not block; it answers each MO
  * exactly once with sc_esme_mo_done(), now or later. The MO it gets is
@@ -25,9 +25,19 @@ struct sc_mo {
     struct sc_addr src, dst;  /* as received */
     uint8_t data_coding;
     unsigned parts;           /* 1, or how many parts were reassembled */
-    const char *text;         /* UTF-8, NUL-terminated */
+    const char *text;         /* UTF-8, NUL-terminated ("" for a part) */
     size_t text_len;
     const char *link;         /* link name, for logs */
+    /* A part of a concatenated MO (UDH 8/16-bit reference or SAR TLVs) has
+     * concat.total >= 2 and 1 <= concat.seq <= total (esme refuses others);
+     * it is not decoded: part/part_len are its bytes without the UDH, in
+     * data_coding. A whole MO has concat.total 0 and part NULL. */
+    struct {
+        uint16_t ref;
+        uint8_t total, seq;
+    } concat;
+    const uint8_t *part;
+    size_t part_len;
 };
 
 /* Identifies one MO to answer; copy it freely, use it once. */

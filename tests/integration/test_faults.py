@@ -41,16 +41,6 @@ def cpu_s(pid):
 
 class FaultTest(harness.Env):
     # ---- set-up helpers -------------------------------------------------------
-    def start_redis_aof(self, port, name):
-        d = os.path.join(self.dir, "redis-data")
-        os.makedirs(d, exist_ok=True)
-        p = self.start(name, ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                              "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-                              "--dir", d])
-        wait_for(lambda: self._redis_ping(port), 10, "redis to answer PING")
-        p.port = port
-        return p
-
     def seed(self, r, n):
         """n subscribers with 3 services each; returns {msisdn: {code: since}}."""
         for code, name, fee in CATALOGUE:
