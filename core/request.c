@@ -217,7 +217,9 @@ static void rate_limited(struct req *q, long long over)
     if (over == 1) {
         /* One polite reply, then silence until the window passes: this also
          * ends auto-reply loops with other machines. */
-        sc_req_reply_tpl(&q->pub, "rate_limited", NULL);
+        char out[MAX_REPLY];
+        sc_req_render(&q->pub, "rate_limited", NULL, out, sizeof out);
+        reply_as(q, out, "rate_limited");
     } else {
         sc_esme_mo_done(q->app->esme, q->tok, SC_ESME_ROK);
         mark_done(q);

@@ -640,6 +640,7 @@ static void on_link_closed(struct sc_session *s, const char *reason)
 {
     struct link *l = sc_session_owner(s);
     int was_bound = l->phase == LP_BOUND || l->phase == LP_UNBINDING;
+    int asked = l->phase == LP_UNBINDING; /* our unbind (shutdown), not a loss */
     l->s = NULL;
     l->gen++;
     l->inflight = 0;
@@ -647,7 +648,7 @@ static void on_link_closed(struct sc_session *s, const char *reason)
     if (was_bound && l->e->cbs.on_link)
         l->e->cbs.on_link(l->e->arg, l->name, 0);
     if (was_bound)
-        LINK_LOG(SC_LOG_WARN, l, "unbound", " reason=\"%s\"", reason);
+        LINK_LOG(asked ? SC_LOG_INFO : SC_LOG_WARN, l, "unbound", " reason=\"%s\"", reason);
     schedule_reconnect(l);
     maybe_stop_done(l->e);
     pump(l->e);

@@ -377,6 +377,11 @@ class VasTest(VasEnv):
             "send %s 0000\nexpect %s ^您已订购12项\n" % (M3, M3, M3, M3, M3, M3, M12, M12))
         # The silenced "1" changed nothing.
         self.assert_cancelled(M3, [], SUBS3)
+        # Logged as what happened: the polite reply and the two silenced MOs
+        # are rate_limited, not replies (issue 8 item 14).
+        log = self.daemon.output()
+        self.assertEqual(len(re.findall(r"event=mo msisdn=%s .*outcome=rate_limited" % M3, log)), 3, log)
+        self.assertEqual(len(re.findall(r"event=mo msisdn=%s .*outcome=reply" % M3, log)), 3, log)
 
     def test_redelivered_mo_writes_one_event(self):
         self.start_vas()
