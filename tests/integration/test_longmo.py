@@ -89,6 +89,26 @@ class LongMoTest(VasEnv):
         self.assertEqual(self.replies_to(M3), 1)
         self.tombstone(9)
 
+    def test_max_inflight_refuses_the_last_part(self):
+        # max_inflight 1 and Redis frozen: "0000" from another subscriber
+        # waits in flight, so the completing part, behind it on the same
+        # link, is refused at once. The parts stay; the redelivered part
+        # completes the message.
+        self.start_vas(limits={"max_inflight": 1})
+        self.run_script(part(1, 14) + "expect_status ESME_ROK\n")
+        self.redis.signal(signal.SIGSTOP)
+        try:
+            self.run_script("send 13800000012 0000\n" + part(2, 14) +
+                            "expect_status ESME_RX_T_APPN 1000\nexpect_none %s 300\n" % M3)
+        finally:
+            self.redis.signal(signal.SIGCONT)
+        self.daemon.wait_log(r"event=mo_refused msisdn=%s " % M3)
+        # Refused before its script: part 1 waits alone.
+        self.assertEqual(self.r.hgetall(KEY % (M3, 14)), {"dc": "0", "1": "TDC"})
+        self.run_script(part(2, 14) + "expect_status ESME_ROK\nexpect %s %s\n" % (M3, DONE))
+        self.assert_cancelled(M3, ["CL001"], SUBS3)
+        self.tombstone(14)
+
     def test_parts_in_any_order_and_twice(self):
         self.start_vas()
         self.run_script(part(2, 11) + "expect_status ESME_ROK\n" + part(2, 11) +
