@@ -24,7 +24,7 @@ struct sc_mo {
     uint32_t cmd_id;          /* SC_CMD_DELIVER_SM or SC_CMD_DATA_SM (of the last part) */
     struct sc_addr src, dst;  /* as received */
     uint8_t data_coding;
-    unsigned parts;           /* 1, or how many parts were reassembled */
+    unsigned parts;           /* 1, or how many parts the message has */
     const char *text;         /* UTF-8, NUL-terminated ("" for a part) */
     size_t text_len;
     const char *link;         /* link name, for logs */
