@@ -20,15 +20,21 @@
 /* KEYS[1] the message hash, KEYS[2] the subscriber's index; ARGV[1] seq,
  * ARGV[2] data_coding, ARGV[3] the part's bytes, ARGV[4] timeout (ms),
  * ARGV[5] max messages per subscriber, ARGV[6] total. Reads come first so
- * that a key of the wrong type fails the script before any write. Returns
- * {'done'} (the message ran already), {'dc'} (data_coding differs from the
- * first part), {'busy'} (the subscriber's limit), {'partial'} (stored), or
- * {'complete', dc, part1, ..., partN}. */
+ * that a key of the wrong type fails the script before any write. A part
+ * of a done message whose digest matches is a redelivery; one that differs
+ * belongs to a new message reusing the reference (the tombstone goes).
+ * Returns {'done'} (the message ran already), {'dc'} (data_coding differs
+ * from the first part), {'busy'} (the subscriber's limit), {'partial'}
+ * (stored), or {'complete', dc, part1, ..., partN}. */
 const char sc__longmo_part_lua[] =
     "local k, idx = KEYS[1], KEYS[2]\n"
-    "if redis.call('HGET', k, 'done') == '1' then return {'done'} end\n"
-    "local dc = redis.call('HGET', k, 'dc')\n"
     "redis.call('ZSCORE', idx, k)\n"
+    "if redis.call('HGET', k, 'done') == '1' then\n"
+    "  local h = redis.call('HGET', k, 'h' .. ARGV[1])\n"
+    "  if not h or h == redis.sha1hex(ARGV[3]) then return {'done'} end\n"
+    "  redis.call('DEL', k)\n"
+    "end\n"
+    "local dc = redis.call('HGET', k, 'dc')\n"
     "if dc and dc ~= ARGV[2] then return {'dc'} end\n"
     "if not dc then\n"
     "  local t = redis.call('TIME')\n"
@@ -50,15 +56,24 @@ const char sc__longmo_part_lua[] =
     "return r\n";
 
 /* KEYS[1] the message hash, KEYS[2] the index; ARGV[1] lifetime (ms). The
- * parts are replaced by done=1; types checked before the first write. */
+ * parts are replaced by done=1 and hN = SHA-1 of part N (40 bytes each);
+ * types checked before the first write. */
 const char sc__longmo_done_lua[] =
     "local kt = redis.call('TYPE', KEYS[1]).ok\n"
     "local it = redis.call('TYPE', KEYS[2]).ok\n"
     "if (kt ~= 'hash' and kt ~= 'none') or (it ~= 'zset' and it ~= 'none') then\n"
     "  return redis.error_reply('WRONGTYPE reassembly keys of the wrong type')\n"
     "end\n"
+    "if redis.call('HGET', KEYS[1], 'done') == '1' then return 0 end\n"
+    "local t = {'done', '1'}\n"
+    "for i = 1, 255 do\n"
+    "  local v = redis.call('HGET', KEYS[1], tostring(i))\n"
+    "  if not v then break end\n"
+    "  t[#t + 1] = 'h' .. i\n"
+    "  t[#t + 1] = redis.sha1hex(v)\n"
+    "end\n"
     "redis.call('DEL', KEYS[1])\n"
-    "redis.call('HSET', KEYS[1], 'done', '1')\n"
+    "redis.call('HSET', KEYS[1], unpack(t))\n"
     "redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
     "redis.call('ZREM', KEYS[2], KEYS[1])\n"
     "return 1\n";
@@ -221,10 +236,13 @@ static void complete(struct part *p, struct redisReply *const *el, size_t nel)
     mo.text_len = sc_text_decode(dc, (enum sc_dc0)p->gen->cfg->smpp.dc0, bytes, n, text, cap);
     free(bytes);
     log_part(p, SC_LOG_DEBUG, "complete", NULL);
-    /* The request takes its own in-flight slot: give this one back first. */
+    /* The request takes its own in-flight slot: give this one back first
+     * (mo must not point into p after that). */
     struct sc_mo_token tok = p->tok;
-    char key[SC_LONGMO_KEY_MAX];
+    char key[SC_LONGMO_KEY_MAX], link[sizeof p->link];
     memcpy(key, p->key, sizeof key);
+    memcpy(link, p->link, sizeof link);
+    mo.link = link;
     part_end(p);
     sc__req_start(a, &mo, tok, key);
     free(text);

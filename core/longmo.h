@@ -13,7 +13,9 @@
  *   reasm:{M}:DST:REF:TOTAL  HASH dc -> data_coding of the first part,
  *                            "1".."TOTAL" -> part bytes; PEXPIRE
  *                            smpp.reasm_timeout_ms from the first part.
- *                            Once done: only done -> "1", same lifetime.
+ *                            Once done (the tombstone): done -> "1" and
+ *                            "hN" -> SHA-1 of part N, same lifetime; a part
+ *                            with another SHA-1 starts a new message.
  *   reasm:{M}                ZSET of that subscriber's message keys being
  *                            reassembled, scored by deadline (ms): the
  *                            smpp.reasm_max_per_source limit.
