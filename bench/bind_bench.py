@@ -8,14 +8,16 @@ The daemon runs the shipped routes and templates; every subscriber pays for
 is deliver_sm -> one Redis script (rate limit + read the subscriptions +
 store the menu) -> deliver_sm_resp + a 2-part UCS-2 list (2 submit_sm ->
 2 submit_sm_resp): 6 PDUs. --command HELP (any unknown text): the help
-text, one part, 4 PDUs.
+text, one part, 4 PDUs. --parts 2 sends every MO as a long MO of 2 parts
+(UDH): each part one Redis script (core/longmo.c), then the command's own.
 
 Throughput is a difference of two runs in one script (COUNT MOs and 1 MO,
 same processes set-up), so start-up and bind time cancel out. Instruction
 counts are the difference of two callgrind runs (SMALL and SMALL+DELTA MOs)
 divided by DELTA, so start-up costs cancel out too.
 
-Usage: bench/bind_bench.py [--count N] [--window W] [--callgrind] [--build DIR]
+Usage: bench/bind_bench.py [--count N] [--window W] [--command C] [--parts N] [--callgrind]
+                           [--build DIR]
 """
 import argparse
 import os
@@ -74,7 +76,7 @@ def seed(work, build, rport):
                        capture_output=True)
 
 
-def run_once(work, build, count, window, command, valgrind_out=None):
+def run_once(work, build, count, window, command, valgrind_out=None, parts=1):
     """Start redis, daemon and a scripted sim; return seconds the sim ran."""
     procs = []
     try:
@@ -97,8 +99,10 @@ def run_once(work, build, count, window, command, valgrind_out=None):
         procs.append(Proc("shortcoded", daemon, work))
         script = os.path.join(work, "bench.script")
         with open(script, "w") as f:
-            f.write("wait_bound 60000\nburst --spread %d %d 13800000000 %s\n"
-                    "expect_count * %d 600000\n" % (SUBSCRIBERS, count, command, count))
+            f.write("wait_bound 60000\nburst --spread %d%s %d 13800000000 %s\n"
+                    "expect_count * %d 600000\n"
+                    % (SUBSCRIBERS, " --parts %d" % parts if parts > 1 else "", count, command,
+                       count))
         t0 = time.monotonic()
         sim = Proc("sim", [os.path.join(build, "tools", "smsc-sim"), "--listen",
                            "127.0.0.1:%d" % sport, "--script", script, "--log-level", "warn"], work)
@@ -128,22 +132,22 @@ def codec_inclusive(path):
     return total
 
 
-def callgrind_report(work, build, window, command, small=200, delta=2000):
+def callgrind_report(work, build, window, command, small=200, delta=2000, parts=1):
     """Instructions per command in the daemon, split by object, from the
     difference of two callgrind runs (small and small+delta MOs); prints the
     report and returns {group: instructions per MO}."""
     outs = []
     for n in (small, small + delta):
         out = os.path.join(work, "callgrind.%d" % n)
-        run_once(work, build, n, window, command, valgrind_out=out)
+        run_once(work, build, n, window, command, valgrind_out=out, parts=parts)
         outs.append(callgrind_split.split(out))
     per = {}
     for ob in set(outs[0]) | set(outs[1]):
         g = callgrind_split.group(ob)
         per[g] = per.get(g, 0) + (outs[1].get(ob, 0) - outs[0].get(ob, 0)) / delta
     total = sum(per.values())
-    print("callgrind, daemon, instructions per %s (difference of %d and %d MOs):" %
-          (command, small, small + delta))
+    print("callgrind, daemon, instructions per %s in %d part(s) (difference of %d and %d MOs):" %
+          (command, parts, small, small + delta))
     for g, v in sorted(per.items(), key=lambda kv: -kv[1]):
         if abs(v) >= 1:
             print("  %-14s %8.0f  (%4.1f%%)" % (g, v, 100 * v / total))
@@ -167,20 +171,24 @@ def main():
     ap.add_argument("--command", default="0000",
                     help="what every MO says: 0000 (list 3 services, a 2-part reply) or "
                          "anything else (the help text, 1 part)")
+    ap.add_argument("--parts", type=int, default=1,
+                    help="send every MO as a long MO of this many parts (UDH)")
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     work = tempfile.mkdtemp(prefix="sc-bench-")
     try:
-        base = min(run_once(work, build, 1, a.window, a.command) for _ in range(3))
-        full = min(run_once(work, build, a.count, a.window, a.command) for _ in range(3))
+        base = min(run_once(work, build, 1, a.window, a.command, parts=a.parts) for _ in range(3))
+        full = min(run_once(work, build, a.count, a.window, a.command, parts=a.parts)
+                   for _ in range(3))
         mos = (a.count - 1) / max(full - base, 1e-9)
-        pdus = 4 if a.command != "0000" else 6  # the 0000 reply has 2 parts
-        print("one bind, window %d, command %s: %d MOs in %.3f s (baseline 1 MO: %.3f s)" %
-              (a.window, a.command, a.count, full, base))
+        # deliver_sm + resp per part, submit_sm + resp per reply part (0000: 2)
+        pdus = 2 * a.parts + (4 if a.command == "0000" else 2)
+        print("one bind, window %d, command %s in %d part(s): %d MOs in %.3f s (baseline 1 MO: "
+              "%.3f s)" % (a.window, a.command, a.parts, a.count, full, base))
         print("  %.0f MOs/s = %.0f PDUs/s on the bind (%d PDUs per MO)" % (mos, pdus * mos, pdus))
         if a.callgrind:
-            callgrind_report(work, build, a.window, a.command)
+            callgrind_report(work, build, a.window, a.command, parts=a.parts)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

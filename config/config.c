@@ -1272,12 +1272,13 @@ static const struct sc_field smpp_fields[] = {
     {"source_npi", SC_FT_INT, C(smpp.source_npi), 0, .min = 0, .max = 18, .def = "0"},
     {"reasm_timeout_ms", SC_FT_INT, C(smpp.reasm_timeout_ms), 0,
      .min = 1000, .max = 3600000, .def = "60000"},
+    /* Retired (long MOs are held in Redis): accepted, 0 = not set. */
     {"reasm_max_pending", SC_FT_INT, C(smpp.reasm_max_pending), 0,
-     .min = 1, .max = 10000000, .def = "10000"},
+     .min = 0, .max = 10000000, .def = "0"},
     {"reasm_max_per_source", SC_FT_INT, C(smpp.reasm_max_per_source), 0,
      .min = 1, .max = 1000, .def = "8"},
     {"reasm_max_bytes", SC_FT_INT, C(smpp.reasm_max_bytes), 0,
-     .min = 1024, .max = 1073741824, .def = "8388608"},
+     .min = 0, .max = 1073741824, .def = "0"},
     {"source_addr", SC_FT_ENUM, C(smpp.source_addr), 0, .names = source_addrs, .def = "msisdn"},
     {.name = NULL},
 };
@@ -1731,4 +1732,15 @@ const char *sc_config_template(const struct sc_config *cfg, const char *name)
         if (strcmp(cfg->templates[i].key, name) == 0)
             return cfg->templates[i].value;
     return NULL;
+}
+
+const char *sc_config_retired(const struct sc_config *cfg, size_t i)
+{
+    const char *set[2];
+    size_t n = 0;
+    if (cfg->smpp.reasm_max_pending)
+        set[n++] = "smpp.reasm_max_pending";
+    if (cfg->smpp.reasm_max_bytes)
+        set[n++] = "smpp.reasm_max_bytes";
+    return i < n ? set[i] : NULL;
 }

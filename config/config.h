@@ -81,10 +81,12 @@ struct sc_config {
         int seg_mode;            /* enum sc_seg_mode: "udh" | "sar" | "payload", default udh */
         int max_parts;           /* 1..16, default 8 */
         int source_ton, source_npi;   /* of replies sent from the service number, default 0/0 */
-        int reasm_timeout_ms;    /* default 60000 */
-        int reasm_max_pending;   /* default 10000 */
-        int reasm_max_per_source;/* default 8 */
-        int reasm_max_bytes;     /* default 8 MiB */
+        int reasm_timeout_ms;    /* default 60000: lifetime of a long MO's parts in Redis */
+        int reasm_max_per_source;/* default 8: long MOs one subscriber may have pending */
+        /* Retired (accepted, no effect; 0 = not set): no cluster-safe
+         * script can keep a daemon-wide count. sc_config_retired(). */
+        int reasm_max_pending;
+        int reasm_max_bytes;
         int source_addr;         /* enum sc_source_addr: MO sources accepted, default msisdn */
     } smpp;
 
@@ -125,6 +127,10 @@ struct sc_config {
 struct sc_config *sc_config_load(const char *path, char *err, size_t errsz);
 /* NULL is a no-op. */
 void sc_config_free(struct sc_config *cfg);
+
+/* Keys that are set but no longer used: the i-th (from 0) as "smpp.KEY",
+ * or NULL after the last. For a note on --check and a warning at start. */
+const char *sc_config_retired(const struct sc_config *cfg, size_t i);
 
 /* The template named name, or NULL. Borrowed from cfg. */
 const char *sc_config_template(const struct sc_config *cfg, const char *name);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/longmo.h"
 #include "core/sc.h"
 #include "smsc/pdu.h"
 
@@ -90,6 +91,15 @@ static int register_scripts(struct sc_app *a, char *err, size_t errsz)
         else
             a->rate_script = id;
     }
+    /* The request layer's own, run without the prelude: parts are not
+     * commands (the completed message is rate-limited as one). */
+    a->longmo_script = sc_store_script(a->store, "longmo_part", sc__longmo_part_lua);
+    a->longmo_done_script = sc_store_script(a->store, "longmo_done", sc__longmo_done_lua);
+    if (a->longmo_script < 0 || a->longmo_done_script < 0) {
+        int rc = a->longmo_script < 0 ? a->longmo_script : a->longmo_done_script;
+        snprintf(err, errsz, "cannot register scripts: %s", sc_strerror(rc));
+        return rc;
+    }
     return 0;
 }
 
@@ -115,19 +125,13 @@ static unsigned store_max_pending(const struct sc_config *c)
 static void start_binds(struct sc_app *a)
 {
     static const struct sc_esme_cbs cbs = {.on_mo = sc__app_on_mo};
-    /* Binds, PDU size and the reassembly buffer from the boot config (they
-     * need a restart); the rest from the current one. */
+    /* Binds and PDU size from the boot config (they need a restart); the
+     * rest from the current one. */
     const struct sc_config *boot = a->boot_cfg;
     struct sc_esme_opts o = {
         .binds = boot->binds,
         .nbinds = boot->nbinds,
         .max_pdu_len = boot->smpp.max_pdu_len,
-        .reasm = {
-            .max_pending = (unsigned)boot->smpp.reasm_max_pending,
-            .max_per_source = (unsigned)boot->smpp.reasm_max_per_source,
-            .max_bytes = (size_t)boot->smpp.reasm_max_bytes,
-            .timeout_ms = (uint32_t)boot->smpp.reasm_timeout_ms,
-        },
         .live = esme_live(a->gen->cfg),
     };
     a->esme = sc_esme_new(a->loop, &o, &cbs, a);

@@ -34,6 +34,8 @@ struct sc_app {
     struct sc_catalogue *cat;
     int *script_ids;              /* per sc_handlers[] index; -1 = none */
     int rate_script;              /* the prelude alone, for script-less handlers */
+    int longmo_script;            /* a long MO's part (core/longmo.c) */
+    int longmo_done_script;       /* ... its tombstone */
     unsigned inflight;            /* MOs taken and not yet answered */
     struct {                      /* since start; logged at shutdown */
         unsigned long long mo_not_served;  /* to a number not in service_numbers */
@@ -68,8 +70,15 @@ void sc_app_stop(struct sc_app *app, void (*stopped)(void *), void *arg);
 /* After stopped. */
 void sc_app_free(struct sc_app *app);
 
-/* MO intake, from the esme (core/request.c). */
+/* MO intake, from the esme (core/request.c): a whole MO starts a request,
+ * a part of a long MO goes to core/longmo.c. */
 void sc__app_on_mo(void *arg, const struct sc_mo *mo, struct sc_mo_token tok);
+/* Start the request of a whole MO (mo borrowed; refused with the temporary
+ * error over limits.max_inflight). longmo_key: the reassembly it completes
+ * (core/longmo.h), marked done on a final ESME_ROK outcome; NULL for a
+ * one-part MO. */
+void sc__req_start(struct sc_app *a, const struct sc_mo *mo, struct sc_mo_token tok,
+                   const char *longmo_key);
 
 /* First thing for every MO (core/intake.c): an implausible source
  * (smpp.source_addr) is answered ESME_RINVSRCADR, an MO to a number that is

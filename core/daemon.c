@@ -68,6 +68,10 @@ static void print_warning(void *arg, const char *msg)
     fprintf(stderr, "%s\n", msg);
 }
 
+#define RETIRED_WHY                                                                        \
+    "long MOs are held in Redis, bounded per subscriber by smpp.reasm_max_per_source; "    \
+    "see docs/reliability.md"
+
 static void warn_if_world_readable(const char *path)
 {
     struct stat st;
@@ -125,6 +129,9 @@ int main(int argc, char **argv)
             sc_config_free(cfg);
             return 1;
         }
+        for (size_t i = 0; sc_config_retired(cfg, i); i++)
+            printf("%s: note: %s is no longer used (%s)\n", path, sc_config_retired(cfg, i),
+                   RETIRED_WHY);
         size_t warnings = sc_router_lint(g->router, print_warning, NULL);
         printf("%s: OK (%zu binds, %zu routes, %zu templates", path, cfg->nbinds, cfg->nroutes,
                cfg->ntemplates);
@@ -137,6 +144,8 @@ int main(int argc, char **argv)
     }
     sc_log_set_level((enum sc_log_level)(cli_level >= 0 ? cli_level : cfg->log_level));
     warn_if_world_readable(path);
+    for (size_t i = 0; sc_config_retired(cfg, i); i++)
+        sc_warn("event=config_retired key=%s msg=\"%s\"", sc_config_retired(cfg, i), RETIRED_WHY);
     signal(SIGPIPE, SIG_IGN);
     srand((unsigned)uv_hrtime());
 

@@ -14,6 +14,7 @@
 
 #include "core/app.h"
 #include "core/log.h"
+#include "core/longmo.h"
 #include "core/sc.h"
 #include "text/text.h"
 
@@ -57,6 +58,7 @@ struct req {
     uint64_t t0;
     char keys[256];            /* the script's keys, for error logs */
     char msisdn[SC_ADDR_MAX];
+    char longmo[SC_LONGMO_KEY_MAX]; /* the reassembly this MO completes, or "" */
     char text[MAX_TEXT];
     char capbuf[MAX_TEXT + SC_REQ_MAX_CAPS];
     char *capheap;             /* captures that did not fit in capbuf, or NULL */
@@ -72,6 +74,14 @@ static void log_outcome(struct req *q, const char *outcome, const char *why)
             SC_LOGV(q->msisdn), SC_LOGV(q->service.addr), q->route ? q->route->name : "-",
             sc_log_quote(qt, sizeof qt, q->text, strlen(q->text)), outcome, why ? " reason=\"" : "",
             why ? why : "", why ? "\"" : "", (unsigned long long)(uv_now(a->loop) - q->t0));
+}
+
+/* A final ESME_ROK outcome: a long MO's parts are no longer needed (a
+ * redelivered part must not run the command again). */
+static void mark_done(struct req *q)
+{
+    if (q->longmo[0])
+        sc__longmo_done(q->app, q->msisdn, q->longmo);
 }
 
 static void req_end(struct req *q)
@@ -94,6 +104,7 @@ void sc_req_silent(struct sc_req *r)
 {
     struct req *q = R(r);
     sc_esme_mo_done(q->app->esme, q->tok, SC_ESME_ROK);
+    mark_done(q);
     log_outcome(q, "silent", NULL);
     req_end(q);
 }
@@ -104,19 +115,25 @@ struct pending_ack {
     struct sc_app *app;
     struct sc_mo_token tok;
     uint32_t error_status;
+    char msisdn[SC_ADDR_MAX];
+    char longmo[SC_LONGMO_KEY_MAX];
 };
 
 static void on_reply_accepted(void *arg, int err)
 {
     struct pending_ack *p = arg;
     sc_esme_mo_done(p->app->esme, p->tok, err ? p->error_status : SC_ESME_ROK);
+    if (!err && p->longmo[0])
+        sc__longmo_done(p->app, p->msisdn, p->longmo);
     p->app->inflight--;
     free(p);
 }
 
-void sc_req_reply(struct sc_req *r, const char *text)
+/* Reply with text; the MO is logged with outcome (a reply, or the one
+ * polite rate_limited reply). */
+static void reply_as(struct req *q, const char *text, const char *outcome)
 {
-    struct req *q = R(r);
+    struct sc_req *r = &q->pub;
     struct sc_app *a = q->app;
     struct sc_addr from = q->service;
     from.ton = (uint8_t)q->gen->cfg->smpp.source_ton;
@@ -131,9 +148,11 @@ void sc_req_reply(struct sc_req *r, const char *text)
             sc_req_fail(r, sc_strerror(rc));
             return;
         }
-        *p = (struct pending_ack){a, q->tok, q->gen->cfg->limits.mo_error_status};
+        *p = (struct pending_ack){a, q->tok, q->gen->cfg->limits.mo_error_status, "", ""};
+        memcpy(p->msisdn, q->msisdn, sizeof p->msisdn);
+        memcpy(p->longmo, q->longmo, sizeof p->longmo);
         a->inflight++; /* held by p until the SMSC answers */
-        log_outcome(q, "reply", NULL);
+        log_outcome(q, outcome, NULL);
         req_end(q);
         return;
     }
@@ -144,9 +163,12 @@ void sc_req_reply(struct sc_req *r, const char *text)
         sc_req_fail(r, rc == SC_EBUSY ? "reply queue full" : sc_strerror(rc));
         return;
     }
-    log_outcome(q, "reply", NULL);
+    mark_done(q);
+    log_outcome(q, outcome, NULL);
     req_end(q);
 }
+
+void sc_req_reply(struct sc_req *r, const char *text) { reply_as(R(r), text, "reply"); }
 
 size_t sc_req_render(struct sc_req *r, const char *tpl, const char *const *values, char *out,
                      size_t outsz)
@@ -197,9 +219,12 @@ static void rate_limited(struct req *q, long long over)
     if (over == 1) {
         /* One polite reply, then silence until the window passes: this also
          * ends auto-reply loops with other machines. */
-        sc_req_reply_tpl(&q->pub, "rate_limited", NULL);
+        char out[MAX_REPLY];
+        sc_req_render(&q->pub, "rate_limited", NULL, out, sizeof out);
+        reply_as(q, out, "rate_limited");
     } else {
         sc_esme_mo_done(q->app->esme, q->tok, SC_ESME_ROK);
+        mark_done(q);
         log_outcome(q, "rate_limited", NULL);
         req_end(q);
     }
@@ -313,18 +338,35 @@ static int set_caps(struct req *q, const regmatch_t *m)
     return 0;
 }
 
+/* 0, or the MO was refused with the temporary error (too many in flight). */
+static int admit(struct sc_app *a, const struct sc_mo *mo, struct sc_mo_token tok)
+{
+    const struct sc_config *cfg = a->gen->cfg;
+    if (a->inflight < (unsigned)cfg->limits.max_inflight)
+        return 0;
+    sc_warn("event=mo_refused msisdn=%s reason=\"too many MOs in flight\" inflight=%u",
+            SC_LOGV(mo->src.addr), a->inflight);
+    sc_esme_mo_done(a->esme, tok, cfg->limits.mo_error_status);
+    return SC_EBUSY;
+}
+
 void sc__app_on_mo(void *arg, const struct sc_mo *mo, struct sc_mo_token tok)
 {
     struct sc_app *a = arg;
-    if (sc__app_intake(a, mo, tok))
+    if (sc__app_intake(a, mo, tok) || admit(a, mo, tok) < 0)
         return;
+    if (mo->concat.total >= 2)
+        sc__longmo_on_part(a, mo, tok);
+    else
+        sc__req_start(a, mo, tok, NULL);
+}
+
+void sc__req_start(struct sc_app *a, const struct sc_mo *mo, struct sc_mo_token tok,
+                   const char *longmo_key)
+{
     const struct sc_config *cfg = a->gen->cfg;
-    if (a->inflight >= (unsigned)cfg->limits.max_inflight) {
-        sc_warn("event=mo_refused msisdn=%s reason=\"too many MOs in flight\" inflight=%u",
-                SC_LOGV(mo->src.addr), a->inflight);
-        sc_esme_mo_done(a->esme, tok, cfg->limits.mo_error_status);
+    if (longmo_key && admit(a, mo, tok) < 0)
         return;
-    }
     struct req *q = calloc(1, sizeof *q);
     if (!q) {
         sc_esme_mo_done(a->esme, tok, cfg->limits.mo_error_status);
@@ -338,6 +380,8 @@ void sc__app_on_mo(void *arg, const struct sc_mo *mo, struct sc_mo_token tok)
     q->t0 = uv_now(a->loop);
     q->subscriber = mo->src;
     q->service = mo->dst;
+    if (longmo_key)
+        sc_strlcpy(q->longmo, longmo_key, sizeof q->longmo);
     sc_msisdn_national((const char *const *)cfg->msisdn_prefixes, cfg->nmsisdn_prefixes,
                        mo->src.addr, q->msisdn, sizeof q->msisdn);
     if (sc_text_normalize(mo->text, mo->text_len, q->text, sizeof q->text) < 0) {
@@ -352,6 +396,7 @@ void sc__app_on_mo(void *arg, const struct sc_mo *mo, struct sc_mo_token tok)
     q->route = sc_router_match(q->gen->router, q->service.addr, q->text, m, SC_REQ_MAX_CAPS);
     if (!q->route) {
         sc_esme_mo_done(a->esme, tok, SC_ESME_ROK);
+        mark_done(q);
         log_outcome(q, "no_route", NULL);
         req_end(q);
         return;

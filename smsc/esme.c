@@ -18,7 +18,6 @@
 
 #include "core/log.h"
 #include "core/sc.h"
-#include "smsc/reasm.h"
 #include "smsc/session.h"
 #include "smsc/tokenbucket.h"
 #include "text/text.h"
@@ -98,8 +97,6 @@ struct sc_esme {
     struct mt_part *qhead, *qtail;
     size_t queued, inflight, q_max;
     uint16_t mt_ref;
-    struct sc_reasm *reasm;
-    uv_timer_t reasm_timer;
     int refusing;
     uint32_t refuse_status;
     int stopping;
@@ -509,19 +506,20 @@ static void deliver_mo(struct link *l, const struct sc_pdu_hdr *h, const struct 
         free(text);
 }
 
-static void on_reasm_expired(void *arg, const struct sc_reasm_key *k, unsigned have)
+/* A part of a long MO goes up undecoded: the owner keeps the parts (in
+ * Redis, where a restarted daemon finds them) and decodes the whole. */
+static void deliver_part(struct link *l, const struct sc_pdu_hdr *h, const struct sc_sm *sm,
+                         const uint8_t *bytes, size_t n, const struct sc_concat *c)
 {
-    sc_warn("event=long_mo_expired src=%s dst=%s ref=%u parts=%u/%u", SC_LOGV(k->src),
-            SC_LOGV(k->dst), k->ref,
-            have, k->total);
-}
-
-static void on_reasm_timer(uv_timer_t *t)
-{
-    struct sc_esme *e = t->data;
-    sc_reasm_expire(e->reasm, uv_now(e->loop), on_reasm_expired, NULL);
-    if (sc_reasm_pending(e->reasm) == 0)
-        uv_timer_stop(t);
+    struct sc_mo_token tok = {l->id, l->gen, h->seq, h->id | SC_CMD_RESP};
+    struct sc_mo mo = {
+        .cmd_id = h->id, .src = sm->src, .dst = sm->dst, .data_coding = sm->data_coding,
+        .parts = c->total, .text = "", .link = l->name, .part = bytes, .part_len = n,
+    };
+    mo.concat.ref = c->ref;
+    mo.concat.total = c->total;
+    mo.concat.seq = c->seq;
+    l->e->cbs.on_mo(l->e->arg, &mo, tok);
 }
 
 static void handle_mo(struct link *l, const struct sc_pdu_hdr *h, const uint8_t *pdu, size_t len)
@@ -583,34 +581,13 @@ static void handle_mo(struct link *l, const struct sc_pdu_hdr *h, const uint8_t 
         return;
     }
 
-    struct sc_reasm_key k;
-    memset(&k, 0, sizeof k);
-    memcpy(k.src, sm.src.addr, sizeof k.src);
-    memcpy(k.dst, sm.dst.addr, sizeof k.dst);
-    k.ref = c.ref;
-    k.total = c.total;
-    uint8_t *whole = NULL;
-    size_t wlen = 0;
-    uint8_t dc = 0;
-    int rc = sc_reasm_add(e->reasm, &k, c.seq, sm.data_coding, data, n, uv_now(e->loop), &whole,
-                          &wlen, &dc);
-    if (rc == SC_REASM_PARTIAL) {
-        /* The part is held in memory; acknowledging it lets the SMSC send
-         * the next one (see docs/reliability.md for the crash window). */
-        sc_session_send_str_resp(l->s, resp, SC_ESME_ROK, h->seq, "");
-        if (!uv_is_active((uv_handle_t *)&e->reasm_timer))
-            uv_timer_start(&e->reasm_timer, on_reasm_timer, 1000, 1000);
-    } else if (rc == SC_REASM_COMPLETE) {
-        deliver_mo(l, h, &sm, whole, wlen, dc, c.total);
-        free(whole);
-    } else {
+    if (c.seq == 0 || c.seq > c.total) {
         LINK_LOG(SC_LOG_WARN, l, "long_mo_refused", " src=%s ref=%u part=%u/%u reason=\"%s\"",
-                 SC_LOGV(sm.src.addr), c.ref, c.seq, c.total, sc_strerror(rc));
-        sc_session_send_str_resp(l->s, resp,
-                                 rc == SC_EBUSY ? e->o.live.mo_error_status
-                                                : SC_ESME_RX_P_APPN,
-                                 h->seq, "");
+                 SC_LOGV(sm.src.addr), c.ref, c.seq, c.total, "part number out of range");
+        sc_session_send_str_resp(l->s, resp, SC_ESME_RX_P_APPN, h->seq, "");
+        return;
     }
+    deliver_part(l, h, &sm, data, n, &c);
 }
 
 int sc_esme_mo_done(struct sc_esme *e, struct sc_mo_token tok, uint32_t status)
@@ -663,6 +640,7 @@ static void on_link_closed(struct sc_session *s, const char *reason)
 {
     struct link *l = sc_session_owner(s);
     int was_bound = l->phase == LP_BOUND || l->phase == LP_UNBINDING;
+    int asked = l->phase == LP_UNBINDING; /* our unbind (shutdown), not a loss */
     l->s = NULL;
     l->gen++;
     l->inflight = 0;
@@ -670,7 +648,7 @@ static void on_link_closed(struct sc_session *s, const char *reason)
     if (was_bound && l->e->cbs.on_link)
         l->e->cbs.on_link(l->e->arg, l->name, 0);
     if (was_bound)
-        LINK_LOG(SC_LOG_WARN, l, "unbound", " reason=\"%s\"", reason);
+        LINK_LOG(asked ? SC_LOG_INFO : SC_LOG_WARN, l, "unbound", " reason=\"%s\"", reason);
     schedule_reconnect(l);
     maybe_stop_done(l->e);
     pump(l->e);
@@ -848,18 +826,13 @@ struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_esme_opts *o,
     e->cbs = *cbs;
     e->arg = arg;
     e->q_max = queue_max(&o->live);
-    e->reasm = sc_reasm_new(&o->reasm);
     for (size_t i = 0; i < o->nbinds; i++)
         e->nlinks += o->binds[i].mode == SC_BIND_RX_TX ? 2 : 1;
     e->links = calloc(e->nlinks, sizeof *e->links);
-    if (!e->reasm || !e->links) {
-        sc_reasm_free(e->reasm);
-        free(e->links);
+    if (!e->links) {
         free(e);
         return NULL;
     }
-    uv_timer_init(loop, &e->reasm_timer);
-    e->reasm_timer.data = e;
     unsigned k = 0;
     for (size_t i = 0; i < o->nbinds; i++) {
         const struct sc_cfg_bind *b = &o->binds[i];
@@ -900,9 +873,7 @@ static void maybe_stop_done(struct sc_esme *e)
             return;
     while (e->qhead)
         part_done(e, queue_pop(e), SC_ECLOSED);
-    e->open_handles = 1 + 2 * e->nlinks;
-    e->reasm_timer.data = e;
-    uv_close((uv_handle_t *)&e->reasm_timer, handle_closed);
+    e->open_handles = 2 * e->nlinks;
     for (unsigned i = 0; i < e->nlinks; i++) {
         e->links[i].timer.data = e->links[i].pump_timer.data = e;
         uv_close((uv_handle_t *)&e->links[i].timer, handle_closed);
@@ -976,7 +947,6 @@ void sc_esme_free(struct sc_esme *e)
         return;
     while (e->qhead)
         part_done(e, queue_pop(e), SC_ECLOSED);
-    sc_reasm_free(e->reasm);
     free(e->links);
     free(e);
 }

@@ -1,7 +1,7 @@
 /* esme.h -- the daemon's side of SMPP: every configured bind kept up
- * (connect, bind, reconnect with backoff), MOs handed up decoded and
- * reassembled, MTs queued and spread over the bound links within each bind's
- * window and TPS.
+ * (connect, bind, reconnect with backoff), MOs handed up decoded (the parts
+ * of a long MO raw, for the owner to reassemble), MTs queued and spread over
+ * the bound links within each bind's window and TPS.
  *
  * Contract for the owner (core/): on_mo must not block; it answers each MO
  * exactly once with sc_esme_mo_done(), now or later. The MO it gets is
@@ -17,7 +17,6 @@
 
 #include "config/config.h"
 #include "smsc/pdu.h"
-#include "smsc/reasm.h"
 #include "text/text.h"
 
 struct sc_esme;
@@ -26,10 +25,20 @@ struct sc_mo {
     uint32_t cmd_id;          /* SC_CMD_DELIVER_SM or SC_CMD_DATA_SM (of the last part) */
     struct sc_addr src, dst;  /* as received */
     uint8_t data_coding;
-    unsigned parts;           /* 1, or how many parts were reassembled */
-    const char *text;         /* UTF-8, NUL-terminated */
+    unsigned parts;           /* 1, or how many parts the message has */
+    const char *text;         /* UTF-8, NUL-terminated ("" for a part) */
     size_t text_len;
     const char *link;         /* link name, for logs */
+    /* A part of a concatenated MO (UDH 8/16-bit reference or SAR TLVs) has
+     * concat.total >= 2 and 1 <= concat.seq <= total (esme refuses others);
+     * it is not decoded: part/part_len are its bytes without the UDH, in
+     * data_coding. A whole MO has concat.total 0 and part NULL. */
+    struct {
+        uint16_t ref;
+        uint8_t total, seq;
+    } concat;
+    const uint8_t *part;
+    size_t part_len;
 };
 
 /* Identifies one MO to answer; copy it freely, use it once. */
@@ -50,7 +59,7 @@ struct sc_esme_cbs {
  * is used, so a change applies to the next MO or MT. */
 struct sc_esme_live {
     uint32_t mo_error_status;     /* temporary error for MOs the esme itself
-                                   * refuses (no memory, reassembly full) */
+                                   * refuses (no memory) */
     enum sc_dc0 dc0;              /* decoding of data_coding 0 in new MOs */
     enum sc_seg_mode seg_mode;    /* segmentation of new MTs */
     unsigned max_parts;           /* 1..SC_MT_MAX_PARTS: new MTs are cut to fit */
@@ -58,13 +67,12 @@ struct sc_esme_live {
 };
 
 /* Everything the esme needs, filled from the configuration by its owner.
- * The rest is fixed for the esme's life: links, sessions and the
- * reassembly buffer are built from it at sc_esme_new(). */
+ * The rest is fixed for the esme's life: links and sessions are built
+ * from it at sc_esme_new(). */
 struct sc_esme_opts {
     const struct sc_cfg_bind *binds;   /* borrowed: must outlive the esme */
     size_t nbinds;
     uint32_t max_pdu_len;              /* per session, at connect */
-    struct sc_reasm_limits reasm;
     struct sc_esme_live live;
 };
 

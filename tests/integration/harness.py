@@ -201,6 +201,19 @@ class Env(unittest.TestCase):
         p.port = port
         return p
 
+    def start_redis_aof(self, port, name):
+        """redis-server that keeps every acknowledged write (appendonly,
+        fsync always) in DIR/redis-data, so a restart on the same port finds
+        the data."""
+        d = os.path.join(self.dir, "redis-data")
+        os.makedirs(d, exist_ok=True)
+        p = self.start(name, ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                              "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+                              "--dir", d])
+        wait_for(lambda: self._redis_ping(port), 10, "redis to answer PING")
+        p.port = port
+        return p
+
     @staticmethod
     def _redis_ping(port):
         try:

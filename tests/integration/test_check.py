@@ -139,6 +139,22 @@ class CheckTest(harness.Env):
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn("loud", p.stderr)
 
+    def test_retired_reasm_keys_are_accepted_with_a_note(self):
+        # Long MOs are held in Redis now: the daemon-wide bounds no longer
+        # apply (docs/reliability.md "Long MOs"); old files still load.
+        path = self.write_config(2775, extra="smpp:\n  reasm_max_pending: 5\n"
+                                 "  reasm_max_bytes: 4096\n  reasm_max_per_source: 2\n")
+        rc, out = self.check(path)
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(out, re.escape(path) + r": note: smpp\.reasm_max_pending is no longer used")
+        self.assertRegex(out, r"note: smpp\.reasm_max_bytes is no longer used")
+        self.assertNotRegex(out, r"note: smpp\.reasm_max_per_source")
+        self.assertIn("OK", out)
+        d = self.start_daemon(path)
+        d.wait_log(r"level=warn event=config_retired key=smpp\.reasm_max_pending")
+        rc, out = self.check(self.write_config(2775))
+        self.assertNotIn("note:", out)
+
     def test_missing_file(self):
         rc, out = self.check(os.path.join(self.dir, "nope.yaml"))
         self.assertEqual(rc, 1, out)

@@ -74,6 +74,7 @@ expect 8613800138006 %(h)s
         sim.signal(signal.SIGKILL)
         sim.wait()
         d.wait_log(r"event=session_closed", timeout=5)
+        d.wait_log(r"level=warn event=unbound bind=smsc1 ", timeout=5)  # not asked for
         d.wait_log(r"event=reconnect_scheduled", timeout=5)
         time.sleep(0.5)  # a couple of refused attempts while the SMSC is down
         script = "wait_bound 5000\nsend 13800138000 0000\nexpect 13800138000 %s\n" % HELP
@@ -124,6 +125,9 @@ expect 8613800138006 %(h)s
         d.signal(signal.SIGTERM)
         self.assertEqual(d.wait(10), 0, d.output())
         self.assertIn("event=unbound_clean", d.output())
+        # An unbind we asked for is no warning (alerts fire on warnings).
+        self.assertRegex(d.output(), r"level=info event=unbound bind=smsc1 ")
+        self.assertNotRegex(d.output(), r"level=warn event=unbound ")
         sim.signal(signal.SIGUSR1)
         st = wait_for(lambda: os.path.exists(sim.stats_path) and self.sim_stats(sim), 5, "stats")
         self.assertEqual(st["unbind_received"], 1, st)

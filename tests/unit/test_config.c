@@ -201,9 +201,10 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->smpp.source_ton, 0);
     assert_int_equal(cfg->smpp.source_npi, 0);
     assert_int_equal(cfg->smpp.reasm_timeout_ms, 60000);
-    assert_int_equal(cfg->smpp.reasm_max_pending, 10000);
+    assert_int_equal(cfg->smpp.reasm_max_pending, 0); /* retired: not set */
     assert_int_equal(cfg->smpp.reasm_max_per_source, 8);
-    assert_int_equal(cfg->smpp.reasm_max_bytes, 8 << 20);
+    assert_int_equal(cfg->smpp.reasm_max_bytes, 0);
+    assert_null(sc_config_retired(cfg, 0));
     assert_int_equal(cfg->redis.connect_timeout_ms, 2000);
     assert_int_equal(cfg->redis.command_timeout_ms, 2000);
     assert_int_equal(cfg->redis.catalogue_refresh_s, 300);
@@ -338,6 +339,9 @@ static void test_all_values(void **state)
     assert_int_equal(cfg->smpp.reasm_max_pending, 5);
     assert_int_equal(cfg->smpp.reasm_max_per_source, 2);
     assert_int_equal(cfg->smpp.reasm_max_bytes, 1024);
+    assert_string_equal(sc_config_retired(cfg, 0), "smpp.reasm_max_pending");
+    assert_string_equal(sc_config_retired(cfg, 1), "smpp.reasm_max_bytes");
+    assert_null(sc_config_retired(cfg, 2));
     assert_string_equal(cfg->redis.url, "redis://:pw@r:1/3");
     assert_int_equal(cfg->redis.connect_timeout_ms, 100);
     assert_int_equal(cfg->redis.command_timeout_ms, 600000);

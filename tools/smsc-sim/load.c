@@ -14,7 +14,13 @@
  *
  * The "cancel" scenario is "0000" and, once its command has ended well, "1"
  * from the same subscriber; the follow-up takes the next MO slot before any
- * new subscriber, so it is paced like any MO.
+ * new subscriber, so it is paced like any MO. "longtd" is "TD" + a code of
+ * --td-codes as a long MO of two parts (8-bit UDH, a reference counted per
+ * subscriber, as a handset does), encoded per MO; part 2 is sent once part
+ * 1 was acknowledged ROK, as SMSCs with a window of 1 per message do, and
+ * --long-gap-ms later (parts reach the SMSC apart): a daemon killed between
+ * the parts must find part 1 again. Waiting part 2s are a FIFO (the gap is
+ * the same for all) drained by the 50 ms check timer.
  *
  * Pacing: with --rate R a 1 ms timer (or 1000/R ms for slower rates)
  * credits tokens from the time since the start (no drift) and sends that
@@ -46,7 +52,7 @@
 #define LOAD_CHECK_MS 50         /* reply timeout check period */
 #define NONE UINT32_MAX
 
-static const char *const g_scn_name[SIM_SCN_N] = {"0000", "cancel", "unknown"};
+static const char *const g_scn_name[SIM_SCN_N] = {"0000", "cancel", "unknown", "longtd"};
 
 /* Texts sent: a command's first MO, and the cancel scenario's follow-up. */
 enum { T_0000 = 0, T_1, T_UNKNOWN, T_N };
@@ -63,6 +69,10 @@ struct sub {
     uint8_t busy;                /* a command is outstanding */
     uint8_t scn, step;           /* scenario; 0 = first MO, 1 = cancel's "1" */
     uint8_t got_resp, got_reply;
+    uint8_t ref;                 /* longtd: the last concatenation reference */
+    uint8_t code, ucs2;          /* longtd: the code (index) and encoding sent */
+    uint8_t long_part;           /* longtd: the part awaiting its resp (1, 2) */
+    uint64_t part2_due;          /* longtd: uv_hrtime() to send part 2; 0 = none */
     uint64_t t_sent;             /* uv_hrtime() */
 };
 
@@ -81,10 +91,12 @@ struct sim_load {
     regex_t re[SIM_SCN_N];
     int has_re[SIM_SCN_N];
     struct tmpl t[T_N][2][2];    /* [text][ucs2][data_sm] */
+    char codes[64][16];          /* longtd: --td-codes */
+    unsigned ncodes;
     unsigned addr_off;           /* source_addr offset in every template */
 
     struct sub *subs;
-    struct ring idle, follow;
+    struct ring idle, follow, gap;  /* gap: longtd part 2s waiting, due order */
     uint32_t oldest, newest;     /* outstanding list */
     uint64_t outstanding;
 
@@ -195,9 +207,10 @@ static void put_digits(uint8_t *p, unsigned width, uint64_t v)
     }
 }
 
-/* Encode text from the first subscriber into out; 0 or negative SC_E*. */
-static int encode(struct sim_load *l, const char *text, int ucs2, int datasm, uint64_t msisdn,
-                  uint8_t *out, size_t outsz, long *len)
+/* Encode n characters of text (digits and capitals) from msisdn into out,
+ * after udh (a 6-byte concatenation header, or NULL); 0 or SC_E*. */
+static int encode(struct sim_load *l, const char *text, size_t n, int ucs2, int datasm,
+                  uint64_t msisdn, const uint8_t *udh, uint8_t *out, size_t outsz, long *len)
 {
     struct sc_sm *sm = calloc(1, sizeof *sm);
     if (!sm)
@@ -208,18 +221,22 @@ static int encode(struct sim_load *l, const char *text, int ucs2, int datasm, ui
     sm->src.npi = 1;
     put_digits((uint8_t *)sm->src.addr, l->width, msisdn);
     sc_strlcpy(sm->dst.addr, l->sim->o.to, sizeof sm->dst.addr);
-    size_t n = strlen(text);
+    size_t h = udh ? 6 : 0;
+    if (h) {
+        memcpy(sm->msg, udh, h);
+        sm->esm_class = 0x40;
+    }
     if (ucs2) {
         for (size_t i = 0; i < n; i++) {
-            sm->msg[2 * i] = 0;
-            sm->msg[2 * i + 1] = (uint8_t)text[i];
+            sm->msg[h + 2 * i] = 0;
+            sm->msg[h + 2 * i + 1] = (uint8_t)text[i];
         }
-        sm->msg_len = (uint16_t)(2 * n);
+        sm->msg_len = (uint16_t)(h + 2 * n);
         sm->data_coding = 8;
     } else {
         /* Digits and capitals are the same in GSM 03.38 and ASCII. */
-        memcpy(sm->msg, text, n);
-        sm->msg_len = (uint16_t)n;
+        memcpy(sm->msg + h, text, n);
+        sm->msg_len = (uint16_t)(h + n);
     }
     sm->use_payload = (uint8_t)datasm;
     *len = sc_pdu_encode_sm(sm, out, outsz);
@@ -237,7 +254,8 @@ static int build_templates(struct sim_load *l, char *err, size_t errsz)
             for (int d = 0; d < 2; d++) {
                 struct tmpl *tp = &l->t[t][u][d];
                 long len;
-                int rc = encode(l, g_text[t], u, d, l->from, tp->pdu, sizeof tp->pdu, &len);
+                int rc = encode(l, g_text[t], strlen(g_text[t]), u, d, l->from, NULL, tp->pdu,
+                                sizeof tp->pdu, &len);
                 if (rc < 0 || len > UINT16_MAX) {
                     snprintf(err, errsz, "cannot encode the MO \"%s\": %s", g_text[t],
                              sc_strerror(rc));
@@ -285,6 +303,17 @@ struct sim_load *sim_load_new(struct sim *sim, char *err, size_t errsz)
     l->sim = sim;
     l->o = *o;
     l->from = base;
+    for (const char *c = o->td_codes ? o->td_codes : "CL001"; *c && l->ncodes < 64;) {
+        size_t k = strcspn(c, ",");
+        if (k == 0 || k >= sizeof l->codes[0] || strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") < k) {
+            snprintf(err, errsz, "--td-codes: expected CODE,CODE,... (1..15 capitals or digits)");
+            free(l);
+            return NULL;
+        }
+        memcpy(l->codes[l->ncodes], c, k);
+        l->codes[l->ncodes++][k] = '\0';
+        c += k + (c[k] == ',');
+    }
     l->width = (unsigned)width;
     for (int i = 0; i < SIM_SCN_N; i++)
         l->mix_total += o->mix[i];
@@ -305,9 +334,10 @@ struct sim_load *sim_load_new(struct sim *sim, char *err, size_t errsz)
     l->subs = calloc(n, sizeof *l->subs);
     l->idle.v = malloc(n * sizeof *l->idle.v);
     l->follow.v = malloc(n * sizeof *l->follow.v);
+    l->gap.v = malloc(n * sizeof *l->gap.v);
     l->h = malloc(sizeof *l->h);
     l->h_sec = malloc(sizeof *l->h_sec);
-    int oom = !l->subs || !l->idle.v || !l->follow.v || !l->h || !l->h_sec;
+    int oom = !l->subs || !l->idle.v || !l->follow.v || !l->gap.v || !l->h || !l->h_sec;
     for (int i = 0; i < SIM_SCN_N; i++)
         oom |= !(l->h_scn[i] = malloc(sizeof *l->h_scn[i]));
     if (oom) {
@@ -315,7 +345,7 @@ struct sim_load *sim_load_new(struct sim *sim, char *err, size_t errsz)
         sim_load_free(l);
         return NULL;
     }
-    l->idle.cap = l->follow.cap = n;
+    l->idle.cap = l->follow.cap = l->gap.cap = n;
     for (uint32_t i = 0; i < n; i++)
         ring_push(&l->idle, i);
     l->oldest = l->newest = NONE;
@@ -349,6 +379,7 @@ void sim_load_free(struct sim_load *l)
     free(l->subs);
     free(l->idle.v);
     free(l->follow.v);
+    free(l->gap.v);
     free(l->h);
     free(l->h_sec);
     free(l->series);
@@ -404,12 +435,36 @@ static void end_command(struct sim_load *l, uint32_t i, int ok)
     unlink_sub(l, i);
     s->busy = 0;
     s->serial++;
+    s->part2_due = 0;
     if (ok)
         l->ok++;
     if (ok && s->scn == SIM_SCN_CANCEL && s->step == 0 && !l->gen_done)
         ring_push(&l->follow, i);
     else
         ring_push(&l->idle, i);
+}
+
+/* longtd: part k (1 or 2) of "TD" + the subscriber's code, with its
+ * current reference. */
+static int send_long_part(struct sim_load *l, uint32_t i, unsigned k)
+{
+    struct sub *s = &l->subs[i];
+    char text[24], from[SC_ADDR_MAX];
+    snprintf(text, sizeof text, "TD%s", l->codes[s->code]);
+    put_digits((uint8_t *)from, l->width, l->from + i);
+    from[l->width] = '\0';
+    size_t n = strlen(text), cut = n / 2;
+    uint8_t udh[6] = {5, 0, 3, s->ref, 2, (uint8_t)k};
+    uint8_t pdu[160];
+    long len;
+    if (encode(l, k == 1 ? text : text + cut, k == 1 ? cut : n - cut, s->ucs2, 0, l->from + i,
+               udh, pdu, sizeof pdu, &len) < 0)
+        return SC_EINVAL;
+    int rc = sim_mo_send_pdu(l->sim, SIM_MO_LOAD, from, l->sim->o.to, pdu, (size_t)len,
+                             (uint64_t)s->serial << 32 | i);
+    if (rc == 0)
+        s->long_part = (uint8_t)k;
+    return rc;
 }
 
 static int send_mo(struct sim_load *l, uint32_t i, int scn, int step)
@@ -421,9 +476,20 @@ static int send_mo(struct sim_load *l, uint32_t i, int scn, int step)
     int datasm = l->o.datasm_pct && sc_xorshift64s(&l->rng) % 100 < l->o.datasm_pct;
     uint8_t buf[sizeof l->t[0][0][0].pdu];
     size_t len;
+    if (scn == SIM_SCN_LONGTD) {
+        datasm = 0; /* the UDH travels in short_message */
+        s->code = (uint8_t)(sc_xorshift64s(&l->rng) % l->ncodes);
+        s->ucs2 = (uint8_t)ucs2;
+        s->ref++;
+        int rc = send_long_part(l, i, 1);
+        if (rc < 0)
+            return rc;
+        goto sent;
+    }
     if (l->o.pack_each) {
         long n;
-        if (encode(l, g_text[text], ucs2, datasm, l->from + i, buf, sizeof buf, &n) < 0)
+        if (encode(l, g_text[text], strlen(g_text[text]), ucs2, datasm, l->from + i, NULL, buf,
+                   sizeof buf, &n) < 0)
             return SC_EINVAL;
         len = (size_t)n;
     } else {
@@ -440,6 +506,7 @@ static int send_mo(struct sim_load *l, uint32_t i, int scn, int step)
     if (rc < 0)
         return rc;
     sim_fault_maybe_hostile(sim, from);
+sent:
     s->busy = 1;
     s->scn = (uint8_t)scn;
     s->step = (uint8_t)step;
@@ -507,6 +574,35 @@ static void pump(struct sim_load *l)
 
 /* ---- events --------------------------------------------------------------------------- */
 
+static void send_part2(struct sim_load *l, uint32_t i)
+{
+    if (send_long_part(l, i, 2) < 0) {
+        l->send_failed++;
+        end_command(l, i, 0);
+    } else {
+        l->inflight++;
+        l->sent++; /* each part is delivered (and answered) on its own */
+        sim_mo_pump(l->sim); /* pump() sends nothing once generation stopped */
+    }
+}
+
+/* Part 2s whose gap has passed (a command that ended meanwhile has
+ * part2_due 0 and is skipped). */
+static void drain_gap(struct sim_load *l, uint64_t now)
+{
+    while (l->gap.n) {
+        uint32_t i = l->gap.v[l->gap.head];
+        struct sub *s = &l->subs[i];
+        if (s->busy && s->part2_due && s->part2_due > now)
+            return;
+        ring_pop(&l->gap);
+        if (s->busy && s->part2_due) {
+            s->part2_due = 0;
+            send_part2(l, i);
+        }
+    }
+}
+
 void sim_load_on_mo_done(struct sim_load *l, struct sim_mo *mo)
 {
     if (l->finished)
@@ -521,6 +617,14 @@ void sim_load_on_mo_done(struct sim_load *l, struct sim_mo *mo)
             sim_statmap_add(&l->err_status, mo->status);
             l->err_status_n++;
             end_command(l, i, 0);
+        } else if (s->scn == SIM_SCN_LONGTD && s->long_part == 1) {
+            /* Part 1 acknowledged: part 2 now or after the gap. */
+            if (l->o.long_gap_ms && l->gap.n < l->gap.cap) {
+                s->part2_due = uv_hrtime() + l->o.long_gap_ms * 1000000u;
+                ring_push(&l->gap, i);
+            } else {
+                send_part2(l, i);
+            }
         } else {
             s->got_resp = 1;
             if (s->got_reply)
@@ -602,6 +706,7 @@ static void on_check(uv_timer_t *t)
                  (unsigned long long)(l->from + i), l->subs[i].got_resp);
         end_command(l, i, 0);
     }
+    drain_gap(l, now);
     pump(l);
     maybe_finish(l);
 }
@@ -760,12 +865,13 @@ static int write_json(struct sim_load *l, int interrupted)
     fprintf(f, "{\n  \"mode\": \"load\",\n  \"completed\": %s,\n  \"exit_status\": %d,\n",
             interrupted ? "false" : "true", l->exit_status);
     fprintf(f, "  \"options\": {\"subscribers\": %llu, \"from\": \"%s\", \"to\": \"%s\", "
-               "\"mix\": {\"0000\": %u, \"cancel\": %u, \"unknown\": %u}, \"ucs2_share\": %u, "
+               "\"mix\": {\"0000\": %u, \"cancel\": %u, \"unknown\": %u, \"longtd\": %u}, "
+               "\"ucs2_share\": %u, "
                "\"datasm_share\": %u, \"rate\": %llu, \"mo_window\": %u, \"count\": %llu, "
                "\"duration_ms\": %llu, \"reply_timeout_ms\": %llu, \"binds\": %u, "
                "\"templates\": %s, \"throttle_every\": %u},\n",
             (unsigned long long)l->o.subscribers, sim->o.from, sim->o.to, l->o.mix[0],
-            l->o.mix[1], l->o.mix[2], l->o.ucs2_pct, l->o.datasm_pct,
+            l->o.mix[1], l->o.mix[2], l->o.mix[3], l->o.ucs2_pct, l->o.datasm_pct,
             (unsigned long long)l->o.rate, sim->o.window, (unsigned long long)l->o.count,
             (unsigned long long)l->o.duration_ms, (unsigned long long)l->o.reply_timeout_ms,
             l->o.binds, l->o.pack_each ? "false" : "true", sim->o.throttle_every);

@@ -87,7 +87,10 @@ static const char g_usage_load[] =
 "  --subscribers N          senders --from .. --from+N-1 (default 1000; same digit count)\n"
 "  --mix SPEC               scenario weights (default 0000:100), e.g.\n"
 "                           \"0000:70,cancel:20,unknown:10\"; cancel = 0000, then \"1\"\n"
-"                           after its reply; unknown = a text no route knows\n"
+"                           after its reply; unknown = a text no route knows;\n"
+"                           longtd = \"TD\"+CODE as a long MO of 2 parts\n"
+"  --td-codes LIST          codes longtd picks from, CODE,CODE,... (default CL001)\n"
+"  --long-gap-ms N          longtd: part 2 N ms after part 1's ROK (default 0)\n"
 "  --ucs2-share P           percent of MOs sent as UCS-2 (default 0)\n"
 "  --datasm-share P         percent of MOs sent as data_sm (default 0)\n"
 "  --rate R|max             offered MOs per second, or as fast as windows allow (default max)\n"
@@ -95,7 +98,7 @@ static const char g_usage_load[] =
 "  --count N                stop after N MOs (default 0 = only --duration)\n"
 "  --duration S             stop sending after S seconds (default 60)\n"
 "  --reply-timeout-ms N     a command without its reply by then is missing (default 5000)\n"
-"  --expect-regex SCN=RE    replies of scenario SCN (0000, cancel, unknown) must match RE\n"
+"  --expect-regex SCN=RE    replies of scenario SCN (0000, cancel, unknown, longtd) must match RE\n"
 "                           (POSIX ERE; repeatable; default: any non-empty reply)\n"
 "  --json FILE              write every figure as JSON (see docs/simulator.md)\n"
 "  --binds N                RX-capable sessions to wait for before starting (default 1)\n"
@@ -137,7 +140,7 @@ enum {
     OPT_MAX_PDU, OPT_MAX_SESSIONS, OPT_WINDOW, OPT_RESP_TIMEOUT, OPT_MAX_QUEUE, OPT_SYSTEM_ID,
     OPT_DC0, OPT_FAIL_FAST, OPT_LOAD, OPT_SUBSCRIBERS, OPT_MIX, OPT_UCS2_SHARE, OPT_DATASM_SHARE,
     OPT_RATE, OPT_MO_WINDOW, OPT_COUNT, OPT_DURATION, OPT_REPLY_TIMEOUT, OPT_EXPECT_REGEX,
-    OPT_JSON, OPT_BINDS, OPT_SEED, OPT_PACK_EACH,
+    OPT_JSON, OPT_BINDS, OPT_SEED, OPT_PACK_EACH, OPT_TD_CODES, OPT_LONG_GAP,
     OPT_F_THROTTLE, OPT_F_MSGQFULL, OPT_F_DROP, OPT_F_CLOSE_EVERY, OPT_F_CLOSE_RANDOM,
     OPT_F_UNBIND, OPT_F_REDELIVER, OPT_F_RD_TIMEOUT, OPT_F_RD_MAX, OPT_F_RD_INTERVAL,
     OPT_F_DUP, OPT_F_REORDER, OPT_F_HOSTILE,
@@ -181,6 +184,8 @@ static const struct option g_long_opts[] = {
     {"binds", required_argument, NULL, OPT_BINDS},
     {"seed", required_argument, NULL, OPT_SEED},
     {"pack-each", no_argument, NULL, OPT_PACK_EACH},
+    {"td-codes", required_argument, NULL, OPT_TD_CODES},
+    {"long-gap-ms", required_argument, NULL, OPT_LONG_GAP},
     {"throttle-share", required_argument, NULL, OPT_F_THROTTLE},
     {"msgqfull-share", required_argument, NULL, OPT_F_MSGQFULL},
     {"drop-resp-share", required_argument, NULL, OPT_F_DROP},
@@ -395,16 +400,22 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
         case OPT_FAIL_FAST: o->fail_fast = 1; break;
         case OPT_LOAD: o->load.on = 1; break;
         case OPT_PACK_EACH: o->load.pack_each = 1; break;
+        case OPT_TD_CODES: o->load.td_codes = a; break;
+        case OPT_LONG_GAP:
+            if (sim_parse_uint(a, 0, 60000, &v) < 0)
+                return usage_error("--long-gap-ms: expected 0..60000, got \"%s\"", a);
+            o->load.long_gap_ms = v;
+            break;
         case OPT_JSON: o->load.json = a; break;
         case OPT_MIX:
             if (sim_load_parse_mix(a, o->load.mix) < 0)
                 return usage_error("--mix: expected SCENARIO:WEIGHT,... with scenarios 0000, "
-                                   "cancel, unknown and a positive total, got \"%s\"", a);
+                                   "cancel, unknown, longtd and a positive total, got \"%s\"", a);
             break;
         case OPT_EXPECT_REGEX:
             if (sim_load_parse_expect(a, o->load.expect) < 0)
                 return usage_error("--expect-regex: expected SCENARIO=REGEX with scenario "
-                                   "0000, cancel or unknown, got \"%s\"", a);
+                                   "0000, cancel, unknown or longtd, got \"%s\"", a);
             break;
         case OPT_RATE:
             if (strcmp(a, "max") == 0)

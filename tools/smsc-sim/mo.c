@@ -492,10 +492,16 @@ struct sim_mo *sim_mo_send(struct sim *sim, enum sim_mo_kind kind, const char *f
     mo->kind = kind;
     sc_strlcpy(mo->from, from, sizeof mo->from);
     sc_strlcpy(mo->to, to, sizeof mo->to);
-    mo->nparts = ncuts;
+    mo->nparts = so->only ? 1 : ncuts;
     mo->status = SC_ESME_ROK;
     mo->refs = 1; /* the caller's */
-    uint16_t ref = ncuts > 1 ? ++sim->mo_ref : 0;
+    uint16_t ref = ncuts <= 1 ? 0 : so->has_ref ? so->ref : ++sim->mo_ref;
+    if (so->only > ncuts) {
+        snprintf(err, errsz, "part %u of a text in %u parts", so->only, ncuts);
+        free(mo);
+        mo = NULL;
+        goto out;
+    }
 
     /* --reorder-parts: parts go out last first; --dup-parts: part 1 is sent
      * twice (once more at the end). */
@@ -507,6 +513,8 @@ struct sim_mo *sim_mo_send(struct sim *sim, enum sim_mo_kind kind, const char *f
         sim->fc.dup_parts++;
     for (unsigned k = 0; k < nsend; k++) {
         unsigned i = k >= ncuts ? 0 : reorder ? ncuts - 1 - k : k;
+        if (so->only && i + 1 != so->only)
+            continue; /* --part K: this part alone (the test sends the others) */
         memset(sm, 0, sizeof *sm);
         sm->cmd_id = so->data_sm ? SC_CMD_DATA_SM : SC_CMD_DELIVER_SM;
         sm->seq = 1; /* patched when sent */
@@ -545,7 +553,7 @@ struct sim_mo *sim_mo_send(struct sim *sim, enum sim_mo_kind kind, const char *f
             sc_error("event=mo_encode_failed from=%s to=%s part=%u/%u reason=\"%s\"", from, to,
                      i + 1, ncuts, sc_strerror(rc));
             mo->nparts = k < ncuts ? k : ncuts;
-            if (k == 0) {
+            if (mo->parts_left == 0) {
                 free(mo);
                 mo = NULL;
                 goto out;

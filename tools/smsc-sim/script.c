@@ -173,8 +173,8 @@ static int parse_wait_bound(struct step *st, const char *line, const struct line
     return t->n == 2 ? parse_ms(t->tok[1], &st->ms, e) : 0;
 }
 
-/* send [--ucs2|--gsm] [--data-sm] [--payload] [--parts N] [--udh8|--udh16|--sar]
- *      [--to NUMBER] FROM TEXT... ; burst COUNT FROM TEXT... */
+/* send [--ucs2|--gsm] [--data-sm] [--payload] [--parts N [--part K] [--ref R]]
+ *      [--udh8|--udh16|--sar] [--to NUMBER] FROM TEXT... ; burst COUNT FROM TEXT... */
 static int parse_send_opts(struct step *st, const struct line_toks *t, size_t *i, struct perr *e)
 {
     for (; *i < t->n && strncmp(t->tok[*i], "--", 2) == 0; (*i)++) {
@@ -199,6 +199,18 @@ static int parse_send_opts(struct step *st, const struct line_toks *t, size_t *i
             if (*i + 1 >= t->n || sim_parse_uint(t->tok[*i + 1], 1, 100000000, &st->spread) < 0)
                 return perror_at(e, "--spread needs a count (1..100000000)");
             (*i)++;
+        } else if (strcmp(o, "--part") == 0 || strcmp(o, "--ref") == 0) {
+            uint64_t n;
+            int ref = o[2] == 'r';
+            if (*i + 1 >= t->n || sim_parse_uint(t->tok[*i + 1], ref ? 0 : 1, ref ? 65535 : 255, &n) < 0)
+                return perror_at(e, "%s needs a number (%s)", o, ref ? "0..65535" : "1..255");
+            (*i)++;
+            if (ref) {
+                st->so.has_ref = 1;
+                st->so.ref = (uint16_t)n;
+            } else {
+                st->so.only = (unsigned)n;
+            }
         } else if (strcmp(o, "--parts") == 0 || strcmp(o, "--to") == 0) {
             if (*i + 1 >= t->n)
                 return perror_at(e, "%s needs a value", o);
@@ -227,6 +239,8 @@ static int parse_send(struct step *st, const char *line, const struct line_toks 
         return SC_EINVAL;
     if (i >= t->n)
         return perror_at(e, "usage: send [OPTIONS] FROM TEXT...");
+    if (st->so.only && st->so.only > st->so.parts)
+        return perror_at(e, "--part %u needs --parts of at least %u", st->so.only, st->so.only);
     if (parse_addr(t->tok[i], st->from, e) < 0)
         return SC_EINVAL;
     return take_text(st, line, t, i, e);
@@ -240,6 +254,8 @@ static int parse_burst(struct step *st, const char *line, const struct line_toks
         return SC_EINVAL;
     if (i + 1 >= t->n)
         return perror_at(e, "usage: burst [OPTIONS] COUNT FROM TEXT...");
+    if (st->so.only || st->so.has_ref)
+        return perror_at(e, "--part and --ref are send options");
     if (sim_parse_uint(t->tok[i], 1, 10000000, &st->count) < 0)
         return perror_at(e, "bad COUNT \"%s\" (1..10000000)", t->tok[i]);
     if (parse_addr(t->tok[i + 1], st->from, e) < 0)

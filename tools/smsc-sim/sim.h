@@ -43,7 +43,7 @@ enum sim_enc { SIM_ENC_AUTO = 0, SIM_ENC_GSM, SIM_ENC_UCS2 };
 enum sim_concat { SIM_CONCAT_UDH8 = 0, SIM_CONCAT_UDH16, SIM_CONCAT_SAR };
 
 /* Load mode (--load): see load.c and docs/simulator.md. */
-enum sim_scn { SIM_SCN_0000 = 0, SIM_SCN_CANCEL, SIM_SCN_UNKNOWN, SIM_SCN_N };
+enum sim_scn { SIM_SCN_0000 = 0, SIM_SCN_CANCEL, SIM_SCN_UNKNOWN, SIM_SCN_LONGTD, SIM_SCN_N };
 
 struct sim_load_opts {
     int on;                      /* --load */
@@ -59,6 +59,8 @@ struct sim_load_opts {
     unsigned binds;              /* RX-capable sessions to wait for */
     uint64_t seed;
     int pack_each;               /* encode every MO with libsmpp34 (no templates) */
+    const char *td_codes;        /* longtd: "CODE,CODE,..." (default "CL001") */
+    uint64_t long_gap_ms;        /* longtd: part 2 this long after part 1's ROK */
 };
 
 /* How one MO is built. */
@@ -68,6 +70,9 @@ struct sim_send_opts {
     int payload;                 /* deliver_sm with message_payload */
     unsigned parts;              /* 0 = as many as the text needs */
     enum sim_concat concat;      /* how parts are tied together */
+    unsigned only;               /* 1..parts: send only this part; 0 = all */
+    int has_ref;                 /* ref below, not the next one */
+    uint16_t ref;                /* concatenation reference */
 };
 
 /* Fault injection (faults.c); shares are percentages 0..100 (fractions allowed). */
