@@ -364,6 +364,7 @@ const struct sc_handler sc_handler_vas_list = {
     .options = &vas_list_schema,
     .templates = vas_list_templates,
     .script = vas_list_lua,
+    .key_types = "hs",
     .handle = vas_list_handle,
 };
 
@@ -530,6 +531,7 @@ const struct sc_handler sc_handler_vas_cancel_items = {
     .summary = "cancel services by their numbers in the subscriber's last 0000 list",
     .templates = vas_cancel_items_templates,
     .script = vas_cancel_items_lua,
+    .key_types = "hxxs",
     .handle = vas_cancel_items_handle,
 };
 
@@ -577,6 +579,7 @@ const struct sc_handler sc_handler_vas_cancel_all = {
     .summary = "ask to confirm cancelling every monthly service (answered by vas_confirm)",
     .templates = vas_cancel_all_templates,
     .script = vas_cancel_all_lua,
+    .key_types = "h",
     .handle = vas_cancel_all_handle,
 };
 
@@ -669,6 +672,7 @@ const struct sc_handler sc_handler_vas_confirm = {
     .options = &vas_confirm_schema,
     .templates = vas_confirm_templates,
     .script = vas_confirm_lua,
+    .key_types = "hxx",
     .continues_dialogue = 1,
     .handle = vas_confirm_handle,
 };
@@ -720,5 +724,6 @@ const struct sc_handler sc_handler_vas_cancel_code = {
     .summary = "cancel one service by its code (\"TD\" + code; the regex captures the code)",
     .templates = vas_cancel_code_templates,
     .script = vas_cancel_code_lua,
+    .key_types = "hxx",
     .handle = vas_cancel_code_handle,
 };
