@@ -192,6 +192,7 @@ const struct sc_service *sc_req_service(struct sc_req *r, const char *code)
 
 int sc_req_menu_ttl_s(const struct sc_req *r) { return ((const struct req *)r)->gen->cfg->limits.menu_ttl_s; }
 int sc_req_confirm_ttl_s(const struct sc_req *r) { return ((const struct req *)r)->gen->cfg->limits.confirm_ttl_s; }
+int sc_req_redelivery_horizon_s(const struct sc_req *r) { return ((const struct req *)r)->gen->cfg->limits.redelivery_horizon_s; }
 
 char *sc_fmt_fen(long long fen, char *out, size_t outsz)
 {

@@ -183,6 +183,35 @@ class FaultTest(harness.Env):
         self.check_state(r, subs, rep, "crash")
         # The kills did catch MOs in flight, which the SMSC had to redeliver.
         self.assertGreater(rep["faults"]["mo_redelivered"], 0, rep["faults"])
+        self.replay_cancels(r, sim.port, d)
+
+    def replay_cancels(self, r, port, d):
+        """The race of a late redelivery on a crashed run's data: subscribers
+        whose "1" was applied list again, then the SMSC delivers that "1"
+        once more. Nothing changes; the reply says when it was done."""
+        per_m = {}
+        for _, e in r.stream("vas:events"):
+            per_m[e["msisdn"]] = per_m.get(e["msisdn"], 0) + 1
+        # The load's only cancel is "1": with stable numbers, however often
+        # it is repeated or redelivered, it cancels one service.
+        self.assertEqual(set(per_m.values()), {1}, per_m)
+        ms = [m for m in sorted(per_m) if r("HLEN", "sub:{%s}:vas" % m) > 0]
+        self.assertGreater(len(ms), 0)
+        ms = ms[:30]
+        before = {m: r.hgetall("sub:{%s}:vas" % m) for m in ms}
+        nevents = r("XLEN", "vas:events")
+        script = "wait_bound 20000\n" + "".join(
+            "send %s 0000\nexpect %s ^您\nsend %s 1\nexpect %s 已于[0-9:]+退订\n" % ((m,) * 4)
+            for m in ms)
+        sim = self.start_sim(port=port, script=script, name="replay", stats=False)
+        rc, out = self.run_sim_script(sim, 60)
+        self.assertEqual(rc, 0, out[-3000:])
+        self.assertIn(" 0 failed", out)
+        self.assertEqual({m: r.hgetall("sub:{%s}:vas" % m) for m in ms}, before)
+        self.assertEqual(r("XLEN", "vas:events"), nevents)
+        self.assertTrue(d.alive())
+        sys.stderr.write("[crash] replayed \"1\" after a new 0000 for %d subscribers: "
+                         "nothing changed\n" % len(ms))
 
     def test_redis_outage(self):
         n = 300
