@@ -1318,6 +1318,8 @@ static const struct sc_schema redis_schema = {redis_fields, 0, check_redis};
 static const struct sc_field limits_fields[] = {
     {"menu_ttl_s", SC_FT_INT, C(limits.menu_ttl_s), 0, .min = 1, .max = 2592000, .def = "86400"},
     {"confirm_ttl_s", SC_FT_INT, C(limits.confirm_ttl_s), 0, .min = 1, .max = 86400, .def = "300"},
+    {"redelivery_horizon_s", SC_FT_INT, C(limits.redelivery_horizon_s), 0,
+     .min = 60, .max = 2592000, .def = "259200"},
     {"rate_limit_count", SC_FT_INT, C(limits.rate_limit_count), 0,
      .min = 1, .max = 1000000, .def = "10"},
     {"rate_limit_window_s", SC_FT_INT, C(limits.rate_limit_window_s), 0,

@@ -111,6 +111,7 @@ struct sc_config {
     struct {
         int menu_ttl_s;          /* default 86400 */
         int confirm_ttl_s;       /* default 300 */
+        int redelivery_horizon_s;/* how long the SMSC may redeliver an MO, default 259200 */
         int rate_limit_count;    /* commands per window, default 10 */
         int rate_limit_window_s; /* default 60 */
         int max_inflight;        /* MOs being processed at once, default 10000 */

@@ -23,21 +23,40 @@
 #define MAX_SCRIPT_ARGS 16
 
 /* KEYS[1] rate-limit counter, KEYS[2] pending dialogue; ARGV[1] limit,
- * ARGV[2] window (s), ARGV[3] "1" when this handler continues the dialogue.
- * The handler's body sees its own keys and args as K[] and A[], the time as
- * now_ms / now_s (strings) and the dialogue key as PENDING. */
+ * ARGV[2] window (s), ARGV[3] "1" when this handler continues the dialogue,
+ * ARGV[4] the expected type of each handler key (one letter per key, see
+ * handler.h). The handler's body sees its own keys and args as K[] and A[],
+ * the time as now_ms / now_s (strings) and the dialogue key as PENDING.
+ *
+ * Redis does not undo a script's writes when a later command fails, so every
+ * key's type is checked before the first write (the INCR): damaged data
+ * gives {"bad_data", key, type, expected} and nothing written. The INCR is
+ * called with pcall, which also catches a counter that is not an integer. */
 const char sc__lua_prelude[] =
-    "local n = redis.call('INCR', KEYS[1])\n"
+    "local TYPES = {h = 'hash', s = 'string', x = 'stream', t = 'set', z = 'zset', l = 'list'}\n"
+    "local t = redis.call('TYPE', KEYS[2]).ok\n"
+    "if t ~= 'none' and t ~= 'string' then return {'bad_data', KEYS[2], t, 'string'} end\n"
+    "local pending = t ~= 'none'\n"
+    "for i = 3, #KEYS do\n"
+    "  local want = TYPES[string.sub(ARGV[4], i - 2, i - 2)] or '?'\n"
+    "  t = redis.call('TYPE', KEYS[i]).ok\n"
+    "  if t ~= 'none' and t ~= want then return {'bad_data', KEYS[i], t, want} end\n"
+    "end\n"
+    "local n = redis.pcall('INCR', KEYS[1])\n"
+    "if type(n) == 'table' then\n"
+    "  t = redis.call('TYPE', KEYS[1]).ok\n"
+    "  return {'bad_data', KEYS[1], t, t == 'string' and 'integer' or 'string'}\n"
+    "end\n"
     "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end\n"
     "if n > tonumber(ARGV[1]) then return {'rate', n - tonumber(ARGV[1])} end\n"
-    "if ARGV[3] ~= '1' then redis.call('DEL', KEYS[2]) end\n"
-    "local t = redis.call('TIME')\n"
+    "if pending and ARGV[3] ~= '1' then redis.call('DEL', KEYS[2]) end\n"
+    "t = redis.call('TIME')\n"
     "local now_s = t[1]\n"
     "local now_ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
     "local PENDING = KEYS[2]\n"
     "local K, A = {}, {}\n"
     "for i = 3, #KEYS do K[#K + 1] = KEYS[i] end\n"
-    "for i = 4, #ARGV do A[#A + 1] = ARGV[i] end\n";
+    "for i = 5, #ARGV do A[#A + 1] = ARGV[i] end\n";
 
 /* Templates the request layer renders itself. */
 const struct sc_tpl_decl sc_request_templates[] = {
@@ -198,6 +217,7 @@ const struct sc_service *sc_req_service(struct sc_req *r, const char *code)
 
 int sc_req_menu_ttl_s(const struct sc_req *r) { return ((const struct req *)r)->gen->cfg->limits.menu_ttl_s; }
 int sc_req_confirm_ttl_s(const struct sc_req *r) { return ((const struct req *)r)->gen->cfg->limits.confirm_ttl_s; }
+int sc_req_redelivery_horizon_s(const struct sc_req *r) { return ((const struct req *)r)->gen->cfg->limits.redelivery_horizon_s; }
 
 char *sc_fmt_fen(long long fen, char *out, size_t outsz)
 {
@@ -241,8 +261,9 @@ static void on_script(void *ctx, int err, struct redisReply *rep)
         char e[320];
         sc_log_quote(e, sizeof e, rep->str, rep->len);
         if (strstr(rep->str, "WRONGTYPE")) {
-            /* Bad data (a key of the wrong type): redelivering the MO cannot
-             * help, so answer it, and say which keys the script used. */
+            /* A key the handler did not declare had the wrong type (the
+             * prelude checks the declared ones): a bug to fix in the
+             * handler, but the data is bad all the same, so answer it. */
             sc_error("event=bad_data msisdn=%s route=%s keys=%s error=%s", SC_LOGV(q->msisdn),
                      q->route->name, q->keys, e);
             sc_req_reply_tpl(&q->pub, "service_error", NULL);
@@ -258,6 +279,20 @@ static void on_script(void *ctx, int err, struct redisReply *rep)
         sc_error("event=script_error msisdn=%s route=%s error=\"unexpected reply type %d\"",
                  SC_LOGV(q->msisdn), q->route->name, rep->type);
         sc_req_fail(&q->pub, "script error");
+        return;
+    }
+    if (strcmp(rep->element[0]->str, "bad_data") == 0) {
+        /* A key of the wrong type, found before anything was written:
+         * redelivering the MO cannot help, so answer it. */
+        char key[160];
+        const char *f[3] = {"?", "?", "?"}; /* key, its type, the type declared */
+        for (size_t i = 0; i < 3; i++)
+            if (i + 1 < rep->elements && rep->element[i + 1]->type == REDIS_REPLY_STRING)
+                f[i] = rep->element[i + 1]->str;
+        /* Type names come from Redis TYPE and the prelude: plain words. */
+        sc_error("event=bad_data msisdn=%s route=%s key=%s type=%s expected=%s", q->msisdn,
+                 q->route->name, sc_log_quote(key, sizeof key, f[0], strlen(f[0])), f[1], f[2]);
+        sc_req_reply_tpl(&q->pub, "service_error", NULL);
         return;
     }
     if (strcmp(rep->element[0]->str, "rate") == 0) {
@@ -281,14 +316,22 @@ static void eval(struct req *q, int script, int nkeys, const char *const *keys, 
         sc_req_fail(&q->pub, "script error");
         return;
     }
+    const char *types = q->route->handler->key_types ? q->route->handler->key_types : "";
+    if (strlen(types) != (size_t)nkeys) {
+        /* Every key a script touches must have its type declared. */
+        sc_error("event=script_error route=%s error=\"key_types does not match the keys\"",
+                 q->route->name);
+        sc_req_fail(&q->pub, "script error");
+        return;
+    }
     char rl[64], pend[64], limit[16], window[16];
     snprintf(rl, sizeof rl, "rl:{%s}", q->msisdn);
     snprintf(pend, sizeof pend, "pending:{%s}", q->msisdn);
     snprintf(limit, sizeof limit, "%d", cfg->limits.rate_limit_count);
     snprintf(window, sizeof window, "%d", cfg->limits.rate_limit_window_s);
     const char *k[MAX_SCRIPT_ARGS + 2] = {rl, pend};
-    const char *v[MAX_SCRIPT_ARGS + 3] = {limit, window,
-                                          q->route->handler->continues_dialogue ? "1" : "0"};
+    const char *v[MAX_SCRIPT_ARGS + 4] = {limit, window,
+                                          q->route->handler->continues_dialogue ? "1" : "0", types};
     /* Keep the keys for an error log line; plain copies, as this runs for
      * every MO (snprintf here cost ~4,000 instructions per command). */
     size_t o = 0;
@@ -305,8 +348,8 @@ static void eval(struct req *q, int script, int nkeys, const char *const *keys, 
     }
     q->keys[o] = '\0';
     for (int i = 0; i < nargs; i++)
-        v[3 + i] = args[i];
-    int rc = sc_store_eval(a->store, script, nkeys + 2, k, NULL, nargs + 3, v, NULL, on_script, q);
+        v[4 + i] = args[i];
+    int rc = sc_store_eval(a->store, script, nkeys + 2, k, NULL, nargs + 4, v, NULL, on_script, q);
     if (rc < 0)
         sc_req_fail(&q->pub, rc == SC_EAGAIN ? "redis unavailable" : sc_strerror(rc));
 }

@@ -64,9 +64,11 @@ struct sc_service {
 };
 const struct sc_service *sc_req_service(struct sc_req *req, const char *code);
 
-/* Configured lifetimes handlers need (limits.menu_ttl_s, confirm_ttl_s). */
+/* Configured lifetimes handlers need (limits.menu_ttl_s, confirm_ttl_s,
+ * redelivery_horizon_s: how long after an MO the SMSC may deliver it again). */
 int sc_req_menu_ttl_s(const struct sc_req *req);
 int sc_req_confirm_ttl_s(const struct sc_req *req);
+int sc_req_redelivery_horizon_s(const struct sc_req *req);
 
 /* Format fen as yuan for texts: 500 -> "5元", 50 -> "0.5元", 1 -> "0.01元",
  * 1250 -> "12.5元"; a negative value gives "?元". Returns out. */

@@ -1,7 +1,9 @@
 /* sc.c -- error texts and small string helpers shared by every subsystem. */
 #include "sc.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 const char *sc_strerror(int err)
 {
@@ -61,4 +63,24 @@ uint64_t sc_xorshift64s(uint64_t *state)
     x ^= x >> 27;
     *state = x;
     return x * 0x2545F4914F6CDD1DULL;
+}
+
+char *sc_fmt_past_time(long long t, long long now, char *out, size_t outsz)
+{
+    time_t tt = (time_t)t, tn = (time_t)now;
+    struct tm a, b;
+    if (!outsz)
+        return out;
+    if (!localtime_r(&tt, &a) || !localtime_r(&tn, &b)) {
+        sc_strlcpy(out, "?", outsz);
+        return out;
+    }
+    if (a.tm_year == b.tm_year && a.tm_yday == b.tm_yday)
+        snprintf(out, outsz, "%02d:%02d", a.tm_hour, a.tm_min);
+    else if (a.tm_year == b.tm_year)
+        snprintf(out, outsz, "%d月%d日%02d:%02d", a.tm_mon + 1, a.tm_mday, a.tm_hour, a.tm_min);
+    else
+        snprintf(out, outsz, "%d年%d月%d日%02d:%02d", a.tm_year + 1900, a.tm_mon + 1, a.tm_mday,
+                 a.tm_hour, a.tm_min);
+    return out;
 }

@@ -52,6 +52,12 @@ uint64_t sc_xorshift64s(uint64_t *state);
 void sc_msisdn_national(const char *const *prefixes, size_t nprefixes, const char *addr,
                         char *out, size_t outsz);
 
+/* A past moment t (unix s) for texts, in the local time zone, relative to
+ * now: "10:31" on the same day, "12月2日10:31" on another day of the same
+ * year, "2025年12月31日23:50" in another year. out is always
+ * NUL-terminated; returns out. */
+char *sc_fmt_past_time(long long t, long long now, char *out, size_t outsz);
+
 /* The default prefixes (msisdn_prefixes in the config): "+86", "86". */
 extern const char *const sc_default_msisdn_prefixes[2];
 

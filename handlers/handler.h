@@ -49,6 +49,12 @@ struct sc_handler {
      * arguments as A[1..] (KEYS/ARGV start with the request layer's), and
      * returns a table whose elements reach the callback. */
     const char *script;
+    /* The Redis type of each key the script gets, K[1..] in order, one
+     * letter per key: h hash, s string, x stream, t set, z zset, l list.
+     * The request layer checks them all (and its own keys) before the
+     * script's first write; a key of another type (a missing key is fine)
+     * answers service_error with nothing written (event=bad_data). */
+    const char *key_types;
     /* Set when this handler answers a pending dialogue (e.g. "Y" after
      * "00000"): any other handler's script clears the pending dialogue. */
     int continues_dialogue;

@@ -267,6 +267,43 @@ static size_t utf8_sanitize(const uint8_t *s, size_t n, uint8_t *dst)
     return o;
 }
 
+/* Characters sc_text_one_line() turns into a space. */
+static bool is_line_breaker(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+size_t sc_text_one_line(const char *in, size_t len, char *out, size_t outsz)
+{
+    if (outsz == 0)
+        return 0;
+    const uint8_t *s = (const uint8_t *)in;
+    size_t o = 0;
+    bool gap = false; /* a run of line breakers waits to become one space */
+    for (size_t i = 0; i < len;) {
+        uint32_t cp = utf8_next(s, len, &i);
+        if (is_line_breaker(cp)) {
+            gap = o > 0;
+            continue;
+        }
+        uint8_t buf[6];
+        int n = u8_uctomb(buf, cp, sizeof buf);
+        if (n <= 0)
+            continue;
+        if (o + (gap ? 1 : 0) + (size_t)n >= outsz)
+            break;
+        if (gap)
+            out[o++] = ' ';
+        gap = false;
+        memcpy(out + o, buf, (size_t)n);
+        o += (size_t)n;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 /* NFKC of valid UTF-8 s[0..n), then trim_upper() into out. u8_normalize
  * writes into out when the result fits in outsz - 1 bytes (room left for the
  * NUL) and mallocs otherwise: the result may still fit once trimmed. */

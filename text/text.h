@@ -40,6 +40,15 @@ size_t sc_text_decode(uint8_t dc, enum sc_dc0 dc0, const uint8_t *in, size_t len
  * outsz, or SC_ENOMEM. */
 int sc_text_normalize(const char *in, size_t len, char *out, size_t outsz);
 
+/* Make a one-line value from a feed (a catalogue name) safe to send in a
+ * text: invalid UTF-8 becomes U+FFFD; each run of control characters (C0,
+ * DEL, C1), line and paragraph separators (U+2028, U+2029) and bidi
+ * controls (U+200E, U+200F, U+202A..U+202E, U+2066..U+2069) becomes one
+ * space; such characters at either end are dropped. Output is NUL-terminated
+ * and cut on a character boundary when outsz is too small. Returns its
+ * length. */
+size_t sc_text_one_line(const char *in, size_t len, char *out, size_t outsz);
+
 /* How a text longer than one SMS is sent. */
 enum sc_seg_mode {
     SC_SEG_UDH = 0,   /* parts with UDH 05 00 03 ref total seq, esm_class 0x40 */

@@ -8,6 +8,7 @@
  *   - decode: NUL-terminated, returned length = strlen, valid UTF-8, and a
  *     truncated decode is a prefix of the full one;
  *   - normalize: length consistent, NUL-terminated, valid UTF-8;
+ *   - one line: the same, and no C0 control or DEL left;
  *   - encode: parts within the buffer, UDH/SAR parts <= 160 bytes, UDH
  *     headers well formed, GSM septets < 0x80, and for valid UTF-8 without
  *     NUL: decode(encode(x)) == x. */
@@ -147,6 +148,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_utf8(norm, (size_t)r);
     }
     free(norm);
+
+    /* One line for handsets (catalogue names): valid UTF-8 without control
+     * characters, never longer than its buffer, in a tight buffer too. */
+    size_t osz = len % 5 == 0 ? 3 * len + 1 : len % 37 + 1;
+    char *line = malloc(osz);
+    FUZZ_CHECK(line != NULL);
+    size_t ln = sc_text_one_line((const char *)copy, len, line, osz);
+    FUZZ_CHECK(ln < osz && line[ln] == '\0' && strlen(line) == ln);
+    check_utf8(line, ln);
+    for (size_t i = 0; i < ln; i++)
+        FUZZ_CHECK((unsigned char)line[i] >= 0x20 && line[i] != 0x7f);
+    free(line);
 
     uint16_t ref = (uint16_t)(ctl * 257u);
     unsigned max_parts = (ctl & 0x0F) + 1;   /* 1..16 */

@@ -197,6 +197,43 @@ class FaultTest(harness.Env):
         # The kills did catch MOs in flight, which the SMSC had to redeliver.
         self.assertGreater(rep["faults"]["mo_redelivered"], 0, rep["faults"])
         self.check_long(rep, "crash")
+        self.replay_cancels(r, subs, sim.port, d)
+
+    def replay_cancels(self, r, subs, port, d):
+        """The race of a late redelivery on a crashed run's data: subscribers
+        whose "1" was applied list again, then the SMSC delivers that "1"
+        once more. Nothing changes; the reply says when it was done."""
+        # The load cancels by "1" and by "TD"+CODE (longtd). With stable
+        # numbers "1" means the subscriber's first service however often it
+        # is repeated, redelivered or listed again in between: every other
+        # cancellation must be one a TD named (from the daemons' logs).
+        log = "".join(p.output() for p in self.procs if p.name.startswith("shortcoded"))
+        td = set(re.findall(r"event=mo msisdn=(\d+) service=10086 route=vas_cancel_code "
+                            r"command=\"?TD(\w+)", log))
+        per_m = {}
+        for _, e in r.stream("vas:events"):
+            per_m.setdefault(e["msisdn"], set()).add(e["service"])
+        for m, codes in per_m.items():
+            first = min(subs[m], key=lambda c: int(subs[m][c]))
+            unexplained = {c for c in codes if c != first and (m, c) not in td}
+            self.assertEqual(unexplained, set(), "msisdn %s: cancelled without a TD" % m)
+        ms = [m for m in sorted(per_m) if r("HLEN", "sub:{%s}:vas" % m) > 0]
+        self.assertGreater(len(ms), 0)
+        ms = ms[:30]
+        before = {m: r.hgetall("sub:{%s}:vas" % m) for m in ms}
+        nevents = r("XLEN", "vas:events")
+        script = "wait_bound 20000\n" + "".join(
+            "send %s 0000\nexpect %s ^您\nsend %s 1\nexpect %s 已于[0-9:]+退订\n" % ((m,) * 4)
+            for m in ms)
+        sim = self.start_sim(port=port, script=script, name="replay", stats=False)
+        rc, out = self.run_sim_script(sim, 60)
+        self.assertEqual(rc, 0, out[-3000:])
+        self.assertIn(" 0 failed", out)
+        self.assertEqual({m: r.hgetall("sub:{%s}:vas" % m) for m in ms}, before)
+        self.assertEqual(r("XLEN", "vas:events"), nevents)
+        self.assertTrue(d.alive())
+        sys.stderr.write("[crash] replayed \"1\" after a new 0000 for %d subscribers: "
+                         "nothing changed\n" % len(ms))
 
     def test_redis_outage(self):
         n = 300

@@ -227,7 +227,9 @@ class ShortcodectlTest(harness.Env):
         self.r("HSET", "sub:{%s}:vas" % m, "1001", 1700000000, "1002", 1600000000,
                "1003", 1650000000, "9999", 1690000000)
         self.r("HSET", "acct:{%s}" % m, "balance_fen", 1234, "plan", "4G 套餐")
-        self.r("SET", "menu:{%s}" % m, "1:1002,2:1003", "EX", 600)
+        self.r("HSET", "items:{%s}" % m, "at", 1700000000, "2", "1003", "t2", 1700000000)
+        self.r("EXPIRE", "items:{%s}" % m, 600)
+        self.r("HSET", "gone:{%s}" % m, "1004", "1700000000:sms")
         self.r("SET", "pending:{%s}" % m, "cancel_all:1001,1002", "EX", 60)
         for i in range(12):
             self.r("XADD", "audit:{%s}" % m, "*", "event", "order", "n", i)
@@ -250,8 +252,10 @@ class ShortcodectlTest(harness.Env):
         self.assertIn("彩铃", rows[3])
         self.assertIn("5元", rows[3])
         self.assertIn("2023-11-14", rows[3])
-        self.assertIn("pending menu (menu:{%s}" % m, out)
-        self.assertIn("1:1002,2:1003", out)
+        self.assertIn("item numbers (items:{%s}, hash, expires in 600 s)" % m, out)
+        self.assertIn("  2 = 1003", out)
+        self.assertIn("cancelled here (gone:{%s}, hash, no expiry)" % m, out)
+        self.assertIn("  1004 = 1700000000:sms", out)
         self.assertIn("pending dialogue (pending:{%s}, string, expires in 60 s)" % m, out)
         self.assertIn("cancel_all:1001,1002", out)
         self.assertIn("balance_fen = 1234", out)

@@ -217,6 +217,7 @@ static void test_defaults(void **state)
     assert_null(sc_config_template(cfg, "help"));
     assert_int_equal(cfg->limits.menu_ttl_s, 86400);
     assert_int_equal(cfg->limits.confirm_ttl_s, 300);
+    assert_int_equal(cfg->limits.redelivery_horizon_s, 259200);
     assert_int_equal(cfg->limits.rate_limit_count, 10);
     assert_int_equal(cfg->limits.rate_limit_window_s, 60);
     assert_int_equal(cfg->limits.max_inflight, 10000);
@@ -288,6 +289,7 @@ static const char full_yaml[] =
     "limits:\n"
     "  menu_ttl_s: 60\n"
     "  confirm_ttl_s: 30\n"
+    "  redelivery_horizon_s: 7200\n"
     "  rate_limit_count: 3\n"
     "  rate_limit_window_s: 10\n"
     "  max_inflight: 7\n"
@@ -400,6 +402,7 @@ static void test_all_values(void **state)
 
     assert_int_equal(cfg->limits.menu_ttl_s, 60);
     assert_int_equal(cfg->limits.confirm_ttl_s, 30);
+    assert_int_equal(cfg->limits.redelivery_horizon_s, 7200);
     assert_int_equal(cfg->limits.rate_limit_count, 3);
     assert_int_equal(cfg->limits.rate_limit_window_s, 10);
     assert_int_equal(cfg->limits.max_inflight, 7);

@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "core/log.h"
@@ -102,6 +104,35 @@ static void test_level_parse(void **state)
     assert_int_equal(sc_log_level_parse("nope"), -1);
 }
 
+/* Times of earlier cancellations, as replies give them (TZ fixed here). */
+static void test_fmt_past_time(void **state)
+{
+    (void)state;
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    const long long now = 1764729060;  /* 2025-12-03 10:31 +08:00 */
+    static const struct {
+        long long t;
+        const char *want;
+    } cases[] = {
+        {1764729060, "10:31"},
+        {1764691200, "00:00"},              /* midnight of the same day */
+        {1764691199, "12月2日23:59"},       /* one second before */
+        {1764729060 - 86400, "12月2日10:31"},
+        {1735662600, "1月1日00:30"},        /* 2025-01-01: the same year */
+        {1735660200, "2024年12月31日23:50"}, /* another year */
+    };
+    char out[48];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_string_equal(sc_fmt_past_time(cases[i].t, now, out, sizeof out), cases[i].want);
+    /* Cut, never overrun. */
+    char small[4];
+    sc_fmt_past_time(1764729060, now, small, sizeof small);
+    assert_string_equal(small, "10:");
+    unsetenv("TZ");
+    tzset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -112,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_level_parse),
         cmocka_unit_test(test_msisdn_national),
         cmocka_unit_test(test_xorshift_sequence),
+        cmocka_unit_test(test_fmt_past_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -329,6 +329,54 @@ static void test_normalize_in_place(void **state)
 
 /* ---- encoding: alphabets ------------------------------------------------------- */
 
+/* sc_text_one_line: names from feeds reach handsets on one line, without
+ * control characters. */
+static void test_one_line_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"彩铃", "彩铃"},
+        {"多行\r\n名字", "多行 名字"},
+        {"a\tb", "a b"},
+        {"\x1b[31m红字\x1b[0m", "[31m红字 [0m"},
+        {"\n\t 名字 \r\n", " 名字 "},          /* spaces are kept, breakers at the ends dropped */
+        {"x\x7f\xc2\x85\xc2\x9fy", "x y"},        /* DEL, NEL, C1 */
+        {"左\xe2\x80\xa8右\xe2\x80\xa9", "左 右"},  /* U+2028, U+2029 */
+        {"\xe2\x80\xae" "abc\xe2\x81\xa9", "abc"}, /* bidi override and isolate */
+        {"a\xff" "b", "a\xef\xbf\xbd" "b"},         /* invalid UTF-8: U+FFFD */
+        {"", ""},
+        {"\x01\x02", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[64];
+        size_t n = sc_text_one_line(cases[i].in, strlen(cases[i].in), out, sizeof out);
+        assert_string_equal(out, cases[i].want);
+        assert_int_equal(n, strlen(cases[i].want));
+    }
+    /* An embedded NUL is a control character too. */
+    char out[16];
+    assert_int_equal(sc_text_one_line("a\0b", 3, out, sizeof out), 3);
+    assert_string_equal(out, "a b");
+}
+
+static void test_one_line_bounds(void **state)
+{
+    (void)state;
+    char out[8];
+    memset(out, 'X', sizeof out);
+    /* "彩铃彩铃" is 12 bytes: 2 characters (6 bytes) fit in 8 with the NUL. */
+    assert_int_equal(sc_text_one_line("彩铃彩铃", 12, out, sizeof out), 6);
+    assert_string_equal(out, "彩铃");
+    /* A space waiting before a character that does not fit is not written. */
+    assert_int_equal(sc_text_one_line("abcdef\n彩", 10, out, sizeof out), 6);
+    assert_string_equal(out, "abcdef");
+    assert_int_equal(sc_text_one_line("abc", 3, out, 1), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(sc_text_one_line("abc", 3, out, 0), 0);
+}
+
 static void test_encode_gsm(void **state)
 {
     (void)state;
@@ -638,6 +686,8 @@ int main(void)
         cmocka_unit_test(test_normalize_sizes),
         cmocka_unit_test(test_normalize_long_invalid),
         cmocka_unit_test(test_normalize_in_place),
+        cmocka_unit_test(test_one_line_table),
+        cmocka_unit_test(test_one_line_bounds),
         cmocka_unit_test(test_encode_gsm),
         cmocka_unit_test(test_encode_ucs2),
         cmocka_unit_test(test_seg_cjk_70),

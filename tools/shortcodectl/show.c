@@ -22,11 +22,13 @@
 /* The daemon's internal per-subscriber keys, shown raw when they exist.
  * core/request.c keeps pending:{M} (a dialogue awaiting a reply, e.g. the
  * "00000" confirmation) and rl:{M} (rate limit); handlers/vas.c keeps
- * menu:{M}. */
+ * items:{M}, gone:{M} and allgone:{M} (docs/handlers.md). */
 static const struct {
     const char *what, *prefix;  /* key: PREFIX:{M} */
 } g_internal[] = {
-    {"pending menu", "menu"},
+    {"item numbers", "items"},
+    {"cancelled here", "gone"},
+    {"cancel-all done", "allgone"},
     {"pending dialogue", "pending"},
     {"rate limit", "rl"},
 };
