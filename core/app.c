@@ -132,6 +132,8 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
         .reconnect_min_ms = 100,
         .reconnect_max_ms = 5000,
         .max_pending = (unsigned)cfg->limits.max_inflight + 1000,
+        .durability = cfg->redis.durability == SC_CFG_DURABILITY_WARN ? SC_DURABILITY_WARN
+                                                                      : SC_DURABILITY_REFUSE,
     };
     a->store = sc_store_new(loop, &so, err, errsz);
     if (!a->store)

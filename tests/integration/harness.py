@@ -193,10 +193,15 @@ class Env(unittest.TestCase):
         return p
 
     # ---- redis --------------------------------------------------------
-    def start_redis(self, port=None, name="redis"):
+    def start_redis(self, port=None, name="redis", durable=True, args=()):
+        """redis-server on loopback. durable: AOF with fsync every second, as
+        the daemon's redis.durability: refuse (the default) requires; False
+        for Redis's own default (no AOF), which the daemon refuses."""
         port = port or free_port()
+        aof = ["--appendonly", "yes", "--appendfsync", "everysec"] if durable else \
+            ["--appendonly", "no"]
         p = self.start(name, ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                              "--save", "", "--appendonly", "no", "--dir", self.dir])
+                              "--save", ""] + aof + ["--dir", self.dir] + list(args))
         wait_for(lambda: self._redis_ping(port), 10, "redis to answer PING")
         p.port = port
         return p

@@ -59,7 +59,8 @@ def ucs2_parts(text):
     return 1 if units <= 70 else math.ceil(units / 67)
 
 
-class VasTest(harness.Env):
+class VasEnv(harness.Env):
+    """Set-up and helpers of the VAS tests (no tests: test_redis.py reuses it)."""
     # ---- set-up ---------------------------------------------------------
     def setUp(self):
         super().setUp()
@@ -174,6 +175,9 @@ class VasTest(harness.Env):
         items = "、".join("%s（%s/月）" % (NAME[c], yuan(FEE[c])) for c in codes)
         return "您已成功退订%s，共%d项，每月可节省%s，即时生效。" % (items, len(codes), yuan(sum(FEE[c] for c in codes)))
 
+
+
+class VasTest(VasEnv):
     # ---- tests -------------------------------------------------------------
     def test_list_with_0_3_and_12_services(self):
         self.start_vas()
