@@ -1301,6 +1301,8 @@ static const struct sc_field redis_fields[] = {
      .min = 1, .max = 86400, .def = "300"},
     {"durability", SC_FT_ENUM, C(redis.durability), 0, .names = durabilities,
      .def = "refuse"},
+    {"dataset_check_ms", SC_FT_INT, C(redis.dataset_check_ms), 0,
+     .min = 100, .max = 60000, .def = "1000"},
     {.name = NULL},
 };
 static const struct sc_schema redis_schema = {redis_fields, 0, check_redis};

@@ -93,6 +93,7 @@ struct sc_config {
         int command_timeout_ms;  /* default 2000 */
         int catalogue_refresh_s; /* default 300 */
         int durability;          /* enum sc_cfg_durability, default refuse */
+        int dataset_check_ms;    /* EXISTS vas:catalogue probe period, default 1000 */
     } redis;
 
     char **service_numbers;      /* at least one, e.g. "10086" */

@@ -108,6 +108,14 @@ class Redis:
         return [(e[0], dict(zip(e[1][0::2], e[1][1::2]))) for e in self("XRANGE", key, "-", "+")]
 
 
+def put_service(r, code, name, fee, provider=None):
+    """A catalogue entry as shortcodectl writes it: the vas:svc:CODE hash and
+    its member of the vas:catalogue set (which the daemon reads)."""
+    r("HSET", "vas:svc:" + code, "name", name, "price_fen", fee, "provider",
+      provider if provider is not None else "SP" + code)
+    r("SADD", "vas:catalogue", code)
+
+
 class Proc:
     """A child process with its combined output in a log file."""
 
