@@ -11,7 +11,7 @@ Run it against two builds to compare (issue 8 item 11: SCAN before, the
 vas:catalogue set after).
 
 Then, with --probe-seconds S, the daemon is left idle for S seconds and the
-dataset probe's cost is read from the same commandstats (EXISTS and DBSIZE:
+dataset probe's cost is read from the same commandstats (SCARD and DBSIZE:
 it runs every redis.dataset_check_ms whatever the MO rate, so per MO it is
 nothing).
 
@@ -108,7 +108,7 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
         detail = ", ".join("%s %d calls %d us" % (c, n, us)
                            for c, (n, us) in sorted(cmds.items())
-                           if c in ("scan", "smembers", "hgetall", "exists", "dbsize"))
+                           if c in ("scan", "smembers", "hgetall", "scard", "dbsize"))
         print("run %d: %d keys: start -> catalogue loaded %.3f s; redis: %s"
               % (i + 1, a.keys, dt, detail))
 

@@ -28,6 +28,7 @@ struct refresh {
     struct sc_catalogue *c;  /* NULL once aborted */
     struct snapshot snap;
     char **codes;            /* the members of vas:catalogue */
+    long long card;          /* how many SMEMBERS returned */
     size_t ncodes, next;     /* next: first code not asked for yet */
     unsigned pending;        /* HGETALLs sent and not answered */
     int failed;
@@ -46,8 +47,8 @@ struct sc_catalogue {
     /* dataset guard */
     uv_timer_t probe_timer;
     int probing;             /* probe replies awaited */
-    int probe_exists;        /* this probe's EXISTS answer, -1 none */
-    int last_exists;         /* the last EXISTS answer, -1 none yet */
+    long long probe_card;    /* this probe's SCARD vas:catalogue, -1 none */
+    long long loaded_card;   /* members the last load read (0: load again) */
     int had;                 /* a non-empty catalogue was loaded once */
     int lost;                /* the store is held */
     char run_id[41];         /* of the server last connected to */
@@ -150,26 +151,26 @@ void sc_catalogue_connected(struct sc_catalogue *c)
 /* Both probe answers are in: act on them. */
 static void probe_done(struct sc_catalogue *c)
 {
-    if (c->probe_exists == 0 && c->had)
+    if (c->probe_card == 0 && c->had) {
         set_lost(c, "vas:catalogue vanished (FLUSHALL, FLUSHDB or DEL?)");
-    /* The catalogue appeared (first import) or came back: load it now
-     * (on the change only: a set without a good member is not reloaded
-     * every probe). */
-    if (c->probe_exists == 1 && (c->last_exists == 0 || (c->last_exists < 0 && !c->had)))
+        c->loaded_card = 0;
+    }
+    /* The set changed since the last load (first import, back after a
+     * loss, an import in progress or done): load it now, not at the next
+     * refresh. A load that saw the same count is not repeated. */
+    if (c->probe_card > 0 && c->probe_card != c->loaded_card)
         sc_catalogue_refresh(c);
-    if (c->probe_exists >= 0)
-        c->last_exists = c->probe_exists;
     /* Lost with no catalogue ever: back once the db holds data again. */
     if (c->lost && !c->had && c->keys > 0)
         clear_lost(c);
 }
 
-static void on_probe(void *ctx, int err, struct redisReply *rep, int is_exists)
+static void on_probe(void *ctx, int err, struct redisReply *rep, int is_card)
 {
     struct sc_catalogue *c = ctx;
     if (!err && rep->type == REDIS_REPLY_INTEGER) {
-        if (is_exists)
-            c->probe_exists = rep->integer > 0;
+        if (is_card)
+            c->probe_card = rep->integer;
         else
             c->keys = rep->integer;
     }
@@ -177,7 +178,7 @@ static void on_probe(void *ctx, int err, struct redisReply *rep, int is_exists)
         probe_done(c);
 }
 
-static void on_probe_exists(void *ctx, int err, struct redisReply *rep)
+static void on_probe_card(void *ctx, int err, struct redisReply *rep)
 {
     on_probe(ctx, err, rep, 1);
 }
@@ -190,12 +191,12 @@ static void on_probe_dbsize(void *ctx, int err, struct redisReply *rep)
 static void on_probe_timer(uv_timer_t *t)
 {
     struct sc_catalogue *c = t->data;
-    static const char *const exists[] = {"EXISTS", SET_KEY};
+    static const char *const scard[] = {"SCARD", SET_KEY};
     static const char *const dbsize[] = {"DBSIZE"};
     if (c->probing || !sc_store_connected(c->st))
         return;
-    c->probe_exists = -1;
-    if (sc_store_command(c->st, 2, exists, NULL, on_probe_exists, c) == 0)
+    c->probe_card = -1;
+    if (sc_store_command(c->st, 2, scard, NULL, on_probe_card, c) == 0)
         c->probing++;
     if (sc_store_command(c->st, 1, dbsize, NULL, on_probe_dbsize, c) == 0)
         c->probing++;
@@ -280,6 +281,7 @@ static void finish(struct refresh *r)
         /* Never replace a good catalogue by an empty one. */
         sc_error("event=catalogue_empty kept=%zu msg=\"no service in " SET_KEY
                  "; the last good catalogue is kept\"", sc_catalogue_size(c));
+        c->loaded_card = 0;
         refresh_free(r);
         set_lost(c, SET_KEY " is empty or missing");
         if (c->loaded)
@@ -297,6 +299,7 @@ static void finish(struct refresh *r)
     }
     *s = r->snap;
     memset(&r->snap, 0, sizeof r->snap);
+    c->loaded_card = r->card;
     refresh_free(r);
     if (c->cur) {
         snap_free(c->cur);
@@ -375,6 +378,8 @@ static void on_members(void *ctx, int err, struct redisReply *rep)
         refresh_free(r);
         return;
     }
+    if (!err && rep->type == REDIS_REPLY_ARRAY && rep->elements > MAX_CODES)
+        r->c->loaded_card = (long long)rep->elements; /* not retried every probe */
     if (err || rep->type != REDIS_REPLY_ARRAY || rep->elements > MAX_CODES) {
         sc_error("event=catalogue_read_failed key=" SET_KEY " error=%s",
                  err ? sc_strerror(err)
@@ -386,6 +391,7 @@ static void on_members(void *ctx, int err, struct redisReply *rep)
         finish(r);
         return;
     }
+    r->card = (long long)rep->elements;
     r->codes = calloc(rep->elements ? rep->elements : 1, sizeof *r->codes);
     if (!r->codes) {
         r->failed = 1;
@@ -442,7 +448,6 @@ struct sc_catalogue *sc_catalogue_new(uv_loop_t *loop, struct sc_store *st, unsi
     c->loop = loop;
     c->st = st;
     c->keys = -1;
-    c->last_exists = -1;
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
     uint64_t ms = (uint64_t)(refresh_s ? refresh_s : 300) * 1000;

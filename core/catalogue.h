@@ -14,8 +14,10 @@
  * Dataset guard. Once a non-empty catalogue was loaded, its disappearance
  * means the Redis was emptied (FLUSHALL) or replaced by an empty one: the
  * daemon's answers would be false ("you have no subscription"). So: every
- * dataset_check_ms an EXISTS vas:catalogue + DBSIZE probe (two O(1)
- * commands, whatever the MO rate); at each (re)connect the server's run_id
+ * dataset_check_ms a SCARD vas:catalogue + DBSIZE probe (two O(1)
+ * commands, whatever the MO rate; a count that differs from the last load's
+ * also reloads the catalogue at once, so an import is seen within
+ * dataset_check_ms); at each (re)connect the server's run_id
  * and key count are compared with the last ones seen. When the catalogue
  * vanished, or the server was replaced (run_id changed) by one with an
  * empty db while we had data, an error event=redis_dataset_lost is logged
