@@ -1161,6 +1161,12 @@ static const struct sc_enum bind_modes[] = {
     {NULL, 0},
 };
 
+static const struct sc_enum durabilities[] = {
+    {"refuse", SC_CFG_DURABILITY_REFUSE},
+    {"warn", SC_CFG_DURABILITY_WARN},
+    {NULL, 0},
+};
+
 static const struct sc_enum ack_policies[] = {
     {"after_store", SC_ACK_AFTER_STORE},
     {"after_reply", SC_ACK_AFTER_REPLY},
@@ -1311,6 +1317,10 @@ static const struct sc_field redis_fields[] = {
      .min = 100, .max = 600000, .def = "2000"},
     {"catalogue_refresh_s", SC_FT_INT, C(redis.catalogue_refresh_s), 0,
      .min = 1, .max = 86400, .def = "300"},
+    {"durability", SC_FT_ENUM, C(redis.durability), 0, .names = durabilities,
+     .def = "refuse"},
+    {"dataset_check_ms", SC_FT_INT, C(redis.dataset_check_ms), 0,
+     .min = 100, .max = 60000, .def = "1000"},
     {.name = NULL},
 };
 static const struct sc_schema redis_schema = {redis_fields, 0, check_redis};

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 enum sc_bind_mode { SC_BIND_TRX = 0, SC_BIND_RX_TX };   /* "transceiver" | "receiver+transmitter" */
+enum sc_cfg_durability { SC_CFG_DURABILITY_REFUSE = 0, SC_CFG_DURABILITY_WARN }; /* "refuse" | "warn" */
 enum sc_ack_policy { SC_ACK_AFTER_STORE = 0, SC_ACK_AFTER_REPLY };  /* "after_store" | "after_reply" */
 enum sc_source_addr { SC_SRC_MSISDN = 0, SC_SRC_ALPHANUMERIC };    /* "msisdn" | "alphanumeric" */
 
@@ -95,6 +96,8 @@ struct sc_config {
         int connect_timeout_ms;  /* default 2000 */
         int command_timeout_ms;  /* default 2000 */
         int catalogue_refresh_s; /* default 300 */
+        int durability;          /* enum sc_cfg_durability, default refuse */
+        int dataset_check_ms;    /* EXISTS vas:catalogue probe period, default 1000 */
     } redis;
 
     char **service_numbers;      /* at least one, e.g. "10086" */

@@ -155,7 +155,7 @@ static void on_store_state(void *arg, int ready)
 {
     struct sc_app *a = arg;
     if (ready)
-        sc_catalogue_refresh(a->cat);
+        sc_catalogue_connected(a->cat);
 }
 
 int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_config *cfg,
@@ -178,6 +178,8 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
         .reconnect_min_ms = 100,
         .reconnect_max_ms = 5000,
         .max_pending = store_max_pending(cfg),
+        .durability = cfg->redis.durability == SC_CFG_DURABILITY_WARN ? SC_DURABILITY_WARN
+                                                                      : SC_DURABILITY_REFUSE,
     };
     a->store = sc_store_new(loop, &so, err, errsz);
     if (!a->store)
@@ -186,7 +188,7 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
     if (rc < 0)
         return rc;
     a->cat = sc_catalogue_new(loop, a->store, (unsigned)cfg->redis.catalogue_refresh_s,
-                              on_catalogue_loaded, a);
+                              (unsigned)cfg->redis.dataset_check_ms, on_catalogue_loaded, a);
     if (!a->cat) {
         snprintf(err, errsz, "out of memory");
         return SC_ENOMEM;

@@ -1,4 +1,5 @@
-/* catalogue.c -- the VAS catalogue (vas:svc:CODE hashes) cached in memory. */
+/* catalogue.c -- the VAS catalogue (vas:svc:CODE hashes) cached in memory,
+ * read through the vas:catalogue set, and the dataset guard. */
 #include "core/catalogue.h"
 
 #include <hiredis/hiredis.h>
@@ -8,8 +9,11 @@
 #include "core/log.h"
 #include "core/sc.h"
 
-#define SCAN_COUNT "500"
 #define KEY_PREFIX "vas:svc:"
+#define SET_KEY "vas:catalogue"
+#define BATCH 256                /* HGETALLs in flight per refresh */
+#define MAX_CODES 100000         /* members of vas:catalogue we accept */
+#define MAX_CODE_LEN 64
 
 /* An immutable snapshot: entries plus an open-addressing index on code. */
 struct snapshot {
@@ -23,8 +27,10 @@ struct snapshot {
 struct refresh {
     struct sc_catalogue *c;  /* NULL once aborted */
     struct snapshot snap;
-    unsigned pending;        /* HGETALLs of the current batch not answered */
-    char cursor[32];
+    char **codes;            /* the members of vas:catalogue */
+    long long card;          /* how many SMEMBERS returned */
+    size_t ncodes, next;     /* next: first code not asked for yet */
+    unsigned pending;        /* HGETALLs sent and not answered */
     int failed;
 };
 
@@ -38,6 +44,17 @@ struct sc_catalogue {
     void *stop_arg;
     void (*loaded)(void *, int);
     void *loaded_arg;
+    /* dataset guard */
+    uv_timer_t probe_timer;
+    int probing;             /* probe replies awaited */
+    long long probe_card;    /* this probe's SCARD vas:catalogue, -1 none */
+    long long loaded_card;   /* members the last load read (0: load again) */
+    int had;                 /* a non-empty catalogue was loaded once */
+    int lost;                /* the store is held */
+    char run_id[41];         /* of the server last connected to */
+    long long keys;          /* its db size as last seen; -1 unknown */
+    int stopped;
+    int closing;             /* timers not closed yet */
 };
 
 static uint64_t hash(const char *s)
@@ -89,9 +106,105 @@ const struct sc_service *sc_catalogue_get(const struct sc_catalogue *c, const ch
 
 size_t sc_catalogue_size(const struct sc_catalogue *c) { return c->cur ? c->cur->n : 0; }
 
+/* ---- dataset guard ---------------------------------------------------- */
+
+int sc_catalogue_lost(const struct sc_catalogue *c) { return c->lost; }
+
+static void set_lost(struct sc_catalogue *c, const char *why)
+{
+    if (c->lost)
+        return;
+    c->lost = 1;
+    sc_store_hold(c->st, 1);
+    sc_error("event=redis_dataset_lost reason=\"%s\" services_cached=%zu action=\"MOs get the "
+             "temporary error (the SMSC keeps them) until vas:catalogue is back: restore "
+             "Redis, or re-import (shortcodectl import catalogue, import subscriptions)\"",
+             why, sc_catalogue_size(c));
+}
+
+static void clear_lost(struct sc_catalogue *c)
+{
+    if (!c->lost)
+        return;
+    c->lost = 0;
+    sc_store_hold(c->st, 0);
+    sc_warn("event=redis_dataset_back services=%zu msg=\"answering MOs again\"",
+            sc_catalogue_size(c));
+}
+
+void sc_catalogue_connected(struct sc_catalogue *c)
+{
+    const struct sc_store_server *s = sc_store_server(c->st);
+    if (s->run_id[0] && c->run_id[0] && strcmp(s->run_id, c->run_id) != 0) {
+        sc_warn("event=redis_replaced old_run_id=%s run_id=%s keys=%lld keys_before=%lld",
+                c->run_id, s->run_id, s->keys, c->keys);
+        if (s->keys == 0 && (c->had || c->keys > 0))
+            set_lost(c, "a new Redis server (run_id changed) with an empty db");
+    }
+    if (s->run_id[0])
+        sc_strlcpy(c->run_id, s->run_id, sizeof c->run_id);
+    if (s->keys >= 0)
+        c->keys = s->keys;
+    sc_catalogue_refresh(c);
+}
+
+/* Both probe answers are in: act on them. */
+static void probe_done(struct sc_catalogue *c)
+{
+    if (c->probe_card == 0 && c->had) {
+        set_lost(c, "vas:catalogue vanished (FLUSHALL, FLUSHDB or DEL?)");
+        c->loaded_card = 0;
+    }
+    /* The set changed since the last load (first import, back after a
+     * loss, an import in progress or done): load it now, not at the next
+     * refresh. A load that saw the same count is not repeated. */
+    if (c->probe_card > 0 && c->probe_card != c->loaded_card)
+        sc_catalogue_refresh(c);
+    /* Lost with no catalogue ever: back once the db holds data again. */
+    if (c->lost && !c->had && c->keys > 0)
+        clear_lost(c);
+}
+
+static void on_probe(void *ctx, int err, struct redisReply *rep, int is_card)
+{
+    struct sc_catalogue *c = ctx;
+    if (!err && rep->type == REDIS_REPLY_INTEGER) {
+        if (is_card)
+            c->probe_card = rep->integer;
+        else
+            c->keys = rep->integer;
+    }
+    if (--c->probing == 0 && !c->stopped)
+        probe_done(c);
+}
+
+static void on_probe_card(void *ctx, int err, struct redisReply *rep)
+{
+    on_probe(ctx, err, rep, 1);
+}
+
+static void on_probe_dbsize(void *ctx, int err, struct redisReply *rep)
+{
+    on_probe(ctx, err, rep, 0);
+}
+
+static void on_probe_timer(uv_timer_t *t)
+{
+    struct sc_catalogue *c = t->data;
+    static const char *const scard[] = {"SCARD", SET_KEY};
+    static const char *const dbsize[] = {"DBSIZE"};
+    if (c->probing || !sc_store_connected(c->st))
+        return;
+    c->probe_card = -1;
+    if (sc_store_command(c->st, 2, scard, NULL, on_probe_card, c) == 0)
+        c->probing++;
+    if (sc_store_command(c->st, 1, dbsize, NULL, on_probe_dbsize, c) == 0)
+        c->probing++;
+}
+
 /* ---- refresh ---------------------------------------------------------- */
 
-static void scan_next(struct refresh *r);
+static void fetch_more(struct refresh *r);
 
 /* Parse one HGETALL answer for key into the snapshot being built. */
 static void add_entry(struct refresh *r, const char *key, const redisReply *rep)
@@ -101,8 +214,11 @@ static void add_entry(struct refresh *r, const char *key, const redisReply *rep)
                 rep->str);
         return;
     }
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0)
-        return; /* deleted between SCAN and HGETALL */
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0) {
+        sc_warn("event=catalogue_bad_key key=%s msg=\"in " SET_KEY " but the hash is missing\"",
+                key);
+        return;
+    }
     const char *name = NULL, *price = NULL;
     for (size_t i = 0; i + 1 < rep->elements; i += 2) {
         const redisReply *f = rep->element[i], *v = rep->element[i + 1];
@@ -147,29 +263,54 @@ static void add_entry(struct refresh *r, const char *key, const redisReply *rep)
     s->items[s->n++] = (struct sc_service){c, n, fen};
 }
 
+static void refresh_free(struct refresh *r)
+{
+    for (size_t i = 0; i < r->ncodes; i++)
+        free(r->codes[i]);
+    free(r->codes);
+    snap_free(&r->snap);
+    free(r);
+}
+
 static void finish(struct refresh *r)
 {
     struct sc_catalogue *c = r->c;
     if (c)
         c->running = NULL;
+    if (c && !r->failed && r->snap.n == 0 && c->had) {
+        /* Never replace a good catalogue by an empty one. */
+        sc_error("event=catalogue_empty kept=%zu msg=\"no service in " SET_KEY
+                 "; the last good catalogue is kept\"", sc_catalogue_size(c));
+        c->loaded_card = 0;
+        refresh_free(r);
+        set_lost(c, SET_KEY " is empty or missing");
+        if (c->loaded)
+            c->loaded(c->loaded_arg, 0);
+        return;
+    }
     struct snapshot *s = NULL;
     if (!c || r->failed || snap_index(&r->snap) < 0 || !(s = malloc(sizeof *s))) {
         if (c)
             sc_warn("event=catalogue_refresh_failed kept=%zu", sc_catalogue_size(c));
-        snap_free(&r->snap);
-        free(r);
+        refresh_free(r);
         if (c && c->loaded)
             c->loaded(c->loaded_arg, 0);
         return;
     }
     *s = r->snap;
+    memset(&r->snap, 0, sizeof r->snap);
+    c->loaded_card = r->card;
+    refresh_free(r);
     if (c->cur) {
         snap_free(c->cur);
         free(c->cur);
     }
     c->cur = s;
-    free(r);
     sc_info("event=catalogue_loaded services=%zu", s->n);
+    if (s->n) {
+        c->had = 1;
+        clear_lost(c);
+    }
     if (c->loaded)
         c->loaded(c->loaded_arg, 1);
 }
@@ -178,17 +319,6 @@ struct hget {
     struct refresh *r;
     char key[];
 };
-
-/* One answer of the current batch is in: after the last, scan on or finish. */
-static void release(struct refresh *r)
-{
-    if (--r->pending)
-        return;
-    if (r->failed || !r->c || strcmp(r->cursor, "0") == 0)
-        finish(r);
-    else
-        scan_next(r);
-}
 
 static void on_hgetall(void *ctx, int err, struct redisReply *rep)
 {
@@ -199,36 +329,23 @@ static void on_hgetall(void *ctx, int err, struct redisReply *rep)
     else if (r->c && !r->failed)
         add_entry(r, h->key, rep);
     free(h);
-    release(r);
+    r->pending--;
+    fetch_more(r);
 }
 
-static void on_scan(void *ctx, int err, struct redisReply *rep)
+/* Keep up to BATCH HGETALLs in flight; finish after the last answer. */
+static void fetch_more(struct refresh *r)
 {
-    struct refresh *r = ctx;
-    if (err || !r->c || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-        rep->element[0]->type != REDIS_REPLY_STRING ||
-        rep->element[1]->type != REDIS_REPLY_ARRAY) {
-        if (r->c)
-            sc_warn("event=catalogue_scan_failed error=\"%s\"",
-                    err ? sc_strerror(err) : "unexpected SCAN reply");
-        r->failed = 1;
-        finish(r);
-        return;
-    }
-    sc_strlcpy(r->cursor, rep->element[0]->str, sizeof r->cursor);
-    const redisReply *keys = rep->element[1];
-    r->pending = 1; /* held while issuing, so no callback finishes early */
-    for (size_t i = 0; i < keys->elements; i++) {
-        const redisReply *k = keys->element[i];
-        if (k->type != REDIS_REPLY_STRING || k->len <= strlen(KEY_PREFIX) || k->len > 200)
-            continue;
-        struct hget *h = malloc(sizeof *h + k->len + 1);
+    while (r->c && !r->failed && r->next < r->ncodes && r->pending < BATCH) {
+        const char *code = r->codes[r->next++];
+        size_t n = strlen(KEY_PREFIX) + strlen(code);
+        struct hget *h = malloc(sizeof *h + n + 1);
         if (!h) {
             r->failed = 1;
             break;
         }
         h->r = r;
-        memcpy(h->key, k->str, k->len + 1);
+        snprintf(h->key, n + 1, KEY_PREFIX "%s", code);
         const char *argv[] = {"HGETALL", h->key};
         if (sc_store_command(r->c->st, 2, argv, NULL, on_hgetall, h) < 0) {
             free(h);
@@ -237,29 +354,81 @@ static void on_scan(void *ctx, int err, struct redisReply *rep)
         }
         r->pending++;
     }
-    release(r);
+    if (r->pending == 0)
+        finish(r);
 }
 
-static void scan_next(struct refresh *r)
+/* A member that cannot be a code (empty, too long, bytes a key should not
+ * hold) is logged and skipped. */
+static int good_code(const redisReply *m)
 {
-    const char *argv[] = {"SCAN", r->cursor, "MATCH", KEY_PREFIX "*", "COUNT", SCAN_COUNT};
-    if (sc_store_command(r->c->st, 6, argv, NULL, on_scan, r) < 0) {
+    if (m->type != REDIS_REPLY_STRING || m->len == 0 || m->len > MAX_CODE_LEN)
+        return 0;
+    for (size_t i = 0; i < m->len; i++)
+        if ((unsigned char)m->str[i] <= 0x20 || m->str[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+static void on_members(void *ctx, int err, struct redisReply *rep)
+{
+    struct refresh *r = ctx;
+    char q[96];
+    if (!r->c) {
+        refresh_free(r);
+        return;
+    }
+    if (!err && rep->type == REDIS_REPLY_ARRAY && rep->elements > MAX_CODES)
+        r->c->loaded_card = (long long)rep->elements; /* not retried every probe */
+    if (err || rep->type != REDIS_REPLY_ARRAY || rep->elements > MAX_CODES) {
+        sc_error("event=catalogue_read_failed key=" SET_KEY " error=%s",
+                 err ? sc_strerror(err)
+                 : rep->type == REDIS_REPLY_ERROR
+                     ? sc_log_quote(q, sizeof q, rep->str, rep->len)
+                     : rep->type == REDIS_REPLY_ARRAY ? "\"more than 100000 members\""
+                                                      : "\"unexpected reply to SMEMBERS\"");
         r->failed = 1;
         finish(r);
+        return;
     }
+    r->card = (long long)rep->elements;
+    r->codes = calloc(rep->elements ? rep->elements : 1, sizeof *r->codes);
+    if (!r->codes) {
+        r->failed = 1;
+        finish(r);
+        return;
+    }
+    for (size_t i = 0; i < rep->elements; i++) {
+        const redisReply *m = rep->element[i];
+        if (!good_code(m)) {
+            sc_warn("event=catalogue_bad_member key=" SET_KEY " member=%s",
+                    m->type == REDIS_REPLY_STRING ? sc_log_quote(q, sizeof q, m->str, m->len)
+                                                  : "\"not a string\"");
+            continue;
+        }
+        if (!(r->codes[r->ncodes] = strdup(m->str))) {
+            r->failed = 1;
+            break;
+        }
+        r->ncodes++;
+    }
+    fetch_more(r);
 }
 
 void sc_catalogue_refresh(struct sc_catalogue *c)
 {
-    if (c->running || !sc_store_ready(c->st))
+    if (c->running || !sc_store_connected(c->st))
         return;
     struct refresh *r = calloc(1, sizeof *r);
     if (!r)
         return;
     r->c = c;
-    strcpy(r->cursor, "0");
     c->running = r;
-    scan_next(r);
+    const char *argv[] = {"SMEMBERS", SET_KEY};
+    if (sc_store_command(c->st, 2, argv, NULL, on_members, r) < 0) {
+        r->failed = 1;
+        finish(r);
+    }
 }
 
 static void on_timer(uv_timer_t *t)
@@ -268,7 +437,8 @@ static void on_timer(uv_timer_t *t)
 }
 
 struct sc_catalogue *sc_catalogue_new(uv_loop_t *loop, struct sc_store *st, unsigned refresh_s,
-                                      void (*loaded)(void *arg, int ok), void *arg)
+                                      unsigned check_ms, void (*loaded)(void *arg, int ok),
+                                      void *arg)
 {
     struct sc_catalogue *c = calloc(1, sizeof *c);
     if (!c)
@@ -277,17 +447,22 @@ struct sc_catalogue *sc_catalogue_new(uv_loop_t *loop, struct sc_store *st, unsi
     c->loaded_arg = arg;
     c->loop = loop;
     c->st = st;
+    c->keys = -1;
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
     uint64_t ms = (uint64_t)(refresh_s ? refresh_s : 300) * 1000;
     uv_timer_start(&c->timer, on_timer, ms, ms);
+    uv_timer_init(loop, &c->probe_timer);
+    c->probe_timer.data = c;
+    ms = check_ms ? check_ms : 1000;
+    uv_timer_start(&c->probe_timer, on_probe_timer, ms, ms);
     return c;
 }
 
 static void on_timer_closed(uv_handle_t *h)
 {
     struct sc_catalogue *c = h->data;
-    if (c->stop_done)
+    if (--c->closing == 0 && c->stop_done)
         c->stop_done(c->stop_arg);
 }
 
@@ -299,7 +474,10 @@ void sc_catalogue_stop(struct sc_catalogue *c, void (*done)(void *), void *arg)
     }
     c->stop_done = done;
     c->stop_arg = arg;
+    c->stopped = 1;
+    c->closing = 2;
     uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+    uv_close((uv_handle_t *)&c->probe_timer, on_timer_closed);
 }
 
 void sc_catalogue_free(struct sc_catalogue *c)

@@ -46,8 +46,10 @@ trap cleanup EXIT
 # cleanup with the status of an interrupted shell.
 trap 'exit 130' INT TERM
 
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-  --dir "$work" >"$work/redis.log" 2>&1 &
+# AOF with fsync every second: the daemon refuses a Redis that would lose
+# acknowledged cancellations (redis.durability, docs/reliability.md).
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes \
+  --appendfsync everysec --dir "$work" >"$work/redis.log" 2>&1 &
 REDIS_PID=$!
 for _ in $(seq 50); do
   redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break

@@ -14,6 +14,19 @@
  * SCRIPT LOAD on every (re)connect and run with EVALSHA; a NOSCRIPT answer
  * (e.g. after SCRIPT FLUSH or a failover) loads it again and retries once.
  *
+ * Durability: every (re)connect also asks INFO and CONFIG GET append* / save
+ * (in the same pipelined handshake) whether the server can keep what it
+ * acknowledges (AOF on, fsync always or everysec), and remembers its run_id
+ * and how many keys our db holds (sc_store_server). With
+ * SC_DURABILITY_REFUSE a server that cannot is not used: the handshake
+ * fails with an error line saying why and how to fix it, and is tried again
+ * with the reconnect backoff (so a CONFIG SET appendonly yes is picked up).
+ *
+ * Hold: the owner may hold the store (sc_store_hold) when it does not trust
+ * the server's data (the catalogue vanished): the connection stays up for
+ * sc_store_command, but sc_store_ready() is 0 and sc_store_eval() fails
+ * with SC_EAGAIN, so MOs get the temporary error.
+ *
  * Ownership: a reply passed to a callback is borrowed and freed when the
  * callback returns. Strings passed to calls are copied before they return. */
 #ifndef SC_STORE_H
@@ -33,6 +46,26 @@ struct sc_store_opts {
     uint32_t reconnect_min_ms;    /* backoff, doubled per failure ... */
     uint32_t reconnect_max_ms;    /* ... up to this */
     unsigned max_pending;         /* commands in flight; more -> SC_EBUSY */
+    int durability;               /* enum sc_store_durability */
+};
+
+/* What to do with a server that cannot keep acknowledged writes (no AOF,
+ * appendfsync no, or nothing could be told because INFO and CONFIG were
+ * refused). UNCHECKED: ask, log at debug only (tools, unit tests). */
+enum sc_store_durability {
+    SC_DURABILITY_UNCHECKED = 0,
+    SC_DURABILITY_WARN,           /* use it; a warn line at every connect */
+    SC_DURABILITY_REFUSE,         /* do not use it; an error line, retried */
+};
+
+/* What the handshake learnt about the server (valid once connected; kept
+ * after a disconnect until the next handshake). */
+struct sc_store_server {
+    char run_id[41];              /* "" if INFO did not say */
+    long long keys;               /* keys in our db at connect; -1 unknown */
+    int durable;                  /* 1 yes, 0 no, -1 cannot be told */
+    int config_refused;           /* CONFIG GET was refused (managed Redis) */
+    char found[160];              /* e.g. "appendonly=no save=\"\"", for logs */
 };
 
 /* err: 0 with reply (which may be a Redis error reply: check reply->type),
@@ -55,8 +88,15 @@ void sc_store_on_state(struct sc_store *st, void (*cb)(void *arg, int ready), vo
 /* Connect (and keep reconnecting until sc_store_stop). */
 int sc_store_start(struct sc_store *st);
 
-/* 1 when connected with scripts loaded. */
+/* 1 when connected with scripts loaded and not held: MOs may use it. */
 int sc_store_ready(const struct sc_store *st);
+/* 1 when connected with scripts loaded, held or not. */
+int sc_store_connected(const struct sc_store *st);
+/* Hold (on = 1) or release the store: see the top of this file. Does not
+ * call on_state. */
+void sc_store_hold(struct sc_store *st, int on);
+/* The server as of the last handshake. Borrowed, lives as long as st. */
+const struct sc_store_server *sc_store_server(const struct sc_store *st);
 
 /* Run script id with keys and args (binary-safe: lengths given; a NULL
  * lens array means NUL-terminated strings). cb is called exactly once,
@@ -66,7 +106,8 @@ int sc_store_eval(struct sc_store *st, int script, int nkeys, const char *const 
                   const size_t *keylens, int nargs, const char *const *args,
                   const size_t *arglens, sc_store_cb cb, void *ctx);
 
-/* Any command, argv style. Same contract as sc_store_eval. */
+/* Any command, argv style. Same contract as sc_store_eval, except that it
+ * works while the store is held. */
 int sc_store_command(struct sc_store *st, int argc, const char *const *argv,
                      const size_t *argvlen, sc_store_cb cb, void *ctx);
 

@@ -108,6 +108,14 @@ class Redis:
         return [(e[0], dict(zip(e[1][0::2], e[1][1::2]))) for e in self("XRANGE", key, "-", "+")]
 
 
+def put_service(r, code, name, fee, provider=None):
+    """A catalogue entry as shortcodectl writes it: the vas:svc:CODE hash and
+    its member of the vas:catalogue set (which the daemon reads)."""
+    r("HSET", "vas:svc:" + code, "name", name, "price_fen", fee, "provider",
+      provider if provider is not None else "SP" + code)
+    r("SADD", "vas:catalogue", code)
+
+
 class Proc:
     """A child process with its combined output in a log file."""
 
@@ -193,10 +201,15 @@ class Env(unittest.TestCase):
         return p
 
     # ---- redis --------------------------------------------------------
-    def start_redis(self, port=None, name="redis"):
+    def start_redis(self, port=None, name="redis", durable=True, args=()):
+        """redis-server on loopback. durable: AOF with fsync every second, as
+        the daemon's redis.durability: refuse (the default) requires; False
+        for Redis's own default (no AOF), which the daemon refuses."""
         port = port or free_port()
+        aof = ["--appendonly", "yes", "--appendfsync", "everysec"] if durable else \
+            ["--appendonly", "no"]
         p = self.start(name, ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                              "--save", "", "--appendonly", "no", "--dir", self.dir])
+                              "--save", ""] + aof + ["--dir", self.dir] + list(args))
         wait_for(lambda: self._redis_ping(port), 10, "redis to answer PING")
         p.port = port
         return p

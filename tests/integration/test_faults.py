@@ -44,7 +44,7 @@ class FaultTest(harness.Env):
     def seed(self, r, n):
         """n subscribers with 3 services each; returns {msisdn: {code: since}}."""
         for code, name, fee in CATALOGUE:
-            r("HSET", "vas:svc:" + code, "name", name, "price_fen", fee, "provider", "SP" + code)
+            harness.put_service(r, code, name, fee)
         subs = {}
         for i in range(n):
             m = str(FROM + i)

@@ -231,8 +231,8 @@ class RedeliveryTest(VasEnv):
     # ---- item 7: control characters from the catalogue ---------------------
     def test_control_characters_in_names_are_not_sent(self):
         m = "13900000007"
-        self.r("HSET", "vas:svc:CTL01", "name", "多行\r\n名字", "price_fen", 200)
-        self.r("HSET", "vas:svc:CTL02", "name", "\x1b[31m红\t字\x7f\u2028", "price_fen", 100)
+        harness.put_service(self.r, "CTL01", "多行\r\n名字", 200)
+        harness.put_service(self.r, "CTL02", "\x1b[31m红\t字\x7f\u2028", 100)
         self.r("HSET", "sub:{%s}:vas" % m, "CTL01", "1600000000", "CTL02", "1600000001")
         self.start_vas()
         texts = self.run_script("send %s 0000\nexpect %s ^您已订购2项\n"

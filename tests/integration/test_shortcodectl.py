@@ -78,10 +78,11 @@ class ShortcodectlTest(harness.Env):
         # "86" + 5 digits is not a prefix + 11 digits: kept as it is.
         self.assertEqual(self.r.hgetall("sub:{8612345}:vas"), {"1001": "42"})
         self.assertEqual(self.r.keys(), ["sub:{13800138000}:vas", "sub:{13900139000}:vas",
-                                         "sub:{8612345}:vas", "vas:svc:1001", "vas:svc:1002",
-                                         "vas:svc:G-1_x"])
+                                         "sub:{8612345}:vas", "vas:catalogue", "vas:svc:1001",
+                                         "vas:svc:1002", "vas:svc:G-1_x"])
         for k in self.r.keys():
-            self.assertEqual(self.r("TYPE", k), "hash")
+            self.assertEqual(self.r("TYPE", k), "set" if k == "vas:catalogue" else "hash")
+        self.assertEqual(sorted(self.r("SMEMBERS", "vas:catalogue")), ["1001", "1002", "G-1_x"])
         self.assertEqual(out, "")
 
     def test_columns_in_any_order_without_optional_ones(self):
@@ -108,7 +109,8 @@ class ShortcodectlTest(harness.Env):
         rc, out, err = self.ctl("import", "catalogue", path)
         self.assertEqual(rc, 1, err)
         self.assertEqual(self.r("DBSIZE"), 0)
-        lines = [l for l in err.splitlines() if l.startswith(path + ":")]
+        lines = [l for l in err.splitlines() if l.startswith(path + ":") and ": warning:" not in l]
+        self.assertIn(path + ":3: warning: code 2002: name", err)   # the LF in its name
         self.assertEqual([l.split(":")[1] for l in lines[:7]],
                          ["5", "6", "7", "8", "9", "10", "11"], err)
         self.assertIn(path + ':5: price_fen "5.00" is not a non-negative integer', err)
@@ -135,10 +137,71 @@ class ShortcodectlTest(harness.Env):
         path = self.write("bad.csv", self.BAD_CATALOGUE)
         rc, _, err = self.ctl("import", "--skip-bad", "catalogue", path)
         self.assertEqual(rc, 3, err)
-        self.assertEqual(self.r.keys(), ["vas:svc:2001", "vas:svc:2002", "vas:svc:2011"])
+        self.assertEqual(self.r.keys(), ["vas:catalogue", "vas:svc:2001", "vas:svc:2002",
+                                         "vas:svc:2011"])
         self.assertEqual(self.r.hgetall("vas:svc:2002")["name"], "multi, line\nname")
         self.assertIn("imported 3 catalogue rows", err)
         self.assertIn("skipped 7 bad rows", err)
+
+    def test_catalogue_set_kept_and_codes_not_in_the_file_listed(self):
+        # Issue 8 item 11: the daemon reads vas:catalogue; a code that a
+        # later file no longer has stays (it may still be paid for) and is
+        # named, with how to withdraw it.
+        one = self.write("one.csv", "code,name,price_fen\nA1,a,1\nB2,b,2\nC3,c,3\n")
+        self.assertEqual(self.ctl("import", "catalogue", one)[0], 0)
+        two = self.write("two.csv", "code,name,price_fen\nA1,a,10\nD4,d,4\n")
+        rc, out, err = self.ctl("import", "catalogue", two)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(sorted(self.r("SMEMBERS", "vas:catalogue")), ["A1", "B2", "C3", "D4"])
+        self.assertEqual(self.r.hgetall("vas:svc:A1")["price_fen"], "10")
+        self.assertRegex(err, r"two\.csv: 2 codes in vas:catalogue are not in this file; kept: "
+                              r"(B2 C3|C3 B2) \(to withdraw one: SREM vas:catalogue CODE, then "
+                              r"DEL vas:svc:CODE\)")
+        self.assertIn("imported 2 catalogue rows", err)
+        # No scratch set left behind.
+        self.assertEqual(self.r.keys(), ["vas:catalogue", "vas:svc:A1", "vas:svc:B2",
+                                         "vas:svc:C3", "vas:svc:D4"])
+
+    def test_control_characters_in_names_are_warned_about(self):
+        # Issue 8 item 7 (import side): imported, but each is named with
+        # FILE:LINE, the code and which character.
+        path = self.write("ctl.csv", 'code,name,price_fen,provider\n'
+                                     '1,"多行\n名字",1,p\n'
+                                     '2,ok,1,"SP\tX"\n'
+                                     '3,"\x1b[31mred",1,\n'
+                                     '4,del\x7f,1,\n'
+                                     '5,c1\u0085x,1,\n'
+                                     '6,fine,1,"also fine"\n'
+                                     '7,"cr\r",1,\n')
+        rc, out, err = self.ctl("import", "catalogue", path)
+        self.assertEqual(rc, 0, err)
+        for line, code, col, cp, name, at in (
+                (2, 1, "name", "000A", "LF", 3), (4, 2, "provider", "0009", "TAB", 3),
+                (5, 3, "name", "001B", "ESC", 1), (6, 4, "name", "007F", "DEL", 4),
+                (7, 5, "name", "0085", "C1", 3), (9, 7, "name", "000D", "CR", 3)):
+            self.assertRegex(err, r"%s:%d: warning: code %d: %s \".*\" holds a control character "
+                                  r"U\+%s \(%s\) at character %d\n"
+                             % (path, line, code, col, cp, name, at))
+        self.assertNotIn(":8: warning", err)   # row 6 (line 8) is clean
+        self.assertIn("6 rows hold control characters", err)
+        self.assertIn("imported 7 catalogue rows", err)
+        self.assertEqual(self.r.hgetall("vas:svc:1")["name"], "多行\n名字")
+
+    def test_index_catalogue_builds_the_set_from_the_keyspace(self):
+        # A keyspace written before vas:catalogue existed (or by another
+        # feed): built once, offline.
+        for code in ("X1", "X2", "X3"):
+            self.r("HSET", "vas:svc:" + code, "name", code, "price_fen", 1)
+        self.r("SET", "vas:svc:NOTAHASH", "x")
+        self.r("HSET", "sub:{13800138000}:vas", "X1", 1)
+        self.r("SADD", "vas:catalogue", "GONE")
+        rc, out, err = self.ctl("index-catalogue")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(sorted(self.r("SMEMBERS", "vas:catalogue")), ["GONE", "X1", "X2", "X3"])
+        self.assertIn('vas:catalogue: member "GONE" has no vas:svc:GONE hash', err)
+        self.assertRegex(err, r"indexed 3 vas:svc:\* hashes into vas:catalogue at 127\.0\.0\.1:\d+ "
+                              r"\(3 new\) with \d+ SCAN calls")
+        self.assertEqual(self.ctl("index-catalogue", "extra")[0], 2)
 
     def test_skip_bad_with_nothing_bad_exits_0(self):
         path = self.write("ok.csv", "code,name,price_fen\n1,a,1\n")
@@ -362,7 +425,7 @@ class ShortcodectlTest(harness.Env):
         self.assertEqual(rc, 0, err)
         self.assertNotIn("s3cr", out + err)
         r = harness.Redis(port, password="s3cr%t", db=3)
-        self.assertEqual(r.keys(), ["vas:svc:1"])
+        self.assertEqual(r.keys(), ["vas:catalogue", "vas:svc:1"])
         r.close()
         rc, out, err = self.ctl("events", url="redis://:wrong@127.0.0.1:%d" % port)
         self.assertEqual(rc, 4, err)

@@ -61,7 +61,7 @@ def ucs2_parts(text):
 
 class VasEnv(harness.Env):
     """The shipped config against a seeded redis-server, driven by scripts
-    (test_vas.py, test_longmo.py)."""
+    (test_vas.py, test_longmo.py, test_redis.py)."""
     # ---- set-up ---------------------------------------------------------
     aof = False  # True: a redis-server that keeps its data over a restart
 
@@ -77,7 +77,7 @@ class VasEnv(harness.Env):
     def seed(self, catalogue=CATALOGUE):
         r = self.r
         for code, name, fee in catalogue:
-            r("HSET", "vas:svc:" + code, "name", name, "price_fen", fee, "provider", "SP" + code)
+            harness.put_service(r, code, name, fee)
         r("HSET", "sub:{%s}:vas" % M3, *[x for kv in SUBS3.items() for x in kv])
         # Twelve, seeded out of order; CL001 and YD002 start at the same
         # second, so the code breaks the tie.
@@ -193,7 +193,7 @@ class VasEnv(harness.Env):
 
     def start_vas_any_catalogue(self):
         """start_vas for a catalogue with more (or fewer) services."""
-        n = len(self.r("KEYS", "vas:svc:*"))
+        n = self.r("SCARD", "vas:catalogue")
         self.sim_port = harness.free_port()
         env = dict(os.environ, SHORTCODED_SMSC_PORT=str(self.sim_port),
                    SHORTCODED_REDIS_URL="redis://127.0.0.1:%d" % self.redis.port)
@@ -413,6 +413,7 @@ class VasTest(VasEnv):
         # A price that is not a number, a service missing from the
         # catalogue, a start time that is not a number.
         self.r("HSET", "vas:svc:BAD01", "name", "坏价格", "price_fen", "abc")
+        self.r("SADD", "vas:catalogue", "BAD01")
         self.r("HSET", "sub:{%s}:vas" % M3, "BAD01", "1500000000", "ZZ999", "not-a-time")
         subs = dict(SUBS3, BAD01="1500000000", ZZ999="not-a-time")
         self.start_vas_any_catalogue()

@@ -557,6 +557,62 @@ static void test_not_ready(void **state)
     assert_int_equal(f->downs, 1); /* stop reports the store down once */
 }
 
+/* Durability (issue 8 item 10): REFUSE never becomes ready on a server
+ * without AOF (and says why), and takes it once AOF is switched on; the
+ * server's run_id and key count are known once ready; a held store refuses
+ * evals but still runs commands. */
+static void test_durability_and_hold(void **state)
+{
+    struct fx *f = *state;
+    struct res x;
+    char url[128];
+    struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+    o.durability = SC_DURABILITY_REFUSE;
+    f->srv = srv_start(f->port, NULL); /* --appendonly no */
+    struct cap c;
+    cap_begin(&c);
+    f->st = mk_store(f, &o);
+    assert_int_equal(sc_store_script(f->st, "echo", ECHO_LUA), 0);
+    assert_int_equal(sc_store_start(f->st), 0);
+    RUN_FOR(f, 600); /* reconnect_min_ms 50: several attempts */
+    char *log = cap_end(&c);
+    assert_int_equal(f->ups, 0);
+    assert_false(sc_store_connected(f->st));
+    assert_true(count_substr(log, "level=error event=redis_not_durable") >= 2);
+    assert_non_null(strstr(log, "found=\"appendonly=no appendfsync=everysec save=\\\"\\\"\""));
+    free(log);
+    assert_int_equal(sc_store_server(f->st)->durable, 0);
+
+    /* Switched on at run time: the next attempt takes it. */
+    redisContext *rc = redisConnect("127.0.0.1", f->port);
+    assert_true(rc && !rc->err);
+    redisReply *r = redisCommand(rc, "CONFIG SET appendonly yes");
+    assert_non_null(r);
+    freeReplyObject(r);
+    r = redisCommand(rc, "SET some key");
+    freeReplyObject(r);
+    redisFree(rc);
+    RUN_UNTIL(f, f->ups == 1, 10000);
+    const struct sc_store_server *srv = sc_store_server(f->st);
+    assert_int_equal(srv->durable, 1);
+    assert_int_equal(strlen(srv->run_id), 40);
+    assert_int_equal(srv->keys, 1);
+
+    sc_store_hold(f->st, 1);
+    assert_false(sc_store_ready(f->st));
+    assert_true(sc_store_connected(f->st));
+    assert_int_equal(eval_echo(f, &x, 0, "k", "a", 1), SC_EAGAIN);
+    assert_int_equal(CMD(f, &x, "EXISTS", "some"), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    assert_int_equal(x.integer, 1);
+    sc_store_hold(f->st, 0);
+    assert_true(sc_store_ready(f->st));
+    assert_int_equal(eval_echo(f, &x, 0, "k", "a", 1), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    check_echo(&x, "k", "a", 1);
+    finish(f);
+}
+
 static void test_eval_roundtrip(void **state)
 {
     struct fx *f = *state;
@@ -1024,7 +1080,8 @@ int main(void)
     signal(SIGPIPE, SIG_IGN); /* hiredis writes with write(2) */
     atexit(kill_all);
     const struct CMUnitTest tests[] = {
-        T(test_bad_urls),         T(test_not_ready),     T(test_eval_roundtrip),
+        T(test_bad_urls),         T(test_not_ready),     T(test_durability_and_hold),
+    T(test_eval_roundtrip),
         T(test_noscript),         T(test_broken_script), T(test_command_timeout),
         T(test_server_killed),    T(test_refused_then_up), T(test_auth),
         T(test_select_db),        T(test_hostname),      T(test_max_pending),

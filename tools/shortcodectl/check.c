@@ -50,6 +50,39 @@ int ctl_check_text(const char *s, size_t len, int nonempty, char *err, size_t er
     return 0;
 }
 
+int ctl_find_control(const char *s, size_t len, uint32_t *cp, size_t *at)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    size_t chars = 0;
+    for (size_t i = 0; i < len;) {
+        ucs4_t uc;
+        int n = u8_mbtoucr(&uc, u + i, len - i);
+        if (n <= 0)
+            return 0; /* not valid UTF-8: ctl_check_text refuses it */
+        chars++;
+        if (uc < 0x20 || (uc >= 0x7f && uc <= 0x9f)) {
+            *cp = (uint32_t)uc;
+            *at = chars;
+            return 1;
+        }
+        i += (size_t)n;
+    }
+    return 0;
+}
+
+const char *ctl_control_name(uint32_t cp)
+{
+    static const char *const c0[32] = {
+        "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "TAB", "LF",
+        "VT",  "FF",  "CR",  "SO",  "SI",  "DLE", "DC1", "DC2", "DC3", "DC4", "NAK",
+        "SYN", "ETB", "CAN", "EM",  "SUB", "ESC", "FS",  "GS",  "RS",  "US"};
+    if (cp < 32)
+        return c0[cp];
+    if (cp == 0x7f)
+        return "DEL";
+    return cp >= 0x80 && cp <= 0x9f ? "C1" : "?";
+}
+
 int ctl_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out, char *err,
                    size_t errsz)
 {

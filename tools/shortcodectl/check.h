@@ -16,6 +16,15 @@ int ctl_check_code(const char *s, size_t len, char *err, size_t errsz);
 /* Valid UTF-8 without NUL bytes; empty refused when nonempty. 0 or -1. */
 int ctl_check_text(const char *s, size_t len, int nonempty, char *err, size_t errsz);
 
+/* The first control character in valid UTF-8 s[0..len): C0 (U+0000..U+001F:
+ * CR, LF, tab, ESC ...), DEL (U+007F) or C1 (U+0080..U+009F). Returns 1 with
+ * *cp (the code point) and *at (its position in characters, from 1), or 0. */
+int ctl_find_control(const char *s, size_t len, uint32_t *cp, size_t *at);
+
+/* A short name for a control character: "LF", "CR", "TAB", "ESC", "DEL",
+ * "C1" ...; never NULL. */
+const char *ctl_control_name(uint32_t cp);
+
 /* A decimal integer 0..max, digits only (no sign, no spaces); leading zeros
  * allowed. 0 with *out set, or -1 with err. */
 int ctl_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out, char *err,

@@ -28,5 +28,7 @@ struct ctl_import_opts {
 int ctl_import(struct ctl_redis *r, const struct ctl_import_opts *o);
 int ctl_show(struct ctl_redis *r, const char *msisdn);
 int ctl_events(struct ctl_redis *r, long count);
+/* Build vas:catalogue from the vas:svc:* hashes (SCAN; offline use). */
+int ctl_index_catalogue(struct ctl_redis *r);
 
 #endif

@@ -8,7 +8,16 @@
  * batches of BATCH, and the replies to one batch are read only after the
  * next batch has been queued, so Redis works on a batch while we parse the
  * next one. Every reply is checked. HSET is idempotent, so an import cut
- * short (connection lost) can simply be run again. */
+ * short (connection lost) can simply be run again.
+ *
+ * A catalogue row is also added to the vas:catalogue set (the daemon reads
+ * the catalogue from it, never by SCAN), in the same pipeline right after
+ * its hash, so the set never names a code whose hash was not written first;
+ * and to a scratch set, so that after the import the codes in vas:catalogue
+ * that this file did not import are listed (SDIFF). They are kept: a
+ * withdrawn service may still be paid for, and dropping it would make
+ * "0000" show it without name or fee. Names and providers holding control
+ * characters are imported but warned about (pass 1). */
 #include <errno.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
@@ -34,6 +43,9 @@
 #define READ_CHUNK (256 * 1024)
 #define PRICE_MAX 2147483647u       /* fen */
 #define SINCE_MAX 9999999999u       /* unix seconds (year 2286) */
+#define MAX_EXTRA 2                 /* commands a row adds after its HSET */
+#define RING (2 * BATCH + MAX_EXTRA + 1)
+#define SET_KEY "vas:catalogue"
 
 struct importer;
 
@@ -45,6 +57,9 @@ struct cmd {
     size_t lens[10];
     char key[64];
     char num[24];
+    int nextra;                        /* SADDs after the HSET */
+    const char *extra[MAX_EXTRA][3];
+    size_t extra_lens[MAX_EXTRA][3];
 };
 
 struct column {
@@ -78,11 +93,14 @@ struct importer {
     unsigned long line;                /* where the current row starts */
     unsigned long rows, bad;           /* this pass: data rows, bad among them */
     unsigned long total, total_bad;    /* found by pass 1 */
-    unsigned long listed, redis_listed;
+    unsigned long listed, redis_listed, warn_listed;
     uint64_t now;                      /* default "since" */
-    unsigned long sent_line[2 * BATCH];/* pass 2: line of each command, by number */
+    unsigned long sent_line[RING];     /* pass 2: line of each command, by number */
+    unsigned char sent_row[RING];      /* 1: the row's HSET (counted as a row) */
     unsigned long nsent, nread;        /* commands queued, replies read */
     unsigned long imported, failed;
+    unsigned long warned;              /* pass 1: rows with control characters */
+    char scratch[80];                  /* catalogue: codes this import wrote */
     struct progress prog;
 };
 
@@ -106,6 +124,27 @@ static void row_error(struct importer *imp, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+/* Warn (pass 1, at most MAX_LISTED) about a control character in a
+ * catalogue text: handsets would show it raw (or break the list's lines). */
+static int warn_control(struct importer *imp, const struct sc_csv_field *code, const char *col,
+                        const struct sc_csv_field *f)
+{
+    uint32_t cp;
+    size_t at;
+    char q[96];
+    if (imp->pass != 1 || !ctl_find_control(f->s, f->len, &cp, &at))
+        return 0;
+    if (++imp->warn_listed <= MAX_LISTED) {
+        progress_clear(imp);
+        fprintf(stderr, "%s:%lu: warning: code %s: %s %s holds a control character U+%04X (%s) "
+                "at character %zu\n", imp->o->path, imp->line,
+                ctl_printable(q, sizeof q, code->s, code->len, 0), col,
+                ctl_printable(q + 48, sizeof q - 48, f->s, f->len, 1), (unsigned)cp,
+                ctl_control_name(cp), at);
+    }
+    return 1;
 }
 
 /* rc is a check's result for field f of column col: 1 if it passed, else
@@ -187,6 +226,8 @@ static int build_catalogue(struct importer *imp, const struct sc_csv_field *cons
         (kind && !field_ok(imp, "kind", kind, ctl_check_code(kind->s, kind->len, why, sizeof why),
                            why)))
         return -1;
+    if (warn_control(imp, code, "name", name) | warn_control(imp, code, "provider", provider))
+        imp->warned++;
     snprintf(cmd->key, sizeof cmd->key, "vas:svc:%s", code->s);
     snprintf(cmd->num, sizeof cmd->num, "%llu", (unsigned long long)fen);
     cmd_str(cmd, "HSET");
@@ -202,6 +243,16 @@ static int build_catalogue(struct importer *imp, const struct sc_csv_field *cons
         cmd_arg(cmd, kind->s, kind->len);
     else
         cmd_str(cmd, "monthly");
+    const char *sets[2] = {SET_KEY, imp->scratch};
+    for (int i = 0; i < 2; i++) {
+        cmd->extra[i][0] = "SADD";
+        cmd->extra[i][1] = sets[i];
+        cmd->extra[i][2] = code->s;
+        cmd->extra_lens[i][0] = 4;
+        cmd->extra_lens[i][1] = strlen(sets[i]);
+        cmd->extra_lens[i][2] = code->len;
+    }
+    cmd->nextra = 2;
     return 0;
 }
 
@@ -320,9 +371,10 @@ static int read_replies(struct importer *imp, unsigned long keep)
             imp->lost = 1;
             return -1;
         }
+        unsigned long k = imp->nread % RING;
         if (rep->type == REDIS_REPLY_ERROR)
-            redis_error(imp, imp->sent_line[imp->nread % (2 * BATCH)], rep);
-        else
+            redis_error(imp, imp->sent_line[k], rep);
+        else if (imp->sent_row[k])
             imp->imported++;
         imp->nread++;
         freeReplyObject(rep);
@@ -331,13 +383,22 @@ static int read_replies(struct importer *imp, unsigned long keep)
     return 0;
 }
 
-/* Queue one command; when two batches are unanswered, read the older
+static void queue_one(struct importer *imp, int argc, const char *const *argv,
+                      const size_t *lens, int row)
+{
+    ctl_redis_append(imp->r, argc, argv, lens);
+    imp->sent_line[imp->nsent % RING] = imp->line;
+    imp->sent_row[imp->nsent++ % RING] = (unsigned char)row;
+}
+
+/* Queue a row's commands; when two batches are unanswered, read the older
  * batch's replies (which first sends everything queued). */
 static int queue(struct importer *imp, const struct cmd *cmd)
 {
-    ctl_redis_append(imp->r, cmd->argc, cmd->argv, cmd->lens);
-    imp->sent_line[imp->nsent++ % (2 * BATCH)] = imp->line;
-    return imp->nsent - imp->nread == 2 * BATCH ? read_replies(imp, BATCH) : 0;
+    queue_one(imp, cmd->argc, cmd->argv, cmd->lens, 1);
+    for (int i = 0; i < cmd->nextra; i++)
+        queue_one(imp, 3, cmd->extra[i], cmd->extra_lens[i], 0);
+    return imp->nsent - imp->nread >= 2 * BATCH ? read_replies(imp, BATCH) : 0;
 }
 
 /* ---- passes --------------------------------------------------------- */
@@ -419,6 +480,11 @@ static int judge_check(struct importer *imp)
     }
     if (imp->bad > MAX_LISTED)
         fprintf(stderr, "%s: ... and %lu more bad rows\n", path, imp->bad - MAX_LISTED);
+    if (imp->warn_listed > MAX_LISTED)
+        fprintf(stderr, "%s: ... and %lu more warnings\n", path, imp->warn_listed - MAX_LISTED);
+    if (imp->warned)
+        fprintf(stderr, "%s: %lu rows hold control characters in a name or provider; they are "
+                "imported as they are\n", path, imp->warned);
     if (imp->bad && !imp->o->skip_bad) {
         fprintf(stderr, "%s: %lu of %lu rows are bad; nothing imported "
                 "(--skip-bad imports the %lu good rows)\n",
@@ -446,10 +512,56 @@ static int summary(struct importer *imp)
     return imp->total_bad ? CTL_EXIT_SKIPPED : CTL_EXIT_OK;
 }
 
+/* Catalogue: the scratch set that collects the codes written (removed at
+ * the end; it expires on its own if the tool dies). 0, or -1 (printed). */
+static int scratch_start(struct importer *imp)
+{
+    char pid[24];
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    snprintf(imp->scratch, sizeof imp->scratch, SET_KEY ":import:%s:%llu", pid,
+             (unsigned long long)imp->now);
+    const char *sadd[] = {"SADD", imp->scratch, ""};
+    const char *expire[] = {"EXPIRE", imp->scratch, "86400"};
+    for (int i = 0; i < 2; i++) {
+        redisReply *rep = ctl_redis_command(imp->r, 3, i ? expire : sadd, NULL);
+        if (!rep)
+            return -1;
+        freeReplyObject(rep);
+    }
+    return 0;
+}
+
+/* Catalogue, after a complete import: list the codes of vas:catalogue this
+ * file did not write (kept), then drop the scratch set. */
+static void scratch_finish(struct importer *imp)
+{
+    char q[96];
+    const char *diff[] = {"SDIFF", SET_KEY, imp->scratch};
+    const char *del[] = {"DEL", imp->scratch};
+    redisReply *rep = ctl_redis_command(imp->r, 3, diff, NULL);
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements) {
+        progress_clear(imp);
+        fprintf(stderr, "%s: %zu codes in " SET_KEY " are not in this file; kept:", imp->o->path,
+                rep->elements);
+        for (size_t i = 0; i < rep->elements && i < MAX_LISTED; i++)
+            if (rep->element[i]->type == REDIS_REPLY_STRING)
+                fprintf(stderr, " %s", ctl_printable(q, sizeof q, rep->element[i]->str,
+                                                     rep->element[i]->len, 0));
+        fprintf(stderr, "%s (to withdraw one: SREM " SET_KEY " CODE, then DEL vas:svc:CODE)\n",
+                rep->elements > MAX_LISTED ? " ..." : "");
+    }
+    if (rep)
+        freeReplyObject(rep);
+    if ((rep = ctl_redis_command(imp->r, 2, del, NULL)))
+        freeReplyObject(rep);
+}
+
 /* Pass 2 and its outcome. */
 static int import_rows(struct importer *imp, int fd)
 {
     if (ctl_redis_connect(imp->r) < 0)
+        return CTL_EXIT_REDIS;
+    if (imp->t == &g_tables[CTL_CATALOGUE] && scratch_start(imp) < 0)
         return CTL_EXIT_REDIS;
     imp->prog.import_start = imp->prog.last = now_s();   /* first rate after 1 s */
     if (run_pass(imp, fd, 2) < 0) {
@@ -465,6 +577,8 @@ static int import_rows(struct importer *imp, int fd)
         summary(imp);
         return CTL_EXIT_DATA;
     }
+    if (imp->t == &g_tables[CTL_CATALOGUE])
+        scratch_finish(imp);
     return summary(imp);
 }
 

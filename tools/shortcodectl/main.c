@@ -30,6 +30,8 @@ static const char g_usage[] =
 "  show MSISDN                    a subscriber's services, pending menu and\n"
 "                                 confirmation, account, last 10 audit entries\n"
 "  events [--count N]             the last N entries of vas:events (default 20)\n"
+"  index-catalogue                build the vas:catalogue set from the vas:svc:*\n"
+"                                 hashes once (SCANs the keyspace: offline use)\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE  use redis.url and its timeouts from the daemon's config\n"
@@ -145,9 +147,14 @@ static int choose_redis(const struct cli *cli, struct ctl_redis *r)
 static int check_command(const struct cli *cli)
 {
     if (cli->nargs == 0)
-        return usage_error("no command (import, show, events)");
+        return usage_error("no command (import, show, events, index-catalogue)");
     const char *cmd = cli->args[0];
     int import = strcmp(cmd, "import") == 0, events = strcmp(cmd, "events") == 0;
+    if (strcmp(cmd, "index-catalogue") == 0) {
+        if (cli->skip_bad || cli->progress || cli->count >= 0 || cli->nargs != 1)
+            return usage_error("usage: index-catalogue (no arguments or options)");
+        return -1;
+    }
     if (!import && !events && strcmp(cmd, "show") != 0)
         return usage_error("unknown command '%s'", cmd);
     if (!import && (cli->skip_bad || cli->progress))
@@ -178,6 +185,8 @@ static int run(const struct cli *cli, struct ctl_redis *r)
     }
     if (strcmp(cmd, "show") == 0)
         return ctl_show(r, cli->args[1]);
+    if (strcmp(cmd, "index-catalogue") == 0)
+        return ctl_index_catalogue(r);
     return ctl_events(r, cli->count > 0 ? cli->count : EVENTS_DEFAULT);
 }
 
