@@ -1,5 +1,5 @@
 """test_shortcodectl.py -- shortcodectl against a real redis-server: CSV
-imports write exactly the keys of DESIGN.md, a bad file imports nothing,
+imports write exactly the keys of docs/contracts.md, a bad file imports nothing,
 --skip-bad, BOM and CRLF, show and events output, exit codes, an
 unreachable or silent Redis, and a 200,000-row import."""
 import os

@@ -1,5 +1,5 @@
 /* import.c -- `shortcodectl import`: CSV files into the Redis keys of
- * DESIGN.md ("Redis data"), all or nothing.
+ * docs/contracts.md ("Redis data"), all or nothing.
  *
  * Two streaming passes over the file, so memory stays bounded whatever its
  * size: pass 1 parses and checks every row and counts them, without Redis;
