@@ -207,12 +207,13 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
 
 /* Keys SIGHUP applies: read per MO from the current generation, or pushed
  * to the esme and the store below. Every other key is fixed for the run
- * (binds, redis, smpp.max_pdu_len, smpp.reasm_*): a change is logged, key by
- * key, as needing a restart. A key matches an entry equal to it or
+ * (binds, redis, smpp.max_pdu_len, the retired smpp.reasm_max_pending and
+ * reasm_max_bytes): a change is logged, key by key, as needing a restart. A key matches an entry equal to it or
  * extended by "." or "[". */
 static const char *const live_keys[] = {
     "log.level", "limits", "routes", "templates", "service_numbers", "msisdn_prefixes",
     "smpp.dc0", "smpp.seg_mode", "smpp.max_parts", "smpp.source_ton", "smpp.source_npi",
+    "smpp.source_addr", "smpp.reasm_timeout_ms", "smpp.reasm_max_per_source",
 };
 
 static int key_is_live(const char *key)

@@ -70,18 +70,21 @@ class ReloadTest(harness.Env):
                   ("    password: secret\n", "    password: secret2\n"),
                   ("  url: redis://127.0.0.1:%d\n" % self.redis.port,
                    "  url: redis://127.0.0.1:%d/1\n  catalogue_refresh_s: 60\n" % self.redis.port),
-                  ("smpp:\n", "smpp:\n  reasm_timeout_ms: 30000\n  max_parts: 4\n"))
+                  ("smpp:\n", "smpp:\n  reasm_timeout_ms: 30000\n  max_parts: 4\n"
+                   "  max_pdu_len: 8192\n"))
         self.reload(1)
         out = self.d.output()
         for key, vals in (("binds[0].window", "old=10 new=20"),
                           ("binds[0].password", "value=changed"),
                           ("redis.url", "value=changed"),
                           ("redis.catalogue_refresh_s", "old=300 new=60"),
-                          ("smpp.reasm_timeout_ms", "old=60000 new=30000")):
+                          ("smpp.max_pdu_len", "old=4096 new=8192")):
             self.assertRegex(out, r"level=warn event=reload_needs_restart key=%s %s\n"
                              % (re.escape(key), vals))
         self.assertIn("event=reload_applied key=smpp.max_parts old=8 new=4", out)
-        self.assertRegex(out, r"event=reloaded .*changed=1 needs_restart=5")
+        # Read per long MO from the configuration in force: applied.
+        self.assertIn("event=reload_applied key=smpp.reasm_timeout_ms old=60000 new=30000", out)
+        self.assertRegex(out, r"event=reloaded .*changed=2 needs_restart=5")
         self.assertNotIn("secret2", out)
         # Compared with what runs: a second SIGHUP names them again, and a
         # change reverted is no longer reported.
