@@ -22,9 +22,9 @@
 #include <strings.h>
 #include <yaml.h>
 
-#include "core/log.h"
-#include "core/sc.h"
-#include "core/url.h"
+#include "base/log.h"
+#include "base/sc.h"
+#include "base/url.h"
 #include "smsc/pdu.h"
 #include "text/text.h"
 

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "core/longmo.h"
-#include "core/sc.h"
+#include "base/sc.h"
 #include "smsc/pdu.h"
 
 extern const char sc__lua_prelude[];

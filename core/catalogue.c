@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "core/sc.h"
+#include "base/log.h"
+#include "base/sc.h"
 
 #define KEY_PREFIX "vas:svc:"
 #define SET_KEY "vas:catalogue"

@@ -17,8 +17,8 @@
 
 #include "config/config.h"
 #include "core/app.h"
-#include "core/log.h"
-#include "core/sc.h"
+#include "base/log.h"
+#include "base/sc.h"
 
 struct daemon {
     struct sc_app app;

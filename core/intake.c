@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/app.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "smsc/pdu.h"
 
 #define SOURCE_MAX 20 /* characters of a source_addr (SMPP: 21 with the NUL) */

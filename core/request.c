@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include "core/app.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/longmo.h"
-#include "core/sc.h"
+#include "base/sc.h"
 #include "text/text.h"
 
 #define MAX_TEXT 1024          /* normalised command bytes kept */

@@ -7,7 +7,7 @@
 
 #include "config/schema.h"
 #include "core/intake.h"
-#include "core/sc.h"
+#include "base/sc.h"
 #include "text/text.h"
 
 /* A template compiled for the placeholders of the handler that declared it. */

@@ -41,9 +41,9 @@
 #include <time.h>
 
 #include "config/schema.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/request.h"
-#include "core/sc.h"
+#include "base/sc.h"
 #include "handlers/handler.h"
 #include "text/text.h"
 

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "core/sc.h"
+#include "base/log.h"
+#include "base/sc.h"
 #include "smsc/session.h"
 #include "smsc/tokenbucket.h"
 #include "text/text.h"

@@ -33,7 +33,7 @@
 #include <smpp34_structs.h>
 #include <smpp34_params.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 
 /* Every PUTLOG in libsmpp34 must start within smpp34_strerror[2048]: the
  * log written before the last one may reach, not pass, its end. */

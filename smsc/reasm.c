@@ -22,7 +22,7 @@
 #include <malloc.h>
 #endif
 
-#include "core/sc.h"
+#include "base/sc.h"
 
 /* ---- A small chained hash table of intrusive nodes ---------------------- */
 

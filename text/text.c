@@ -17,7 +17,7 @@
 #include <uninorm.h>
 #include <unistr.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 #include "gsm.h"
 
 #define REPLACEMENT 0xFFFD /* U+FFFD REPLACEMENT CHARACTER */

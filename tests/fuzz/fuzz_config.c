@@ -20,7 +20,7 @@
 
 #include "config/config.h"
 #include "config/schema.h"
-#include "core/sc.h"
+#include "base/sc.h"
 #include "tests/fuzz/fuzz.h"
 
 static int memfd = -1;

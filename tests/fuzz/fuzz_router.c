@@ -30,7 +30,7 @@
 #include "config/config.h"
 #include "core/request.h"
 #include "core/router.h"
-#include "core/sc.h"
+#include "base/sc.h"
 #include "tests/fuzz/fuzz.h"
 #include "text/text.h"
 

@@ -9,7 +9,7 @@
 
 #include "config/config.h"
 #include "core/intake.h"
-#include "core/sc.h"
+#include "base/sc.h"
 
 static void test_sources(void **state)
 {

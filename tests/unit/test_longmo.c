@@ -11,7 +11,7 @@
 #include <hiredis/hiredis.h>
 
 #include "core/longmo.h"
-#include "core/sc.h"
+#include "base/sc.h"
 
 static void test_keys(void **state)
 {

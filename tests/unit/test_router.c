@@ -13,7 +13,7 @@
 #include "config/config.h"
 #include "core/request.h"
 #include "core/router.h"
-#include "core/sc.h"
+#include "base/sc.h"
 #include "tests/unit/shipped.h"
 
 #define NCAPS SC_REQ_MAX_CAPS

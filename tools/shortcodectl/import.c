@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "core/sc.h"
+#include "base/sc.h"
 #include "csv.h"
 #include "ctl.h"
 

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "check.h"
-#include "core/sc.h"
+#include "base/sc.h"
 #include "ctl.h"
 
 #define PREFIX "vas:svc:"

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "core/sc.h"
+#include "base/sc.h"
 #include "ctl.h"
 
 #define DEFAULT_URL "redis://127.0.0.1:6379"

@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "check.h"
-#include "core/url.h"
+#include "base/url.h"
 
 int ctl_redis_parse_url(struct ctl_redis *r, const char *url, char *err, size_t errsz)
 {

@@ -14,7 +14,7 @@
 #include <uniwidth.h>
 
 #include "check.h"
-#include "core/sc.h"
+#include "base/sc.h"
 #include "ctl.h"
 
 #define AUDIT_COUNT "10"
