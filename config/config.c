@@ -24,9 +24,8 @@
 
 #include "base/log.h"
 #include "base/sc.h"
+#include "base/smpp.h"
 #include "base/url.h"
-#include "smsc/pdu.h"
-#include "text/text.h"
 
 #define SC_CFG_MAX_DEPTH 64
 #define SC_CFG_MAX_FILE (4u << 20)

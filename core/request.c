@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/app.h"
 #include "base/log.h"
-#include "core/longmo.h"
 #include "base/sc.h"
+#include "core/app.h"
+#include "core/longmo.h"
 #include "text/text.h"
 
 #define MAX_TEXT 1024          /* normalised command bytes kept */

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/sc.h"
 #include "config/schema.h"
 #include "core/intake.h"
-#include "base/sc.h"
 #include "text/text.h"
 
 /* A template compiled for the placeholders of the handler that declared it. */

@@ -40,10 +40,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include "config/schema.h"
 #include "base/log.h"
-#include "core/request.h"
 #include "base/sc.h"
+#include "config/schema.h"
+#include "core/request.h"
 #include "handlers/handler.h"
 #include "text/text.h"
 

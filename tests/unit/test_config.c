@@ -12,14 +12,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "base/log.h"
+#include "base/sc.h"
 #include "config/config.h"
 #include "config/schema.h"
-#include "base/log.h"
 #include "core/router.h"
-#include "base/sc.h"
 #include "smsc/pdu.h"
-#include "text/text.h"
 #include "tests/unit/shipped.h"
+#include "text/text.h"
 
 static const char *const shipped_env[] = {
     "SHORTCODED_SMSC_HOST", "SHORTCODED_SMSC_PORT", "SHORTCODED_SYSTEM_ID",

@@ -10,8 +10,8 @@
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
-#include "core/longmo.h"
 #include "base/sc.h"
+#include "core/longmo.h"
 
 static void test_keys(void **state)
 {

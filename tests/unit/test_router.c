@@ -10,10 +10,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "base/sc.h"
 #include "config/config.h"
 #include "core/request.h"
 #include "core/router.h"
-#include "base/sc.h"
 #include "tests/unit/shipped.h"
 
 #define NCAPS SC_REQ_MAX_CAPS

@@ -1,6 +1,6 @@
 /* check.c -- shortcodectl's field checks (see check.h). */
-#include "check.h"
 #include "base/sc.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
 #include "base/sc.h"
+#include "check.h"
 #include "csv.h"
 #include "ctl.h"
 

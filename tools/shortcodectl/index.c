@@ -13,8 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "check.h"
 #include "base/sc.h"
+#include "check.h"
 #include "ctl.h"
 
 #define PREFIX "vas:svc:"
