@@ -9,9 +9,8 @@
 #include "base/log.h"
 #include "base/sc.h"
 #include "core/longmo.h"
+#include "core/request.h"
 #include "smsc/pdu.h"
-
-extern const char sc__lua_prelude[];
 
 struct sc_gen *sc__gen_new(struct sc_config *cfg, int owns_cfg, char *err, size_t errsz)
 {

@@ -8,6 +8,7 @@
 #include "base/sc.h"
 #include "config/schema.h"
 #include "core/intake.h"
+#include "core/request.h"
 #include "text/text.h"
 
 /* A template compiled for the placeholders of the handler that declared it. */

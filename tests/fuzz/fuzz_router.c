@@ -29,8 +29,8 @@
 
 #include "base/sc.h"
 #include "config/config.h"
-#include "core/request.h"
 #include "core/router.h"
+#include "handlers/handler.h"
 #include "tests/fuzz/fuzz.h"
 #include "text/text.h"
 

@@ -12,8 +12,8 @@
 
 #include "base/sc.h"
 #include "config/config.h"
-#include "core/request.h"
 #include "core/router.h"
+#include "handlers/handler.h"
 #include "tests/unit/shipped.h"
 
 #define NCAPS SC_REQ_MAX_CAPS

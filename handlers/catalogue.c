@@ -1,8 +1,9 @@
 /* catalogue.c -- the VAS catalogue (vas:svc:CODE hashes) cached in memory,
  * read through the vas:catalogue set, and the dataset guard. */
-#include "core/catalogue.h"
+#include "handlers/catalogue.h"
 
 #include <hiredis/hiredis.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -489,4 +490,17 @@ void sc_catalogue_free(struct sc_catalogue *c)
         free(c->cur);
     }
     free(c);
+}
+
+char *sc_fmt_fen(long long fen, char *out, size_t outsz)
+{
+    if (fen < 0)
+        snprintf(out, outsz, "?元");
+    else if (fen % 100 == 0)
+        snprintf(out, outsz, "%lld元", fen / 100);
+    else if (fen % 10 == 0)
+        snprintf(out, outsz, "%lld.%lld元", fen / 100, fen % 100 / 10);
+    else
+        snprintf(out, outsz, "%lld.%02lld元", fen / 100, fen % 100);
+    return out;
 }
