@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "base/log.h"
 #include "base/sc.h"
 
@@ -58,12 +59,9 @@ struct sc_catalogue {
     int closing;             /* timers not closed yet */
 };
 
-static uint64_t hash(const char *s)
+static size_t hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return sc_hash_mix(sc_hash_bytes(SC_HASH_SEED, s, strlen(s)));
 }
 
 static void snap_free(struct snapshot *s)
