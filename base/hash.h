@@ -1,7 +1,8 @@
-/* hash.h -- the one hash for in-memory tables: 32-bit FNV-1a over bytes,
- * then a final mix so that the low bits (bucket = h & (n - 1)) depend on
- * every input byte. Not for anything an attacker must not steer: tables
- * that hold peer data bound their sizes instead. Inline: it runs per MO. */
+/* hash.h -- the one hash for in-memory tables: 32-bit FNV-1a over bytes or
+ * a string, and an optional final mix so that the low bits (bucket =
+ * h & (n - 1)) depend on every input bit. Not for anything an attacker must
+ * not steer: tables that hold peer data bound their sizes instead. Inline:
+ * it runs several times per MO. */
 #ifndef SC_HASH_H
 #define SC_HASH_H
 
@@ -21,7 +22,21 @@ static inline uint32_t sc_hash_bytes(uint32_t h, const void *p, size_t n)
     return h;
 }
 
-/* The final mix (murmur-style avalanche); apply once, at the end. */
+/* Continue hash h over the NUL-terminated string s (without the NUL):
+ * the same value as sc_hash_bytes(h, s, strlen(s)), in one pass. */
+static inline uint32_t sc_hash_str(uint32_t h, const char *s)
+{
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* The final mix (murmur-style avalanche); apply once, at the end. Without
+ * it the low k bits of an FNV-1a value depend only on the low k bits of
+ * each byte: fine for keys that differ in their last characters (service
+ * codes), not for peer addresses. */
 static inline uint32_t sc_hash_mix(uint32_t h)
 {
     h ^= h >> 16;
