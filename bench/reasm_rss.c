@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 #include "smsc/reasm.h"
 
 static double rss_mb(void)

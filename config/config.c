@@ -22,11 +22,10 @@
 #include <strings.h>
 #include <yaml.h>
 
-#include "core/log.h"
-#include "core/sc.h"
-#include "core/url.h"
-#include "smsc/pdu.h"
-#include "text/text.h"
+#include "base/log.h"
+#include "base/sc.h"
+#include "base/smpp.h"
+#include "base/url.h"
 
 #define SC_CFG_MAX_DEPTH 64
 #define SC_CFG_MAX_FILE (4u << 20)

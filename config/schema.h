@@ -47,7 +47,7 @@ enum sc_field_type {
     SC_FT_UINT32,   /* uint32_t: decimal or 0x hex; .min ... .max */
     SC_FT_BOOL,     /* int 0/1: true/false, yes/no, on/off */
     SC_FT_ENUM,     /* int: index of the word in .names, or what .parse returns */
-    SC_FT_STATUS,   /* uint32_t: SMPP command_status by sc_pdu_status_parse():
+    SC_FT_STATUS,   /* uint32_t: SMPP command_status by sc_pdu_status_parse() (base/smpp.h):
                      * "ESME_RX_T_APPN", "RX_T_APPN", "0x64", "100" */
     SC_FT_STRLIST,  /* char ** + size_t at .count_offset: a list of scalars (or one scalar
                      * with SC_F_ONE_OR_LIST); .min/.max = item count (max 0 = no limit);

@@ -6,12 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
+#include "base/log.h"
+#include "base/sc.h"
 #include "core/longmo.h"
-#include "core/sc.h"
+#include "core/request.h"
 #include "smsc/pdu.h"
-
-extern const char sc__lua_prelude[];
 
 struct sc_gen *sc__gen_new(struct sc_config *cfg, int owns_cfg, char *err, size_t errsz)
 {
@@ -122,19 +121,49 @@ static unsigned store_max_pending(const struct sc_config *c)
     return (unsigned)c->limits.max_inflight + 1000;
 }
 
+/* A configured bind as the esme takes it (strings borrowed from b). */
+static struct sc_esme_bind esme_bind(const struct sc_cfg_bind *b)
+{
+    return (struct sc_esme_bind){
+        .name = b->name,
+        .host = b->host,
+        .port = b->port,
+        .system_id = b->system_id,
+        .password = b->password,
+        .system_type = b->system_type,
+        .rx_tx = b->mode == SC_BIND_RX_TX,
+        .window = b->window,
+        .tps = b->tps,
+        .enquire_link_s = b->enquire_link_s,
+        .response_timeout_ms = b->response_timeout_ms,
+        .bind_timeout_ms = b->bind_timeout_ms,
+        .submit_retries = b->submit_retries,
+        .throttle_pause_ms = b->throttle_pause_ms,
+        .reconnect_min_ms = b->reconnect_min_ms,
+        .reconnect_max_ms = b->reconnect_max_ms,
+    };
+}
+
 static void start_binds(struct sc_app *a)
 {
     static const struct sc_esme_cbs cbs = {.on_mo = sc__app_on_mo};
     /* Binds and PDU size from the boot config (they need a restart); the
-     * rest from the current one. */
+     * rest from the current one. The esme copies binds[]; its strings stay
+     * in the boot config, which lives as long as the app. */
     const struct sc_config *boot = a->boot_cfg;
-    struct sc_esme_opts o = {
-        .binds = boot->binds,
-        .nbinds = boot->nbinds,
-        .max_pdu_len = boot->smpp.max_pdu_len,
-        .live = esme_live(a->gen->cfg),
-    };
-    a->esme = sc_esme_new(a->loop, &o, &cbs, a);
+    struct sc_esme_bind *binds = calloc(boot->nbinds ? boot->nbinds : 1, sizeof *binds);
+    if (binds) {
+        for (size_t i = 0; i < boot->nbinds; i++)
+            binds[i] = esme_bind(&boot->binds[i]);
+        struct sc_esme_opts o = {
+            .binds = binds,
+            .nbinds = boot->nbinds,
+            .max_pdu_len = boot->smpp.max_pdu_len,
+            .live = esme_live(a->gen->cfg),
+        };
+        a->esme = sc_esme_new(a->loop, &o, &cbs, a);
+        free(binds);
+    }
     if (!a->esme) {
         sc_error("event=startup_failed error=\"out of memory\"");
         exit(1);

@@ -1,15 +1,15 @@
 /* app.h -- the running daemon: configuration generations, the SMPP side,
  * the store and the catalogue, and the intake of every MO.
  *
- * Internal to core/: handlers see only core/request.h. */
+ * Internal to core/: handlers see only handlers/handler.h. */
 #ifndef SC_APP_H
 #define SC_APP_H
 
 #include <uv.h>
 
 #include "config/config.h"
-#include "core/catalogue.h"
 #include "core/router.h"
+#include "handlers/catalogue.h"
 #include "smsc/esme.h"
 #include "store/store.h"
 

@@ -15,10 +15,10 @@
 #include <sys/stat.h>
 #include <uv.h>
 
+#include "base/log.h"
+#include "base/sc.h"
 #include "config/config.h"
 #include "core/app.h"
-#include "core/log.h"
-#include "core/sc.h"
 
 struct daemon {
     struct sc_app app;

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
+#include "base/sc.h"
 #include "core/app.h"
-#include "core/log.h"
-#include "core/sc.h"
 #include "text/text.h"
 
 /* KEYS[1] the message hash, KEYS[2] the subscriber's index; ARGV[1] seq,

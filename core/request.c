@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
+#include "base/sc.h"
 #include "core/app.h"
-#include "core/log.h"
 #include "core/longmo.h"
-#include "core/sc.h"
 #include "text/text.h"
 
 #define MAX_TEXT 1024          /* normalised command bytes kept */
@@ -208,28 +208,6 @@ void sc_req_reply_tpl(struct sc_req *r, const char *tpl, const char *const *valu
     char out[MAX_REPLY];
     sc_req_render(r, tpl, values, out, sizeof out);
     sc_req_reply(r, out);
-}
-
-const struct sc_service *sc_req_service(struct sc_req *r, const char *code)
-{
-    return sc_catalogue_get(R(r)->app->cat, code);
-}
-
-int sc_req_menu_ttl_s(const struct sc_req *r) { return ((const struct req *)r)->gen->cfg->limits.menu_ttl_s; }
-int sc_req_confirm_ttl_s(const struct sc_req *r) { return ((const struct req *)r)->gen->cfg->limits.confirm_ttl_s; }
-int sc_req_redelivery_horizon_s(const struct sc_req *r) { return ((const struct req *)r)->gen->cfg->limits.redelivery_horizon_s; }
-
-char *sc_fmt_fen(long long fen, char *out, size_t outsz)
-{
-    if (fen < 0)
-        snprintf(out, outsz, "?元");
-    else if (fen % 100 == 0)
-        snprintf(out, outsz, "%lld元", fen / 100);
-    else if (fen % 10 == 0)
-        snprintf(out, outsz, "%lld.%lld元", fen / 100, fen % 100 / 10);
-    else
-        snprintf(out, outsz, "%lld.%02lld元", fen / 100, fen % 100);
-    return out;
 }
 
 /* ---- the script call ----------------------------------------------------- */
@@ -434,6 +412,8 @@ void sc__req_start(struct sc_app *a, const struct sc_mo *mo, struct sc_mo_token 
     q->pub.msisdn = q->msisdn;
     q->pub.text = q->text;
     q->pub.service = q->service.addr;
+    q->pub.cfg = q->gen->cfg;
+    q->pub.catalogue = a->cat;
 
     regmatch_t m[SC_REQ_MAX_CAPS];
     q->route = sc_router_match(q->gen->router, q->service.addr, q->text, m, SC_REQ_MAX_CAPS);

@@ -76,7 +76,5 @@ const struct sc_tpl *sc_router_template(const struct sc_router *r, const char *n
 size_t sc_router_lint(const struct sc_router *r, void (*warn)(void *arg, const char *msg),
                       void *arg);
 
-/* Templates the request layer itself renders (not tied to a handler). */
-extern const struct sc_tpl_decl sc_request_templates[];
 
 #endif

@@ -24,8 +24,69 @@
 
 #include <stddef.h>
 
-struct sc_req;
+struct redisReply;
+struct sc_catalogue;
+struct sc_config;
 struct sc_schema;
+
+/* ---- the request, as a handler sees it (implemented by core/request.c) ----
+ *
+ * One MO's life: from the route that matched to its one outcome.
+ *
+ * Outcomes (exactly one per request):
+ *   sc_req_reply / sc_req_reply_tpl  a reply to the subscriber; the MO is
+ *                                    acknowledged ESME_ROK (before the reply
+ *                                    is queued, or once the SMSC accepted
+ *                                    it: limits.ack_policy)
+ *   sc_req_silent                    ESME_ROK and no reply
+ *   sc_req_fail                      the configured temporary error, no reply,
+ *                                    nothing changed: the SMSC redelivers
+ * After any of them the request is gone: do not touch it again. */
+
+#define SC_REQ_MAX_CAPS 10
+
+struct sc_req {
+    /* Read-only for handlers. */
+    const char *msisdn;        /* national number: keys use it as {MSISDN} */
+    const char *text;          /* the normalised command */
+    const char *service;       /* the service number the MO was sent to */
+    const char *caps[SC_REQ_MAX_CAPS]; /* regex captures (caps[0] = whole match) */
+    size_t ncaps;
+    /* What the daemon lends the handler, valid until the request ends: the
+     * configuration generation the request runs under (limits.menu_ttl_s,
+     * confirm_ttl_s, redelivery_horizon_s, ...) and the cached service
+     * catalogue (handlers/catalogue.h). */
+    const struct sc_config *cfg;
+    const struct sc_catalogue *catalogue;
+    void *hctx;                /* free for the handler's use */
+};
+
+/* Called with the script's result (elements after the request layer's
+ * status word; borrowed, valid during the call) when the script ran; the
+ * request layer handles store errors (temporary error) and rate limiting
+ * itself, so the callback only sees real results. */
+typedef void (*sc_req_script_cb)(struct sc_req *req, struct redisReply *const *elems,
+                                 size_t nelems);
+
+/* Run the handler's script with its keys and args (NUL-terminated strings,
+ * at most 16 of each). Keys must carry the {MSISDN} hash tag of this
+ * subscriber (or be global keys like vas:events). */
+void sc_req_eval(struct sc_req *req, int nkeys, const char *const *keys, int nargs,
+                 const char *const *args, sc_req_script_cb cb);
+
+/* Reply with text (UTF-8, copied). */
+void sc_req_reply(struct sc_req *req, const char *text);
+/* Render template tpl (declared by the handler) with values in the order of
+ * its declared placeholders, into out; returns the length it needs. */
+size_t sc_req_render(struct sc_req *req, const char *tpl, const char *const *values, char *out,
+                     size_t outsz);
+/* Reply with the rendered template. */
+void sc_req_reply_tpl(struct sc_req *req, const char *tpl, const char *const *values);
+void sc_req_silent(struct sc_req *req);
+/* Temporary failure; why goes to the log. */
+void sc_req_fail(struct sc_req *req, const char *why);
+
+/* ---- the handler ---------------------------------------------------------- */
 
 /* A template a handler renders: its name under "templates:" and the
  * placeholders it fills. A config template naming any other placeholder is

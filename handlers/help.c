@@ -2,8 +2,6 @@
  * natural default route, so any text the daemon does not know gets it. */
 #include "handlers/handler.h"
 
-#include "core/request.h"
-
 static const struct sc_tpl_decl help_templates[] = {
     {"help", NULL, 0},
     {NULL, NULL, 0},

@@ -2,7 +2,7 @@
  *
  * Redis data. What a subscriber pays for is the hash sub:{M}:vas (service
  * code -> unix seconds the subscription started), written by billing feeds;
- * names and fees come from the cached catalogue (sc_req_service). Every
+ * names and fees come from the cached catalogue (handlers/catalogue.h). Every
  * cancellation, in one Lua script per MO (one round trip), appends one entry
  * to vas:events (event=unsubscribe msisdn service channel=sms at id) and to
  * the subscriber's audit:{M} stream (event service channel at id, trimmed to
@@ -40,10 +40,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/log.h"
+#include "base/sc.h"
+#include "config/config.h"
 #include "config/schema.h"
-#include "core/log.h"
-#include "core/request.h"
-#include "core/sc.h"
+#include "handlers/catalogue.h"
 #include "handlers/handler.h"
 #include "text/text.h"
 
@@ -432,7 +433,7 @@ struct vas_gone {
 static void gone_add(struct vas_gone *g, struct sc_req *req, const char *code, const char *at)
 {
     char name[128], when[48];
-    svc_name(sc_req_service(req, code), code, name, sizeof name);
+    svc_name(sc_catalogue_get(req->catalogue, code), code, name, sizeof name);
     if (g->n++)
         text_add(&g->items, "，");
     text_tpl(&g->items, req, "vas_gone_item",
@@ -511,7 +512,7 @@ static void on_list(struct sc_req *req, struct redisReply *const *e, size_t n)
             return;
         }
         if (i > 2 * (size_t)listed || i % 2 == 1)
-            fee_add(&total, svc_fee(sc_req_service(req, code)));
+            fee_add(&total, svc_fee(sc_catalogue_get(req->catalogue, code)));
     }
     struct vas_text t;
     text_init(&t);
@@ -521,7 +522,7 @@ static void on_list(struct sc_req *req, struct redisReply *const *e, size_t n)
     text_tpl(&t, req, "vas_list_header", (const char *const[]){count, tot, unknown});
     for (size_t i = 0; i < (size_t)listed; i++) {
         const char *code = e[1 + 2 * i]->str, *num = e[2 + 2 * i]->str;
-        const struct sc_service *svc = sc_req_service(req, code);
+        const struct sc_service *svc = sc_catalogue_get(req->catalogue, code);
         svc_name(svc, code, name, sizeof name);
         sc_fmt_fen(svc_fee(svc), fee, sizeof fee);
         if (strcmp(num, "0") == 0)
@@ -544,8 +545,8 @@ static void vas_list_handle(struct sc_req *req, const void *opts)
     snprintf(sub, sizeof sub, "sub:{%s}:vas", req->msisdn);
     snprintf(items, sizeof items, "items:{%s}", req->msisdn);
     snprintf(max, sizeof max, "%d", list_max(opts));
-    snprintf(ttl, sizeof ttl, "%d", sc_req_menu_ttl_s(req));
-    snprintf(horizon, sizeof horizon, "%d", sc_req_redelivery_horizon_s(req));
+    snprintf(ttl, sizeof ttl, "%d", req->cfg->limits.menu_ttl_s);
+    snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
     sc_req_eval(req, 2, (const char *const[]){sub, items}, 3,
                 (const char *const[]){max, ttl, horizon}, on_list);
 }
@@ -672,7 +673,7 @@ static void on_cancel_items(struct sc_req *req, struct redisReply *const *e, siz
             bad_result(req, "vas_cancel_items");
             return;
         }
-        const struct sc_service *svc = sc_req_service(req, code);
+        const struct sc_service *svc = sc_catalogue_get(req->catalogue, code);
         if (strcmp(what, "done") == 0) {
             text_add(&items, done++ ? "、" : "");
             text_tpl(&items, req, "vas_cancel_item",
@@ -732,8 +733,8 @@ static void vas_cancel_items_handle(struct sc_req *req, const void *opts)
     char horizon[16], ttl[16];
     keys4(req, sub, audit, gone);
     snprintf(items, sizeof items, "items:{%s}", req->msisdn);
-    snprintf(horizon, sizeof horizon, "%d", sc_req_redelivery_horizon_s(req));
-    snprintf(ttl, sizeof ttl, "%d", sc_req_menu_ttl_s(req));
+    snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
+    snprintf(ttl, sizeof ttl, "%d", req->cfg->limits.menu_ttl_s);
     sc_req_eval(req, 5, (const char *const[]){sub, "vas:events", audit, gone, items}, 4,
                 (const char *const[]){req->msisdn, horizon, list, ttl}, on_cancel_items);
 }
@@ -767,7 +768,7 @@ static int codes_sum(struct sc_req *req, struct redisReply *const *e, size_t n, 
         const char *code = el_str(e, n, i);
         if (!code)
             return -1;
-        const struct sc_service *svc = sc_req_service(req, code);
+        const struct sc_service *svc = sc_catalogue_get(req->catalogue, code);
         fee_add(sum, svc_fee(svc));
         if (names) {
             text_add(names, i > from ? "、" : "");
@@ -813,7 +814,7 @@ static void on_cancel_all(struct sc_req *req, struct redisReply *const *e, size_
         return;
     }
     snprintf(count, sizeof count, "%zu", n - 1);
-    snprintf(minutes, sizeof minutes, "%d", (sc_req_confirm_ttl_s(req) + 59) / 60);
+    snprintf(minutes, sizeof minutes, "%d", (req->cfg->limits.confirm_ttl_s + 59) / 60);
     fee_texts(req, &total, tot, sizeof tot, unknown, sizeof unknown);
     sc_req_reply_tpl(req, "vas_all_confirm", (const char *const[]){count, tot, minutes, unknown});
 }
@@ -824,8 +825,8 @@ static void vas_cancel_all_handle(struct sc_req *req, const void *opts)
     char sub[VAS_KEY_MAX], all[VAS_KEY_MAX], ttl[16], horizon[16];
     snprintf(sub, sizeof sub, "sub:{%s}:vas", req->msisdn);
     snprintf(all, sizeof all, "allgone:{%s}", req->msisdn);
-    snprintf(ttl, sizeof ttl, "%d", sc_req_confirm_ttl_s(req));
-    snprintf(horizon, sizeof horizon, "%d", sc_req_redelivery_horizon_s(req));
+    snprintf(ttl, sizeof ttl, "%d", req->cfg->limits.confirm_ttl_s);
+    snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
     sc_req_eval(req, 2, (const char *const[]){sub, all}, 2, (const char *const[]){ttl, horizon},
                 on_cancel_all);
 }
@@ -941,7 +942,7 @@ static void vas_confirm_handle(struct sc_req *req, const void *opts)
     char sub[VAS_KEY_MAX], audit[VAS_KEY_MAX], gone[VAS_KEY_MAX], all[VAS_KEY_MAX], horizon[16];
     keys4(req, sub, audit, gone);
     snprintf(all, sizeof all, "allgone:{%s}", req->msisdn);
-    snprintf(horizon, sizeof horizon, "%d", sc_req_redelivery_horizon_s(req));
+    snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
     const char *yes = is_yes(req->text, opts) ? "Y" : "N";
     sc_req_eval(req, 5, (const char *const[]){sub, "vas:events", audit, gone, all}, 3,
                 (const char *const[]){req->msisdn, horizon, yes}, on_confirm);
@@ -980,7 +981,7 @@ static void on_cancel_code(struct sc_req *req, struct redisReply *const *e, size
 {
     const char *st = el_str(e, n, 0);
     const char *code = td_code(req);
-    const struct sc_service *svc = sc_req_service(req, code);
+    const struct sc_service *svc = sc_catalogue_get(req->catalogue, code);
     char name[128], fee[32];
     svc_name(svc, code, name, sizeof name);
     if (st && strcmp(st, "cancelled") == 0) {
@@ -1005,7 +1006,7 @@ static void vas_cancel_code_handle(struct sc_req *req, const void *opts)
     (void)opts;
     char sub[VAS_KEY_MAX], audit[VAS_KEY_MAX], gone[VAS_KEY_MAX], horizon[16];
     keys4(req, sub, audit, gone);
-    snprintf(horizon, sizeof horizon, "%d", sc_req_redelivery_horizon_s(req));
+    snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
     sc_req_eval(req, 4, (const char *const[]){sub, "vas:events", audit, gone}, 3,
                 (const char *const[]){req->msisdn, horizon, td_code(req)}, on_cancel_code);
 }

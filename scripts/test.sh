@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # test.sh -- build shortcoded and run every test: once with optimisation and
 # warnings as errors, once under AddressSanitizer + UndefinedBehaviorSanitizer.
-# Installs what it needs first. Exit 0 only if everything passed.
+# Installs what it needs first and checks the layers (check-layers.py).
+# Exit 0 only if everything passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
+
+# The include graph between folders points one way (docs/architecture.md):
+# checked before anything is built.
+python3 scripts/check-layers.py
 
 run_suite() { # build-dir, extra meson options...
   local dir=$1; shift

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "core/sc.h"
+#include "base/log.h"
+#include "base/sc.h"
 #include "smsc/session.h"
 #include "smsc/tokenbucket.h"
 #include "text/text.h"
@@ -67,7 +67,7 @@ struct mt_part {
 
 struct link {
     struct sc_esme *e;
-    const struct sc_cfg_bind *cfg;
+    const struct sc_esme_bind *cfg;     /* in e->binds */
     uint32_t id;
     enum link_role role;
     char name[40];
@@ -89,6 +89,7 @@ struct link {
 struct sc_esme {
     uv_loop_t *loop;
     struct sc_esme_opts o;        /* o.live replaced by sc_esme_set_live */
+    struct sc_esme_bind *binds;   /* copy of o.binds[] (o.binds points here) */
     struct sc_esme_cbs cbs;
     void *arg;
     struct link *links;
@@ -827,16 +828,22 @@ struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_esme_opts *o,
     e->arg = arg;
     e->q_max = queue_max(&o->live);
     for (size_t i = 0; i < o->nbinds; i++)
-        e->nlinks += o->binds[i].mode == SC_BIND_RX_TX ? 2 : 1;
+        e->nlinks += o->binds[i].rx_tx ? 2 : 1;
     e->links = calloc(e->nlinks, sizeof *e->links);
-    if (!e->links) {
+    e->binds = calloc(o->nbinds ? o->nbinds : 1, sizeof *e->binds);
+    if (!e->links || !e->binds) {
+        free(e->links);
+        free(e->binds);
         free(e);
         return NULL;
     }
+    if (o->nbinds)
+        memcpy(e->binds, o->binds, o->nbinds * sizeof *e->binds);
+    e->o.binds = e->binds;
     unsigned k = 0;
     for (size_t i = 0; i < o->nbinds; i++) {
-        const struct sc_cfg_bind *b = &o->binds[i];
-        int pair = b->mode == SC_BIND_RX_TX;
+        const struct sc_esme_bind *b = &e->binds[i];
+        int pair = b->rx_tx;
         for (int j = 0; j <= pair; j++, k++) {
             struct link *l = &e->links[k];
             l->e = e;
@@ -948,5 +955,6 @@ void sc_esme_free(struct sc_esme *e)
     while (e->qhead)
         part_done(e, queue_pop(e), SC_ECLOSED);
     free(e->links);
+    free(e->binds);
     free(e);
 }

@@ -15,9 +15,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "config/config.h"
 #include "smsc/pdu.h"
-#include "text/text.h"
 
 struct sc_esme;
 
@@ -66,18 +64,38 @@ struct sc_esme_live {
     unsigned max_inflight;        /* the MT queue holds max_inflight * max_parts parts */
 };
 
+/* One bind to keep up, filled by the owner from its configuration
+ * (binds[] there; defaults and ranges are the configuration's). */
+struct sc_esme_bind {
+    const char *name;             /* for logs; links are NAME or NAME/rx, NAME/tx */
+    const char *host;
+    int port;
+    const char *system_id, *password, *system_type;  /* password, system_type: NULL = "" */
+    int rx_tx;                    /* 1: a receiver and a transmitter link; 0: one transceiver */
+    int window;                   /* max submit_sm outstanding per link */
+    int tps;                      /* submit_sm per second, 0 = unlimited */
+    int enquire_link_s;           /* idle interval */
+    int response_timeout_ms;      /* any resp */
+    int bind_timeout_ms;          /* connect + bind_resp */
+    int submit_retries;           /* resends of a submit_sm after timeout/throttle */
+    int throttle_pause_ms;        /* pause after ESME_RTHROTTLED/RMSGQFUL */
+    int reconnect_min_ms, reconnect_max_ms;  /* backoff: first, cap */
+};
+
 /* Everything the esme needs, filled from the configuration by its owner.
  * The rest is fixed for the esme's life: links and sessions are built
  * from it at sc_esme_new(). */
 struct sc_esme_opts {
-    const struct sc_cfg_bind *binds;   /* borrowed: must outlive the esme */
+    const struct sc_esme_bind *binds;  /* copied; its strings are borrowed and
+                                        * must outlive the esme */
     size_t nbinds;
     uint32_t max_pdu_len;              /* per session, at connect */
     struct sc_esme_live live;
 };
 
-/* Creates the links of every bind in o and starts connecting. o is copied
- * (o->binds is borrowed). Returns NULL on allocation failure. */
+/* Creates the links of every bind in o and starts connecting. o and
+ * o->binds[] are copied (the strings they point to are borrowed). Returns
+ * NULL on allocation failure. */
 struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_esme_opts *o,
                             const struct sc_esme_cbs *cbs, void *arg);
 

@@ -33,7 +33,7 @@
 #include <smpp34_structs.h>
 #include <smpp34_params.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 
 /* Every PUTLOG in libsmpp34 must start within smpp34_strerror[2048]: the
  * log written before the last one may reach, not pass, its end. */
@@ -90,48 +90,6 @@ const char *sc_pdu_cmd_name(uint32_t cmd_id)
     return "unknown";
 }
 
-static const struct {
-    uint32_t status;
-    const char *name;
-} status_names[] = {
-#define SC__ESME_NAME(name, val) {(val), "ESME_" #name},
-    SC_ESME_MAP(SC__ESME_NAME)
-#undef SC__ESME_NAME
-};
-
-const char *sc_pdu_status_name(uint32_t status)
-{
-    for (size_t i = 0; i < SC_ARRAY_LEN(status_names); i++)
-        if (status_names[i].status == status)
-            return status_names[i].name;
-    return "unknown";
-}
-
-int sc_pdu_status_parse(const char *s, uint32_t *status)
-{
-    if (!s || !status || !*s)
-        return SC_EINVAL;
-    if (isdigit((unsigned char)s[0])) {
-        int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(s + 2 * hex, &end, hex ? 16 : 10);
-        if (hex && !isxdigit((unsigned char)s[2]))
-            return SC_EINVAL;
-        if (errno || *end || v > UINT32_MAX)
-            return SC_EINVAL;
-        *status = (uint32_t)v;
-        return 0;
-    }
-    const char *bare = strncasecmp(s, "ESME_", 5) == 0 ? s + 5 : s;
-    for (size_t i = 0; i < SC_ARRAY_LEN(status_names); i++) {
-        if (strcasecmp(bare, status_names[i].name + 5) == 0) {
-            *status = status_names[i].status;
-            return 0;
-        }
-    }
-    return SC_EINVAL;
-}
 
 /* ---- Framing and hand-built PDUs --------------------------------------- */
 

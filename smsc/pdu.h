@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/smpp.h"
+
 #define SC_PDU_HEADER_LEN 16
 #define SC_PDU_MAX_TLVS 28           /* first cheap check; see docs/libsmpp34.md */
 #define SC_PDU_RESP_MAX (SC_PDU_HEADER_LEN + 66)  /* resp with a message_id */
@@ -44,47 +46,10 @@
 #define SC_CMD_ALERT_NOTIFICATION 0x00000102u
 #define SC_CMD_DATA_SM            0x00000103u
 
-/* command_status values (the ones this project uses or logs by name). */
-#define SC_ESME_MAP(X)                 \
-    X(ROK,              0x00)          \
-    X(RINVMSGLEN,       0x01)          \
-    X(RINVCMDLEN,       0x02)          \
-    X(RINVCMDID,        0x03)          \
-    X(RINVBNDSTS,       0x04)          \
-    X(RALYBND,          0x05)          \
-    X(RSYSERR,          0x08)          \
-    X(RINVSRCADR,       0x0A)          \
-    X(RINVDSTADR,       0x0B)          \
-    X(RBINDFAIL,        0x0D)          \
-    X(RINVPASWD,        0x0E)          \
-    X(RINVSYSID,        0x0F)          \
-    X(RMSGQFUL,         0x14)          \
-    X(RSUBMITFAIL,      0x45)          \
-    X(RTHROTTLED,       0x58)          \
-    X(RX_T_APPN,        0x64)          \
-    X(RX_P_APPN,        0x65)          \
-    X(RX_R_APPN,        0x66)          \
-    X(RINVOPTPARSTREAM, 0xC0)          \
-    X(ROPTPARNOTALLWD,  0xC1)          \
-    X(RINVPARLEN,       0xC2)          \
-    X(RMISSINGOPTPARAM, 0xC3)          \
-    X(RINVOPTPARAMVAL,  0xC4)          \
-    X(RDELIVERYFAILURE, 0xFE)          \
-    X(RUNKNOWNERR,      0xFF)
 
-enum sc_esme_status {
-#define SC__ESME_ENUM(name, val) SC_ESME_##name = (val),
-    SC_ESME_MAP(SC__ESME_ENUM)
-#undef SC__ESME_ENUM
-};
-
-/* Names for logs: "deliver_sm", "ESME_RTHROTTLED". Unknown values give
- * "unknown"; never NULL. */
+/* Names for logs: "deliver_sm". Unknown values give "unknown"; never NULL.
+ * Status names and values: base/smpp.h. */
 const char *sc_pdu_cmd_name(uint32_t cmd_id);
-const char *sc_pdu_status_name(uint32_t status);
-/* Parse a status name ("ESME_RX_T_APPN", "RX_T_APPN") or a number ("0x64",
- * "100"); returns 0 and sets *status, or SC_EINVAL. */
-int sc_pdu_status_parse(const char *s, uint32_t *status);
 
 struct sc_pdu_hdr {
     uint32_t len;      /* command_length */

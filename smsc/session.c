@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "core/sc.h"
+#include "base/log.h"
+#include "base/sc.h"
 
 #define SS_LOG(lvl, s, event, fmt, ...)                                                    \
     sc_log(lvl, "event=" event " bind=%s peer=%s" fmt, (s)->name, (s)->peer, ##__VA_ARGS__)

@@ -87,9 +87,9 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include "core/log.h"
-#include "core/sc.h"
-#include "core/url.h"
+#include "base/log.h"
+#include "base/sc.h"
+#include "base/url.h"
 
 #define ST_LOG(lvl, st, event, fmt, ...)                                                   \
     sc_log(lvl, "event=" event " host=%s port=%d" fmt, (st)->u.host, (st)->u.port, __VA_ARGS__)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 
 /* A compiled template is a list of segments: literal text (var < 0) or a
  * placeholder (var = index into the render-time values). Literal bytes live

@@ -17,38 +17,13 @@
 #include <uninorm.h>
 #include <unistr.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 #include "gsm.h"
 
 #define REPLACEMENT 0xFFFD /* U+FFFD REPLACEMENT CHARACTER */
 
 /* SMPP data_coding values this file knows. */
 enum { DC_DEFAULT = 0, DC_IA5 = 1, DC_LATIN1 = 3, DC_UCS2 = 8 };
-
-/* Index of s in names[0..n), or -1 (also when s is NULL). */
-static int name_index(const char *s, const char *const *names, size_t n)
-{
-    if (s == NULL)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(s, names[i]) == 0)
-            return (int)i;
-    return -1;
-}
-
-int sc_dc0_parse(const char *s)
-{
-    static const char *const names[] = {
-        [SC_DC0_GSM] = "gsm", [SC_DC0_LATIN1] = "latin1", [SC_DC0_ASCII] = "ascii"};
-    return name_index(s, names, SC_ARRAY_LEN(names));
-}
-
-int sc_seg_mode_parse(const char *s)
-{
-    static const char *const names[] = {
-        [SC_SEG_UDH] = "udh", [SC_SEG_SAR] = "sar", [SC_SEG_PAYLOAD] = "payload"};
-    return name_index(s, names, SC_ARRAY_LEN(names));
-}
 
 static uint32_t get_be16(const uint8_t *p)
 {

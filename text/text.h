@@ -9,11 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What data_coding 0 ("SMSC default alphabet") means for a given SMSC. */
-enum sc_dc0 { SC_DC0_GSM = 0, SC_DC0_LATIN1, SC_DC0_ASCII };
-
-/* Parse "gsm" / "latin1" / "ascii"; returns the value or -1. */
-int sc_dc0_parse(const char *s);
+#include "base/smpp.h"
 
 /* Decode an MO's text bytes to UTF-8.
  * dc 0: per dc0 (GSM 03.38 default alphabet + extension table, one septet per
@@ -49,16 +45,6 @@ int sc_text_normalize(const char *in, size_t len, char *out, size_t outsz);
  * length. */
 size_t sc_text_one_line(const char *in, size_t len, char *out, size_t outsz);
 
-/* How a text longer than one SMS is sent. */
-enum sc_seg_mode {
-    SC_SEG_UDH = 0,   /* parts with UDH 05 00 03 ref total seq, esm_class 0x40 */
-    SC_SEG_SAR,       /* parts without UDH; the caller adds SAR TLVs */
-    SC_SEG_PAYLOAD,   /* one message_payload holding the whole text */
-};
-/* Parse "udh" / "sar" / "payload"; returns the value or -1. */
-int sc_seg_mode_parse(const char *s);
-
-#define SC_MT_MAX_PARTS 16
 #define SC_MT_MAX_BYTES (SC_MT_MAX_PARTS * 160)  /* GSM parts are unpacked: 6 + 153 */
 
 /* An encoded message: nparts parts, part i at bytes + off[i], len[i] bytes

@@ -18,9 +18,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/sc.h"
 #include "config/config.h"
 #include "config/schema.h"
-#include "core/sc.h"
 #include "tests/fuzz/fuzz.h"
 
 static int memfd = -1;

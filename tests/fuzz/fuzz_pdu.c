@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 #include "smsc/pdu.h"
 #include "tests/fuzz/fuzz.h"
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 #include "smsc/reasm.h"
 #include "tests/fuzz/fuzz.h"
 

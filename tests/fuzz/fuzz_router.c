@@ -27,10 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/sc.h"
 #include "config/config.h"
-#include "core/request.h"
 #include "core/router.h"
-#include "core/sc.h"
+#include "handlers/handler.h"
 #include "tests/fuzz/fuzz.h"
 #include "text/text.h"
 

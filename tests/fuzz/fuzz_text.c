@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistr.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 #include "tests/fuzz/fuzz.h"
 #include "text/text.h"
 

@@ -12,14 +12,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "base/log.h"
+#include "base/sc.h"
 #include "config/config.h"
 #include "config/schema.h"
-#include "core/log.h"
 #include "core/router.h"
-#include "core/sc.h"
 #include "smsc/pdu.h"
-#include "text/text.h"
 #include "tests/unit/shipped.h"
+#include "text/text.h"
 
 static const char *const shipped_env[] = {
     "SHORTCODED_SMSC_HOST", "SHORTCODED_SMSC_PORT", "SHORTCODED_SYSTEM_ID",
@@ -548,7 +548,7 @@ static const struct bad_case {
      "F:5:16: binds[0].system_id: too long (max 15 bytes) (got \"sixteen_bytes_xx\")", NULL},
     {"redis url secret", BIND_A "redis:\n  url: \"http://:s3cr3t@h\"\nservice_numbers: [\"1\"]\n",
      "F:7:8: redis.url: must start with redis://", "s3cr3t"},
-    /* The URL is checked by the parser the store uses (core/url.c), so that
+    /* The URL is checked by the parser the store uses (base/url.c), so that
      * --check refuses what the daemon would refuse at start. */
     {"redis url bad db", BIND_A "redis:\n  url: redis://h:6379/16x\nservice_numbers: [\"1\"]\n",
      "F:7:8: redis.url: bad database number", NULL},

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 #include "tools/shortcodectl/csv.c"
 
 /* Records rendered as "LINE:f1|f2|...\n", or "LINE:!\n" for an error. */

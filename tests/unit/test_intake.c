@@ -7,9 +7,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "base/sc.h"
 #include "config/config.h"
 #include "core/intake.h"
-#include "core/sc.h"
 
 static void test_sources(void **state)
 {

@@ -10,8 +10,8 @@
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
+#include "base/sc.h"
 #include "core/longmo.h"
-#include "core/sc.h"
 
 static void test_keys(void **state)
 {

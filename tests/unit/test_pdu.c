@@ -12,7 +12,7 @@
 #include <smpp34_structs.h>
 #include <smpp34_params.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 #include "smsc/pdu.h"
 
 /* Test hook in pdu.c: bytes smpp34_unpack will try to log for this PDU, 0 if

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 #include "smsc/reasm.h"
 
 static const struct sc_reasm_limits lim_default = {

@@ -10,10 +10,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "base/sc.h"
 #include "config/config.h"
-#include "core/request.h"
 #include "core/router.h"
-#include "core/sc.h"
+#include "handlers/handler.h"
 #include "tests/unit/shipped.h"
 
 #define NCAPS SC_REQ_MAX_CAPS

@@ -1,4 +1,4 @@
-/* test_sc.c -- unit tests for core/sc.c and core/log.c helpers. */
+/* test_sc.c -- unit tests for base/sc.c and base/log.c helpers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +8,8 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "core/log.h"
-#include "core/sc.h"
+#include "base/log.h"
+#include "base/sc.h"
 
 static void test_strerror(void **state)
 {

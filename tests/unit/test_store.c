@@ -34,8 +34,8 @@
 #include <hiredis/hiredis.h>
 #include <uv.h>
 
-#include "core/log.h"
-#include "core/sc.h"
+#include "base/log.h"
+#include "base/sc.h"
 #include "store/store.h"
 
 /* ---- redis-server children --------------------------------------------- */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 #include "text/text.h"
 
 #define FFFD "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */

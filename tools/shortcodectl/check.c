@@ -1,6 +1,6 @@
 /* check.c -- shortcodectl's field checks (see check.h). */
+#include "base/sc.h"
 #include "check.h"
-#include "core/sc.h"
 
 #include <stdio.h>
 #include <string.h>

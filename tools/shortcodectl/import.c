@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/sc.h"
 #include "check.h"
-#include "core/sc.h"
 #include "csv.h"
 #include "ctl.h"
 

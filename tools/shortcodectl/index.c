@@ -13,8 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/sc.h"
 #include "check.h"
-#include "core/sc.h"
 #include "ctl.h"
 
 #define PREFIX "vas:svc:"

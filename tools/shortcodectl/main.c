@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/sc.h"
 #include "config/config.h"
-#include "core/sc.h"
 #include "ctl.h"
 
 #define DEFAULT_URL "redis://127.0.0.1:6379"

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/url.h"
 #include "check.h"
-#include "core/url.h"
 
 int ctl_redis_parse_url(struct ctl_redis *r, const char *url, char *err, size_t errsz)
 {

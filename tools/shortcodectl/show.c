@@ -13,8 +13,8 @@
 #include <time.h>
 #include <uniwidth.h>
 
+#include "base/sc.h"
 #include "check.h"
-#include "core/sc.h"
 #include "ctl.h"
 
 #define AUDIT_COUNT "10"

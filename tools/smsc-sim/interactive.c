@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/log.h"
-#include "core/sc.h"
+#include "base/log.h"
+#include "base/sc.h"
 #include "sim.h"
 
 #define LINE_MAX_BYTES 4096

@@ -43,8 +43,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "core/log.h"
-#include "core/sc.h"
+#include "base/log.h"
+#include "base/sc.h"
 #include "hist.h"
 #include "sim.h"
 

@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistr.h>
 
-#include "core/log.h"
-#include "core/sc.h"
+#include "base/log.h"
+#include "base/sc.h"
 #include "sim.h"
 #include "text/text.h"
 

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "core/sc.h"
+#include "base/log.h"
+#include "base/sc.h"
 #include "sim.h"
 
 enum step_kind {

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "core/sc.h"
+#include "base/log.h"
+#include "base/sc.h"
 #include "sim.h"
 
 #define SESS_STATS_KEEP 1024     /* per-session records kept, open ones always */

@@ -1,5 +1,5 @@
 /* log.c -- structured one-line-per-event logging to stderr. */
-#include "log.h"
+#include "base/log.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -30,10 +30,17 @@
 
 #include <uv.h>
 
-#include "core/request.h"
 #include "store/store.h"
 
 struct sc_catalogue;
+
+/* The catalogue entry of a service code (cached from vas:svc:CODE). name is
+ * UTF-8; price_fen < 0 when the stored price is not a number. */
+struct sc_service {
+    const char *code;
+    const char *name;
+    long long price_fen;
+};
 
 /* loaded (optional) is called after every refresh, ok = 1 when it
  * completed, 0 when it failed (the old snapshot is kept). check_ms: the
@@ -56,5 +63,9 @@ int sc_catalogue_lost(const struct sc_catalogue *c);
 /* Stop timers; done is called once handles are closed. */
 void sc_catalogue_stop(struct sc_catalogue *c, void (*done)(void *), void *arg);
 void sc_catalogue_free(struct sc_catalogue *c);
+
+/* Format fen as yuan for texts: 500 -> "5元", 50 -> "0.5元", 1 -> "0.01元",
+ * 1250 -> "12.5元"; a negative value gives "?元". Returns out. */
+char *sc_fmt_fen(long long fen, char *out, size_t outsz);
 
 #endif

@@ -1,13 +1,15 @@
 /* catalogue.c -- the VAS catalogue (vas:svc:CODE hashes) cached in memory,
  * read through the vas:catalogue set, and the dataset guard. */
-#include "core/catalogue.h"
+#include "handlers/catalogue.h"
 
 #include <hiredis/hiredis.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "core/sc.h"
+#include "base/hash.h"
+#include "base/log.h"
+#include "base/sc.h"
 
 #define KEY_PREFIX "vas:svc:"
 #define SET_KEY "vas:catalogue"
@@ -57,12 +59,11 @@ struct sc_catalogue {
     int closing;             /* timers not closed yet */
 };
 
-static uint64_t hash(const char *s)
+/* FNV-1a without the mix: codes are short and differ in their last
+ * characters, and a lookup runs for every service of every list. */
+static size_t hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return sc_hash_str(SC_HASH_SEED, s);
 }
 
 static void snap_free(struct snapshot *s)
@@ -489,4 +490,17 @@ void sc_catalogue_free(struct sc_catalogue *c)
         free(c->cur);
     }
     free(c);
+}
+
+char *sc_fmt_fen(long long fen, char *out, size_t outsz)
+{
+    if (fen < 0)
+        snprintf(out, outsz, "?元");
+    else if (fen % 100 == 0)
+        snprintf(out, outsz, "%lld元", fen / 100);
+    else if (fen % 10 == 0)
+        snprintf(out, outsz, "%lld.%lld元", fen / 100, fen % 100 / 10);
+    else
+        snprintf(out, outsz, "%lld.%02lld元", fen / 100, fen % 100);
+    return out;
 }

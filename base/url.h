@@ -5,8 +5,8 @@
  * and unix sockets are refused. Messages never quote the URL: it may hold
  * the password. One parser for the configuration check (config.c, so that
  * --check refuses what the store would), the daemon's store (store.c) and
- * shortcodectl. It lives in core/ beside sc.c because config/ must not
- * depend on store/. */
+ * shortcodectl. It lives in base/ because config/ and store/ both use it
+ * and neither may include the other. */
 #ifndef SC_URL_H
 #define SC_URL_H
 

@@ -1,13 +1,13 @@
 /* url.c -- redis://[[user]:password@]host[:port][/db] parsed once for the
  * configuration check, the daemon's store and shortcodectl. */
-#include "core/url.h"
+#include "base/url.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 
 static int hexval(char c)
 {

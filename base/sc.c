@@ -1,5 +1,5 @@
 /* sc.c -- error texts and small string helpers shared by every subsystem. */
-#include "sc.h"
+#include "base/sc.h"
 
 #include <stdio.h>
 #include <string.h>
