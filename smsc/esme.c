@@ -645,8 +645,6 @@ static void on_link_closed(struct sc_session *s, const char *reason)
     l->gen++;
     l->inflight = 0;
     uv_timer_stop(&l->timer);
-    if (was_bound && l->e->cbs.on_link)
-        l->e->cbs.on_link(l->e->arg, l->name, 0);
     if (was_bound)
         LINK_LOG(asked ? SC_LOG_INFO : SC_LOG_WARN, l, "unbound", " reason=\"%s\"", reason);
     schedule_reconnect(l);
@@ -688,8 +686,6 @@ static void on_bind_resp(struct sc_session *s, void *ctx, int err, const struct 
     LINK_LOG(SC_LOG_INFO, l, "bound", " mode=%s smsc_system_id=%s",
              l->role == ROLE_TRX ? "transceiver" : l->role == ROLE_RX ? "receiver" : "transmitter",
              SC_LOGV(sysid));
-    if (l->e->cbs.on_link)
-        l->e->cbs.on_link(l->e->arg, l->name, 1);
     pump(l->e);
 }
 

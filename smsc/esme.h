@@ -51,8 +51,6 @@ struct sc_mo_token {
 
 struct sc_esme_cbs {
     void (*on_mo)(void *arg, const struct sc_mo *mo, struct sc_mo_token tok);
-    /* Optional: a link became bound / lost its bind. */
-    void (*on_link)(void *arg, const char *link, int bound);
 };
 
 /* What may change while the esme runs (SIGHUP): each value is read when it
