@@ -9,6 +9,7 @@ A test that failed prints the tail of every process's output to stderr (and
 keeps its directory); SC_KEEP_LOGS=1 does so for passing tests too.
 test_harness.py checks this on a deliberately failing throwaway test.
 """
+import datetime
 import json
 import os
 import re
@@ -32,6 +33,13 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def log_time(ts):
+    """A daemon log line's timestamp (2026-11-22T03:10:00.123Z, UTC) as
+    seconds since the epoch."""
+    return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
 
 
 def wait_for(pred, timeout, what, interval=0.02):

@@ -88,12 +88,17 @@ class RawSmsc:
                 return c, status, seq, body
 
     def closed_by_peer(self, timeout=5):
+        """True once the daemon has closed the connection: EOF, or a reset
+        (what a close with our bytes still unread in its socket sends).
+        False if it is still open after timeout s."""
         self.c.settimeout(timeout)
         try:
             while True:
                 if not self.c.recv(65536):
                     return True
-        except (ConnectionResetError, socket.timeout):
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
             return False
 
     def close(self):
@@ -224,11 +229,15 @@ class HostileTest(harness.Env):
             junk = bytes(rnd.getrandbits(8) for _ in range(2000))
             try:
                 self.smsc.send(junk)
-                self.smsc.closed_by_peer(timeout=3)
-            except OSError:
+            except OSError:  # the daemon already hung up: closed_by_peer sees it
                 pass
+            # The first 4 junk bytes are the command_length: out of range for
+            # every seeded round, so the daemon must nack and hang up.
+            self.assertTrue(self.smsc.closed_by_peer(timeout=10),
+                            "round %d: the daemon kept a garbage stream open" % round_)
             self.smsc.c.close()
             self.smsc.accept_bind()
+        self.d.wait_log(r"event=bad_command_length ", count=5)
         self.assert_still_serving()
 
 

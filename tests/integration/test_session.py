@@ -216,11 +216,38 @@ expect 8613800138006 %(h)s
         self.assertIn("event=mo_refused msisdn=13800138001", d.output())
 
     def test_wrong_password_retries_with_backoff(self):
+        """Each refused bind is retried after reconnect_min_ms * 2^(k-1),
+        capped at reconnect_max_ms, jittered into the upper half (docs/smpp.md).
+        Checked on the daemon's own log: the delay it chose for attempt k
+        must be in that range, and its next bind must not start before that
+        delay has passed since the previous bind. Both hold on any machine
+        speed: a slow machine only makes the gaps longer."""
         sim = self.start_sim("--account", "shortcoded:other")
-        cfg = self.write_config(sim.port)
+        cfg = self.write_config(sim.port)  # reconnect_min_ms 100, reconnect_max_ms 1000
         d = self.start_daemon(cfg)
-        d.wait_log(r"event=bind_failed .*status=ESME_RINVPASWD", timeout=10, count=2)
+        tries = 6
+        d.wait_log(r"event=bind_failed .*status=ESME_RINVPASWD", timeout=30, count=tries)
         self.assertNotIn("secret", d.output())  # never log the password
+        binds, delays = [], []
+        for line in d.output().splitlines():
+            m = re.match(r"(\S+) level=\w+ event=(binding|reconnect_scheduled) (.*)", line)
+            if not m:
+                continue
+            if m.group(2) == "binding":
+                binds.append(harness.log_time(m.group(1)))
+            else:
+                a = re.search(r"in_ms=(\d+) attempt=(\d+)", m.group(3))
+                delays.append((int(a.group(1)), int(a.group(2))))
+        self.assertGreaterEqual(len(binds), tries)
+        for k in range(1, tries):
+            in_ms, attempt = delays[k - 1]
+            self.assertEqual(attempt, k, delays)
+            base = min(100 * 2 ** (k - 1), 1000)
+            self.assertTrue(base // 2 <= in_ms <= base, "attempt %d: in_ms=%d, want %d..%d"
+                            % (k, in_ms, base // 2, base))
+            gap_ms = (binds[k] - binds[k - 1]) * 1000
+            # 2 ms: both timestamps are cut to the millisecond.
+            self.assertGreaterEqual(gap_ms, in_ms - 2, "attempt %d came early" % k)
 
 
 if __name__ == "__main__":
