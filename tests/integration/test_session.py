@@ -20,6 +20,9 @@ class SessionTest(harness.Env):
         return d
 
     def test_replies_in_every_encoding(self):
+        # expect_none 13800138003 0 after the reply to 13800138004: MOs run
+        # in order and replies leave in order, so a second reply to the
+        # three-part MO would have come before it.
         script = """
 wait_bound
 send 13800138000 0000
@@ -30,9 +33,9 @@ send --data-sm 13800138002 0000
 expect 13800138002 %(h)s
 send --parts 3 13800138003 this long MO arrives in three parts and is answered once
 expect 13800138003 %(h)s
-expect_none 13800138003 300
 send --parts 2 --udh16 --ucs2 13800138004 一条分两段发送的中文长短信
 expect 13800138004 %(h)s
+expect_none 13800138003 0
 send --parts 2 --sar 13800138005 sar segmented message text
 expect 13800138005 %(h)s
 send 8613800138006 0000
@@ -198,22 +201,27 @@ expect 8613800138006 %(h)s
         self.assertTrue(all(n >= 50 for n in per), per)  # round-robin, not all on one
 
     def test_max_inflight_refuses_with_temporary_error(self):
-        # Redis frozen: the first MO waits in flight (until its command
-        # times out), the second finds max_inflight 1 reached.
-        script = ("wait_bound\nsleep 800\nsend 13800138000 0000\nsleep 200\n"
-                  "send 13800138001 0000\nexpect_status ESME_RX_T_APPN 1000\n"
-                  "expect_none 13800138001 500\n")
-        sim = self.start_sim(script=script)
-        cfg = self.write_config(sim.port, limits="  rate_limit_count: 1000\n  max_inflight: 1\n")
+        # Redis frozen before the SMSC comes: the first MO waits in flight
+        # (until its command times out), the second, read after it on the
+        # same link, finds max_inflight 1 reached. No sleeps: the order of
+        # the two MOs on one link is the order the daemon handles them.
+        port = harness.free_port()
+        cfg = self.write_config(port, limits="  rate_limit_count: 1000\n  max_inflight: 1\n")
         d = self.start_daemon(cfg)
-        d.wait_log(r"event=bound ")
+        d.wait_log(r"event=catalogue_loaded ")  # its last Redis command at start
         self.redis.signal(signal.SIGSTOP)
         try:
+            sim = self.start_sim(port=port, script="wait_bound\nsend 13800138000 0000\n"
+                                 "send 13800138001 0000\nexpect_status ESME_RX_T_APPN 5000\n")
             rc, out = self.run_sim_script(sim)
         finally:
             self.redis.signal(signal.SIGCONT)
         self.assertEqual(rc, 0, out)
         self.assertIn("event=mo_refused msisdn=13800138001", d.output())
+        # The positive marker: the first MO's outcome, logged when the daemon
+        # is done with it. The refused one never became a request: no reply.
+        d.wait_log(r"event=mo msisdn=13800138000 .*outcome=")
+        self.assertNotIn("event=mo msisdn=13800138001 ", d.output())
 
     def test_wrong_password_retries_with_backoff(self):
         """Each refused bind is retried after reconnect_min_ms * 2^(k-1),
