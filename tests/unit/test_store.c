@@ -448,17 +448,27 @@ static void cap_begin(struct cap *c)
     close(fd);
 }
 
+/* What stderr got since cap_begin, the capture going on (free it). */
+static char *cap_read(const struct cap *c)
+{
+    FILE *fp = fopen(c->path, "r");
+    assert_non_null(fp);
+    char *buf = calloc(1, 1 << 20);
+    assert_non_null(buf);
+    size_t n = fread(buf, 1, (1 << 20) - 1, fp);
+    buf[n] = '\0';
+    fclose(fp);
+    return buf;
+}
+
 /* Restore stderr, echo what was captured to it, return it (free it). */
 static char *cap_end(struct cap *c)
 {
     dup2(c->saved, 2);
     close(c->saved);
-    FILE *fp = fopen(c->path, "r");
-    assert_non_null(fp);
-    char *buf = calloc(1, 1 << 20);
-    size_t n = fread(buf, 1, (1 << 20) - 1, fp);
-    fclose(fp);
+    char *buf = cap_read(c);
     unlink(c->path);
+    size_t n = strlen(buf);
     if (n)
         (void)!write(2, buf, n);
     return buf;
@@ -469,6 +479,16 @@ static int count_substr(const char *hay, const char *needle)
     int n = 0;
     for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
         n++;
+    return n;
+}
+
+/* Lines of what was captured so far that contain needle: the positive
+ * marker RUN_UNTIL waits for instead of a fixed time. */
+static int cap_count(const struct cap *c, const char *needle)
+{
+    char *log = cap_read(c);
+    int n = count_substr(log, needle);
+    free(log);
     return n;
 }
 
@@ -574,7 +594,9 @@ static void test_durability_and_hold(void **state)
     f->st = mk_store(f, &o);
     assert_int_equal(sc_store_script(f->st, "echo", ECHO_LUA), 0);
     assert_int_equal(sc_store_start(f->st), 0);
-    RUN_FOR(f, 600); /* reconnect_min_ms 50: several attempts */
+    /* Refused twice: the second refusal means the first attempt was not
+     * taken, however slow the machine. */
+    RUN_UNTIL(f, cap_count(&c, "level=error event=redis_not_durable") >= 2, 15000);
     char *log = cap_end(&c);
     assert_int_equal(f->ups, 0);
     assert_false(sc_store_connected(f->st));
@@ -782,7 +804,10 @@ static void test_server_killed(void **state)
     assert_false(sc_store_ready(f->st));
     assert_int_equal(CMD(f, &x, "PING"), SC_EAGAIN);
     assert_int_equal(eval_echo(f, &x, 0, "{t}:a", "1", 1), SC_EAGAIN);
-    RUN_FOR(f, 300); /* a few refused attempts */
+    struct cap c;
+    cap_begin(&c);
+    RUN_UNTIL(f, cap_count(&c, "event=redis_connect_failed") >= 2, 15000); /* refused twice */
+    free(cap_end(&c));
     assert_int_equal(f->ups, 1);
 
     f->srv = srv_spawn(f->port, NULL);
@@ -801,6 +826,66 @@ static double cpu_seconds(void)
            ru.ru_stime.tv_usec / 1e6;
 }
 
+/* CPU seconds per wall second this process gets while it spins, measured
+ * now: the yardstick for "little CPU" on a machine of any speed and load. */
+static double busy_ratio(void)
+{
+    double cpu0 = cpu_seconds();
+    uint64_t t0 = uv_hrtime();
+    volatile uint64_t spins = 0;
+    while (uv_hrtime() - t0 < 200000000u)
+        spins++;
+    return (cpu_seconds() - cpu0) / ((double)(uv_hrtime() - t0) / 1e9);
+}
+
+/* Milliseconds of the day of a log line's timestamp (…THH:MM:SS.mmmZ). */
+static long log_ms(const char *line)
+{
+    int h, m, sec, ms;
+    assert_int_equal(sscanf(line, "%*4d-%*2d-%*2dT%2d:%2d:%2d.%3dZ", &h, &m, &sec, &ms), 4);
+    return ((h * 60L + m) * 60 + sec) * 1000 + ms;
+}
+
+/* The first n redis_connect_failed lines of log follow the backoff of
+ * store.c: attempt k waits a random point in [b/2, b], b = min_ms doubled
+ * per attempt up to max_ms; and from attempt 2 on, attempt k fails no
+ * sooner after attempt 2 than the waits between them add up to. That is a
+ * lower bound (a slow machine makes gaps longer, never shorter) with 20 ms
+ * of slack: timestamps are cut to the ms, and the loop's clock, from which
+ * each wait starts, lags the log of attempt 2 by the rest of its iteration
+ * (attempt 1 is left out: it may fail inside sc_store_start, on a loop
+ * clock as old as the test's last uv_run). */
+static void check_backoff(const char *log, unsigned min_ms, unsigned max_ms, int n)
+{
+    unsigned b = min_ms;
+    long base = 0, waited = 0;
+    int k = 0;
+    for (const char *p = log; k < n && (p = strstr(p, "event=redis_connect_failed")) != NULL;
+         p++) {
+        const char *line = p;
+        while (line > log && line[-1] != '\n')
+            line--;
+        unsigned attempt, retry_ms;
+        const char *a = strstr(p, " attempt=");
+        assert_non_null(a);
+        assert_int_equal(sscanf(a, " attempt=%u retry_ms=%u", &attempt, &retry_ms), 2);
+        k++;
+        assert_int_equal(attempt, k);
+        if (retry_ms < b / 2 || retry_ms > b)
+            fail_msg("attempt %d: retry_ms=%u, want %u..%u", k, retry_ms, b / 2, b);
+        long t = log_ms(line);
+        if (k == 2)
+            base = t;
+        else if (k > 2 && t - base < waited - 20)
+            fail_msg("attempt %d came %ld ms after attempt 2, the waits add up to %ld ms", k,
+                     t - base, waited);
+        if (k >= 2)
+            waited += retry_ms;
+        b = b >= max_ms / 2 ? max_ms : b * 2;
+    }
+    assert_int_equal(k, n);
+}
+
 static void test_refused_then_up(void **state)
 {
     struct fx *f = *state;
@@ -811,22 +896,23 @@ static void test_refused_then_up(void **state)
     o.reconnect_max_ms = 300;
     f->st = mk_store(f, &o);
     assert_int_equal(sc_store_script(f->st, "echo", ECHO_LUA), 0);
+    /* Retrying, not spinning: each wait as the backoff says, and the CPU
+     * of the waits small beside what this process gets when it spins. */
+    double busy = busy_ratio();
     struct cap c;
     cap_begin(&c);
     double cpu0 = cpu_seconds();
     uint64_t t0 = uv_hrtime();
     assert_int_equal(sc_store_start(f->st), 0);
-    RUN_FOR(f, 1500);
+    RUN_UNTIL(f, cap_count(&c, "event=redis_connect_failed") >= 6, 15000);
     double cpu = cpu_seconds() - cpu0;
     double wall = (double)(uv_hrtime() - t0) / 1e9;
     char *log = cap_end(&c);
-    /* Retrying, not spinning: a handful of attempts, little CPU. */
-    int attempts = count_substr(log, "event=redis_connect_failed");
-    assert_true(attempts >= 2);
-    assert_true(attempts <= 40);
+    check_backoff(log, 50, 300, 6);
     assert_non_null(strstr(log, "refused"));
     free(log);
-    assert_true(cpu < 0.5 * wall);
+    if (cpu / wall >= 0.5 * busy)
+        fail_msg("waiting used %.3f CPU s per s, spinning gets %.3f", cpu / wall, busy);
     assert_int_equal(f->ups, 0);
     assert_false(sc_store_ready(f->st));
 
@@ -853,11 +939,11 @@ static void test_auth(void **state)
     struct cap c;
     cap_begin(&c);
     assert_int_equal(sc_store_start(f->st), 0);
-    RUN_FOR(f, 800);
+    /* Refused twice: the retry came, so the first attempt never got ready. */
+    RUN_UNTIL(f, cap_count(&c, "event=redis_auth_failed") >= 2, 15000);
     stop_store(f);
     char *log = cap_end(&c);
     assert_int_equal(f->ups, 0);
-    assert_non_null(strstr(log, "event=redis_auth_failed"));
     assert_null(strstr(log, "Wrong-Secret-77"));
     assert_null(strstr(log, "Right-Pa55"));
     free(log);
@@ -867,11 +953,12 @@ static void test_auth(void **state)
     f->st = mk_store(f, &o);
     cap_begin(&c);
     assert_int_equal(sc_store_start(f->st), 0);
-    RUN_FOR(f, 500);
+    RUN_UNTIL(f, cap_count(&c, "event=redis_handshake_failed") >= 2, 15000); /* twice */
     stop_store(f);
     log = cap_end(&c);
     assert_int_equal(f->ups, 0);
-    assert_non_null(strstr(log, "NOAUTH"));
+    assert_non_null(strstr(log, "event=redis_handshake_failed host=127.0.0.1 port="));
+    assert_non_null(strstr(log, "error=\"NOAUTH "));
     free(log);
 
     /* Right password, legacy and ACL (user:password) forms. */
