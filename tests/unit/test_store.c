@@ -38,143 +38,8 @@
 #include "core/sc.h"
 #include "store/store.h"
 
-/* ---- redis-server children --------------------------------------------- */
-
-static char g_dir[64];
-static pid_t g_pids[16];
-
-static void track(pid_t pid)
-{
-    for (size_t i = 0; i < SC_ARRAY_LEN(g_pids); i++)
-        if (g_pids[i] == 0) {
-            g_pids[i] = pid;
-            return;
-        }
-}
-
-static void untrack(pid_t pid)
-{
-    for (size_t i = 0; i < SC_ARRAY_LEN(g_pids); i++)
-        if (g_pids[i] == pid)
-            g_pids[i] = 0;
-}
-
-static void srv_kill(pid_t pid)
-{
-    if (pid <= 0)
-        return;
-    kill(pid, SIGKILL);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-    untrack(pid);
-}
-
-static void kill_all(void)
-{
-    for (size_t i = 0; i < SC_ARRAY_LEN(g_pids); i++)
-        if (g_pids[i] > 0)
-            srv_kill(g_pids[i]);
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-/* Start redis-server on port with extra arguments (NULL-terminated list);
- * does not wait for it. */
-static pid_t srv_spawn(int port, const char *const *extra)
-{
-    char portstr[16], logf[PATH_MAX], dbf[64];
-    const char *argv[40];
-    int n = 0;
-    snprintf(portstr, sizeof portstr, "%d", port);
-    snprintf(logf, sizeof logf, "%s/redis-%d.log", g_dir, port);
-    snprintf(dbf, sizeof dbf, "dump-%d.rdb", port);
-    argv[n++] = "redis-server";
-    argv[n++] = "--port";
-    argv[n++] = portstr;
-    argv[n++] = "--bind";
-    argv[n++] = "127.0.0.1";
-    argv[n++] = "--save";
-    argv[n++] = "";
-    argv[n++] = "--appendonly";
-    argv[n++] = "no";
-    argv[n++] = "--dir";
-    argv[n++] = g_dir;
-    argv[n++] = "--dbfilename";
-    argv[n++] = dbf;
-    argv[n++] = "--logfile";
-    argv[n++] = logf;
-    argv[n++] = "--daemonize";
-    argv[n++] = "no";
-    argv[n++] = "--enable-debug-command"; /* redis >= 7 refuses DEBUG otherwise */
-    argv[n++] = "yes";
-    for (int i = 0; extra && extra[i] && n < 39; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        /* Dies with us, even if we are killed (timeout, crash). */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
-        int fd = open("/dev/null", O_RDWR);
-        if (fd >= 0) {
-            dup2(fd, 0);
-            dup2(fd, 1);
-        }
-        execvp("redis-server", (char *const *)argv);
-        _exit(127);
-    }
-    track(pid);
-    return pid;
-}
-
-/* Blocking wait (the loop is not running) until the server answers. */
-static void srv_wait_up(pid_t pid, int port)
-{
-    for (int i = 0; i < 1000; i++) { /* 10 s */
-        struct timeval tv = {1, 0};
-        redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
-        if (c && !c->err) {
-            redisReply *r = redisCommand(c, "PING");
-            int ok = r != NULL; /* PONG or NOAUTH: it is up */
-            if (r)
-                freeReplyObject(r);
-            redisFree(c);
-            if (ok)
-                return;
-        } else if (c) {
-            redisFree(c);
-        }
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            untrack(pid);
-            fail_msg("redis-server exited at start (see %s/redis-%d.log)", g_dir, port);
-        }
-        usleep(10000);
-    }
-    fail_msg("redis-server on port %d did not come up", port);
-}
-
-static pid_t srv_start(int port, const char *const *extra)
-{
-    pid_t pid = srv_spawn(port, extra);
-    srv_wait_up(pid, port);
-    return pid;
-}
+#include "loop_wd.h"
+#include "redis_child.h"
 
 /* ---- loop fixture -------------------------------------------------------- */
 
@@ -193,38 +58,13 @@ struct fx {
     int in_call;        /* inside an sc_store_* call: callbacks must not run */
 };
 
-static void on_wd(uv_timer_t *t)
-{
-    struct fx *f = t->data;
-    f->wd_fired = 1;
-}
-
-#define RUN_UNTIL(f, cond, ms)                                                             \
-    do {                                                                                   \
-        (f)->wd_fired = 0;                                                                 \
-        uv_timer_start(&(f)->wd, on_wd, (ms), 0);                                          \
-        while (!(cond) && !(f)->wd_fired)                                                  \
-            uv_run(&(f)->loop, UV_RUN_ONCE);                                               \
-        uv_timer_stop(&(f)->wd);                                                           \
-        if (!(cond))                                                                       \
-            fail_msg("timed out after %d ms waiting for %s", (int)(ms), #cond);            \
-    } while (0)
-
-#define RUN_FOR(f, ms)                                                                     \
-    do {                                                                                   \
-        (f)->wd_fired = 0;                                                                 \
-        uv_timer_start(&(f)->wd, on_wd, (ms), 0);                                          \
-        while (!(f)->wd_fired)                                                             \
-            uv_run(&(f)->loop, UV_RUN_ONCE);                                               \
-    } while (0)
-
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
     assert_int_equal(uv_loop_init(&f->loop), 0);
     uv_timer_init(&f->loop, &f->wd);
-    f->wd.data = f;
+    f->wd.data = &f->wd_fired;
     f->port = free_port();
     *state = f;
     return 0;
@@ -1130,35 +970,6 @@ static void test_stop_in_callback(void **state)
 }
 
 /* ---- main ---------------------------------------------------------------- */
-
-static int group_setup(void **state)
-{
-    (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/test_store.XXXXXX");
-    if (!mkdtemp(g_dir))
-        return -1;
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    kill_all();
-    DIR *d = opendir(g_dir);
-    if (d) {
-        struct dirent *e;
-        char p[PATH_MAX];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-        rmdir(g_dir);
-    }
-    return 0;
-}
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
