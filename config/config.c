@@ -1737,11 +1737,11 @@ void sc_config_free(struct sc_config *cfg)
     free(cfg);
 }
 
-const char *sc_config_template(const struct sc_config *cfg, const char *name)
+const struct sc_cfg_kv *sc_config_template(const struct sc_config *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->ntemplates; i++)
         if (strcmp(cfg->templates[i].key, name) == 0)
-            return cfg->templates[i].value;
+            return &cfg->templates[i];
     return NULL;
 }
 

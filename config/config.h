@@ -136,8 +136,9 @@ void sc_config_free(struct sc_config *cfg);
  * or NULL after the last. For a note on --check and a warning at start. */
 const char *sc_config_retired(const struct sc_config *cfg, size_t i);
 
-/* The template named name, or NULL. Borrowed from cfg. */
-const char *sc_config_template(const struct sc_config *cfg, const char *name);
+/* The template named name (its text in ->value, its position in the file
+ * in ->line/->col), or NULL. Borrowed from cfg. */
+const struct sc_cfg_kv *sc_config_template(const struct sc_config *cfg, const char *name);
 
 /* Called by sc_config_diff() for one key whose value differs: key is its
  * path as in messages ("binds[0].window", "templates.help"), oldv and newv

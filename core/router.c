@@ -45,14 +45,6 @@ static struct tpl_entry *find_tpl(const struct sc_router *r, const char *name)
     return NULL;
 }
 
-static const struct sc_cfg_kv *find_kv(const struct sc_config *cfg, const char *name)
-{
-    for (size_t i = 0; i < cfg->ntemplates; i++)
-        if (strcmp(cfg->templates[i].key, name) == 0)
-            return &cfg->templates[i];
-    return NULL;
-}
-
 /* Compile the templates of one declaration list (handler or request layer).
  * `who` names the declarer in messages. */
 static int add_templates(struct sc_router *r, const struct sc_tpl_decl *decls, const char *who,
@@ -68,7 +60,7 @@ static int add_templates(struct sc_router *r, const struct sc_tpl_decl *decls, c
             }
             continue;
         }
-        const struct sc_cfg_kv *kv = find_kv(r->cfg, d->name);
+        const struct sc_cfg_kv *kv = sc_config_template(r->cfg, d->name);
         if (!kv) {
             snprintf(err, errsz, "%s:%d:%d: %s needs template %s: add it under templates:",
                      r->cfg->path, line, col, who, d->name);
@@ -121,12 +113,7 @@ static int compile_route(struct sc_router *r, size_t i, char *err, size_t errsz)
     struct sc_route *rt = &r->routes[i];
     rt->name = c->name;
     rt->service = c->service;
-    rt->handler = NULL;
-    for (size_t h = 0; sc_handlers[h] && !rt->handler; h++)
-        if (strcmp(sc_handlers[h]->name, c->handler) == 0) {
-            rt->handler = sc_handlers[h];
-            rt->handler_index = h;
-        }
+    rt->handler = sc_handler_find(c->handler, &rt->handler_index);
     if (!rt->handler) {
         char known[512] = "";
         size_t o = 0;
@@ -324,7 +311,7 @@ static size_t lint_templates(const struct sc_router *r, void (*warn)(void *, con
         return 0;
     for (size_t i = 0; i < r->ntpls; i++) {
         const struct tpl_entry *e = &r->tpls[i];
-        const struct sc_cfg_kv *kv = find_kv(r->cfg, e->name);
+        const struct sc_cfg_kv *kv = sc_config_template(r->cfg, e->name);
         if (!kv)
             continue;
         /* Every placeholder empty (NULL renders as ""). */

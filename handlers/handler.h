@@ -126,7 +126,8 @@ struct sc_handler {
 /* The registry: every handler, NULL-terminated (handlers/registry.c). */
 extern const struct sc_handler *const sc_handlers[];
 
-/* The handler named name, or NULL. */
-const struct sc_handler *sc_handler_find(const char *name);
+/* The handler named name, or NULL; its position in sc_handlers goes to
+ * *index when found and index is not NULL. */
+const struct sc_handler *sc_handler_find(const char *name, size_t *index);
 
 #endif

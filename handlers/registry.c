@@ -17,10 +17,13 @@ const struct sc_handler *const sc_handlers[] = {
     NULL,
 };
 
-const struct sc_handler *sc_handler_find(const char *name)
+const struct sc_handler *sc_handler_find(const char *name, size_t *index)
 {
     for (size_t i = 0; sc_handlers[i]; i++)
-        if (strcmp(sc_handlers[i]->name, name) == 0)
+        if (strcmp(sc_handlers[i]->name, name) == 0) {
+            if (index)
+                *index = i;
             return sc_handlers[i];
+        }
     return NULL;
 }

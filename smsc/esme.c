@@ -146,20 +146,33 @@ static void on_link_timer(uv_timer_t *t)
     }
 }
 
-/* Wait before the next attempt: min * 2^attempts, capped, with jitter so
- * that many daemons restarting together do not hit the SMSC in step. */
+uint64_t sc_esme_backoff_ms(uint64_t min_ms, uint64_t max_ms, unsigned attempts, uint64_t rnd)
+{
+    uint64_t d = min_ms;
+    for (unsigned i = 0; i < attempts && d < max_ms; i++)
+        d *= 2;
+    if (d > max_ms)
+        d = max_ms;
+    return d / 2 + rnd % (d / 2 + 1);
+}
+
+unsigned sc_esme_attempts_after_refusal(uint32_t status, unsigned attempts)
+{
+    /* The SMSC may still hold our previous session: give it time. */
+    return status == SC_ESME_RALYBND && attempts < 4 ? 4 : attempts;
+}
+
+/* Wait before the next attempt (sc_esme_backoff_ms), the jitter so that
+ * many daemons restarting together do not hit the SMSC in step. */
 static void schedule_reconnect(struct link *l)
 {
     if (l->e->stopping) {
         set_phase(l, LP_STOPPED);
         return;
     }
-    uint64_t d = (uint64_t)l->cfg->reconnect_min_ms;
-    for (unsigned i = 0; i < l->attempts && d < (uint64_t)l->cfg->reconnect_max_ms; i++)
-        d *= 2;
-    if (d > (uint64_t)l->cfg->reconnect_max_ms)
-        d = (uint64_t)l->cfg->reconnect_max_ms;
-    d = d / 2 + (uint64_t)rand() % (d / 2 + 1);
+    uint64_t d = sc_esme_backoff_ms((uint64_t)l->cfg->reconnect_min_ms,
+                                    (uint64_t)l->cfg->reconnect_max_ms, l->attempts,
+                                    (uint64_t)rand());
     l->attempts++;
     set_phase(l, LP_WAITING);
     LINK_LOG(SC_LOG_INFO, l, "reconnect_scheduled", " in_ms=%llu attempt=%u",
@@ -646,8 +659,6 @@ static void on_link_closed(struct sc_session *s, const char *reason)
     l->gen++;
     l->inflight = 0;
     uv_timer_stop(&l->timer);
-    if (was_bound && l->e->cbs.on_link)
-        l->e->cbs.on_link(l->e->arg, l->name, 0);
     if (was_bound)
         LINK_LOG(asked ? SC_LOG_INFO : SC_LOG_WARN, l, "unbound", " reason=\"%s\"", reason);
     schedule_reconnect(l);
@@ -669,9 +680,7 @@ static void on_bind_resp(struct sc_session *s, void *ctx, int err, const struct 
     if (h->status != SC_ESME_ROK) {
         LINK_LOG(SC_LOG_ERROR, l, "bind_failed", " status=%s system_id=%s",
                  sc_pdu_status_name(h->status), l->cfg->system_id);
-        /* The SMSC may still hold our previous session: give it time. */
-        if (h->status == SC_ESME_RALYBND && l->attempts < 4)
-            l->attempts = 4;
+        l->attempts = sc_esme_attempts_after_refusal(h->status, l->attempts);
         sc_session_close(s, "bind refused");
         return;
     }
@@ -689,8 +698,6 @@ static void on_bind_resp(struct sc_session *s, void *ctx, int err, const struct 
     LINK_LOG(SC_LOG_INFO, l, "bound", " mode=%s smsc_system_id=%s",
              l->role == ROLE_TRX ? "transceiver" : l->role == ROLE_RX ? "receiver" : "transmitter",
              SC_LOGV(sysid));
-    if (l->e->cbs.on_link)
-        l->e->cbs.on_link(l->e->arg, l->name, 1);
     pump(l->e);
 }
 

@@ -49,8 +49,6 @@ struct sc_mo_token {
 
 struct sc_esme_cbs {
     void (*on_mo)(void *arg, const struct sc_mo *mo, struct sc_mo_token tok);
-    /* Optional: a link became bound / lost its bind. */
-    void (*on_link)(void *arg, const char *link, int bound);
 };
 
 /* What may change while the esme runs (SIGHUP): each value is read when it
@@ -144,5 +142,14 @@ void sc_esme_refuse_mo(struct sc_esme *e, uint32_t status);
 void sc_esme_stop(struct sc_esme *e, void (*done)(void *arg), void *arg);
 /* Free after done was called (or before anything ran). NULL is a no-op. */
 void sc_esme_free(struct sc_esme *e);
+
+/* The reconnect schedule, pure (tests/unit/test_esme.c). The wait after
+ * `attempts` failures: min_ms * 2^attempts capped at max_ms, then a point
+ * in its upper half picked by rnd (any value; docs/smpp.md). */
+uint64_t sc_esme_backoff_ms(uint64_t min_ms, uint64_t max_ms, unsigned attempts, uint64_t rnd);
+/* The failures to count after a bind refused with status: ESME_RALYBND
+ * (the SMSC still holds our previous session) counts at least 4, so the
+ * next wait is at least 8 * min_ms; any other status leaves attempts. */
+unsigned sc_esme_attempts_after_refusal(uint32_t status, unsigned attempts);
 
 #endif

@@ -61,7 +61,7 @@ struct sc_session {
     int writing;
     int flush_scheduled;
     int reading;
-    int paused_user, paused_backpressure;
+    int paused_backpressure;
 
     struct sc_req *pool;         /* max_outstanding entries */
     struct sc_req *free_reqs;
@@ -94,6 +94,7 @@ const char *sc_session_state_name(enum sc_session_state st)
 static void flush(struct sc_session *s);
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void resume_reading(struct sc_session *s);
 static void arm_idle_timer(struct sc_session *s, uint64_t delay);
 
 /* ---- buffers ---------------------------------------------------------- */
@@ -189,7 +190,7 @@ struct sc_session *sc_session_new(uv_loop_t *loop, uv_tcp_t *tcp, const struct s
     s->last_rx = uv_now(loop);
     if (s->o.enquire_link_ms)
         arm_idle_timer(s, s->o.enquire_link_ms);
-    sc_session_resume_reading(s);
+    resume_reading(s);
     return s;
 }
 
@@ -306,10 +307,7 @@ static void update_backpressure(struct sc_session *s)
         SS_LOG(SC_LOG_WARN, s, "backpressure", " queued=%zu", q);
     } else if (s->paused_backpressure && q <= s->o.out_max / 2) {
         s->paused_backpressure = 0;
-        if (!s->paused_user)
-            sc_session_resume_reading(s);
-        if (s->cbs.on_drain && !s->closing)
-            s->cbs.on_drain(s);
+        resume_reading(s);
     }
 }
 
@@ -613,12 +611,12 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
     buf->len = s->rcap - s->rlen;
 }
 
-/* Frame and handle every whole PDU in the read buffer, until it runs out,
- * the owner pauses reading or the session closes. */
+/* Frame and handle every whole PDU in the read buffer, until it runs out
+ * or the session closes. */
 static void process_input(struct sc_session *s)
 {
     size_t off = 0;
-    while (!s->closing && !s->paused_user) {
+    while (!s->closing) {
         struct sc_pdu_hdr h;
         long n = sc_pdu_frame(s->rbuf + off, s->rlen - off, s->o.max_pdu_len, &h);
         if (n == 0)
@@ -658,31 +656,23 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     s->rlen += (size_t)nread;
     s->last_rx = uv_now(s->loop);
     process_input(s);
-    /* rcap >= 2 * max_pdu_len leaves room after any partial PDU unless the
-     * owner paused with a full buffer: then reading is stopped anyway. */
+    /* rcap >= 2 * max_pdu_len leaves room after any partial PDU, so the
+     * buffer is never full here; should it be, stop rather than read 0 bytes. */
     if (!s->closing && s->rlen == s->rcap && s->reading) {
         uv_read_stop(stream);
         s->reading = 0;
     }
 }
 
-void sc_session_pause_reading(struct sc_session *s)
+/* Start reading again unless closing or paused by backpressure; whole PDUs
+ * already buffered are handled first. */
+static void resume_reading(struct sc_session *s)
 {
-    s->paused_user = 1;
-    if (s->reading && !s->closing) {
-        uv_read_stop((uv_stream_t *)s->tcp);
-        s->reading = 0;
-    }
-}
-
-void sc_session_resume_reading(struct sc_session *s)
-{
-    s->paused_user = 0;
     if (s->closing)
         return;
     if (s->rlen)
         process_input(s);
-    if (s->reading || s->closing || s->paused_backpressure || s->paused_user)
+    if (s->reading || s->closing || s->paused_backpressure)
         return;
     if (uv_read_start((uv_stream_t *)s->tcp, on_alloc, on_read) == 0)
         s->reading = 1;

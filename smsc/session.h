@@ -62,8 +62,6 @@ struct sc_session_cbs {
     /* The session is gone (peer closed, error, timeout, or after
      * sc_session_close). reason is a short static text for logs. */
     void (*on_closed)(struct sc_session *s, const char *reason);
-    /* Optional: writes drained below out_max after reading was paused. */
-    void (*on_drain)(struct sc_session *s);
 };
 
 struct sc_session_opts {
@@ -121,12 +119,6 @@ void sc_session_enquire_link_counts(const struct sc_session *s, uint64_t *receiv
                                     uint64_t *sent, uint64_t *resp_received);
 /* Bytes queued for writing and not yet written. */
 size_t sc_session_queued(const struct sc_session *s);
-
-/* Stop reading new PDUs (requests already read are still handled); resps
- * to our requests keep being processed only if already read. Used for
- * graceful shutdown. */
-void sc_session_pause_reading(struct sc_session *s);
-void sc_session_resume_reading(struct sc_session *s);
 
 /* Close now: what is queued gets one non-blocking write attempt (so a
  * final unbind_resp or generic_nack can still leave), the rest is dropped;

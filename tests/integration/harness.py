@@ -5,7 +5,11 @@ Every process's output goes to a file in the test's temporary directory. At
 teardown the harness fails the test if a process it started died of a
 signal it did not send, or if its output holds a sanitizer report, so every
 integration test is also a memory-safety test when run from the ASan build.
+A test that failed prints the tail of every process's output to stderr (and
+keeps its directory); SC_KEEP_LOGS=1 does so for passing tests too.
+test_harness.py checks this on a deliberately failing throwaway test.
 """
+import datetime
 import json
 import os
 import re
@@ -29,6 +33,13 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def log_time(ts):
+    """A daemon log line's timestamp (2026-11-22T03:10:00.123Z, UTC) as
+    seconds since the epoch."""
+    return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
 
 
 def wait_for(pred, timeout, what, interval=0.02):
@@ -180,13 +191,29 @@ class Env(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="sc-it-")
         self.procs = []
+        self._failures_before = self._failure_count()
+
+    def _failure_count(self):
+        """Errors and failures the running result holds so far (subtests
+        included). Python 3.11 dropped _outcome.errors; since 3.4 the
+        outcome has the result, which gets each failure as it happens,
+        before tearDown runs."""
+        result = getattr(getattr(self, "_outcome", None), "result", None)
+        return len(getattr(result, "errors", ())) + len(getattr(result, "failures", ()))
+
+    def _test_failed(self):
+        """Whether this test has failed so far (called from tearDown)."""
+        old = getattr(self._outcome, "errors", None)  # Python < 3.11
+        if old is not None:
+            return any(e for _, e in old if e)
+        return self._failure_count() > getattr(self, "_failures_before", 0)
 
     def tearDown(self):
         problems = []
         for p in reversed(self.procs):
             p.stop()
             problems += p.problems()
-        failed = any(e for _, e in getattr(self._outcome, "errors", []) if e) or problems
+        failed = self._test_failed() or problems
         if failed or os.environ.get("SC_KEEP_LOGS"):
             for p in self.procs:
                 sys.stderr.write("---- %s (%s) ----\n%s\n" % (p.name, " ".join(p.argv), p.output()[-6000:]))

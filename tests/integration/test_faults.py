@@ -301,7 +301,22 @@ class FaultTest(harness.Env):
         self.assertEqual(rep["mo_status"].get("ESME_ROK", 0), rep["sent"], rep["mo_status"])
         for s in st["sessions"]:
             self.assertLessEqual(s["max_outstanding"], 5, s)
-        self.assertLessEqual(st["max_submit_per_s"], 110)
+        # max_submit_per_s is printed, not asserted: the simulator counts by
+        # receive time, so a stall on its side bunches submits the daemon
+        # paced evenly. The tps limit is checked by token-bucket accounting
+        # in test_session.py test_tps_limit_honoured and test_tokenbucket.c.
+
+    def cpu_beside_spinner(self, pid, seconds=2.0):
+        """CPU seconds pid used over `seconds`, and those a busy loop started
+        beside it used in the same interval: the yardstick, under the same
+        load, for "little CPU" on a machine of any speed."""
+        spin = self.start("spinner", [sys.executable, "-c", "while True: pass"])
+        wait_for(lambda: cpu_s(spin.p.pid) > 0, 10, "the spinner to run")
+        c0, s0 = cpu_s(pid), cpu_s(spin.p.pid)
+        time.sleep(seconds)  # a measuring interval, not a wait for an event
+        used, busy = cpu_s(pid) - c0, cpu_s(spin.p.pid) - s0
+        spin.stop()
+        return used, busy
 
     def test_no_spin_while_waiting(self):
         sim = self.start_sim("--load", "--log-level", "warn", "--subscribers", "30",
@@ -309,22 +324,22 @@ class FaultTest(harness.Env):
                              "--throttle-share", "100", "--reply-timeout-ms", "20000")
         bind = self.SMSC_BIND.replace("throttle_pause_ms: 200", "throttle_pause_ms: 1000")
         d = self.start_daemon(self.write_config(sim.port, bind_extra=bind))
-        d.wait_log(r"event=throttled", timeout=10)
-        time.sleep(1.0)
-        c0 = cpu_s(d.p.pid)
-        time.sleep(2.0)
-        throttled = cpu_s(d.p.pid) - c0
+        d.wait_log(r"event=throttled", timeout=10, count=2)
+        throttled, busy1 = self.cpu_beside_spinner(d.p.pid)
         # The SMSC goes away: the daemon waits to reconnect.
         sim.signal(signal.SIGKILL)
         sim.wait(5)
-        time.sleep(1.0)
-        c0 = cpu_s(d.p.pid)
-        time.sleep(2.0)
-        down = cpu_s(d.p.pid) - c0
-        sys.stderr.write("\n[no spin] daemon CPU over 2 s: all submit_sm throttled %.3fs, "
-                         "SMSC down %.3fs\n" % (throttled, down))
-        self.assertLess(throttled, 0.1)
-        self.assertLess(down, 0.1)
+        d.wait_log(r"event=reconnect_scheduled", timeout=10, count=2)
+        down, busy2 = self.cpu_beside_spinner(d.p.pid)
+        sys.stderr.write("\n[no spin] daemon CPU over 2 s: all submit_sm throttled %.3fs "
+                         "(a busy loop beside it: %.3fs), SMSC down %.3fs (busy loop: %.3fs)\n"
+                         % (throttled, busy1, down, busy2))
+        # Waiting costs a few timer wake-ups: under 5 % of what a spinning
+        # process gets in the same interval on the same machine.
+        self.assertGreater(busy1, 0)
+        self.assertGreater(busy2, 0)
+        self.assertLess(throttled, 0.05 * busy1)
+        self.assertLess(down, 0.05 * busy2)
         self.assertTrue(d.alive())
 
 

@@ -193,9 +193,13 @@ expect 13800138006 ^echo:一条分两段发送的中文短信$
 send --parts 3 --sar 13800138007 three SAR segments
 expect_status ESME_ROK
 expect 13800138007 ^echo:three.SAR.segments$
-expect_none 13800138007 300
+send 13800138008 marker
+expect 13800138008 ^echo:marker$
+expect_none 13800138007 0
 """
-    MOS = 8
+    # The last MO is the marker: echoed in order, after any second echo of
+    # the three-part MO, which expect_none then finds.
+    MOS = 9
 
     def test_echo_service_against_smsc_sim(self):
         self.assertTrue(os.path.exists(harness.SIM), "smsc-sim not built at %s" % harness.SIM)
@@ -223,6 +227,7 @@ expect_none 13800138007 300
             ("deliver_sm", "2", "0", "this MO arrives in two parts", "udh"),
             ("deliver_sm", "2", "8", "一条分两段发送的中文短信", "udh16"),
             ("deliver_sm", "3", "0", "three SAR segments", "sar"),
+            ("deliver_sm", "1", "0", "marker", "single"),
         ], eout)
         echoes = re.findall(r"(?m)^ECHO \d+ seq=\d+ to=(\S+) dc=(\d+) ", eout)
         self.assertEqual(echoes, [("138001380%02d" % i, "8" if i in (2, 6) else "0")

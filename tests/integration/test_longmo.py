@@ -56,38 +56,38 @@ class LongMoTest(VasEnv):
     # ---- tests ---------------------------------------------------------
     def test_redis_down_when_the_last_part_comes(self):
         self.start_vas()
-        self.run_script(part(1, 7) + "expect_status ESME_ROK\nexpect_none %s 300\n" % M3)
+        self.run_script(part(1, 7) + "expect_status ESME_ROK\n" + self.none_to(M3))
         # Part 1 is durable in Redis before its ROK.
         self.assertEqual(self.r.hgetall(KEY % (M3, 7)), {"dc": "0", "1": "TDC"})
         self.assertTrue(0 < self.r("PTTL", KEY % (M3, 7)) <= 60000)
         port = self.restart_redis("redis")
         # The completing part while Redis is down: the temporary error.
-        self.run_script(part(2, 7) + "expect_status ESME_RX_T_APPN\nexpect_none %s 500\n" % M3)
+        self.refused_without_reply(M3, part(2, 7))
         self.redis_back(port, "redis2", 2)
         self.assertEqual(self.r.hgetall("sub:{%s}:vas" % M3), SUBS3)
         # The SMSC redelivers part 2: the message completes again and runs.
         texts = self.run_script(part(2, 7) + "expect_status ESME_ROK\nexpect %s %s\n"
-                                "expect_none %s 500\n" % (M3, DONE, M3))
-        self.assertEqual(len(texts), 1)
+                                % (M3, DONE) + self.none_to(M3))
+        self.assertEqual(len(texts), 2)  # DONE, then the marker's reply
         self.assert_cancelled(M3, ["CL001"], SUBS3)
         self.assertEqual(self.replies_to(M3), 1)
         self.tombstone(7)
         # Redelivered again after success (its resp lost): ROK, nothing runs.
         self.run_script(part(2, 7) + "expect_status ESME_ROK\n" + part(1, 7) +
-                        "expect_status ESME_ROK\nexpect_none %s 700\n" % M3)
+                        "expect_status ESME_ROK\n" + self.none_to(M3))
         self.assert_cancelled(M3, ["CL001"], SUBS3)
         self.assertEqual(self.replies_to(M3), 1)
         self.assertEqual(self.r.hgetall(KEY % (M3, 7))["done"], "1")
 
     def test_daemon_killed_between_the_parts(self):
         d = self.start_vas()
-        self.run_script(part(1, 9) + "expect_status ESME_ROK\nexpect_none %s 300\n" % M3)
+        self.run_script(part(1, 9) + "expect_status ESME_ROK\n" + self.none_to(M3))
         d.signal(signal.SIGKILL)
         d.wait(5)
         # A new daemon (or another one sharing the SMSC account) finds part 1.
         self.start_vas()
-        self.run_script(part(2, 9) + "expect_status ESME_ROK\nexpect %s %s\n"
-                        "expect_none %s 500\n" % (M3, DONE, M3))
+        self.run_script(part(2, 9) + "expect_status ESME_ROK\nexpect %s %s\n" % (M3, DONE) +
+                        self.none_to(M3))
         self.assert_cancelled(M3, ["CL001"], SUBS3)
         self.assertEqual(self.replies_to(M3), 1)
         self.tombstone(9)
@@ -102,22 +102,24 @@ class LongMoTest(VasEnv):
         self.redis.signal(signal.SIGSTOP)
         try:
             self.run_script("send 13800000012 0000\n" + part(2, 14) +
-                            "expect_status ESME_RX_T_APPN 1000\nexpect_none %s 300\n" % M3)
+                            "expect_status ESME_RX_T_APPN 1000\n")
         finally:
             self.redis.signal(signal.SIGCONT)
         self.daemon.wait_log(r"event=mo_refused msisdn=%s " % M3)
         # Refused before its script: part 1 waits alone.
         self.assertEqual(self.r.hgetall(KEY % (M3, 14)), {"dc": "0", "1": "TDC"})
-        self.run_script(part(2, 14) + "expect_status ESME_ROK\nexpect %s %s\n" % (M3, DONE))
+        # The refused part got no reply: the first MT to M3 is DONE, and the
+        # only one.
+        self.run_script(part(2, 14) + "expect_status ESME_ROK\nexpect %s %s\n" % (M3, DONE) +
+                        self.none_to(M3))
         self.assert_cancelled(M3, ["CL001"], SUBS3)
         self.tombstone(14)
 
     def test_parts_in_any_order_and_twice(self):
         self.start_vas()
         self.run_script(part(2, 11) + "expect_status ESME_ROK\n" + part(2, 11) +
-                        "expect_status ESME_ROK\nexpect_none %s 300\n" % M3 + part(1, 11) +
-                        "expect_status ESME_ROK\nexpect %s %s\nexpect_none %s 500\n"
-                        % (M3, DONE, M3))
+                        "expect_status ESME_ROK\n" + self.none_to(M3) + part(1, 11) +
+                        "expect_status ESME_ROK\nexpect %s %s\n" % (M3, DONE) + self.none_to(M3))
         self.assert_cancelled(M3, ["CL001"], SUBS3)
         self.tombstone(11)
 
@@ -132,15 +134,14 @@ class LongMoTest(VasEnv):
                         part(2, 15, "TDYD002") + "expect_status ESME_ROK\n"
                         "expect %s ^您已成功退订阅读包（3元/月），即时生效。$\n" % M3 +
                         # ... and its redelivery is still recognised.
-                        part(2, 15, "TDYD002") + "expect_status ESME_ROK\n"
-                        "expect_none %s 500\n" % M3)
+                        part(2, 15, "TDYD002") + "expect_status ESME_ROK\n" + self.none_to(M3))
         self.assert_cancelled(M3, ["CL001", "YD002"], SUBS3)
 
     def test_data_coding_differs_between_parts(self):
         self.start_vas()
         self.run_script(part(1, 12) + "expect_status ESME_ROK\n"
                         "send --ucs2 --parts 2 --part 2 --ref 12 %s TDCL001\n"
-                        "expect_status ESME_RX_P_APPN\nexpect_none %s 300\n" % (M3, M3))
+                        "expect_status ESME_RX_P_APPN\n" % M3 + self.none_to(M3))
         self.assertEqual(self.r.hgetall(KEY % (M3, 12)), {"dc": "0", "1": "TDC"})
         self.assert_cancelled(M3, [], SUBS3)
 

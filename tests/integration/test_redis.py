@@ -74,8 +74,7 @@ class RedisTest(test_vas.VasEnv):
         d.wait_log(r"level=error event=redis_dataset_lost reason=\"vas:catalogue vanished",
                    timeout=10)
         # No false "you have no subscription": the SMSC keeps the MO.
-        self.run_script("send %s 0000\nexpect_status ESME_RX_T_APPN\nexpect_none %s 500\n"
-                        % (M3, M3))
+        self.refused_without_reply(M3, "send %s 0000\n" % M3)
         # A refresh that finds no catalogue keeps the last good one.
         d.signal(signal.SIGHUP)
         d.wait_log(r"level=error event=catalogue_empty kept=%d" % len(CATALOGUE), timeout=10)
@@ -126,8 +125,7 @@ class RedisTest(test_vas.VasEnv):
         d.wait_log(r"level=warn event=redis_replaced old_run_id=\w+ run_id=\w+ keys=0 "
                    r"keys_before=\d+", timeout=15)
         d.wait_log(r"level=error event=redis_dataset_lost reason=\"a new Redis server", timeout=10)
-        self.run_script("send %s 0000\nexpect_status ESME_RX_T_APPN\nexpect_none %s 500\n"
-                        % (M3, M3))
+        self.refused_without_reply(M3, "send %s 0000\n" % M3)
 
     # ---- item 11: no SCAN ---------------------------------------------
     def test_catalogue_read_without_scan_in_a_big_keyspace(self):

@@ -109,12 +109,13 @@ static void test_shipped_defaults(void **state)
     assert_int_equal(cfg->limits.mo_error_status, SC_ESME_RX_T_APPN);
     assert_int_equal(cfg->limits.ack_policy, SC_ACK_AFTER_STORE);
 
-    const char *help = sc_config_template(cfg, "help");
-    assert_non_null(help);
+    const struct sc_cfg_kv *help_kv = sc_config_template(cfg, "help");
+    assert_non_null(help_kv);
+    const char *help = help_kv->value;
     assert_non_null(strstr(help, "0000"));
     assert_non_null(strstr(help, "00000"));
     assert_non_null(strstr(help, "TD"));
-    assert_string_equal(sc_config_template(cfg, "rate_limited"),
+    assert_string_equal(sc_config_template(cfg, "rate_limited")->value,
                         "您发送的指令过于频繁，请稍后再试。");
     assert_null(sc_config_template(cfg, "no_such_template"));
     sc_config_free(cfg);
@@ -397,8 +398,8 @@ static void test_all_values(void **state)
     assert_string_equal(cfg->templates[0].value, "Z {n}");
     assert_int_equal(cfg->templates[0].line, 56);
     assert_string_equal(cfg->templates[1].key, "alpha");
-    assert_string_equal(sc_config_template(cfg, "alpha"), "A");
-    assert_string_equal(sc_config_template(cfg, "empty"), "");
+    assert_string_equal(sc_config_template(cfg, "alpha")->value, "A");
+    assert_string_equal(sc_config_template(cfg, "empty")->value, "");
 
     assert_int_equal(cfg->limits.menu_ttl_s, 60);
     assert_int_equal(cfg->limits.confirm_ttl_s, 30);

@@ -38,143 +38,8 @@
 #include "base/sc.h"
 #include "store/store.h"
 
-/* ---- redis-server children --------------------------------------------- */
-
-static char g_dir[64];
-static pid_t g_pids[16];
-
-static void track(pid_t pid)
-{
-    for (size_t i = 0; i < SC_ARRAY_LEN(g_pids); i++)
-        if (g_pids[i] == 0) {
-            g_pids[i] = pid;
-            return;
-        }
-}
-
-static void untrack(pid_t pid)
-{
-    for (size_t i = 0; i < SC_ARRAY_LEN(g_pids); i++)
-        if (g_pids[i] == pid)
-            g_pids[i] = 0;
-}
-
-static void srv_kill(pid_t pid)
-{
-    if (pid <= 0)
-        return;
-    kill(pid, SIGKILL);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-    untrack(pid);
-}
-
-static void kill_all(void)
-{
-    for (size_t i = 0; i < SC_ARRAY_LEN(g_pids); i++)
-        if (g_pids[i] > 0)
-            srv_kill(g_pids[i]);
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-/* Start redis-server on port with extra arguments (NULL-terminated list);
- * does not wait for it. */
-static pid_t srv_spawn(int port, const char *const *extra)
-{
-    char portstr[16], logf[PATH_MAX], dbf[64];
-    const char *argv[40];
-    int n = 0;
-    snprintf(portstr, sizeof portstr, "%d", port);
-    snprintf(logf, sizeof logf, "%s/redis-%d.log", g_dir, port);
-    snprintf(dbf, sizeof dbf, "dump-%d.rdb", port);
-    argv[n++] = "redis-server";
-    argv[n++] = "--port";
-    argv[n++] = portstr;
-    argv[n++] = "--bind";
-    argv[n++] = "127.0.0.1";
-    argv[n++] = "--save";
-    argv[n++] = "";
-    argv[n++] = "--appendonly";
-    argv[n++] = "no";
-    argv[n++] = "--dir";
-    argv[n++] = g_dir;
-    argv[n++] = "--dbfilename";
-    argv[n++] = dbf;
-    argv[n++] = "--logfile";
-    argv[n++] = logf;
-    argv[n++] = "--daemonize";
-    argv[n++] = "no";
-    argv[n++] = "--enable-debug-command"; /* redis >= 7 refuses DEBUG otherwise */
-    argv[n++] = "yes";
-    for (int i = 0; extra && extra[i] && n < 39; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        /* Dies with us, even if we are killed (timeout, crash). */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
-        int fd = open("/dev/null", O_RDWR);
-        if (fd >= 0) {
-            dup2(fd, 0);
-            dup2(fd, 1);
-        }
-        execvp("redis-server", (char *const *)argv);
-        _exit(127);
-    }
-    track(pid);
-    return pid;
-}
-
-/* Blocking wait (the loop is not running) until the server answers. */
-static void srv_wait_up(pid_t pid, int port)
-{
-    for (int i = 0; i < 1000; i++) { /* 10 s */
-        struct timeval tv = {1, 0};
-        redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
-        if (c && !c->err) {
-            redisReply *r = redisCommand(c, "PING");
-            int ok = r != NULL; /* PONG or NOAUTH: it is up */
-            if (r)
-                freeReplyObject(r);
-            redisFree(c);
-            if (ok)
-                return;
-        } else if (c) {
-            redisFree(c);
-        }
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            untrack(pid);
-            fail_msg("redis-server exited at start (see %s/redis-%d.log)", g_dir, port);
-        }
-        usleep(10000);
-    }
-    fail_msg("redis-server on port %d did not come up", port);
-}
-
-static pid_t srv_start(int port, const char *const *extra)
-{
-    pid_t pid = srv_spawn(port, extra);
-    srv_wait_up(pid, port);
-    return pid;
-}
+#include "loop_wd.h"
+#include "redis_child.h"
 
 /* ---- loop fixture -------------------------------------------------------- */
 
@@ -193,38 +58,13 @@ struct fx {
     int in_call;        /* inside an sc_store_* call: callbacks must not run */
 };
 
-static void on_wd(uv_timer_t *t)
-{
-    struct fx *f = t->data;
-    f->wd_fired = 1;
-}
-
-#define RUN_UNTIL(f, cond, ms)                                                             \
-    do {                                                                                   \
-        (f)->wd_fired = 0;                                                                 \
-        uv_timer_start(&(f)->wd, on_wd, (ms), 0);                                          \
-        while (!(cond) && !(f)->wd_fired)                                                  \
-            uv_run(&(f)->loop, UV_RUN_ONCE);                                               \
-        uv_timer_stop(&(f)->wd);                                                           \
-        if (!(cond))                                                                       \
-            fail_msg("timed out after %d ms waiting for %s", (int)(ms), #cond);            \
-    } while (0)
-
-#define RUN_FOR(f, ms)                                                                     \
-    do {                                                                                   \
-        (f)->wd_fired = 0;                                                                 \
-        uv_timer_start(&(f)->wd, on_wd, (ms), 0);                                          \
-        while (!(f)->wd_fired)                                                             \
-            uv_run(&(f)->loop, UV_RUN_ONCE);                                               \
-    } while (0)
-
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
     assert_int_equal(uv_loop_init(&f->loop), 0);
     uv_timer_init(&f->loop, &f->wd);
-    f->wd.data = f;
+    f->wd.data = &f->wd_fired;
     f->port = free_port();
     *state = f;
     return 0;
@@ -448,17 +288,27 @@ static void cap_begin(struct cap *c)
     close(fd);
 }
 
+/* What stderr got since cap_begin, the capture going on (free it). */
+static char *cap_read(const struct cap *c)
+{
+    FILE *fp = fopen(c->path, "r");
+    assert_non_null(fp);
+    char *buf = calloc(1, 1 << 20);
+    assert_non_null(buf);
+    size_t n = fread(buf, 1, (1 << 20) - 1, fp);
+    buf[n] = '\0';
+    fclose(fp);
+    return buf;
+}
+
 /* Restore stderr, echo what was captured to it, return it (free it). */
 static char *cap_end(struct cap *c)
 {
     dup2(c->saved, 2);
     close(c->saved);
-    FILE *fp = fopen(c->path, "r");
-    assert_non_null(fp);
-    char *buf = calloc(1, 1 << 20);
-    size_t n = fread(buf, 1, (1 << 20) - 1, fp);
-    fclose(fp);
+    char *buf = cap_read(c);
     unlink(c->path);
+    size_t n = strlen(buf);
     if (n)
         (void)!write(2, buf, n);
     return buf;
@@ -469,6 +319,16 @@ static int count_substr(const char *hay, const char *needle)
     int n = 0;
     for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
         n++;
+    return n;
+}
+
+/* Lines of what was captured so far that contain needle: the positive
+ * marker RUN_UNTIL waits for instead of a fixed time. */
+static int cap_count(const struct cap *c, const char *needle)
+{
+    char *log = cap_read(c);
+    int n = count_substr(log, needle);
+    free(log);
     return n;
 }
 
@@ -574,7 +434,9 @@ static void test_durability_and_hold(void **state)
     f->st = mk_store(f, &o);
     assert_int_equal(sc_store_script(f->st, "echo", ECHO_LUA), 0);
     assert_int_equal(sc_store_start(f->st), 0);
-    RUN_FOR(f, 600); /* reconnect_min_ms 50: several attempts */
+    /* Refused twice: the second refusal means the first attempt was not
+     * taken, however slow the machine. */
+    RUN_UNTIL(f, cap_count(&c, "level=error event=redis_not_durable") >= 2, 15000);
     char *log = cap_end(&c);
     assert_int_equal(f->ups, 0);
     assert_false(sc_store_connected(f->st));
@@ -782,7 +644,10 @@ static void test_server_killed(void **state)
     assert_false(sc_store_ready(f->st));
     assert_int_equal(CMD(f, &x, "PING"), SC_EAGAIN);
     assert_int_equal(eval_echo(f, &x, 0, "{t}:a", "1", 1), SC_EAGAIN);
-    RUN_FOR(f, 300); /* a few refused attempts */
+    struct cap c;
+    cap_begin(&c);
+    RUN_UNTIL(f, cap_count(&c, "event=redis_connect_failed") >= 2, 15000); /* refused twice */
+    free(cap_end(&c));
     assert_int_equal(f->ups, 1);
 
     f->srv = srv_spawn(f->port, NULL);
@@ -801,6 +666,66 @@ static double cpu_seconds(void)
            ru.ru_stime.tv_usec / 1e6;
 }
 
+/* CPU seconds per wall second this process gets while it spins, measured
+ * now: the yardstick for "little CPU" on a machine of any speed and load. */
+static double busy_ratio(void)
+{
+    double cpu0 = cpu_seconds();
+    uint64_t t0 = uv_hrtime();
+    volatile uint64_t spins = 0;
+    while (uv_hrtime() - t0 < 200000000u)
+        spins++;
+    return (cpu_seconds() - cpu0) / ((double)(uv_hrtime() - t0) / 1e9);
+}
+
+/* Milliseconds of the day of a log line's timestamp (…THH:MM:SS.mmmZ). */
+static long log_ms(const char *line)
+{
+    int h, m, sec, ms;
+    assert_int_equal(sscanf(line, "%*4d-%*2d-%*2dT%2d:%2d:%2d.%3dZ", &h, &m, &sec, &ms), 4);
+    return ((h * 60L + m) * 60 + sec) * 1000 + ms;
+}
+
+/* The first n redis_connect_failed lines of log follow the backoff of
+ * store.c: attempt k waits a random point in [b/2, b], b = min_ms doubled
+ * per attempt up to max_ms; and from attempt 2 on, attempt k fails no
+ * sooner after attempt 2 than the waits between them add up to. That is a
+ * lower bound (a slow machine makes gaps longer, never shorter) with 20 ms
+ * of slack: timestamps are cut to the ms, and the loop's clock, from which
+ * each wait starts, lags the log of attempt 2 by the rest of its iteration
+ * (attempt 1 is left out: it may fail inside sc_store_start, on a loop
+ * clock as old as the test's last uv_run). */
+static void check_backoff(const char *log, unsigned min_ms, unsigned max_ms, int n)
+{
+    unsigned b = min_ms;
+    long base = 0, waited = 0;
+    int k = 0;
+    for (const char *p = log; k < n && (p = strstr(p, "event=redis_connect_failed")) != NULL;
+         p++) {
+        const char *line = p;
+        while (line > log && line[-1] != '\n')
+            line--;
+        unsigned attempt, retry_ms;
+        const char *a = strstr(p, " attempt=");
+        assert_non_null(a);
+        assert_int_equal(sscanf(a, " attempt=%u retry_ms=%u", &attempt, &retry_ms), 2);
+        k++;
+        assert_int_equal(attempt, k);
+        if (retry_ms < b / 2 || retry_ms > b)
+            fail_msg("attempt %d: retry_ms=%u, want %u..%u", k, retry_ms, b / 2, b);
+        long t = log_ms(line);
+        if (k == 2)
+            base = t;
+        else if (k > 2 && t - base < waited - 20)
+            fail_msg("attempt %d came %ld ms after attempt 2, the waits add up to %ld ms", k,
+                     t - base, waited);
+        if (k >= 2)
+            waited += retry_ms;
+        b = b >= max_ms / 2 ? max_ms : b * 2;
+    }
+    assert_int_equal(k, n);
+}
+
 static void test_refused_then_up(void **state)
 {
     struct fx *f = *state;
@@ -811,22 +736,23 @@ static void test_refused_then_up(void **state)
     o.reconnect_max_ms = 300;
     f->st = mk_store(f, &o);
     assert_int_equal(sc_store_script(f->st, "echo", ECHO_LUA), 0);
+    /* Retrying, not spinning: each wait as the backoff says, and the CPU
+     * of the waits small beside what this process gets when it spins. */
+    double busy = busy_ratio();
     struct cap c;
     cap_begin(&c);
     double cpu0 = cpu_seconds();
     uint64_t t0 = uv_hrtime();
     assert_int_equal(sc_store_start(f->st), 0);
-    RUN_FOR(f, 1500);
+    RUN_UNTIL(f, cap_count(&c, "event=redis_connect_failed") >= 6, 15000);
     double cpu = cpu_seconds() - cpu0;
     double wall = (double)(uv_hrtime() - t0) / 1e9;
     char *log = cap_end(&c);
-    /* Retrying, not spinning: a handful of attempts, little CPU. */
-    int attempts = count_substr(log, "event=redis_connect_failed");
-    assert_true(attempts >= 2);
-    assert_true(attempts <= 40);
+    check_backoff(log, 50, 300, 6);
     assert_non_null(strstr(log, "refused"));
     free(log);
-    assert_true(cpu < 0.5 * wall);
+    if (cpu / wall >= 0.5 * busy)
+        fail_msg("waiting used %.3f CPU s per s, spinning gets %.3f", cpu / wall, busy);
     assert_int_equal(f->ups, 0);
     assert_false(sc_store_ready(f->st));
 
@@ -853,11 +779,11 @@ static void test_auth(void **state)
     struct cap c;
     cap_begin(&c);
     assert_int_equal(sc_store_start(f->st), 0);
-    RUN_FOR(f, 800);
+    /* Refused twice: the retry came, so the first attempt never got ready. */
+    RUN_UNTIL(f, cap_count(&c, "event=redis_auth_failed") >= 2, 15000);
     stop_store(f);
     char *log = cap_end(&c);
     assert_int_equal(f->ups, 0);
-    assert_non_null(strstr(log, "event=redis_auth_failed"));
     assert_null(strstr(log, "Wrong-Secret-77"));
     assert_null(strstr(log, "Right-Pa55"));
     free(log);
@@ -867,11 +793,12 @@ static void test_auth(void **state)
     f->st = mk_store(f, &o);
     cap_begin(&c);
     assert_int_equal(sc_store_start(f->st), 0);
-    RUN_FOR(f, 500);
+    RUN_UNTIL(f, cap_count(&c, "event=redis_handshake_failed") >= 2, 15000); /* twice */
     stop_store(f);
     log = cap_end(&c);
     assert_int_equal(f->ups, 0);
-    assert_non_null(strstr(log, "NOAUTH"));
+    assert_non_null(strstr(log, "event=redis_handshake_failed host=127.0.0.1 port="));
+    assert_non_null(strstr(log, "error=\"NOAUTH "));
     free(log);
 
     /* Right password, legacy and ACL (user:password) forms. */
@@ -1043,35 +970,6 @@ static void test_stop_in_callback(void **state)
 }
 
 /* ---- main ---------------------------------------------------------------- */
-
-static int group_setup(void **state)
-{
-    (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/test_store.XXXXXX");
-    if (!mkdtemp(g_dir))
-        return -1;
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    kill_all();
-    DIR *d = opendir(g_dir);
-    if (d) {
-        struct dirent *e;
-        char p[PATH_MAX];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-        rmdir(g_dir);
-    }
-    return 0;
-}
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 

@@ -124,8 +124,9 @@ while ($acked < $expect) {
 fail(reasm_pending() . ' MO(s) left incomplete') if reasm_pending();
 out("OK echoed $acked");
 
-# The simulator may end its script (and close) as soon as the last echo
-# matched; an unbind_resp or that close both end the session cleanly.
+# The simulator may end its script (unbind, then close) as soon as the last
+# echo matched: an unbind_resp, its own unbind crossing ours, or that close
+# all end the session cleanly.
 {
     my $seq = $s->unbind();
     my $until = Time::HiRes::time() + 5;
@@ -144,6 +145,11 @@ out("OK echoed $acked");
         if ($pdu->{cmd} == Net::SMPP::CMD_enquire_link) {
             $s->enquire_link_resp(seq => $pdu->{seq});
             next;
+        }
+        if ($pdu->{cmd} == Net::SMPP::CMD_unbind) {
+            $s->unbind_resp(seq => $pdu->{seq});
+            out('OK unbind_crossed');
+            last;
         }
         fail('after the last echo: unexpected ' . cmd_name($pdu->{cmd}));
     }
