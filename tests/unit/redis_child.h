@@ -22,7 +22,7 @@
 
 #include <hiredis/hiredis.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 
 static char g_dir[64];
 static pid_t g_pids[16];

@@ -18,8 +18,8 @@
 #include <hiredis/hiredis.h>
 #include <uv.h>
 
-#include "core/catalogue.h"
-#include "core/sc.h"
+#include "handlers/catalogue.h"
+#include "base/sc.h"
 #include "store/store.h"
 
 #include "loop_wd.h"

@@ -22,7 +22,7 @@
 
 #include <uv.h>
 
-#include "core/sc.h"
+#include "base/sc.h"
 #include "smsc/pdu.h"
 #include "smsc/session.h"
 
