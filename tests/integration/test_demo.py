@@ -24,8 +24,13 @@ UNBIND, UNBIND_RESP = 0x00000006, 0x80000006
 
 
 def read_text(path):
-    with open(path, "rb") as f:
-        return f.read().decode("utf-8", "replace")
+    """The file's text, or "" while nobody has created it yet (the demo
+    prints the daemon log's name before the daemon opens it)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
 
 
 class SilentEsme:
@@ -126,6 +131,7 @@ class InteractiveTest(harness.Env):
 class DemoTest(harness.Env):
     def test_ctrl_c_stops_everything(self):
         log = open(os.path.join(self.dir, "demo.out"), "wb")
+        self.addCleanup(log.close)
         env = dict(os.environ, DEMO_BUILD_DIR=harness.BUILD)
         p = subprocess.Popen([os.path.join(harness.SRC, "scripts", "demo.sh")],
                              stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
