@@ -399,8 +399,8 @@ void sim_fault_flush(struct sim *sim);
 void sim_fault_maybe_hostile(struct sim *sim, const char *from);
 /* Session's resp timeout for MOs. */
 uint32_t sim_fault_resp_timeout(const struct sim *sim);
-/* "faults": {...} JSON object (no trailing comma or newline). */
-void sim_fault_json(struct sim *sim, FILE *f);
+/* The "faults" JSON object; new reference (NULL when out of memory). */
+struct json_t *sim_fault_json(struct sim *sim);
 /* One summary line for load mode. */
 void sim_fault_summary(struct sim *sim, FILE *f);
 /* Send unbind to c (SMSC-initiated); closes after unbind_resp or 1 s. */
@@ -414,7 +414,7 @@ void sim_rate_hit(struct sim_rate *r, uint64_t now_ms);
 /* A new per-session record (open), linked into the sim's list (oldest closed
  * records dropped beyond a bound). NULL when out of memory. */
 struct sim_sess_stats *sim_stats_session_new(struct sim *sim, unsigned id);
-/* Write the JSON stats to o.stats_file (tmp + rename). 0 or SC_EIO. */
+/* Write the JSON stats to o.stats_file (tmp + rename). 0, SC_ENOMEM or SC_EIO. */
 int sim_stats_write(struct sim *sim);
 void sim_stats_free(struct sim *sim);
 /* Refresh the session's enquire_link counters from the session layer. */
