@@ -45,13 +45,13 @@
 #include "core/request.h"
 #include "core/sc.h"
 #include "handlers/handler.h"
+#include "store/keys.h"
 #include "text/text.h"
 
 #define VAS_MAX_NUMBERS 20     /* item numbers one MO may carry */
 #define VAS_MAX_ITEM 99        /* the highest item number a menu has */
 #define VAS_NAME_CHARS 10      /* a longer service name is cut, with "…" */
 #define VAS_TEXT_MAX 4096      /* a reply being built */
-#define VAS_KEY_MAX 96
 
 /* ---- Lua ---------------------------------------------------------------- */
 
@@ -439,12 +439,28 @@ static void gone_add(struct vas_gone *g, struct sc_req *req, const char *code, c
              (const char *const[]){name, code, when_text(at, when, sizeof when)});
 }
 
-static void keys4(const struct sc_req *req, char sub[VAS_KEY_MAX], char audit[VAS_KEY_MAX],
-                  char gone[VAS_KEY_MAX])
+/* The keys of a cancelling script: VAS_LUA_CANCEL's K[1..4] and as K[5]
+ * items:{M} (fifth 'i'), allgone:{M} ('a') or none (0). */
+struct vas_keys {
+    char buf[4][SC_KEY_MAX];
+    const char *k[5];
+};
+
+static const char *const *cancel_keys(struct vas_keys *ks, const struct sc_req *req, char fifth)
 {
-    snprintf(sub, VAS_KEY_MAX, "sub:{%s}:vas", req->msisdn);
-    snprintf(audit, VAS_KEY_MAX, "audit:{%s}", req->msisdn);
-    snprintf(gone, VAS_KEY_MAX, "gone:{%s}", req->msisdn);
+    snprintf(ks->buf[0], SC_KEY_MAX, SC_KEY_SUB, req->msisdn);
+    snprintf(ks->buf[1], SC_KEY_MAX, SC_KEY_AUDIT, req->msisdn);
+    snprintf(ks->buf[2], SC_KEY_MAX, SC_KEY_GONE, req->msisdn);
+    if (fifth == 'i')
+        snprintf(ks->buf[3], SC_KEY_MAX, SC_KEY_ITEMS, req->msisdn);
+    else if (fifth == 'a')
+        snprintf(ks->buf[3], SC_KEY_MAX, SC_KEY_ALLGONE, req->msisdn);
+    ks->k[0] = ks->buf[0];
+    ks->k[1] = SC_KEY_EVENTS;
+    ks->k[2] = ks->buf[1];
+    ks->k[3] = ks->buf[2];
+    ks->k[4] = fifth ? ks->buf[3] : NULL;
+    return ks->k;
 }
 
 /* The key types of VAS_LUA_CANCEL's keys (handler.h key_types). */
@@ -540,9 +556,9 @@ static void on_list(struct sc_req *req, struct redisReply *const *e, size_t n)
 
 static void vas_list_handle(struct sc_req *req, const void *opts)
 {
-    char sub[VAS_KEY_MAX], items[VAS_KEY_MAX], max[16], ttl[16], horizon[16];
-    snprintf(sub, sizeof sub, "sub:{%s}:vas", req->msisdn);
-    snprintf(items, sizeof items, "items:{%s}", req->msisdn);
+    char sub[SC_KEY_MAX], items[SC_KEY_MAX], max[16], ttl[16], horizon[16];
+    snprintf(sub, sizeof sub, SC_KEY_SUB, req->msisdn);
+    snprintf(items, sizeof items, SC_KEY_ITEMS, req->msisdn);
     snprintf(max, sizeof max, "%d", list_max(opts));
     snprintf(ttl, sizeof ttl, "%d", sc_req_menu_ttl_s(req));
     snprintf(horizon, sizeof horizon, "%d", sc_req_redelivery_horizon_s(req));
@@ -728,13 +744,11 @@ static void vas_cancel_items_handle(struct sc_req *req, const void *opts)
     for (int v = 1; v <= VAS_MAX_ITEM && !nums.too_many; v++)
         if (nums.asked[v])
             o += (size_t)snprintf(list + o, sizeof list - o, "%s%d", o ? "," : "", v);
-    char sub[VAS_KEY_MAX], audit[VAS_KEY_MAX], gone[VAS_KEY_MAX], items[VAS_KEY_MAX];
+    struct vas_keys ks;
     char horizon[16], ttl[16];
-    keys4(req, sub, audit, gone);
-    snprintf(items, sizeof items, "items:{%s}", req->msisdn);
     snprintf(horizon, sizeof horizon, "%d", sc_req_redelivery_horizon_s(req));
     snprintf(ttl, sizeof ttl, "%d", sc_req_menu_ttl_s(req));
-    sc_req_eval(req, 5, (const char *const[]){sub, "vas:events", audit, gone, items}, 4,
+    sc_req_eval(req, 5, cancel_keys(&ks, req, 'i'), 4,
                 (const char *const[]){req->msisdn, horizon, list, ttl}, on_cancel_items);
 }
 
@@ -821,9 +835,9 @@ static void on_cancel_all(struct sc_req *req, struct redisReply *const *e, size_
 static void vas_cancel_all_handle(struct sc_req *req, const void *opts)
 {
     (void)opts;
-    char sub[VAS_KEY_MAX], all[VAS_KEY_MAX], ttl[16], horizon[16];
-    snprintf(sub, sizeof sub, "sub:{%s}:vas", req->msisdn);
-    snprintf(all, sizeof all, "allgone:{%s}", req->msisdn);
+    char sub[SC_KEY_MAX], all[SC_KEY_MAX], ttl[16], horizon[16];
+    snprintf(sub, sizeof sub, SC_KEY_SUB, req->msisdn);
+    snprintf(all, sizeof all, SC_KEY_ALLGONE, req->msisdn);
     snprintf(ttl, sizeof ttl, "%d", sc_req_confirm_ttl_s(req));
     snprintf(horizon, sizeof horizon, "%d", sc_req_redelivery_horizon_s(req));
     sc_req_eval(req, 2, (const char *const[]){sub, all}, 2, (const char *const[]){ttl, horizon},
@@ -938,12 +952,11 @@ static int is_yes(const char *text, const struct vas_confirm_opts *o)
 
 static void vas_confirm_handle(struct sc_req *req, const void *opts)
 {
-    char sub[VAS_KEY_MAX], audit[VAS_KEY_MAX], gone[VAS_KEY_MAX], all[VAS_KEY_MAX], horizon[16];
-    keys4(req, sub, audit, gone);
-    snprintf(all, sizeof all, "allgone:{%s}", req->msisdn);
+    struct vas_keys ks;
+    char horizon[16];
     snprintf(horizon, sizeof horizon, "%d", sc_req_redelivery_horizon_s(req));
     const char *yes = is_yes(req->text, opts) ? "Y" : "N";
-    sc_req_eval(req, 5, (const char *const[]){sub, "vas:events", audit, gone, all}, 3,
+    sc_req_eval(req, 5, cancel_keys(&ks, req, 'a'), 3,
                 (const char *const[]){req->msisdn, horizon, yes}, on_confirm);
 }
 
@@ -1003,10 +1016,10 @@ static void on_cancel_code(struct sc_req *req, struct redisReply *const *e, size
 static void vas_cancel_code_handle(struct sc_req *req, const void *opts)
 {
     (void)opts;
-    char sub[VAS_KEY_MAX], audit[VAS_KEY_MAX], gone[VAS_KEY_MAX], horizon[16];
-    keys4(req, sub, audit, gone);
+    struct vas_keys ks;
+    char horizon[16];
     snprintf(horizon, sizeof horizon, "%d", sc_req_redelivery_horizon_s(req));
-    sc_req_eval(req, 4, (const char *const[]){sub, "vas:events", audit, gone}, 3,
+    sc_req_eval(req, 4, cancel_keys(&ks, req, 0), 3,
                 (const char *const[]){req->msisdn, horizon, td_code(req)}, on_cancel_code);
 }
 
