@@ -52,6 +52,8 @@
 #define VAS_MAX_ITEM 99        /* the highest item number a menu has */
 #define VAS_NAME_CHARS 10      /* a longer service name is cut, with "…" */
 #define VAS_TEXT_MAX 4096      /* a reply being built */
+#define VAS_STR_(x) #x
+#define VAS_STR(x) VAS_STR_(x)   /* a number for a Lua script */
 
 /* ---- Lua ---------------------------------------------------------------- */
 
@@ -70,7 +72,9 @@
 #define VAS_LUA_CANCEL                                                                     \
     "local SUB, EVENTS, AUDIT, GONE = K[1], K[2], K[3], K[4]\n"                            \
     "local MSISDN, HORIZON, NOW = A[1], tonumber(A[2]), tonumber(now_s)\n"                 \
-    "local AUDIT_MINID = string.format('%.0f', tonumber(now_ms) - 186 * 86400000)\n"       \
+    "local AUDIT_KEEP_DAYS, MS_PER_DAY = 186, 86400000 -- audit:{M}: about six months\n"   \
+    "local AUDIT_MINID =\n"                                                                \
+    "  string.format('%.0f', tonumber(now_ms) - AUDIT_KEEP_DAYS * MS_PER_DAY)\n"           \
     "local cancelled = 0\n"                                                                \
     "local function vas_cancel(code)\n"                                                    \
     "  local since = redis.call('HGET', SUB, code)\n"                                      \
@@ -116,6 +120,9 @@ static const char vas_list_lua[] =
     "local SUB, ITEMS = K[1], K[2]\n"
     "local MAX, KEEP = tonumber(A[1]), tonumber(A[2]) + tonumber(A[3])\n"
     "local NOW = tonumber(now_s)\n"
+    "local MAX_ITEM = " VAS_STR(VAS_MAX_ITEM) "\n"
+    "local UNNUMBERED = 1000 -- sorts a code listed without a number after the others\n"
+    "local T = string.byte('t') -- tN fields: when item N was last listed\n"
     "local h = redis.call('HGETALL', SUB)\n"
     "local subs, subscribed = {}, {}\n"
     "for i = 1, #h, 2 do\n"
@@ -138,7 +145,7 @@ static const char vas_list_lua[] =
     "local code_of, shown, num_of, bound = {}, {}, {}, {}\n"
     "for i = 1, #m, 2 do\n"
     "  local f = m[i]\n"
-    "  if string.byte(f) == 116 then\n"
+    "  if string.byte(f) == T then\n"
     "    local n = tonumber(string.match(f, '^t([1-9]%d?)$'))\n"
     "    if n then shown[n] = tonumber(m[i + 1]) or 0 end\n"
     "  else\n"
@@ -164,10 +171,10 @@ static const char vas_list_lua[] =
     "  if #listed >= MAX then break end\n"
     "  local c = s[1]\n"
     "  if not num_of[c] then\n"
-    "    while free <= 99 and code_of[free] do free = free + 1 end\n"
+    "    while free <= MAX_ITEM and code_of[free] do free = free + 1 end\n"
     "    local n = 0\n"
-    "    if free <= 99 then n = free; code_of[n] = c; num_of[c] = n end\n"
-    "    listed[#listed + 1] = {c, n, n > 0 and n or 1000 + #listed}\n"
+    "    if free <= MAX_ITEM then n = free; code_of[n] = c; num_of[c] = n end\n"
+    "    listed[#listed + 1] = {c, n, n > 0 and n or UNNUMBERED + #listed}\n"
     "  end\n"
     "end\n"
     "table.sort(listed, function(a, b) return a[3] < b[3] end)\n"

@@ -22,6 +22,14 @@
 #include "smsc/tokenbucket.h"
 #include "text/text.h"
 
+#define MS_PER_S 1000u
+/* Bytes queued for a peer that does not read before the session stops
+ * reading (docs/smpp.md). */
+#define LINK_OUT_MAX (4u << 20)
+/* Requests awaiting a resp beyond the MT window: one enquire_link and one
+ * unbind (the bind is alone on the session). */
+#define LINK_EXTRA_OUTSTANDING 2
+
 #define LINK_LOG(lvl, l, event, fmt, ...)                                                 \
     sc_log(lvl, "event=" event " bind=%s peer=%s:%d" fmt, (l)->name, (l)->cfg->host,       \
            (l)->cfg->port, ##__VA_ARGS__)
@@ -539,7 +547,7 @@ static void handle_mo(struct link *l, const struct sc_pdu_hdr *h, const uint8_t 
         sc_session_send_str_resp(l->s, resp, status, h->seq, "");
         return;
     }
-    if (sm.esm_class & 0x3C) {
+    if (sm.esm_class & SC_ESM_TYPE_MASK) {
         struct sc_dlr d;
         if (sc_dlr_parse(sm.msg, sm.msg_len, &d) == 0)
             LINK_LOG(SC_LOG_INFO, l, "receipt", " id=%s stat=%s err=%d src=%s", SC_LOGV(d.id),
@@ -558,7 +566,7 @@ static void handle_mo(struct link *l, const struct sc_pdu_hdr *h, const uint8_t 
     const uint8_t *data = sm.msg;
     size_t n = sm.msg_len;
     struct sc_concat c = {0, 1, 1};
-    if (sm.esm_class & 0x40) {
+    if (sm.esm_class & SC_ESM_UDHI) {
         size_t hl = 0;
         int rc = sc_udh_parse(sm.msg, sm.msg_len, &hl, &c);
         if (rc < 0) {
@@ -716,10 +724,10 @@ static void on_connect(uv_connect_t *req, int status)
     struct sc_session_opts o = {
         .name = l->name,
         .max_pdu_len = e->o.max_pdu_len,
-        .enquire_link_ms = (uint32_t)l->cfg->enquire_link_s * 1000,
+        .enquire_link_ms = (uint32_t)l->cfg->enquire_link_s * MS_PER_S,
         .resp_timeout_ms = (uint32_t)l->cfg->response_timeout_ms,
-        .out_max = 4u << 20,
-        .max_outstanding = (unsigned)l->cfg->window + 2,
+        .out_max = LINK_OUT_MAX,
+        .max_outstanding = (unsigned)l->cfg->window + LINK_EXTRA_OUTSTANDING,
     };
     uv_tcp_t *tcp = l->tcp;
     l->tcp = NULL;
@@ -742,7 +750,7 @@ static void on_connect(uv_connect_t *req, int status)
     sc_strlcpy(b.password, l->cfg->password ? l->cfg->password : "", sizeof b.password);
     sc_strlcpy(b.system_type, l->cfg->system_type ? l->cfg->system_type : "",
                sizeof b.system_type);
-    b.interface_version = 0x34;
+    b.interface_version = SC_SMPP_VERSION_34;
     uint8_t buf[256];
     long n = sc_pdu_encode_bind(&b, buf, sizeof buf);
     if (n < 0 || sc_session_request(l->s, b.seq, buf, (size_t)n, on_bind_resp, NULL) < 0) {

@@ -552,30 +552,30 @@ static void hs_step(struct sc_store *st)
         become_ready(st);
 }
 
+/* A handshake reply for this context that is not an error: 1. Otherwise 0,
+ * and an error reply has failed the handshake (logged as event). */
+static int hs_reply_ok(struct sc_store *st, const redisAsyncContext *ac, const redisReply *r,
+                       const char *event)
+{
+    if (ac != st->ac || !r)
+        return 0;
+    if (is_error(r)) {
+        handshake_failed(st, event, r);
+        return 0;
+    }
+    return 1;
+}
+
 static void on_auth_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
-    struct sc_store *st = privdata;
-    redisReply *r = reply;
-    if (ac != st->ac || !r)
-        return;
-    if (is_error(r)) {
-        handshake_failed(st, "redis_auth_failed", r);
-        return;
-    }
-    hs_step(st);
+    if (hs_reply_ok(privdata, ac, reply, "redis_auth_failed"))
+        hs_step(privdata);
 }
 
 static void on_select_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
-    struct sc_store *st = privdata;
-    redisReply *r = reply;
-    if (ac != st->ac || !r)
-        return;
-    if (is_error(r)) {
-        handshake_failed(st, "redis_select_failed", r);
-        return;
-    }
-    hs_step(st);
+    if (hs_reply_ok(privdata, ac, reply, "redis_select_failed"))
+        hs_step(privdata);
 }
 
 /* The value of "name:" in an INFO text, copied into out ("" if absent). */
@@ -721,14 +721,9 @@ static int check_durability(struct sc_store *st)
 static void on_ping_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
     struct sc_store *st = privdata;
-    redisReply *r = reply;
-    if (ac != st->ac || !r)
+    /* An error: NOAUTH (a password is needed and none was given), LOADING, ... */
+    if (!hs_reply_ok(st, ac, reply, "redis_handshake_failed"))
         return;
-    if (is_error(r)) {
-        /* NOAUTH (a password is needed and none was given), LOADING, ... */
-        handshake_failed(st, "redis_handshake_failed", r);
-        return;
-    }
     if (st->hs_left == 1 && check_durability(st) < 0)
         return;
     hs_step(st);

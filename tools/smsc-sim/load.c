@@ -225,7 +225,7 @@ static int encode(struct sim_load *l, const char *text, size_t n, int ucs2, int 
     size_t h = udh ? 6 : 0;
     if (h) {
         memcpy(sm->msg, udh, h);
-        sm->esm_class = 0x40;
+        sm->esm_class = SC_ESM_UDHI;
     }
     if (ucs2) {
         for (size_t i = 0; i < n; i++) {

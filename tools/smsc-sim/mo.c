@@ -541,7 +541,7 @@ struct sim_mo *sim_mo_send(struct sim *sim, enum sim_mo_kind kind, const char *f
             sm->sar_seq = (uint8_t)(i + 1);
         }
         if (h)
-            sm->esm_class = 0x40;
+            sm->esm_class = SC_ESM_UDHI;
         memcpy(sm->msg + h, bytes + cuts[i].off, cuts[i].len);
         sm->msg_len = (uint16_t)(h + cuts[i].len);
         long plen = sc_pdu_encode_sm(sm, pdu, SC_SM_MSG_MAX + 512);
