@@ -58,12 +58,9 @@ struct sc_catalogue {
     int closing;             /* timers not closed yet */
 };
 
-static uint64_t hash(const char *s)
+static size_t hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return sc_fnv1a(SC_FNV1A_INIT, s, strlen(s));
 }
 
 static void snap_free(struct snapshot *s)

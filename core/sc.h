@@ -44,6 +44,16 @@ size_t sc_strlcpy(char *dst, const char *src, size_t dstsz);
 /* xorshift64*: a fast, seedable generator for jitter and simulations (not
  * for anything secret). *state must not be 0; it is advanced. */
 uint64_t sc_xorshift64s(uint64_t *state);
+/* A valid (non-zero) state for sc_xorshift64s from some entropy, e.g. the
+ * time and an address. */
+uint64_t sc_xorshift64s_seed(uint64_t entropy);
+
+/* FNV-1a (32 bits) of n bytes at p, continuing from h: start with
+ * SC_FNV1A_INIT, pass the result on to hash more fields. For hash tables;
+ * mix the result first when its low bits pick a bucket among keys a peer
+ * chooses (smsc/reasm.c). */
+#define SC_FNV1A_INIT 2166136261u
+uint32_t sc_fnv1a(uint32_t h, const void *p, size_t n);
 
 /* The national number of an address: addr without the first of prefixes
  * (e.g. "+86", "86"; pass them longest first) it starts with, when what

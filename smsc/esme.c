@@ -105,6 +105,7 @@ struct sc_esme {
     struct mt_part *qhead, *qtail;
     size_t queued, inflight, q_max;
     uint16_t mt_ref;
+    uint64_t rng;                 /* reconnect jitter */
     int refusing;
     uint32_t refuse_status;
     int stopping;
@@ -166,7 +167,7 @@ static void schedule_reconnect(struct link *l)
         d *= 2;
     if (d > (uint64_t)l->cfg->reconnect_max_ms)
         d = (uint64_t)l->cfg->reconnect_max_ms;
-    d = d / 2 + (uint64_t)rand() % (d / 2 + 1);
+    d = d / 2 + sc_xorshift64s(&l->e->rng) % (d / 2 + 1);
     l->attempts++;
     set_phase(l, LP_WAITING);
     LINK_LOG(SC_LOG_INFO, l, "reconnect_scheduled", " in_ms=%llu attempt=%u",
@@ -834,6 +835,7 @@ struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_esme_opts *o,
     e->cbs = *cbs;
     e->arg = arg;
     e->q_max = queue_max(&o->live);
+    e->rng = sc_xorshift64s_seed(uv_hrtime() ^ ((uint64_t)(uintptr_t)e << 16));
     for (size_t i = 0; i < o->nbinds; i++)
         e->nlinks += o->binds[i].mode == SC_BIND_RX_TX ? 2 : 1;
     e->links = calloc(e->nlinks, sizeof *e->links);

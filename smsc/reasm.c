@@ -99,18 +99,8 @@ static void ht_shrink(struct htab *t)
         ht_resize(t, nb);
 }
 
-/* FNV-1a, then a final mix so that the low bits used for buckets depend on
- * every input byte. */
-static uint32_t hash_bytes(uint32_t h, const void *p, size_t n)
-{
-    const uint8_t *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 16777619u;
-    }
-    return h;
-}
-
+/* sc_fnv1a, then this final mix so that the low bits used for buckets
+ * depend on every input byte. */
 static uint32_t hash_mix(uint32_t h)
 {
     h ^= h >> 16;
@@ -120,8 +110,6 @@ static uint32_t hash_mix(uint32_t h)
     h ^= h >> 16;
     return h;
 }
-
-#define HASH_SEED 2166136261u
 
 /* ---- Pending messages ----------------------------------------------------- */
 
@@ -235,10 +223,10 @@ static int key_norm(const struct sc_reasm_key *k, struct sc_reasm_key *out)
 
 static uint32_t key_hash(const struct sc_reasm_key *k)
 {
-    uint32_t h = hash_bytes(HASH_SEED, k->src, sizeof k->src);
-    h = hash_bytes(h, k->dst, sizeof k->dst);
+    uint32_t h = sc_fnv1a(SC_FNV1A_INIT, k->src, sizeof k->src);
+    h = sc_fnv1a(h, k->dst, sizeof k->dst);
     uint8_t t[3] = {(uint8_t)(k->ref >> 8), (uint8_t)k->ref, k->total};
-    return hash_mix(hash_bytes(h, t, sizeof t));
+    return hash_mix(sc_fnv1a(h, t, sizeof t));
 }
 
 static int key_eq(const struct sc_reasm_key *a, const struct sc_reasm_key *b)
@@ -380,7 +368,7 @@ int sc_reasm_add(struct sc_reasm *r, const struct sc_reasm_key *k, uint8_t seq,
     }
 
     /* A new message: every limit first. */
-    uint32_t sh = hash_mix(hash_bytes(HASH_SEED, key.src, sizeof key.src));
+    uint32_t sh = hash_mix(sc_fnv1a(SC_FNV1A_INIT, key.src, sizeof key.src));
     struct source *s = source_find(r, key.src, sh);
     size_t cost = sc_reasm_cost_msg() + sc_reasm_cost_part(len) + (s ? 0 : sc_reasm_cost_source());
     if (r->msgs.n >= r->lim.max_pending || (s ? s->count : 0) >= r->lim.max_per_source ||

@@ -1283,9 +1283,7 @@ struct sc_store *sc_store_new(uv_loop_t *loop, const struct sc_store_opts *o, ch
     if (!st->o.max_pending)
         st->o.max_pending = ST_DEF_MAX_PENDING;
     st->backoff_ms = st->o.reconnect_min_ms;
-    st->rng = uv_hrtime() ^ ((uint64_t)(uintptr_t)st << 16) ^ 0x9E3779B97F4A7C15ULL;
-    if (!st->rng)
-        st->rng = 1;
+    st->rng = sc_xorshift64s_seed(uv_hrtime() ^ ((uint64_t)(uintptr_t)st << 16));
     st->state = ST_IDLE;
     st->srv.keys = -1;
     st->srv.durable = -1;

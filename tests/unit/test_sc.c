@@ -87,6 +87,17 @@ static void test_msisdn_national(void **state)
 }
 
 /* The simulator's --seed runs repeat only if this sequence never changes. */
+/* The published FNV-1a 32-bit test vectors; fields hashed one after the
+ * other give the hash of their concatenation. */
+static void test_fnv1a_vectors(void **state)
+{
+    (void)state;
+    assert_int_equal(sc_fnv1a(SC_FNV1A_INIT, "", 0), 0x811c9dc5u);
+    assert_int_equal(sc_fnv1a(SC_FNV1A_INIT, "a", 1), 0xe40c292cu);
+    assert_int_equal(sc_fnv1a(SC_FNV1A_INIT, "foobar", 6), 0xbf9cf968u);
+    assert_int_equal(sc_fnv1a(sc_fnv1a(SC_FNV1A_INIT, "foo", 3), "bar", 3), 0xbf9cf968u);
+}
+
 static void test_xorshift_sequence(void **state)
 {
     (void)state;
@@ -143,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_level_parse),
         cmocka_unit_test(test_msisdn_national),
         cmocka_unit_test(test_xorshift_sequence),
+        cmocka_unit_test(test_fnv1a_vectors),
         cmocka_unit_test(test_fmt_past_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
