@@ -366,14 +366,10 @@ static const char *svc_name(const struct sc_service *svc, const char *code, char
     const char *raw = svc && svc->name && svc->name[0] ? svc->name : code;
     sc_text_one_line(raw, strlen(raw), line, sizeof line);
     const char *name = line[0] ? line : code;
-    size_t i = 0, chars = 0;
-    while (name[i] && chars < VAS_NAME_CHARS) {
-        i++;
-        while ((name[i] & 0xC0) == 0x80)
-            i++;
-        chars++;
-    }
-    if (!name[i] || i + sizeof "…" > outsz) {
+    size_t len = strlen(name);
+    /* Fewer bytes than VAS_NAME_CHARS: fewer characters too, no walk. */
+    size_t i = len <= VAS_NAME_CHARS ? len : sc_utf8_prefix(name, len, VAS_NAME_CHARS);
+    if (i == len || i + sizeof "…" > outsz) {
         sc_strlcpy(out, name, outsz); /* short enough (or a huge code: cut anywhere) */
         return out;
     }

@@ -368,9 +368,8 @@ static int encode_fitting(struct sc_esme *e, const char *utf8, size_t len, struc
         return SC_ENOMEM;
     size_t lo = 0, hi = len; /* the best prefix length is in [lo, hi) */
     while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        while (mid > lo && ((unsigned char)utf8[mid] & 0xC0) == 0x80)
-            mid--; /* never cut a UTF-8 sequence */
+        /* Never cut a UTF-8 sequence (lo is on a boundary). */
+        size_t mid = lo + sc_utf8_floor(utf8 + lo, len - lo, (hi - lo) / 2);
         if (mid == lo)
             break;
         memcpy(buf, utf8, mid);

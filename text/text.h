@@ -49,6 +49,13 @@ int sc_text_normalize(const char *in, size_t len, char *out, size_t outsz);
  * length. */
 size_t sc_text_one_line(const char *in, size_t len, char *out, size_t outsz);
 
+/* UTF-8 offsets (libunistring's u8_mbtouc; an invalid sequence counts as
+ * one character). s[0..len) starts on a character boundary.
+ * sc_utf8_prefix: bytes of the first nchars characters (len if fewer).
+ * sc_utf8_floor: the last character boundary at or before byte at <= len. */
+size_t sc_utf8_prefix(const char *s, size_t len, size_t nchars);
+size_t sc_utf8_floor(const char *s, size_t len, size_t at);
+
 /* How a text longer than one SMS is sent. */
 enum sc_seg_mode {
     SC_SEG_UDH = 0,   /* parts with UDH 05 00 03 ref total seq, esm_class 0x40 */
