@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "core/log.h"
 #include "core/sc.h"
@@ -66,7 +67,7 @@ struct mt_msg {
 };
 
 struct mt_part {
-    struct mt_part *next;
+    STAILQ_ENTRY(mt_part) link;  /* the MT queue */
     struct mt_msg *msg;
     uint8_t tries;
     uint16_t len;
@@ -102,7 +103,7 @@ struct sc_esme {
     struct link *links;
     unsigned nlinks;
     unsigned rr;
-    struct mt_part *qhead, *qtail;
+    STAILQ_HEAD(, mt_part) q;     /* parts waiting for a link, oldest first */
     size_t queued, inflight, q_max;
     uint16_t mt_ref;
     uint64_t rng;                 /* reconnect jitter */
@@ -192,31 +193,21 @@ static void part_done(struct sc_esme *e, struct mt_part *p, int err)
 
 static void queue_push_front(struct sc_esme *e, struct mt_part *p)
 {
-    p->next = e->qhead;
-    e->qhead = p;
-    if (!e->qtail)
-        e->qtail = p;
+    STAILQ_INSERT_HEAD(&e->q, p, link);
     e->queued++;
 }
 
 static void queue_push_back(struct sc_esme *e, struct mt_part *p)
 {
-    p->next = NULL;
-    if (e->qtail)
-        e->qtail->next = p;
-    else
-        e->qhead = p;
-    e->qtail = p;
+    STAILQ_INSERT_TAIL(&e->q, p, link);
     e->queued++;
 }
 
 static struct mt_part *queue_pop(struct sc_esme *e)
 {
-    struct mt_part *p = e->qhead;
+    struct mt_part *p = STAILQ_FIRST(&e->q);
     if (p) {
-        e->qhead = p->next;
-        if (!e->qhead)
-            e->qtail = NULL;
+        STAILQ_REMOVE_HEAD(&e->q, link);
         e->queued--;
     }
     return p;
@@ -327,7 +318,7 @@ static void put_u32(uint8_t *p, uint32_t v)
 static void pump(struct sc_esme *e)
 {
     uint64_t now = uv_now(e->loop);
-    while (e->qhead) {
+    while (!STAILQ_EMPTY(&e->q)) {
         struct link *l = pick_link(e, now);
         if (!l)
             return;
@@ -834,6 +825,7 @@ struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_esme_opts *o,
     e->cbs = *cbs;
     e->arg = arg;
     e->q_max = queue_max(&o->live);
+    STAILQ_INIT(&e->q);
     e->rng = sc_xorshift64s_seed(uv_hrtime() ^ ((uint64_t)(uintptr_t)e << 16));
     for (size_t i = 0; i < o->nbinds; i++)
         e->nlinks += o->binds[i].mode == SC_BIND_RX_TX ? 2 : 1;
@@ -880,7 +872,7 @@ static void maybe_stop_done(struct sc_esme *e)
     for (unsigned i = 0; i < e->nlinks; i++)
         if (e->links[i].phase != LP_STOPPED)
             return;
-    while (e->qhead)
+    while (!STAILQ_EMPTY(&e->q))
         part_done(e, queue_pop(e), SC_ECLOSED);
     e->open_handles = 2 * e->nlinks;
     for (unsigned i = 0; i < e->nlinks; i++) {
@@ -954,7 +946,7 @@ void sc_esme_free(struct sc_esme *e)
 {
     if (!e)
         return;
-    while (e->qhead)
+    while (!STAILQ_EMPTY(&e->q))
         part_done(e, queue_pop(e), SC_ECLOSED);
     free(e->links);
     free(e);
