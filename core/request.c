@@ -326,8 +326,8 @@ static void eval(struct req *q, int script, int nkeys, const char *const *keys, 
         return;
     }
     char rl[SC_KEY_MAX], pend[SC_KEY_MAX], limit[16], window[16];
-    snprintf(rl, sizeof rl, SC_KEY_RL, q->msisdn);
-    snprintf(pend, sizeof pend, SC_KEY_PENDING, q->msisdn);
+    sc_key(rl, sizeof rl, SC_KEY_RL, q->msisdn);
+    sc_key(pend, sizeof pend, SC_KEY_PENDING, q->msisdn);
     snprintf(limit, sizeof limit, "%d", cfg->limits.rate_limit_count);
     snprintf(window, sizeof window, "%d", cfg->limits.rate_limit_window_s);
     const char *k[MAX_SCRIPT_ARGS + 2] = {rl, pend};

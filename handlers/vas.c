@@ -364,9 +364,10 @@ static const char *svc_name(const struct sc_service *svc, const char *code, char
 {
     char line[512];
     const char *raw = svc && svc->name && svc->name[0] ? svc->name : code;
-    sc_text_one_line(raw, strlen(raw), line, sizeof line);
-    const char *name = line[0] ? line : code;
-    size_t len = strlen(name);
+    size_t len = sc_text_one_line(raw, strlen(raw), line, sizeof line);
+    const char *name = len ? line : code;
+    if (!len)
+        len = strlen(code);
     /* Fewer bytes than VAS_NAME_CHARS: fewer characters too, no walk. */
     size_t i = len <= VAS_NAME_CHARS ? len : sc_utf8_prefix(name, len, VAS_NAME_CHARS);
     if (i == len || i + sizeof "…" > outsz) {
@@ -451,13 +452,13 @@ struct vas_keys {
 
 static const char *const *cancel_keys(struct vas_keys *ks, const struct sc_req *req, char fifth)
 {
-    snprintf(ks->buf[0], SC_KEY_MAX, SC_KEY_SUB, req->msisdn);
-    snprintf(ks->buf[1], SC_KEY_MAX, SC_KEY_AUDIT, req->msisdn);
-    snprintf(ks->buf[2], SC_KEY_MAX, SC_KEY_GONE, req->msisdn);
+    sc_key(ks->buf[0], SC_KEY_MAX, SC_KEY_SUB, req->msisdn);
+    sc_key(ks->buf[1], SC_KEY_MAX, SC_KEY_AUDIT, req->msisdn);
+    sc_key(ks->buf[2], SC_KEY_MAX, SC_KEY_GONE, req->msisdn);
     if (fifth == 'i')
-        snprintf(ks->buf[3], SC_KEY_MAX, SC_KEY_ITEMS, req->msisdn);
+        sc_key(ks->buf[3], SC_KEY_MAX, SC_KEY_ITEMS, req->msisdn);
     else if (fifth == 'a')
-        snprintf(ks->buf[3], SC_KEY_MAX, SC_KEY_ALLGONE, req->msisdn);
+        sc_key(ks->buf[3], SC_KEY_MAX, SC_KEY_ALLGONE, req->msisdn);
     ks->k[0] = ks->buf[0];
     ks->k[1] = SC_KEY_EVENTS;
     ks->k[2] = ks->buf[1];
@@ -560,8 +561,8 @@ static void on_list(struct sc_req *req, struct redisReply *const *e, size_t n)
 static void vas_list_handle(struct sc_req *req, const void *opts)
 {
     char sub[SC_KEY_MAX], items[SC_KEY_MAX], max[16], ttl[16], horizon[16];
-    snprintf(sub, sizeof sub, SC_KEY_SUB, req->msisdn);
-    snprintf(items, sizeof items, SC_KEY_ITEMS, req->msisdn);
+    sc_key(sub, sizeof sub, SC_KEY_SUB, req->msisdn);
+    sc_key(items, sizeof items, SC_KEY_ITEMS, req->msisdn);
     snprintf(max, sizeof max, "%d", list_max(opts));
     snprintf(ttl, sizeof ttl, "%d", sc_req_menu_ttl_s(req));
     snprintf(horizon, sizeof horizon, "%d", sc_req_redelivery_horizon_s(req));
@@ -839,8 +840,8 @@ static void vas_cancel_all_handle(struct sc_req *req, const void *opts)
 {
     (void)opts;
     char sub[SC_KEY_MAX], all[SC_KEY_MAX], ttl[16], horizon[16];
-    snprintf(sub, sizeof sub, SC_KEY_SUB, req->msisdn);
-    snprintf(all, sizeof all, SC_KEY_ALLGONE, req->msisdn);
+    sc_key(sub, sizeof sub, SC_KEY_SUB, req->msisdn);
+    sc_key(all, sizeof all, SC_KEY_ALLGONE, req->msisdn);
     snprintf(ttl, sizeof ttl, "%d", sc_req_confirm_ttl_s(req));
     snprintf(horizon, sizeof horizon, "%d", sc_req_redelivery_horizon_s(req));
     sc_req_eval(req, 2, (const char *const[]){sub, all}, 2, (const char *const[]){ttl, horizon},

@@ -8,7 +8,29 @@
 #ifndef SC_STORE_KEYS_H
 #define SC_STORE_KEYS_H
 
+#include <stddef.h>
+#include <string.h>
+
 #define SC_KEY_MAX 96
+
+/* A per-subscriber key: fmt (one of the SC_KEY_* formats below, one "%s")
+ * with msisdn in place of the %s, into out (cut to outsz - 1 bytes, always
+ * NUL-terminated, outsz > 0). Returns the length written. Built without
+ * printf: it runs for every MO. */
+static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char *msisdn)
+{
+    const char *at = strchr(fmt, '%');
+    size_t parts[3] = {(size_t)(at - fmt), strlen(msisdn), strlen(at + 2)};
+    const char *src[3] = {fmt, msisdn, at + 2};
+    size_t o = 0;
+    for (int i = 0; i < 3; i++) {
+        size_t n = parts[i] < outsz - 1 - o ? parts[i] : outsz - 1 - o;
+        memcpy(out + o, src[i], n);
+        o += n;
+    }
+    out[o] = '\0';
+    return o;
+}
 
 /* What the subscriber pays for: HASH code -> since (handlers/vas.c). */
 #define SC_KEY_SUB "sub:{%s}:vas"

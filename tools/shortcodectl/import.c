@@ -271,7 +271,7 @@ static int build_subscription(struct importer *imp, const struct sc_csv_field *c
          !field_ok(imp, "since", since,
                    ctl_parse_uint(since->s, since->len, SINCE_MAX, &t, why, sizeof why), why)))
         return -1;
-    snprintf(cmd->key, sizeof cmd->key, SC_KEY_SUB, msisdn);
+    sc_key(cmd->key, sizeof cmd->key, SC_KEY_SUB, msisdn);
     snprintf(cmd->num, sizeof cmd->num, "%llu", (unsigned long long)t);
     cmd_str(cmd, "HSET");
     cmd_str(cmd, cmd->key);

@@ -36,15 +36,6 @@ static const struct {
 #define NINTERNAL SC_ARRAY_LEN(g_internal)
 #define PREFIX_LEN (sizeof SC_KEY_SVC_PREFIX - 1)
 
-/* fmt (an SC_KEY_* format from a table, so not a literal printf may check)
- * with its one %s replaced by msisdn, cut to fit out. */
-static void key_for(char *out, size_t outsz, const char *fmt, const char *msisdn)
-{
-    const char *at = strstr(fmt, "%s");
-    size_t head = (size_t)(at - fmt);
-    snprintf(out, outsz, "%.*s%s%s", (int)head, fmt, msisdn, at + 2);
-}
-
 struct show {
     struct ctl_redis *r;
     char msisdn[CTL_MSISDN_MAX + 1];
@@ -428,11 +419,11 @@ int ctl_show(struct ctl_redis *r, const char *arg)
                 ctl_printable(q, sizeof q, arg, strlen(arg), 1), err);
         return CTL_EXIT_USAGE;
     }
-    snprintf(sh.k_sub, sizeof sh.k_sub, SC_KEY_SUB, sh.msisdn);
-    snprintf(sh.k_acct, sizeof sh.k_acct, SC_KEY_ACCT, sh.msisdn);
-    snprintf(sh.k_audit, sizeof sh.k_audit, SC_KEY_AUDIT, sh.msisdn);
+    sc_key(sh.k_sub, sizeof sh.k_sub, SC_KEY_SUB, sh.msisdn);
+    sc_key(sh.k_acct, sizeof sh.k_acct, SC_KEY_ACCT, sh.msisdn);
+    sc_key(sh.k_audit, sizeof sh.k_audit, SC_KEY_AUDIT, sh.msisdn);
     for (size_t i = 0; i < NINTERNAL; i++)
-        key_for(sh.k_internal[i], sizeof sh.k_internal[i], g_internal[i].fmt, sh.msisdn);
+        sc_key(sh.k_internal[i], sizeof sh.k_internal[i], g_internal[i].fmt, sh.msisdn);
     int rc = ctl_redis_connect(r) < 0 || fetch(&sh, rep) < 0 || print_all(&sh, rep) < 0;
     for (size_t i = 0; i < R_COUNT; i++)
         if (rep[i])
