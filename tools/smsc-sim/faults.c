@@ -152,12 +152,7 @@ int sim_fault_redeliver(struct sim *sim, struct sim_mopart *p, int64_t st)
         sim->fc.redeliver_error++;
     uint64_t now = uv_now(sim->loop);
     sim_mopart_set_due(p, now + f->redeliver_interval_ms);
-    sim_mopart_link(p, NULL);
-    if (sim->fd_tail)
-        sim_mopart_link(sim->fd_tail, p);
-    else
-        sim->fd_head = p;
-    sim->fd_tail = p;
+    sim_moq_push(&sim->fd, p);
     /* Same interval for all: the list is in deadline order. */
     if (!uv_is_active((uv_handle_t *)&sim->fd_timer))
         uv_timer_start(&sim->fd_timer, on_fd_timer, f->redeliver_interval_ms, 0);
@@ -173,26 +168,19 @@ static void on_fd_timer(uv_timer_t *t)
 {
     struct sim *sim = t->data;
     uint64_t now = uv_now(sim->loop);
-    while (sim->fd_head && sim_mopart_due(sim->fd_head) <= now) {
-        struct sim_mopart *p = sim->fd_head;
-        sim->fd_head = sim_mopart_next(p);
-        if (!sim->fd_head)
-            sim->fd_tail = NULL;
-        sim_mo_push_part(sim, p);
-    }
-    if (sim->fd_head)
-        uv_timer_start(&sim->fd_timer, on_fd_timer, sim_mopart_due(sim->fd_head) - now, 0);
+    while (!STAILQ_EMPTY(&sim->fd) && sim_mopart_due(STAILQ_FIRST(&sim->fd)) <= now)
+        sim_mo_push_part(sim, sim_moq_pop(&sim->fd));
+    if (!STAILQ_EMPTY(&sim->fd))
+        uv_timer_start(&sim->fd_timer, on_fd_timer, sim_mopart_due(STAILQ_FIRST(&sim->fd)) - now,
+                       0);
     sim_mo_pump(sim);
 }
 
 void sim_fault_flush(struct sim *sim)
 {
-    while (sim->fd_head) {
-        struct sim_mopart *p = sim->fd_head;
-        sim->fd_head = sim_mopart_next(p);
+    struct sim_mopart *p;
+    while ((p = sim_moq_pop(&sim->fd)) != NULL)
         sim_mo_push_part(sim, p);
-    }
-    sim->fd_tail = NULL;
     if (sim->loop)
         uv_timer_stop(&sim->fd_timer);
 }
@@ -314,9 +302,7 @@ void sim_fault_maybe_hostile(struct sim *sim, const char *from)
 json_t *sim_fault_json(struct sim *sim)
 {
     const struct sim_fault_counts *c = &sim->fc;
-    uint64_t pending = 0;
-    for (const struct sim_mopart *p = sim->fd_head; p; p = sim_mopart_next(p))
-        pending++;
+    uint64_t pending = sim_moq_count(&sim->fd);
     json_t *o = json_object();
     if (!o)
         return NULL;

@@ -584,6 +584,7 @@ int main(int argc, char **argv)
     static struct sim sim_storage;
     struct sim *sim = &sim_storage;
     uv_loop_t loop;
+    sim_mo_init_queues(sim);
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/queue.h>
 #include <uv.h>
 
 #include "smsc/pdu.h"
@@ -257,6 +258,10 @@ struct sim_script;
 struct sim_tty;
 struct sim_load;
 
+/* A list of MO parts (mo.c), oldest first. */
+struct sim_mopart;
+STAILQ_HEAD(sim_moq, sim_mopart);
+
 struct sim {
     uv_loop_t *loop;
     struct sim_opts o;
@@ -292,9 +297,9 @@ struct sim {
     uv_timer_t reasm_timer;
 
     /* MO parts waiting for room in a session's window */
-    struct sim_mopart *mq_head, *mq_tail;
+    struct sim_moq mq;
     size_t mq_len;
-    struct sim_mopart *rd_head, *rd_tail;   /* to redeliver (session closed) */
+    struct sim_moq rd;           /* to redeliver (session closed) */
     unsigned mo_ids;
     uint16_t mo_ref;
 
@@ -302,7 +307,7 @@ struct sim {
     struct sim_fault_counts fc;
     uint64_t frng;               /* fault PRNG (seeded with --seed) */
     uint64_t pdus_in;            /* PDUs received, all sessions (--close-every) */
-    struct sim_mopart *fd_head, *fd_tail;   /* parts waiting to be redelivered */
+    struct sim_moq fd;           /* parts waiting to be redelivered, due first */
     uv_timer_t fd_timer;
 
     struct sim_script *script;
@@ -368,8 +373,13 @@ void sim_mo_push_part(struct sim *sim, struct sim_mopart *p);
 struct sim_mo *sim_mopart_mo(const struct sim_mopart *p);
 unsigned sim_mopart_tries(const struct sim_mopart *p);
 void sim_mopart_set_tries(struct sim_mopart *p, unsigned tries);
-void sim_mopart_link(struct sim_mopart *p, struct sim_mopart *next);
-struct sim_mopart *sim_mopart_next(const struct sim_mopart *p);
+/* The part lists (sim.mq, .rd, .fd): push at the tail, pop the head (NULL
+ * when empty), count. STAILQ_FIRST / STAILQ_EMPTY read them too. */
+void sim_moq_push(struct sim_moq *q, struct sim_mopart *p);
+struct sim_mopart *sim_moq_pop(struct sim_moq *q);
+size_t sim_moq_count(const struct sim_moq *q);
+/* Make the part lists empty (before anything else uses sim). */
+void sim_mo_init_queues(struct sim *sim);
 uint64_t sim_mopart_due(const struct sim_mopart *p);
 void sim_mopart_set_due(struct sim_mopart *p, uint64_t due);
 
