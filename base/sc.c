@@ -65,6 +65,12 @@ uint64_t sc_xorshift64s(uint64_t *state)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
+uint64_t sc_xorshift64s_seed(uint64_t entropy)
+{
+    uint64_t s = entropy ^ 0x9E3779B97F4A7C15ULL;
+    return s ? s : 1;
+}
+
 char *sc_fmt_past_time(long long t, long long now, char *out, size_t outsz)
 {
     time_t tt = (time_t)t, tn = (time_t)now;

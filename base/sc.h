@@ -44,6 +44,9 @@ size_t sc_strlcpy(char *dst, const char *src, size_t dstsz);
 /* xorshift64*: a fast, seedable generator for jitter and simulations (not
  * for anything secret). *state must not be 0; it is advanced. */
 uint64_t sc_xorshift64s(uint64_t *state);
+/* A valid (non-zero) state for sc_xorshift64s from some entropy, e.g. the
+ * time and an address. */
+uint64_t sc_xorshift64s_seed(uint64_t entropy);
 
 /* The national number of an address: addr without the first of prefixes
  * (e.g. "+86", "86"; pass them longest first) it starts with, when what

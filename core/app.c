@@ -12,6 +12,10 @@
 #include "core/request.h"
 #include "smsc/pdu.h"
 
+/* The store's reconnect backoff: doubles from min to max, jittered. */
+#define REDIS_RECONNECT_MIN_MS 100
+#define REDIS_RECONNECT_MAX_MS 5000
+
 struct sc_gen *sc__gen_new(struct sc_config *cfg, int owns_cfg, char *err, size_t errsz)
 {
     struct sc_gen *g = calloc(1, sizeof *g);
@@ -204,8 +208,8 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
         .url = cfg->redis.url,
         .connect_timeout_ms = (uint32_t)cfg->redis.connect_timeout_ms,
         .command_timeout_ms = (uint32_t)cfg->redis.command_timeout_ms,
-        .reconnect_min_ms = 100,
-        .reconnect_max_ms = 5000,
+        .reconnect_min_ms = REDIS_RECONNECT_MIN_MS,
+        .reconnect_max_ms = REDIS_RECONNECT_MAX_MS,
         .max_pending = store_max_pending(cfg),
         .durability = cfg->redis.durability == SC_CFG_DURABILITY_WARN ? SC_DURABILITY_WARN
                                                                       : SC_DURABILITY_REFUSE,

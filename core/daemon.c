@@ -147,7 +147,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; sc_config_retired(cfg, i); i++)
         sc_warn("event=config_retired key=%s msg=\"%s\"", sc_config_retired(cfg, i), RETIRED_WHY);
     signal(SIGPIPE, SIG_IGN);
-    srand((unsigned)uv_hrtime());
 
     struct daemon d;
     memset(&d, 0, sizeof d);

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/sc.h"
 #include "core/app.h"
+#include "store/keys.h"
 #include "text/text.h"
 
 /* KEYS[1] the message hash, KEYS[2] the subscriber's index; ARGV[1] seq,
@@ -109,8 +110,8 @@ static int put_str(char *buf, size_t sz, size_t *o, const char *s)
 static int index_key(const char *msisdn, char *idx, size_t idxsz)
 {
     size_t o = 0;
-    return put_str(idx, idxsz, &o, "reasm:{") < 0 || put_str(idx, idxsz, &o, msisdn) < 0 ||
-                   put_str(idx, idxsz, &o, "}") < 0
+    return put_str(idx, idxsz, &o, SC_KEY_REASM_OPEN) < 0 || put_str(idx, idxsz, &o, msisdn) < 0 ||
+                   put_str(idx, idxsz, &o, SC_KEY_REASM_CLOSE) < 0
                ? SC_ETOOBIG
                : 0;
 }

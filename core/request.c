@@ -16,6 +16,7 @@
 #include "base/sc.h"
 #include "core/app.h"
 #include "core/longmo.h"
+#include "store/keys.h"
 #include "text/text.h"
 
 #define MAX_TEXT 1024          /* normalised command bytes kept */
@@ -302,9 +303,9 @@ static void eval(struct req *q, int script, int nkeys, const char *const *keys, 
         sc_req_fail(&q->pub, "script error");
         return;
     }
-    char rl[64], pend[64], limit[16], window[16];
-    snprintf(rl, sizeof rl, "rl:{%s}", q->msisdn);
-    snprintf(pend, sizeof pend, "pending:{%s}", q->msisdn);
+    char rl[SC_KEY_MAX], pend[SC_KEY_MAX], limit[16], window[16];
+    sc_key(rl, sizeof rl, SC_KEY_RL, q->msisdn);
+    sc_key(pend, sizeof pend, SC_KEY_PENDING, q->msisdn);
     snprintf(limit, sizeof limit, "%d", cfg->limits.rate_limit_count);
     snprintf(window, sizeof window, "%d", cfg->limits.rate_limit_window_s);
     const char *k[MAX_SCRIPT_ARGS + 2] = {rl, pend};

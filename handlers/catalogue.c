@@ -10,9 +10,10 @@
 #include "base/hash.h"
 #include "base/log.h"
 #include "base/sc.h"
+#include "store/keys.h"
 
-#define KEY_PREFIX "vas:svc:"
-#define SET_KEY "vas:catalogue"
+#define KEY_PREFIX SC_KEY_SVC_PREFIX
+#define SET_KEY SC_KEY_CATALOGUE
 #define BATCH 256                /* HGETALLs in flight per refresh */
 #define MAX_CODES 100000         /* members of vas:catalogue we accept */
 #define MAX_CODE_LEN 64
@@ -153,7 +154,7 @@ void sc_catalogue_connected(struct sc_catalogue *c)
 static void probe_done(struct sc_catalogue *c)
 {
     if (c->probe_card == 0 && c->had) {
-        set_lost(c, "vas:catalogue vanished (FLUSHALL, FLUSHDB or DEL?)");
+        set_lost(c, SET_KEY " vanished (FLUSHALL, FLUSHDB or DEL?)");
         c->loaded_card = 0;
     }
     /* The set changed since the last load (first import, back after a

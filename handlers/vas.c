@@ -46,13 +46,15 @@
 #include "config/schema.h"
 #include "handlers/catalogue.h"
 #include "handlers/handler.h"
+#include "store/keys.h"
 #include "text/text.h"
 
 #define VAS_MAX_NUMBERS 20     /* item numbers one MO may carry */
 #define VAS_MAX_ITEM 99        /* the highest item number a menu has */
 #define VAS_NAME_CHARS 10      /* a longer service name is cut, with "…" */
 #define VAS_TEXT_MAX 4096      /* a reply being built */
-#define VAS_KEY_MAX 96
+#define VAS_STR_(x) #x
+#define VAS_STR(x) VAS_STR_(x)   /* a number for a Lua script */
 
 /* ---- Lua ---------------------------------------------------------------- */
 
@@ -71,7 +73,9 @@
 #define VAS_LUA_CANCEL                                                                     \
     "local SUB, EVENTS, AUDIT, GONE = K[1], K[2], K[3], K[4]\n"                            \
     "local MSISDN, HORIZON, NOW = A[1], tonumber(A[2]), tonumber(now_s)\n"                 \
-    "local AUDIT_MINID = string.format('%.0f', tonumber(now_ms) - 186 * 86400000)\n"       \
+    "local AUDIT_KEEP_DAYS, MS_PER_DAY = 186, 86400000 -- audit:{M}: about six months\n"   \
+    "local AUDIT_MINID =\n"                                                                \
+    "  string.format('%.0f', tonumber(now_ms) - AUDIT_KEEP_DAYS * MS_PER_DAY)\n"           \
     "local cancelled = 0\n"                                                                \
     "local function vas_cancel(code)\n"                                                    \
     "  local since = redis.call('HGET', SUB, code)\n"                                      \
@@ -117,6 +121,9 @@ static const char vas_list_lua[] =
     "local SUB, ITEMS = K[1], K[2]\n"
     "local MAX, KEEP = tonumber(A[1]), tonumber(A[2]) + tonumber(A[3])\n"
     "local NOW = tonumber(now_s)\n"
+    "local MAX_ITEM = " VAS_STR(VAS_MAX_ITEM) "\n"
+    "local UNNUMBERED = 1000 -- sorts a code listed without a number after the others\n"
+    "local T = string.byte('t') -- tN fields: when item N was last listed\n"
     "local h = redis.call('HGETALL', SUB)\n"
     "local subs, subscribed = {}, {}\n"
     "for i = 1, #h, 2 do\n"
@@ -139,7 +146,7 @@ static const char vas_list_lua[] =
     "local code_of, shown, num_of, bound = {}, {}, {}, {}\n"
     "for i = 1, #m, 2 do\n"
     "  local f = m[i]\n"
-    "  if string.byte(f) == 116 then\n"
+    "  if string.byte(f) == T then\n"
     "    local n = tonumber(string.match(f, '^t([1-9]%d?)$'))\n"
     "    if n then shown[n] = tonumber(m[i + 1]) or 0 end\n"
     "  else\n"
@@ -165,10 +172,10 @@ static const char vas_list_lua[] =
     "  if #listed >= MAX then break end\n"
     "  local c = s[1]\n"
     "  if not num_of[c] then\n"
-    "    while free <= 99 and code_of[free] do free = free + 1 end\n"
+    "    while free <= MAX_ITEM and code_of[free] do free = free + 1 end\n"
     "    local n = 0\n"
-    "    if free <= 99 then n = free; code_of[n] = c; num_of[c] = n end\n"
-    "    listed[#listed + 1] = {c, n, n > 0 and n or 1000 + #listed}\n"
+    "    if free <= MAX_ITEM then n = free; code_of[n] = c; num_of[c] = n end\n"
+    "    listed[#listed + 1] = {c, n, n > 0 and n or UNNUMBERED + #listed}\n"
     "  end\n"
     "end\n"
     "table.sort(listed, function(a, b) return a[3] < b[3] end)\n"
@@ -358,16 +365,13 @@ static const char *svc_name(const struct sc_service *svc, const char *code, char
 {
     char line[512];
     const char *raw = svc && svc->name && svc->name[0] ? svc->name : code;
-    sc_text_one_line(raw, strlen(raw), line, sizeof line);
-    const char *name = line[0] ? line : code;
-    size_t i = 0, chars = 0;
-    while (name[i] && chars < VAS_NAME_CHARS) {
-        i++;
-        while ((name[i] & 0xC0) == 0x80)
-            i++;
-        chars++;
-    }
-    if (!name[i] || i + sizeof "…" > outsz) {
+    size_t len = sc_text_one_line(raw, strlen(raw), line, sizeof line);
+    const char *name = len ? line : code;
+    if (!len)
+        len = strlen(code);
+    /* Fewer bytes than VAS_NAME_CHARS: fewer characters too, no walk. */
+    size_t i = len <= VAS_NAME_CHARS ? len : sc_utf8_prefix(name, len, VAS_NAME_CHARS);
+    if (i == len || i + sizeof "…" > outsz) {
         sc_strlcpy(out, name, outsz); /* short enough (or a huge code: cut anywhere) */
         return out;
     }
@@ -440,12 +444,28 @@ static void gone_add(struct vas_gone *g, struct sc_req *req, const char *code, c
              (const char *const[]){name, code, when_text(at, when, sizeof when)});
 }
 
-static void keys4(const struct sc_req *req, char sub[VAS_KEY_MAX], char audit[VAS_KEY_MAX],
-                  char gone[VAS_KEY_MAX])
+/* The keys of a cancelling script: VAS_LUA_CANCEL's K[1..4] and as K[5]
+ * items:{M} (fifth 'i'), allgone:{M} ('a') or none (0). */
+struct vas_keys {
+    char buf[4][SC_KEY_MAX];
+    const char *k[5];
+};
+
+static const char *const *cancel_keys(struct vas_keys *ks, const struct sc_req *req, char fifth)
 {
-    snprintf(sub, VAS_KEY_MAX, "sub:{%s}:vas", req->msisdn);
-    snprintf(audit, VAS_KEY_MAX, "audit:{%s}", req->msisdn);
-    snprintf(gone, VAS_KEY_MAX, "gone:{%s}", req->msisdn);
+    sc_key(ks->buf[0], SC_KEY_MAX, SC_KEY_SUB, req->msisdn);
+    sc_key(ks->buf[1], SC_KEY_MAX, SC_KEY_AUDIT, req->msisdn);
+    sc_key(ks->buf[2], SC_KEY_MAX, SC_KEY_GONE, req->msisdn);
+    if (fifth == 'i')
+        sc_key(ks->buf[3], SC_KEY_MAX, SC_KEY_ITEMS, req->msisdn);
+    else if (fifth == 'a')
+        sc_key(ks->buf[3], SC_KEY_MAX, SC_KEY_ALLGONE, req->msisdn);
+    ks->k[0] = ks->buf[0];
+    ks->k[1] = SC_KEY_EVENTS;
+    ks->k[2] = ks->buf[1];
+    ks->k[3] = ks->buf[2];
+    ks->k[4] = fifth ? ks->buf[3] : NULL;
+    return ks->k;
 }
 
 /* The key types of VAS_LUA_CANCEL's keys (handler.h key_types). */
@@ -541,9 +561,9 @@ static void on_list(struct sc_req *req, struct redisReply *const *e, size_t n)
 
 static void vas_list_handle(struct sc_req *req, const void *opts)
 {
-    char sub[VAS_KEY_MAX], items[VAS_KEY_MAX], max[16], ttl[16], horizon[16];
-    snprintf(sub, sizeof sub, "sub:{%s}:vas", req->msisdn);
-    snprintf(items, sizeof items, "items:{%s}", req->msisdn);
+    char sub[SC_KEY_MAX], items[SC_KEY_MAX], max[16], ttl[16], horizon[16];
+    sc_key(sub, sizeof sub, SC_KEY_SUB, req->msisdn);
+    sc_key(items, sizeof items, SC_KEY_ITEMS, req->msisdn);
     snprintf(max, sizeof max, "%d", list_max(opts));
     snprintf(ttl, sizeof ttl, "%d", req->cfg->limits.menu_ttl_s);
     snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
@@ -729,13 +749,11 @@ static void vas_cancel_items_handle(struct sc_req *req, const void *opts)
     for (int v = 1; v <= VAS_MAX_ITEM && !nums.too_many; v++)
         if (nums.asked[v])
             o += (size_t)snprintf(list + o, sizeof list - o, "%s%d", o ? "," : "", v);
-    char sub[VAS_KEY_MAX], audit[VAS_KEY_MAX], gone[VAS_KEY_MAX], items[VAS_KEY_MAX];
+    struct vas_keys ks;
     char horizon[16], ttl[16];
-    keys4(req, sub, audit, gone);
-    snprintf(items, sizeof items, "items:{%s}", req->msisdn);
     snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
     snprintf(ttl, sizeof ttl, "%d", req->cfg->limits.menu_ttl_s);
-    sc_req_eval(req, 5, (const char *const[]){sub, "vas:events", audit, gone, items}, 4,
+    sc_req_eval(req, 5, cancel_keys(&ks, req, 'i'), 4,
                 (const char *const[]){req->msisdn, horizon, list, ttl}, on_cancel_items);
 }
 
@@ -822,9 +840,9 @@ static void on_cancel_all(struct sc_req *req, struct redisReply *const *e, size_
 static void vas_cancel_all_handle(struct sc_req *req, const void *opts)
 {
     (void)opts;
-    char sub[VAS_KEY_MAX], all[VAS_KEY_MAX], ttl[16], horizon[16];
-    snprintf(sub, sizeof sub, "sub:{%s}:vas", req->msisdn);
-    snprintf(all, sizeof all, "allgone:{%s}", req->msisdn);
+    char sub[SC_KEY_MAX], all[SC_KEY_MAX], ttl[16], horizon[16];
+    sc_key(sub, sizeof sub, SC_KEY_SUB, req->msisdn);
+    sc_key(all, sizeof all, SC_KEY_ALLGONE, req->msisdn);
     snprintf(ttl, sizeof ttl, "%d", req->cfg->limits.confirm_ttl_s);
     snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
     sc_req_eval(req, 2, (const char *const[]){sub, all}, 2, (const char *const[]){ttl, horizon},
@@ -939,12 +957,11 @@ static int is_yes(const char *text, const struct vas_confirm_opts *o)
 
 static void vas_confirm_handle(struct sc_req *req, const void *opts)
 {
-    char sub[VAS_KEY_MAX], audit[VAS_KEY_MAX], gone[VAS_KEY_MAX], all[VAS_KEY_MAX], horizon[16];
-    keys4(req, sub, audit, gone);
-    snprintf(all, sizeof all, "allgone:{%s}", req->msisdn);
+    struct vas_keys ks;
+    char horizon[16];
     snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
     const char *yes = is_yes(req->text, opts) ? "Y" : "N";
-    sc_req_eval(req, 5, (const char *const[]){sub, "vas:events", audit, gone, all}, 3,
+    sc_req_eval(req, 5, cancel_keys(&ks, req, 'a'), 3,
                 (const char *const[]){req->msisdn, horizon, yes}, on_confirm);
 }
 
@@ -1004,10 +1021,10 @@ static void on_cancel_code(struct sc_req *req, struct redisReply *const *e, size
 static void vas_cancel_code_handle(struct sc_req *req, const void *opts)
 {
     (void)opts;
-    char sub[VAS_KEY_MAX], audit[VAS_KEY_MAX], gone[VAS_KEY_MAX], horizon[16];
-    keys4(req, sub, audit, gone);
+    struct vas_keys ks;
+    char horizon[16];
     snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
-    sc_req_eval(req, 4, (const char *const[]){sub, "vas:events", audit, gone}, 3,
+    sc_req_eval(req, 4, cancel_keys(&ks, req, 0), 3,
                 (const char *const[]){req->msisdn, horizon, td_code(req)}, on_cancel_code);
 }
 

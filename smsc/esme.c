@@ -15,12 +15,21 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "base/log.h"
 #include "base/sc.h"
 #include "smsc/session.h"
 #include "smsc/tokenbucket.h"
 #include "text/text.h"
+
+#define MS_PER_S 1000u
+/* Bytes queued for a peer that does not read before the session stops
+ * reading (docs/smpp.md). */
+#define LINK_OUT_MAX (4u << 20)
+/* Requests awaiting a resp beyond the MT window: one enquire_link and one
+ * unbind (the bind is alone on the session). */
+#define LINK_EXTRA_OUTSTANDING 2
 
 #define LINK_LOG(lvl, l, event, fmt, ...)                                                 \
     sc_log(lvl, "event=" event " bind=%s peer=%s:%d" fmt, (l)->name, (l)->cfg->host,       \
@@ -58,7 +67,7 @@ struct mt_msg {
 };
 
 struct mt_part {
-    struct mt_part *next;
+    STAILQ_ENTRY(mt_part) link;  /* the MT queue */
     struct mt_msg *msg;
     uint8_t tries;
     uint16_t len;
@@ -95,9 +104,10 @@ struct sc_esme {
     struct link *links;
     unsigned nlinks;
     unsigned rr;
-    struct mt_part *qhead, *qtail;
+    STAILQ_HEAD(, mt_part) q;     /* parts waiting for a link, oldest first */
     size_t queued, inflight, q_max;
     uint16_t mt_ref;
+    uint64_t rng;                 /* reconnect jitter */
     int refusing;
     uint32_t refuse_status;
     int stopping;
@@ -172,7 +182,7 @@ static void schedule_reconnect(struct link *l)
     }
     uint64_t d = sc_esme_backoff_ms((uint64_t)l->cfg->reconnect_min_ms,
                                     (uint64_t)l->cfg->reconnect_max_ms, l->attempts,
-                                    (uint64_t)rand());
+                                    sc_xorshift64s(&l->e->rng));
     l->attempts++;
     set_phase(l, LP_WAITING);
     LINK_LOG(SC_LOG_INFO, l, "reconnect_scheduled", " in_ms=%llu attempt=%u",
@@ -197,31 +207,21 @@ static void part_done(struct sc_esme *e, struct mt_part *p, int err)
 
 static void queue_push_front(struct sc_esme *e, struct mt_part *p)
 {
-    p->next = e->qhead;
-    e->qhead = p;
-    if (!e->qtail)
-        e->qtail = p;
+    STAILQ_INSERT_HEAD(&e->q, p, link);
     e->queued++;
 }
 
 static void queue_push_back(struct sc_esme *e, struct mt_part *p)
 {
-    p->next = NULL;
-    if (e->qtail)
-        e->qtail->next = p;
-    else
-        e->qhead = p;
-    e->qtail = p;
+    STAILQ_INSERT_TAIL(&e->q, p, link);
     e->queued++;
 }
 
 static struct mt_part *queue_pop(struct sc_esme *e)
 {
-    struct mt_part *p = e->qhead;
+    struct mt_part *p = STAILQ_FIRST(&e->q);
     if (p) {
-        e->qhead = p->next;
-        if (!e->qhead)
-            e->qtail = NULL;
+        STAILQ_REMOVE_HEAD(&e->q, link);
         e->queued--;
     }
     return p;
@@ -332,7 +332,7 @@ static void put_u32(uint8_t *p, uint32_t v)
 static void pump(struct sc_esme *e)
 {
     uint64_t now = uv_now(e->loop);
-    while (e->qhead) {
+    while (!STAILQ_EMPTY(&e->q)) {
         struct link *l = pick_link(e, now);
         if (!l)
             return;
@@ -373,9 +373,8 @@ static int encode_fitting(struct sc_esme *e, const char *utf8, size_t len, struc
         return SC_ENOMEM;
     size_t lo = 0, hi = len; /* the best prefix length is in [lo, hi) */
     while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        while (mid > lo && ((unsigned char)utf8[mid] & 0xC0) == 0x80)
-            mid--; /* never cut a UTF-8 sequence */
+        /* Never cut a UTF-8 sequence (lo is on a boundary). */
+        size_t mid = lo + sc_utf8_floor(utf8 + lo, len - lo, (hi - lo) / 2);
         if (mid == lo)
             break;
         memcpy(buf, utf8, mid);
@@ -553,7 +552,7 @@ static void handle_mo(struct link *l, const struct sc_pdu_hdr *h, const uint8_t 
         sc_session_send_str_resp(l->s, resp, status, h->seq, "");
         return;
     }
-    if (sm.esm_class & 0x3C) {
+    if (sm.esm_class & SC_ESM_TYPE_MASK) {
         struct sc_dlr d;
         if (sc_dlr_parse(sm.msg, sm.msg_len, &d) == 0)
             LINK_LOG(SC_LOG_INFO, l, "receipt", " id=%s stat=%s err=%d src=%s", SC_LOGV(d.id),
@@ -572,7 +571,7 @@ static void handle_mo(struct link *l, const struct sc_pdu_hdr *h, const uint8_t 
     const uint8_t *data = sm.msg;
     size_t n = sm.msg_len;
     struct sc_concat c = {0, 1, 1};
-    if (sm.esm_class & 0x40) {
+    if (sm.esm_class & SC_ESM_UDHI) {
         size_t hl = 0;
         int rc = sc_udh_parse(sm.msg, sm.msg_len, &hl, &c);
         if (rc < 0) {
@@ -724,10 +723,10 @@ static void on_connect(uv_connect_t *req, int status)
     struct sc_session_opts o = {
         .name = l->name,
         .max_pdu_len = e->o.max_pdu_len,
-        .enquire_link_ms = (uint32_t)l->cfg->enquire_link_s * 1000,
+        .enquire_link_ms = (uint32_t)l->cfg->enquire_link_s * MS_PER_S,
         .resp_timeout_ms = (uint32_t)l->cfg->response_timeout_ms,
-        .out_max = 4u << 20,
-        .max_outstanding = (unsigned)l->cfg->window + 2,
+        .out_max = LINK_OUT_MAX,
+        .max_outstanding = (unsigned)l->cfg->window + LINK_EXTRA_OUTSTANDING,
     };
     uv_tcp_t *tcp = l->tcp;
     l->tcp = NULL;
@@ -750,7 +749,7 @@ static void on_connect(uv_connect_t *req, int status)
     sc_strlcpy(b.password, l->cfg->password ? l->cfg->password : "", sizeof b.password);
     sc_strlcpy(b.system_type, l->cfg->system_type ? l->cfg->system_type : "",
                sizeof b.system_type);
-    b.interface_version = 0x34;
+    b.interface_version = SC_SMPP_VERSION_34;
     uint8_t buf[256];
     long n = sc_pdu_encode_bind(&b, buf, sizeof buf);
     if (n < 0 || sc_session_request(l->s, b.seq, buf, (size_t)n, on_bind_resp, NULL) < 0) {
@@ -834,6 +833,8 @@ struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_esme_opts *o,
     e->cbs = *cbs;
     e->arg = arg;
     e->q_max = queue_max(&o->live);
+    STAILQ_INIT(&e->q);
+    e->rng = sc_xorshift64s_seed(uv_hrtime() ^ ((uint64_t)(uintptr_t)e << 16));
     for (size_t i = 0; i < o->nbinds; i++)
         e->nlinks += o->binds[i].rx_tx ? 2 : 1;
     e->links = calloc(e->nlinks, sizeof *e->links);
@@ -885,7 +886,7 @@ static void maybe_stop_done(struct sc_esme *e)
     for (unsigned i = 0; i < e->nlinks; i++)
         if (e->links[i].phase != LP_STOPPED)
             return;
-    while (e->qhead)
+    while (!STAILQ_EMPTY(&e->q))
         part_done(e, queue_pop(e), SC_ECLOSED);
     e->open_handles = 2 * e->nlinks;
     for (unsigned i = 0; i < e->nlinks; i++) {
@@ -959,7 +960,7 @@ void sc_esme_free(struct sc_esme *e)
 {
     if (!e)
         return;
-    while (e->qhead)
+    while (!STAILQ_EMPTY(&e->q))
         part_done(e, queue_pop(e), SC_ECLOSED);
     free(e->links);
     free(e->binds);

@@ -839,7 +839,7 @@ static int w_bind(struct walk *w, struct sc_pdu_hdr *h)
         (rc = W_STR(w, "address_range", 41, SC_ESME_RBINDFAIL, NULL)))
         return rc;
     /* libsmpp34 checks the version for transmitter and transceiver only. */
-    if (iv != 0x34 && h->id != SC_CMD_BIND_RECEIVER)
+    if (iv != SC_SMPP_VERSION_34 && h->id != SC_CMD_BIND_RECEIVER)
         return fail(w, SC_ESME_RBINDFAIL, "interface_version 0x%02X", iv);
     if (!ton_ok(ton) || !npi_ok(npi))
         return fail(w, SC_ESME_RBINDFAIL, "addr_ton %u addr_npi %u", ton, npi);
@@ -857,7 +857,7 @@ long sc_pdu_encode_bind(const struct sc_bind *b, uint8_t *out, size_t outsz)
     long tl = field_len(b->system_type, sizeof b->system_type);
     long al = field_len(b->address_range, sizeof b->address_range);
     if (il < 0 || pl < 0 || tl < 0 || al < 0 || !ton_ok(b->addr_ton) || !npi_ok(b->addr_npi) ||
-        (b->interface_version != 0x34 && b->cmd_id != SC_CMD_BIND_RECEIVER))
+        (b->interface_version != SC_SMPP_VERSION_34 && b->cmd_id != SC_CMD_BIND_RECEIVER))
         return SC_EINVAL;
     size_t len = SC_PDU_HEADER_LEN + (size_t)(il + pl + tl + al) + 4 + 3;
     if (outsz < len + 1)

@@ -28,6 +28,12 @@
 #define SC_ADDR_MAX 21               /* incl. NUL */
 #define SC_MSGID_MAX 65              /* incl. NUL */
 
+#define SC_SMPP_VERSION_34 0x34      /* interface_version of a bind: SMPP 3.4 */
+/* esm_class bits (SMPP 3.4 5.2.12): the UDH indicator, and the message type
+ * bits 2-5, non-zero for a delivery receipt or an acknowledgement. */
+#define SC_ESM_UDHI 0x40
+#define SC_ESM_TYPE_MASK 0x3C
+
 /* Command ids. */
 #define SC_CMD_RESP               0x80000000u
 #define SC_CMD_GENERIC_NACK       0x80000000u
@@ -97,7 +103,7 @@ struct sc_sm {
     uint32_t seq;
     char service_type[6];
     struct sc_addr src, dst;
-    uint8_t esm_class;          /* 0x40 = UDHI; (esm_class & 0x3C) != 0 = receipt */
+    uint8_t esm_class;          /* SC_ESM_UDHI, SC_ESM_TYPE_MASK (receipt) bits */
     uint8_t protocol_id;
     uint8_t priority_flag;
     uint8_t registered_delivery;
@@ -136,7 +142,7 @@ struct sc_bind {
     char system_id[16];
     char password[9];
     char system_type[13];
-    uint8_t interface_version;  /* 0x34 */
+    uint8_t interface_version;  /* SC_SMPP_VERSION_34 */
     uint8_t addr_ton, addr_npi;
     char address_range[41];
 };

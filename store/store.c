@@ -82,6 +82,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <hiredis/async.h>
@@ -137,7 +138,7 @@ static const char *const g_state_names[] = {
 
 struct st_cmd {
     struct sc_store *st;
-    struct st_cmd *prev, *next;  /* FIFO, failed list or free list */
+    TAILQ_ENTRY(st_cmd) link;    /* on the FIFO, the failed list or the free list */
     uint64_t deadline;           /* loop time in ms */
     sc_store_cb cb;
     void *ctx;
@@ -197,11 +198,11 @@ struct sc_store {
     struct st_script *scripts;
     int nscripts, scripts_cap;
 
-    struct st_cmd *oldest, *newest;  /* FIFO: sent, not answered */
+    TAILQ_HEAD(st_cmdq, st_cmd) fifo;  /* sent, not answered; oldest first */
     unsigned npending;
-    struct st_cmd *failed_head, *failed_tail;
+    struct st_cmdq failed;       /* to be called back from the loop */
     unsigned nfailed;            /* on the failed list */
-    struct st_cmd *free_cmds;
+    struct st_cmdq free_cmds;    /* for reuse */
 
     char *scratch;               /* requests hiredis copies at once */
     size_t scratch_cap;
@@ -353,16 +354,15 @@ static void scratch_trim(struct sc_store *st)
 
 static struct st_cmd *cmd_get(struct sc_store *st)
 {
-    struct st_cmd *c = st->free_cmds;
+    struct st_cmd *c = TAILQ_FIRST(&st->free_cmds);
     if (c) {
-        st->free_cmds = c->next;
+        TAILQ_REMOVE(&st->free_cmds, c, link);
     } else {
         c = calloc(1, sizeof *c);
         if (!c)
             return NULL;
         c->st = st;
     }
-    c->prev = c->next = NULL;
     c->err = 0;
     c->script = -1;
     c->retried = 0;
@@ -379,33 +379,18 @@ static void cmd_put(struct sc_store *st, struct st_cmd *c)
         c->buf = NULL;
         c->cap = 0;
     }
-    c->next = st->free_cmds;
-    st->free_cmds = c;
+    TAILQ_INSERT_HEAD(&st->free_cmds, c, link);
 }
 
 static void fifo_push(struct sc_store *st, struct st_cmd *c)
 {
-    c->next = NULL;
-    c->prev = st->newest;
-    if (st->newest)
-        st->newest->next = c;
-    else
-        st->oldest = c;
-    st->newest = c;
+    TAILQ_INSERT_TAIL(&st->fifo, c, link);
     st->npending++;
 }
 
 static void fifo_unlink(struct sc_store *st, struct st_cmd *c)
 {
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        st->oldest = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        st->newest = c->prev;
-    c->prev = c->next = NULL;
+    TAILQ_REMOVE(&st->fifo, c, link);
     st->npending--;
 }
 
@@ -421,13 +406,7 @@ static void schedule_defer(struct sc_store *st)
 
 static void failed_push(struct sc_store *st, struct st_cmd *c)
 {
-    c->next = NULL;
-    c->prev = NULL;
-    if (st->failed_tail)
-        st->failed_tail->next = c;
-    else
-        st->failed_head = c;
-    st->failed_tail = c;
+    TAILQ_INSERT_TAIL(&st->failed, c, link);
     st->nfailed++;
     schedule_defer(st);
 }
@@ -438,12 +417,13 @@ static void on_cmd_timer(uv_timer_t *t);
 
 static void arm_cmd_timer(struct sc_store *st)
 {
-    if (!st->oldest) {
+    const struct st_cmd *oldest = TAILQ_FIRST(&st->fifo);
+    if (!oldest) {
         st->cmd_timer_armed = 0;
         return;
     }
     uint64_t now = uv_now(st->loop);
-    uint64_t d = st->oldest->deadline > now ? st->oldest->deadline - now : 0;
+    uint64_t d = oldest->deadline > now ? oldest->deadline - now : 0;
     uv_timer_start(&st->cmd_timer, on_cmd_timer, d, 0);
     st->cmd_timer_armed = 1;
 }
@@ -552,30 +532,30 @@ static void hs_step(struct sc_store *st)
         become_ready(st);
 }
 
+/* A handshake reply for this context that is not an error: 1. Otherwise 0,
+ * and an error reply has failed the handshake (logged as event). */
+static int hs_reply_ok(struct sc_store *st, const redisAsyncContext *ac, const redisReply *r,
+                       const char *event)
+{
+    if (ac != st->ac || !r)
+        return 0;
+    if (is_error(r)) {
+        handshake_failed(st, event, r);
+        return 0;
+    }
+    return 1;
+}
+
 static void on_auth_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
-    struct sc_store *st = privdata;
-    redisReply *r = reply;
-    if (ac != st->ac || !r)
-        return;
-    if (is_error(r)) {
-        handshake_failed(st, "redis_auth_failed", r);
-        return;
-    }
-    hs_step(st);
+    if (hs_reply_ok(privdata, ac, reply, "redis_auth_failed"))
+        hs_step(privdata);
 }
 
 static void on_select_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
-    struct sc_store *st = privdata;
-    redisReply *r = reply;
-    if (ac != st->ac || !r)
-        return;
-    if (is_error(r)) {
-        handshake_failed(st, "redis_select_failed", r);
-        return;
-    }
-    hs_step(st);
+    if (hs_reply_ok(privdata, ac, reply, "redis_select_failed"))
+        hs_step(privdata);
 }
 
 /* The value of "name:" in an INFO text, copied into out ("" if absent). */
@@ -721,14 +701,9 @@ static int check_durability(struct sc_store *st)
 static void on_ping_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
     struct sc_store *st = privdata;
-    redisReply *r = reply;
-    if (ac != st->ac || !r)
+    /* An error: NOAUTH (a password is needed and none was given), LOADING, ... */
+    if (!hs_reply_ok(st, ac, reply, "redis_handshake_failed"))
         return;
-    if (is_error(r)) {
-        /* NOAUTH (a password is needed and none was given), LOADING, ... */
-        handshake_failed(st, "redis_handshake_failed", r);
-        return;
-    }
     if (st->hs_left == 1 && check_durability(st) < 0)
         return;
     hs_step(st);
@@ -1131,16 +1106,18 @@ static void on_cmd_timer(uv_timer_t *t)
 {
     struct sc_store *st = t->data;
     st->cmd_timer_armed = 0;
-    if (!st->oldest || st->state != ST_READY)
+    const struct st_cmd *oldest = TAILQ_FIRST(&st->fifo);
+    if (!oldest || st->state != ST_READY)
         return;
     uint64_t now = uv_now(st->loop);
-    if (st->oldest->deadline > now) {
+    if (oldest->deadline > now) {
         arm_cmd_timer(st);
         return;
     }
     unsigned pending = st->npending;
-    uint64_t waited = now - (st->oldest->deadline - st->o.command_timeout_ms);
-    for (struct st_cmd *c = st->oldest; c; c = c->next)
+    uint64_t waited = now - (oldest->deadline - st->o.command_timeout_ms);
+    struct st_cmd *c;
+    TAILQ_FOREACH(c, &st->fifo, link)
         c->err = SC_ETIMEOUT;
     drop(st); /* every pending callback now queues SC_ETIMEOUT */
     uint32_t d = retry_later(st);
@@ -1220,7 +1197,7 @@ static void on_handle_closed(uv_handle_t *h)
 
 static void maybe_finish_stop(struct sc_store *st)
 {
-    if (st->state != ST_STOPPING || st->closing || st->failed_head || st->nresolving)
+    if (st->state != ST_STOPPING || st->closing || !TAILQ_EMPTY(&st->failed) || st->nresolving)
         return;
     st->closing = 1;
     st->open_handles = 3;
@@ -1234,10 +1211,8 @@ static void on_defer_timer(uv_timer_t *t)
     struct sc_store *st = t->data;
     st->defer_armed = 0;
     struct st_cmd *c;
-    while ((c = st->failed_head) != NULL) {
-        st->failed_head = c->next;
-        if (!st->failed_head)
-            st->failed_tail = NULL;
+    while ((c = TAILQ_FIRST(&st->failed)) != NULL) {
+        TAILQ_REMOVE(&st->failed, c, link);
         st->nfailed--;
         sc_store_cb cb = c->cb;
         void *ctx = c->ctx;
@@ -1265,6 +1240,9 @@ struct sc_store *sc_store_new(uv_loop_t *loop, const struct sc_store_opts *o, ch
         snprintf(err, errsz, "out of memory");
         return NULL;
     }
+    TAILQ_INIT(&st->fifo);
+    TAILQ_INIT(&st->failed);
+    TAILQ_INIT(&st->free_cmds);
     st->loop = loop;
     st->o = *o;
     st->o.url = NULL; /* not kept: it may hold the password */
@@ -1288,9 +1266,7 @@ struct sc_store *sc_store_new(uv_loop_t *loop, const struct sc_store_opts *o, ch
     if (!st->o.max_pending)
         st->o.max_pending = ST_DEF_MAX_PENDING;
     st->backoff_ms = st->o.reconnect_min_ms;
-    st->rng = uv_hrtime() ^ ((uint64_t)(uintptr_t)st << 16) ^ 0x9E3779B97F4A7C15ULL;
-    if (!st->rng)
-        st->rng = 1;
+    st->rng = sc_xorshift64s_seed(uv_hrtime() ^ ((uint64_t)(uintptr_t)st << 16));
     st->state = ST_IDLE;
     st->srv.keys = -1;
     st->srv.durable = -1;
@@ -1484,9 +1460,9 @@ void sc_store_free(struct sc_store *st)
 {
     if (!st)
         return;
-    while (st->free_cmds) {
-        struct st_cmd *c = st->free_cmds;
-        st->free_cmds = c->next;
+    struct st_cmd *c;
+    while ((c = TAILQ_FIRST(&st->free_cmds)) != NULL) {
+        TAILQ_REMOVE(&st->free_cmds, c, link);
         free(c->buf);
         free(c);
     }

@@ -48,6 +48,26 @@ static uint32_t utf8_next(const uint8_t *s, size_t n, size_t *i)
     return cp;
 }
 
+size_t sc_utf8_prefix(const char *s, size_t len, size_t nchars)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    size_t i = 0;
+    for (; i < len && nchars; nchars--)
+        utf8_next(u, len, &i);
+    return i;
+}
+
+size_t sc_utf8_floor(const char *s, size_t len, size_t at)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    size_t i = 0, prev = 0;
+    while (i <= at && i < len) {
+        prev = i;
+        utf8_next(u, len, &i);
+    }
+    return i <= at ? i : prev;
+}
+
 /* ---- MO decoding ---------------------------------------------------------- */
 
 /* A decoder reads the character at in[*i] (*i < len), advances *i past it and

@@ -45,6 +45,13 @@ int sc_text_normalize(const char *in, size_t len, char *out, size_t outsz);
  * length. */
 size_t sc_text_one_line(const char *in, size_t len, char *out, size_t outsz);
 
+/* UTF-8 offsets (libunistring's u8_mbtouc; an invalid sequence counts as
+ * one character). s[0..len) starts on a character boundary.
+ * sc_utf8_prefix: bytes of the first nchars characters (len if fewer).
+ * sc_utf8_floor: the last character boundary at or before byte at <= len. */
+size_t sc_utf8_prefix(const char *s, size_t len, size_t nchars);
+size_t sc_utf8_floor(const char *s, size_t len, size_t at);
+
 #define SC_MT_MAX_BYTES (SC_MT_MAX_PARTS * 160)  /* GSM parts are unpacked: 6 + 153 */
 
 /* An encoded message: nparts parts, part i at bytes + off[i], len[i] bytes

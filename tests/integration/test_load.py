@@ -88,6 +88,28 @@ class LoadTest(Env):
         self.assertEqual(r["errors"]["wrong_reply"], 20)
         self.assertEqual(r["errors"]["total"], 20)
 
+    def test_json_keeps_text(self):
+        # A system_id in Chinese with a quote (the stats file shows what the
+        # peer sent) and a quote in --to: both files parse and keep the text.
+        sysid = '短信"q'
+        report = os.path.join(self.dir, "load.json")
+        sim = self.start_sim("--load", "--json", report, "--log-level", "warn",
+                             "--account", sysid + ":secret", "--to", '1008"6',
+                             "--count", "1", "--reply-timeout-ms", "200")
+        binds = ("  - name: smsc1\n    host: 127.0.0.1\n    port: %d\n"
+                 "    system_id: '%s'\n    password: secret\n" % (sim.port, sysid))
+        self.start_daemon(self.write_config(sim.port, binds=binds))
+        try:
+            sim.wait(30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("smsc-sim --load did not finish:\n" + sim.output())
+        with open(report, encoding="utf-8") as f:
+            r = json.load(f)
+        self.assertEqual(r["options"]["to"], '1008"6')
+        self.assertEqual(r["options"]["from"], "13800138000")
+        st = self.sim_stats(sim)
+        self.assertEqual([s["system_id"] for s in st["sessions"]], [sysid])
+
     def test_usage(self):
         for args in (["--mix", "bogus:1"], ["--rate", "fast"], ["--ucs2-share", "101"],
                      ["--from", "99999", "--subscribers", "2"], ["--load", "--script", "x"]):

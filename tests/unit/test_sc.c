@@ -1,15 +1,18 @@
-/* test_sc.c -- unit tests for base/sc.c and base/log.c helpers. */
+/* test_sc.c -- unit tests for base/sc.c and base/log.c helpers, and store/keys.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
 
+#include "base/hash.h"
 #include "base/log.h"
 #include "base/sc.h"
+#include "store/keys.h"
 
 static void test_strerror(void **state)
 {
@@ -87,6 +90,37 @@ static void test_msisdn_national(void **state)
 }
 
 /* The simulator's --seed runs repeat only if this sequence never changes. */
+/* sc_key gives what snprintf(fmt, msisdn) gives, cut alike. */
+static void test_key_formats(void **state)
+{
+    (void)state;
+    static const char *const fmts[] = {SC_KEY_SUB, SC_KEY_ITEMS, SC_KEY_GONE, SC_KEY_ALLGONE,
+                                       SC_KEY_AUDIT, SC_KEY_ACCT, SC_KEY_PENDING, SC_KEY_RL};
+    char got[SC_KEY_MAX], want[SC_KEY_MAX];
+    for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
+        for (size_t sz = 1; sz <= 24; sz++) {
+            size_t n = sc_key(got, sz, fmts[i], "13800138000");
+            const char *at = strchr(fmts[i], '%');
+            snprintf(want, sz, "%.*s13800138000%s", (int)(at - fmts[i]), fmts[i], at + 2);
+            assert_string_equal(got, want);
+            assert_int_equal(n, strlen(want));
+        }
+    }
+    sc_key(got, sizeof got, SC_KEY_SUB, "13800138000");
+    assert_string_equal(got, "sub:{13800138000}:vas");
+}
+
+/* The published FNV-1a 32-bit test vectors; fields hashed one after the
+ * other give the hash of their concatenation. */
+static void test_fnv1a_vectors(void **state)
+{
+    (void)state;
+    assert_int_equal(sc_hash_bytes(SC_HASH_SEED, "", 0), 0x811c9dc5u);
+    assert_int_equal(sc_hash_bytes(SC_HASH_SEED, "a", 1), 0xe40c292cu);
+    assert_int_equal(sc_hash_bytes(SC_HASH_SEED, "foobar", 6), 0xbf9cf968u);
+    assert_int_equal(sc_hash_bytes(sc_hash_bytes(SC_HASH_SEED, "foo", 3), "bar", 3), 0xbf9cf968u);
+}
+
 static void test_xorshift_sequence(void **state)
 {
     (void)state;
@@ -143,6 +177,8 @@ int main(void)
         cmocka_unit_test(test_level_parse),
         cmocka_unit_test(test_msisdn_national),
         cmocka_unit_test(test_xorshift_sequence),
+        cmocka_unit_test(test_fnv1a_vectors),
+        cmocka_unit_test(test_key_formats),
         cmocka_unit_test(test_fmt_past_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

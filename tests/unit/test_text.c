@@ -331,6 +331,24 @@ static void test_normalize_in_place(void **state)
 
 /* sc_text_one_line: names from feeds reach handsets on one line, without
  * control characters. */
+/* Character offsets: ASCII, 3-byte CJK, a 4-byte emoji and an invalid byte
+ * (one character); the floor never lands inside a sequence. */
+static void test_utf8_offsets(void **state)
+{
+    (void)state;
+    const char s[] = "a\xE5\xBD\xA9\xF0\x9F\x98\x80\xFFz"; /* a 彩 😀 <FF> z */
+    size_t n = sizeof s - 1;
+    assert_int_equal(sc_utf8_prefix(s, n, 0), 0);
+    assert_int_equal(sc_utf8_prefix(s, n, 1), 1);
+    assert_int_equal(sc_utf8_prefix(s, n, 2), 4);
+    assert_int_equal(sc_utf8_prefix(s, n, 3), 8);
+    assert_int_equal(sc_utf8_prefix(s, n, 4), 9);
+    assert_int_equal(sc_utf8_prefix(s, n, 99), n);
+    static const size_t floor[] = {0, 1, 1, 1, 4, 4, 4, 4, 8, 9, 10};
+    for (size_t at = 0; at <= n; at++)
+        assert_int_equal(sc_utf8_floor(s, n, at), floor[at]);
+}
+
 static void test_one_line_table(void **state)
 {
     (void)state;
@@ -679,6 +697,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_names),
+        cmocka_unit_test(test_utf8_offsets),
         cmocka_unit_test(test_decode_table),
         cmocka_unit_test(test_decode_truncation),
         cmocka_unit_test(test_normalize_table),

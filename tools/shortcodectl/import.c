@@ -35,6 +35,7 @@
 #include "check.h"
 #include "csv.h"
 #include "ctl.h"
+#include "store/keys.h"
 
 #define MAX_RECORD_BYTES (64 * 1024)
 #define MAX_FIELDS 16
@@ -45,7 +46,7 @@
 #define SINCE_MAX 9999999999u       /* unix seconds (year 2286) */
 #define MAX_EXTRA 2                 /* commands a row adds after its HSET */
 #define RING (2 * BATCH + MAX_EXTRA + 1)
-#define SET_KEY "vas:catalogue"
+#define SET_KEY SC_KEY_CATALOGUE
 
 struct importer;
 
@@ -228,7 +229,7 @@ static int build_catalogue(struct importer *imp, const struct sc_csv_field *cons
         return -1;
     if (warn_control(imp, code, "name", name) | warn_control(imp, code, "provider", provider))
         imp->warned++;
-    snprintf(cmd->key, sizeof cmd->key, "vas:svc:%s", code->s);
+    snprintf(cmd->key, sizeof cmd->key, SC_KEY_SVC_PREFIX "%s", code->s);
     snprintf(cmd->num, sizeof cmd->num, "%llu", (unsigned long long)fen);
     cmd_str(cmd, "HSET");
     cmd_str(cmd, cmd->key);
@@ -270,7 +271,7 @@ static int build_subscription(struct importer *imp, const struct sc_csv_field *c
          !field_ok(imp, "since", since,
                    ctl_parse_uint(since->s, since->len, SINCE_MAX, &t, why, sizeof why), why)))
         return -1;
-    snprintf(cmd->key, sizeof cmd->key, "sub:{%s}:vas", msisdn);
+    sc_key(cmd->key, sizeof cmd->key, SC_KEY_SUB, msisdn);
     snprintf(cmd->num, sizeof cmd->num, "%llu", (unsigned long long)t);
     cmd_str(cmd, "HSET");
     cmd_str(cmd, cmd->key);

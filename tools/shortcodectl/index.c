@@ -16,9 +16,10 @@
 #include "base/sc.h"
 #include "check.h"
 #include "ctl.h"
+#include "store/keys.h"
 
-#define PREFIX "vas:svc:"
-#define SET_KEY "vas:catalogue"
+#define PREFIX SC_KEY_SVC_PREFIX
+#define SET_KEY SC_KEY_CATALOGUE
 #define MAX_LISTED 20
 
 static double now_s(void)

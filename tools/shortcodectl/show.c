@@ -16,6 +16,7 @@
 #include "base/sc.h"
 #include "check.h"
 #include "ctl.h"
+#include "store/keys.h"
 
 #define AUDIT_COUNT "10"
 
@@ -24,15 +25,16 @@
  * "00000" confirmation) and rl:{M} (rate limit); handlers/vas.c keeps
  * items:{M}, gone:{M} and allgone:{M} (docs/handlers.md). */
 static const struct {
-    const char *what, *prefix;  /* key: PREFIX:{M} */
+    const char *what, *fmt;     /* fmt: an SC_KEY_* format, one %s for M */
 } g_internal[] = {
-    {"item numbers", "items"},
-    {"cancelled here", "gone"},
-    {"cancel-all done", "allgone"},
-    {"pending dialogue", "pending"},
-    {"rate limit", "rl"},
+    {"item numbers", SC_KEY_ITEMS},
+    {"cancelled here", SC_KEY_GONE},
+    {"cancel-all done", SC_KEY_ALLGONE},
+    {"pending dialogue", SC_KEY_PENDING},
+    {"rate limit", SC_KEY_RL},
 };
 #define NINTERNAL SC_ARRAY_LEN(g_internal)
+#define PREFIX_LEN (sizeof SC_KEY_SVC_PREFIX - 1)
 
 struct show {
     struct ctl_redis *r;
@@ -178,7 +180,7 @@ static long load_subs(struct show *sh, const redisReply *all, struct sub_row **o
         const redisReply *c = all->element[2 * i], *s = all->element[2 * i + 1];
         struct sub_row *row = &rows[i];
         char key[8 + CTL_CODE_MAX * 4], why[64];
-        size_t klen = 8 + SC_MIN(c->len, sizeof key - 8);
+        size_t klen = PREFIX_LEN + SC_MIN(c->len, sizeof key - PREFIX_LEN);
         uint64_t since;
         ctl_printable(row->code, sizeof row->code, c->str, c->len, 0);
         if (ctl_parse_uint(s->str, s->len, INT64_MAX / 10, &since, why, sizeof why) == 0) {
@@ -188,8 +190,8 @@ static long load_subs(struct show *sh, const redisReply *all, struct sub_row **o
             row->since = -1;
             ctl_printable(row->date, sizeof row->date, s->str, s->len, 1);
         }
-        memcpy(key, "vas:svc:", 8);
-        memcpy(key + 8, c->str, klen - 8);
+        memcpy(key, SC_KEY_SVC_PREFIX, PREFIX_LEN);
+        memcpy(key + PREFIX_LEN, c->str, klen - PREFIX_LEN);
         const char *argv[4] = {"HMGET", key, "name", "price_fen"};
         const size_t lens[4] = {5, klen, 4, 9};
         ctl_redis_append(sh->r, 4, argv, lens);
@@ -417,12 +419,11 @@ int ctl_show(struct ctl_redis *r, const char *arg)
                 ctl_printable(q, sizeof q, arg, strlen(arg), 1), err);
         return CTL_EXIT_USAGE;
     }
-    snprintf(sh.k_sub, sizeof sh.k_sub, "sub:{%s}:vas", sh.msisdn);
-    snprintf(sh.k_acct, sizeof sh.k_acct, "acct:{%s}", sh.msisdn);
-    snprintf(sh.k_audit, sizeof sh.k_audit, "audit:{%s}", sh.msisdn);
+    sc_key(sh.k_sub, sizeof sh.k_sub, SC_KEY_SUB, sh.msisdn);
+    sc_key(sh.k_acct, sizeof sh.k_acct, SC_KEY_ACCT, sh.msisdn);
+    sc_key(sh.k_audit, sizeof sh.k_audit, SC_KEY_AUDIT, sh.msisdn);
     for (size_t i = 0; i < NINTERNAL; i++)
-        snprintf(sh.k_internal[i], sizeof sh.k_internal[i], "%s:{%s}", g_internal[i].prefix,
-                 sh.msisdn);
+        sc_key(sh.k_internal[i], sizeof sh.k_internal[i], g_internal[i].fmt, sh.msisdn);
     int rc = ctl_redis_connect(r) < 0 || fetch(&sh, rep) < 0 || print_all(&sh, rep) < 0;
     for (size_t i = 0; i < R_COUNT; i++)
         if (rep[i])
@@ -437,13 +438,13 @@ int ctl_events(struct ctl_redis *r, long count)
     char n[24];
     struct show sh = {.r = r};
     snprintf(n, sizeof n, "%ld", count);
-    const char *argv[6] = {"XREVRANGE", "vas:events", "+", "-", "COUNT", n};
+    const char *argv[6] = {"XREVRANGE", SC_KEY_EVENTS, "+", "-", "COUNT", n};
     if (ctl_redis_connect(r) < 0)
         return CTL_EXIT_REDIS;
     redisReply *rep = ctl_redis_command(r, 6, argv, NULL);
     if (!rep)
         return CTL_EXIT_REDIS;
-    if (!reply_failed(&sh, "vas:events", rep, REDIS_REPLY_ARRAY))
+    if (!reply_failed(&sh, SC_KEY_EVENTS, rep, REDIS_REPLY_ARRAY))
         for (size_t i = 0; i < rep->elements; i++)
             print_entry("", rep->element[i]);
     freeReplyObject(rep);

@@ -25,6 +25,7 @@
 
 #include "base/log.h"
 #include "base/sc.h"
+#include "jsonout.h"
 #include "sim.h"
 
 int sim_fault_parse_pct(const char *s, double *out)
@@ -151,12 +152,7 @@ int sim_fault_redeliver(struct sim *sim, struct sim_mopart *p, int64_t st)
         sim->fc.redeliver_error++;
     uint64_t now = uv_now(sim->loop);
     sim_mopart_set_due(p, now + f->redeliver_interval_ms);
-    sim_mopart_link(p, NULL);
-    if (sim->fd_tail)
-        sim_mopart_link(sim->fd_tail, p);
-    else
-        sim->fd_head = p;
-    sim->fd_tail = p;
+    sim_moq_push(&sim->fd, p);
     /* Same interval for all: the list is in deadline order. */
     if (!uv_is_active((uv_handle_t *)&sim->fd_timer))
         uv_timer_start(&sim->fd_timer, on_fd_timer, f->redeliver_interval_ms, 0);
@@ -172,26 +168,19 @@ static void on_fd_timer(uv_timer_t *t)
 {
     struct sim *sim = t->data;
     uint64_t now = uv_now(sim->loop);
-    while (sim->fd_head && sim_mopart_due(sim->fd_head) <= now) {
-        struct sim_mopart *p = sim->fd_head;
-        sim->fd_head = sim_mopart_next(p);
-        if (!sim->fd_head)
-            sim->fd_tail = NULL;
-        sim_mo_push_part(sim, p);
-    }
-    if (sim->fd_head)
-        uv_timer_start(&sim->fd_timer, on_fd_timer, sim_mopart_due(sim->fd_head) - now, 0);
+    while (!STAILQ_EMPTY(&sim->fd) && sim_mopart_due(STAILQ_FIRST(&sim->fd)) <= now)
+        sim_mo_push_part(sim, sim_moq_pop(&sim->fd));
+    if (!STAILQ_EMPTY(&sim->fd))
+        uv_timer_start(&sim->fd_timer, on_fd_timer, sim_mopart_due(STAILQ_FIRST(&sim->fd)) - now,
+                       0);
     sim_mo_pump(sim);
 }
 
 void sim_fault_flush(struct sim *sim)
 {
-    while (sim->fd_head) {
-        struct sim_mopart *p = sim->fd_head;
-        sim->fd_head = sim_mopart_next(p);
+    struct sim_mopart *p;
+    while ((p = sim_moq_pop(&sim->fd)) != NULL)
         sim_mo_push_part(sim, p);
-    }
-    sim->fd_tail = NULL;
     if (sim->loop)
         uv_timer_stop(&sim->fd_timer);
 }
@@ -310,35 +299,34 @@ void sim_fault_maybe_hostile(struct sim *sim, const char *from)
 
 /* ---- report ------------------------------------------------------------------------ */
 
-void sim_fault_json(struct sim *sim, FILE *f)
+json_t *sim_fault_json(struct sim *sim)
 {
     const struct sim_fault_counts *c = &sim->fc;
-    uint64_t pending = 0;
-    for (const struct sim_mopart *p = sim->fd_head; p; p = sim_mopart_next(p))
-        pending++;
-    fprintf(f,
-            "{\"throttled\": %llu, \"msgqfull\": %llu, \"dropped_resp\": %llu, "
-            "\"closed_every\": %llu, \"closed_random\": %llu, \"unbinds\": %llu, "
-            "\"redeliveries\": %llu, \"redeliver_error\": %llu, \"redeliver_timeout\": %llu, "
-            "\"redeliver_closed\": %llu, \"mo_redelivered\": %llu, "
-            "\"mo_ok_after_redelivery\": %llu, \"mo_redeliver_exhausted\": %llu, "
-            "\"redelivery_pending\": %llu, \"dup_parts\": %llu, \"reordered_mos\": %llu, "
-            "\"hostile_sent\": %llu, \"hostile_resp\": {",
-            (unsigned long long)c->throttled, (unsigned long long)c->msgqfull,
-            (unsigned long long)c->dropped_resp, (unsigned long long)c->closed_every,
-            (unsigned long long)c->closed_random, (unsigned long long)c->unbinds,
-            (unsigned long long)c->redeliveries, (unsigned long long)c->redeliver_error,
-            (unsigned long long)c->redeliver_timeout, (unsigned long long)c->redeliver_closed,
-            (unsigned long long)c->mo_redelivered, (unsigned long long)c->mo_ok_after_redelivery,
-            (unsigned long long)c->mo_redeliver_exhausted,
-            (unsigned long long)pending, (unsigned long long)c->dup_parts,
-            (unsigned long long)c->reordered_mos, (unsigned long long)c->hostile_sent);
-    char b[16];
-    for (unsigned i = 0; i < c->hostile_resp.n; i++)
-        fprintf(f, "%s\"%s\": %llu", i ? ", " : "",
-                sim_status_name(c->hostile_resp.e[i].status, b, sizeof b),
-                (unsigned long long)c->hostile_resp.e[i].count);
-    fputs("}}", f);
+    uint64_t pending = sim_moq_count(&sim->fd);
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+#define U(k, v) json_object_set_new(o, k, sim_json_u64(v))
+    U("throttled", c->throttled);
+    U("msgqfull", c->msgqfull);
+    U("dropped_resp", c->dropped_resp);
+    U("closed_every", c->closed_every);
+    U("closed_random", c->closed_random);
+    U("unbinds", c->unbinds);
+    U("redeliveries", c->redeliveries);
+    U("redeliver_error", c->redeliver_error);
+    U("redeliver_timeout", c->redeliver_timeout);
+    U("redeliver_closed", c->redeliver_closed);
+    U("mo_redelivered", c->mo_redelivered);
+    U("mo_ok_after_redelivery", c->mo_ok_after_redelivery);
+    U("mo_redeliver_exhausted", c->mo_redeliver_exhausted);
+    U("redelivery_pending", pending);
+    U("dup_parts", c->dup_parts);
+    U("reordered_mos", c->reordered_mos);
+    U("hostile_sent", c->hostile_sent);
+#undef U
+    json_object_set_new(o, "hostile_resp", sim_json_statmap(&c->hostile_resp));
+    return o;
 }
 
 void sim_fault_summary(struct sim *sim, FILE *f)

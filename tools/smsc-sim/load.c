@@ -46,6 +46,7 @@
 #include "base/log.h"
 #include "base/sc.h"
 #include "hist.h"
+#include "jsonout.h"
 #include "sim.h"
 
 #define LOAD_BIND_WAIT_MS 30000  /* wait this long for --binds sessions */
@@ -224,7 +225,7 @@ static int encode(struct sim_load *l, const char *text, size_t n, int ucs2, int 
     size_t h = udh ? 6 : 0;
     if (h) {
         memcpy(sm->msg, udh, h);
-        sm->esm_class = 0x40;
+        sm->esm_class = SC_ESM_UDHI;
     }
     if (ucs2) {
         for (size_t i = 0; i < n; i++) {
@@ -816,26 +817,27 @@ void sim_load_on_bound(struct sim_load *l)
 
 /* ---- report ------------------------------------------------------------------------------ */
 
-static void json_statmap(FILE *f, const struct sim_statmap *m)
+/* x >= 0 rounded to 1/scale (the report's figures keep the digits they had;
+ * no libm for one rounding). */
+static double round1(double x, double scale)
 {
-    char b[16];
-    fputc('{', f);
-    for (unsigned i = 0; i < m->n; i++)
-        fprintf(f, "%s\"%s\": %llu", i ? ", " : "", sim_status_name(m->e[i].status, b, sizeof b),
-                (unsigned long long)m->e[i].count);
-    fputc('}', f);
+    return x > 0 ? (double)(uint64_t)(x * scale + 0.5) / scale : 0.0;
 }
 
-static void json_lat(FILE *f, const struct sim_hist *h)
+static json_t *json_lat(const struct sim_hist *h)
 {
-    fprintf(f,
-            "{\"count\": %llu, \"min\": %llu, \"mean\": %.1f, \"p50\": %llu, \"p90\": %llu, "
-            "\"p99\": %llu, \"p99_9\": %llu, \"max\": %llu}",
-            (unsigned long long)h->total, (unsigned long long)(h->total ? h->min : 0),
-            sim_hist_mean(h), (unsigned long long)sim_hist_percentile(h, 50),
-            (unsigned long long)sim_hist_percentile(h, 90),
-            (unsigned long long)sim_hist_percentile(h, 99),
-            (unsigned long long)sim_hist_percentile(h, 99.9), (unsigned long long)h->max);
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "count", sim_json_u64(h->total));
+    json_object_set_new(o, "min", sim_json_u64(h->total ? h->min : 0));
+    json_object_set_new(o, "mean", json_real(round1(sim_hist_mean(h), 10)));
+    json_object_set_new(o, "p50", sim_json_u64(sim_hist_percentile(h, 50)));
+    json_object_set_new(o, "p90", sim_json_u64(sim_hist_percentile(h, 90)));
+    json_object_set_new(o, "p99", sim_json_u64(sim_hist_percentile(h, 99)));
+    json_object_set_new(o, "p99_9", sim_json_u64(sim_hist_percentile(h, 99.9)));
+    json_object_set_new(o, "max", sim_json_u64(h->max));
+    return o;
 }
 
 static uint64_t series_max(const struct sim_load *l)
@@ -847,86 +849,102 @@ static uint64_t series_max(const struct sim_load *l)
     return m;
 }
 
-static int write_json(struct sim_load *l, int interrupted)
+static json_t *json_options(const struct sim_load *l)
 {
-    const char *path = l->o.json;
-    size_t n = strlen(path) + 8;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return SC_ENOMEM;
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        free(tmp);
-        return SC_EIO;
+    const struct sim *sim = l->sim;
+    json_t *o = json_object(), *mix = json_object();
+    if (!o || !mix) {
+        json_decref(o);
+        json_decref(mix);
+        return NULL;
     }
+    json_object_set_new(o, "subscribers", sim_json_u64(l->o.subscribers));
+    json_object_set_new(o, "from", sim_json_text(sim->o.from));
+    json_object_set_new(o, "to", sim_json_text(sim->o.to));
+    for (int i = 0; i < SIM_SCN_N; i++)
+        json_object_set_new(mix, g_scn_name[i], sim_json_u64(l->o.mix[i]));
+    json_object_set_new(o, "mix", mix);
+    json_object_set_new(o, "ucs2_share", sim_json_u64(l->o.ucs2_pct));
+    json_object_set_new(o, "datasm_share", sim_json_u64(l->o.datasm_pct));
+    json_object_set_new(o, "rate", sim_json_u64(l->o.rate));
+    json_object_set_new(o, "mo_window", sim_json_u64(sim->o.window));
+    json_object_set_new(o, "count", sim_json_u64(l->o.count));
+    json_object_set_new(o, "duration_ms", sim_json_u64(l->o.duration_ms));
+    json_object_set_new(o, "reply_timeout_ms", sim_json_u64(l->o.reply_timeout_ms));
+    json_object_set_new(o, "binds", sim_json_u64(l->o.binds));
+    json_object_set_new(o, "templates", json_boolean(!l->o.pack_each));
+    json_object_set_new(o, "throttle_every", sim_json_u64(sim->o.throttle_every));
+    return o;
+}
+
+static json_t *json_report(struct sim_load *l, int interrupted)
+{
     struct sim *sim = l->sim;
     double cpu = l->cpu_user + l->cpu_sys;
-    fprintf(f, "{\n  \"mode\": \"load\",\n  \"completed\": %s,\n  \"exit_status\": %d,\n",
-            interrupted ? "false" : "true", l->exit_status);
-    fprintf(f, "  \"options\": {\"subscribers\": %llu, \"from\": \"%s\", \"to\": \"%s\", "
-               "\"mix\": {\"0000\": %u, \"cancel\": %u, \"unknown\": %u, \"longtd\": %u}, "
-               "\"ucs2_share\": %u, "
-               "\"datasm_share\": %u, \"rate\": %llu, \"mo_window\": %u, \"count\": %llu, "
-               "\"duration_ms\": %llu, \"reply_timeout_ms\": %llu, \"binds\": %u, "
-               "\"templates\": %s, \"throttle_every\": %u},\n",
-            (unsigned long long)l->o.subscribers, sim->o.from, sim->o.to, l->o.mix[0],
-            l->o.mix[1], l->o.mix[2], l->o.mix[3], l->o.ucs2_pct, l->o.datasm_pct,
-            (unsigned long long)l->o.rate, sim->o.window, (unsigned long long)l->o.count,
-            (unsigned long long)l->o.duration_ms, (unsigned long long)l->o.reply_timeout_ms,
-            l->o.binds, l->o.pack_each ? "false" : "true", sim->o.throttle_every);
-    fprintf(f, "  \"sessions\": %u,\n  \"elapsed_s\": %.3f,\n", sim_server_rx_bound(sim),
-            l->elapsed_s);
-    fprintf(f, "  \"sent\": %llu,\n  \"done\": %llu,\n  \"ok\": %llu,\n",
-            (unsigned long long)l->sent, (unsigned long long)l->done, (unsigned long long)l->ok);
-    fprintf(f, "  \"sent_ucs2\": %llu,\n  \"sent_data_sm\": %llu,\n",
-            (unsigned long long)l->sent_ucs2, (unsigned long long)l->sent_datasm);
-    fputs("  \"scenarios\": {", f);
-    for (int i = 0; i < SIM_SCN_N; i++) {
-        fprintf(f, "%s\n    \"%s\": {\"started\": %llu, \"completed\": %llu, \"latency_us\": ",
-                i ? "," : "", g_scn_name[i], (unsigned long long)l->sent_scn[i],
-                (unsigned long long)l->done_scn[i]);
-        json_lat(f, l->h_scn[i]);
-        fputc('}', f);
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+#define SET(k, v) json_object_set_new(o, k, v)
+    SET("mode", json_string("load"));
+    SET("completed", json_boolean(!interrupted));
+    SET("exit_status", json_integer(l->exit_status));
+    SET("options", json_options(l));
+    SET("sessions", sim_json_u64(sim_server_rx_bound(sim)));
+    SET("elapsed_s", json_real(round1(l->elapsed_s, 1000)));
+    SET("sent", sim_json_u64(l->sent));
+    SET("done", sim_json_u64(l->done));
+    SET("ok", sim_json_u64(l->ok));
+    SET("sent_ucs2", sim_json_u64(l->sent_ucs2));
+    SET("sent_data_sm", sim_json_u64(l->sent_datasm));
+    json_t *scn = json_object();
+    SET("scenarios", scn);
+    for (int i = 0; scn && i < SIM_SCN_N; i++) {
+        json_t *e = json_object();
+        if (!e)
+            break;
+        json_object_set_new(e, "started", sim_json_u64(l->sent_scn[i]));
+        json_object_set_new(e, "completed", sim_json_u64(l->done_scn[i]));
+        json_object_set_new(e, "latency_us", json_lat(l->h_scn[i]));
+        json_object_set_new(scn, g_scn_name[i], e);
     }
-    fputs("\n  },\n  \"latency_us\": ", f);
-    json_lat(f, l->h);
-    fputs(",\n  \"mo_resp_status\": ", f);
-    json_statmap(f, &l->resp_status);
-    fprintf(f, ",\n  \"errors\": {\"total\": %llu, \"mo_status\": ",
-            (unsigned long long)errors_total(l));
-    json_statmap(f, &l->err_status);
-    fprintf(f, ", \"missing_reply\": %llu, \"wrong_reply\": %llu, \"unexpected_reply\": %llu, "
-               "\"throttled\": %llu},\n",
-            (unsigned long long)l->missing, (unsigned long long)l->wrong,
-            (unsigned long long)l->unexpected,
-            (unsigned long long)(sim->total.submit_sm_throttled - l->throttled0));
-    fprintf(f, "  \"cancel_truncated\": %llu,\n  \"no_idle_subscriber\": %llu,\n"
-               "  \"mt_parts\": %llu,\n",
-            (unsigned long long)l->truncated, (unsigned long long)l->no_idle,
-            (unsigned long long)(sim->total.mt_parts_accepted - l->mt_parts0));
-    fputs("  \"mo_status\": ", f);
-    json_statmap(f, &sim->mo_status);
-    fputs(",\n  \"faults\": ", f);
-    sim_fault_json(sim, f);
-    fputs(",\n", f);
-    fprintf(f, "  \"throughput\": {\"mean_per_s\": %.1f, \"max_per_s\": %llu, \"per_s\": [",
-            l->elapsed_s > 0 ? (double)l->done / l->elapsed_s : 0.0,
-            (unsigned long long)series_max(l));
-    for (size_t i = 0; i < l->nseries; i++)
-        fprintf(f, "%s%u", i ? ", " : "", l->series[i]);
-    fprintf(f, "]},\n  \"cpu\": {\"user_s\": %.3f, \"sys_s\": %.3f, \"total_s\": %.3f, "
-               "\"s_per_1000_mo\": %.4f}\n}\n",
-            l->cpu_user, l->cpu_sys, cpu, l->sent ? cpu * 1000.0 / (double)l->sent : 0.0);
-    int rc = ferror(f) ? SC_EIO : 0;
-    if (fclose(f) != 0)
-        rc = SC_EIO;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = SC_EIO;
-    if (rc < 0)
-        remove(tmp);
-    free(tmp);
-    return rc;
+    SET("latency_us", json_lat(l->h));
+    SET("mo_resp_status", sim_json_statmap(&l->resp_status));
+    json_t *err = json_object();
+    if (err) {
+        json_object_set_new(err, "total", sim_json_u64(errors_total(l)));
+        json_object_set_new(err, "mo_status", sim_json_statmap(&l->err_status));
+        json_object_set_new(err, "missing_reply", sim_json_u64(l->missing));
+        json_object_set_new(err, "wrong_reply", sim_json_u64(l->wrong));
+        json_object_set_new(err, "unexpected_reply", sim_json_u64(l->unexpected));
+        json_object_set_new(err, "throttled",
+                            sim_json_u64(sim->total.submit_sm_throttled - l->throttled0));
+    }
+    SET("errors", err);
+    SET("cancel_truncated", sim_json_u64(l->truncated));
+    SET("no_idle_subscriber", sim_json_u64(l->no_idle));
+    SET("mt_parts", sim_json_u64(sim->total.mt_parts_accepted - l->mt_parts0));
+    SET("mo_status", sim_json_statmap(&sim->mo_status));
+    SET("faults", sim_fault_json(sim));
+    json_t *tp = json_object(), *per_s = json_array();
+    if (tp) {
+        json_object_set_new(tp, "mean_per_s",
+                            json_real(round1(l->elapsed_s > 0 ? (double)l->done / l->elapsed_s
+                                                              : 0.0, 10)));
+        json_object_set_new(tp, "max_per_s", sim_json_u64(series_max(l)));
+        for (size_t i = 0; per_s && i < l->nseries; i++)
+            json_array_append_new(per_s, sim_json_u64(l->series[i]));
+    }
+    json_object_set_new(tp, "per_s", per_s);
+    SET("throughput", tp);
+    json_t *c = json_object();
+    json_object_set_new(c, "user_s", json_real(round1(l->cpu_user, 1000)));
+    json_object_set_new(c, "sys_s", json_real(round1(l->cpu_sys, 1000)));
+    json_object_set_new(c, "total_s", json_real(round1(cpu, 1000)));
+    json_object_set_new(c, "s_per_1000_mo",
+                        json_real(round1(l->sent ? cpu * 1000.0 / (double)l->sent : 0.0, 10000)));
+    SET("cpu", c);
+#undef SET
+    return o;
 }
 
 static double tv_s(struct timeval a, struct timeval b)
@@ -990,7 +1008,7 @@ static void finish(struct sim_load *l, int interrupted)
     l->exit_status = interrupted || !l->running || errors_total(l) ? 1 : 0;
     if (l->running)
         summary(l, interrupted);
-    if (l->o.json && write_json(l, interrupted || !l->running) < 0) {
+    if (l->o.json && sim_json_write(l->o.json, json_report(l, interrupted || !l->running)) < 0) {
         sc_error("event=load_json_failed file=%s", l->o.json);
         l->exit_status = 1;
     }

@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "base/sc.h"
+#include "jsonout.h"
 #include "sim.h"
 #include "text/text.h"
 
@@ -573,23 +574,9 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 
 static int write_port_file(const char *path, int port)
 {
-    size_t n = strlen(path) + 8;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return SC_ENOMEM;
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    int rc = 0;
-    if (!f || fprintf(f, "%d\n", port) < 0)
-        rc = SC_EIO;
-    if (f && fclose(f) != 0)
-        rc = SC_EIO;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = SC_EIO;
-    if (rc < 0)
-        remove(tmp);
-    free(tmp);
-    return rc;
+    char line[16];
+    int n = snprintf(line, sizeof line, "%d\n", port);
+    return sim_file_write_atomic(path, line, (size_t)n);
 }
 
 int main(int argc, char **argv)
@@ -597,6 +584,7 @@ int main(int argc, char **argv)
     static struct sim sim_storage;
     struct sim *sim = &sim_storage;
     uv_loop_t loop;
+    sim_mo_init_queues(sim);
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);

@@ -28,7 +28,7 @@
 #define MO_MAX_REDELIVERIES 5
 
 struct sim_mopart {
-    struct sim_mopart *next;
+    STAILQ_ENTRY(sim_mopart) link;  /* on sim.mq, .rd or .fd */
     struct sim_mo *mo;           /* NULL: a delivery receipt */
     char sysid[16];              /* "" = any ESME */
     uint16_t tries;
@@ -56,26 +56,47 @@ const char *sim_status_name(int64_t st, char *buf, size_t bufsz)
 
 /* ---- queue ---------------------------------------------------------------- */
 
+void sim_moq_push(struct sim_moq *q, struct sim_mopart *p)
+{
+    STAILQ_INSERT_TAIL(q, p, link);
+}
+
+struct sim_mopart *sim_moq_pop(struct sim_moq *q)
+{
+    struct sim_mopart *p = STAILQ_FIRST(q);
+    if (p)
+        STAILQ_REMOVE_HEAD(q, link);
+    return p;
+}
+
+size_t sim_moq_count(const struct sim_moq *q)
+{
+    size_t n = 0;
+    const struct sim_mopart *p;
+    STAILQ_FOREACH(p, q, link)
+        n++;
+    return n;
+}
+
+void sim_mo_init_queues(struct sim *sim)
+{
+    STAILQ_INIT(&sim->mq);
+    STAILQ_INIT(&sim->rd);
+    STAILQ_INIT(&sim->fd);
+    sim->mq_len = 0;
+}
+
 static void push_back(struct sim *sim, struct sim_mopart *p)
 {
-    p->next = NULL;
-    if (sim->mq_tail)
-        sim->mq_tail->next = p;
-    else
-        sim->mq_head = p;
-    sim->mq_tail = p;
+    sim_moq_push(&sim->mq, p);
     sim->mq_len++;
 }
 
 static struct sim_mopart *pop(struct sim *sim)
 {
-    struct sim_mopart *p = sim->mq_head;
-    if (p) {
-        sim->mq_head = p->next;
-        if (!sim->mq_head)
-            sim->mq_tail = NULL;
+    struct sim_mopart *p = sim_moq_pop(&sim->mq);
+    if (p)
         sim->mq_len--;
-    }
     return p;
 }
 
@@ -87,8 +108,6 @@ void sim_mo_push_part(struct sim *sim, struct sim_mopart *p)
 struct sim_mo *sim_mopart_mo(const struct sim_mopart *p) { return p->mo; }
 unsigned sim_mopart_tries(const struct sim_mopart *p) { return p->tries; }
 void sim_mopart_set_tries(struct sim_mopart *p, unsigned tries) { p->tries = (uint16_t)tries; }
-void sim_mopart_link(struct sim_mopart *p, struct sim_mopart *next) { p->next = next; }
-struct sim_mopart *sim_mopart_next(const struct sim_mopart *p) { return p->next; }
 uint64_t sim_mopart_due(const struct sim_mopart *p) { return p->due; }
 void sim_mopart_set_due(struct sim_mopart *p, uint64_t due) { p->due = due; }
 
@@ -181,17 +200,12 @@ static void part_done(struct sim *sim, struct sim_mopart *p, int64_t st)
 
 void sim_mo_requeue(struct sim *sim)
 {
-    if (!sim->rd_head)
+    if (STAILQ_EMPTY(&sim->rd))
         return;
-    size_t n = 0;
-    for (struct sim_mopart *p = sim->rd_head; p; p = p->next)
-        n++;
-    sim->rd_tail->next = sim->mq_head;
-    if (!sim->mq_head)
-        sim->mq_tail = sim->rd_tail;
-    sim->mq_head = sim->rd_head;
-    sim->mq_len += n;
-    sim->rd_head = sim->rd_tail = NULL;
+    /* rd goes before mq: append mq to rd, then move it all back to mq. */
+    sim->mq_len += sim_moq_count(&sim->rd);
+    STAILQ_CONCAT(&sim->rd, &sim->mq);
+    STAILQ_CONCAT(&sim->mq, &sim->rd);
 }
 
 void sim_mo_drop_all(struct sim *sim)
@@ -235,12 +249,7 @@ static void on_part_resp(struct sc_session *s, void *ctx, int err, const struct 
             p->mo->redeliveries++;
         c->st->c.mo_redelivered++;
         sim->total.mo_redelivered++;
-        p->next = NULL;
-        if (sim->rd_tail)
-            sim->rd_tail->next = p;
-        else
-            sim->rd_head = p;
-        sim->rd_tail = p;
+        sim_moq_push(&sim->rd, p);
         return;
     }
     int64_t st = err == SC_ETIMEOUT  ? SIM_ST_TIMEOUT
@@ -298,8 +307,8 @@ static void put_u32(uint8_t *p, uint32_t v)
 
 void sim_mo_pump(struct sim *sim)
 {
-    while (sim->mq_head && !sim->stopping) {
-        struct sim_mopart *p = sim->mq_head;
+    while (!STAILQ_EMPTY(&sim->mq) && !sim->stopping) {
+        struct sim_mopart *p = STAILQ_FIRST(&sim->mq);
         struct sim_conn *c = pick(sim, p->sysid);
         if (!c)
             return;
@@ -541,7 +550,7 @@ struct sim_mo *sim_mo_send(struct sim *sim, enum sim_mo_kind kind, const char *f
             sm->sar_seq = (uint8_t)(i + 1);
         }
         if (h)
-            sm->esm_class = 0x40;
+            sm->esm_class = SC_ESM_UDHI;
         memcpy(sm->msg + h, bytes + cuts[i].off, cuts[i].len);
         sm->msg_len = (uint16_t)(h + cuts[i].len);
         long plen = sc_pdu_encode_sm(sm, pdu, SC_SM_MSG_MAX + 512);

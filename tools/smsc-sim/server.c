@@ -408,7 +408,7 @@ static void handle_submit(struct sim_conn *c, const struct sc_pdu_hdr *h, const 
     size_t n = sm->msg_len;
     struct sc_concat cc = {0, 1, 1};
     int concat = 0, bad = 0;
-    if (sm->esm_class & 0x40) {
+    if (sm->esm_class & SC_ESM_UDHI) {
         size_t hl = 0;
         int rc = sc_udh_parse(sm->msg, sm->msg_len, &hl, &cc);
         if (rc < 0 || hl > n) {

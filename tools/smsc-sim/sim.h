@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/queue.h>
 #include <uv.h>
 
 #include "smsc/pdu.h"
@@ -257,6 +258,10 @@ struct sim_script;
 struct sim_tty;
 struct sim_load;
 
+/* A list of MO parts (mo.c), oldest first. */
+struct sim_mopart;
+STAILQ_HEAD(sim_moq, sim_mopart);
+
 struct sim {
     uv_loop_t *loop;
     struct sim_opts o;
@@ -292,9 +297,9 @@ struct sim {
     uv_timer_t reasm_timer;
 
     /* MO parts waiting for room in a session's window */
-    struct sim_mopart *mq_head, *mq_tail;
+    struct sim_moq mq;
     size_t mq_len;
-    struct sim_mopart *rd_head, *rd_tail;   /* to redeliver (session closed) */
+    struct sim_moq rd;           /* to redeliver (session closed) */
     unsigned mo_ids;
     uint16_t mo_ref;
 
@@ -302,7 +307,7 @@ struct sim {
     struct sim_fault_counts fc;
     uint64_t frng;               /* fault PRNG (seeded with --seed) */
     uint64_t pdus_in;            /* PDUs received, all sessions (--close-every) */
-    struct sim_mopart *fd_head, *fd_tail;   /* parts waiting to be redelivered */
+    struct sim_moq fd;           /* parts waiting to be redelivered, due first */
     uv_timer_t fd_timer;
 
     struct sim_script *script;
@@ -368,8 +373,13 @@ void sim_mo_push_part(struct sim *sim, struct sim_mopart *p);
 struct sim_mo *sim_mopart_mo(const struct sim_mopart *p);
 unsigned sim_mopart_tries(const struct sim_mopart *p);
 void sim_mopart_set_tries(struct sim_mopart *p, unsigned tries);
-void sim_mopart_link(struct sim_mopart *p, struct sim_mopart *next);
-struct sim_mopart *sim_mopart_next(const struct sim_mopart *p);
+/* The part lists (sim.mq, .rd, .fd): push at the tail, pop the head (NULL
+ * when empty), count. STAILQ_FIRST / STAILQ_EMPTY read them too. */
+void sim_moq_push(struct sim_moq *q, struct sim_mopart *p);
+struct sim_mopart *sim_moq_pop(struct sim_moq *q);
+size_t sim_moq_count(const struct sim_moq *q);
+/* Make the part lists empty (before anything else uses sim). */
+void sim_mo_init_queues(struct sim *sim);
 uint64_t sim_mopart_due(const struct sim_mopart *p);
 void sim_mopart_set_due(struct sim_mopart *p, uint64_t due);
 
@@ -399,8 +409,8 @@ void sim_fault_flush(struct sim *sim);
 void sim_fault_maybe_hostile(struct sim *sim, const char *from);
 /* Session's resp timeout for MOs. */
 uint32_t sim_fault_resp_timeout(const struct sim *sim);
-/* "faults": {...} JSON object (no trailing comma or newline). */
-void sim_fault_json(struct sim *sim, FILE *f);
+/* The "faults" JSON object; new reference (NULL when out of memory). */
+struct json_t *sim_fault_json(struct sim *sim);
 /* One summary line for load mode. */
 void sim_fault_summary(struct sim *sim, FILE *f);
 /* Send unbind to c (SMSC-initiated); closes after unbind_resp or 1 s. */
@@ -414,7 +424,7 @@ void sim_rate_hit(struct sim_rate *r, uint64_t now_ms);
 /* A new per-session record (open), linked into the sim's list (oldest closed
  * records dropped beyond a bound). NULL when out of memory. */
 struct sim_sess_stats *sim_stats_session_new(struct sim *sim, unsigned id);
-/* Write the JSON stats to o.stats_file (tmp + rename). 0 or SC_EIO. */
+/* Write the JSON stats to o.stats_file (tmp + rename). 0, SC_ENOMEM or SC_EIO. */
 int sim_stats_write(struct sim *sim);
 void sim_stats_free(struct sim *sim);
 /* Refresh the session's enquire_link counters from the session layer. */

@@ -1,5 +1,6 @@
 /* stats.c -- smsc-sim's counters: status maps, the 1-second sliding window
- * and the JSON stats file (--stats FILE, written at exit and on SIGUSR1).
+ * and the JSON stats file (--stats FILE, written at exit and on SIGUSR1,
+ * through jsonout.c).
  *
  * The sliding window keeps one slot per millisecond of the last second and
  * a running sum, so every event costs O(1) amortised and the maximum is
@@ -11,6 +12,7 @@
 
 #include "base/log.h"
 #include "base/sc.h"
+#include "jsonout.h"
 #include "sim.h"
 
 #define SESS_STATS_KEEP 1024     /* per-session records kept, open ones always */
@@ -122,75 +124,38 @@ void sim_stats_free(struct sim *sim)
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-/* A JSON string: quotes, backslashes and every byte outside printable ASCII
- * escaped (a system_id is whatever the peer sent; bytes >= 0x80 are shown as
- * Latin-1 code points, so the output is always valid UTF-8 JSON). */
-static void json_str(FILE *f, const char *s)
+/* The counters shared by the totals and each session, added to o. */
+static void json_counters(json_t *o, const struct sim_counters *c)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7F)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
+#define U(k, v) json_object_set_new(o, k, sim_json_u64(v))
+    U("submit_sm_received", c->submit_sm_received);
+    U("data_sm_received", c->data_sm_received);
+    U("submit_sm_rejected", c->submit_sm_rejected);
+    U("throttled", c->submit_sm_throttled);
+    U("outstanding", c->submit_sm_outstanding);
+    U("max_outstanding", c->submit_sm_max_outstanding);
+    U("max_submit_per_s", c->rate.max);
+    U("mt_parts_accepted", c->mt_parts_accepted);
+    U("mt_messages", c->mt_messages);
+    U("mt_bad_udh", c->mt_bad_udh);
+    U("mt_reasm_errors", c->mt_reasm_errors);
+    U("dlr_sent", c->dlr_sent);
+    json_object_set_new(o, "dlr_status", sim_json_statmap(&c->dlr_status));
+    U("enquire_link_received", c->enquire_link_received);
+    U("enquire_link_sent", c->enquire_link_sent);
+    U("enquire_link_resp_received", c->enquire_link_resp_received);
+    U("binds_accepted", c->binds_accepted);
+    U("binds_refused", c->binds_refused);
+    U("unbind_received", c->unbinds_received);
+    U("unbind_sent", c->unbinds_sent);
+    U("invalid_commands", c->invalid_commands);
+    U("mo_parts_sent", c->mo_parts_sent);
+    U("mo_redelivered", c->mo_redelivered);
+    json_object_set_new(o, "mo_part_status", sim_json_statmap(&c->mo_part_status));
+#undef U
 }
 
-static void json_statmap(FILE *f, const struct sim_statmap *m)
-{
-    char b[16];
-    fputc('{', f);
-    for (unsigned i = 0; i < m->n; i++) {
-        if (i)
-            fputs(", ", f);
-        json_str(f, sim_status_name(m->e[i].status, b, sizeof b));
-        fprintf(f, ": %llu", (unsigned long long)m->e[i].count);
-    }
-    fputc('}', f);
-}
-
-static void json_u(FILE *f, const char *ind, const char *key, uint64_t v)
-{
-    fprintf(f, "%s\"%s\": %llu,\n", ind, key, (unsigned long long)v);
-}
-
-/* The counters shared by the totals and each session; ends with a comma. */
-static void json_counters(FILE *f, const char *ind, const struct sim_counters *c)
-{
-    json_u(f, ind, "submit_sm_received", c->submit_sm_received);
-    json_u(f, ind, "data_sm_received", c->data_sm_received);
-    json_u(f, ind, "submit_sm_rejected", c->submit_sm_rejected);
-    json_u(f, ind, "throttled", c->submit_sm_throttled);
-    json_u(f, ind, "outstanding", c->submit_sm_outstanding);
-    json_u(f, ind, "max_outstanding", c->submit_sm_max_outstanding);
-    json_u(f, ind, "max_submit_per_s", c->rate.max);
-    json_u(f, ind, "mt_parts_accepted", c->mt_parts_accepted);
-    json_u(f, ind, "mt_messages", c->mt_messages);
-    json_u(f, ind, "mt_bad_udh", c->mt_bad_udh);
-    json_u(f, ind, "mt_reasm_errors", c->mt_reasm_errors);
-    json_u(f, ind, "dlr_sent", c->dlr_sent);
-    fprintf(f, "%s\"dlr_status\": ", ind);
-    json_statmap(f, &c->dlr_status);
-    fputs(",\n", f);
-    json_u(f, ind, "enquire_link_received", c->enquire_link_received);
-    json_u(f, ind, "enquire_link_sent", c->enquire_link_sent);
-    json_u(f, ind, "enquire_link_resp_received", c->enquire_link_resp_received);
-    json_u(f, ind, "binds_accepted", c->binds_accepted);
-    json_u(f, ind, "binds_refused", c->binds_refused);
-    json_u(f, ind, "unbind_received", c->unbinds_received);
-    json_u(f, ind, "unbind_sent", c->unbinds_sent);
-    json_u(f, ind, "invalid_commands", c->invalid_commands);
-    json_u(f, ind, "mo_parts_sent", c->mo_parts_sent);
-    json_u(f, ind, "mo_redelivered", c->mo_redelivered);
-    fprintf(f, "%s\"mo_part_status\": ", ind);
-    json_statmap(f, &c->mo_part_status);
-    fputs(",\n", f);
-}
-
-static void write_json(struct sim *sim, FILE *f)
+static json_t *stats_json(struct sim *sim)
 {
     struct sim_counters t = sim->total;
     /* Open sessions: their enquire_link counters live in the session. */
@@ -204,77 +169,52 @@ static void write_json(struct sim *sim, FILE *f)
     for (struct sim_conn *c = sim->conns; c; c = c->next)
         bound += c->rx || c->tx;
 
-    fputs("{\n", f);
-    json_u(f, "  ", "listen_port", (uint64_t)sim->port);
-    json_u(f, "  ", "uptime_ms", uv_now(sim->loop) - sim->start_ms);
-    json_u(f, "  ", "sessions_accepted", sim->sessions_accepted);
-    json_u(f, "  ", "sessions_refused", sim->sessions_refused);
-    json_u(f, "  ", "sessions_open", sim->nconns);
-    json_u(f, "  ", "sessions_bound", bound);
-    json_counters(f, "  ", &t);
-    json_u(f, "  ", "mo_sent", sim->mo_sent);
-    json_u(f, "  ", "mo_queued", sim->mq_len);
-    fputs("  \"mo_status\": ", f);
-    json_statmap(f, &sim->mo_status);
-    fputs(",\n", f);
-    json_u(f, "  ", "mt_dropped", sim->mt_dropped);
-    fputs("  \"faults\": ", f);
-    sim_fault_json(sim, f);
-    fputs(",\n", f);
-    fputs("  \"sessions\": [", f);
-    int first = 1;
-    for (struct sim_sess_stats *st = sim->sess_head; st; st = st->next) {
-        fputs(first ? "\n    {\n" : ",\n    {\n", f);
-        first = 0;
-        json_u(f, "      ", "id", st->id);
-        fputs("      \"peer\": ", f);
-        json_str(f, st->peer);
-        fputs(",\n      \"system_id\": ", f);
-        json_str(f, st->system_id);
-        fputs(",\n      \"bind\": ", f);
-        if (st->bind)
-            json_str(f, st->bind);
-        else
-            fputs("null", f);
-        fprintf(f, ",\n      \"open\": %s,\n", st->open ? "true" : "false");
-        json_counters(f, "      ", &st->c);
-        fprintf(f, "      \"closed\": %s\n    }", st->open ? "false" : "true");
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "listen_port", json_integer(sim->port));
+    json_object_set_new(o, "uptime_ms", sim_json_u64(uv_now(sim->loop) - sim->start_ms));
+    json_object_set_new(o, "sessions_accepted", sim_json_u64(sim->sessions_accepted));
+    json_object_set_new(o, "sessions_refused", sim_json_u64(sim->sessions_refused));
+    json_object_set_new(o, "sessions_open", sim_json_u64(sim->nconns));
+    json_object_set_new(o, "sessions_bound", sim_json_u64(bound));
+    json_counters(o, &t);
+    json_object_set_new(o, "mo_sent", sim_json_u64(sim->mo_sent));
+    json_object_set_new(o, "mo_queued", sim_json_u64(sim->mq_len));
+    json_object_set_new(o, "mo_status", sim_json_statmap(&sim->mo_status));
+    json_object_set_new(o, "mt_dropped", sim_json_u64(sim->mt_dropped));
+    json_object_set_new(o, "faults", sim_fault_json(sim));
+    json_t *arr = json_array();
+    json_object_set_new(o, "sessions", arr);
+    for (struct sim_sess_stats *st = sim->sess_head; arr && st; st = st->next) {
+        json_t *s = json_object();
+        if (!s)
+            break;
+        json_object_set_new(s, "id", sim_json_u64(st->id));
+        json_object_set_new(s, "peer", sim_json_text(st->peer));
+        json_object_set_new(s, "system_id", sim_json_text(st->system_id));
+        json_object_set_new(s, "bind", sim_json_text(st->bind));
+        json_object_set_new(s, "open", json_boolean(st->open));
+        json_counters(s, &st->c);
+        json_object_set_new(s, "closed", json_boolean(!st->open));
+        json_array_append_new(arr, s);
     }
-    fputs(first ? "]\n}\n" : "\n  ]\n}\n", f);
+    return o;
 }
 
 int sim_stats_write(struct sim *sim)
 {
     if (!sim->o.stats_file)
         return 0;
-    size_t n = strlen(sim->o.stats_file) + 8;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return SC_ENOMEM;
-    snprintf(tmp, n, "%s.tmp", sim->o.stats_file);
-    FILE *f = fopen(tmp, "w");
-    int rc = 0;
-    if (!f) {
-        rc = SC_EIO;
-    } else {
-        write_json(sim, f);
-        if (ferror(f))
-            rc = SC_EIO;
-        if (fclose(f) != 0)
-            rc = SC_EIO;
-        if (rc == 0 && rename(tmp, sim->o.stats_file) != 0)
-            rc = SC_EIO;
-    }
+    int rc = sim_json_write(sim->o.stats_file, stats_json(sim));
     if (rc < 0) {
         char q[256];
         sc_error("event=stats_write_failed file=%s",
                  sc_log_quote(q, sizeof q, sim->o.stats_file, strlen(sim->o.stats_file)));
-        remove(tmp);
     } else {
         sc_info("event=stats_written sessions=%u submit_sm=%llu mo=%llu", sim->nconns,
                 (unsigned long long)sim->total.submit_sm_received,
                 (unsigned long long)sim->mo_sent);
     }
-    free(tmp);
     return rc;
 }

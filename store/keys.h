@@ -1,0 +1,65 @@
+/* keys.h -- every Redis key shortcoded and shortcodectl use, in one place.
+ *
+ * Per-subscriber keys carry the national MSISDN as a hash tag {M}, so all of
+ * one subscriber's keys live in one cluster slot and one script may touch
+ * them together. The formats take that MSISDN as their one %s; a buffer of
+ * SC_KEY_MAX bytes holds any of them (an SMPP address is at most 20 characters). What each
+ * key holds: docs/handlers.md and the comments of the code named. */
+#ifndef SC_STORE_KEYS_H
+#define SC_STORE_KEYS_H
+
+#include <stddef.h>
+#include <string.h>
+
+#define SC_KEY_MAX 96
+
+/* A per-subscriber key: fmt (one of the SC_KEY_* formats below, one "%s")
+ * with msisdn in place of the %s, into out (cut to outsz - 1 bytes, always
+ * NUL-terminated, outsz > 0). Returns the length written. Built without
+ * printf: it runs for every MO. */
+static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char *msisdn)
+{
+    const char *at = strchr(fmt, '%');
+    size_t parts[3] = {(size_t)(at - fmt), strlen(msisdn), strlen(at + 2)};
+    const char *src[3] = {fmt, msisdn, at + 2};
+    size_t o = 0;
+    for (int i = 0; i < 3; i++) {
+        size_t n = parts[i] < outsz - 1 - o ? parts[i] : outsz - 1 - o;
+        memcpy(out + o, src[i], n);
+        o += n;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* What the subscriber pays for: HASH code -> since (handlers/vas.c). */
+#define SC_KEY_SUB "sub:{%s}:vas"
+/* Item numbers of the last "0000" list: HASH (handlers/vas.c). */
+#define SC_KEY_ITEMS "items:{%s}"
+/* Codes cancelled here, for the redelivery horizon: HASH (handlers/vas.c). */
+#define SC_KEY_GONE "gone:{%s}"
+/* A completed cancel-all: HASH at, count (handlers/vas.c). */
+#define SC_KEY_ALLGONE "allgone:{%s}"
+/* The subscriber's own audit stream (handlers/vas.c, shortcodectl show). */
+#define SC_KEY_AUDIT "audit:{%s}"
+/* Account data shown by shortcodectl show. */
+#define SC_KEY_ACCT "acct:{%s}"
+/* A dialogue waiting for a reply, e.g. "00000" then "Y" (core/request.c). */
+#define SC_KEY_PENDING "pending:{%s}"
+/* Rate limit counter (core/request.c). */
+#define SC_KEY_RL "rl:{%s}"
+/* Long-MO reassembly (core/longmo.c, built without printf): the index
+ * SC_KEY_REASM_OPEN M SC_KEY_REASM_CLOSE, and per message that index then
+ * ":DST:REF:TOTAL". */
+#define SC_KEY_REASM_OPEN "reasm:{"
+#define SC_KEY_REASM_CLOSE "}"
+
+/* Global keys. */
+/* A service of the catalogue: HASH name, price_fen, provider, kind. */
+#define SC_KEY_SVC_PREFIX "vas:svc:"
+/* The set of catalogue codes (the daemon never SCANs). */
+#define SC_KEY_CATALOGUE "vas:catalogue"
+/* Every unsubscription, for the operator's billing: STREAM. */
+#define SC_KEY_EVENTS "vas:events"
+
+#endif
