@@ -24,13 +24,14 @@
             SS_LOG(SC_LOG_DEBUG, s, event, fmt, ##__VA_ARGS__);                            \
     } while (0)
 
-struct sc_req {
+/* A request we sent that waits for its resp (matched by sequence number). */
+struct outstanding {
     uint32_t seq;
     uint64_t deadline;           /* loop time in ms */
     sc_session_resp_cb cb;
     void *ctx;
-    struct sc_req *hnext;        /* hash chain, or free list */
-    struct sc_req *prev, *next;  /* send (= deadline) order */
+    struct outstanding *hnext;       /* hash chain, or free list */
+    struct outstanding *prev, *next; /* send (= deadline) order */
 };
 
 struct sc_buf {
@@ -63,12 +64,12 @@ struct sc_session {
     int reading;
     int paused_backpressure;
 
-    struct sc_req *pool;         /* max_outstanding entries */
-    struct sc_req *free_reqs;
-    struct sc_req **buckets;
+    struct outstanding *pool;         /* max_outstanding entries */
+    struct outstanding *free_reqs;
+    struct outstanding **buckets;
     unsigned nbuckets;           /* power of two */
     unsigned nout;
-    struct sc_req *oldest, *newest;
+    struct outstanding *oldest, *newest;
     int resp_timer_armed;
 
     uint64_t last_rx;
@@ -204,13 +205,13 @@ static void free_session(struct sc_session *s)
     free(s);
 }
 
-static void req_unlink(struct sc_session *s, struct sc_req *r);
+static void req_unlink(struct sc_session *s, struct outstanding *r);
 
 /* All handles are closed: fail what is outstanding, tell the owner, free. */
 static void finish_close(struct sc_session *s)
 {
     while (s->oldest) {
-        struct sc_req *r = s->oldest;
+        struct outstanding *r = s->oldest;
         sc_session_resp_cb cb = r->cb;
         void *ctx = r->ctx;
         req_unlink(s, r);
@@ -403,14 +404,14 @@ int sc_session_send_str_resp(struct sc_session *s, uint32_t id, uint32_t status,
 
 /* ---- requests and resps ------------------------------------------------- */
 
-static struct sc_req **bucket(struct sc_session *s, uint32_t seq)
+static struct outstanding **bucket(struct sc_session *s, uint32_t seq)
 {
     return &s->buckets[seq & (s->nbuckets - 1)];
 }
 
-static void req_unlink(struct sc_session *s, struct sc_req *r)
+static void req_unlink(struct sc_session *s, struct outstanding *r)
 {
-    struct sc_req **pp = bucket(s, r->seq);
+    struct outstanding **pp = bucket(s, r->seq);
     while (*pp != r)
         pp = &(*pp)->hnext;
     *pp = r->hnext;
@@ -428,9 +429,9 @@ static void req_unlink(struct sc_session *s, struct sc_req *r)
     s->nout--;
 }
 
-static struct sc_req *req_find(struct sc_session *s, uint32_t seq)
+static struct outstanding *req_find(struct sc_session *s, uint32_t seq)
 {
-    for (struct sc_req *r = *bucket(s, seq); r; r = r->hnext)
+    for (struct outstanding *r = *bucket(s, seq); r; r = r->hnext)
         if (r->seq == seq)
             return r;
     return NULL;
@@ -456,7 +457,7 @@ static void on_resp_timer(uv_timer_t *t)
     uint64_t now = uv_now(s->loop);
     s->resp_timer_armed = 0;
     while (s->oldest && s->oldest->deadline <= now && !s->closing) {
-        struct sc_req *r = s->oldest;
+        struct outstanding *r = s->oldest;
         sc_session_resp_cb cb = r->cb;
         void *ctx = r->ctx;
         uint32_t seq = r->seq;
@@ -481,13 +482,13 @@ static int request(struct sc_session *s, uint32_t seq, const uint8_t *pdu, size_
     int rc = sc_session_send(s, pdu, len);
     if (rc < 0)
         return rc;
-    struct sc_req *r = s->free_reqs;
+    struct outstanding *r = s->free_reqs;
     s->free_reqs = r->hnext;
     r->seq = seq;
     r->cb = cb;
     r->ctx = ctx;
     r->deadline = uv_now(s->loop) + s->o.resp_timeout_ms;
-    struct sc_req **b = bucket(s, seq);
+    struct outstanding **b = bucket(s, seq);
     r->hnext = *b;
     *b = r;
     r->next = NULL;
@@ -584,7 +585,7 @@ static void handle_pdu(struct sc_session *s, const struct sc_pdu_hdr *h, const u
         return;
     }
     if (h->id & SC_CMD_RESP) {
-        struct sc_req *r = req_find(s, h->seq);
+        struct outstanding *r = req_find(s, h->seq);
         if (!r) {
             SS_LOG(SC_LOG_WARN, s, "unmatched_resp", " command=%s seq=%u status=%s",
                    sc_pdu_cmd_name(h->id), h->seq, sc_pdu_status_name(h->status));
