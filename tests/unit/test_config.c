@@ -1,4 +1,4 @@
-/* test_config.c -- unit tests for config/config.c: the shipped config, defaults,
+/* test_config.c -- unit tests for config/: the shipped config, defaults,
  * every error class with its exact FILE:LINE:COL, ${VAR} expansion and the
  * schema API that handlers use for route options. Self-contained: each case
  * writes its YAML to a temporary file. */
