@@ -93,7 +93,7 @@ static int hs_send(struct sc_store *st, redisCallbackFn *fn, void *privdata, int
 }
 
 /* TCP is up: pipeline AUTH, SELECT, SCRIPT LOAD of each script and PING in
- * one write. Must not free the context (see the top of store.c). */
+ * one write. Must not free the context (see the top of store_int.h). */
 void sc__send_handshake(struct sc_store *st)
 {
     char dbs[24];

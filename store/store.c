@@ -49,31 +49,8 @@
  * The retry gets a fresh deadline (it is a new round trip at the tail of
  * the pipeline), so an eval may take up to twice command_timeout_ms.
  *
- * hiredis 0.14 rules store/ relies on (read in async.c and
- * adapters/libuv.h, and exercised by tests/unit/test_store.c):
- * - redisAsyncFree() runs every pending callback with reply NULL, then
- *   calls the adapter's cleanup (our ev_cleanup uv_close()s its handles,
- *   freed in their close callbacks, so the loop must run once more), then
- *   the disconnect callback only if the connection had been established. Called inside a reply callback it
- *   only sets a flag; the real free happens when the callback returns,
- *   before hiredis returns to the loop.
- * - The connect and disconnect callbacks are NOT "in a callback" for that
- *   flag: redisAsyncFree() there frees at once and hiredis then touches the
- *   freed context. So we never free from either; the connect callback only
- *   queues commands.
- * - A connection hiredis drops itself (EOF, reset, protocol error) runs the
- *   pending callbacks with NULL, then the disconnect callback with errstr
- *   set, then frees the context.
- * - hiredis' libuv adapter (and ours, which keeps that behaviour) ignores a
- *   poll error (status < 0): a refused connect is never reported and the
- *   poll handle just stops. So while connecting, the
- *   socket's SO_ERROR is checked every ST_PROBE_MS (a refused connect fails
- *   within 100 ms, not at the deadline) until the attempt's deadline.
- * - hiredis' own redisLibuvAttach installs its hooks before it can fail
- *   (then a later redisAsyncFree calls cleanup with NULL); sc__ev_attach
- *   (adapter.c) installs nothing unless it succeeds.
- * - Writes use write(2): a closed peer raises SIGPIPE, so the process must
- *   ignore SIGPIPE (core/daemon.c does).
+ * The hiredis 0.14 rules every file of store/ relies on are written at the
+ * top of store_int.h.
  *
  * Files: this one is the connection state machine, the command FIFO with its
  * deadline, deferred failures and the public API; handshake.c the pipelined
