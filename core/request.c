@@ -68,6 +68,7 @@ const struct sc_tpl_decl sc_request_templates[] = {
 
 struct req {
     struct sc_req pub;         /* first: handlers get &pub */
+    struct sc_req_limits limits; /* pub.limits: copied from the generation's config */
     struct sc_app *app;
     struct sc_gen *gen;
     const struct sc_route *route;
@@ -413,7 +414,9 @@ void sc__req_start(struct sc_app *a, const struct sc_mo *mo, struct sc_mo_token 
     q->pub.msisdn = q->msisdn;
     q->pub.text = q->text;
     q->pub.service = q->service.addr;
-    q->pub.cfg = q->gen->cfg;
+    q->limits = (struct sc_req_limits){cfg->limits.menu_ttl_s, cfg->limits.confirm_ttl_s,
+                                       cfg->limits.redelivery_horizon_s};
+    q->pub.limits = &q->limits;
     q->pub.catalogue = a->cat;
 
     regmatch_t m[SC_REQ_MAX_CAPS];

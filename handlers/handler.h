@@ -26,7 +26,6 @@
 
 struct redisReply;
 struct sc_catalogue;
-struct sc_config;
 struct sc_schema;
 
 /* ---- the request, as a handler sees it (implemented by core/request.c) ----
@@ -45,6 +44,14 @@ struct sc_schema;
 
 #define SC_REQ_MAX_CAPS 10
 
+/* The dialogue limits of the configuration generation a request runs under
+ * (limits.* in the config, docs/contracts.md). */
+struct sc_req_limits {
+    int menu_ttl_s;            /* how long a "0000" list answers item numbers */
+    int confirm_ttl_s;         /* how long a question waits for its "Y" */
+    int redelivery_horizon_s;  /* how long the SMSC may deliver an MO again */
+};
+
 struct sc_req {
     /* Read-only for handlers. */
     const char *msisdn;        /* national number: keys use it as {MSISDN} */
@@ -53,10 +60,9 @@ struct sc_req {
     const char *caps[SC_REQ_MAX_CAPS]; /* regex captures (caps[0] = whole match) */
     size_t ncaps;
     /* What the daemon lends the handler, valid until the request ends: the
-     * configuration generation the request runs under (limits.menu_ttl_s,
-     * confirm_ttl_s, redelivery_horizon_s, ...) and the cached service
-     * catalogue (handlers/catalogue.h). */
-    const struct sc_config *cfg;
+     * dialogue limits of the configuration generation the request runs
+     * under and the cached service catalogue (handlers/catalogue.h). */
+    const struct sc_req_limits *limits;
     const struct sc_catalogue *catalogue;
     void *hctx;                /* free for the handler's use */
 };

@@ -42,7 +42,6 @@
 
 #include "base/log.h"
 #include "base/sc.h"
-#include "config/config.h"
 #include "config/schema.h"
 #include "handlers/catalogue.h"
 #include "handlers/handler.h"
@@ -565,8 +564,8 @@ static void vas_list_handle(struct sc_req *req, const void *opts)
     sc_key(sub, sizeof sub, SC_KEY_SUB, req->msisdn);
     sc_key(items, sizeof items, SC_KEY_ITEMS, req->msisdn);
     snprintf(max, sizeof max, "%d", list_max(opts));
-    snprintf(ttl, sizeof ttl, "%d", req->cfg->limits.menu_ttl_s);
-    snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
+    snprintf(ttl, sizeof ttl, "%d", req->limits->menu_ttl_s);
+    snprintf(horizon, sizeof horizon, "%d", req->limits->redelivery_horizon_s);
     sc_req_eval(req, 2, (const char *const[]){sub, items}, 3,
                 (const char *const[]){max, ttl, horizon}, on_list);
 }
@@ -751,8 +750,8 @@ static void vas_cancel_items_handle(struct sc_req *req, const void *opts)
             o += (size_t)snprintf(list + o, sizeof list - o, "%s%d", o ? "," : "", v);
     struct vas_keys ks;
     char horizon[16], ttl[16];
-    snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
-    snprintf(ttl, sizeof ttl, "%d", req->cfg->limits.menu_ttl_s);
+    snprintf(horizon, sizeof horizon, "%d", req->limits->redelivery_horizon_s);
+    snprintf(ttl, sizeof ttl, "%d", req->limits->menu_ttl_s);
     sc_req_eval(req, 5, cancel_keys(&ks, req, 'i'), 4,
                 (const char *const[]){req->msisdn, horizon, list, ttl}, on_cancel_items);
 }
@@ -832,7 +831,7 @@ static void on_cancel_all(struct sc_req *req, struct redisReply *const *e, size_
         return;
     }
     snprintf(count, sizeof count, "%zu", n - 1);
-    snprintf(minutes, sizeof minutes, "%d", (req->cfg->limits.confirm_ttl_s + 59) / 60);
+    snprintf(minutes, sizeof minutes, "%d", (req->limits->confirm_ttl_s + 59) / 60);
     fee_texts(req, &total, tot, sizeof tot, unknown, sizeof unknown);
     sc_req_reply_tpl(req, "vas_all_confirm", (const char *const[]){count, tot, minutes, unknown});
 }
@@ -843,8 +842,8 @@ static void vas_cancel_all_handle(struct sc_req *req, const void *opts)
     char sub[SC_KEY_MAX], all[SC_KEY_MAX], ttl[16], horizon[16];
     sc_key(sub, sizeof sub, SC_KEY_SUB, req->msisdn);
     sc_key(all, sizeof all, SC_KEY_ALLGONE, req->msisdn);
-    snprintf(ttl, sizeof ttl, "%d", req->cfg->limits.confirm_ttl_s);
-    snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
+    snprintf(ttl, sizeof ttl, "%d", req->limits->confirm_ttl_s);
+    snprintf(horizon, sizeof horizon, "%d", req->limits->redelivery_horizon_s);
     sc_req_eval(req, 2, (const char *const[]){sub, all}, 2, (const char *const[]){ttl, horizon},
                 on_cancel_all);
 }
@@ -959,7 +958,7 @@ static void vas_confirm_handle(struct sc_req *req, const void *opts)
 {
     struct vas_keys ks;
     char horizon[16];
-    snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
+    snprintf(horizon, sizeof horizon, "%d", req->limits->redelivery_horizon_s);
     const char *yes = is_yes(req->text, opts) ? "Y" : "N";
     sc_req_eval(req, 5, cancel_keys(&ks, req, 'a'), 3,
                 (const char *const[]){req->msisdn, horizon, yes}, on_confirm);
@@ -1023,7 +1022,7 @@ static void vas_cancel_code_handle(struct sc_req *req, const void *opts)
     (void)opts;
     struct vas_keys ks;
     char horizon[16];
-    snprintf(horizon, sizeof horizon, "%d", req->cfg->limits.redelivery_horizon_s);
+    snprintf(horizon, sizeof horizon, "%d", req->limits->redelivery_horizon_s);
     sc_req_eval(req, 4, cancel_keys(&ks, req, 0), 3,
                 (const char *const[]){req->msisdn, horizon, td_code(req)}, on_cancel_code);
 }
