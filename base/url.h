@@ -3,10 +3,9 @@
  * "redis://secret@host" (no colon) is a password, as redis-cli reads it;
  * credentials may be %-escaped; IPv6 hosts go in brackets. TLS (rediss://)
  * and unix sockets are refused. Messages never quote the URL: it may hold
- * the password. One parser for the configuration check (config.c, so that
- * --check refuses what the store would), the daemon's store (store.c) and
- * shortcodectl. It lives in base/ because config/ and store/ both use it
- * and neither may include the other. */
+ * the password. One parser for the configuration check (store/store_conf.c,
+ * so that --check refuses what the store would), the daemon's store
+ * (store.c) and shortcodectl. */
 #ifndef SC_URL_H
 #define SC_URL_H
 

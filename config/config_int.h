@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#include "config/config.h"
 #include "config/schema.h"
 
 #define SC_CFG_MAX_DEPTH 64         /* nesting of YAML collections */
@@ -45,10 +44,5 @@ int sc__field_secret(const struct sc_field *f);
  * for messages ("a mapping", "a list", ...). (node.c) */
 int sc__node_is_null(const struct sc_cfg_node *n);
 const char *sc__kind_name(const struct sc_cfg_node *n);
-
-/* Call cb for each key whose value differs between a and b, both filled by
- * schema s; returns how many. (diff.c) */
-size_t sc__schema_diff(const struct sc_schema *s, const void *a, const void *b,
-                       sc_config_diff_cb cb, void *arg);
 
 #endif

@@ -266,8 +266,8 @@ static void diff_fields(struct diff *d, const struct sc_field *fields, const voi
     }
 }
 
-size_t sc__schema_diff(const struct sc_schema *s, const void *a, const void *b,
-                       sc_config_diff_cb cb, void *arg)
+size_t sc_schema_diff(const struct sc_schema *s, const void *a, const void *b,
+                      sc_config_diff_cb cb, void *arg)
 {
     struct diff d = {cb, arg, 0};
     diff_fields(&d, s->fields, a, b, "");

@@ -5,9 +5,10 @@
  * ${VAR} in scalar values, refusing duplicate keys and aliases).
  * sc_schema_apply() (here) then walks the tree against field tables,
  * nginx/Kannel style: each key is declared once, with its type, range,
- * default and where it goes in its struct (the daemon's tables are in
- * daemon_schema.c). Unknown keys are errors. Handlers reuse the same
- * mechanism for their route options (schema.h). */
+ * default and where it goes in its struct. Unknown keys are errors. The
+ * tables are declared by their owners, none here: the daemon's top level in
+ * core/config.c, its sections beside their subsystems (smsc/smsc_conf.c,
+ * store/store_conf.c), handlers' route options in handlers/ (schema.h). */
 #include "config/config_int.h"
 
 #include <ctype.h>

@@ -1,4 +1,11 @@
-/* schema.h -- declarative configuration schemas applied to YAML node trees.
+/* schema.h -- the configuration engine: YAML -> node trees (with ${VAR}
+ * expansion), declarative schemas applied to them, loading a file against a
+ * schema, and the differences between two structs one schema filled.
+ *
+ * config/ knows no subsystem: each declares the schema of its own section
+ * next to its code (as nginx modules declare their directives), smsc/ the
+ * binds and "smpp:", store/ "redis:", core/ the top level that lists the
+ * sections (core/config.h), handlers their route "options:".
  *
  * A schema is a table of fields, each declared once: key name, type, where the
  * value goes in a C struct, flags (required, secret, ...), range and default.
@@ -6,9 +13,8 @@
  * every key must be declared, every value must convert, every required key
  * must be there; defaults fill the rest. Errors read
  *     FILE:LINE:COL: binds[0].port: must be 1..65535 (got 70000)
- * The daemon's own configuration (config.c) and handlers' route "options:"
- * use the same mechanism:
- *
+ * The daemon's own configuration and handlers' route "options:" use the same
+ * mechanism:
  *     struct vas_opts { int page_size; char *title; };
  *     static const struct sc_field vas_fields[] = {
  *         {"page_size", SC_FT_INT, offsetof(struct vas_opts, page_size), 0,
@@ -39,7 +45,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
+/* A YAML node: kept for handler options, so that a handler's own schema can
+ * check them later with line:column errors. */
+enum sc_cfg_node_kind { SC_CFG_SCALAR, SC_CFG_SEQ, SC_CFG_MAP };
+struct sc_cfg_node {
+    enum sc_cfg_node_kind kind;
+    char *key;                   /* for children of a MAP, else NULL */
+    char *value;                 /* for SCALAR (after ${VAR} expansion) */
+    struct sc_cfg_node *child;   /* first child (SEQ, MAP) */
+    struct sc_cfg_node *next;    /* next sibling */
+    int line, col;               /* where the value starts */
+    int key_line, key_col;       /* where its key starts (children of a MAP) */
+};
+
+/* One entry of an SC_FT_MAP (name -> text), in file order. */
+struct sc_cfg_kv {
+    char *key;
+    char *value;
+    int line, col;
+};
 
 enum sc_field_type {
     SC_FT_STRING,   /* char * (malloc'd); .max = max bytes, 0 = no limit */
@@ -52,8 +76,9 @@ enum sc_field_type {
     SC_FT_STRLIST,  /* char ** + size_t at .count_offset: a list of scalars (or one scalar
                      * with SC_F_ONE_OR_LIST); .min/.max = item count (max 0 = no limit);
                      * .def is comma-separated */
-    SC_FT_SECTION,  /* a mapping checked with .sub into the struct at .offset; absent
-                     * means "all defaults" */
+    SC_FT_SECTION,  /* a mapping checked with .sub into the struct at .offset (.sub's
+                     * offsets are relative to it: a subsystem's own section struct);
+                     * absent means "all defaults" */
     SC_FT_LIST,     /* a list of mappings: array of .sub->size-byte structs at .offset,
                      * size_t count at .count_offset; .min/.max = count */
     SC_FT_MAP,      /* struct sc_cfg_kv * + size_t at .count_offset: name -> string,
@@ -153,5 +178,38 @@ void sc_cfg_node_free(struct sc_cfg_node *n);
 
 /* The child of mapping map with this key, or NULL. Borrowed. */
 const struct sc_cfg_node *sc_cfg_node_get(const struct sc_cfg_node *map, const char *key);
+
+/* Read path, parse it (sc_cfg_parse_file) and apply s to its top level, which
+ * must be a mapping, filling obj (zeroed by the caller). Returns 0, or
+ * SC_ECONFIG / SC_ENOMEM with err set to "FILE:LINE:COL: message" (or "FILE:
+ * message" when no position applies: the file cannot be opened, the document
+ * is empty). obj may hold partial values either way: release it with
+ * sc_schema_free(). */
+int sc_schema_load_file(const char *path, const struct sc_schema *s, void *obj, char *err,
+                        size_t errsz);
+
+/* Called by sc_schema_diff() for one key whose value differs: key is its
+ * path as in messages ("binds[0].window", "templates.help"), oldv and newv
+ * the two values as log-ready text (numbers bare, strings quoted, "null"
+ * when absent), both NULL for a secret (a password, redis.url), which is
+ * never shown. All borrowed for the call. */
+typedef void (*sc_config_diff_cb)(void *arg, const char *key, const char *oldv,
+                                  const char *newv);
+
+/* Compare a and b, both filled by s, key by key in schema order, and call cb
+ * for each difference. Lists of mappings (binds, routes) compare element by
+ * element at the same index; a different length is also reported on the
+ * list's own key with the two counts. Returns the number of differences. */
+size_t sc_schema_diff(const struct sc_schema *s, const void *a, const void *b,
+                      sc_config_diff_cb cb, void *arg);
+
+/* Expand ${VAR} and ${VAR:-default} in s (environment lookups through
+ * getenv). "$$" is a literal "$". Returns a malloc'd string, or NULL with a
+ * message in err (unterminated "${", an unset variable without default).
+ * Like sh, ":-" takes the default when VAR is unset or empty; the default is
+ * itself expanded, only when used ("${A:-${B:-x}}", at most 8 deep). A "$"
+ * not followed by "{" or "$" is literal. Values are not re-expanded. err may
+ * be NULL. (sc_cfg_parse applies it to every scalar value.) */
+char *sc_config_expand(const char *s, char *err, size_t errsz);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include <uv.h>
 
-#include "config/config.h"
+#include "core/config.h"
 #include "core/router.h"
 #include "handlers/catalogue.h"
 #include "smsc/esme.h"

@@ -17,8 +17,8 @@
 
 #include "base/log.h"
 #include "base/sc.h"
-#include "config/config.h"
 #include "core/app.h"
+#include "core/config.h"
 
 struct daemon {
     struct sc_app app;

@@ -6,7 +6,7 @@
 #ifndef SC_INTAKE_H
 #define SC_INTAKE_H
 
-#include "config/config.h"
+#include "core/config.h"
 
 /* 1 when addr (NUL-terminated) is a plausible MO source under policy
  * (enum sc_source_addr, smpp.source_addr), else 0.

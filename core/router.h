@@ -10,7 +10,7 @@
 #include <regex.h>
 #include <stddef.h>
 
-#include "config/config.h"
+#include "core/config.h"
 #include "handlers/handler.h"
 #include "text/template.h"
 

@@ -18,8 +18,8 @@ LAYERS = {
     "base": set(),
     "text": {"base"},
     "config": {"base"},
-    "smsc": {"base", "text"},
-    "store": {"base"},
+    "smsc": {"base", "text", "config"},
+    "store": {"base", "config"},
     "handlers": {"base", "text", "config", "store"},
     "core": {"base", "text", "config", "smsc", "store", "handlers"},
 }

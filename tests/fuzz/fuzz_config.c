@@ -1,4 +1,4 @@
-/* fuzz_config.c -- libFuzzer target: the configuration loader (config/).
+/* fuzz_config.c -- libFuzzer target: the configuration loader (config/ and the daemon's schema).
  *
  * The input is a YAML file. It goes through sc_cfg_parse() (text in memory)
  * and through the whole loader sc_config_load(), which only takes a path: the
@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "base/sc.h"
-#include "config/config.h"
 #include "config/schema.h"
+#include "core/config.h"
 #include "tests/fuzz/fuzz.h"
 
 static int memfd = -1;

@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "base/sc.h"
-#include "config/config.h"
+#include "core/config.h"
 #include "core/router.h"
 #include "handlers/handler.h"
 #include "tests/fuzz/fuzz.h"

@@ -1,7 +1,8 @@
-/* test_config.c -- unit tests for config/: the shipped config, defaults,
- * every error class with its exact FILE:LINE:COL, ${VAR} expansion and the
- * schema API that handlers use for route options. Self-contained: each case
- * writes its YAML to a temporary file. */
+/* test_config.c -- unit tests for config/ (the engine) and the daemon's
+ * schema (core/config.c and the sections it lists): the shipped config,
+ * defaults, every error class with its exact FILE:LINE:COL, ${VAR} expansion
+ * and the schema API that handlers use for route options. Self-contained:
+ * each case writes its YAML to a temporary file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +15,8 @@
 
 #include "base/log.h"
 #include "base/sc.h"
-#include "config/config.h"
 #include "config/schema.h"
+#include "core/config.h"
 #include "core/router.h"
 #include "smsc/pdu.h"
 #include "tests/unit/shipped.h"

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "base/sc.h"
-#include "config/config.h"
+#include "core/config.h"
 #include "core/intake.h"
 
 static void test_sources(void **state)

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "base/sc.h"
-#include "config/config.h"
+#include "core/config.h"
 #include "core/router.h"
 #include "handlers/handler.h"
 #include "tests/unit/shipped.h"

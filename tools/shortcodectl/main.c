@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "base/sc.h"
-#include "config/config.h"
+#include "core/config.h"
 #include "ctl.h"
 
 #define DEFAULT_URL "redis://127.0.0.1:6379"
