@@ -32,8 +32,105 @@ int sc__sb_put(struct sc__sbuf *b, const char *s, size_t n)
 static int is_name_start(char c) { return c == '_' || isalpha((unsigned char)c); }
 static int is_name_char(char c) { return c == '_' || isalnum((unsigned char)c); }
 
-/* Expand s[0..n) into b. A default ("${A:-...}") is itself expanded, only when
- * it is used, so "${A:-${B:-x}}" works. */
+#define NAME_MAX_LEN 256   /* bytes of a variable name, with its NUL */
+
+/* The variable name that starts at s[at] (after "${") into name[NAME_MAX_LEN];
+ * *end is the index after it, which is inside s. SC_EINVAL with err when
+ * there is no name, it is too long, or s ends after it. */
+static int read_name(const char *s, size_t n, size_t at, char *name, size_t *end, char *err,
+                     size_t errsz)
+{
+    size_t j = at;
+    if (j < n && is_name_start(s[j]))
+        while (j < n && is_name_char(s[j]))
+            j++;
+    if (j == at) {
+        if (j >= n)
+            snprintf(err, errsz, "unterminated \"${\"");
+        else
+            snprintf(err, errsz, "expected a variable name after \"${\"");
+        return SC_EINVAL;
+    }
+    if (j - at >= NAME_MAX_LEN) {
+        snprintf(err, errsz, "variable name too long after \"${\"");
+        return SC_EINVAL;
+    }
+    memcpy(name, s + at, j - at);
+    name[j - at] = '\0';
+    if (j >= n) {
+        snprintf(err, errsz, "unterminated \"${%s\"", name);
+        return SC_EINVAL;
+    }
+    *end = j;
+    return 0;
+}
+
+/* The index of the "}" that ends a default starting at s[k], skipping
+ * nested "${...}" and "$$"; n when there is none. */
+static size_t default_end(const char *s, size_t n, size_t k)
+{
+    int nest = 0;
+    while (k < n) {
+        if (s[k] == '$' && k + 1 < n && (s[k + 1] == '$' || s[k + 1] == '{')) {
+            nest += s[k + 1] == '{';
+            k += 2;
+            continue;
+        }
+        if (s[k] == '}') {
+            if (nest == 0)
+                return k;
+            nest--;
+        }
+        k++;
+    }
+    return n;
+}
+
+static int expand(struct sc__sbuf *b, const char *s, size_t n, int depth, char *err,
+                  size_t errsz);
+
+/* The reference "${NAME}" or "${NAME:-default}" at s[i] (s[i] is "$", s[i+1]
+ * "{"), appended to b; *next is the index after its "}". A default is itself
+ * expanded, only when it is used, so "${A:-${B:-x}}" works. */
+static int expand_ref(struct sc__sbuf *b, const char *s, size_t n, size_t i, size_t *next,
+                      int depth, char *err, size_t errsz)
+{
+    char name[NAME_MAX_LEN];
+    size_t j;
+    int rc = read_name(s, n, i + 2, name, &j, err, errsz);
+    if (rc)
+        return rc;
+    const char *val = getenv(name);
+    if (s[j] == '}') {
+        if (!val) {
+            snprintf(err, errsz, "environment variable %s is not set (write ${%s:-default})",
+                     name, name);
+            return SC_EINVAL;
+        }
+        *next = j + 1;
+        return sc__sb_put(b, val, strlen(val));
+    }
+    if (s[j] != ':' || j + 1 >= n || s[j + 1] != '-') {
+        snprintf(err, errsz, "expected \"}\" or \":-\" after \"${%s\"", name);
+        return SC_EINVAL;
+    }
+    size_t d0 = j + 2, k = default_end(s, n, d0);
+    if (k >= n) {
+        snprintf(err, errsz, "unterminated \"${%s:-\"", name);
+        return SC_EINVAL;
+    }
+    *next = k + 1;
+    if (val && *val)
+        return sc__sb_put(b, val, strlen(val));
+    if (depth >= SC_EXPAND_MAX_DEPTH) {
+        snprintf(err, errsz, "defaults nested too deeply in \"${%s:-\"", name);
+        return SC_EINVAL;
+    }
+    return expand(b, s + d0, k - d0, depth + 1, err, errsz);
+}
+
+/* Expand s[0..n) into b: literal runs are copied, "$$" is one "$", a "$" not
+ * followed by "{" is literal, "${" starts a reference. */
 static int expand(struct sc__sbuf *b, const char *s, size_t n, int depth, char *err, size_t errsz)
 {
     size_t i = 0;
@@ -45,90 +142,15 @@ static int expand(struct sc__sbuf *b, const char *s, size_t n, int depth, char *
             return SC_ENOMEM;
         if (i >= n)
             break;
-        /* s[i] == '$' */
-        if (i + 1 < n && s[i + 1] == '$') {
-            if (sc__sb_put(b, "$", 1))
-                return SC_ENOMEM;
-            i += 2;
-            continue;
-        }
-        if (i + 1 >= n || s[i + 1] != '{') {   /* a lone "$" is literal */
-            if (sc__sb_put(b, "$", 1))
-                return SC_ENOMEM;
-            i++;
-            continue;
-        }
-        size_t name0 = i + 2, j = name0;
-        if (j < n && is_name_start(s[j]))
-            while (j < n && is_name_char(s[j]))
-                j++;
-        if (j == name0) {
-            if (j >= n)
-                snprintf(err, errsz, "unterminated \"${\"");
-            else
-                snprintf(err, errsz, "expected a variable name after \"${\"");
-            return SC_EINVAL;
-        }
-        char name[256];
-        if (j - name0 >= sizeof name) {
-            snprintf(err, errsz, "variable name too long after \"${\"");
-            return SC_EINVAL;
-        }
-        memcpy(name, s + name0, j - name0);
-        name[j - name0] = '\0';
-        if (j >= n) {
-            snprintf(err, errsz, "unterminated \"${%s\"", name);
-            return SC_EINVAL;
-        }
-        const char *val = getenv(name);
-        if (s[j] == '}') {
-            if (!val) {
-                snprintf(err, errsz, "environment variable %s is not set (write ${%s:-default})",
-                         name, name);
-                return SC_EINVAL;
-            }
-            if (sc__sb_put(b, val, strlen(val)))
-                return SC_ENOMEM;
-            i = j + 1;
-            continue;
-        }
-        if (s[j] != ':' || j + 1 >= n || s[j + 1] != '-') {
-            snprintf(err, errsz, "expected \"}\" or \":-\" after \"${%s\"", name);
-            return SC_EINVAL;
-        }
-        /* The default runs to the "}" that matches, skipping nested "${...}". */
-        size_t d0 = j + 2, k = d0;
-        int nest = 0;
-        while (k < n) {
-            if (s[k] == '$' && k + 1 < n && (s[k + 1] == '$' || s[k + 1] == '{')) {
-                nest += s[k + 1] == '{';
-                k += 2;
-                continue;
-            }
-            if (s[k] == '}') {
-                if (nest == 0)
-                    break;
-                nest--;
-            }
-            k++;
-        }
-        if (k >= n) {
-            snprintf(err, errsz, "unterminated \"${%s:-\"", name);
-            return SC_EINVAL;
-        }
-        if (val && *val) {
-            if (sc__sb_put(b, val, strlen(val)))
-                return SC_ENOMEM;
-        } else {
-            if (depth >= SC_EXPAND_MAX_DEPTH) {
-                snprintf(err, errsz, "defaults nested too deeply in \"${%s:-\"", name);
-                return SC_EINVAL;
-            }
-            int rc = expand(b, s + d0, k - d0, depth + 1, err, errsz);
+        if (i + 1 < n && s[i + 1] == '{') {
+            int rc = expand_ref(b, s, n, i, &i, depth, err, errsz);
             if (rc)
                 return rc;
+            continue;
         }
-        i = k + 1;
+        if (sc__sb_put(b, "$", 1))
+            return SC_ENOMEM;
+        i += i + 1 < n && s[i + 1] == '$' ? 2 : 1;
     }
     return 0;
 }
