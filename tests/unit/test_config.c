@@ -299,13 +299,27 @@ static const char full_yaml[] =
     "  mo_error_status: RMSGQFUL\n"
     "  shutdown_timeout_ms: 0\n";
 
-static void test_all_values(void **state)
+/* full_yaml loaded once per test of its sections; a load error fails the setup. */
+static int load_full(void **state)
 {
-    (void)state;
     char err[512] = "";
     struct sc_config *cfg = load_text(full_yaml, err, sizeof err);
     if (!cfg)
         fail_msg("%s", err);
+    *state = cfg;
+    return 0;
+}
+
+static int free_full(void **state)
+{
+    sc_config_free(*state);
+    return 0;
+}
+
+/* binds: (smsc/smsc_conf.c) and log: */
+static void test_all_values_binds(void **state)
+{
+    const struct sc_config *cfg = *state;
     assert_int_equal(cfg->log_level, SC_LOG_DEBUG);
     assert_int_equal(cfg->nbinds, 2);
     const struct sc_cfg_bind *b = &cfg->binds[0];
@@ -332,7 +346,12 @@ static void test_all_values(void **state)
     assert_int_equal(b->port, 65535);
     assert_string_equal(b->password, "");
     assert_int_equal(b->line, 20);
+}
 
+/* smpp: (smsc/smsc_conf.c) and redis: (store/store_conf.c) */
+static void test_all_values_smpp_redis(void **state)
+{
+    const struct sc_config *cfg = *state;
     assert_int_equal(cfg->smpp.max_pdu_len, 65536);
     assert_int_equal(cfg->smpp.dc0, SC_DC0_LATIN1);
     assert_int_equal(cfg->smpp.seg_mode, SC_SEG_PAYLOAD);
@@ -350,7 +369,12 @@ static void test_all_values(void **state)
     assert_int_equal(cfg->redis.connect_timeout_ms, 100);
     assert_int_equal(cfg->redis.command_timeout_ms, 600000);
     assert_int_equal(cfg->redis.catalogue_refresh_s, 1);
+}
 
+/* service_numbers:, msisdn_prefixes: and routes: (core/config.c) */
+static void test_all_values_routes(void **state)
+{
+    const struct sc_config *cfg = *state;
     assert_int_equal(cfg->nservice_numbers, 1);         /* a single value is a list */
     assert_string_equal(cfg->service_numbers[0], "10086");
     assert_int_equal(cfg->nmsisdn_prefixes, 3);          /* longest first, stable */
@@ -393,7 +417,12 @@ static void test_all_values(void **state)
     assert_string_equal(r->regex, "^TD[0-9A-Z]+$");
     assert_int_equal(r->nwords, 0);
     assert_string_equal(cfg->routes[3].name, "fallback");
+}
 
+/* templates: and limits: (core/config.c) */
+static void test_all_values_templates_limits(void **state)
+{
+    const struct sc_config *cfg = *state;
     assert_int_equal(cfg->ntemplates, 3);                /* file order */
     assert_string_equal(cfg->templates[0].key, "zeta");
     assert_string_equal(cfg->templates[0].value, "Z {n}");
@@ -411,7 +440,6 @@ static void test_all_values(void **state)
     assert_int_equal(cfg->limits.ack_policy, SC_ACK_AFTER_REPLY);
     assert_int_equal(cfg->limits.mo_error_status, SC_ESME_RMSGQFUL);
     assert_int_equal(cfg->limits.shutdown_timeout_ms, 0);
-    sc_config_free(cfg);
 }
 
 static void test_status_forms(void **state)
@@ -896,6 +924,74 @@ static void test_parse_tree(void **state)
     assert_non_null(strstr(err, "nested too deeply"));
 }
 
+/* A subsystem's section schema on its own, as core/config.c points at it:
+ * values, its own check, and messages under the path it is given. */
+static int apply_section(const struct sc_schema *sch, void *obj, const char *yaml,
+                         const char *path, char *err, size_t errsz)
+{
+    struct sc_cfg_node *root = sc_cfg_parse("S", yaml, strlen(yaml), err, errsz);
+    assert_non_null(root);
+    struct sc_schema_ctx ctx = {"S", err, errsz, 0, 0};
+    int rc = sc_schema_apply(&ctx, sch, obj, root, path);
+    sc_cfg_node_free(root);
+    return rc;
+}
+
+static void test_section_schemas(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    struct sc_cfg_smpp sm = {0};
+    assert_int_equal(apply_section(&sc_cfg_smpp_schema, &sm, "max_parts: 3\nreasm_max_bytes: 9\n",
+                                   "smpp", err, sizeof err), 0);
+    assert_int_equal(sm.max_parts, 3);
+    assert_int_equal(sm.max_pdu_len, 4096);               /* defaults fill the rest */
+    assert_string_equal(sc_cfg_smpp_retired(&sm, 0), "smpp.reasm_max_bytes");
+    assert_null(sc_cfg_smpp_retired(&sm, 1));
+    sc_schema_free(&sc_cfg_smpp_schema, &sm);
+
+    struct sc_cfg_bind b = {0};
+    assert_int_equal(apply_section(&sc_cfg_bind_schema, &b,
+                                   "name: a\nhost: h\nport: 1\nsystem_id: s\n"
+                                   "reconnect_min_ms: 9\nreconnect_max_ms: 5\n",
+                                   "binds[2]", err, sizeof err), SC_ECONFIG);
+    assert_string_equal(err, "S:5:19: binds[2].reconnect_min_ms: must not exceed "
+                             "reconnect_max_ms (5)");
+    sc_schema_free(&sc_cfg_bind_schema, &b);
+
+    struct sc_cfg_redis r = {0};
+    assert_int_equal(apply_section(&sc_cfg_redis_schema, &r, "url: redis://:secret@h:99999\n",
+                                   "redis", err, sizeof err), SC_ECONFIG);
+    assert_memory_equal(err, "S:1:6: redis.url: ", 18);
+    assert_null(strstr(err, "secret"));
+    sc_schema_free(&sc_cfg_redis_schema, &r);
+    assert_int_equal(apply_section(&sc_cfg_redis_schema, &r, "url: redis://h:1/2\n", "redis",
+                                   err, sizeof err), 0);
+    assert_int_equal(r.command_timeout_ms, 2000);
+    sc_schema_free(&sc_cfg_redis_schema, &r);
+    assert_null(r.url);
+}
+
+/* sc_schema_load_file with any schema: the top level must be a mapping. */
+static void test_load_file(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    struct sc_cfg_smpp sm = {0};
+    char *path = write_temp("- a\n- b\n");
+    assert_int_equal(sc_schema_load_file(path, &sc_cfg_smpp_schema, &sm, err, sizeof err),
+                     SC_ECONFIG);
+    assert_non_null(strstr(err, ":1:1: the top level must be a mapping of settings"));
+    unlink(path);
+    free(path);
+    path = write_temp("dc0: ascii\n");
+    assert_int_equal(sc_schema_load_file(path, &sc_cfg_smpp_schema, &sm, err, sizeof err), 0);
+    assert_int_equal(sm.dc0, SC_DC0_ASCII);
+    sc_schema_free(&sc_cfg_smpp_schema, &sm);
+    unlink(path);
+    free(path);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Warnings (core/router.c sc_router_lint, shown by --check)              */
 
@@ -1071,7 +1167,10 @@ int main(void)
         cmocka_unit_test(test_shipped_defaults),
         cmocka_unit_test(test_shipped_env),
         cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_all_values),
+        cmocka_unit_test_setup_teardown(test_all_values_binds, load_full, free_full),
+        cmocka_unit_test_setup_teardown(test_all_values_smpp_redis, load_full, free_full),
+        cmocka_unit_test_setup_teardown(test_all_values_routes, load_full, free_full),
+        cmocka_unit_test_setup_teardown(test_all_values_templates_limits, load_full, free_full),
         cmocka_unit_test(test_status_forms),
         cmocka_unit_test(test_bad_configs),
         cmocka_unit_test(test_missing_file),
@@ -1079,6 +1178,8 @@ int main(void)
         cmocka_unit_test(test_expand),
         cmocka_unit_test(test_schema_options),
         cmocka_unit_test(test_parse_tree),
+        cmocka_unit_test(test_section_schemas),
+        cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_lint_shadowed_routes),
         cmocka_unit_test(test_lint_template_longer_than_max_parts),
