@@ -89,12 +89,11 @@ static const struct sc_field limits_fields[] = {
 static const struct sc_schema limits_schema = {limits_fields, sizeof(struct sc_cfg_limits),
                                                NULL};
 
-/* Cross-section rules: route names and the default route, route services,
- * prefix order. */
-static int check_config(struct sc_schema_ctx *ctx, void *obj, const struct sc_cfg_node *map,
-                        const char *path)
+/* Rules across routes and sections: default names, unique names, a
+ * route's service among service_numbers, at most one default route, last. */
+static int check_routes(struct sc_schema_ctx *ctx, struct sc_config *cfg,
+                        const struct sc_cfg_node *map)
 {
-    struct sc_config *cfg = obj;
     const struct sc_cfg_node *rlist = sc_cfg_node_get(map, "routes");
     const struct sc_cfg_node *rn = rlist ? rlist->child : NULL;
     size_t deflt = (size_t)-1;
@@ -143,8 +142,12 @@ static int check_config(struct sc_schema_ctx *ctx, void *obj, const struct sc_cf
                                "the last route",
                                deflt);
     }
+    return 0;
+}
 
-    /* Longest prefix first, so that "+86" is tried before "86" (stable). */
+/* Longest prefix first, so that "+86" is tried before "86" (stable). */
+static void sort_prefixes(struct sc_config *cfg)
+{
     for (size_t i = 1; i < cfg->nmsisdn_prefixes; i++) {
         char *p = cfg->msisdn_prefixes[i];
         size_t j = i;
@@ -152,9 +155,20 @@ static int check_config(struct sc_schema_ctx *ctx, void *obj, const struct sc_cf
             cfg->msisdn_prefixes[j] = cfg->msisdn_prefixes[j - 1];
         cfg->msisdn_prefixes[j] = p;
     }
-    return 0;
 }
 
+static int check_config(struct sc_schema_ctx *ctx, void *obj, const struct sc_cfg_node *map,
+                        const char *path)
+{
+    struct sc_config *cfg = obj;
+    int rc = check_routes(ctx, cfg, map);
+    if (rc == 0)
+        sort_prefixes(cfg);
+    return rc;
+}
+
+/* The daemon's top level: the sections in file order (also the order of the
+ * reload-diff lines), each pointing at the table of the folder that owns it. */
 static const struct sc_field config_fields[] = {
     {"log", SC_FT_SECTION, 0, 0, .sub = &log_schema},
     {"binds", SC_FT_LIST, C(binds), SC_F_REQUIRED, .min = 1, .count_offset = C(nbinds),
