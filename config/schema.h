@@ -15,6 +15,7 @@
  *     FILE:LINE:COL: binds[0].port: must be 1..65535 (got 70000)
  * The daemon's own configuration and handlers' route "options:" use the same
  * mechanism:
+ *
  *     struct vas_opts { int page_size; char *title; };
  *     static const struct sc_field vas_fields[] = {
  *         {"page_size", SC_FT_INT, offsetof(struct vas_opts, page_size), 0,
