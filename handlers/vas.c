@@ -445,26 +445,16 @@ static void gone_add(struct vas_gone *g, struct sc_req *req, const char *code, c
 
 /* The keys of a cancelling script: VAS_LUA_CANCEL's K[1..4] and as K[5]
  * items:{M} (fifth 'i'), allgone:{M} ('a') or none (0). */
-struct vas_keys {
-    char buf[4][SC_KEY_MAX];
-    const char *k[5];
-};
-
-static const char *const *cancel_keys(struct vas_keys *ks, const struct sc_req *req, char fifth)
+static void cancel_keys(struct sc_req_call *call, char fifth)
 {
-    sc_key(ks->buf[0], SC_KEY_MAX, SC_KEY_SUB, req->msisdn);
-    sc_key(ks->buf[1], SC_KEY_MAX, SC_KEY_AUDIT, req->msisdn);
-    sc_key(ks->buf[2], SC_KEY_MAX, SC_KEY_GONE, req->msisdn);
+    sc_req_key_m(call, SC_KEY_SUB);
+    sc_req_key(call, SC_KEY_EVENTS);
+    sc_req_key_m(call, SC_KEY_AUDIT);
+    sc_req_key_m(call, SC_KEY_GONE);
     if (fifth == 'i')
-        sc_key(ks->buf[3], SC_KEY_MAX, SC_KEY_ITEMS, req->msisdn);
+        sc_req_key_m(call, SC_KEY_ITEMS);
     else if (fifth == 'a')
-        sc_key(ks->buf[3], SC_KEY_MAX, SC_KEY_ALLGONE, req->msisdn);
-    ks->k[0] = ks->buf[0];
-    ks->k[1] = SC_KEY_EVENTS;
-    ks->k[2] = ks->buf[1];
-    ks->k[3] = ks->buf[2];
-    ks->k[4] = fifth ? ks->buf[3] : NULL;
-    return ks->k;
+        sc_req_key_m(call, SC_KEY_ALLGONE);
 }
 
 /* The key types of VAS_LUA_CANCEL's keys (handler.h key_types). */
@@ -509,8 +499,10 @@ static int list_max(const void *opts)
     return o && o->max_items > 0 ? o->max_items : 15;
 }
 
-static void on_list(struct sc_req *req, struct redisReply *const *e, size_t n)
+static void on_list(struct sc_req *req, const void *opts, struct redisReply *const *e,
+                    size_t n)
 {
+    (void)opts;
     const char *ls = el_str(e, n, 0);
     char *end = NULL;
     long listed = ls ? strtol(ls, &end, 10) : -1;
@@ -558,16 +550,13 @@ static void on_list(struct sc_req *req, struct redisReply *const *e, size_t n)
     sc_req_reply(req, t.s);
 }
 
-static void vas_list_handle(struct sc_req *req, const void *opts)
+static void vas_list_prepare(const struct sc_req *req, const void *opts, struct sc_req_call *call)
 {
-    char sub[SC_KEY_MAX], items[SC_KEY_MAX], max[16], ttl[16], horizon[16];
-    sc_key(sub, sizeof sub, SC_KEY_SUB, req->msisdn);
-    sc_key(items, sizeof items, SC_KEY_ITEMS, req->msisdn);
-    snprintf(max, sizeof max, "%d", list_max(opts));
-    snprintf(ttl, sizeof ttl, "%d", req->limits->menu_ttl_s);
-    snprintf(horizon, sizeof horizon, "%d", req->limits->redelivery_horizon_s);
-    sc_req_eval(req, 2, (const char *const[]){sub, items}, 3,
-                (const char *const[]){max, ttl, horizon}, on_list);
+    sc_req_key_m(call, SC_KEY_SUB);
+    sc_req_key_m(call, SC_KEY_ITEMS);
+    sc_req_arg_int(call, list_max(opts));
+    sc_req_arg_int(call, req->limits->menu_ttl_s);
+    sc_req_arg_int(call, req->limits->redelivery_horizon_s);
 }
 
 const struct sc_handler sc_handler_vas_list = {
@@ -577,7 +566,8 @@ const struct sc_handler sc_handler_vas_list = {
     .templates = vas_list_templates,
     .script = vas_list_lua,
     .key_types = "hh",
-    .handle = vas_list_handle,
+    .prepare = vas_list_prepare,
+    .result = on_list,
 };
 
 /* ---- vas_cancel_items: "1", "1 3", "1,3", "1、3" after a menu ---------------- */
@@ -652,8 +642,10 @@ static const struct sc_tpl_decl vas_cancel_items_templates[] = {
     {NULL, NULL, 0},
 };
 
-static void on_cancel_items(struct sc_req *req, struct redisReply *const *e, size_t n)
+static void on_cancel_items(struct sc_req *req, const void *opts, struct redisReply *const *e,
+                            size_t n)
 {
+    (void)opts;
     struct vas_numbers nums;
     parse_numbers(req->text, &nums);
     if (nums.too_many) {
@@ -736,7 +728,8 @@ static void on_cancel_items(struct sc_req *req, struct redisReply *const *e, siz
     sc_req_reply(req, t.s);
 }
 
-static void vas_cancel_items_handle(struct sc_req *req, const void *opts)
+static void vas_cancel_items_prepare(const struct sc_req *req, const void *opts,
+                                     struct sc_req_call *call)
 {
     (void)opts;
     struct vas_numbers nums;
@@ -748,12 +741,11 @@ static void vas_cancel_items_handle(struct sc_req *req, const void *opts)
     for (int v = 1; v <= VAS_MAX_ITEM && !nums.too_many; v++)
         if (nums.asked[v])
             o += (size_t)snprintf(list + o, sizeof list - o, "%s%d", o ? "," : "", v);
-    struct vas_keys ks;
-    char horizon[16], ttl[16];
-    snprintf(horizon, sizeof horizon, "%d", req->limits->redelivery_horizon_s);
-    snprintf(ttl, sizeof ttl, "%d", req->limits->menu_ttl_s);
-    sc_req_eval(req, 5, cancel_keys(&ks, req, 'i'), 4,
-                (const char *const[]){req->msisdn, horizon, list, ttl}, on_cancel_items);
+    cancel_keys(call, 'i');
+    sc_req_arg(call, req->msisdn);
+    sc_req_arg_int(call, req->limits->redelivery_horizon_s);
+    sc_req_arg(call, list);
+    sc_req_arg_int(call, req->limits->menu_ttl_s);
 }
 
 const struct sc_handler sc_handler_vas_cancel_items = {
@@ -762,7 +754,8 @@ const struct sc_handler sc_handler_vas_cancel_items = {
     .templates = vas_cancel_items_templates,
     .script = vas_cancel_items_lua,
     .key_types = VAS_CANCEL_KEY_TYPES "h",
-    .handle = vas_cancel_items_handle,
+    .prepare = vas_cancel_items_prepare,
+    .result = on_cancel_items,
 };
 
 /* ---- vas_cancel_all: "00000" -------------------------------------------- */
@@ -795,8 +788,10 @@ static int codes_sum(struct sc_req *req, struct redisReply *const *e, size_t n, 
     return 0;
 }
 
-static void on_cancel_all(struct sc_req *req, struct redisReply *const *e, size_t n)
+static void on_cancel_all(struct sc_req *req, const void *opts, struct redisReply *const *e,
+                          size_t n)
 {
+    (void)opts;
     const char *st = el_str(e, n, 0);
     struct fee_sum total = {0, 0};
     char count[24], tot[32], unknown[96], minutes[16], when[48];
@@ -836,16 +831,14 @@ static void on_cancel_all(struct sc_req *req, struct redisReply *const *e, size_
     sc_req_reply_tpl(req, "vas_all_confirm", (const char *const[]){count, tot, minutes, unknown});
 }
 
-static void vas_cancel_all_handle(struct sc_req *req, const void *opts)
+static void vas_cancel_all_prepare(const struct sc_req *req, const void *opts,
+                                   struct sc_req_call *call)
 {
     (void)opts;
-    char sub[SC_KEY_MAX], all[SC_KEY_MAX], ttl[16], horizon[16];
-    sc_key(sub, sizeof sub, SC_KEY_SUB, req->msisdn);
-    sc_key(all, sizeof all, SC_KEY_ALLGONE, req->msisdn);
-    snprintf(ttl, sizeof ttl, "%d", req->limits->confirm_ttl_s);
-    snprintf(horizon, sizeof horizon, "%d", req->limits->redelivery_horizon_s);
-    sc_req_eval(req, 2, (const char *const[]){sub, all}, 2, (const char *const[]){ttl, horizon},
-                on_cancel_all);
+    sc_req_key_m(call, SC_KEY_SUB);
+    sc_req_key_m(call, SC_KEY_ALLGONE);
+    sc_req_arg_int(call, req->limits->confirm_ttl_s);
+    sc_req_arg_int(call, req->limits->redelivery_horizon_s);
 }
 
 const struct sc_handler sc_handler_vas_cancel_all = {
@@ -854,7 +847,8 @@ const struct sc_handler sc_handler_vas_cancel_all = {
     .templates = vas_cancel_all_templates,
     .script = vas_cancel_all_lua,
     .key_types = "hh",
-    .handle = vas_cancel_all_handle,
+    .prepare = vas_cancel_all_prepare,
+    .result = on_cancel_all,
 };
 
 /* ---- vas_confirm: "Y" / "是" / "N" / "否" after "00000" ------------------------ */
@@ -886,8 +880,10 @@ static const struct sc_tpl_decl vas_confirm_templates[] = {
     {NULL, NULL, 0},
 };
 
-static void on_confirm(struct sc_req *req, struct redisReply *const *e, size_t n)
+static void on_confirm(struct sc_req *req, const void *opts, struct redisReply *const *e,
+                       size_t n)
 {
+    (void)opts;
     const char *st = el_str(e, n, 0);
     char when[48];
     if (st && strcmp(st, "none") == 0) {
@@ -954,14 +950,13 @@ static int is_yes(const char *text, const struct vas_confirm_opts *o)
     return 0;
 }
 
-static void vas_confirm_handle(struct sc_req *req, const void *opts)
+static void vas_confirm_prepare(const struct sc_req *req, const void *opts,
+                                struct sc_req_call *call)
 {
-    struct vas_keys ks;
-    char horizon[16];
-    snprintf(horizon, sizeof horizon, "%d", req->limits->redelivery_horizon_s);
-    const char *yes = is_yes(req->text, opts) ? "Y" : "N";
-    sc_req_eval(req, 5, cancel_keys(&ks, req, 'a'), 3,
-                (const char *const[]){req->msisdn, horizon, yes}, on_confirm);
+    cancel_keys(call, 'a');
+    sc_req_arg(call, req->msisdn);
+    sc_req_arg_int(call, req->limits->redelivery_horizon_s);
+    sc_req_arg(call, is_yes(req->text, opts) ? "Y" : "N");
 }
 
 const struct sc_handler sc_handler_vas_confirm = {
@@ -972,7 +967,8 @@ const struct sc_handler sc_handler_vas_confirm = {
     .script = vas_confirm_lua,
     .key_types = VAS_CANCEL_KEY_TYPES "h",
     .continues_dialogue = 1,
-    .handle = vas_confirm_handle,
+    .prepare = vas_confirm_prepare,
+    .result = on_confirm,
 };
 
 /* ---- vas_cancel_code: "TD" + code ------------------------------------------ */
@@ -993,8 +989,10 @@ static const char *td_code(const struct sc_req *req)
     return strncmp(req->text, "TD", 2) == 0 ? req->text + 2 : req->text;
 }
 
-static void on_cancel_code(struct sc_req *req, struct redisReply *const *e, size_t n)
+static void on_cancel_code(struct sc_req *req, const void *opts, struct redisReply *const *e,
+                           size_t n)
 {
+    (void)opts;
     const char *st = el_str(e, n, 0);
     const char *code = td_code(req);
     const struct sc_service *svc = sc_catalogue_get(req->catalogue, code);
@@ -1017,14 +1015,14 @@ static void on_cancel_code(struct sc_req *req, struct redisReply *const *e, size
     }
 }
 
-static void vas_cancel_code_handle(struct sc_req *req, const void *opts)
+static void vas_cancel_code_prepare(const struct sc_req *req, const void *opts,
+                                    struct sc_req_call *call)
 {
     (void)opts;
-    struct vas_keys ks;
-    char horizon[16];
-    snprintf(horizon, sizeof horizon, "%d", req->limits->redelivery_horizon_s);
-    sc_req_eval(req, 4, cancel_keys(&ks, req, 0), 3,
-                (const char *const[]){req->msisdn, horizon, td_code(req)}, on_cancel_code);
+    cancel_keys(call, 0);
+    sc_req_arg(call, req->msisdn);
+    sc_req_arg_int(call, req->limits->redelivery_horizon_s);
+    sc_req_arg(call, td_code(req));
 }
 
 const struct sc_handler sc_handler_vas_cancel_code = {
@@ -1033,5 +1031,6 @@ const struct sc_handler sc_handler_vas_cancel_code = {
     .templates = vas_cancel_code_templates,
     .script = vas_cancel_code_lua,
     .key_types = VAS_CANCEL_KEY_TYPES,
-    .handle = vas_cancel_code_handle,
+    .prepare = vas_cancel_code_prepare,
+    .result = on_cancel_code,
 };
