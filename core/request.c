@@ -26,6 +26,7 @@
 #define MAX_REPLY 4096         /* rendered reply bytes */
 #define PRELUDE_KEYS 2          /* rl:{M}, pending:{M} */
 #define PRELUDE_ARGS 4          /* limit, window, continues dialogue, key types */
+#define ARG_KEY_TYPES 3         /* ARGV[4]: the handler's key_types */
 #define PRELUDE_BYTES (2 * SC_KEY_MAX + 48)
 
 /* KEYS[1] rate-limit counter, KEYS[2] pending dialogue; ARGV[1] limit,
@@ -428,7 +429,7 @@ static void eval(struct req *q)
         sc_req_fail(&q->pub, "script error");
         return;
     }
-    if (c->arglens[3] != (size_t)(c->nkeys - PRELUDE_KEYS)) {
+    if (c->arglens[ARG_KEY_TYPES] != (size_t)(c->nkeys - PRELUDE_KEYS)) {
         /* Every key a script touches must have its type declared. */
         sc_error("event=script_error route=%s error=\"key_types does not match the keys\"",
                  q->route->name);
