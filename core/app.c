@@ -51,22 +51,6 @@ void sc__gen_unref(struct sc_gen *g)
     free(g);
 }
 
-/* prelude + "local function body() <script> end ..." so that a handler's
- * script returns its own table and the request layer prefixes "ok". */
-static char *compose_script(const char *body)
-{
-    static const char head[] = "local function body()\n";
-    static const char tail[] = "\nend\nlocal r = body()\ntable.insert(r, 1, 'ok')\nreturn r\n";
-    static const char none[] = "return {'ok'}\n";
-    size_t n = strlen(sc__lua_prelude) +
-               (body ? strlen(head) + strlen(body) + strlen(tail) : strlen(none)) + 1;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s%s%s%s", sc__lua_prelude, body ? head : none, body ? body : "",
-                 body ? tail : "");
-    return s;
-}
-
 static int register_scripts(struct sc_app *a, char *err, size_t errsz)
 {
     size_t n = 0;
@@ -81,7 +65,7 @@ static int register_scripts(struct sc_app *a, char *err, size_t errsz)
             a->script_ids[i] = -1;
             continue;
         }
-        char *lua = compose_script(body);
+        char *lua = sc__req_script(body);
         int id = lua ? sc_store_script(a->store, i < n ? sc_handlers[i]->name : "rate", lua)
                      : SC_ENOMEM;
         free(lua);

@@ -81,67 +81,81 @@ static void warn_if_world_readable(const char *path)
                 path, (unsigned)(st.st_mode & 07777));
 }
 
-int main(int argc, char **argv)
+/* The command line. */
+struct args {
+    const char *path;          /* -c */
+    const char *level;         /* --log-level, or NULL */
+    int check;                 /* --check */
+};
+
+/* Parse the command line into a. Returns -1 to go on, or the exit status
+ * (0 after --help / --version, 2 on a usage error). */
+static int parse_args(int argc, char **argv, struct args *a)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
         {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
     };
-    const char *path = NULL;
-    const char *level = NULL;
-    int check = 0;
+    *a = (struct args){NULL, NULL, 0};
     int c;
     while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': path = optarg; break;
-        case 'k': check = 1; break;
-        case 'l': level = optarg; break;
+        case 'c': a->path = optarg; break;
+        case 'k': a->check = 1; break;
+        case 'l': a->level = optarg; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("shortcoded %s\n", SC_VERSION); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (!path || optind != argc) {
+    if (!a->path || optind != argc) {
         usage(stderr);
         return 2;
     }
+    return -1;
+}
 
-    /* Checked before the file, and the same way with --check, so that
-     * --check fails on whatever would stop the daemon. */
-    int cli_level = -1;
-    if (level && (cli_level = sc_log_level_parse(level)) < 0) {
-        fprintf(stderr, "shortcoded: --log-level: unknown level '%s' (debug, info, warn, error)\n",
-                level);
-        return 1;
-    }
+/* --check: routes, handler options and templates are checked too; notes
+ * and the OK line on stdout, warnings on stderr. Takes cfg. Returns the
+ * exit status. */
+static int check_config(const char *path, struct sc_config *cfg)
+{
     char err[512];
-    struct sc_config *cfg = sc_config_load(path, err, sizeof err);
-    if (!cfg) {
+    struct sc_gen *g = sc__gen_new(cfg, 1, err, sizeof err);
+    if (!g) {
         fprintf(stderr, "%s\n", err);
+        sc_config_free(cfg);
         return 1;
     }
-    if (check) {
-        /* Routes, handler options and templates are checked too. */
-        struct sc_gen *g = sc__gen_new(cfg, 1, err, sizeof err);
-        if (!g) {
-            fprintf(stderr, "%s\n", err);
-            sc_config_free(cfg);
-            return 1;
-        }
-        for (size_t i = 0; sc_config_retired(cfg, i); i++)
-            printf("%s: note: %s is no longer used (%s)\n", path, sc_config_retired(cfg, i),
-                   RETIRED_WHY);
-        size_t warnings = sc_router_lint(g->router, print_warning, NULL);
-        printf("%s: OK (%zu binds, %zu routes, %zu templates", path, cfg->nbinds, cfg->nroutes,
-               cfg->ntemplates);
-        if (warnings)
-            printf(", %zu warning%s on stderr)\n", warnings, warnings == 1 ? "" : "s");
-        else
-            printf(")\n");
-        sc__gen_unref(g);
-        return 0;
-    }
+    for (size_t i = 0; sc_config_retired(cfg, i); i++)
+        printf("%s: note: %s is no longer used (%s)\n", path, sc_config_retired(cfg, i),
+               RETIRED_WHY);
+    size_t warnings = sc_router_lint(g->router, print_warning, NULL);
+    printf("%s: OK (%zu binds, %zu routes, %zu templates", path, cfg->nbinds, cfg->nroutes,
+           cfg->ntemplates);
+    if (warnings)
+        printf(", %zu warning%s on stderr)\n", warnings, warnings == 1 ? "" : "s");
+    else
+        printf(")\n");
+    sc__gen_unref(g);
+    return 0;
+}
+
+static void start_signals(struct daemon *d, uv_loop_t *loop)
+{
+    uv_signal_init(loop, &d->sig_term);
+    uv_signal_init(loop, &d->sig_int);
+    uv_signal_init(loop, &d->sig_hup);
+    d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+    uv_signal_start(&d->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&d->sig_int, on_signal, SIGINT);
+    uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
+}
+
+/* Run the daemon until it stopped. Takes cfg. Returns the exit status. */
+static int run(const char *path, struct sc_config *cfg, int cli_level)
+{
     sc_log_set_level((enum sc_log_level)(cli_level >= 0 ? cli_level : cfg->log_level));
     warn_if_world_readable(path);
     for (size_t i = 0; sc_config_retired(cfg, i); i++)
@@ -152,18 +166,13 @@ int main(int argc, char **argv)
     memset(&d, 0, sizeof d);
     uv_loop_t *loop = uv_default_loop();
     d.app.cli_log_level = cli_level;
+    char err[512];
     if (sc_app_start(&d.app, loop, path, cfg, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         sc_error("event=startup_failed error=\"%s\"", err);
         return 1;
     }
-    uv_signal_init(loop, &d.sig_term);
-    uv_signal_init(loop, &d.sig_int);
-    uv_signal_init(loop, &d.sig_hup);
-    d.sig_term.data = d.sig_int.data = d.sig_hup.data = &d;
-    uv_signal_start(&d.sig_term, on_signal, SIGTERM);
-    uv_signal_start(&d.sig_int, on_signal, SIGINT);
-    uv_signal_start(&d.sig_hup, on_signal, SIGHUP);
+    start_signals(&d, loop);
     sc_info("event=started version=%s config=%s binds=%zu routes=%zu", SC_VERSION, path,
             cfg->nbinds, cfg->nroutes);
     uv_run(loop, UV_RUN_DEFAULT);
@@ -172,4 +181,27 @@ int main(int argc, char **argv)
     if (rc != 0)
         sc_warn("event=loop_not_closed error=\"%s\"", uv_strerror(rc));
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    /* Checked before the file, and the same way with --check, so that
+     * --check fails on whatever would stop the daemon. */
+    int cli_level = -1;
+    if (a.level && (cli_level = sc_log_level_parse(a.level)) < 0) {
+        fprintf(stderr, "shortcoded: --log-level: unknown level '%s' (debug, info, warn, error)\n",
+                a.level);
+        return 1;
+    }
+    char err[512];
+    struct sc_config *cfg = sc_config_load(a.path, err, sizeof err);
+    if (!cfg) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    return a.check ? check_config(a.path, cfg) : run(a.path, cfg, cli_level);
 }

@@ -1,13 +1,15 @@
-/* request.c -- one MO's life: intake, routing, the handler's one script call
- * (with rate limiting folded in), and its one outcome.
+/* request.c -- one MO's life: route, the handler's script call (rate limit,
+ * pending dialogue and key types folded in), and its one outcome.
  *
- * Every MO costs exactly one Redis round trip: the handler's Lua script runs
- * after a prelude that counts the subscriber's commands (rate limit) and ends
- * any pending dialogue the command does not continue; a handler without a
- * script gets the prelude alone before it runs. */
+ * Every request has the same shape (handlers/handler.h): the route's
+ * handler states its keys and args (prepare, no I/O), ONE EVALSHA runs the
+ * prelude and the handler's script (or the prelude alone), and the
+ * handler's result() renders the outcome. What a reply means and what each
+ * outcome sends to the SMSC are decided in core/outcome.c. */
 #include "core/request.h"
 
 #include <hiredis/hiredis.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +18,16 @@
 #include "base/sc.h"
 #include "core/app.h"
 #include "core/longmo.h"
+#include "core/outcome.h"
 #include "store/keys.h"
 #include "text/text.h"
 
 #define MAX_TEXT 1024          /* normalised command bytes kept */
 #define MAX_REPLY 4096         /* rendered reply bytes */
-#define MAX_SCRIPT_ARGS 16
+#define PRELUDE_KEYS 2          /* rl:{M}, pending:{M} */
+#define PRELUDE_ARGS 4          /* limit, window, continues dialogue, key types */
+#define ARG_KEY_TYPES 3         /* ARGV[4]: the handler's key_types */
+#define PRELUDE_BYTES (2 * SC_KEY_MAX + 48)
 
 /* KEYS[1] rate-limit counter, KEYS[2] pending dialogue; ARGV[1] limit,
  * ARGV[2] window (s), ARGV[3] "1" when this handler continues the dialogue,
@@ -59,12 +65,41 @@ const char sc__lua_prelude[] =
     "for i = 3, #KEYS do K[#K + 1] = KEYS[i] end\n"
     "for i = 5, #ARGV do A[#A + 1] = ARGV[i] end\n";
 
+/* The script's keys and args: the prelude's first, then the handler's
+ * (sc_req_key ...), every string in buf. */
+struct sc_req_call {
+    const char *msisdn;
+    int nkeys, nargs;
+    int overflow;              /* a key or arg did not fit: the request fails */
+    size_t used;               /* bytes of buf */
+    /* From here on written before read (not zeroed: see REQ_ZEROED). */
+    const char *keys[PRELUDE_KEYS + SC_REQ_MAX_KEYS];
+    size_t keylens[PRELUDE_KEYS + SC_REQ_MAX_KEYS];
+    const char *args[PRELUDE_ARGS + SC_REQ_MAX_ARGS];
+    size_t arglens[PRELUDE_ARGS + SC_REQ_MAX_ARGS];
+    char buf[PRELUDE_BYTES + SC_REQ_CALL_BYTES];
+};
+
 /* Templates the request layer renders itself. */
 const struct sc_tpl_decl sc_request_templates[] = {
     {"rate_limited", NULL, 0},
     {"service_error", NULL, 0},
     {NULL, NULL, 0},
 };
+
+char *sc__req_script(const char *body)
+{
+    static const char head[] = "local function body()\n";
+    static const char tail[] = "\nend\nlocal r = body()\ntable.insert(r, 1, 'ok')\nreturn r\n";
+    static const char none[] = "return {'ok'}\n";
+    size_t n = strlen(sc__lua_prelude) +
+               (body ? strlen(head) + strlen(body) + strlen(tail) : strlen(none)) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s%s%s%s", sc__lua_prelude, body ? head : none, body ? body : "",
+                 body ? tail : "");
+    return s;
+}
 
 struct req {
     struct sc_req pub;         /* first: handlers get &pub */
@@ -75,26 +110,32 @@ struct req {
     struct sc_mo_token tok;
     struct sc_addr subscriber; /* the MO's source, exactly as received */
     struct sc_addr service;    /* the number it was sent to */
-    sc_req_script_cb cb;
     uint64_t t0;
-    char keys[256];            /* the script's keys, for error logs */
     char msisdn[SC_ADDR_MAX];
     char longmo[SC_LONGMO_KEY_MAX]; /* the reassembly this MO completes, or "" */
+    char *capheap;             /* captures that did not fit in capbuf, or NULL */
+    struct sc_req_call call;
+    /* Written before read, like the end of call. */
     char text[MAX_TEXT];
     char capbuf[MAX_TEXT + SC_REQ_MAX_CAPS];
-    char *capheap;             /* captures that did not fit in capbuf, or NULL */
 };
+
+/* The part of struct req a new request zeroes: the rest (~4 KiB of
+ * buffers) is always written before it is read, and zeroing it cost about
+ * 4,000 instructions per command (bench/bind_bench.py --callgrind). */
+#define REQ_ZEROED offsetof(struct req, call.keys)
 
 static struct req *R(struct sc_req *r) { return (struct req *)r; }
 
-static void log_outcome(struct req *q, const char *outcome, const char *why)
+static void log_outcome(struct req *q, enum sc_outcome o, const char *why)
 {
     struct sc_app *a = q->app;
     char qt[96];
     sc_info("event=mo msisdn=%s service=%s route=%s command=%s outcome=%s%s%s%s ms=%llu",
             SC_LOGV(q->msisdn), SC_LOGV(q->service.addr), q->route ? q->route->name : "-",
-            sc_log_quote(qt, sizeof qt, q->text, strlen(q->text)), outcome, why ? " reason=\"" : "",
-            why ? why : "", why ? "\"" : "", (unsigned long long)(uv_now(a->loop) - q->t0));
+            sc_log_quote(qt, sizeof qt, q->text, strlen(q->text)), sc__req_outcome_name(o),
+            why ? " reason=\"" : "", why ? why : "", why ? "\"" : "",
+            (unsigned long long)(uv_now(a->loop) - q->t0));
 }
 
 /* A final ESME_ROK outcome: a long MO's parts are no longer needed (a
@@ -113,22 +154,25 @@ static void req_end(struct req *q)
     free(q);
 }
 
-void sc_req_fail(struct sc_req *r, const char *why)
+static int after_reply(const struct req *q)
 {
-    struct req *q = R(r);
-    sc_esme_mo_done(q->app->esme, q->tok, q->gen->cfg->limits.mo_error_status);
-    log_outcome(q, "temporary_error", why);
+    return q->gen->cfg->limits.ack_policy == SC_ACK_AFTER_REPLY;
+}
+
+/* An outcome without a reply: the MO is answered now (outcome.c). */
+static void end_with(struct req *q, enum sc_outcome o, const char *why)
+{
+    struct sc_ack_plan p = sc__req_plan(o, after_reply(q), q->gen->cfg->limits.mo_error_status);
+    sc_esme_mo_done(q->app->esme, q->tok, p.status_now);
+    if (p.done_now)
+        mark_done(q);
+    log_outcome(q, o, why);
     req_end(q);
 }
 
-void sc_req_silent(struct sc_req *r)
-{
-    struct req *q = R(r);
-    sc_esme_mo_done(q->app->esme, q->tok, SC_ESME_ROK);
-    mark_done(q);
-    log_outcome(q, "silent", NULL);
-    req_end(q);
-}
+void sc_req_fail(struct sc_req *r, const char *why) { end_with(R(r), SC_OUTCOME_FAIL, why); }
+
+void sc_req_silent(struct sc_req *r) { end_with(R(r), SC_OUTCOME_SILENT, NULL); }
 
 /* ack_policy after_reply: the MO is acknowledged once the SMSC accepted
  * the reply; until then the request's token waits here. */
@@ -143,53 +187,56 @@ struct pending_ack {
 static void on_reply_accepted(void *arg, int err)
 {
     struct pending_ack *p = arg;
-    sc_esme_mo_done(p->app->esme, p->tok, err ? p->error_status : SC_ESME_ROK);
-    if (!err && p->longmo[0])
+    int done;
+    sc_esme_mo_done(p->app->esme, p->tok, sc__req_mt_ended(err, p->error_status, &done));
+    if (done && p->longmo[0])
         sc__longmo_done(p->app, p->msisdn, p->longmo);
     p->app->inflight--;
     free(p);
 }
 
-/* Reply with text; the MO is logged with outcome (a reply, or the one
- * polite rate_limited reply). */
-static void reply_as(struct req *q, const char *text, const char *outcome)
+/* Send the reply and answer the MO when its plan says (after_reply: once
+ * the SMSC accepted it, through a pending_ack). Returns 0 or SC_E*. */
+static int send_reply(struct req *q, const struct sc_ack_plan *plan, const char *text)
 {
-    struct sc_req *r = &q->pub;
     struct sc_app *a = q->app;
     struct sc_addr from = q->service;
     from.ton = (uint8_t)q->gen->cfg->smpp.source_ton;
     from.npi = (uint8_t)q->gen->cfg->smpp.source_npi;
     size_t len = strlen(text);
-    if (q->gen->cfg->limits.ack_policy == SC_ACK_AFTER_REPLY) {
-        struct pending_ack *p = malloc(sizeof *p);
-        int rc = p ? sc_esme_send(a->esme, &from, &q->subscriber, text, len, on_reply_accepted, p)
-                   : SC_ENOMEM;
-        if (rc < 0) {
-            free(p);
-            sc_req_fail(r, sc_strerror(rc));
-            return;
-        }
-        *p = (struct pending_ack){a, q->tok, q->gen->cfg->limits.mo_error_status, "", ""};
-        memcpy(p->msisdn, q->msisdn, sizeof p->msisdn);
-        memcpy(p->longmo, q->longmo, sizeof p->longmo);
-        a->inflight++; /* held by p until the SMSC answers */
-        log_outcome(q, outcome, NULL);
-        req_end(q);
-        return;
-    }
-    /* after_store: the state change is already in Redis; acknowledge and
-     * queue the reply (esme sends the resp first). */
-    int rc = sc_esme_reply(a->esme, q->tok, &from, &q->subscriber, text, len);
+    if (!plan->resp_on_mt) /* resp, then the MT: esme writes them in this order */
+        return sc_esme_reply(a->esme, q->tok, &from, &q->subscriber, text, len);
+    struct pending_ack *p = malloc(sizeof *p);
+    int rc = p ? sc_esme_send(a->esme, &from, &q->subscriber, text, len, on_reply_accepted, p)
+               : SC_ENOMEM;
     if (rc < 0) {
-        sc_req_fail(r, rc == SC_EBUSY ? "reply queue full" : sc_strerror(rc));
+        free(p);
+        return rc;
+    }
+    *p = (struct pending_ack){a, q->tok, q->gen->cfg->limits.mo_error_status, "", ""};
+    memcpy(p->msisdn, q->msisdn, sizeof p->msisdn);
+    memcpy(p->longmo, q->longmo, sizeof p->longmo);
+    a->inflight++; /* held by p until the SMSC answers */
+    return 0;
+}
+
+/* Reply with text; the MO is logged with outcome o (a reply, or the one
+ * polite rate_limited reply). */
+static void reply_as(struct req *q, const char *text, enum sc_outcome o)
+{
+    struct sc_ack_plan p = sc__req_plan(o, after_reply(q), q->gen->cfg->limits.mo_error_status);
+    int rc = send_reply(q, &p, text);
+    if (rc < 0) {
+        end_with(q, SC_OUTCOME_FAIL, rc == SC_EBUSY ? "reply queue full" : sc_strerror(rc));
         return;
     }
-    mark_done(q);
-    log_outcome(q, outcome, NULL);
+    if (p.done_now)
+        mark_done(q);
+    log_outcome(q, o, NULL);
     req_end(q);
 }
 
-void sc_req_reply(struct sc_req *r, const char *text) { reply_as(R(r), text, "reply"); }
+void sc_req_reply(struct sc_req *r, const char *text) { reply_as(R(r), text, SC_OUTCOME_REPLY); }
 
 size_t sc_req_render(struct sc_req *r, const char *tpl, const char *const *values, char *out,
                      size_t outsz)
@@ -212,134 +259,190 @@ void sc_req_reply_tpl(struct sc_req *r, const char *tpl, const char *const *valu
     sc_req_reply(r, out);
 }
 
-/* ---- the script call ----------------------------------------------------- */
+/* ---- the script call: keys and args ------------------------------------- */
 
-static void rate_limited(struct req *q, long long over)
+/* Room for n more bytes (and a NUL) in the call's buffer, or NULL (and the
+ * call fails). */
+static char *call_room(struct sc_req_call *c, size_t n)
 {
-    if (over == 1) {
-        /* One polite reply, then silence until the window passes: this also
-         * ends auto-reply loops with other machines. */
-        char out[MAX_REPLY];
-        sc_req_render(&q->pub, "rate_limited", NULL, out, sizeof out);
-        reply_as(q, out, "rate_limited");
-    } else {
-        sc_esme_mo_done(q->app->esme, q->tok, SC_ESME_ROK);
-        mark_done(q);
-        log_outcome(q, "rate_limited", NULL);
-        req_end(q);
+    if (c->overflow || n + 1 > sizeof c->buf - c->used) {
+        c->overflow = 1;
+        return NULL;
     }
+    return c->buf + c->used;
+}
+
+/* Append s (n bytes, in buf or static) as the next key or arg. */
+static void call_push(struct sc_req_call *c, int key, const char *s, size_t n)
+{
+    int max = key ? PRELUDE_KEYS + SC_REQ_MAX_KEYS : PRELUDE_ARGS + SC_REQ_MAX_ARGS;
+    int *count = key ? &c->nkeys : &c->nargs;
+    if (*count >= max) {
+        c->overflow = 1;
+        return;
+    }
+    (key ? c->keys : c->args)[*count] = s;
+    (key ? c->keylens : c->arglens)[(*count)++] = n;
+}
+
+static void call_copy(struct sc_req_call *c, int key, const char *s)
+{
+    size_t n = strlen(s);
+    char *d = call_room(c, n);
+    if (!d)
+        return;
+    memcpy(d, s, n + 1);
+    c->used += n + 1;
+    call_push(c, key, d, n);
+}
+
+void sc_req_key(struct sc_req_call *c, const char *key) { call_copy(c, 1, key); }
+
+void sc_req_key_m(struct sc_req_call *c, const char *fmt)
+{
+    char *d = call_room(c, SC_KEY_MAX);
+    if (!d)
+        return;
+    size_t n = sc_key(d, SC_KEY_MAX, fmt, c->msisdn);
+    c->used += n + 1;
+    call_push(c, 1, d, n);
+}
+
+void sc_req_arg(struct sc_req_call *c, const char *arg) { call_copy(c, 0, arg); }
+
+void sc_req_arg_int(struct sc_req_call *c, long long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
+    while ((u /= 10) && n < sizeof tmp - 1);
+    if (v < 0)
+        tmp[sizeof tmp - 1 - n++] = '-';
+    char *d = call_room(c, n);
+    if (!d)
+        return;
+    memcpy(d, tmp + sizeof tmp - n, n);
+    d[n] = '\0';
+    c->used += n + 1;
+    call_push(c, 0, d, n);
+}
+
+/* The prelude's keys and args, before the handler's (prepare). */
+static void call_init(struct req *q)
+{
+    struct sc_req_call *c = &q->call;
+    const struct sc_config *cfg = q->gen->cfg;
+    const struct sc_handler *h = q->route->handler;
+    c->msisdn = q->msisdn;
+    sc_req_key_m(c, SC_KEY_RL);
+    sc_req_key_m(c, SC_KEY_PENDING);
+    sc_req_arg_int(c, cfg->limits.rate_limit_count);
+    sc_req_arg_int(c, cfg->limits.rate_limit_window_s);
+    call_push(c, 0, h->continues_dialogue ? "1" : "0", 1);
+    const char *types = h->key_types ? h->key_types : "";
+    call_push(c, 0, types, strlen(types));
+}
+
+/* The script's keys joined with ",", for error logs. */
+static const char *call_keys(const struct sc_req_call *c, char *out, size_t outsz)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (int i = 0; i < c->nkeys && o + c->keylens[i] + 2 <= outsz; i++) {
+        if (i)
+            out[o++] = ',';
+        memcpy(out + o, c->keys[i], c->keylens[i] + 1);
+        o += c->keylens[i];
+    }
+    return out;
+}
+
+/* ---- the script's result -------------------------------------------------- */
+
+static void log_bad_data(struct req *q, const struct sc_verdict *v)
+{
+    char keys[256], e[320];
+    if (v->error) {
+        sc_error("event=bad_data msisdn=%s route=%s keys=%s error=%s", SC_LOGV(q->msisdn),
+                 q->route->name, call_keys(&q->call, keys, sizeof keys),
+                 sc_log_quote(e, sizeof e, v->error, v->error_len));
+        return;
+    }
+    /* Type names come from Redis TYPE and the prelude: plain words. */
+    sc_error("event=bad_data msisdn=%s route=%s key=%s type=%s expected=%s", q->msisdn,
+             q->route->name, sc_log_quote(e, sizeof e, v->bad[0], strlen(v->bad[0])), v->bad[1],
+             v->bad[2]);
+}
+
+static void log_script_error(struct req *q, const struct sc_verdict *v, const redisReply *rep)
+{
+    char keys[256], e[320];
+    if (v->error)
+        sc_error("event=script_error msisdn=%s route=%s keys=%s error=%s", SC_LOGV(q->msisdn),
+                 q->route->name, call_keys(&q->call, keys, sizeof keys),
+                 sc_log_quote(e, sizeof e, v->error, v->error_len));
+    else
+        sc_error("event=script_error msisdn=%s route=%s error=\"unexpected reply type %d\"",
+                 SC_LOGV(q->msisdn), q->route->name, rep->type);
 }
 
 static void on_script(void *ctx, int err, struct redisReply *rep)
 {
     struct req *q = ctx;
-    if (err) {
-        sc_req_fail(&q->pub, err == SC_ETIMEOUT ? "redis timeout" : "redis connection lost");
+    struct sc_verdict v;
+    sc__req_verdict(err, rep, &v);
+    switch (v.kind) {
+    case SC_VERDICT_RESULT:
+        q->route->handler->result(&q->pub, q->route->opts, v.elems, v.nelems);
+        return;
+    case SC_VERDICT_RATE_FIRST: {
+        char out[MAX_REPLY];
+        sc_req_render(&q->pub, "rate_limited", NULL, out, sizeof out);
+        reply_as(q, out, SC_OUTCOME_RATE_REPLY);
         return;
     }
-    if (rep->type == REDIS_REPLY_ERROR) {
-        char e[320];
-        sc_log_quote(e, sizeof e, rep->str, rep->len);
-        if (strstr(rep->str, "WRONGTYPE")) {
-            /* A key the handler did not declare had the wrong type (the
-             * prelude checks the declared ones): a bug to fix in the
-             * handler, but the data is bad all the same, so answer it. */
-            sc_error("event=bad_data msisdn=%s route=%s keys=%s error=%s", SC_LOGV(q->msisdn),
-                     q->route->name, q->keys, e);
-            sc_req_reply_tpl(&q->pub, "service_error", NULL);
-            return;
-        }
-        sc_error("event=script_error msisdn=%s route=%s keys=%s error=%s", SC_LOGV(q->msisdn),
-                 q->route->name, q->keys, e);
-        sc_req_fail(&q->pub, "script error");
+    case SC_VERDICT_RATE_AGAIN:
+        end_with(q, SC_OUTCOME_RATE_SILENT, NULL);
         return;
-    }
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
-        rep->element[0]->type != REDIS_REPLY_STRING) {
-        sc_error("event=script_error msisdn=%s route=%s error=\"unexpected reply type %d\"",
-                 SC_LOGV(q->msisdn), q->route->name, rep->type);
-        sc_req_fail(&q->pub, "script error");
-        return;
-    }
-    if (strcmp(rep->element[0]->str, "bad_data") == 0) {
-        /* A key of the wrong type, found before anything was written:
-         * redelivering the MO cannot help, so answer it. */
-        char key[160];
-        const char *f[3] = {"?", "?", "?"}; /* key, its type, the type declared */
-        for (size_t i = 0; i < 3; i++)
-            if (i + 1 < rep->elements && rep->element[i + 1]->type == REDIS_REPLY_STRING)
-                f[i] = rep->element[i + 1]->str;
-        /* Type names come from Redis TYPE and the prelude: plain words. */
-        sc_error("event=bad_data msisdn=%s route=%s key=%s type=%s expected=%s", q->msisdn,
-                 q->route->name, sc_log_quote(key, sizeof key, f[0], strlen(f[0])), f[1], f[2]);
+    case SC_VERDICT_BAD_DATA:
+        log_bad_data(q, &v);
         sc_req_reply_tpl(&q->pub, "service_error", NULL);
         return;
-    }
-    if (strcmp(rep->element[0]->str, "rate") == 0) {
-        rate_limited(q, rep->elements > 1 ? rep->element[1]->integer : 1);
+    case SC_VERDICT_FAIL:
+        if (!err)
+            log_script_error(q, &v, rep);
+        end_with(q, SC_OUTCOME_FAIL, v.why);
         return;
     }
-    if (q->cb)
-        q->cb(&q->pub, (struct redisReply *const *)rep->element + 1, rep->elements - 1);
-    else
-        q->route->handler->handle(&q->pub, q->route->opts);
 }
 
-/* Run script id with the request layer's keys and args first. */
-static void eval(struct req *q, int script, int nkeys, const char *const *keys, int nargs,
-                 const char *const *args)
+/* The one EVALSHA: the handler's script (or the prelude alone) with the
+ * call's keys and args. */
+static void eval(struct req *q)
 {
     struct sc_app *a = q->app;
-    const struct sc_config *cfg = q->gen->cfg;
-    if (nkeys > MAX_SCRIPT_ARGS || nargs > MAX_SCRIPT_ARGS) {
+    const struct sc_req_call *c = &q->call;
+    if (c->overflow) {
         sc_error("event=script_error route=%s error=\"too many keys or args\"", q->route->name);
         sc_req_fail(&q->pub, "script error");
         return;
     }
-    const char *types = q->route->handler->key_types ? q->route->handler->key_types : "";
-    if (strlen(types) != (size_t)nkeys) {
+    if (c->arglens[ARG_KEY_TYPES] != (size_t)(c->nkeys - PRELUDE_KEYS)) {
         /* Every key a script touches must have its type declared. */
         sc_error("event=script_error route=%s error=\"key_types does not match the keys\"",
                  q->route->name);
         sc_req_fail(&q->pub, "script error");
         return;
     }
-    char rl[SC_KEY_MAX], pend[SC_KEY_MAX], limit[16], window[16];
-    sc_key(rl, sizeof rl, SC_KEY_RL, q->msisdn);
-    sc_key(pend, sizeof pend, SC_KEY_PENDING, q->msisdn);
-    snprintf(limit, sizeof limit, "%d", cfg->limits.rate_limit_count);
-    snprintf(window, sizeof window, "%d", cfg->limits.rate_limit_window_s);
-    const char *k[MAX_SCRIPT_ARGS + 2] = {rl, pend};
-    const char *v[MAX_SCRIPT_ARGS + 4] = {limit, window,
-                                          q->route->handler->continues_dialogue ? "1" : "0", types};
-    /* Keep the keys for an error log line; plain copies, as this runs for
-     * every MO (snprintf here cost ~4,000 instructions per command). */
-    size_t o = 0;
-    for (int i = 0; i < nkeys + 2; i++) {
-        if (i >= 2)
-            k[i] = keys[i - 2];
-        size_t n = strlen(k[i]);
-        if (o + n + 2 > sizeof q->keys)
-            break;
-        if (i)
-            q->keys[o++] = ',';
-        memcpy(q->keys + o, k[i], n);
-        o += n;
-    }
-    q->keys[o] = '\0';
-    for (int i = 0; i < nargs; i++)
-        v[4 + i] = args[i];
-    int rc = sc_store_eval(a->store, script, nkeys + 2, k, NULL, nargs + 4, v, NULL, on_script, q);
+    int script = a->script_ids[q->route->handler_index];
+    if (script < 0)
+        script = a->rate_script; /* no script of its own: the prelude alone */
+    int rc = sc_store_eval(a->store, script, c->nkeys, c->keys, c->keylens, c->nargs, c->args,
+                           c->arglens, on_script, q);
     if (rc < 0)
         sc_req_fail(&q->pub, rc == SC_EAGAIN ? "redis unavailable" : sc_strerror(rc));
-}
-
-void sc_req_eval(struct sc_req *r, int nkeys, const char *const *keys, int nargs,
-                 const char *const *args, sc_req_script_cb cb)
-{
-    struct req *q = R(r);
-    q->cb = cb;
-    eval(q, q->app->script_ids[q->route->handler_index], nkeys, keys, nargs, args);
 }
 
 /* ---- intake ------------------------------------------------------------- */
@@ -390,11 +493,12 @@ void sc__req_start(struct sc_app *a, const struct sc_mo *mo, struct sc_mo_token 
     const struct sc_config *cfg = a->gen->cfg;
     if (longmo_key && admit(a, mo, tok) < 0)
         return;
-    struct req *q = calloc(1, sizeof *q);
+    struct req *q = malloc(sizeof *q);
     if (!q) {
         sc_esme_mo_done(a->esme, tok, cfg->limits.mo_error_status);
         return;
     }
+    memset(q, 0, REQ_ZEROED);
     a->inflight++;
     q->app = a;
     q->gen = a->gen;
@@ -422,10 +526,7 @@ void sc__req_start(struct sc_app *a, const struct sc_mo *mo, struct sc_mo_token 
     regmatch_t m[SC_REQ_MAX_CAPS];
     q->route = sc_router_match(q->gen->router, q->service.addr, q->text, m, SC_REQ_MAX_CAPS);
     if (!q->route) {
-        sc_esme_mo_done(a->esme, tok, SC_ESME_ROK);
-        mark_done(q);
-        log_outcome(q, "no_route", NULL);
-        req_end(q);
+        end_with(q, SC_OUTCOME_NO_ROUTE, NULL);
         return;
     }
     if (set_caps(q, m) < 0) {
@@ -436,8 +537,10 @@ void sc__req_start(struct sc_app *a, const struct sc_mo *mo, struct sc_mo_token 
         sc_req_fail(&q->pub, "redis unavailable");
         return;
     }
-    if (q->route->handler->script)
-        q->route->handler->handle(&q->pub, q->route->opts);
-    else
-        eval(q, a->rate_script, 0, NULL, 0, NULL); /* then on_script calls handle() */
+    /* One shape for every handler: its keys and args, the one EVALSHA,
+     * then its result() from on_script. */
+    call_init(q);
+    if (q->route->handler->prepare)
+        q->route->handler->prepare(&q->pub, q->route->opts, &q->call);
+    eval(q);
 }

@@ -5,14 +5,20 @@
  * routes in the config name it and may pass options, checked against its
  * schema at start-up and on reload, with FILE:LINE:COL errors.
  *
- * What a handler must keep to (like a driver's contract):
- * - handle() must not block. It starts its work and returns; the request
- *   ends with exactly one of sc_req_reply(), sc_req_reply_tpl(),
- *   sc_req_silent() or sc_req_fail(), now or from its script callback.
- * - Redis work is one call of the handler's own Lua script through
- *   sc_req_eval(): one round trip per MO. The request layer adds the
- *   per-subscriber rate limit (and the end of any pending dialogue) to the
- *   same script, so a handler never pays a second round trip for them.
+ * Every request has one shape (like a driver's contract):
+ *
+ *   route matched -> prepare(): the handler states its script's keys and
+ *   args (no I/O; it cannot end the request) -> ONE EVALSHA: the request
+ *   layer's prelude (rate limit, end of a pending dialogue, key types) and
+ *   the handler's script, or the prelude alone for a handler without one ->
+ *   result(): the handler renders the outcome from the script's result.
+ *
+ * What a handler must keep to:
+ * - prepare() and result() must not block. result() ends the request with
+ *   exactly one of sc_req_reply(), sc_req_reply_tpl(), sc_req_silent() or
+ *   sc_req_fail(), before it returns.
+ * - Redis work is its one Lua script: one round trip per MO, rate limit and
+ *   pending dialogue included, whatever the handler does.
  * - Idempotent: the SMSC redelivers an MO whose resp was lost, so the same
  *   MO run twice must not change anything twice (delete what exists; write
  *   an event only for what this run deleted).
@@ -32,7 +38,7 @@ struct sc_schema;
  *
  * One MO's life: from the route that matched to its one outcome.
  *
- * Outcomes (exactly one per request):
+ * Outcomes (exactly one per request, from the handler's result()):
  *   sc_req_reply / sc_req_reply_tpl  a reply to the subscriber; the MO is
  *                                    acknowledged ESME_ROK (before the reply
  *                                    is queued, or once the SMSC accepted
@@ -64,21 +70,27 @@ struct sc_req {
      * under and the cached service catalogue (handlers/catalogue.h). */
     const struct sc_req_limits *limits;
     const struct sc_catalogue *catalogue;
-    void *hctx;                /* free for the handler's use */
 };
 
-/* Called with the script's result (elements after the request layer's
- * status word; borrowed, valid during the call) when the script ran; the
- * request layer handles store errors (temporary error) and rate limiting
- * itself, so the callback only sees real results. */
-typedef void (*sc_req_script_cb)(struct sc_req *req, struct redisReply *const *elems,
-                                 size_t nelems);
+/* The script call a handler states in prepare(): its keys (K[1..]) and
+ * arguments (A[1..]) in order, copied into the request. At most
+ * SC_REQ_MAX_KEYS keys and SC_REQ_MAX_ARGS args, SC_REQ_CALL_BYTES bytes in
+ * all; more fails the request (event=script_error), as does a key count
+ * that differs from the handler's key_types. Keys must carry the {MSISDN}
+ * hash tag of this subscriber (or be global keys like vas:events). */
+#define SC_REQ_MAX_KEYS 16
+#define SC_REQ_MAX_ARGS 16
+#define SC_REQ_CALL_BYTES 1024
+struct sc_req_call;
 
-/* Run the handler's script with its keys and args (NUL-terminated strings,
- * at most 16 of each). Keys must carry the {MSISDN} hash tag of this
- * subscriber (or be global keys like vas:events). */
-void sc_req_eval(struct sc_req *req, int nkeys, const char *const *keys, int nargs,
-                 const char *const *args, sc_req_script_cb cb);
+/* A key as it is (a global key: SC_KEY_EVENTS). */
+void sc_req_key(struct sc_req_call *call, const char *key);
+/* A per-subscriber key: fmt is one of store/keys.h's SC_KEY_* formats, its
+ * %s becomes this request's MSISDN. */
+void sc_req_key_m(struct sc_req_call *call, const char *fmt);
+void sc_req_arg(struct sc_req_call *call, const char *arg);
+/* A number, in decimal. */
+void sc_req_arg_int(struct sc_req_call *call, long long v);
 
 /* Reply with text (UTF-8, copied). */
 void sc_req_reply(struct sc_req *req, const char *text);
@@ -112,9 +124,11 @@ struct sc_handler {
     const char *summary;                  /* one line, for docs and --check */
     const struct sc_schema *options;      /* route "options:"; NULL = none allowed */
     const struct sc_tpl_decl *templates;  /* ends with {NULL, NULL, 0} */
-    /* Lua run by sc_req_eval(), or NULL. It sees its own keys as K[1..] and
-     * arguments as A[1..] (KEYS/ARGV start with the request layer's), and
-     * returns a table whose elements reach the callback. */
+    /* Lua run after the prelude, or NULL (the prelude alone: no keys). It
+     * sees its own keys as K[1..] and arguments as A[1..] (KEYS/ARGV start
+     * with the request layer's), the time as now_ms / now_s (strings) and
+     * the dialogue key as PENDING, and returns a table whose elements
+     * reach result(). */
     const char *script;
     /* The Redis type of each key the script gets, K[1..] in order, one
      * letter per key: h hash, s string, x stream, t set, z zset, l list.
@@ -125,8 +139,17 @@ struct sc_handler {
     /* Set when this handler answers a pending dialogue (e.g. "Y" after
      * "00000"): any other handler's script clears the pending dialogue. */
     int continues_dialogue;
-    /* Start handling req; opts is the parsed route options struct (or NULL). */
-    void (*handle)(struct sc_req *req, const void *opts);
+    /* State the script's keys and args into call (sc_req_key, sc_req_arg,
+     * ...); opts is the parsed route options struct (or NULL). NULL: no
+     * keys and no args. */
+    void (*prepare)(const struct sc_req *req, const void *opts, struct sc_req_call *call);
+    /* The script ran: elems are the elements of its table (borrowed, valid
+     * during the call; none without a script). Store errors (temporary
+     * error), rate limiting and damaged keys (service_error) were handled
+     * by the request layer: result() sees only real results. It must end
+     * the request. */
+    void (*result)(struct sc_req *req, const void *opts, struct redisReply *const *elems,
+                   size_t nelems);
 };
 
 /* The registry: every handler, NULL-terminated (handlers/registry.c). */

@@ -7,9 +7,11 @@ static const struct sc_tpl_decl help_templates[] = {
     {NULL, NULL, 0},
 };
 
-static void help_handle(struct sc_req *req, const void *opts)
+/* No script: the request layer's prelude (rate limit) ran alone. */
+static void help_result(struct sc_req *req, const void *opts, struct redisReply *const *e,
+                        size_t n)
 {
-    (void)opts;
+    (void)opts, (void)e, (void)n;
     sc_req_reply_tpl(req, "help", NULL);
 }
 
@@ -17,5 +19,5 @@ const struct sc_handler sc_handler_help = {
     .name = "help",
     .summary = "reply with the help text (template help)",
     .templates = help_templates,
-    .handle = help_handle,
+    .result = help_result,
 };

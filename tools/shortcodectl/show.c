@@ -22,7 +22,7 @@
 
 /* The daemon's internal per-subscriber keys, shown raw when they exist.
  * core/request.c keeps pending:{M} (a dialogue awaiting a reply, e.g. the
- * "00000" confirmation) and rl:{M} (rate limit); handlers/vas.c keeps
+ * "00000" confirmation) and rl:{M} (rate limit); handlers/vas_*.c keep
  * items:{M}, gone:{M} and allgone:{M} (docs/handlers.md). */
 static const struct {
     const char *what, *fmt;     /* fmt: an SC_KEY_* format, one %s for M */

@@ -1,0 +1,259 @@
+/* vas_lua.c -- the Lua scripts of the VAS handlers (handlers/vas_int.h),
+ * one per command; each runs after the request layer's prelude, which has
+ * checked every key's type (key_types) before the first write. */
+#include "handlers/vas_int.h"
+
+#define VAS_STR_(x) #x
+#define VAS_STR(x) VAS_STR_(x)   /* a number for a Lua script */
+
+/* A code the VAS handlers can put in a menu or a pending list: not empty
+ * and without the "," that joins them. */
+#define VAS_LUA_LISTABLE                                                                   \
+    "local function listable(code)\n"                                                      \
+    "  return code ~= '' and not string.find(code, ',', 1, true)\n"                        \
+    "end\n"
+
+/* Cancelling, shared by the scripts that cancel. Keys: K[1] sub:{M}:vas,
+ * K[2] vas:events, K[3] audit:{M}, K[4] gone:{M}; A[1] the msisdn, A[2] the
+ * redelivery horizon (s). vas_cancel(code) is true when this run removed the
+ * code; gone_at(code) is when it was cancelled here (unix s, a string)
+ * within the horizon, or nil; gone_tidy() prunes gone:{M} after a write. */
+#define VAS_LUA_CANCEL                                                                     \
+    "local SUB, EVENTS, AUDIT, GONE = K[1], K[2], K[3], K[4]\n"                            \
+    "local MSISDN, HORIZON, NOW = A[1], tonumber(A[2]), tonumber(now_s)\n"                 \
+    "local AUDIT_KEEP_DAYS, MS_PER_DAY = 186, 86400000 -- audit:{M}: about six months\n"   \
+    "local AUDIT_MINID =\n"                                                                \
+    "  string.format('%.0f', tonumber(now_ms) - AUDIT_KEEP_DAYS * MS_PER_DAY)\n"           \
+    "local cancelled = 0\n"                                                                \
+    "local function vas_cancel(code)\n"                                                    \
+    "  local since = redis.call('HGET', SUB, code)\n"                                      \
+    "  if not since then return false end\n"                                               \
+    "  local id = MSISDN .. ':' .. code .. ':' .. since .. ':unsubscribe'\n"               \
+    "  redis.call('XADD', EVENTS, '*', 'event', 'unsubscribe', 'msisdn', MSISDN,\n"        \
+    "             'service', code, 'channel', 'sms', 'at', now_ms, 'id', id)\n"            \
+    "  redis.call('XADD', AUDIT, 'MINID', '~', AUDIT_MINID, '*', 'event', 'unsubscribe',\n"\
+    "             'service', code, 'channel', 'sms', 'at', now_ms, 'id', id)\n"            \
+    "  redis.call('HSET', GONE, code, now_s .. ':sms')\n"                                  \
+    "  redis.call('HDEL', SUB, code)\n"                                                    \
+    "  cancelled = cancelled + 1\n"                                                        \
+    "  return true\n"                                                                      \
+    "end\n"                                                                                \
+    "local function gone_at(code)\n"                                                       \
+    "  local v = redis.call('HGET', GONE, code)\n"                                         \
+    "  local t = v and string.match(v, '^(%d+)')\n"                                        \
+    "  if t and tonumber(t) > NOW - HORIZON then return t end\n"                           \
+    "  return nil\n"                                                                       \
+    "end\n"                                                                                \
+    "local function gone_tidy()\n"                                                         \
+    "  if cancelled == 0 then return end\n"                                                \
+    "  local g = redis.call('HGETALL', GONE)\n"                                            \
+    "  for i = 1, #g, 2 do\n"                                                              \
+    "    local t = tonumber(string.match(g[i + 1], '^(%d+)'))\n"                           \
+    "    if not t or t <= NOW - HORIZON then redis.call('HDEL', GONE, g[i]) end\n"         \
+    "  end\n"                                                                              \
+    "  redis.call('EXPIRE', GONE, HORIZON)\n"                                              \
+    "end\n"
+
+/* K[1] sub:{M}:vas, K[2] items:{M}; A[1] max items, A[2] menu ttl (s),
+ * A[3] redelivery horizon (s).
+ * Numbering: a subscribed code keeps its number; new codes (oldest
+ * subscription first, a start time that is not a number last, then by code)
+ * take the lowest free number; a binding whose code is gone is freed
+ * menu_ttl + horizon after it was last listed. At most A[1] are listed: the
+ * numbered ones first, in number order; when all 99 numbers are bound, a new
+ * code is listed without one (number "0").
+ * Returns {listed count, code, number, ... (listed, in order), codes not
+ * listed...}. */
+const char sc__vas_list_lua[] =
+    VAS_LUA_LISTABLE
+    "local SUB, ITEMS = K[1], K[2]\n"
+    "local MAX, KEEP = tonumber(A[1]), tonumber(A[2]) + tonumber(A[3])\n"
+    "local NOW = tonumber(now_s)\n"
+    "local MAX_ITEM = " VAS_STR(VAS_MAX_ITEM) "\n"
+    "local UNNUMBERED = 1000 -- sorts a code listed without a number after the others\n"
+    "local T = string.byte('t') -- tN fields: when item N was last listed\n"
+    "local h = redis.call('HGETALL', SUB)\n"
+    "local subs, subscribed = {}, {}\n"
+    "for i = 1, #h, 2 do\n"
+    "  if listable(h[i]) then\n"
+    "    local t = tonumber(h[i + 1])\n"
+    "    if t and (t ~= t or t == math.huge or t == -math.huge) then t = nil end\n"
+    "    subs[#subs + 1] = {h[i], t}\n"
+    "    subscribed[h[i]] = true\n"
+    "  end\n"
+    "end\n"
+    "table.sort(subs, function(a, b)\n"
+    "  if a[2] ~= b[2] then\n"
+    "    if a[2] == nil then return false end\n"
+    "    if b[2] == nil then return true end\n"
+    "    return a[2] < b[2]\n"
+    "  end\n"
+    "  return a[1] < b[1]\n"
+    "end)\n"
+    "local m = redis.call('HGETALL', ITEMS)\n"
+    "local code_of, shown, num_of, bound = {}, {}, {}, {}\n"
+    "for i = 1, #m, 2 do\n"
+    "  local f = m[i]\n"
+    "  if string.byte(f) == T then\n"
+    "    local n = tonumber(string.match(f, '^t([1-9]%d?)$'))\n"
+    "    if n then shown[n] = tonumber(m[i + 1]) or 0 end\n"
+    "  else\n"
+    "    local n = tonumber(string.match(f, '^([1-9]%d?)$'))\n"
+    "    if n then code_of[n] = m[i + 1]; bound[#bound + 1] = n end\n"
+    "  end\n"
+    "end\n"
+    "table.sort(bound)\n"
+    "local listed = {}\n"
+    "for _, n in ipairs(bound) do\n"
+    "  local c = code_of[n]\n"
+    "  if num_of[c] or not listable(c) or\n"
+    "     (not subscribed[c] and (shown[n] or 0) + KEEP <= NOW) then\n"
+    "    redis.call('HDEL', ITEMS, tostring(n), 't' .. n)\n"
+    "    code_of[n] = nil\n"
+    "  else\n"
+    "    num_of[c] = n\n"
+    "    if subscribed[c] and #listed < MAX then listed[#listed + 1] = {c, n, n} end\n"
+    "  end\n"
+    "end\n"
+    "local free = 1\n"
+    "for _, s in ipairs(subs) do\n"
+    "  if #listed >= MAX then break end\n"
+    "  local c = s[1]\n"
+    "  if not num_of[c] then\n"
+    "    while free <= MAX_ITEM and code_of[free] do free = free + 1 end\n"
+    "    local n = 0\n"
+    "    if free <= MAX_ITEM then n = free; code_of[n] = c; num_of[c] = n end\n"
+    "    listed[#listed + 1] = {c, n, n > 0 and n or UNNUMBERED + #listed}\n"
+    "  end\n"
+    "end\n"
+    "table.sort(listed, function(a, b) return a[3] < b[3] end)\n"
+    "local w, out, inl = {}, {tostring(#listed)}, {}\n"
+    "for _, l in ipairs(listed) do\n"
+    "  if l[2] > 0 then\n"
+    "    w[#w + 1] = tostring(l[2]); w[#w + 1] = l[1]; w[#w + 1] = 't' .. l[2]; w[#w + 1] = now_s\n"
+    "  end\n"
+    "  out[#out + 1] = l[1]; out[#out + 1] = tostring(l[2]); inl[l[1]] = true\n"
+    "end\n"
+    "if #w == 0 and next(num_of) == nil then\n"
+    "  redis.call('DEL', ITEMS)\n"
+    "else\n"
+    "  redis.call('HSET', ITEMS, 'at', now_s, 'size', tostring(#listed), unpack(w))\n"
+    "  redis.call('EXPIRE', ITEMS, KEEP)\n"
+    "end\n"
+    "for _, s in ipairs(subs) do\n"
+    "  if not inl[s[1]] then out[#out + 1] = s[1] end\n"
+    "end\n"
+    "return out\n";
+
+/* K[1..4] as VAS_LUA_CANCEL, K[5] items:{M}; A[1] msisdn, A[2] horizon,
+ * A[3] item numbers ("1,3", ascending, distinct; may be empty), A[4] menu
+ * ttl (s). Returns {"nomenu"} or {"ok", size of the last list, then per
+ * number: status, code, time}, status one of "done" (cancelled now), "gone"
+ * (cancelled here before, at time), "absent" (no longer subscribed, no
+ * record), "expired" (subscribed, but the last list is older than the menu
+ * ttl: nothing done) or "" (no such number). */
+const char sc__vas_cancel_items_lua[] =
+    VAS_LUA_CANCEL
+    "local m = redis.call('HGETALL', K[5])\n"
+    "if #m == 0 then return {'nomenu'} end\n"
+    "local code_of, at, size = {}, nil, '0'\n"
+    "for i = 1, #m, 2 do\n"
+    "  local n = tonumber(string.match(m[i], '^([1-9]%d?)$'))\n"
+    "  if n then code_of[n] = m[i + 1]\n"
+    "  elseif m[i] == 'at' then at = tonumber(m[i + 1])\n"
+    "  elseif m[i] == 'size' then size = m[i + 1] end\n"
+    "end\n"
+    "local live = at and NOW < at + tonumber(A[4])\n"
+    "local out = {'ok', size}\n"
+    "for d in string.gmatch(A[3], '%d+') do\n"
+    "  local code = code_of[tonumber(d)]\n"
+    "  local st, t = '', ''\n"
+    "  if code then\n"
+    "    if redis.call('HEXISTS', SUB, code) == 1 then\n"
+    "      if live then vas_cancel(code); st = 'done' else st = 'expired' end\n"
+    "    else\n"
+    "      t = gone_at(code)\n"
+    "      if t then st = 'gone' else st, t = 'absent', '' end\n"
+    "    end\n"
+    "  end\n"
+    "  out[#out + 1] = st; out[#out + 1] = code or ''; out[#out + 1] = t\n"
+    "end\n"
+    "gone_tidy()\n"
+    "return out\n";
+
+/* K[1] sub:{M}:vas, K[2] allgone:{M}; A[1] confirmation ttl (s), A[2]
+ * horizon (s). Returns {"already", at, count, codes subscribed now...}
+ * when a cancel-all completed within the horizon and no "00000" was told so
+ * yet (it is told now); else {"ask", codes...} with the pending dialogue
+ * set, or {"none"}. */
+const char sc__vas_cancel_all_lua[] =
+    VAS_LUA_LISTABLE
+    "local list = {}\n"
+    "for _, c in ipairs(redis.call('HKEYS', K[1])) do\n"
+    "  if listable(c) then list[#list + 1] = c end\n"
+    "end\n"
+    "table.sort(list)\n"
+    "local rec = redis.call('HMGET', K[2], 'at', 'count', 'told')\n"
+    "local at = tonumber(rec[1])\n"
+    "if at and at > tonumber(now_s) - tonumber(A[2]) and rec[3] ~= '1' then\n"
+    "  redis.call('HSET', K[2], 'told', '1')\n"
+    "  local out = {'already', rec[1], rec[2] or '0'}\n"
+    "  for _, c in ipairs(list) do out[#out + 1] = c end\n"
+    "  return out\n"
+    "end\n"
+    "if #list == 0 then return {'none'} end\n"
+    "redis.call('SET', PENDING, 'cancel_all:' .. table.concat(list, ','), 'EX', A[1])\n"
+    "local out = {'ask'}\n"
+    "for _, c in ipairs(list) do out[#out + 1] = c end\n"
+    "return out\n";
+
+/* K[1..4] as VAS_LUA_CANCEL, K[5] allgone:{M}; A[1] msisdn, A[2] horizon,
+ * A[3] "Y" or "N". Returns {"none"}, {"declined"}, {"already", at, count}
+ * (a "Y" without a prompt, after a cancel-all within the horizon), or
+ * {"done", count, codes cancelled now..., then code, time of each code of
+ * the prompt cancelled here before}. */
+const char sc__vas_confirm_lua[] =
+    VAS_LUA_CANCEL
+    "local ALL = K[5]\n"
+    "local p = redis.call('GET', PENDING)\n"
+    "if p and string.sub(p, 1, 11) == 'cancel_all:' then\n"
+    "  redis.call('DEL', PENDING)\n"
+    "  if A[3] ~= 'Y' then return {'declined'} end\n"
+    "  local done, before = {}, {}\n"
+    "  for c in string.gmatch(string.sub(p, 12), '[^,]+') do\n"
+    "    if vas_cancel(c) then\n"
+    "      done[#done + 1] = c\n"
+    "    else\n"
+    "      local t = gone_at(c)\n"
+    "      if t then before[#before + 1] = c; before[#before + 1] = t end\n"
+    "    end\n"
+    "  end\n"
+    "  if #done > 0 then\n"
+    "    redis.call('DEL', ALL)\n"
+    "    redis.call('HSET', ALL, 'at', now_s, 'count', tostring(#done),\n"
+    "               'codes', table.concat(done, ','))\n"
+    "    redis.call('EXPIRE', ALL, HORIZON)\n"
+    "  end\n"
+    "  gone_tidy()\n"
+    "  local out = {'done', tostring(#done)}\n"
+    "  for _, c in ipairs(done) do out[#out + 1] = c end\n"
+    "  for _, x in ipairs(before) do out[#out + 1] = x end\n"
+    "  return out\n"
+    "end\n"
+    "if A[3] == 'Y' then\n"
+    "  local rec = redis.call('HMGET', ALL, 'at', 'count')\n"
+    "  local at = tonumber(rec[1])\n"
+    "  if at and at > NOW - HORIZON then return {'already', rec[1], rec[2] or '0'} end\n"
+    "end\n"
+    "return {'none'}\n";
+
+/* K[1..4] as VAS_LUA_CANCEL; A[1] msisdn, A[2] horizon, A[3] code.
+ * Returns {"cancelled"} when this run cancelled it, {"gone", time} when it
+ * was cancelled here within the horizon, else {"absent"}. */
+const char sc__vas_cancel_code_lua[] =
+    VAS_LUA_CANCEL
+    "if vas_cancel(A[3]) then gone_tidy(); return {'cancelled'} end\n"
+    "local t = gone_at(A[3])\n"
+    "if t then return {'gone', t} end\n"
+    "return {'absent'}\n";
+
