@@ -133,13 +133,18 @@ static void vas_names(struct sc_req *req, struct redisReply *const *codes, size_
                                                  : NULL;
         if (!svc || !svc->name || !svc->name[0])
             continue; /* not known: not named */
-        if (named == BILL_NAMES || o >= outsz) {
+        if (named == BILL_NAMES) {
             more++;
             continue;
         }
         char name[64];
         sc_text_short(svc->name, BILL_NAME_CHARS, name, sizeof name);
-        o += (size_t)snprintf(out + o, outsz - o, "%s%s", named ? "、" : "", name);
+        size_t sep = named ? sizeof "、" - 1 : 0, len = strlen(name);
+        if (o + sep + len >= outsz)
+            break;
+        memcpy(out + o, "、", sep);
+        memcpy(out + o + sep, name, len + 1);
+        o += sep + len;
         named++;
     }
     if (more && o < outsz) {

@@ -7,33 +7,78 @@
 #include "base/sc.h"
 #include "text/text.h"
 
+/* Formatting without printf: these run for every line of a reply, and one
+ * snprintf costs ~1,500 instructions (a CXZD has eight amounts). */
+
+/* Append s (NUL-terminated) to out at *o when all of it fits before
+ * outsz - 1 (so that "元" is never cut in half). */
+static void put_str(char *out, size_t outsz, size_t *o, const char *s)
+{
+    size_t n = strlen(s);
+    if (*o + n < outsz) {
+        memcpy(out + *o, s, n);
+        *o += n;
+    }
+}
+
+/* Append the decimal digits of v, at least mindigits of them. */
+static void put_u(char *out, size_t outsz, size_t *o, unsigned long long v, int mindigits)
+{
+    char d[24];
+    int n = 0;
+    do {
+        d[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v || n < mindigits);
+    while (n > 0 && *o + 1 < outsz)
+        out[(*o)++] = d[--n];
+}
+
 char *sc_fmt_yuan(long long fen, char *out, size_t outsz)
 {
+    if (!outsz)
+        return out;
     /* The magnitude as unsigned, so that LLONG_MIN has one too. */
     unsigned long long m = fen < 0 ? 0ULL - (unsigned long long)fen : (unsigned long long)fen;
-    snprintf(out, outsz, "%s%llu.%02llu元", fen < 0 ? "-" : "", m / 100, m % 100);
+    size_t o = 0;
+    put_str(out, outsz, &o, fen < 0 ? "-" : "");
+    put_u(out, outsz, &o, m / 100, 1);
+    put_str(out, outsz, &o, ".");
+    put_u(out, outsz, &o, m % 100, 2);
+    put_str(out, outsz, &o, "元");
+    out[o] = '\0';
     return out;
 }
 
-/* hundredths as "I.FF" with trailing zeros (and a bare ".") dropped. */
+/* sign, hundredths as "I.FF" with trailing zeros (and a bare ".") dropped,
+ * unit. */
 static void put_hundredths(unsigned long long h, const char *unit, const char *sign, char *out,
                            size_t outsz)
 {
-    unsigned long long i = h / 100, f = h % 100;
-    if (f == 0)
-        snprintf(out, outsz, "%s%llu%s", sign, i, unit);
-    else if (f % 10 == 0)
-        snprintf(out, outsz, "%s%llu.%llu%s", sign, i, f / 10, unit);
-    else
-        snprintf(out, outsz, "%s%llu.%02llu%s", sign, i, f, unit);
+    unsigned long long f = h % 100;
+    size_t o = 0;
+    put_str(out, outsz, &o, sign);
+    put_u(out, outsz, &o, h / 100, 1);
+    if (f) {
+        put_str(out, outsz, &o, ".");
+        put_u(out, outsz, &o, f % 10 ? f : f / 10, f % 10 ? 2 : 1);
+    }
+    put_str(out, outsz, &o, unit);
+    out[o] = '\0';
 }
 
 char *sc_fmt_kb(long long kb, char *out, size_t outsz)
 {
+    if (!outsz)
+        return out;
     const char *sign = kb < 0 ? "-" : "";
     unsigned long long m = kb < 0 ? 0ULL - (unsigned long long)kb : (unsigned long long)kb;
     if (m < 1024) {
-        snprintf(out, outsz, "%s%lluKB", sign, m);
+        size_t o = 0;
+        put_str(out, outsz, &o, sign);
+        put_u(out, outsz, &o, m, 1);
+        put_str(out, outsz, &o, "KB");
+        out[o] = '\0';
         return out;
     }
     /* Rounded half up to hundredths of a MB (m = 1024 q + r, so that
@@ -64,7 +109,12 @@ char *sc_text_short(const char *raw, size_t nchars, char *out, size_t outsz)
         do
             cut--;
         while (cut > 0 && ((unsigned char)line[cut] & 0xC0) == 0x80);
-    snprintf(out, outsz, "%.*s…", (int)cut, line);
+    if (cut + sizeof "…" > outsz) { /* not even "…" fits */
+        out[0] = '\0';
+        return out;
+    }
+    memcpy(out, line, cut);
+    memcpy(out + cut, "…", sizeof "…");
     return out;
 }
 

@@ -5,11 +5,13 @@ driven by smsc-sim scripts. Each query with full, partial and missing data;
 the replies are checked whole (a bill line by line, reassembled from its
 UCS-2 parts), and Redis afterwards: queries write nothing but the rate-limit
 counter, one EVALSHA per command."""
+import os
 import re
+import subprocess
 import time
 
 import harness
-from test_vas import CATALOGUE, VasEnv, ucs2_parts
+from test_vas import CATALOGUE, SHIPPED, VasEnv, ucs2_parts
 
 # Subscribers and their acct:{M} hashes (None: no key at all).
 ACCTS = {
@@ -213,6 +215,28 @@ class QueriesTest(VasEnv):
         self.assertEqual(self.r("EXISTS", rem), 0)
         texts = self.ask([(m, "LLTX 50")])
         self.assertEqual(self.r.hgetall(rem), {"data_pct": "50"})
+
+    # ---- the lookup routes' options are checked when the config loads ----------
+    def test_check_reports_lookup_mistakes_with_line_and_column(self):
+        with open(SHIPPED, encoding="utf-8") as f:
+            text = f.read()
+        lines = text.split("\n")
+        for old, new, col, msg in [
+                ('"yuan(balance_fen)"', '"yuan(balance_fen *)"', 18,
+                 "options.values.balance: unexpected '*'"),
+                ('您的账户余额为{balance}。"', '您的账户余额为{balanse}。"', 14,
+                 "options.reply: unknown placeholder {balanse}"),
+                ('key: "acct:{M}"', 'key: "acct:13800138000"', 12, "options.key: must contain {M}")]:
+            n = next(i for i, line in enumerate(lines) if old in line)
+            path = os.path.join(self.dir, "bad.yaml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("\n".join(lines[:n] + [lines[n].replace(old, new)] + lines[n + 1:]))
+            os.chmod(path, 0o600)
+            p = subprocess.run([harness.DAEMON, "-c", path, "--check"], capture_output=True,
+                               text=True, timeout=30)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("%s:%d:%d: routes[" % (path, n + 1, col), p.stderr)
+            self.assertIn(msg, p.stderr)
 
     # ---- the request layer's rules apply ------------------------------------
     def test_rate_limit_applies(self):
