@@ -239,6 +239,18 @@ class QueriesTest(VasEnv):
             self.assertIn(msg, p.stderr)
 
     # ---- the request layer's rules apply ------------------------------------
+    def test_one_round_trip_per_query(self):
+        m = "13600000001"
+        self.seed_bill(m, "202611", BILL, ["CL001"], cycle="202612")
+        self.start_vas()
+        calls = self.evalsha_calls()
+        cmds = ["CXYE", "YE", "CXLL", "LL", "CXZD", "ZD", "LLTX 80", "LLTX 0"]
+        texts = self.ask([(m, c) for c in cmds])
+        self.assertEqual(len(texts), len(cmds))
+        self.assertEqual(self.evalsha_calls() - calls, len(cmds))
+        self.assertEqual(self.r("EXISTS", "rem:{%s}" % m), 0)
+
+
     def test_rate_limit_applies(self):
         m = "13600000001"
         self.start_vas(limits={"rate_limit_count": 3})
