@@ -113,7 +113,8 @@ static int check_values(struct sc_schema_ctx *ctx, struct lk_opts *o,
         const struct sc_cfg_kv *kv = &o->values[v];
         const struct sc_cfg_node *node = at(vmap, kv->key);
         size_t nl = strlen(kv->key);
-        int ok = nl > 0 && nl < SC_QFIELD_MAX && strspn(kv->key, "abcdefghijklmnopqrstuvwxyz_0123456789") == nl;
+        int ok = nl > 0 && nl < SC_QFIELD_MAX &&
+                 strspn(kv->key, "abcdefghijklmnopqrstuvwxyz_0123456789") == nl;
         if (!ok)
             return sc_schema_error(ctx, node, "%s.values.%s: a placeholder name is a-z, 0-9 "
                                    "and _, at most %d bytes", path, kv->key, SC_QFIELD_MAX - 1);
