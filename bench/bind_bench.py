@@ -10,6 +10,9 @@ store the menu) -> deliver_sm_resp + a 2-part UCS-2 list (2 submit_sm ->
 2 submit_sm_resp): 6 PDUs. --command HELP (any unknown text): the help
 text, one part, 4 PDUs. --parts 2 sends every MO as a long MO of 2 parts
 (UDH): each part one Redis script (core/longmo.c), then the command's own.
+--command CXZD: the last bill (every subscriber has an acct:{M} with cycle
+202612 and a full bill:{M}:202611), one script, a 2-part UCS-2 reply with
+the 3 services named; CXYE / CXLL: the lookup routes, a 1-part reply.
 
 Throughput is a difference of two runs in one script (COUNT MOs and 1 MO,
 same processes set-up), so start-up and bind time cancel out. Instruction
@@ -60,8 +63,30 @@ SUBSCRIBERS = 1000          # smsc-sim --spread: 13800000000 ... 13800000999
 SERVICES = [("CL001", "彩铃", 500), ("SJB01", "手机报", 300), ("SPHY1", "视频会员", 1500)]
 
 
+# What billing writes for the queries (CXYE, CXLL, CXZD): an account in the
+# cycle 202612 and the bill of 202611, the same for every subscriber.
+ACCT = {"balance_fen": "12345", "credit_fen": "5000", "plan": "畅享套餐", "cycle": "202612",
+        "data_quota_kb": "10485760", "data_used_kb": "3250586"}
+BILL = {"plan_fen": "5800", "voice_fen": "1230", "data_fen": "0", "sms_fen": "10",
+        "vas_fen": "2300", "other_fen": "0", "discount_fen": "1000", "total_fen": "8340"}
+# Parts of each command's reply (for the PDU count).
+REPLY_PARTS = {"0000": 2, "CXZD": 2}
+
+
+def seed_accounts(rport):
+    r = harness.Redis(rport)
+    try:
+        for i in range(SUBSCRIBERS):
+            m = 13800000000 + i
+            r("HSET", "acct:{%d}" % m, *[x for kv in ACCT.items() for x in kv])
+            r("HSET", "bill:{%d}:202611" % m, *[x for kv in BILL.items() for x in kv])
+    finally:
+        r.close()
+
+
 def seed(work, build, rport):
-    """Every subscriber of the run pays for the 3 SERVICES (shortcodectl)."""
+    """Every subscriber of the run pays for the 3 SERVICES (shortcodectl)
+    and has an account and a bill (seed_accounts)."""
     cat = os.path.join(work, "cat.csv")
     subs = os.path.join(work, "subs.csv")
     with open(cat, "w") as f:
@@ -77,6 +102,7 @@ def seed(work, build, rport):
     for kind, path in (("catalogue", cat), ("subscriptions", subs)):
         subprocess.run([ctl, "--redis", url, "import", kind, path], check=True,
                        capture_output=True)
+    seed_accounts(rport)
 
 
 def run_once(work, build, count, window, command, valgrind_out=None, parts=1):
@@ -172,8 +198,9 @@ def main():
     ap.add_argument("--window", type=int, default=100)
     ap.add_argument("--callgrind", action="store_true")
     ap.add_argument("--command", default="0000",
-                    help="what every MO says: 0000 (list 3 services, a 2-part reply) or "
-                         "anything else (the help text, 1 part)")
+                    help="what every MO says: 0000 (list 3 services, a 2-part reply), "
+                         "CXZD (the bill, 2 parts), CXYE, CXLL, or anything else (the help "
+                         "text, 1 part)")
     ap.add_argument("--parts", type=int, default=1,
                     help="send every MO as a long MO of this many parts (UDH)")
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
@@ -186,7 +213,7 @@ def main():
                    for _ in range(3))
         mos = (a.count - 1) / max(full - base, 1e-9)
         # deliver_sm + resp per part, submit_sm + resp per reply part (0000: 2)
-        pdus = 2 * a.parts + (4 if a.command == "0000" else 2)
+        pdus = 2 * a.parts + 2 * REPLY_PARTS.get(a.command, 1)
         print("one bind, window %d, command %s in %d part(s): %d MOs in %.3f s (baseline 1 MO: "
               "%.3f s)" % (a.window, a.command, a.parts, a.count, full, base))
         print("  %.0f MOs/s = %.0f PDUs/s on the bind (%d PDUs per MO)" % (mos, pdus * mos, pdus))

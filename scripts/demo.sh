@@ -59,9 +59,13 @@ done
 export SHORTCODED_SMSC_HOST=127.0.0.1 SHORTCODED_SMSC_PORT=$SMSC_PORT
 export SHORTCODED_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 # Demo data: 12 services; 13800138000 has 3, 13900139000 has 12,
-# 13700137000 none.
+# 13700137000 none. Accounts (acct:{M}) and last month's bills
+# (bill:{M}:202611), as billing would write them, for CXYE, CXLL, CXZD:
+# 13800138000 in credit, 13900139000 owing and over its data quota,
+# 13700137000 near suspension, on a plan without data, with no bill.
 "$build"/tools/shortcodectl import catalogue demo/catalogue.csv >/dev/null
 "$build"/tools/shortcodectl import subscriptions demo/subscriptions.csv >/dev/null
+redis-cli -p "$REDIS_PORT" <demo/accounts.redis >/dev/null
 # The daemon retries until the simulator below is listening.
 "$build"/shortcoded -c config/shortcoded.yaml >"$work/shortcoded.log" 2>&1 &
 DAEMON_PID=$!
@@ -70,7 +74,9 @@ cat <<MSG
 shortcoded demo: redis on 127.0.0.1:$REDIS_PORT, SMSC simulator on 127.0.0.1:$SMSC_PORT
 You are subscriber 13800138000 (3 monthly services; 13900139000 has 12,
 13700137000 none). Type a command to 10086 and press Enter: try 0000, then
-1，3 to cancel items 1 and 3, TDCL001, 00000 then Y, or anything for help.
+1，3 to cancel items 1 and 3, TDCL001, 00000 then Y; CXYE (balance), CXLL
+(data), CXZD (last month's bill), LLTX 80 (data reminder); or anything for
+help.
 ":from 13900139000" switches subscriber, ":help" lists simulator commands,
 Ctrl-D or Ctrl-C quits.
 Daemon log: $work/shortcoded.log

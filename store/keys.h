@@ -42,8 +42,16 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 #define SC_KEY_ALLGONE "allgone:{%s}"
 /* The subscriber's own audit stream (handlers/vas.c, shortcodectl show). */
 #define SC_KEY_AUDIT "audit:{%s}"
-/* Account data shown by shortcodectl show. */
+/* Account data from billing: HASH balance_fen, plan, cycle, data_quota_kb,
+ * data_used_kb, charges_fen, credit_fen, roaming (handlers/bill.c; the
+ * lookup routes of the shipped config name it too; shortcodectl show). */
 #define SC_KEY_ACCT "acct:{%s}"
+/* A cycle's bill from billing: the prefix of HASH bill:{M}:YYYYMM, to which
+ * handlers/bill.c's script appends the month (it depends on acct's cycle). */
+#define SC_KEY_BILL_PREFIX "bill:{%s}:"
+/* The subscriber's reminder settings: HASH data_pct (handlers/lltx.c; read
+ * by the reminders). */
+#define SC_KEY_REM "rem:{%s}"
 /* A dialogue waiting for a reply, e.g. "00000" then "Y" (core/request.c). */
 #define SC_KEY_PENDING "pending:{%s}"
 /* Rate limit counter (core/request.c). */
