@@ -35,6 +35,12 @@ def free_port():
         return s.getsockname()[1]
 
 
+def asan_build():
+    """Whether the daemon under test was built with AddressSanitizer."""
+    with open(DAEMON, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def log_time(ts):
     """A daemon log line's timestamp (2026-11-22T03:10:00.123Z, UTC) as
     seconds since the epoch."""
@@ -148,8 +154,16 @@ class Proc:
         return len(re.findall(pattern, self.output()))
 
     def wait_log(self, pattern, timeout=10, count=1):
-        return wait_for(lambda: self.count(pattern) >= count, timeout,
-                        "%s log to show %r x%d" % (self.name, pattern, count))
+        """Wait until the output shows pattern count times; fail at once
+        when the process exited before it did."""
+        def shown():
+            if self.count(pattern) >= count:
+                return True
+            if not self.alive() and self.count(pattern) < count:
+                raise AssertionError("%s exited (status %s) before its log showed %r x%d"
+                                     % (self.name, self.p.returncode, pattern, count))
+            return False
+        return wait_for(shown, timeout, "%s log to show %r x%d" % (self.name, pattern, count))
 
     def alive(self):
         return self.p.poll() is None

@@ -3,6 +3,7 @@ encoding, enquire_link both ways, reconnect after an SMSC restart, window,
 throttling, TPS, clean SIGTERM."""
 import os
 import re
+import resource
 import signal
 import time
 
@@ -234,6 +235,43 @@ expect 8613800138006 %(h)s
         # is done with it. The refused one never became a request: no reply.
         d.wait_log(r"event=mo msisdn=13800138000 .*outcome=")
         self.assertNotIn("event=mo msisdn=13800138001 ", d.output())
+
+    def test_binds_that_cannot_start_stop_the_daemon_cleanly(self):
+        """The binds start once Redis answered; when the esme cannot be made
+        (out of memory: 8,000 receiver+transmitter binds need one 11 MB
+        array of links) the daemon logs why, stops its loop the normal way
+        (event=stopped: the store and the catalogue closed, no leak under
+        ASan) and exits 1. Memory runs out for real: under ASan no
+        allocation over 8 MB succeeds (the config's largest, the 4 MB read
+        buffer, stays under it); otherwise the address space is capped at what the daemon uses
+        while it waits for a frozen Redis, plus 4 MB."""
+        asan = harness.asan_build()
+        self.redis = self.start_redis()
+        self.redis.signal(signal.SIGSTOP)
+        self.addCleanup(lambda: self.redis.signal(signal.SIGCONT))
+        binds = "".join("  - name: b%d\n    host: 127.0.0.1\n    port: 9\n"
+                        "    system_id: shortcoded\n    mode: receiver+transmitter\n" % i
+                        for i in range(8000))
+        cfg = self.write_config(9, binds=binds)
+        env = dict(os.environ)
+        if asan:
+            env["ASAN_OPTIONS"] = ":".join(filter(None, [
+                env.get("ASAN_OPTIONS"), "allocator_may_return_null=1",
+                "max_allocation_size_mb=8"]))
+        d = self.start("shortcoded", [harness.DAEMON, "-c", cfg], env=env)
+        d.wait_log(r"event=waiting_for_redis ", timeout=30)
+        if not asan:
+            with open("/proc/%d/status" % d.p.pid) as f:
+                vm = int(re.search(r"VmSize:\s+(\d+) kB", f.read()).group(1)) * 1024
+            hard = resource.prlimit(d.p.pid, resource.RLIMIT_AS)[1]
+            resource.prlimit(d.p.pid, resource.RLIMIT_AS, (vm + (4 << 20), hard))
+        self.redis.signal(signal.SIGCONT)
+        self.assertEqual(d.wait(60), 1, d.output()[-3000:])
+        out = d.output()
+        self.assertIn('event=startup_failed error="cannot start the binds: out of memory" '
+                      'action=stopping', out)
+        self.assertRegex(out, r"event=startup_failed .*\n(.*\n)*.*event=stopped")
+        self.assertNotIn("event=binding ", out)
 
     def test_wrong_password_retries_with_backoff(self):
         """Each refused bind is retried after reconnect_min_ms * 2^(k-1),
