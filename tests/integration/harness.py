@@ -9,6 +9,7 @@ A test that failed prints the tail of every process's output to stderr (and
 keeps its directory); SC_KEEP_LOGS=1 does so for passing tests too.
 test_harness.py checks this on a deliberately failing throwaway test.
 """
+import atexit
 import datetime
 import json
 import os
@@ -29,10 +30,27 @@ SIM = os.path.join(BUILD, "tools", "smsc-sim")
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
+# Sockets that hold the ports free_port() gave out, for the life of the
+# test process (closed at exit, quietly).
+_reserved_ports = []
+atexit.register(lambda: [s.close() for s in _reserved_ports])
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port that stays ours until this process exits: the socket
+    the kernel chose it for stays bound, with SO_REUSEADDR and never
+    listening. Linux then gives the port to no other bind(0) and no
+    outgoing connect, and refuses a bind to it without SO_REUSEADDR; the
+    children we start on it (redis-server, smsc-sim via libuv) set
+    SO_REUSEADDR and listen on it as if it were free, as often as a test
+    restarts them. So a port found free cannot be taken by a parallel test
+    before the child binds it (closing the socket first left that window).
+    The ports are not handed back: a test process uses a few dozen."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    _reserved_ports.append(s)
+    return s.getsockname()[1]
 
 
 def asan_build():
