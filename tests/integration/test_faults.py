@@ -248,11 +248,16 @@ class FaultTest(harness.Env):
         sim = self.load_sim(n, 200, 8)
         d = self.start_vas(sim.port, port, "shortcoded")
         d.wait_log(r"event=catalogue_loaded", timeout=10)
-        time.sleep(2.5)
+        # Markers, not sleeps: the load is under way (MOs answered) when
+        # Redis goes, and it stays down until the daemon has refused MOs
+        # meanwhile (the refusals the test is about).
+        d.wait_log(r"event=mo msisdn=\d+ .*outcome=reply", timeout=30, count=200)
         redis.signal(signal.SIGTERM)
         redis.wait(10)
         t_down = time.monotonic()
-        time.sleep(2.5)
+        d.wait_log(r"event=redis_disconnected ", timeout=30)
+        refused = d.count(r"outcome=temporary_error")
+        d.wait_log(r"outcome=temporary_error", timeout=30, count=refused + 200)
         redis = self.start_redis_aof(port, "redis1")
         down_s = time.monotonic() - t_down
         rep = self.finish_sim(sim)
