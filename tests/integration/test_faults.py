@@ -176,7 +176,11 @@ class FaultTest(harness.Env):
         kills = 0
         t_end = time.monotonic() + 14
         while kills < 4:
-            time.sleep(rnd.uniform(1.5, 3.0))
+            # Each kill hits a daemon that is bound and working (a positive
+            # marker: it has answered MOs), then lands at a random moment
+            # (the sleep picks when the fault comes; it waits for nothing).
+            d.wait_log(r"event=mo msisdn=", timeout=30, count=20)
+            time.sleep(rnd.uniform(0.8, 2.0))
             if time.monotonic() > t_end:
                 break
             self.assertTrue(d.alive(), d.output()[-2000:])
