@@ -78,6 +78,42 @@ def wait_for(pred, timeout, what, interval=0.02):
         time.sleep(interval)
 
 
+def tps_worst_window(sessions, tps, window, late=0):
+    """Token-bucket accounting of the submit_sm (and data_sm) arrival times
+    smsc-sim's --stats records per session (submit_ms): in every window of
+    every session at most burst + tps * (window length) + slack may arrive,
+    burst = max(1, tps / 10) (the esme's bucket, full at each bind) and
+    slack = window + late + 1. Why the slack: the simulator stamps a PDU
+    when it reads it (loop time, ms), so a stall on its side, or on the
+    way, bunches what the daemon paced. Only PDUs still unanswered can
+    bunch; the daemon keeps at most `window` unanswered, plus those it gave
+    up waiting for (submit_timeout) that the simulator had not read (`late`:
+    the caller counts timeouts beyond the resps the simulator dropped on
+    purpose); 1 for the two clocks cut to the ms. A slow machine only
+    spreads arrivals further, so this counts events and never compares
+    with wall-clock speed. Returns the worst window over the sessions:
+    (excess over the allowance, <= 0 when kept; session id; count; ms)."""
+    burst = max(1, tps // 10)
+    allowance = burst + window + late + 1
+    worst = (float("-inf"), None, 0, 0)
+    for sess in sessions:
+        t = sess["submit_ms"]
+        if len(t) != sess["submit_sm_received"] + sess["data_sm_received"] or t != sorted(t):
+            raise AssertionError("session %s: submit_ms incomplete or out of order" % sess["id"])
+        # count(i..j) - tps * (t[j] - t[i]) is (j + 1 - tps t[j]) - (i - tps
+        # t[i]): the worst window ending at j starts at the i <= j with the
+        # smallest i - tps t[i].
+        lo, lo_i = None, 0
+        for j, tj in enumerate(t):
+            v = j - tps * tj / 1000.0
+            if lo is None or v < lo:
+                lo, lo_i = v, j
+            excess = (j + 1 - tps * tj / 1000.0) - lo - allowance
+            if excess > worst[0]:
+                worst = (round(excess, 2), sess["id"], j - lo_i + 1, tj - t[lo_i])
+    return worst
+
+
 class Redis:
     """A minimal RESP2 client (stdlib only) for checking what tests stored.
     Connects on first use (then AUTH / SELECT when given). Bulk strings come

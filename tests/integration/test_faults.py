@@ -320,45 +320,11 @@ class FaultTest(harness.Env):
         # full bucket).
         timeouts = sum(p.count(r"event=submit_timeout ") for p in self.procs
                        if p.name.startswith("shortcoded"))
-        worst = self.check_tps(st["sessions"], tps=self.TPS, window=5,
-                               late=max(0, timeouts - f["dropped_resp"]))
+        worst = harness.tps_worst_window(st["sessions"], tps=self.TPS, window=5,
+                                         late=max(0, timeouts - f["dropped_resp"]))
+        self.assertLessEqual(worst[0], 0, "more submit_sm than tps %d allows: %s"
+                             % (self.TPS, worst))
         sys.stderr.write("[smsc faults] token-bucket accounting: worst window %s\n" % (worst,))
-
-    def check_tps(self, sessions, tps, window, late):
-        """In every window of every session, the submit_sm the simulator
-        received number at most burst + tps * (window length) + slack, where
-        burst = max(1, tps / 10) (the bucket, full at each bind) and slack =
-        the esme's window + late + 1. Why the slack: the simulator stamps a
-        PDU when it reads it (loop time, ms), so a stall on its side, or on
-        the way, bunches what the daemon paced. Only PDUs still unanswered
-        can bunch, and the daemon keeps at most `window` unanswered, plus
-        those it gave up waiting for (submit_timeout) that the simulator
-        never got to answer (`late`: timeouts beyond the resps it dropped on
-        purpose); 1 for the two clocks cut to the ms. A slow machine only
-        spreads arrivals further. Returns the worst window: (excess over
-        the allowance, session, count, ms)."""
-        burst = max(1, tps // 10)
-        slack = window + late + 1
-        worst = None
-        for sess in sessions:
-            t = sess["submit_ms"]
-            self.assertEqual(len(t), sess["submit_sm_received"] + sess["data_sm_received"], sess)
-            self.assertEqual(t, sorted(t))
-            # count(i..j) - tps * (t[j] - t[i]) is (j + 1 - tps t[j]) -
-            # (i - tps t[i]): the worst window ending at j starts at the i
-            # <= j with the smallest i - tps t[i].
-            lo, lo_i = None, 0
-            for j, tj in enumerate(t):
-                v = j - tps * tj / 1000.0
-                if lo is None or v < lo:
-                    lo, lo_i = v, j
-                excess = (j + 1 - tps * tj / 1000.0) - lo - (burst + slack)
-                if worst is None or excess > worst[0]:
-                    worst = (round(excess, 2), sess["id"], j - lo_i + 1, tj - t[lo_i])
-        if worst is not None:
-            self.assertLessEqual(worst[0], 0, "more submit_sm than tps %d allows (burst %d, "
-                                 "slack %d): %s" % (tps, burst, slack, worst))
-        return worst
 
     def cpu_beside_spinner(self, pid, seconds=2.0):
         """CPU seconds pid used over `seconds`, and those a busy loop started

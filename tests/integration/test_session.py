@@ -134,6 +134,9 @@ expect 8613800138006 %(h)s
         bound = harness.log_time(re.search(r"(?m)^(\S+) level=info event=bound ",
                                            d.output()).group(1))
         self.assertGreaterEqual(done - bound, 2.9 - 0.002)  # timestamps cut to the ms
+        # And at the receiver, window by window (the default window, 10).
+        worst = harness.tps_worst_window(self.sim_stats(sim)["sessions"], tps=10, window=10)
+        self.assertLessEqual(worst[0], 0, worst)
 
     def test_sigterm_unbinds_cleanly(self):
         sim = self.start_sim()
