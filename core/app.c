@@ -132,7 +132,8 @@ static struct sc_esme_bind esme_bind(const struct sc_cfg_bind *b)
     };
 }
 
-static void start_binds(struct sc_app *a)
+/* Create the esme (binds connect from here on). Returns 0 or SC_ENOMEM. */
+static int start_binds(struct sc_app *a)
 {
     static const struct sc_esme_cbs cbs = {.on_mo = sc__app_on_mo};
     /* Binds and PDU size from the boot config (they need a restart); the
@@ -140,22 +141,29 @@ static void start_binds(struct sc_app *a)
      * in the boot config, which lives as long as the app. */
     const struct sc_config *boot = a->boot_cfg;
     struct sc_esme_bind *binds = calloc(boot->nbinds ? boot->nbinds : 1, sizeof *binds);
-    if (binds) {
-        for (size_t i = 0; i < boot->nbinds; i++)
-            binds[i] = esme_bind(&boot->binds[i]);
-        struct sc_esme_opts o = {
-            .binds = binds,
-            .nbinds = boot->nbinds,
-            .max_pdu_len = boot->smpp.max_pdu_len,
-            .live = esme_live(a->gen->cfg),
-        };
-        a->esme = sc_esme_new(a->loop, &o, &cbs, a);
-        free(binds);
-    }
-    if (!a->esme) {
-        sc_error("event=startup_failed error=\"out of memory\"");
-        exit(1);
-    }
+    if (!binds)
+        return SC_ENOMEM;
+    for (size_t i = 0; i < boot->nbinds; i++)
+        binds[i] = esme_bind(&boot->binds[i]);
+    struct sc_esme_opts o = {
+        .binds = binds,
+        .nbinds = boot->nbinds,
+        .max_pdu_len = boot->smpp.max_pdu_len,
+        .live = esme_live(a->gen->cfg),
+    };
+    a->esme = sc_esme_new(a->loop, &o, &cbs, a);
+    free(binds);
+    return a->esme ? 0 : SC_ENOMEM;
+}
+
+/* Start-up failed after sc_app_start returned: stop from a fresh loop turn
+ * (not inside the store's and the catalogue's own callbacks), then the
+ * caller's failed hook ends its loop. */
+static void on_start_failed(uv_timer_t *t)
+{
+    struct sc_app *a = t->data;
+    uv_close((uv_handle_t *)t, NULL);
+    sc_app_stop(a, a->failed, a->failed_arg);
 }
 
 /* The binds start only once Redis answered and the catalogue was read (or
@@ -164,8 +172,17 @@ static void start_binds(struct sc_app *a)
 static void on_catalogue_loaded(void *arg, int ok)
 {
     struct sc_app *a = arg;
-    if (!a->esme && !a->stopping)
-        start_binds(a);
+    if (a->esme || a->stopping || a->start_failed)
+        return;
+    int rc = start_binds(a);
+    if (rc == 0)
+        return;
+    sc_error("event=startup_failed error=\"cannot start the binds: %s\" action=stopping",
+             sc_strerror(rc));
+    a->start_failed = 1;
+    uv_timer_init(a->loop, &a->fail_timer);
+    a->fail_timer.data = a;
+    uv_timer_start(&a->fail_timer, on_start_failed, 0, 0);
 }
 
 static void on_store_state(void *arg, int ready)
@@ -176,11 +193,13 @@ static void on_store_state(void *arg, int ready)
 }
 
 int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_config *cfg,
-                 char *err, size_t errsz)
+                 void (*failed)(void *), void *failed_arg, char *err, size_t errsz)
 {
     int cli_level = a->cli_log_level;
     memset(a, 0, sizeof *a);
     a->cli_log_level = cli_level;
+    a->failed = failed;
+    a->failed_arg = failed_arg;
     a->loop = loop;
     a->config_path = path;
     a->boot_cfg = cfg;

@@ -47,6 +47,12 @@ struct sc_app {
     unsigned stop_pending;
     uv_timer_t shutdown_timer;
     uint64_t shutdown_deadline;
+    int start_failed;             /* the binds could not start: the app stops
+                                   * itself, then calls failed (the caller's
+                                   * exit status, not 0) */
+    void (*failed)(void *);
+    void *failed_arg;
+    uv_timer_t fail_timer;
 };
 
 /* Build a generation from a loaded config (validating routes, options and
@@ -57,9 +63,12 @@ void sc__gen_unref(struct sc_gen *g);
 
 /* Start everything (store, catalogue, binds). cfg becomes the boot and
  * current configuration; ownership passes to app. app->cli_log_level must
- * be set before (it survives the memset). Returns 0 or SC_E*. */
+ * be set before (it survives the memset). Returns 0 or SC_E*. The binds
+ * start later (once Redis answered): when they cannot, the app logs
+ * event=startup_failed, sets app->start_failed, stops itself and then calls
+ * failed(failed_arg) once every handle is closed, as sc_app_stop's stopped. */
 int sc_app_start(struct sc_app *app, uv_loop_t *loop, const char *path, struct sc_config *cfg,
-                 char *err, size_t errsz);
+                 void (*failed)(void *), void *failed_arg, char *err, size_t errsz);
 /* SIGHUP: reload the file; keep the old generation when the new one is bad.
  * Applies the live keys (new generation, esme live options, store bound) and
  * logs each changed key that needs a restart (event=reload_needs_restart). */

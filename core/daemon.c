@@ -6,7 +6,9 @@
  * bounds the wait. SIGHUP reloads the file and the catalogue: what can
  * change live is applied, binds and the Redis connection stay as they are
  * and every change that needs a restart is logged key by key; a bad file is
- * refused and logged (core/app.c). */
+ * refused and logged (core/app.c). Exit status: 0 after SIGTERM/SIGINT, 1
+ * when start-up fails (also later, when the binds cannot start), 2 on a bad
+ * command line. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -167,7 +169,7 @@ static int run(const char *path, struct sc_config *cfg, int cli_level)
     uv_loop_t *loop = uv_default_loop();
     d.app.cli_log_level = cli_level;
     char err[512];
-    if (sc_app_start(&d.app, loop, path, cfg, err, sizeof err) < 0) {
+    if (sc_app_start(&d.app, loop, path, cfg, on_stopped, &d, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         sc_error("event=startup_failed error=\"%s\"", err);
         return 1;
@@ -180,7 +182,9 @@ static int run(const char *path, struct sc_config *cfg, int cli_level)
     int rc = uv_loop_close(loop);
     if (rc != 0)
         sc_warn("event=loop_not_closed error=\"%s\"", uv_strerror(rc));
-    return 0;
+    /* Start-up failed after the loop ran (the binds could not start): the
+     * app stopped itself and logged why. */
+    return d.app.start_failed ? 1 : 0;
 }
 
 int main(int argc, char **argv)

@@ -22,16 +22,7 @@ struct st_ev {
     int open;                    /* handles not closed yet */
 };
 
-static void ev_on_poll(uv_poll_t *h, int status, int events)
-{
-    struct st_ev *e = h->data;
-    if (status != 0)
-        return; /* as hiredis' adapter: our connect/command timers decide */
-    if (e->ac && (events & UV_READABLE))
-        redisAsyncHandleRead(e->ac);
-    if (e->ac && (events & UV_WRITABLE))
-        redisAsyncHandleWrite(e->ac);
-}
+static void ev_on_poll(uv_poll_t *h, int status, int events);
 
 static void ev_set(struct st_ev *e, int events)
 {
@@ -42,6 +33,36 @@ static void ev_set(struct st_ev *e, int events)
         uv_poll_start(&e->poll, events, ev_on_poll);
     else
         uv_poll_stop(&e->poll);
+}
+
+/* An error status comes when epoll reported POLLERR (libuv has stopped
+ * the handle then): on a connected socket typically the RST a write drew
+ * from a peer that died. hiredis learns of it only by reading, so it reads
+ * now (the read fails, hiredis tears the connection down and the pending
+ * commands fail with SC_ECLOSED at once, not at their deadline). While
+ * connecting, the store's connect probe decides, as before. */
+static void ev_on_poll_error(struct st_ev *e)
+{
+    if (!e->ac || !(e->ac->c.flags & REDIS_CONNECTED))
+        return;
+    int want = e->events;
+    e->events = 0; /* stopped by libuv */
+    redisAsyncHandleRead(e->ac);
+    if (e->ac) /* data came first: watch again, the error is read next */
+        ev_set(e, want);
+}
+
+static void ev_on_poll(uv_poll_t *h, int status, int events)
+{
+    struct st_ev *e = h->data;
+    if (status != 0) {
+        ev_on_poll_error(e);
+        return;
+    }
+    if (e->ac && (events & UV_READABLE))
+        redisAsyncHandleRead(e->ac);
+    if (e->ac && (events & UV_WRITABLE))
+        redisAsyncHandleWrite(e->ac);
 }
 
 static void ev_on_flush(uv_prepare_t *p)

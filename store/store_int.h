@@ -17,11 +17,13 @@
  * - A connection hiredis drops itself (EOF, reset, protocol error) runs the
  *   pending callbacks with NULL, then the disconnect callback with errstr
  *   set, then frees the context.
- * - hiredis' libuv adapter (and ours, which keeps that behaviour) ignores a
- *   poll error (status < 0): a refused connect is never reported and the
- *   poll handle just stops. So while connecting, the
+ * - libuv reports epoll's POLLERR to a uv_poll only as status UV_EBADF and
+ *   stops the handle; hiredis' libuv adapter ignores that status. While
+ *   connecting ours does too: a refused connect is never reported, so the
  *   socket's SO_ERROR is checked every ST_PROBE_MS (a refused connect fails
- *   within 100 ms, not at the deadline) until the attempt's deadline.
+ *   within 100 ms, not at the deadline) until the attempt's deadline. Once
+ *   connected (an RST after Redis died) ours lets hiredis read, which fails
+ *   and tears the connection down at once (adapter.c).
  * - hiredis' own redisLibuvAttach installs its hooks before it can fail
  *   (then a later redisAsyncFree calls cleanup with NULL); sc__ev_attach
  *   (adapter.c) installs nothing unless it succeeds.

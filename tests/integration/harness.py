@@ -9,6 +9,7 @@ A test that failed prints the tail of every process's output to stderr (and
 keeps its directory); SC_KEEP_LOGS=1 does so for passing tests too.
 test_harness.py checks this on a deliberately failing throwaway test.
 """
+import atexit
 import datetime
 import json
 import os
@@ -29,10 +30,33 @@ SIM = os.path.join(BUILD, "tools", "smsc-sim")
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
+# Sockets that hold the ports free_port() gave out, for the life of the
+# test process (closed at exit, quietly).
+_reserved_ports = []
+atexit.register(lambda: [s.close() for s in _reserved_ports])
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port that stays ours until this process exits: the socket
+    the kernel chose it for stays bound, with SO_REUSEADDR and never
+    listening. Linux then gives the port to no other bind(0) and no
+    outgoing connect, and refuses a bind to it without SO_REUSEADDR; the
+    children we start on it (redis-server, smsc-sim via libuv) set
+    SO_REUSEADDR and listen on it as if it were free, as often as a test
+    restarts them. So a port found free cannot be taken by a parallel test
+    before the child binds it (closing the socket first left that window).
+    The ports are not handed back: a test process uses a few dozen."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    _reserved_ports.append(s)
+    return s.getsockname()[1]
+
+
+def asan_build():
+    """Whether the daemon under test was built with AddressSanitizer."""
+    with open(DAEMON, "rb") as f:
+        return b"__asan_init" in f.read()
 
 
 def log_time(ts):
@@ -52,6 +76,42 @@ def wait_for(pred, timeout, what, interval=0.02):
         if time.monotonic() >= deadline:
             raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
         time.sleep(interval)
+
+
+def tps_worst_window(sessions, tps, window, late=0):
+    """Token-bucket accounting of the submit_sm (and data_sm) arrival times
+    smsc-sim's --stats records per session (submit_ms): in every window of
+    every session at most burst + tps * (window length) + slack may arrive,
+    burst = max(1, tps / 10) (the esme's bucket, full at each bind) and
+    slack = window + late + 1. Why the slack: the simulator stamps a PDU
+    when it reads it (loop time, ms), so a stall on its side, or on the
+    way, bunches what the daemon paced. Only PDUs still unanswered can
+    bunch; the daemon keeps at most `window` unanswered, plus those it gave
+    up waiting for (submit_timeout) that the simulator had not read (`late`:
+    the caller counts timeouts beyond the resps the simulator dropped on
+    purpose); 1 for the two clocks cut to the ms. A slow machine only
+    spreads arrivals further, so this counts events and never compares
+    with wall-clock speed. Returns the worst window over the sessions:
+    (excess over the allowance, <= 0 when kept; session id; count; ms)."""
+    burst = max(1, tps // 10)
+    allowance = burst + window + late + 1
+    worst = (float("-inf"), None, 0, 0)
+    for sess in sessions:
+        t = sess["submit_ms"]
+        if len(t) != sess["submit_sm_received"] + sess["data_sm_received"] or t != sorted(t):
+            raise AssertionError("session %s: submit_ms incomplete or out of order" % sess["id"])
+        # count(i..j) - tps * (t[j] - t[i]) is (j + 1 - tps t[j]) - (i - tps
+        # t[i]): the worst window ending at j starts at the i <= j with the
+        # smallest i - tps t[i].
+        lo, lo_i = None, 0
+        for j, tj in enumerate(t):
+            v = j - tps * tj / 1000.0
+            if lo is None or v < lo:
+                lo, lo_i = v, j
+            excess = (j + 1 - tps * tj / 1000.0) - lo - allowance
+            if excess > worst[0]:
+                worst = (round(excess, 2), sess["id"], j - lo_i + 1, tj - t[lo_i])
+    return worst
 
 
 class Redis:
@@ -148,8 +208,16 @@ class Proc:
         return len(re.findall(pattern, self.output()))
 
     def wait_log(self, pattern, timeout=10, count=1):
-        return wait_for(lambda: self.count(pattern) >= count, timeout,
-                        "%s log to show %r x%d" % (self.name, pattern, count))
+        """Wait until the output shows pattern count times; fail at once
+        when the process exited before it did."""
+        def shown():
+            if self.count(pattern) >= count:
+                return True
+            if not self.alive() and self.count(pattern) < count:
+                raise AssertionError("%s exited (status %s) before its log showed %r x%d"
+                                     % (self.name, self.p.returncode, pattern, count))
+            return False
+        return wait_for(shown, timeout, "%s log to show %r x%d" % (self.name, pattern, count))
 
     def alive(self):
         return self.p.poll() is None

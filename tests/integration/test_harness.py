@@ -2,6 +2,7 @@
 the processes it started, a passing one does not (so a failure in CI shows
 what the daemon, simulator and Redis said)."""
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,32 @@ class HarnessTest(harness.Env):
         self.assertIn("---- erroring (sh -c echo marker-erroring) ----\nmarker-erroring", out)
         # A passing test keeps quiet even when another test of the run failed.
         self.assertNotIn("marker-passing", out)
+
+    def test_free_port_stays_ours_until_a_child_listens(self):
+        """A port free_port() gave cannot be taken by a parallel test between
+        the choice and the child's bind: the kernel gives it to no bind(0)
+        and refuses a plain bind, while redis-server (SO_REUSEADDR, as
+        libuv's smsc-sim) listens on it, twice in a row."""
+        port = harness.free_port()
+        others = []
+        try:
+            for _ in range(500):
+                s = socket.socket()
+                others.append(s)
+                s.bind(("127.0.0.1", 0))
+                self.assertNotEqual(s.getsockname()[1], port)
+        finally:
+            for s in others:
+                s.close()
+        with socket.socket() as s:
+            with self.assertRaises(OSError):
+                s.bind(("127.0.0.1", port))
+        for name in ("redis-a", "redis-b"):
+            r = self.start_redis(port=port, name=name, durable=False)
+            c = harness.Redis(port)
+            self.assertEqual(c("PING"), "PONG")
+            c.close()
+            r.stop()
 
 
 if __name__ == "__main__":

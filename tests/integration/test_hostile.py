@@ -45,6 +45,20 @@ def submit_dest(body):
 
 
 # The source of marker MOs (replies_before_marker): a subscriber no test uses.
+def submit_text(body):
+    """The text of a one-part submit_sm body (no UDH): UCS-2 for
+    data_coding 8, else the GSM default alphabet's ASCII subset, one octet
+    a character (letters, digits, punctuation)."""
+    o = body.index(b"\0") + 3            # service_type, source ton npi
+    o = body.index(b"\0", o) + 3         # source_addr, dest ton npi
+    o = body.index(b"\0", o) + 4         # destination_addr, esm_class, pid, priority
+    o = body.index(b"\0", o) + 1         # schedule_delivery_time
+    o = body.index(b"\0", o) + 3         # validity_period, registered, replace
+    dc, n = body[o], body[o + 2]         # data_coding, sm_default_msg_id, sm_length
+    sm = body[o + 3:o + 3 + n]
+    return sm.decode("utf-16-be") if dc == 8 else sm.decode("ascii")
+
+
 MARKER = "13900000099"
 
 

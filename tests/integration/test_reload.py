@@ -1,12 +1,13 @@
-"""test_reload.py -- SIGHUP: what it applies at once, and the log line, key
-by key, for every change it cannot apply without a restart (never a secret's
-value). A raw SMSC (test_hostile.RawSmsc) drives the MOs so that each step
+"""test_reload.py -- SIGHUP: what it applies at once (templates, limits),
+what a bad file changes (nothing), and the log line, key by key, for every
+change it cannot apply without a restart (never a secret's value). A raw SMSC (test_hostile.RawSmsc) drives the MOs so that each step
 waits for the daemon's answer instead of for time."""
 import re
 import signal
 
 import harness
-from test_hostile import DELIVER_SM, DELIVER_SM_RESP, RawSmsc, cstr, pdu
+from test_hostile import (DELIVER_SM, DELIVER_SM_RESP, SUBMIT_SM, RawSmsc, cstr, deliver_body,
+                          pdu, submit_text)
 
 ESME_RX_T_APPN, ESME_RMSGQFUL = 0x64, 0x14
 
@@ -63,6 +64,25 @@ class ReloadTest(harness.Env):
         self.assertEqual(self.mo_status(first_part(3)), ESME_RMSGQFUL)
         self.assertIn("event=reload_applied key=limits.mo_error_status old=ESME_RX_T_APPN "
                       "new=ESME_RMSGQFUL", self.d.output())
+
+    def reply_to(self, text):
+        """Send text as an MO; return the text of the reply (answering the
+        submit_sm): each step waits for the daemon, never for time."""
+        self.seq += 1
+        self.smsc.send(pdu(DELIVER_SM, self.seq, deliver_body(text)))
+        _, _, _, body = self.smsc.read_until(SUBMIT_SM, timeout=10)
+        return submit_text(body)
+
+    def test_sighup_reloads_templates_and_keeps_binds(self):
+        self.assertTrue(self.reply_to(b"0000").startswith("回复0000查询包月业务"))
+        self.edit(("  help: \"回复0000查询包月业务，回复00000退订全部。\"\n", "  help: \"NEW\"\n"))
+        self.reload(1)
+        self.assertEqual(self.reply_to(b"0000"), "NEW")
+        self.edit(("  help: \"NEW\"", "  help: \"{nope}\""))  # a bad file: refused, NEW kept
+        self.d.signal(signal.SIGHUP)
+        self.d.wait_log(r"event=reload_failed .*unknown placeholder \{nope\}")
+        self.assertEqual(self.reply_to(b"0000"), "NEW")
+        self.assertEqual(self.d.count(r"event=bound "), 1)  # never rebound
 
     def test_each_key_that_needs_a_restart_is_named(self):
         self.edit(("    reconnect_max_ms: 1000\n",

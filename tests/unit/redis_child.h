@@ -60,19 +60,26 @@ static void kill_all(void)
             srv_kill(g_pids[i]);
 }
 
+/* A loopback port that stays ours until the test program exits: the socket
+ * the kernel chose it for stays bound (SO_REUSEADDR, never listening, not
+ * inherited), so Linux gives it to no other bind(0) or outgoing connect,
+ * while redis-server (SO_REUSEADDR too) can listen on it, restarts
+ * included. Closing it first let a parallel test take the port before the
+ * child bound it (tests/integration/harness.py does the same). */
 static int free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
     struct sockaddr_in a;
     socklen_t len = sizeof a;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_true(fd >= 0);
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
+    return ntohs(a.sin_port); /* fd kept open on purpose */
 }
 
 /* Start redis-server on port with extra arguments (NULL-terminated list);

@@ -658,6 +658,36 @@ static void test_server_killed(void **state)
     finish(f);
 }
 
+/* A command issued after the server died but before the loop saw it go
+ * (the FIN is in the socket, the store still READY). Writing it draws an
+ * RST, and epoll then reports POLLERR, which libuv hands to a uv_poll only
+ * as an error status. It must fail at once with SC_ECLOSED, not wait for
+ * command_timeout_ms (5 s here): the callback has to come before half of
+ * it has passed on the loop's clock. */
+static void test_command_after_server_died(void **state)
+{
+    struct fx *f = *state;
+    char url[128];
+    struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+    assert_int_equal(o.command_timeout_ms, 5000);
+    start_ready(f, &o, NULL);
+    srv_kill(f->srv); /* reaped: its socket is closed, the FIN sent */
+    f->srv = 0;
+    struct res x;
+    assert_int_equal(CMD(f, &x, "PING"), 0);
+    uv_update_time(&f->loop);
+    uint64_t t0 = uv_now(&f->loop);
+    RUN_UNTIL(f, x.called, 10000);
+    uv_update_time(&f->loop);
+    uint64_t took = uv_now(&f->loop) - t0;
+    if (took >= o.command_timeout_ms / 2)
+        fail_msg("the command failed after %llu ms (err %d), command_timeout_ms %u",
+                 (unsigned long long)took, x.err, o.command_timeout_ms);
+    assert_int_equal(x.err, SC_ECLOSED);
+    assert_int_equal(f->downs, 1);
+    finish(f);
+}
+
 static double cpu_seconds(void)
 {
     struct rusage ru;
@@ -981,7 +1011,7 @@ int main(void)
         T(test_bad_urls),         T(test_not_ready),     T(test_durability_and_hold),
     T(test_eval_roundtrip),
         T(test_noscript),         T(test_broken_script), T(test_command_timeout),
-        T(test_server_killed),    T(test_refused_then_up), T(test_auth),
+        T(test_server_killed),    T(test_command_after_server_died), T(test_refused_then_up), T(test_auth),
         T(test_select_db),        T(test_hostname),      T(test_max_pending),
         T(test_stop_with_pending), T(test_stop_in_callback),
     };

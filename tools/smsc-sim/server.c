@@ -357,6 +357,7 @@ static void handle_submit(struct sim_conn *c, const struct sc_pdu_hdr *h, const 
     }
     sim_rate_hit(&c->st->c.rate, now);
     sim_rate_hit(&sim->total.rate, now);
+    sim_stats_submit_arrival(sim, c->st, now);
 
     if (!c->tx || c->unbinding) {
         CONN_LOG(SC_LOG_WARN, c, "submit_refused", " command=%s seq=%u status=ESME_RINVBNDSTS",

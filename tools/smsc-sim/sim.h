@@ -198,6 +198,11 @@ struct sim_sess_stats {
     const char *bind;              /* "transmitter" / "receiver" / "transceiver" / NULL */
     int open;
     struct sim_counters c;
+    uint64_t *submit_ms;           /* arrival of each submit_sm / data_sm, ms
+                                    * since start on the loop clock (the
+                                    * first SIM_SUBMIT_MS_MAX), for TPS
+                                    * accounting by tests */
+    size_t nsubmit_ms, submit_ms_cap;
 };
 
 /* ---- sessions ----------------------------------------------------------- */
@@ -421,6 +426,9 @@ void sim_server_unbind(struct sim_conn *c);
 void sim_statmap_add(struct sim_statmap *m, int64_t status);
 /* One event at now_ms in the sliding window. */
 void sim_rate_hit(struct sim_rate *r, uint64_t now_ms);
+/* Record the arrival of a submit_sm / data_sm on st at now_ms (loop time);
+ * silently stops at SIM_SUBMIT_MS_MAX per session or when out of memory. */
+void sim_stats_submit_arrival(struct sim *sim, struct sim_sess_stats *st, uint64_t now_ms);
 /* A new per-session record (open), linked into the sim's list (oldest closed
  * records dropped beyond a bound). NULL when out of memory. */
 struct sim_sess_stats *sim_stats_session_new(struct sim *sim, unsigned id);

@@ -16,6 +16,7 @@
 #include "sim.h"
 
 #define SESS_STATS_KEEP 1024     /* per-session records kept, open ones always */
+#define SIM_SUBMIT_MS_MAX 200000 /* arrival times kept per session (1.6 MB) */
 
 void sim_statmap_add(struct sim_statmap *m, int64_t status)
 {
@@ -69,6 +70,29 @@ void sim_rate_hit(struct sim_rate *r, uint64_t now_ms)
         r->max = r->sum;
 }
 
+void sim_stats_submit_arrival(struct sim *sim, struct sim_sess_stats *st, uint64_t now_ms)
+{
+    if (st->nsubmit_ms == st->submit_ms_cap) {
+        size_t cap = st->submit_ms_cap ? st->submit_ms_cap * 2 : 256;
+        if (cap > SIM_SUBMIT_MS_MAX)
+            cap = SIM_SUBMIT_MS_MAX;
+        if (cap == st->submit_ms_cap)
+            return;
+        uint64_t *t = realloc(st->submit_ms, cap * sizeof *t);
+        if (!t)
+            return;
+        st->submit_ms = t;
+        st->submit_ms_cap = cap;
+    }
+    st->submit_ms[st->nsubmit_ms++] = now_ms - sim->start_ms;
+}
+
+static void session_stats_free(struct sim_sess_stats *st)
+{
+    free(st->submit_ms);
+    free(st);
+}
+
 struct sim_sess_stats *sim_stats_session_new(struct sim *sim, unsigned id)
 {
     struct sim_sess_stats *st = calloc(1, sizeof *st);
@@ -94,7 +118,7 @@ struct sim_sess_stats *sim_stats_session_new(struct sim *sim, unsigned id)
             *pp = old->next;
             if (sim->sess_tail == old)
                 sim->sess_tail = prev;
-            free(old);
+            session_stats_free(old);
             sim->nsess_stats--;
         }
     }
@@ -115,7 +139,7 @@ void sim_stats_free(struct sim *sim)
     struct sim_sess_stats *st = sim->sess_head;
     while (st) {
         struct sim_sess_stats *next = st->next;
-        free(st);
+        session_stats_free(st);
         st = next;
     }
     sim->sess_head = sim->sess_tail = NULL;
@@ -196,6 +220,10 @@ static json_t *stats_json(struct sim *sim)
         json_object_set_new(s, "bind", sim_json_text(st->bind));
         json_object_set_new(s, "open", json_boolean(st->open));
         json_counters(s, &st->c);
+        json_t *times = json_array();
+        for (size_t i = 0; times && i < st->nsubmit_ms; i++)
+            json_array_append_new(times, sim_json_u64(st->submit_ms[i]));
+        json_object_set_new(s, "submit_ms", times);
         json_object_set_new(s, "closed", json_boolean(!st->open));
         json_array_append_new(arr, s);
     }
