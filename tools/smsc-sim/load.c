@@ -47,13 +47,17 @@
 #include "base/sc.h"
 #include "hist.h"
 #include "jsonout.h"
-#include "sim.h"
+#include "env.h"
+#include "faults.h"
+#include "load.h"
+#include "mo.h"
+#include "opts.h"
+#include "server.h"
+#include "stats.h"
 
 #define LOAD_BIND_WAIT_MS 30000  /* wait this long for --binds sessions */
 #define LOAD_CHECK_MS 50         /* reply timeout check period */
 #define NONE UINT32_MAX
-
-static const char *const g_scn_name[SIM_SCN_N] = {"0000", "cancel", "unknown", "longtd"};
 
 /* Texts sent: a command's first MO, and the cancel scenario's follow-up. */
 enum { T_0000 = 0, T_1, T_UNKNOWN, T_N };
@@ -84,7 +88,7 @@ struct ring {
 };
 
 struct sim_load {
-    struct sim *sim;
+    struct sim_env *env;
     struct sim_load_opts o;
     uint64_t from;               /* first MSISDN */
     unsigned width;              /* digits of every MSISDN */
@@ -129,59 +133,6 @@ struct sim_load {
     int exit_status;
 };
 
-/* ---- options -------------------------------------------------------------------- */
-
-static int scn_parse(const char *s, size_t n)
-{
-    for (int i = 0; i < SIM_SCN_N; i++)
-        if (strlen(g_scn_name[i]) == n && memcmp(g_scn_name[i], s, n) == 0)
-            return i;
-    return -1;
-}
-
-int sim_load_parse_mix(const char *s, unsigned mix[SIM_SCN_N])
-{
-    unsigned m[SIM_SCN_N] = {0};
-    unsigned total = 0;
-    while (*s) {
-        const char *colon = strchr(s, ':');
-        if (!colon)
-            return SC_EINVAL;
-        int k = scn_parse(s, (size_t)(colon - s));
-        if (k < 0)
-            return SC_EINVAL;
-        const char *end = strchr(colon + 1, ',');
-        size_t n = end ? (size_t)(end - colon - 1) : strlen(colon + 1);
-        char num[16];
-        uint64_t v;
-        if (n == 0 || n >= sizeof num)
-            return SC_EINVAL;
-        memcpy(num, colon + 1, n);
-        num[n] = '\0';
-        if (sim_parse_uint(num, 0, 1000000, &v) < 0)
-            return SC_EINVAL;
-        m[k] = (unsigned)v;
-        total += (unsigned)v;
-        s = end ? end + 1 : colon + 1 + n;
-    }
-    if (total == 0)
-        return SC_EINVAL;
-    memcpy(mix, m, sizeof m);
-    return 0;
-}
-
-int sim_load_parse_expect(const char *s, const char *expect[SIM_SCN_N])
-{
-    const char *eq = strchr(s, '=');
-    if (!eq || !eq[1])
-        return SC_EINVAL;
-    int k = scn_parse(s, (size_t)(eq - s));
-    if (k < 0)
-        return SC_EINVAL;
-    expect[k] = eq + 1;
-    return 0;
-}
-
 /* ---- rings ------------------------------------------------------------------------ */
 
 static void ring_push(struct ring *r, uint32_t i)
@@ -221,7 +172,7 @@ static int encode(struct sim_load *l, const char *text, size_t n, int ucs2, int 
     sm->src.ton = 1;
     sm->src.npi = 1;
     put_digits((uint8_t *)sm->src.addr, l->width, msisdn);
-    sc_strlcpy(sm->dst.addr, l->sim->o.to, sizeof sm->dst.addr);
+    sc_strlcpy(sm->dst.addr, l->env->o->to, sizeof sm->dst.addr);
     size_t h = udh ? 6 : 0;
     if (h) {
         memcpy(sm->msg, udh, h);
@@ -278,10 +229,10 @@ static int build_templates(struct sim_load *l, char *err, size_t errsz)
 
 static void on_bind_wait(uv_timer_t *t);
 
-struct sim_load *sim_load_new(struct sim *sim, char *err, size_t errsz)
+struct sim_load *sim_load_new(struct sim_env *env, char *err, size_t errsz)
 {
-    const struct sim_load_opts *o = &sim->o.load;
-    const char *from = sim->o.from;
+    const struct sim_load_opts *o = &env->o->load;
+    const char *from = env->o->from;
     size_t width = strlen(from);
     uint64_t base;
     if (width > 19 || sim_parse_uint(from, 0, UINT64_MAX, &base) < 0) {
@@ -301,7 +252,7 @@ struct sim_load *sim_load_new(struct sim *sim, char *err, size_t errsz)
         snprintf(err, errsz, "out of memory");
         return NULL;
     }
-    l->sim = sim;
+    l->env = env;
     l->o = *o;
     l->from = base;
     for (const char *c = o->td_codes ? o->td_codes : "CL001"; *c && l->ncodes < 64;) {
@@ -325,7 +276,7 @@ struct sim_load *sim_load_new(struct sim *sim, char *err, size_t errsz)
         if (rc != 0) {
             char m[128];
             regerror(rc, &l->re[i], m, sizeof m);
-            snprintf(err, errsz, "--expect-regex %s=%s: %s", g_scn_name[i], o->expect[i], m);
+            snprintf(err, errsz, "--expect-regex %s=%s: %s", sim_scn_name[i], o->expect[i], m);
             sim_load_free(l);
             return NULL;
         }
@@ -359,11 +310,11 @@ struct sim_load *sim_load_new(struct sim *sim, char *err, size_t errsz)
         sim_load_free(l);
         return NULL;
     }
-    uv_timer_init(sim->loop, &l->tick);
-    uv_timer_init(sim->loop, &l->check);
-    uv_timer_init(sim->loop, &l->progress);
-    uv_timer_init(sim->loop, &l->deadline);
-    uv_timer_init(sim->loop, &l->bind_wait);
+    uv_timer_init(env->loop, &l->tick);
+    uv_timer_init(env->loop, &l->check);
+    uv_timer_init(env->loop, &l->progress);
+    uv_timer_init(env->loop, &l->deadline);
+    uv_timer_init(env->loop, &l->bind_wait);
     l->tick.data = l->check.data = l->progress.data = l->deadline.data = l->bind_wait.data = l;
     return l;
 }
@@ -393,7 +344,7 @@ static void finish(struct sim_load *l, int interrupted);
 
 static uint64_t window_room(struct sim_load *l)
 {
-    uint64_t cap = (uint64_t)l->sim->o.window * sim_server_rx_bound(l->sim);
+    uint64_t cap = (uint64_t)l->env->o->window * sim_server_rx_bound(l->env->srv);
     return l->inflight < cap ? cap - l->inflight : 0;
 }
 
@@ -461,16 +412,28 @@ static int send_long_part(struct sim_load *l, uint32_t i, unsigned k)
     if (encode(l, k == 1 ? text : text + cut, k == 1 ? cut : n - cut, s->ucs2, 0, l->from + i,
                udh, pdu, sizeof pdu, &len) < 0)
         return SC_EINVAL;
-    int rc = sim_mo_send_pdu(l->sim, SIM_MO_LOAD, from, l->sim->o.to, pdu, (size_t)len,
+    int rc = sim_mo_send_pdu(l->env->mos, SIM_MO_LOAD, from, l->env->o->to, pdu, (size_t)len,
                              (uint64_t)s->serial << 32 | i);
     if (rc == 0)
         s->long_part = (uint8_t)k;
     return rc;
 }
 
+/* --hostile-share: maybe queue a hostile PDU from this subscriber too. */
+static void maybe_hostile(struct sim_load *l, const char *from)
+{
+    struct sim_env *env = l->env;
+    uint8_t buf[1024];
+    int kind = 0;
+    size_t n = sim_fault_hostile_pdu(env->faults, from, env->o->to, buf, sizeof buf, &kind);
+    if (n && sim_mo_send_pdu(env->mos, SIM_MO_HOSTILE, from, env->o->to, buf, n,
+                             (uint64_t)kind) == 0)
+        env->faults->c.hostile_sent++;
+}
+
 static int send_mo(struct sim_load *l, uint32_t i, int scn, int step)
 {
-    struct sim *sim = l->sim;
+    struct sim_env *env = l->env;
     struct sub *s = &l->subs[i];
     int text = scn == SIM_SCN_UNKNOWN ? T_UNKNOWN : step ? T_1 : T_0000;
     int ucs2 = l->o.ucs2_pct && sc_xorshift64s(&l->rng) % 100 < l->o.ucs2_pct;
@@ -502,11 +465,11 @@ static int send_mo(struct sim_load *l, uint32_t i, int scn, int step)
     char from[SC_ADDR_MAX];
     memcpy(from, buf + l->addr_off, l->width);
     from[l->width] = '\0';
-    int rc = sim_mo_send_pdu(sim, SIM_MO_LOAD, from, sim->o.to, buf, len,
+    int rc = sim_mo_send_pdu(env->mos, SIM_MO_LOAD, from, env->o->to, buf, len,
                              (uint64_t)s->serial << 32 | i);
     if (rc < 0)
         return rc;
-    sim_fault_maybe_hostile(sim, from);
+    maybe_hostile(l, from);
 sent:
     s->busy = 1;
     s->scn = (uint8_t)scn;
@@ -532,11 +495,11 @@ sent:
 /* Send MOs while the bounds, the rate and the windows allow. */
 static void pump(struct sim_load *l)
 {
-    struct sim *sim = l->sim;
-    if (!l->running || l->gen_done || sim->stopping)
+    struct sim_env *env = l->env;
+    if (!l->running || l->gen_done || env->mos->stopping)
         return;
     uint64_t room = window_room(l);
-    while (room > 0 && sim->mq_len == 0) {
+    while (room > 0 && sim_mo_queued(env->mos) == 0) {
         if (l->o.count && l->sent >= l->o.count) {
             gen_stop(l);
             maybe_finish(l);
@@ -570,7 +533,7 @@ static void pump(struct sim_load *l)
             l->tokens--;
         room--;
     }
-    sim_mo_pump(sim);
+    sim_mo_pump(env->mos);
 }
 
 /* ---- events --------------------------------------------------------------------------- */
@@ -583,7 +546,7 @@ static void send_part2(struct sim_load *l, uint32_t i)
     } else {
         l->inflight++;
         l->sent++; /* each part is delivered (and answered) on its own */
-        sim_mo_pump(l->sim); /* pump() sends nothing once generation stopped */
+        sim_mo_pump(l->env->mos); /* pump() sends nothing once generation stopped */
     }
 }
 
@@ -684,7 +647,7 @@ void sim_load_on_mt(struct sim_load *l, const struct sim_mt *mt)
     if (!ok) {
         l->wrong++;
         char q[200];
-        sc_warn("event=load_wrong_reply to=%s scenario=%s text=%s", mt->to, g_scn_name[s->scn],
+        sc_warn("event=load_wrong_reply to=%s scenario=%s text=%s", mt->to, sim_scn_name[s->scn],
                 sc_log_quote(q, sizeof q, mt->text, mt->len));
         end_command(l, i, 0);
     } else {
@@ -769,15 +732,15 @@ static void on_progress(uv_timer_t *t)
 
 static void begin(struct sim_load *l)
 {
-    struct sim *sim = l->sim;
+    struct sim_env *env = l->env;
     uv_timer_stop(&l->bind_wait);
     l->running = 1;
     getrusage(RUSAGE_SELF, &l->ru0);
-    l->throttled0 = sim->total.submit_sm_throttled;
-    l->mt_parts0 = sim->total.mt_parts_accepted;
+    l->throttled0 = env->stats->total.submit_sm_throttled;
+    l->mt_parts0 = env->stats->total.mt_parts_accepted;
     l->t0 = uv_hrtime();
     sc_info("event=load_start sessions=%u subscribers=%llu rate=%llu count=%llu duration_ms=%llu",
-            sim_server_rx_bound(sim), (unsigned long long)l->o.subscribers,
+            sim_server_rx_bound(env->srv), (unsigned long long)l->o.subscribers,
             (unsigned long long)l->o.rate, (unsigned long long)l->o.count,
             (unsigned long long)l->o.duration_ms);
     uv_timer_start(&l->deadline, on_deadline, l->o.duration_ms, 0);
@@ -809,7 +772,7 @@ void sim_load_start(struct sim_load *l)
 
 void sim_load_on_bound(struct sim_load *l)
 {
-    if (!l->running && !l->finished && sim_server_rx_bound(l->sim) >= l->o.binds)
+    if (!l->running && !l->finished && sim_server_rx_bound(l->env->srv) >= l->o.binds)
         begin(l);
     else if (l->running)
         pump(l);
@@ -851,7 +814,7 @@ static uint64_t series_max(const struct sim_load *l)
 
 static json_t *json_options(const struct sim_load *l)
 {
-    const struct sim *sim = l->sim;
+    const struct sim_env *env = l->env;
     json_t *o = json_object(), *mix = json_object();
     if (!o || !mix) {
         json_decref(o);
@@ -859,27 +822,27 @@ static json_t *json_options(const struct sim_load *l)
         return NULL;
     }
     json_object_set_new(o, "subscribers", sim_json_u64(l->o.subscribers));
-    json_object_set_new(o, "from", sim_json_text(sim->o.from));
-    json_object_set_new(o, "to", sim_json_text(sim->o.to));
+    json_object_set_new(o, "from", sim_json_text(env->o->from));
+    json_object_set_new(o, "to", sim_json_text(env->o->to));
     for (int i = 0; i < SIM_SCN_N; i++)
-        json_object_set_new(mix, g_scn_name[i], sim_json_u64(l->o.mix[i]));
+        json_object_set_new(mix, sim_scn_name[i], sim_json_u64(l->o.mix[i]));
     json_object_set_new(o, "mix", mix);
     json_object_set_new(o, "ucs2_share", sim_json_u64(l->o.ucs2_pct));
     json_object_set_new(o, "datasm_share", sim_json_u64(l->o.datasm_pct));
     json_object_set_new(o, "rate", sim_json_u64(l->o.rate));
-    json_object_set_new(o, "mo_window", sim_json_u64(sim->o.window));
+    json_object_set_new(o, "mo_window", sim_json_u64(env->o->window));
     json_object_set_new(o, "count", sim_json_u64(l->o.count));
     json_object_set_new(o, "duration_ms", sim_json_u64(l->o.duration_ms));
     json_object_set_new(o, "reply_timeout_ms", sim_json_u64(l->o.reply_timeout_ms));
     json_object_set_new(o, "binds", sim_json_u64(l->o.binds));
     json_object_set_new(o, "templates", json_boolean(!l->o.pack_each));
-    json_object_set_new(o, "throttle_every", sim_json_u64(sim->o.throttle_every));
+    json_object_set_new(o, "throttle_every", sim_json_u64(env->o->throttle_every));
     return o;
 }
 
 static json_t *json_report(struct sim_load *l, int interrupted)
 {
-    struct sim *sim = l->sim;
+    struct sim_env *env = l->env;
     double cpu = l->cpu_user + l->cpu_sys;
     json_t *o = json_object();
     if (!o)
@@ -889,7 +852,7 @@ static json_t *json_report(struct sim_load *l, int interrupted)
     SET("completed", json_boolean(!interrupted));
     SET("exit_status", json_integer(l->exit_status));
     SET("options", json_options(l));
-    SET("sessions", sim_json_u64(sim_server_rx_bound(sim)));
+    SET("sessions", sim_json_u64(sim_server_rx_bound(env->srv)));
     SET("elapsed_s", json_real(round1(l->elapsed_s, 1000)));
     SET("sent", sim_json_u64(l->sent));
     SET("done", sim_json_u64(l->done));
@@ -905,7 +868,7 @@ static json_t *json_report(struct sim_load *l, int interrupted)
         json_object_set_new(e, "started", sim_json_u64(l->sent_scn[i]));
         json_object_set_new(e, "completed", sim_json_u64(l->done_scn[i]));
         json_object_set_new(e, "latency_us", json_lat(l->h_scn[i]));
-        json_object_set_new(scn, g_scn_name[i], e);
+        json_object_set_new(scn, sim_scn_name[i], e);
     }
     SET("latency_us", json_lat(l->h));
     SET("mo_resp_status", sim_json_statmap(&l->resp_status));
@@ -917,14 +880,14 @@ static json_t *json_report(struct sim_load *l, int interrupted)
         json_object_set_new(err, "wrong_reply", sim_json_u64(l->wrong));
         json_object_set_new(err, "unexpected_reply", sim_json_u64(l->unexpected));
         json_object_set_new(err, "throttled",
-                            sim_json_u64(sim->total.submit_sm_throttled - l->throttled0));
+                            sim_json_u64(env->stats->total.submit_sm_throttled - l->throttled0));
     }
     SET("errors", err);
     SET("cancel_truncated", sim_json_u64(l->truncated));
     SET("no_idle_subscriber", sim_json_u64(l->no_idle));
-    SET("mt_parts", sim_json_u64(sim->total.mt_parts_accepted - l->mt_parts0));
-    SET("mo_status", sim_json_statmap(&sim->mo_status));
-    SET("faults", sim_fault_json(sim));
+    SET("mt_parts", sim_json_u64(env->stats->total.mt_parts_accepted - l->mt_parts0));
+    SET("mo_status", sim_json_statmap(&env->stats->mo_status));
+    SET("faults", sim_fault_json(env->faults, sim_mo_redelivery_pending(env->mos)));
     json_t *tp = json_object(), *per_s = json_array();
     if (tp) {
         json_object_set_new(tp, "mean_per_s",
@@ -958,7 +921,7 @@ static void summary(struct sim_load *l, int interrupted)
     const struct sim_hist *h = l->h;
     double cpu = l->cpu_user + l->cpu_sys;
     printf("load: %s after %.2fs on %u session(s)\n", interrupted ? "INTERRUPTED" : "done",
-           l->elapsed_s, sim_server_rx_bound(l->sim));
+           l->elapsed_s, sim_server_rx_bound(l->env->srv));
     printf("  MOs sent %llu (UCS-2 %llu, data_sm %llu), replies %llu, commands ok %llu\n",
            (unsigned long long)l->sent, (unsigned long long)l->sent_ucs2,
            (unsigned long long)l->sent_datasm, (unsigned long long)l->done,
@@ -976,13 +939,13 @@ static void summary(struct sim_load *l, int interrupted)
            (unsigned long long)errors_total(l), (unsigned long long)l->err_status_n,
            (unsigned long long)l->missing, (unsigned long long)l->wrong,
            (unsigned long long)l->unexpected,
-           (unsigned long long)(l->sim->total.submit_sm_throttled - l->throttled0));
+           (unsigned long long)(l->env->stats->total.submit_sm_throttled - l->throttled0));
     for (unsigned i = 0; i < l->err_status.n; i++) {
         char b[16];
         printf("    %s: %llu\n", sim_status_name(l->err_status.e[i].status, b, sizeof b),
                (unsigned long long)l->err_status.e[i].count);
     }
-    sim_fault_summary(l->sim, stdout);
+    sim_fault_summary(l->env->faults, stdout);
     printf("  sim CPU %.3fs (user %.3f, sys %.3f) = %.4f CPU-s per 1000 MOs\n", cpu, l->cpu_user,
            l->cpu_sys, l->sent ? cpu * 1000.0 / (double)l->sent : 0.0);
     fflush(stdout);
@@ -1015,7 +978,7 @@ static void finish(struct sim_load *l, int interrupted)
     sc_info("event=load_done sent=%llu done=%llu errors=%llu status=%d",
             (unsigned long long)l->sent, (unsigned long long)l->done,
             (unsigned long long)errors_total(l), l->exit_status);
-    sim_stop(l->sim, l->exit_status);
+    l->env->stop(l->env, l->exit_status);
 }
 
 int sim_load_interrupt(struct sim_load *l)

@@ -21,7 +21,12 @@
 
 #include "base/log.h"
 #include "base/sc.h"
-#include "sim.h"
+#include "env.h"
+#include "mo.h"
+#include "opts.h"
+#include "script.h"
+#include "server.h"
+#include "stats.h"
 
 enum step_kind {
     K_WAIT_BOUND, K_SEND, K_EXPECT, K_EXPECT_STATUS, K_EXPECT_NONE, K_SLEEP, K_BURST,
@@ -59,7 +64,7 @@ struct dest {
 #define BURST_QUEUE 256          /* MO parts a burst keeps queued ahead */
 
 struct sim_script {
-    struct sim *sim;
+    struct sim_env *env;
     char *path;
     struct step *steps;
     size_t nsteps, cap;
@@ -375,7 +380,7 @@ void sim_script_free(struct sim_script *sc)
         }
     }
     if (sc->last_mo)
-        sim_mo_release(sc->sim, sc->last_mo);
+        sim_mo_release(sc->last_mo);
     free(sc->path);
     free(sc);
 }
@@ -412,7 +417,7 @@ static int parse_line(struct sim_script *sc, char *line, int lineno, struct perr
     memset(st, 0, sizeof *st);
     st->kind = g_cmds[k].kind;
     st->line = lineno;
-    sc_strlcpy(st->to, sc->sim->o.to, sizeof st->to);
+    sc_strlcpy(st->to, sc->env->o->to, sizeof st->to);
     rc = g_cmds[k].parse(st, line, &t, e);
     if (rc == 0 && !(st->raw = strdup(line)))
         rc = perror_at(e, "out of memory");
@@ -426,7 +431,7 @@ out:
     return rc;
 }
 
-struct sim_script *sim_script_load(struct sim *sim, const char *path)
+struct sim_script *sim_script_load(struct sim_env *env, const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -440,7 +445,7 @@ struct sim_script *sim_script_load(struct sim *sim, const char *path)
         fclose(f);
         return NULL;
     }
-    sc->sim = sim;
+    sc->env = env;
     char *line = NULL;
     size_t lcap = 0;
     ssize_t n;
@@ -490,7 +495,7 @@ struct sim_script *sim_script_load(struct sim *sim, const char *path)
         sim_script_free(sc);
         return NULL;
     }
-    uv_timer_init(sim->loop, &sc->timer);
+    uv_timer_init(env->loop, &sc->timer);
     sc->timer.data = sc;
     return sc;
 }
@@ -554,7 +559,7 @@ static void dest_push(struct sim_script *sc, struct sim_mt *mt)
         *pp = calloc(1, sizeof **pp);
         if (!*pp) {
             free(mt);
-            sc->sim->mt_dropped++;
+            sc->env->stats->mt_dropped++;
             return;
         }
         sc_strlcpy((*pp)->addr, mt->to, sizeof (*pp)->addr);
@@ -605,7 +610,7 @@ static struct step *cur_step(struct sim_script *sc)
 
 static uint64_t step_timeout(const struct sim_script *sc, const struct step *st)
 {
-    return st->ms ? st->ms : sc->sim->o.timeout_ms;
+    return st->ms ? st->ms : sc->env->o->timeout_ms;
 }
 
 static void pass(struct sim_script *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -642,7 +647,7 @@ static void fail(struct sim_script *sc, const char *fmt, ...)
     sc->waiting = 0;
     uv_timer_stop(&sc->timer);
     /* Without a bound ESME nothing after can work; --fail-fast stops anyway. */
-    if ((st->kind == K_WAIT_BOUND || sc->sim->o.fail_fast) && sc->cur < sc->nsteps) {
+    if ((st->kind == K_WAIT_BOUND || sc->env->o->fail_fast) && sc->cur < sc->nsteps) {
         printf("stopping: %zu step(s) not run\n", sc->nsteps - sc->cur);
         sc->cur = sc->nsteps;
     }
@@ -719,7 +724,7 @@ static void burst_report(struct sim_script *sc, struct step *st, int ok)
         o += (size_t)snprintf(list + o, sizeof list - o, "%s%s %llu", i ? ", " : "",
                               sim_status_name(sc->b_status.e[i].status, b, sizeof b),
                               (unsigned long long)sc->b_status.e[i].count);
-    uint64_t ms = uv_now(sc->sim->loop) - sc->b_start;
+    uint64_t ms = uv_now(sc->env->loop) - sc->b_start;
     if (ok)
         pass(sc, " (%llu MOs answered in %llu ms: %s)", (unsigned long long)sc->b_done,
              (unsigned long long)ms, list);
@@ -732,8 +737,8 @@ static void burst_report(struct sim_script *sc, struct step *st, int ok)
 /* Keep the MO queue fed; finish when every MO of the burst is answered. */
 static void burst_fill(struct sim_script *sc, struct step *st)
 {
-    struct sim *sim = sc->sim;
-    while (sc->b_left > 0 && sim->mq_len < BURST_QUEUE && sim->mq_len < sim->o.max_queue) {
+    struct sim_env *env = sc->env;
+    while (sc->b_left > 0 && sim_mo_queued(env->mos) < BURST_QUEUE && sim_mo_queued(env->mos) < env->o->max_queue) {
         char err[256], from[SC_ADDR_MAX + 8];
         sc_strlcpy(from, st->from, sizeof from);
         if (st->spread) {
@@ -741,7 +746,7 @@ static void burst_fill(struct sim_script *sc, struct step *st)
             snprintf(from, sizeof from, "%0*llu", (int)strlen(st->from),
                      strtoull(st->from, NULL, 10) + (unsigned long long)k);
         }
-        struct sim_mo *mo = sim_mo_send(sim, SIM_MO_BURST, from, st->to, st->text,
+        struct sim_mo *mo = sim_mo_send(env->mos, SIM_MO_BURST, from, st->to, st->text,
                                         st->text_len, &st->so, err, sizeof err);
         if (!mo) {
             fail(sc, "burst: %s", err);
@@ -749,7 +754,7 @@ static void burst_fill(struct sim_script *sc, struct step *st)
         }
         if (sc->b_first_id == 0)
             sc->b_first_id = mo->id;
-        sim_mo_release(sim, mo);
+        sim_mo_release(mo);
         sc->b_left--;
     }
     if (sc->b_done == st->count)
@@ -758,24 +763,24 @@ static void burst_fill(struct sim_script *sc, struct step *st)
 
 static void begin(struct sim_script *sc, struct step *st)
 {
-    struct sim *sim = sc->sim;
+    struct sim_env *env = sc->env;
     char err[256];
     switch (st->kind) {
     case K_WAIT_BOUND:
-        if (sim_server_rx_bound(sim))
+        if (sim_server_rx_bound(env->srv))
             pass(sc, NULL);
         else
             wait_for(sc, step_timeout(sc, st));
         break;
     case K_SEND: {
-        struct sim_mo *mo = sim_mo_send(sim, SIM_MO_SCRIPT, st->from, st->to, st->text,
+        struct sim_mo *mo = sim_mo_send(env->mos, SIM_MO_SCRIPT, st->from, st->to, st->text,
                                         st->text_len, &st->so, err, sizeof err);
         if (!mo) {
             fail(sc, "send: %s", err);
             break;
         }
         if (sc->last_mo)
-            sim_mo_release(sim, sc->last_mo);
+            sim_mo_release(sc->last_mo);
         sc->last_mo = mo;
         if (mo->nparts > 1)
             pass(sc, " (%u parts)", mo->nparts);
@@ -806,7 +811,7 @@ static void begin(struct sim_script *sc, struct step *st)
         sc->b_left = st->count;
         sc->b_done = 0;
         sc->b_first_id = 0;
-        sc->b_start = uv_now(sim->loop);
+        sc->b_start = uv_now(env->loop);
         memset(&sc->b_status, 0, sizeof sc->b_status);
         wait_for(sc, step_timeout(sc, st));
         burst_fill(sc, st);
@@ -823,7 +828,7 @@ static void finish(struct sim_script *sc)
     sc->done = 1;
     printf("script: %u passed, %u failed\n", sc->passed, sc->failed);
     fflush(stdout);
-    sim_stop(sc->sim, sc->failed ? 1 : 0);
+    sc->env->stop(sc->env, sc->failed ? 1 : 0);
 }
 
 /* Run steps until one waits or the script ends. Re-entrant calls (an event
@@ -896,8 +901,8 @@ void sim_script_on_mt(struct sim_script *sc, struct sim_mt *mt)
         free(mt);
         return;
     }
-    if (sc->nmt >= sc->sim->o.max_queue) {
-        sc->sim->mt_dropped++;
+    if (sc->nmt >= sc->env->o->max_queue) {
+        sc->env->stats->mt_dropped++;
         sc_warn("event=mt_dropped to=%s reason=\"script queue full\"", mt->to);
         free(mt);
         return;
@@ -946,17 +951,19 @@ void sim_script_on_bound(struct sim_script *sc)
 }
 
 /* Shutdown before the end (signal): report what ran. */
-void sim_script_stop(struct sim_script *sc)
+int sim_script_stop(struct sim_script *sc)
 {
+    int interrupted = 0;
     uv_timer_stop(&sc->timer);
     if (!sc->done) {
         sc->done = 1;
         if (sc->cur < sc->nsteps)
             printf("interrupted at line %d\n", sc->steps[sc->cur].line);
-        sc->sim->exit_code = 1; /* not every step passed */
+        interrupted = 1; /* not every step passed */
         printf("script: %u passed, %u failed\n", sc->passed, sc->failed);
         fflush(stdout);
     }
     if (!uv_is_closing((uv_handle_t *)&sc->timer))
         uv_close((uv_handle_t *)&sc->timer, NULL);
+    return interrupted;
 }
