@@ -24,7 +24,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 INTERNAL = {
     "server_int.h": {"server.c", "submit.c"},
     "script_int.h": {"script_parse.c", "script_run.c"},
-    "load_int.h": {"load.c", "load_report.c"},
+    "load_int.h": {"load.c", "load_pdu.c", "load_report.c"},
 }
 
 

@@ -50,6 +50,7 @@
 #include "env.h"
 #include "faults.h"
 #include "load.h"
+#include "load_int.h"
 #include "mo.h"
 #include "opts.h"
 #include "server.h"
@@ -59,79 +60,6 @@
 #define LOAD_CHECK_MS 50         /* reply timeout check period */
 #define NONE UINT32_MAX
 
-/* Texts sent: a command's first MO, and the cancel scenario's follow-up. */
-enum { T_0000 = 0, T_1, T_UNKNOWN, T_N };
-static const char *const g_text[T_N] = {"0000", "1", "XYZZY"};
-
-struct tmpl {
-    uint16_t len;
-    uint8_t pdu[128];
-};
-
-struct sub {
-    uint32_t prev, next;         /* outstanding list, in send order */
-    uint32_t serial;             /* bumped when a command ends: stale resps ignored */
-    uint8_t busy;                /* a command is outstanding */
-    uint8_t scn, step;           /* scenario; 0 = first MO, 1 = cancel's "1" */
-    uint8_t got_resp, got_reply;
-    uint8_t ref;                 /* longtd: the last concatenation reference */
-    uint8_t code, ucs2;          /* longtd: the code (index) and encoding sent */
-    uint8_t long_part;           /* longtd: the part awaiting its resp (1, 2) */
-    uint64_t part2_due;          /* longtd: uv_hrtime() to send part 2; 0 = none */
-    uint64_t t_sent;             /* uv_hrtime() */
-};
-
-/* A FIFO of subscriber indexes; capacity N (each index is in it at most once). */
-struct ring {
-    uint32_t *v;
-    uint32_t cap, head, n;
-};
-
-struct sim_load {
-    struct sim_env *env;
-    struct sim_load_opts o;
-    uint64_t from;               /* first MSISDN */
-    unsigned width;              /* digits of every MSISDN */
-    unsigned mix_total;
-    regex_t re[SIM_SCN_N];
-    int has_re[SIM_SCN_N];
-    struct tmpl t[T_N][2][2];    /* [text][ucs2][data_sm] */
-    char codes[64][16];          /* longtd: --td-codes */
-    unsigned ncodes;
-    unsigned addr_off;           /* source_addr offset in every template */
-
-    struct sub *subs;
-    struct ring idle, follow, gap;  /* gap: longtd part 2s waiting, due order */
-    uint32_t oldest, newest;     /* outstanding list */
-    uint64_t outstanding;
-
-    uv_timer_t tick, check, progress, deadline, bind_wait;
-    int running, gen_done, finished;
-    uint64_t t0;                 /* hrtime at start */
-    uint64_t credited, tokens;
-    uint64_t rng;
-    struct rusage ru0;
-    uint64_t throttled0;
-    uint64_t mt_parts0;
-
-    /* figures */
-    uint64_t sent, done, ok;
-    uint64_t sent_scn[SIM_SCN_N], done_scn[SIM_SCN_N];
-    uint64_t sent_ucs2, sent_datasm;
-    uint64_t inflight;           /* MOs without a resp (this run's) */
-    struct sim_statmap resp_status;   /* every deliver_sm_resp / data_sm_resp */
-    struct sim_statmap err_status;    /* errors: commands ended by an error resp */
-    uint64_t err_status_n, missing, wrong, unexpected;
-    uint64_t truncated;          /* cancel follow-ups not sent (bound reached) */
-    uint64_t no_idle;            /* an MO slot found no idle subscriber */
-    uint64_t send_failed;
-    struct sim_hist *h, *h_scn[SIM_SCN_N], *h_sec;
-    uint32_t *series;            /* replies per second since t0 */
-    size_t nseries, series_cap;
-    uint64_t last_done;          /* for the progress line */
-    double elapsed_s, cpu_user, cpu_sys;
-    int exit_status;
-};
 
 /* ---- rings ------------------------------------------------------------------------ */
 
@@ -147,82 +75,6 @@ static uint32_t ring_pop(struct ring *r)
     r->head = (r->head + 1) % r->cap;
     r->n--;
     return i;
-}
-
-/* ---- templates ---------------------------------------------------------------------- */
-
-static void put_digits(uint8_t *p, unsigned width, uint64_t v)
-{
-    for (unsigned i = width; i > 0; i--) {
-        p[i - 1] = (uint8_t)('0' + v % 10);
-        v /= 10;
-    }
-}
-
-/* Encode n characters of text (digits and capitals) from msisdn into out,
- * after udh (a 6-byte concatenation header, or NULL); 0 or SC_E*. */
-static int encode(struct sim_load *l, const char *text, size_t n, int ucs2, int datasm,
-                  uint64_t msisdn, const uint8_t *udh, uint8_t *out, size_t outsz, long *len)
-{
-    struct sc_sm *sm = calloc(1, sizeof *sm);
-    if (!sm)
-        return SC_ENOMEM;
-    sm->cmd_id = datasm ? SC_CMD_DATA_SM : SC_CMD_DELIVER_SM;
-    sm->seq = 1; /* patched when sent */
-    sm->src.ton = 1;
-    sm->src.npi = 1;
-    put_digits((uint8_t *)sm->src.addr, l->width, msisdn);
-    sc_strlcpy(sm->dst.addr, l->env->o->to, sizeof sm->dst.addr);
-    size_t h = udh ? 6 : 0;
-    if (h) {
-        memcpy(sm->msg, udh, h);
-        sm->esm_class = SC_ESM_UDHI;
-    }
-    if (ucs2) {
-        for (size_t i = 0; i < n; i++) {
-            sm->msg[h + 2 * i] = 0;
-            sm->msg[h + 2 * i + 1] = (uint8_t)text[i];
-        }
-        sm->msg_len = (uint16_t)(h + 2 * n);
-        sm->data_coding = 8;
-    } else {
-        /* Digits and capitals are the same in GSM 03.38 and ASCII. */
-        memcpy(sm->msg + h, text, n);
-        sm->msg_len = (uint16_t)(h + n);
-    }
-    sm->use_payload = (uint8_t)datasm;
-    *len = sc_pdu_encode_sm(sm, out, outsz);
-    free(sm);
-    return *len < 0 ? (int)*len : 0;
-}
-
-static int build_templates(struct sim_load *l, char *err, size_t errsz)
-{
-    /* service_type "" (1 byte), source_addr_ton, source_addr_npi: the source
-     * address starts at the same offset in deliver_sm and data_sm. */
-    l->addr_off = SC_PDU_HEADER_LEN + 3;
-    for (int t = 0; t < T_N; t++)
-        for (int u = 0; u < 2; u++)
-            for (int d = 0; d < 2; d++) {
-                struct tmpl *tp = &l->t[t][u][d];
-                long len;
-                int rc = encode(l, g_text[t], strlen(g_text[t]), u, d, l->from, NULL, tp->pdu,
-                                sizeof tp->pdu, &len);
-                if (rc < 0 || len > UINT16_MAX) {
-                    snprintf(err, errsz, "cannot encode the MO \"%s\": %s", g_text[t],
-                             sc_strerror(rc));
-                    return SC_EINVAL;
-                }
-                tp->len = (uint16_t)len;
-                char want[SC_ADDR_MAX];
-                put_digits((uint8_t *)want, l->width, l->from);
-                if ((size_t)len < l->addr_off + l->width ||
-                    memcmp(tp->pdu + l->addr_off, want, l->width) != 0) {
-                    snprintf(err, errsz, "template: source_addr not where expected");
-                    return SC_EPROTO;
-                }
-            }
-    return 0;
 }
 
 /* ---- setup ------------------------------------------------------------------------- */
@@ -306,7 +158,7 @@ struct sim_load *sim_load_new(struct sim_env *env, char *err, size_t errsz)
     for (int i = 0; i < SIM_SCN_N; i++)
         sim_hist_reset(l->h_scn[i]);
     l->rng = o->seed ? o->seed : 1;
-    if (build_templates(l, err, errsz) < 0) {
+    if (sim__load_templates(l, err, errsz) < 0) {
         sim_load_free(l);
         return NULL;
     }
@@ -403,13 +255,13 @@ static int send_long_part(struct sim_load *l, uint32_t i, unsigned k)
     struct sub *s = &l->subs[i];
     char text[24], from[SC_ADDR_MAX];
     snprintf(text, sizeof text, "TD%s", l->codes[s->code]);
-    put_digits((uint8_t *)from, l->width, l->from + i);
+    sim__load_put_digits((uint8_t *)from, l->width, l->from + i);
     from[l->width] = '\0';
     size_t n = strlen(text), cut = n / 2;
     uint8_t udh[6] = {5, 0, 3, s->ref, 2, (uint8_t)k};
     uint8_t pdu[160];
     long len;
-    if (encode(l, k == 1 ? text : text + cut, k == 1 ? cut : n - cut, s->ucs2, 0, l->from + i,
+    if (sim__load_encode(l, k == 1 ? text : text + cut, k == 1 ? cut : n - cut, s->ucs2, 0, l->from + i,
                udh, pdu, sizeof pdu, &len) < 0)
         return SC_EINVAL;
     int rc = sim_mo_send_pdu(l->env->mos, SIM_MO_LOAD, from, l->env->o->to, pdu, (size_t)len,
@@ -452,7 +304,7 @@ static int send_mo(struct sim_load *l, uint32_t i, int scn, int step)
     }
     if (l->o.pack_each) {
         long n;
-        if (encode(l, g_text[text], strlen(g_text[text]), ucs2, datasm, l->from + i, NULL, buf,
+        if (sim__load_encode(l, sim__load_text[text], strlen(sim__load_text[text]), ucs2, datasm, l->from + i, NULL, buf,
                    sizeof buf, &n) < 0)
             return SC_EINVAL;
         len = (size_t)n;
@@ -460,7 +312,7 @@ static int send_mo(struct sim_load *l, uint32_t i, int scn, int step)
         const struct tmpl *t = &l->t[text][ucs2][datasm];
         memcpy(buf, t->pdu, t->len);
         len = t->len;
-        put_digits(buf + l->addr_off, l->width, l->from + i);
+        sim__load_put_digits(buf + l->addr_off, l->width, l->from + i);
     }
     char from[SC_ADDR_MAX];
     memcpy(from, buf + l->addr_off, l->width);
@@ -697,23 +549,6 @@ static void on_deadline(uv_timer_t *t)
     maybe_finish(l);
 }
 
-static uint64_t errors_total(const struct sim_load *l)
-{
-    return l->err_status_n + l->missing + l->wrong + l->unexpected;
-}
-
-/* "1.23ms" / "850us" / "2.5s" into buf. */
-static const char *fmt_us(char *buf, size_t sz, uint64_t us)
-{
-    if (us >= 1000000)
-        snprintf(buf, sz, "%.2fs", (double)us / 1e6);
-    else if (us >= 1000)
-        snprintf(buf, sz, "%.2fms", (double)us / 1e3);
-    else
-        snprintf(buf, sz, "%lluus", (unsigned long long)us);
-    return buf;
-}
-
 static void on_progress(uv_timer_t *t)
 {
     struct sim_load *l = t->data;
@@ -722,8 +557,8 @@ static void on_progress(uv_timer_t *t)
     fprintf(stderr, "t=%llus sent=%llu done=%llu rate=%llu/s p99=%s errors=%llu\n",
             (unsigned long long)secs, (unsigned long long)l->sent, (unsigned long long)l->done,
             (unsigned long long)(l->done - l->last_done),
-            fmt_us(b, sizeof b, sim_hist_percentile(l->h_sec, 99)),
-            (unsigned long long)errors_total(l));
+            sim__load_fmt_us(b, sizeof b, sim_hist_percentile(l->h_sec, 99)),
+            (unsigned long long)sim__load_errors(l));
     l->last_done = l->done;
     sim_hist_reset(l->h_sec);
 }
@@ -777,179 +612,11 @@ void sim_load_on_bound(struct sim_load *l)
     else if (l->running)
         pump(l);
 }
-
-/* ---- report ------------------------------------------------------------------------------ */
-
-/* x >= 0 rounded to 1/scale (the report's figures keep the digits they had;
- * no libm for one rounding). */
-static double round1(double x, double scale)
-{
-    return x > 0 ? (double)(uint64_t)(x * scale + 0.5) / scale : 0.0;
-}
-
-static json_t *json_lat(const struct sim_hist *h)
-{
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    json_object_set_new(o, "count", sim_json_u64(h->total));
-    json_object_set_new(o, "min", sim_json_u64(h->total ? h->min : 0));
-    json_object_set_new(o, "mean", json_real(round1(sim_hist_mean(h), 10)));
-    json_object_set_new(o, "p50", sim_json_u64(sim_hist_percentile(h, 50)));
-    json_object_set_new(o, "p90", sim_json_u64(sim_hist_percentile(h, 90)));
-    json_object_set_new(o, "p99", sim_json_u64(sim_hist_percentile(h, 99)));
-    json_object_set_new(o, "p99_9", sim_json_u64(sim_hist_percentile(h, 99.9)));
-    json_object_set_new(o, "max", sim_json_u64(h->max));
-    return o;
-}
-
-static uint64_t series_max(const struct sim_load *l)
-{
-    uint64_t m = 0;
-    for (size_t i = 0; i < l->nseries; i++)
-        if (l->series[i] > m)
-            m = l->series[i];
-    return m;
-}
-
-static json_t *json_options(const struct sim_load *l)
-{
-    const struct sim_env *env = l->env;
-    json_t *o = json_object(), *mix = json_object();
-    if (!o || !mix) {
-        json_decref(o);
-        json_decref(mix);
-        return NULL;
-    }
-    json_object_set_new(o, "subscribers", sim_json_u64(l->o.subscribers));
-    json_object_set_new(o, "from", sim_json_text(env->o->from));
-    json_object_set_new(o, "to", sim_json_text(env->o->to));
-    for (int i = 0; i < SIM_SCN_N; i++)
-        json_object_set_new(mix, sim_scn_name[i], sim_json_u64(l->o.mix[i]));
-    json_object_set_new(o, "mix", mix);
-    json_object_set_new(o, "ucs2_share", sim_json_u64(l->o.ucs2_pct));
-    json_object_set_new(o, "datasm_share", sim_json_u64(l->o.datasm_pct));
-    json_object_set_new(o, "rate", sim_json_u64(l->o.rate));
-    json_object_set_new(o, "mo_window", sim_json_u64(env->o->window));
-    json_object_set_new(o, "count", sim_json_u64(l->o.count));
-    json_object_set_new(o, "duration_ms", sim_json_u64(l->o.duration_ms));
-    json_object_set_new(o, "reply_timeout_ms", sim_json_u64(l->o.reply_timeout_ms));
-    json_object_set_new(o, "binds", sim_json_u64(l->o.binds));
-    json_object_set_new(o, "templates", json_boolean(!l->o.pack_each));
-    json_object_set_new(o, "throttle_every", sim_json_u64(env->o->throttle_every));
-    return o;
-}
-
-static json_t *json_report(struct sim_load *l, int interrupted)
-{
-    struct sim_env *env = l->env;
-    double cpu = l->cpu_user + l->cpu_sys;
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-#define SET(k, v) json_object_set_new(o, k, v)
-    SET("mode", json_string("load"));
-    SET("completed", json_boolean(!interrupted));
-    SET("exit_status", json_integer(l->exit_status));
-    SET("options", json_options(l));
-    SET("sessions", sim_json_u64(sim_server_rx_bound(env->srv)));
-    SET("elapsed_s", json_real(round1(l->elapsed_s, 1000)));
-    SET("sent", sim_json_u64(l->sent));
-    SET("done", sim_json_u64(l->done));
-    SET("ok", sim_json_u64(l->ok));
-    SET("sent_ucs2", sim_json_u64(l->sent_ucs2));
-    SET("sent_data_sm", sim_json_u64(l->sent_datasm));
-    json_t *scn = json_object();
-    SET("scenarios", scn);
-    for (int i = 0; scn && i < SIM_SCN_N; i++) {
-        json_t *e = json_object();
-        if (!e)
-            break;
-        json_object_set_new(e, "started", sim_json_u64(l->sent_scn[i]));
-        json_object_set_new(e, "completed", sim_json_u64(l->done_scn[i]));
-        json_object_set_new(e, "latency_us", json_lat(l->h_scn[i]));
-        json_object_set_new(scn, sim_scn_name[i], e);
-    }
-    SET("latency_us", json_lat(l->h));
-    SET("mo_resp_status", sim_json_statmap(&l->resp_status));
-    json_t *err = json_object();
-    if (err) {
-        json_object_set_new(err, "total", sim_json_u64(errors_total(l)));
-        json_object_set_new(err, "mo_status", sim_json_statmap(&l->err_status));
-        json_object_set_new(err, "missing_reply", sim_json_u64(l->missing));
-        json_object_set_new(err, "wrong_reply", sim_json_u64(l->wrong));
-        json_object_set_new(err, "unexpected_reply", sim_json_u64(l->unexpected));
-        json_object_set_new(err, "throttled",
-                            sim_json_u64(env->stats->total.submit_sm_throttled - l->throttled0));
-    }
-    SET("errors", err);
-    SET("cancel_truncated", sim_json_u64(l->truncated));
-    SET("no_idle_subscriber", sim_json_u64(l->no_idle));
-    SET("mt_parts", sim_json_u64(env->stats->total.mt_parts_accepted - l->mt_parts0));
-    SET("mo_status", sim_json_statmap(&env->stats->mo_status));
-    SET("faults", sim_fault_json(env->faults, sim_mo_redelivery_pending(env->mos)));
-    json_t *tp = json_object(), *per_s = json_array();
-    if (tp) {
-        json_object_set_new(tp, "mean_per_s",
-                            json_real(round1(l->elapsed_s > 0 ? (double)l->done / l->elapsed_s
-                                                              : 0.0, 10)));
-        json_object_set_new(tp, "max_per_s", sim_json_u64(series_max(l)));
-        for (size_t i = 0; per_s && i < l->nseries; i++)
-            json_array_append_new(per_s, sim_json_u64(l->series[i]));
-    }
-    json_object_set_new(tp, "per_s", per_s);
-    SET("throughput", tp);
-    json_t *c = json_object();
-    json_object_set_new(c, "user_s", json_real(round1(l->cpu_user, 1000)));
-    json_object_set_new(c, "sys_s", json_real(round1(l->cpu_sys, 1000)));
-    json_object_set_new(c, "total_s", json_real(round1(cpu, 1000)));
-    json_object_set_new(c, "s_per_1000_mo",
-                        json_real(round1(l->sent ? cpu * 1000.0 / (double)l->sent : 0.0, 10000)));
-    SET("cpu", c);
-#undef SET
-    return o;
-}
-
 static double tv_s(struct timeval a, struct timeval b)
 {
     return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) / 1e6;
 }
 
-static void summary(struct sim_load *l, int interrupted)
-{
-    char b1[32], b2[32], b3[32], b4[32], b5[32];
-    const struct sim_hist *h = l->h;
-    double cpu = l->cpu_user + l->cpu_sys;
-    printf("load: %s after %.2fs on %u session(s)\n", interrupted ? "INTERRUPTED" : "done",
-           l->elapsed_s, sim_server_rx_bound(l->env->srv));
-    printf("  MOs sent %llu (UCS-2 %llu, data_sm %llu), replies %llu, commands ok %llu\n",
-           (unsigned long long)l->sent, (unsigned long long)l->sent_ucs2,
-           (unsigned long long)l->sent_datasm, (unsigned long long)l->done,
-           (unsigned long long)l->ok);
-    printf("  throughput %.0f replies/s (best second %llu)\n",
-           l->elapsed_s > 0 ? (double)l->done / l->elapsed_s : 0.0,
-           (unsigned long long)series_max(l));
-    printf("  latency p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
-           fmt_us(b1, sizeof b1, sim_hist_percentile(h, 50)),
-           fmt_us(b2, sizeof b2, sim_hist_percentile(h, 90)),
-           fmt_us(b3, sizeof b3, sim_hist_percentile(h, 99)),
-           fmt_us(b4, sizeof b4, sim_hist_percentile(h, 99.9)), fmt_us(b5, sizeof b5, h->max));
-    printf("  errors %llu: mo_status %llu, missing_reply %llu, wrong_reply %llu, "
-           "unexpected_reply %llu; throttled submit_sm %llu\n",
-           (unsigned long long)errors_total(l), (unsigned long long)l->err_status_n,
-           (unsigned long long)l->missing, (unsigned long long)l->wrong,
-           (unsigned long long)l->unexpected,
-           (unsigned long long)(l->env->stats->total.submit_sm_throttled - l->throttled0));
-    for (unsigned i = 0; i < l->err_status.n; i++) {
-        char b[16];
-        printf("    %s: %llu\n", sim_status_name(l->err_status.e[i].status, b, sizeof b),
-               (unsigned long long)l->err_status.e[i].count);
-    }
-    sim_fault_summary(l->env->faults, stdout);
-    printf("  sim CPU %.3fs (user %.3f, sys %.3f) = %.4f CPU-s per 1000 MOs\n", cpu, l->cpu_user,
-           l->cpu_sys, l->sent ? cpu * 1000.0 / (double)l->sent : 0.0);
-    fflush(stdout);
-}
 
 /* The run is over (bounds reached and every command ended, or interrupted):
  * report and shut the simulator down. */
@@ -968,16 +635,16 @@ static void finish(struct sim_load *l, int interrupted)
     uv_timer_stop(&l->progress);
     uv_timer_stop(&l->deadline);
     uv_timer_stop(&l->bind_wait);
-    l->exit_status = interrupted || !l->running || errors_total(l) ? 1 : 0;
+    l->exit_status = interrupted || !l->running || sim__load_errors(l) ? 1 : 0;
     if (l->running)
-        summary(l, interrupted);
-    if (l->o.json && sim_json_write(l->o.json, json_report(l, interrupted || !l->running)) < 0) {
+        sim__load_summary(l, interrupted);
+    if (l->o.json && sim_json_write(l->o.json, sim__load_json(l, interrupted || !l->running)) < 0) {
         sc_error("event=load_json_failed file=%s", l->o.json);
         l->exit_status = 1;
     }
     sc_info("event=load_done sent=%llu done=%llu errors=%llu status=%d",
             (unsigned long long)l->sent, (unsigned long long)l->done,
-            (unsigned long long)errors_total(l), l->exit_status);
+            (unsigned long long)sim__load_errors(l), l->exit_status);
     l->env->stop(l->env, l->exit_status);
 }
 
