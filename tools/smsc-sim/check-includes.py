@@ -22,6 +22,7 @@ import sys
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 # X_int.h: the files besides X.c that share it.
 INTERNAL = {
+    "mo_int.h": {"mo.c", "mo_build.c"},
     "server_int.h": {"server.c", "submit.c"},
     "script_int.h": {"script_parse.c", "script_run.c"},
     "load_int.h": {"load.c", "load_pdu.c", "load_report.c"},

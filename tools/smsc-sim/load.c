@@ -81,60 +81,65 @@ static uint32_t ring_pop(struct ring *r)
 
 static void on_bind_wait(uv_timer_t *t);
 
-struct sim_load *sim_load_new(struct sim_env *env, char *err, size_t errsz)
+/* --from and --subscribers: every MSISDN has the digit count of --from. */
+static int check_from(const struct sim_opts *o, uint64_t *base, char *err, size_t errsz)
 {
-    const struct sim_load_opts *o = &env->o->load;
-    const char *from = env->o->from;
+    const char *from = o->from;
     size_t width = strlen(from);
-    uint64_t base;
-    if (width > 19 || sim_parse_uint(from, 0, UINT64_MAX, &base) < 0) {
+    if (width > 19 || sim_parse_uint(from, 0, UINT64_MAX, base) < 0) {
         snprintf(err, errsz, "--from: load mode needs a number of 1 to 19 digits, got \"%s\"",
                  from);
-        return NULL;
+        return SC_EINVAL;
     }
     char last[32];
-    int lw = snprintf(last, sizeof last, "%llu", (unsigned long long)(base + o->subscribers - 1));
-    if ((size_t)lw > width || o->subscribers > UINT32_MAX - 1) {
+    int lw = snprintf(last, sizeof last, "%llu",
+                      (unsigned long long)(*base + o->load.subscribers - 1));
+    if ((size_t)lw > width || o->load.subscribers > UINT32_MAX - 1) {
         snprintf(err, errsz, "--subscribers %llu from %s: the last MSISDN %s has more digits",
-                 (unsigned long long)o->subscribers, from, last);
-        return NULL;
+                 (unsigned long long)o->load.subscribers, from, last);
+        return SC_EINVAL;
     }
-    struct sim_load *l = calloc(1, sizeof *l);
-    if (!l) {
-        snprintf(err, errsz, "out of memory");
-        return NULL;
-    }
-    l->env = env;
-    l->o = *o;
-    l->from = base;
-    for (const char *c = o->td_codes ? o->td_codes : "CL001"; *c && l->ncodes < 64;) {
+    return 0;
+}
+
+/* --td-codes into l->codes. */
+static int parse_codes(struct sim_load *l, const char *codes, char *err, size_t errsz)
+{
+    for (const char *c = codes ? codes : "CL001"; *c && l->ncodes < 64;) {
         size_t k = strcspn(c, ",");
-        if (k == 0 || k >= sizeof l->codes[0] || strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") < k) {
+        if (k == 0 || k >= sizeof l->codes[0] ||
+            strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") < k) {
             snprintf(err, errsz, "--td-codes: expected CODE,CODE,... (1..15 capitals or digits)");
-            free(l);
-            return NULL;
+            return SC_EINVAL;
         }
         memcpy(l->codes[l->ncodes], c, k);
         l->codes[l->ncodes++][k] = '\0';
         c += k + (c[k] == ',');
     }
-    l->width = (unsigned)width;
-    for (int i = 0; i < SIM_SCN_N; i++)
-        l->mix_total += o->mix[i];
+    return 0;
+}
+
+/* --expect-regex into l->re. */
+static int compile_expect(struct sim_load *l, char *err, size_t errsz)
+{
     for (int i = 0; i < SIM_SCN_N; i++) {
-        if (!o->expect[i])
+        if (!l->o.expect[i])
             continue;
-        int rc = regcomp(&l->re[i], o->expect[i], REG_EXTENDED | REG_NOSUB);
+        int rc = regcomp(&l->re[i], l->o.expect[i], REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {
             char m[128];
             regerror(rc, &l->re[i], m, sizeof m);
-            snprintf(err, errsz, "--expect-regex %s=%s: %s", sim_scn_name[i], o->expect[i], m);
-            sim_load_free(l);
-            return NULL;
+            snprintf(err, errsz, "--expect-regex %s=%s: %s", sim_scn_name[i], l->o.expect[i], m);
+            return SC_EINVAL;
         }
         l->has_re[i] = 1;
     }
-    uint32_t n = (uint32_t)o->subscribers;
+    return 0;
+}
+
+/* The subscribers (all idle), their rings and the histograms. */
+static int alloc_subs(struct sim_load *l, uint32_t n, char *err, size_t errsz)
+{
     l->subs = calloc(n, sizeof *l->subs);
     l->idle.v = malloc(n * sizeof *l->idle.v);
     l->follow.v = malloc(n * sizeof *l->follow.v);
@@ -146,8 +151,7 @@ struct sim_load *sim_load_new(struct sim_env *env, char *err, size_t errsz)
         oom |= !(l->h_scn[i] = malloc(sizeof *l->h_scn[i]));
     if (oom) {
         snprintf(err, errsz, "out of memory for %u subscribers", n);
-        sim_load_free(l);
-        return NULL;
+        return SC_ENOMEM;
     }
     l->idle.cap = l->follow.cap = l->gap.cap = n;
     for (uint32_t i = 0; i < n; i++)
@@ -157,8 +161,30 @@ struct sim_load *sim_load_new(struct sim_env *env, char *err, size_t errsz)
     sim_hist_reset(l->h_sec);
     for (int i = 0; i < SIM_SCN_N; i++)
         sim_hist_reset(l->h_scn[i]);
+    return 0;
+}
+
+struct sim_load *sim_load_new(struct sim_env *env, char *err, size_t errsz)
+{
+    const struct sim_load_opts *o = &env->o->load;
+    uint64_t base;
+    if (check_from(env->o, &base, err, errsz) < 0)
+        return NULL;
+    struct sim_load *l = calloc(1, sizeof *l);
+    if (!l) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    l->env = env;
+    l->o = *o;
+    l->from = base;
+    l->width = (unsigned)strlen(env->o->from);
+    for (int i = 0; i < SIM_SCN_N; i++)
+        l->mix_total += o->mix[i];
     l->rng = o->seed ? o->seed : 1;
-    if (sim__load_templates(l, err, errsz) < 0) {
+    if (parse_codes(l, o->td_codes, err, errsz) < 0 || compile_expect(l, err, errsz) < 0 ||
+        alloc_subs(l, (uint32_t)o->subscribers, err, errsz) < 0 ||
+        sim__load_templates(l, err, errsz) < 0) {
         sim_load_free(l);
         return NULL;
     }

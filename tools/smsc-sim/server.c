@@ -110,8 +110,8 @@ static void handle_bind(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
         c->st->c.binds_refused++;
         srv->stats->total.binds_refused++;
         SIM__CONN_LOG(SC_LOG_WARN, c, "bind_refused", " system_id=%s mode=%s status=%s reason=\"%s\"",
-                 quoted(q, sizeof q, b.system_id), bind_mode_name(h->id),
-                 sc_pdu_status_name(status), err);
+                      quoted(q, sizeof q, b.system_id), bind_mode_name(h->id),
+                      sc_pdu_status_name(status), err);
         sc_session_send_str_resp(c->s, resp, status, h->seq, NULL);
         return;
     }
@@ -134,7 +134,7 @@ static void handle_bind(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
                                               : SC_SS_BOUND_TX);
     sc_session_send_str_resp(c->s, resp, SC_ESME_ROK, h->seq, srv->o->system_id);
     SIM__CONN_LOG(SC_LOG_INFO, c, "bound", " system_id=%s mode=%s", quoted(q, sizeof q, b.system_id),
-             c->st->bind);
+                  c->st->bind);
     if (c->rx) {
         if (srv->hooks.on_bound)
             srv->hooks.on_bound(srv->hooks.ctx);
@@ -202,7 +202,7 @@ static void on_conn_pdu(struct sc_session *s, const struct sc_pdu_hdr *h, const 
         /* query_sm, replace_sm, cancel_sm, submit_multi, deliver_sm, outbind, ...:
          * not something this SMSC does. */
         SIM__CONN_LOG(SC_LOG_WARN, c, "unsupported_command", " command=%s seq=%u",
-                 sc_pdu_cmd_name(h->id), h->seq);
+                      sc_pdu_cmd_name(h->id), h->seq);
         count_invalid(c);
         sc_session_send_simple(c->s, SC_CMD_GENERIC_NACK, SC_ESME_RINVCMDID, h->seq);
         break;
@@ -237,7 +237,7 @@ static void on_conn_closed(struct sc_session *s, const char *reason)
     srv->stats->total.enquire_link_resp_received += c->st->c.enquire_link_resp_received;
     c->st->open = 0;
     SIM__CONN_LOG(SC_LOG_INFO, c, "disconnected", " system_id=%s reason=\"%s\"",
-             quoted(q, sizeof q, c->st->system_id), reason);
+                  quoted(q, sizeof q, c->st->system_id), reason);
     sim__resps_purge(srv, c);
     if (c->prev)
         c->prev->next = c->next;
@@ -405,8 +405,8 @@ static void on_unbind_resp(struct sc_session *s, void *ctx, int err, const struc
     if (err == SC_ECLOSED)
         return;
     SIM__CONN_LOG(SC_LOG_INFO, c, "unbound", " system_id=%s by=smsc result=%s",
-             quoted(q, sizeof q, c->st->system_id),
-             err ? "no unbind_resp" : sc_pdu_status_name(h->status));
+                  quoted(q, sizeof q, c->st->system_id),
+                  err ? "no unbind_resp" : sc_pdu_status_name(h->status));
     sc_session_close(s, "unbound");
 }
 
@@ -446,7 +446,7 @@ void sim__server_unbind(struct sim_conn *c)
     c->st->c.unbinds_sent++;
     srv->stats->total.unbinds_sent++;
     SIM__CONN_LOG(SC_LOG_INFO, c, "unbind", " system_id=%s by=smsc",
-             quoted(q, sizeof q, c->st->system_id));
+                  quoted(q, sizeof q, c->st->system_id));
     uv_timer_start(&c->timer, on_unbind_timer, 1000, 0);
 }
 

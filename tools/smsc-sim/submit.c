@@ -133,7 +133,7 @@ static void mt_accept(struct sim_conn *c, struct sim_mtpart *p, const char *msgi
         c->st->c.mt_reasm_errors++;
         srv->stats->total.mt_reasm_errors++;
         SIM__CONN_LOG(SC_LOG_WARN, c, "mt_reasm_failed", " from=%s to=%s ref=%u part=%u/%u reason=\"%s\"",
-                 p->src.addr, p->dst.addr, p->c.ref, p->c.seq, p->c.total, sc_strerror(rc));
+                      p->src.addr, p->dst.addr, p->c.ref, p->c.seq, p->c.total, sc_strerror(rc));
     }
 }
 
@@ -166,7 +166,7 @@ static void send_dlr(struct sim_conn *c, const struct sim_mtpart *p, const char 
     free(sm);
     if (len < 0) {
         SIM__CONN_LOG(SC_LOG_ERROR, c, "dlr_failed", " message_id=%s reason=\"%s\"", msgid,
-                 sc_strerror((int)len));
+                      sc_strerror((int)len));
         return;
     }
     /* To the same ESME (system_id) on whichever of its sessions can receive. */
@@ -276,8 +276,10 @@ void sim__resps_purge(struct sim_server *srv, struct sim_conn *c)
 
 /* ---- requests from the ESME ------------------------------------------------------- */
 
-void sim__submit_handle(struct sim_conn *c, const struct sc_pdu_hdr *h, const uint8_t *pdu,
-                          size_t len)
+/* Count a submit_sm / data_sm, then answer it at once when the session may
+ * not submit, --throttle-every or a fault says so: 1 when it was answered
+ * (or dropped on purpose), 0 to go on. */
+static int submit_precheck(struct sim_conn *c, const struct sc_pdu_hdr *h)
 {
     struct sim_server *srv = c->srv;
     uint32_t resp = h->id | SC_CMD_RESP;
@@ -294,11 +296,11 @@ void sim__submit_handle(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
 
     if (!c->tx || c->unbinding) {
         SIM__CONN_LOG(SC_LOG_WARN, c, "submit_refused", " command=%s seq=%u status=ESME_RINVBNDSTS",
-                 sc_pdu_cmd_name(h->id), h->seq);
+                      sc_pdu_cmd_name(h->id), h->seq);
         c->st->c.submit_sm_rejected++;
         srv->stats->total.submit_sm_rejected++;
         queue_resp(c, resp, h->seq, SC_ESME_RINVBNDSTS, NULL, NULL);
-        return;
+        return 1;
     }
     srv->mt_pdus++;
     if (srv->o->throttle_every && srv->mt_pdus % srv->o->throttle_every == 0) {
@@ -306,13 +308,13 @@ void sim__submit_handle(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
         srv->stats->total.submit_sm_throttled++;
         sc_debug("event=submit_throttled session=%u seq=%u", c->id, h->seq);
         queue_resp(c, resp, h->seq, SC_ESME_RTHROTTLED, NULL, NULL);
-        return;
+        return 1;
     }
     uint32_t fst = 0;
     c->submits_in++;
     int fault = sim_fault_submit(srv->faults, c->id, &fst);
     if (fault == 1)
-        return; /* --drop-resp-share: never answered */
+        return 1; /* --drop-resp-share: never answered */
     if (fault == 2) {
         if (fst == SC_ESME_RTHROTTLED) {
             c->st->c.submit_sm_throttled++;
@@ -321,8 +323,44 @@ void sim__submit_handle(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
         sc_debug("event=submit_fault session=%u seq=%u status=%s", c->id, h->seq,
                  sc_pdu_status_name(fst));
         queue_resp(c, resp, h->seq, fst, NULL, NULL);
-        return;
+        return 1;
     }
+    return 0;
+}
+
+/* Where the text of sm starts and how it is tied to other parts: *concat
+ * 1 with cc from its UDH or SAR TLVs. 0, or -1 for a UDH that does not
+ * parse (the part is then kept as no MT). */
+static int part_text(const struct sc_sm *sm, const uint8_t **data, size_t *n,
+                     struct sc_concat *cc, int *concat)
+{
+    *data = sm->msg;
+    *n = sm->msg_len;
+    *concat = 0;
+    if (sm->esm_class & SC_ESM_UDHI) {
+        size_t hl = 0;
+        int rc = sc_udh_parse(sm->msg, sm->msg_len, &hl, cc);
+        if (rc < 0 || hl > *n)
+            return -1;
+        *concat = rc == 1;
+        *data += hl;
+        *n -= hl;
+    } else if (sm->has_sar) {
+        cc->ref = sm->sar_ref;
+        cc->total = sm->sar_total;
+        cc->seq = sm->sar_seq;
+        *concat = 1;
+    }
+    return 0;
+}
+
+void sim__submit_handle(struct sim_conn *c, const struct sc_pdu_hdr *h, const uint8_t *pdu,
+                        size_t len)
+{
+    struct sim_server *srv = c->srv;
+    uint32_t resp = h->id | SC_CMD_RESP;
+    if (submit_precheck(c, h))
+        return;
 
     struct sc_sm *sm = malloc(sizeof *sm);
     uint32_t status = SC_ESME_RSYSERR;
@@ -331,7 +369,7 @@ void sim__submit_handle(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
         if (!sm)
             sc_strlcpy(err, "out of memory", sizeof err);
         SIM__CONN_LOG(SC_LOG_WARN, c, "submit_rejected", " command=%s seq=%u status=%s reason=\"%s\"",
-                 sc_pdu_cmd_name(h->id), h->seq, sc_pdu_status_name(status), err);
+                      sc_pdu_cmd_name(h->id), h->seq, sc_pdu_status_name(status), err);
         free(sm);
         c->st->c.submit_sm_rejected++;
         srv->stats->total.submit_sm_rejected++;
@@ -339,39 +377,24 @@ void sim__submit_handle(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
         return;
     }
 
-    const uint8_t *data = sm->msg;
-    size_t n = sm->msg_len;
+    const uint8_t *data;
+    size_t n;
     struct sc_concat cc = {0, 1, 1};
-    int concat = 0, bad = 0;
-    if (sm->esm_class & SC_ESM_UDHI) {
-        size_t hl = 0;
-        int rc = sc_udh_parse(sm->msg, sm->msg_len, &hl, &cc);
-        if (rc < 0 || hl > n) {
-            bad = 1;
-        } else {
-            concat = rc == 1;
-            data += hl;
-            n -= hl;
-        }
-    } else if (sm->has_sar) {
-        cc.ref = sm->sar_ref;
-        cc.total = sm->sar_total;
-        cc.seq = sm->sar_seq;
-        concat = 1;
-    }
+    int concat;
+    int bad = part_text(sm, &data, &n, &cc, &concat) < 0;
 
     char msgid[SC_MSGID_MAX];
     snprintf(msgid, sizeof msgid, "%llx", (unsigned long long)++srv->msgid);
     if (sc_log_enabled(SC_LOG_DEBUG))
         SIM__CONN_LOG(SC_LOG_DEBUG, c, "mt_part", " command=%s seq=%u message_id=%s from=%s to=%s dc=%u esm_class=0x%02x part=%u/%u",
-                 sc_pdu_cmd_name(h->id), h->seq, msgid, sm->src.addr, sm->dst.addr,
-                 sm->data_coding, sm->esm_class, cc.seq, cc.total);
+                      sc_pdu_cmd_name(h->id), h->seq, msgid, sm->src.addr, sm->dst.addr,
+                      sm->data_coding, sm->esm_class, cc.seq, cc.total);
     if (bad) {
         /* A real SMSC passes it on; the simulator reports it and keeps no MT. */
         c->st->c.mt_bad_udh++;
         srv->stats->total.mt_bad_udh++;
         SIM__CONN_LOG(SC_LOG_WARN, c, "mt_bad_udh", " seq=%u from=%s to=%s", h->seq, sm->src.addr,
-                 sm->dst.addr);
+                      sm->dst.addr);
         free(sm);
         queue_resp(c, resp, h->seq, SC_ESME_ROK, msgid, NULL);
         return;
