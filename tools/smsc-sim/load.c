@@ -287,8 +287,8 @@ static int send_long_part(struct sim_load *l, uint32_t i, unsigned k)
     uint8_t udh[6] = {5, 0, 3, s->ref, 2, (uint8_t)k};
     uint8_t pdu[160];
     long len;
-    if (sim__load_encode(l, k == 1 ? text : text + cut, k == 1 ? cut : n - cut, s->ucs2, 0, l->from + i,
-               udh, pdu, sizeof pdu, &len) < 0)
+    if (sim__load_encode(l, k == 1 ? text : text + cut, k == 1 ? cut : n - cut, s->ucs2, 0,
+                         l->from + i, udh, pdu, sizeof pdu, &len) < 0)
         return SC_EINVAL;
     int rc = sim_mo_send_pdu(l->env->mos, SIM_MO_LOAD, from, l->env->o->to, pdu, (size_t)len,
                              (uint64_t)s->serial << 32 | i);
@@ -330,8 +330,9 @@ static int send_mo(struct sim_load *l, uint32_t i, int scn, int step)
     }
     if (l->o.pack_each) {
         long n;
-        if (sim__load_encode(l, sim__load_text[text], strlen(sim__load_text[text]), ucs2, datasm, l->from + i, NULL, buf,
-                   sizeof buf, &n) < 0)
+        const char *t = sim__load_text[text];
+        if (sim__load_encode(l, t, strlen(t), ucs2, datasm, l->from + i, NULL, buf, sizeof buf,
+                             &n) < 0)
             return SC_EINVAL;
         len = (size_t)n;
     } else {

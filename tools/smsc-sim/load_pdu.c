@@ -67,8 +67,9 @@ int sim__load_templates(struct sim_load *l, char *err, size_t errsz)
             for (int d = 0; d < 2; d++) {
                 struct tmpl *tp = &l->t[t][u][d];
                 long len;
-                int rc = sim__load_encode(l, sim__load_text[t], strlen(sim__load_text[t]), u, d, l->from, NULL, tp->pdu,
-                                sizeof tp->pdu, &len);
+                const char *text = sim__load_text[t];
+                int rc = sim__load_encode(l, text, strlen(text), u, d, l->from, NULL, tp->pdu,
+                                          sizeof tp->pdu, &len);
                 if (rc < 0 || len > UINT16_MAX) {
                     snprintf(err, errsz, "cannot encode the MO \"%s\": %s", sim__load_text[t],
                              sc_strerror(rc));

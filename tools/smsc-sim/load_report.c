@@ -185,7 +185,8 @@ void sim__load_summary(struct sim_load *l, int interrupted)
            sim__load_fmt_us(b1, sizeof b1, sim_hist_percentile(h, 50)),
            sim__load_fmt_us(b2, sizeof b2, sim_hist_percentile(h, 90)),
            sim__load_fmt_us(b3, sizeof b3, sim_hist_percentile(h, 99)),
-           sim__load_fmt_us(b4, sizeof b4, sim_hist_percentile(h, 99.9)), sim__load_fmt_us(b5, sizeof b5, h->max));
+           sim__load_fmt_us(b4, sizeof b4, sim_hist_percentile(h, 99.9)),
+           sim__load_fmt_us(b5, sizeof b5, h->max));
     printf("  errors %llu: mo_status %llu, missing_reply %llu, wrong_reply %llu, "
            "unexpected_reply %llu; throttled submit_sm %llu\n",
            (unsigned long long)sim__load_errors(l), (unsigned long long)l->err_status_n,

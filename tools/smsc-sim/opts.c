@@ -376,7 +376,8 @@ static const struct opt_def g_opts[] = {
         "--subscribers: expected 1..100000000, got \"%s\""),
     FN("mix", opt_mix, "--mix: expected SCENARIO:WEIGHT,... with scenarios 0000, "
                        "cancel, unknown, longtd and a positive total, got \"%s\""),
-    NUM("ucs2-share", load.ucs2_pct, 0, 100, "--ucs2-share: expected a percentage 0..100, got \"%s\""),
+    NUM("ucs2-share", load.ucs2_pct, 0, 100,
+        "--ucs2-share: expected a percentage 0..100, got \"%s\""),
     NUM("datasm-share", load.datasm_pct, 0, 100,
         "--datasm-share: expected a percentage 0..100, got \"%s\""),
     FN("rate", opt_rate, "--rate: expected 1..10000000 or max, got \"%s\""),

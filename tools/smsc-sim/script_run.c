@@ -265,7 +265,8 @@ static void burst_report(struct sim_script *sc, struct step *st, int ok)
 static void burst_fill(struct sim_script *sc, struct step *st)
 {
     struct sim_env *env = sc->env;
-    while (sc->b_left > 0 && sim_mo_queued(env->mos) < BURST_QUEUE && sim_mo_queued(env->mos) < env->o->max_queue) {
+    while (sc->b_left > 0 && sim_mo_queued(env->mos) < BURST_QUEUE &&
+           sim_mo_queued(env->mos) < env->o->max_queue) {
         char err[256], from[SC_ADDR_MAX + 8];
         sc_strlcpy(from, st->from, sizeof from);
         if (st->spread) {

@@ -109,7 +109,8 @@ static void handle_bind(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
     if (status != SC_ESME_ROK) {
         c->st->c.binds_refused++;
         srv->stats->total.binds_refused++;
-        SIM__CONN_LOG(SC_LOG_WARN, c, "bind_refused", " system_id=%s mode=%s status=%s reason=\"%s\"",
+        SIM__CONN_LOG(SC_LOG_WARN, c, "bind_refused",
+                      " system_id=%s mode=%s status=%s reason=\"%s\"",
                       quoted(q, sizeof q, b.system_id), bind_mode_name(h->id),
                       sc_pdu_status_name(status), err);
         sc_session_send_str_resp(c->s, resp, status, h->seq, NULL);
@@ -133,8 +134,8 @@ static void handle_bind(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
                                : c->rx        ? SC_SS_BOUND_RX
                                               : SC_SS_BOUND_TX);
     sc_session_send_str_resp(c->s, resp, SC_ESME_ROK, h->seq, srv->o->system_id);
-    SIM__CONN_LOG(SC_LOG_INFO, c, "bound", " system_id=%s mode=%s", quoted(q, sizeof q, b.system_id),
-                  c->st->bind);
+    SIM__CONN_LOG(SC_LOG_INFO, c, "bound",
+                  " system_id=%s mode=%s", quoted(q, sizeof q, b.system_id), c->st->bind);
     if (c->rx) {
         if (srv->hooks.on_bound)
             srv->hooks.on_bound(srv->hooks.ctx);
@@ -154,7 +155,8 @@ static void handle_unbind(struct sim_conn *c, const struct sc_pdu_hdr *h)
     char q[64];
     c->st->c.unbinds_received++;
     srv->stats->total.unbinds_received++;
-    SIM__CONN_LOG(SC_LOG_INFO, c, "unbind", " system_id=%s by=esme", quoted(q, sizeof q, c->st->system_id));
+    SIM__CONN_LOG(SC_LOG_INFO, c, "unbind",
+                  " system_id=%s by=esme", quoted(q, sizeof q, c->st->system_id));
     sc_session_send_simple(c->s, SC_CMD_UNBIND | SC_CMD_RESP, SC_ESME_ROK, h->seq);
     c->rx = c->tx = 0;
     c->unbinding = 1;
@@ -185,7 +187,8 @@ static void on_conn_pdu(struct sc_session *s, const struct sc_pdu_hdr *h, const 
         break;
     }
     if (!c->rx && !c->tx) {
-        SIM__CONN_LOG(SC_LOG_WARN, c, "not_bound", " command=%s seq=%u", sc_pdu_cmd_name(h->id), h->seq);
+        SIM__CONN_LOG(SC_LOG_WARN, c, "not_bound",
+                      " command=%s seq=%u", sc_pdu_cmd_name(h->id), h->seq);
         refuse(c, h, SC_ESME_RINVBNDSTS);
         return;
     }

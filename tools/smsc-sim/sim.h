@@ -6,12 +6,12 @@
  * declares it in its own header; the headers form layers, bottom first
  * (docs/simulator.md, "Source layout"):
  *
- *   opts.h, stats.h, hist.h   command line; counters; latency histogram
- *   jsonout.h, faults.h       JSON writers; fault decisions and their counts
- *   conn.h                    one ESME session, the list of them
+ *   opts.h, stats.h, hist.h, env.h   command line; counters; latency
+ *                             histogram; what a mode sees (pointers only)
+ *   jsonout.h, conn.h         JSON writers; one ESME session, the list of them
+ *   faults.h                  fault decisions and their counts
  *   mo.h                      MOs: parts, queue, round-robin send, redelivery
  *   server.h                  listener, sessions, binds, submit_sm, MTs
- *   env.h                     what a mode sees of the parts below
  *   script.h, interactive.h, load.h   the three modes
  *   sim.h                     struct sim: all of the above, owned by main.c
  *   statsfile.h               the --stats JSON file, from struct sim

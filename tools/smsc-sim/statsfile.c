@@ -69,7 +69,8 @@ static json_t *stats_json(struct sim *sim)
     json_object_set_new(o, "mo_queued", sim_json_u64(sim_mo_queued(&sim->mos)));
     json_object_set_new(o, "mo_status", sim_json_statmap(&ss->mo_status));
     json_object_set_new(o, "mt_dropped", sim_json_u64(ss->mt_dropped));
-    json_object_set_new(o, "faults", sim_fault_json(&sim->faults, sim_mo_redelivery_pending(&sim->mos)));
+    json_object_set_new(o, "faults",
+                        sim_fault_json(&sim->faults, sim_mo_redelivery_pending(&sim->mos)));
     json_t *arr = json_array();
     json_object_set_new(o, "sessions", arr);
     for (struct sim_sess_stats *st = ss->sess_head; arr && st; st = st->next) {

@@ -132,8 +132,9 @@ static void mt_accept(struct sim_conn *c, struct sim_mtpart *p, const char *msgi
     } else {
         c->st->c.mt_reasm_errors++;
         srv->stats->total.mt_reasm_errors++;
-        SIM__CONN_LOG(SC_LOG_WARN, c, "mt_reasm_failed", " from=%s to=%s ref=%u part=%u/%u reason=\"%s\"",
-                      p->src.addr, p->dst.addr, p->c.ref, p->c.seq, p->c.total, sc_strerror(rc));
+        SIM__CONN_LOG(SC_LOG_WARN, c, "mt_reasm_failed",
+                      " from=%s to=%s ref=%u part=%u/%u reason=\"%s\"", p->src.addr, p->dst.addr,
+                      p->c.ref, p->c.seq, p->c.total, sc_strerror(rc));
     }
 }
 
@@ -368,8 +369,9 @@ void sim__submit_handle(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
     if (!sm || sc_pdu_decode_sm(pdu, len, sm, &status, err, sizeof err) < 0) {
         if (!sm)
             sc_strlcpy(err, "out of memory", sizeof err);
-        SIM__CONN_LOG(SC_LOG_WARN, c, "submit_rejected", " command=%s seq=%u status=%s reason=\"%s\"",
-                      sc_pdu_cmd_name(h->id), h->seq, sc_pdu_status_name(status), err);
+        SIM__CONN_LOG(SC_LOG_WARN, c, "submit_rejected",
+                      " command=%s seq=%u status=%s reason=\"%s\"", sc_pdu_cmd_name(h->id), h->seq,
+                      sc_pdu_status_name(status), err);
         free(sm);
         c->st->c.submit_sm_rejected++;
         srv->stats->total.submit_sm_rejected++;
@@ -386,7 +388,9 @@ void sim__submit_handle(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
     char msgid[SC_MSGID_MAX];
     snprintf(msgid, sizeof msgid, "%llx", (unsigned long long)++srv->msgid);
     if (sc_log_enabled(SC_LOG_DEBUG))
-        SIM__CONN_LOG(SC_LOG_DEBUG, c, "mt_part", " command=%s seq=%u message_id=%s from=%s to=%s dc=%u esm_class=0x%02x part=%u/%u",
+        SIM__CONN_LOG(SC_LOG_DEBUG, c, "mt_part",
+                      " command=%s seq=%u message_id=%s from=%s to=%s dc=%u esm_class=0x%02x"
+                      " part=%u/%u",
                       sc_pdu_cmd_name(h->id), h->seq, msgid, sm->src.addr, sm->dst.addr,
                       sm->data_coding, sm->esm_class, cc.seq, cc.total);
     if (bad) {
