@@ -31,12 +31,13 @@
  * handed to the session, and nothing waits in the sim's own queue.
  *
  * Cost: each MO's deliver_sm / data_sm is copied from a template encoded
- * once per (text, encoding, command) with libsmpp34, then the sequence
- * number (when sent) and the source address digits are patched in place:
- * no smpp34_pack per MO (--pack-each restores it, for comparison).
+ * once per (text, encoding, command) with libsmpp34 (load_pdu.c), then the
+ * sequence number (when sent) and the source address digits are patched in
+ * place: no smpp34_pack per MO (--pack-each restores it, for comparison).
  *
  * Latency is uv_hrtime() from handing the MO to the session to the arrival
- * of the last part of its reply, recorded in microseconds in hist.c. */
+ * of the last part of its reply, recorded in microseconds in hist.c. The
+ * summary and --json are load_report.c's. */
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
