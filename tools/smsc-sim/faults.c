@@ -18,177 +18,95 @@
  *
  * Every choice comes from one xorshift64* PRNG seeded with --seed, so a run
  * is reproducible given the same order of events. Every fault injected is
- * counted (struct sim_fault_counts) and reported in --stats and --json. */
+ * counted (struct sim_fault_counts) and reported in --stats and --json.
+ * This file decides and counts; the server and mo.c act (redelivery, with
+ * its queue and timer, is mo.c's). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
 #include "base/sc.h"
+#include "faults.h"
 #include "jsonout.h"
-#include "sim.h"
+#include "smsc/pdu.h"
 
-int sim_fault_parse_pct(const char *s, double *out)
-{
-    char *end = NULL;
-    if (!s || !*s || *s == '-' || *s == '+')
-        return SC_EINVAL;
-    double v = strtod(s, &end);
-    if (!end || *end || !(v >= 0.0 && v <= 100.0))
-        return SC_EINVAL;
-    *out = v;
-    return 0;
-}
-
-int sim_fault_chance(struct sim *sim, double pct)
+int sim_fault_chance(struct sim_faults *f, double pct)
 {
     if (pct <= 0.0)
         return 0;
     if (pct >= 100.0)
         return 1;
     /* 1e6 steps: shares down to 0.0001 %. */
-    return (double)(sc_xorshift64s(&sim->frng) % 1000000u) < pct * 10000.0;
+    return (double)(sc_xorshift64s(&f->rng) % 1000000u) < pct * 10000.0;
 }
 
-static void on_fd_timer(uv_timer_t *t);
-
-void sim_fault_init(struct sim *sim)
+void sim_fault_init(struct sim_faults *f, const struct sim_opts *o)
 {
+    memset(f, 0, sizeof *f);
+    f->o = o;
     /* A different stream from load.c's (same seed, other constant). */
-    sim->frng = (sim->o.load.seed ? sim->o.load.seed : 1) ^ 0x9E3779B97F4A7C15ULL;
-    uv_timer_init(sim->loop, &sim->fd_timer);
-    sim->fd_timer.data = sim;
+    f->rng = (o->load.seed ? o->load.seed : 1) ^ 0x9E3779B97F4A7C15ULL;
 }
 
-uint32_t sim_fault_resp_timeout(const struct sim *sim)
+uint32_t sim_fault_resp_timeout(const struct sim_faults *f)
 {
-    if (sim->o.f.redeliver && sim->o.f.redeliver_timeout_ms < sim->o.resp_timeout_ms)
-        return sim->o.f.redeliver_timeout_ms;
-    return sim->o.resp_timeout_ms;
+    const struct sim_opts *o = f->o;
+    if (o->f.redeliver && o->f.redeliver_timeout_ms < o->resp_timeout_ms)
+        return o->f.redeliver_timeout_ms;
+    return o->resp_timeout_ms;
 }
 
 /* ---- connections and submit_sm ----------------------------------------------- */
 
-int sim_fault_on_pdu(struct sim_conn *c)
+const char *sim_fault_on_pdu(struct sim_faults *f, unsigned id, uint64_t *conn_pdus, int bound)
 {
-    struct sim *sim = c->sim;
-    const struct sim_fault_opts *f = &sim->o.f;
-    c->pdus_in++;
-    sim->pdus_in++;
-    if (f->close_every && sim->pdus_in % f->close_every == 0) {
-        sim->fc.closed_every++;
-        sc_info("event=fault_close session=%u pdus=%llu reason=close-every", c->id,
-                (unsigned long long)c->pdus_in);
-        sc_session_close(c->s, "fault: close-every");
-        return 1;
+    const struct sim_fault_opts *fo = &f->o->f;
+    ++*conn_pdus;
+    f->pdus_in++;
+    if (fo->close_every && f->pdus_in % fo->close_every == 0) {
+        f->c.closed_every++;
+        sc_info("event=fault_close session=%u pdus=%llu reason=close-every", id,
+                (unsigned long long)*conn_pdus);
+        return "fault: close-every";
     }
-    if ((c->rx || c->tx) && sim_fault_chance(sim, f->close_random_pct)) {
-        sim->fc.closed_random++;
-        sc_info("event=fault_close session=%u pdus=%llu reason=close-random", c->id,
-                (unsigned long long)c->pdus_in);
-        sc_session_close(c->s, "fault: close-random");
-        return 1;
+    if (bound && sim_fault_chance(f, fo->close_random_pct)) {
+        f->c.closed_random++;
+        sc_info("event=fault_close session=%u pdus=%llu reason=close-random", id,
+                (unsigned long long)*conn_pdus);
+        return "fault: close-random";
     }
-    return 0;
+    return NULL;
 }
 
-int sim_fault_submit(struct sim_conn *c, uint32_t *status)
+int sim_fault_submit(struct sim_faults *f, unsigned id, uint32_t *status)
 {
-    struct sim *sim = c->sim;
-    const struct sim_fault_opts *f = &sim->o.f;
-    c->submits_in++;
-    if (sim_fault_chance(sim, f->drop_resp_pct)) {
-        sim->fc.dropped_resp++;
-        sc_debug("event=fault_drop_resp session=%u", c->id);
+    const struct sim_fault_opts *fo = &f->o->f;
+    if (sim_fault_chance(f, fo->drop_resp_pct)) {
+        f->c.dropped_resp++;
+        sc_debug("event=fault_drop_resp session=%u", id);
         return 1;
     }
-    if (sim_fault_chance(sim, f->throttle_pct)) {
-        sim->fc.throttled++;
+    if (sim_fault_chance(f, fo->throttle_pct)) {
+        f->c.throttled++;
         *status = SC_ESME_RTHROTTLED;
         return 2;
     }
-    if (sim_fault_chance(sim, f->msgqfull_pct)) {
-        sim->fc.msgqfull++;
+    if (sim_fault_chance(f, fo->msgqfull_pct)) {
+        f->c.msgqfull++;
         *status = SC_ESME_RMSGQFUL;
         return 2;
     }
     return 0;
 }
 
-void sim_fault_after_submit(struct sim_conn *c)
+int sim_fault_unbind_due(struct sim_faults *f, unsigned id, uint64_t submits)
 {
-    struct sim *sim = c->sim;
-    if (sim->o.f.unbind_after && c->submits_in == sim->o.f.unbind_after && !c->unbinding &&
-        c->s && sc_session_state(c->s) != SC_SS_CLOSED) {
-        sim->fc.unbinds++;
-        sc_info("event=fault_unbind session=%u submits=%llu", c->id,
-                (unsigned long long)c->submits_in);
-        sim_server_unbind(c);
-    }
-}
-
-/* ---- MO redelivery -------------------------------------------------------------- */
-
-int sim_fault_redeliver(struct sim *sim, struct sim_mopart *p, int64_t st)
-{
-    const struct sim_fault_opts *f = &sim->o.f;
-    struct sim_mo *mo = sim_mopart_mo(p);
-    unsigned tries = sim_mopart_tries(p);
-    if (tries >= f->redeliver_max) {
-        sim->fc.mo_redeliver_exhausted++;
-        sc_warn("event=mo_redeliver_exhausted mo=%u from=%s tries=%u", mo ? mo->id : 0,
-                mo ? mo->from : "", tries);
+    if (!f->o->f.unbind_after || submits != f->o->f.unbind_after)
         return 0;
-    }
-    sim_mopart_set_tries(p, tries + 1);
-    if (mo && mo->redeliveries++ == 0)
-        sim->fc.mo_redelivered++;
-    sim->fc.redeliveries++;
-    if (st == SIM_ST_TIMEOUT)
-        sim->fc.redeliver_timeout++;
-    else if (st == SIM_ST_CLOSED)
-        sim->fc.redeliver_closed++;
-    else
-        sim->fc.redeliver_error++;
-    uint64_t now = uv_now(sim->loop);
-    sim_mopart_set_due(p, now + f->redeliver_interval_ms);
-    sim_moq_push(&sim->fd, p);
-    /* Same interval for all: the list is in deadline order. */
-    if (!uv_is_active((uv_handle_t *)&sim->fd_timer))
-        uv_timer_start(&sim->fd_timer, on_fd_timer, f->redeliver_interval_ms, 0);
-    if (sc_log_enabled(SC_LOG_DEBUG)) {
-        char b[16];
-        sc_debug("event=mo_redeliver mo=%u from=%s try=%u status=%s", mo ? mo->id : 0,
-                 mo ? mo->from : "", tries + 1, sim_status_name(st, b, sizeof b));
-    }
+    f->c.unbinds++;
+    sc_info("event=fault_unbind session=%u submits=%llu", id, (unsigned long long)submits);
     return 1;
-}
-
-static void on_fd_timer(uv_timer_t *t)
-{
-    struct sim *sim = t->data;
-    uint64_t now = uv_now(sim->loop);
-    while (!STAILQ_EMPTY(&sim->fd) && sim_mopart_due(STAILQ_FIRST(&sim->fd)) <= now)
-        sim_mo_push_part(sim, sim_moq_pop(&sim->fd));
-    if (!STAILQ_EMPTY(&sim->fd))
-        uv_timer_start(&sim->fd_timer, on_fd_timer, sim_mopart_due(STAILQ_FIRST(&sim->fd)) - now,
-                       0);
-    sim_mo_pump(sim);
-}
-
-void sim_fault_flush(struct sim *sim)
-{
-    struct sim_mopart *p;
-    while ((p = sim_moq_pop(&sim->fd)) != NULL)
-        sim_mo_push_part(sim, p);
-    if (sim->loop)
-        uv_timer_stop(&sim->fd_timer);
-}
-
-void sim_fault_mo_done(struct sim *sim, const struct sim_mo *mo)
-{
-    if (mo->redeliveries && mo->status == SC_ESME_ROK)
-        sim->fc.mo_ok_after_redelivery++;
 }
 
 /* ---- hostile PDUs ------------------------------------------------------------------ */
@@ -226,21 +144,21 @@ static size_t smlen_off(const uint8_t *b, size_t n)
     return o < n ? o : 0;
 }
 
-void sim_fault_maybe_hostile(struct sim *sim, const char *from)
+size_t sim_fault_hostile_pdu(struct sim_faults *f, const char *from, const char *to, uint8_t *buf,
+                             size_t cap, int *kind_out)
 {
-    if (!sim_fault_chance(sim, sim->o.f.hostile_pct))
-        return;
-    int kind = (int)(sc_xorshift64s(&sim->frng) % H_N);
+    if (cap < 1024 || !sim_fault_chance(f, f->o->f.hostile_pct))
+        return 0;
+    int kind = (int)(sc_xorshift64s(&f->rng) % H_N);
     struct sc_sm *sm = calloc(1, sizeof *sm);
-    uint8_t buf[1024];
     if (!sm)
-        return;
+        return 0;
     sm->cmd_id = SC_CMD_DELIVER_SM;
     sm->seq = 1;
     sm->src.ton = 1;
     sm->src.npi = 1;
     sc_strlcpy(sm->src.addr, from, sizeof sm->src.addr);
-    sc_strlcpy(sm->dst.addr, sim->o.to, sizeof sm->dst.addr);
+    sc_strlcpy(sm->dst.addr, to, sizeof sm->dst.addr);
     if (kind == H_BAD_UCS2) {
         /* A lone high surrogate and an odd byte count. */
         const uint8_t u[] = {0x00, 0x30, 0xD8, 0x00, 0x00};
@@ -251,10 +169,10 @@ void sim_fault_maybe_hostile(struct sim *sim, const char *from)
         memcpy(sm->msg, "0000", 4);
         sm->msg_len = 4;
     }
-    long len = sc_pdu_encode_sm(sm, buf, sizeof buf - 400);
+    long len = sc_pdu_encode_sm(sm, buf, 1024 - 400);
     free(sm);
     if (len < 0)
-        return;
+        return 0;
     size_t n = (size_t)len;
     switch (kind) {
     case H_BAD_LEN:
@@ -293,16 +211,15 @@ void sim_fault_maybe_hostile(struct sim *sim, const char *from)
     default:
         break;
     }
-    if (sim_mo_send_pdu(sim, SIM_MO_HOSTILE, from, sim->o.to, buf, n, (uint64_t)kind) == 0)
-        sim->fc.hostile_sent++;
+    *kind_out = kind;
+    return n;
 }
 
 /* ---- report ------------------------------------------------------------------------ */
 
-json_t *sim_fault_json(struct sim *sim)
+json_t *sim_fault_json(const struct sim_faults *f, uint64_t pending)
 {
-    const struct sim_fault_counts *c = &sim->fc;
-    uint64_t pending = sim_moq_count(&sim->fd);
+    const struct sim_fault_counts *c = &f->c;
     json_t *o = json_object();
     if (!o)
         return NULL;
@@ -329,10 +246,10 @@ json_t *sim_fault_json(struct sim *sim)
     return o;
 }
 
-void sim_fault_summary(struct sim *sim, FILE *f)
+void sim_fault_summary(const struct sim_faults *f, FILE *out)
 {
-    const struct sim_fault_counts *c = &sim->fc;
-    fprintf(f,
+    const struct sim_fault_counts *c = &f->c;
+    fprintf(out,
             "  faults: throttled %llu, msgqfull %llu, dropped resps %llu, closes %llu+%llu, "
             "unbinds %llu, hostile %llu, dup parts %llu, reordered %llu\n"
             "  redelivery: %llu resends (error %llu, timeout %llu, closed %llu) of %llu MOs, "

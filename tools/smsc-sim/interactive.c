@@ -21,14 +21,18 @@
 
 #include "base/log.h"
 #include "base/sc.h"
-#include "sim.h"
+#include "env.h"
+#include "interactive.h"
+#include "mo.h"
+#include "opts.h"
+#include "server.h"
 
 #define LINE_MAX_BYTES 4096
 #define RECENT_MAX 64            /* MOs watched for a reply at end of input */
 #define QUIET_MS 300             /* no more MTs for this long: the reply is complete */
 
 struct sim_tty {
-    struct sim *sim;
+    struct sim_env *env;
     uv_handle_type type;
     union {
         uv_tty_t tty;
@@ -119,7 +123,7 @@ static const char *concat_name(enum sim_concat c)
  * Returns how many are still waiting. */
 static unsigned tell_no_reply(struct sim_tty *t, int force)
 {
-    uint64_t now = uv_now(t->sim->loop), wait = t->sim->o.timeout_ms;
+    uint64_t now = uv_now(t->env->loop), wait = t->env->o->timeout_ms;
     unsigned waiting = 0;
     for (unsigned i = 0; i < t->nrecent; i++) {
         struct sim_mo *mo = t->recent[i];
@@ -154,14 +158,14 @@ static void watch_no_reply(struct sim_tty *t)
 
 static void forget_recent(struct sim_tty *t, unsigned i)
 {
-    sim_mo_release(t->sim, t->recent[i]);
+    sim_mo_release(t->recent[i]);
     t->recent[i] = t->recent[--t->nrecent];
 }
 
 static void quit(struct sim_tty *t)
 {
     if (!t->stopped)
-        sim_stop(t->sim, 0);
+        t->env->stop(t->env, 0);
 }
 
 static void on_quiet(uv_timer_t *h)
@@ -177,14 +181,14 @@ static void on_grace(uv_timer_t *h)
     for (unsigned i = 0; i < t->nrecent && !t->extended; i++) {
         if (t->recent[i]->sent_ms == 0) {
             t->extended = 1;
-            uv_timer_start(&t->grace, on_grace, t->sim->o.timeout_ms, 0);
+            uv_timer_start(&t->grace, on_grace, t->env->o->timeout_ms, 0);
             return;
         }
     }
     tell_no_reply(t, 1);
     if (t->nrecent)
         sc_info("event=interactive_done reason=\"replies not complete within %u ms\" waiting=%u",
-                t->sim->o.timeout_ms, t->nrecent);
+                t->env->o->timeout_ms, t->nrecent);
     quit(t);
 }
 
@@ -210,7 +214,7 @@ static void on_eof(struct sim_tty *t)
     fflush(stdout);
     if (t->handle_open)
         uv_read_stop((uv_stream_t *)&t->h);
-    uv_timer_start(&t->grace, on_grace, t->sim->o.timeout_ms, 0);
+    uv_timer_start(&t->grace, on_grace, t->env->o->timeout_ms, 0);
     check_done(t);
 }
 
@@ -262,7 +266,7 @@ static void command(struct sim_tty *t, char *cmd)
                t->from, t->to, enc_name(t->so.enc), t->so.data_sm ? "data_sm" : "deliver_sm",
                t->so.payload ? " with message_payload" : "", t->so.parts,
                concat_name(t->so.concat),
-               sim_server_rx_bound(t->sim));
+               sim_server_rx_bound(t->env->srv));
     } else if (strcmp(cmd, ":help") == 0) {
         help();
     } else if (strcmp(cmd, ":quit") == 0 || strcmp(cmd, ":q") == 0) {
@@ -298,13 +302,13 @@ static void handle_line(struct sim_tty *t, char *line, size_t len)
         return;
     }
     char err[256];
-    struct sim_mo *mo = sim_mo_send(t->sim, SIM_MO_TTY, t->from, t->to, line, len, &t->so, err,
+    struct sim_mo *mo = sim_mo_send(t->env->mos, SIM_MO_TTY, t->from, t->to, line, len, &t->so, err,
                                     sizeof err);
     if (!mo) {
         printf("MO not sent: %s\n", err);
         return;
     }
-    if (!sim_server_rx_bound(t->sim))
+    if (!sim_server_rx_bound(t->env->srv))
         printf("(queued: no ESME bound to receive it yet)\n");
     /* Watch it for a reply; forget the oldest beyond the bound. */
     if (t->nrecent == RECENT_MAX)
@@ -372,7 +376,7 @@ static void on_fs_read(uv_fs_t *req)
     uv_fs_req_cleanup(req);
     t->fs_busy = 0;
     if (t->stopped) {
-        sim_maybe_finished(t->sim);
+        t->env->idle(t->env);
         return;
     }
     if (n > 0) {
@@ -388,13 +392,13 @@ static void start_fs_read(struct sim_tty *t)
 {
     uv_buf_t b = uv_buf_init(t->rbuf, sizeof t->rbuf);
     t->fsreq.data = t;
-    if (uv_fs_read(t->sim->loop, &t->fsreq, 0, &b, 1, -1, on_fs_read) == 0)
+    if (uv_fs_read(t->env->loop, &t->fsreq, 0, &b, 1, -1, on_fs_read) == 0)
         t->fs_busy = 1;
     else
         feed_eof(t);
 }
 
-struct sim_tty *sim_tty_start(struct sim *sim, char *err, size_t errsz)
+struct sim_tty *sim_tty_start(struct sim_env *env, char *err, size_t errsz)
 {
     err[0] = '\0';
     struct sim_tty *t = calloc(1, sizeof *t);
@@ -402,28 +406,28 @@ struct sim_tty *sim_tty_start(struct sim *sim, char *err, size_t errsz)
         snprintf(err, errsz, "out of memory");
         return NULL;
     }
-    t->sim = sim;
-    sc_strlcpy(t->from, sim->o.from, sizeof t->from);
-    sc_strlcpy(t->to, sim->o.to, sizeof t->to);
-    uv_timer_init(sim->loop, &t->grace);
-    uv_timer_init(sim->loop, &t->quiet);
-    uv_timer_init(sim->loop, &t->no_reply);
+    t->env = env;
+    sc_strlcpy(t->from, env->o->from, sizeof t->from);
+    sc_strlcpy(t->to, env->o->to, sizeof t->to);
+    uv_timer_init(env->loop, &t->grace);
+    uv_timer_init(env->loop, &t->quiet);
+    uv_timer_init(env->loop, &t->no_reply);
     t->grace.data = t->quiet.data = t->no_reply.data = t;
     t->type = uv_guess_handle(0);
     t->h.tty.data = t;
     int rc = 0;
     switch (t->type) {
     case UV_TTY:
-        rc = uv_tty_init(sim->loop, &t->h.tty, 0, 1);
+        rc = uv_tty_init(env->loop, &t->h.tty, 0, 1);
         t->prompt = rc == 0 && isatty(1);
         break;
     case UV_NAMED_PIPE:
-        rc = uv_pipe_init(sim->loop, &t->h.pipe, 0);
+        rc = uv_pipe_init(env->loop, &t->h.pipe, 0);
         if (rc == 0 && (rc = uv_pipe_open(&t->h.pipe, 0)) < 0)
             uv_close((uv_handle_t *)&t->h.pipe, NULL);
         break;
     case UV_TCP:
-        rc = uv_tcp_init(sim->loop, &t->h.tcp);
+        rc = uv_tcp_init(env->loop, &t->h.tcp);
         if (rc == 0 && (rc = uv_tcp_open(&t->h.tcp, 0)) < 0)
             uv_close((uv_handle_t *)&t->h.tcp, NULL);
         break;
@@ -432,7 +436,7 @@ struct sim_tty *sim_tty_start(struct sim *sim, char *err, size_t errsz)
         break;
     }
     if (rc < 0) {
-        /* The caller keeps t (sim->tty) and stops: the timers close with
+        /* The caller keeps t (main.c's sim->tty) and stops: the timers close with
          * the rest. */
         snprintf(err, errsz, "cannot read stdin: %s", uv_strerror(rc));
         t->stopped = 1;

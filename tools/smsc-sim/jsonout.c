@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "base/sc.h"
-#include "sim.h"
+#include "stats.h"
 
 json_t *sim_json_text(const char *s)
 {

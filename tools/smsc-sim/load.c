@@ -31,12 +31,13 @@
  * handed to the session, and nothing waits in the sim's own queue.
  *
  * Cost: each MO's deliver_sm / data_sm is copied from a template encoded
- * once per (text, encoding, command) with libsmpp34, then the sequence
- * number (when sent) and the source address digits are patched in place:
- * no smpp34_pack per MO (--pack-each restores it, for comparison).
+ * once per (text, encoding, command) with libsmpp34 (load_pdu.c), then the
+ * sequence number (when sent) and the source address digits are patched in
+ * place: no smpp34_pack per MO (--pack-each restores it, for comparison).
  *
  * Latency is uv_hrtime() from handing the MO to the session to the arrival
- * of the last part of its reply, recorded in microseconds in hist.c. */
+ * of the last part of its reply, recorded in microseconds in hist.c. The
+ * summary and --json are load_report.c's. */
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,140 +48,19 @@
 #include "base/sc.h"
 #include "hist.h"
 #include "jsonout.h"
-#include "sim.h"
+#include "env.h"
+#include "faults.h"
+#include "load.h"
+#include "load_int.h"
+#include "mo.h"
+#include "opts.h"
+#include "server.h"
+#include "stats.h"
 
 #define LOAD_BIND_WAIT_MS 30000  /* wait this long for --binds sessions */
 #define LOAD_CHECK_MS 50         /* reply timeout check period */
 #define NONE UINT32_MAX
 
-static const char *const g_scn_name[SIM_SCN_N] = {"0000", "cancel", "unknown", "longtd"};
-
-/* Texts sent: a command's first MO, and the cancel scenario's follow-up. */
-enum { T_0000 = 0, T_1, T_UNKNOWN, T_N };
-static const char *const g_text[T_N] = {"0000", "1", "XYZZY"};
-
-struct tmpl {
-    uint16_t len;
-    uint8_t pdu[128];
-};
-
-struct sub {
-    uint32_t prev, next;         /* outstanding list, in send order */
-    uint32_t serial;             /* bumped when a command ends: stale resps ignored */
-    uint8_t busy;                /* a command is outstanding */
-    uint8_t scn, step;           /* scenario; 0 = first MO, 1 = cancel's "1" */
-    uint8_t got_resp, got_reply;
-    uint8_t ref;                 /* longtd: the last concatenation reference */
-    uint8_t code, ucs2;          /* longtd: the code (index) and encoding sent */
-    uint8_t long_part;           /* longtd: the part awaiting its resp (1, 2) */
-    uint64_t part2_due;          /* longtd: uv_hrtime() to send part 2; 0 = none */
-    uint64_t t_sent;             /* uv_hrtime() */
-};
-
-/* A FIFO of subscriber indexes; capacity N (each index is in it at most once). */
-struct ring {
-    uint32_t *v;
-    uint32_t cap, head, n;
-};
-
-struct sim_load {
-    struct sim *sim;
-    struct sim_load_opts o;
-    uint64_t from;               /* first MSISDN */
-    unsigned width;              /* digits of every MSISDN */
-    unsigned mix_total;
-    regex_t re[SIM_SCN_N];
-    int has_re[SIM_SCN_N];
-    struct tmpl t[T_N][2][2];    /* [text][ucs2][data_sm] */
-    char codes[64][16];          /* longtd: --td-codes */
-    unsigned ncodes;
-    unsigned addr_off;           /* source_addr offset in every template */
-
-    struct sub *subs;
-    struct ring idle, follow, gap;  /* gap: longtd part 2s waiting, due order */
-    uint32_t oldest, newest;     /* outstanding list */
-    uint64_t outstanding;
-
-    uv_timer_t tick, check, progress, deadline, bind_wait;
-    int running, gen_done, finished;
-    uint64_t t0;                 /* hrtime at start */
-    uint64_t credited, tokens;
-    uint64_t rng;
-    struct rusage ru0;
-    uint64_t throttled0;
-    uint64_t mt_parts0;
-
-    /* figures */
-    uint64_t sent, done, ok;
-    uint64_t sent_scn[SIM_SCN_N], done_scn[SIM_SCN_N];
-    uint64_t sent_ucs2, sent_datasm;
-    uint64_t inflight;           /* MOs without a resp (this run's) */
-    struct sim_statmap resp_status;   /* every deliver_sm_resp / data_sm_resp */
-    struct sim_statmap err_status;    /* errors: commands ended by an error resp */
-    uint64_t err_status_n, missing, wrong, unexpected;
-    uint64_t truncated;          /* cancel follow-ups not sent (bound reached) */
-    uint64_t no_idle;            /* an MO slot found no idle subscriber */
-    uint64_t send_failed;
-    struct sim_hist *h, *h_scn[SIM_SCN_N], *h_sec;
-    uint32_t *series;            /* replies per second since t0 */
-    size_t nseries, series_cap;
-    uint64_t last_done;          /* for the progress line */
-    double elapsed_s, cpu_user, cpu_sys;
-    int exit_status;
-};
-
-/* ---- options -------------------------------------------------------------------- */
-
-static int scn_parse(const char *s, size_t n)
-{
-    for (int i = 0; i < SIM_SCN_N; i++)
-        if (strlen(g_scn_name[i]) == n && memcmp(g_scn_name[i], s, n) == 0)
-            return i;
-    return -1;
-}
-
-int sim_load_parse_mix(const char *s, unsigned mix[SIM_SCN_N])
-{
-    unsigned m[SIM_SCN_N] = {0};
-    unsigned total = 0;
-    while (*s) {
-        const char *colon = strchr(s, ':');
-        if (!colon)
-            return SC_EINVAL;
-        int k = scn_parse(s, (size_t)(colon - s));
-        if (k < 0)
-            return SC_EINVAL;
-        const char *end = strchr(colon + 1, ',');
-        size_t n = end ? (size_t)(end - colon - 1) : strlen(colon + 1);
-        char num[16];
-        uint64_t v;
-        if (n == 0 || n >= sizeof num)
-            return SC_EINVAL;
-        memcpy(num, colon + 1, n);
-        num[n] = '\0';
-        if (sim_parse_uint(num, 0, 1000000, &v) < 0)
-            return SC_EINVAL;
-        m[k] = (unsigned)v;
-        total += (unsigned)v;
-        s = end ? end + 1 : colon + 1 + n;
-    }
-    if (total == 0)
-        return SC_EINVAL;
-    memcpy(mix, m, sizeof m);
-    return 0;
-}
-
-int sim_load_parse_expect(const char *s, const char *expect[SIM_SCN_N])
-{
-    const char *eq = strchr(s, '=');
-    if (!eq || !eq[1])
-        return SC_EINVAL;
-    int k = scn_parse(s, (size_t)(eq - s));
-    if (k < 0)
-        return SC_EINVAL;
-    expect[k] = eq + 1;
-    return 0;
-}
 
 /* ---- rings ------------------------------------------------------------------------ */
 
@@ -198,140 +78,69 @@ static uint32_t ring_pop(struct ring *r)
     return i;
 }
 
-/* ---- templates ---------------------------------------------------------------------- */
-
-static void put_digits(uint8_t *p, unsigned width, uint64_t v)
-{
-    for (unsigned i = width; i > 0; i--) {
-        p[i - 1] = (uint8_t)('0' + v % 10);
-        v /= 10;
-    }
-}
-
-/* Encode n characters of text (digits and capitals) from msisdn into out,
- * after udh (a 6-byte concatenation header, or NULL); 0 or SC_E*. */
-static int encode(struct sim_load *l, const char *text, size_t n, int ucs2, int datasm,
-                  uint64_t msisdn, const uint8_t *udh, uint8_t *out, size_t outsz, long *len)
-{
-    struct sc_sm *sm = calloc(1, sizeof *sm);
-    if (!sm)
-        return SC_ENOMEM;
-    sm->cmd_id = datasm ? SC_CMD_DATA_SM : SC_CMD_DELIVER_SM;
-    sm->seq = 1; /* patched when sent */
-    sm->src.ton = 1;
-    sm->src.npi = 1;
-    put_digits((uint8_t *)sm->src.addr, l->width, msisdn);
-    sc_strlcpy(sm->dst.addr, l->sim->o.to, sizeof sm->dst.addr);
-    size_t h = udh ? 6 : 0;
-    if (h) {
-        memcpy(sm->msg, udh, h);
-        sm->esm_class = SC_ESM_UDHI;
-    }
-    if (ucs2) {
-        for (size_t i = 0; i < n; i++) {
-            sm->msg[h + 2 * i] = 0;
-            sm->msg[h + 2 * i + 1] = (uint8_t)text[i];
-        }
-        sm->msg_len = (uint16_t)(h + 2 * n);
-        sm->data_coding = 8;
-    } else {
-        /* Digits and capitals are the same in GSM 03.38 and ASCII. */
-        memcpy(sm->msg + h, text, n);
-        sm->msg_len = (uint16_t)(h + n);
-    }
-    sm->use_payload = (uint8_t)datasm;
-    *len = sc_pdu_encode_sm(sm, out, outsz);
-    free(sm);
-    return *len < 0 ? (int)*len : 0;
-}
-
-static int build_templates(struct sim_load *l, char *err, size_t errsz)
-{
-    /* service_type "" (1 byte), source_addr_ton, source_addr_npi: the source
-     * address starts at the same offset in deliver_sm and data_sm. */
-    l->addr_off = SC_PDU_HEADER_LEN + 3;
-    for (int t = 0; t < T_N; t++)
-        for (int u = 0; u < 2; u++)
-            for (int d = 0; d < 2; d++) {
-                struct tmpl *tp = &l->t[t][u][d];
-                long len;
-                int rc = encode(l, g_text[t], strlen(g_text[t]), u, d, l->from, NULL, tp->pdu,
-                                sizeof tp->pdu, &len);
-                if (rc < 0 || len > UINT16_MAX) {
-                    snprintf(err, errsz, "cannot encode the MO \"%s\": %s", g_text[t],
-                             sc_strerror(rc));
-                    return SC_EINVAL;
-                }
-                tp->len = (uint16_t)len;
-                char want[SC_ADDR_MAX];
-                put_digits((uint8_t *)want, l->width, l->from);
-                if ((size_t)len < l->addr_off + l->width ||
-                    memcmp(tp->pdu + l->addr_off, want, l->width) != 0) {
-                    snprintf(err, errsz, "template: source_addr not where expected");
-                    return SC_EPROTO;
-                }
-            }
-    return 0;
-}
-
 /* ---- setup ------------------------------------------------------------------------- */
 
 static void on_bind_wait(uv_timer_t *t);
 
-struct sim_load *sim_load_new(struct sim *sim, char *err, size_t errsz)
+/* --from and --subscribers: every MSISDN has the digit count of --from. */
+static int check_from(const struct sim_opts *o, uint64_t *base, char *err, size_t errsz)
 {
-    const struct sim_load_opts *o = &sim->o.load;
-    const char *from = sim->o.from;
+    const char *from = o->from;
     size_t width = strlen(from);
-    uint64_t base;
-    if (width > 19 || sim_parse_uint(from, 0, UINT64_MAX, &base) < 0) {
+    if (width > 19 || sim_parse_uint(from, 0, UINT64_MAX, base) < 0) {
         snprintf(err, errsz, "--from: load mode needs a number of 1 to 19 digits, got \"%s\"",
                  from);
-        return NULL;
+        return SC_EINVAL;
     }
     char last[32];
-    int lw = snprintf(last, sizeof last, "%llu", (unsigned long long)(base + o->subscribers - 1));
-    if ((size_t)lw > width || o->subscribers > UINT32_MAX - 1) {
+    int lw = snprintf(last, sizeof last, "%llu",
+                      (unsigned long long)(*base + o->load.subscribers - 1));
+    if ((size_t)lw > width || o->load.subscribers > UINT32_MAX - 1) {
         snprintf(err, errsz, "--subscribers %llu from %s: the last MSISDN %s has more digits",
-                 (unsigned long long)o->subscribers, from, last);
-        return NULL;
+                 (unsigned long long)o->load.subscribers, from, last);
+        return SC_EINVAL;
     }
-    struct sim_load *l = calloc(1, sizeof *l);
-    if (!l) {
-        snprintf(err, errsz, "out of memory");
-        return NULL;
-    }
-    l->sim = sim;
-    l->o = *o;
-    l->from = base;
-    for (const char *c = o->td_codes ? o->td_codes : "CL001"; *c && l->ncodes < 64;) {
+    return 0;
+}
+
+/* --td-codes into l->codes. */
+static int parse_codes(struct sim_load *l, const char *codes, char *err, size_t errsz)
+{
+    for (const char *c = codes ? codes : "CL001"; *c && l->ncodes < 64;) {
         size_t k = strcspn(c, ",");
-        if (k == 0 || k >= sizeof l->codes[0] || strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") < k) {
+        if (k == 0 || k >= sizeof l->codes[0] ||
+            strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") < k) {
             snprintf(err, errsz, "--td-codes: expected CODE,CODE,... (1..15 capitals or digits)");
-            free(l);
-            return NULL;
+            return SC_EINVAL;
         }
         memcpy(l->codes[l->ncodes], c, k);
         l->codes[l->ncodes++][k] = '\0';
         c += k + (c[k] == ',');
     }
-    l->width = (unsigned)width;
-    for (int i = 0; i < SIM_SCN_N; i++)
-        l->mix_total += o->mix[i];
+    return 0;
+}
+
+/* --expect-regex into l->re. */
+static int compile_expect(struct sim_load *l, char *err, size_t errsz)
+{
     for (int i = 0; i < SIM_SCN_N; i++) {
-        if (!o->expect[i])
+        if (!l->o.expect[i])
             continue;
-        int rc = regcomp(&l->re[i], o->expect[i], REG_EXTENDED | REG_NOSUB);
+        int rc = regcomp(&l->re[i], l->o.expect[i], REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {
             char m[128];
             regerror(rc, &l->re[i], m, sizeof m);
-            snprintf(err, errsz, "--expect-regex %s=%s: %s", g_scn_name[i], o->expect[i], m);
-            sim_load_free(l);
-            return NULL;
+            snprintf(err, errsz, "--expect-regex %s=%s: %s", sim_scn_name[i], l->o.expect[i], m);
+            return SC_EINVAL;
         }
         l->has_re[i] = 1;
     }
-    uint32_t n = (uint32_t)o->subscribers;
+    return 0;
+}
+
+/* The subscribers (all idle), their rings and the histograms. */
+static int alloc_subs(struct sim_load *l, uint32_t n, char *err, size_t errsz)
+{
     l->subs = calloc(n, sizeof *l->subs);
     l->idle.v = malloc(n * sizeof *l->idle.v);
     l->follow.v = malloc(n * sizeof *l->follow.v);
@@ -343,8 +152,7 @@ struct sim_load *sim_load_new(struct sim *sim, char *err, size_t errsz)
         oom |= !(l->h_scn[i] = malloc(sizeof *l->h_scn[i]));
     if (oom) {
         snprintf(err, errsz, "out of memory for %u subscribers", n);
-        sim_load_free(l);
-        return NULL;
+        return SC_ENOMEM;
     }
     l->idle.cap = l->follow.cap = l->gap.cap = n;
     for (uint32_t i = 0; i < n; i++)
@@ -354,16 +162,38 @@ struct sim_load *sim_load_new(struct sim *sim, char *err, size_t errsz)
     sim_hist_reset(l->h_sec);
     for (int i = 0; i < SIM_SCN_N; i++)
         sim_hist_reset(l->h_scn[i]);
+    return 0;
+}
+
+struct sim_load *sim_load_new(struct sim_env *env, char *err, size_t errsz)
+{
+    const struct sim_load_opts *o = &env->o->load;
+    uint64_t base;
+    if (check_from(env->o, &base, err, errsz) < 0)
+        return NULL;
+    struct sim_load *l = calloc(1, sizeof *l);
+    if (!l) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    l->env = env;
+    l->o = *o;
+    l->from = base;
+    l->width = (unsigned)strlen(env->o->from);
+    for (int i = 0; i < SIM_SCN_N; i++)
+        l->mix_total += o->mix[i];
     l->rng = o->seed ? o->seed : 1;
-    if (build_templates(l, err, errsz) < 0) {
+    if (parse_codes(l, o->td_codes, err, errsz) < 0 || compile_expect(l, err, errsz) < 0 ||
+        alloc_subs(l, (uint32_t)o->subscribers, err, errsz) < 0 ||
+        sim__load_templates(l, err, errsz) < 0) {
         sim_load_free(l);
         return NULL;
     }
-    uv_timer_init(sim->loop, &l->tick);
-    uv_timer_init(sim->loop, &l->check);
-    uv_timer_init(sim->loop, &l->progress);
-    uv_timer_init(sim->loop, &l->deadline);
-    uv_timer_init(sim->loop, &l->bind_wait);
+    uv_timer_init(env->loop, &l->tick);
+    uv_timer_init(env->loop, &l->check);
+    uv_timer_init(env->loop, &l->progress);
+    uv_timer_init(env->loop, &l->deadline);
+    uv_timer_init(env->loop, &l->bind_wait);
     l->tick.data = l->check.data = l->progress.data = l->deadline.data = l->bind_wait.data = l;
     return l;
 }
@@ -393,7 +223,7 @@ static void finish(struct sim_load *l, int interrupted);
 
 static uint64_t window_room(struct sim_load *l)
 {
-    uint64_t cap = (uint64_t)l->sim->o.window * sim_server_rx_bound(l->sim);
+    uint64_t cap = (uint64_t)l->env->o->window * sim_server_rx_bound(l->env->srv);
     return l->inflight < cap ? cap - l->inflight : 0;
 }
 
@@ -452,25 +282,37 @@ static int send_long_part(struct sim_load *l, uint32_t i, unsigned k)
     struct sub *s = &l->subs[i];
     char text[24], from[SC_ADDR_MAX];
     snprintf(text, sizeof text, "TD%s", l->codes[s->code]);
-    put_digits((uint8_t *)from, l->width, l->from + i);
+    sim__load_put_digits((uint8_t *)from, l->width, l->from + i);
     from[l->width] = '\0';
     size_t n = strlen(text), cut = n / 2;
     uint8_t udh[6] = {5, 0, 3, s->ref, 2, (uint8_t)k};
     uint8_t pdu[160];
     long len;
-    if (encode(l, k == 1 ? text : text + cut, k == 1 ? cut : n - cut, s->ucs2, 0, l->from + i,
-               udh, pdu, sizeof pdu, &len) < 0)
+    if (sim__load_encode(l, k == 1 ? text : text + cut, k == 1 ? cut : n - cut, s->ucs2, 0,
+                         l->from + i, udh, pdu, sizeof pdu, &len) < 0)
         return SC_EINVAL;
-    int rc = sim_mo_send_pdu(l->sim, SIM_MO_LOAD, from, l->sim->o.to, pdu, (size_t)len,
+    int rc = sim_mo_send_pdu(l->env->mos, SIM_MO_LOAD, from, l->env->o->to, pdu, (size_t)len,
                              (uint64_t)s->serial << 32 | i);
     if (rc == 0)
         s->long_part = (uint8_t)k;
     return rc;
 }
 
+/* --hostile-share: maybe queue a hostile PDU from this subscriber too. */
+static void maybe_hostile(struct sim_load *l, const char *from)
+{
+    struct sim_env *env = l->env;
+    uint8_t buf[1024];
+    int kind = 0;
+    size_t n = sim_fault_hostile_pdu(env->faults, from, env->o->to, buf, sizeof buf, &kind);
+    if (n && sim_mo_send_pdu(env->mos, SIM_MO_HOSTILE, from, env->o->to, buf, n,
+                             (uint64_t)kind) == 0)
+        env->faults->c.hostile_sent++;
+}
+
 static int send_mo(struct sim_load *l, uint32_t i, int scn, int step)
 {
-    struct sim *sim = l->sim;
+    struct sim_env *env = l->env;
     struct sub *s = &l->subs[i];
     int text = scn == SIM_SCN_UNKNOWN ? T_UNKNOWN : step ? T_1 : T_0000;
     int ucs2 = l->o.ucs2_pct && sc_xorshift64s(&l->rng) % 100 < l->o.ucs2_pct;
@@ -489,24 +331,25 @@ static int send_mo(struct sim_load *l, uint32_t i, int scn, int step)
     }
     if (l->o.pack_each) {
         long n;
-        if (encode(l, g_text[text], strlen(g_text[text]), ucs2, datasm, l->from + i, NULL, buf,
-                   sizeof buf, &n) < 0)
+        const char *t = sim__load_text[text];
+        if (sim__load_encode(l, t, strlen(t), ucs2, datasm, l->from + i, NULL, buf, sizeof buf,
+                             &n) < 0)
             return SC_EINVAL;
         len = (size_t)n;
     } else {
         const struct tmpl *t = &l->t[text][ucs2][datasm];
         memcpy(buf, t->pdu, t->len);
         len = t->len;
-        put_digits(buf + l->addr_off, l->width, l->from + i);
+        sim__load_put_digits(buf + l->addr_off, l->width, l->from + i);
     }
     char from[SC_ADDR_MAX];
     memcpy(from, buf + l->addr_off, l->width);
     from[l->width] = '\0';
-    int rc = sim_mo_send_pdu(sim, SIM_MO_LOAD, from, sim->o.to, buf, len,
+    int rc = sim_mo_send_pdu(env->mos, SIM_MO_LOAD, from, env->o->to, buf, len,
                              (uint64_t)s->serial << 32 | i);
     if (rc < 0)
         return rc;
-    sim_fault_maybe_hostile(sim, from);
+    maybe_hostile(l, from);
 sent:
     s->busy = 1;
     s->scn = (uint8_t)scn;
@@ -532,11 +375,11 @@ sent:
 /* Send MOs while the bounds, the rate and the windows allow. */
 static void pump(struct sim_load *l)
 {
-    struct sim *sim = l->sim;
-    if (!l->running || l->gen_done || sim->stopping)
+    struct sim_env *env = l->env;
+    if (!l->running || l->gen_done || env->mos->stopping)
         return;
     uint64_t room = window_room(l);
-    while (room > 0 && sim->mq_len == 0) {
+    while (room > 0 && sim_mo_queued(env->mos) == 0) {
         if (l->o.count && l->sent >= l->o.count) {
             gen_stop(l);
             maybe_finish(l);
@@ -570,7 +413,7 @@ static void pump(struct sim_load *l)
             l->tokens--;
         room--;
     }
-    sim_mo_pump(sim);
+    sim_mo_pump(env->mos);
 }
 
 /* ---- events --------------------------------------------------------------------------- */
@@ -583,7 +426,7 @@ static void send_part2(struct sim_load *l, uint32_t i)
     } else {
         l->inflight++;
         l->sent++; /* each part is delivered (and answered) on its own */
-        sim_mo_pump(l->sim); /* pump() sends nothing once generation stopped */
+        sim_mo_pump(l->env->mos); /* pump() sends nothing once generation stopped */
     }
 }
 
@@ -684,7 +527,7 @@ void sim_load_on_mt(struct sim_load *l, const struct sim_mt *mt)
     if (!ok) {
         l->wrong++;
         char q[200];
-        sc_warn("event=load_wrong_reply to=%s scenario=%s text=%s", mt->to, g_scn_name[s->scn],
+        sc_warn("event=load_wrong_reply to=%s scenario=%s text=%s", mt->to, sim_scn_name[s->scn],
                 sc_log_quote(q, sizeof q, mt->text, mt->len));
         end_command(l, i, 0);
     } else {
@@ -734,23 +577,6 @@ static void on_deadline(uv_timer_t *t)
     maybe_finish(l);
 }
 
-static uint64_t errors_total(const struct sim_load *l)
-{
-    return l->err_status_n + l->missing + l->wrong + l->unexpected;
-}
-
-/* "1.23ms" / "850us" / "2.5s" into buf. */
-static const char *fmt_us(char *buf, size_t sz, uint64_t us)
-{
-    if (us >= 1000000)
-        snprintf(buf, sz, "%.2fs", (double)us / 1e6);
-    else if (us >= 1000)
-        snprintf(buf, sz, "%.2fms", (double)us / 1e3);
-    else
-        snprintf(buf, sz, "%lluus", (unsigned long long)us);
-    return buf;
-}
-
 static void on_progress(uv_timer_t *t)
 {
     struct sim_load *l = t->data;
@@ -759,8 +585,8 @@ static void on_progress(uv_timer_t *t)
     fprintf(stderr, "t=%llus sent=%llu done=%llu rate=%llu/s p99=%s errors=%llu\n",
             (unsigned long long)secs, (unsigned long long)l->sent, (unsigned long long)l->done,
             (unsigned long long)(l->done - l->last_done),
-            fmt_us(b, sizeof b, sim_hist_percentile(l->h_sec, 99)),
-            (unsigned long long)errors_total(l));
+            sim__load_fmt_us(b, sizeof b, sim_hist_percentile(l->h_sec, 99)),
+            (unsigned long long)sim__load_errors(l));
     l->last_done = l->done;
     sim_hist_reset(l->h_sec);
 }
@@ -769,15 +595,15 @@ static void on_progress(uv_timer_t *t)
 
 static void begin(struct sim_load *l)
 {
-    struct sim *sim = l->sim;
+    struct sim_env *env = l->env;
     uv_timer_stop(&l->bind_wait);
     l->running = 1;
     getrusage(RUSAGE_SELF, &l->ru0);
-    l->throttled0 = sim->total.submit_sm_throttled;
-    l->mt_parts0 = sim->total.mt_parts_accepted;
+    l->throttled0 = env->stats->total.submit_sm_throttled;
+    l->mt_parts0 = env->stats->total.mt_parts_accepted;
     l->t0 = uv_hrtime();
     sc_info("event=load_start sessions=%u subscribers=%llu rate=%llu count=%llu duration_ms=%llu",
-            sim_server_rx_bound(sim), (unsigned long long)l->o.subscribers,
+            sim_server_rx_bound(env->srv), (unsigned long long)l->o.subscribers,
             (unsigned long long)l->o.rate, (unsigned long long)l->o.count,
             (unsigned long long)l->o.duration_ms);
     uv_timer_start(&l->deadline, on_deadline, l->o.duration_ms, 0);
@@ -809,184 +635,16 @@ void sim_load_start(struct sim_load *l)
 
 void sim_load_on_bound(struct sim_load *l)
 {
-    if (!l->running && !l->finished && sim_server_rx_bound(l->sim) >= l->o.binds)
+    if (!l->running && !l->finished && sim_server_rx_bound(l->env->srv) >= l->o.binds)
         begin(l);
     else if (l->running)
         pump(l);
 }
-
-/* ---- report ------------------------------------------------------------------------------ */
-
-/* x >= 0 rounded to 1/scale (the report's figures keep the digits they had;
- * no libm for one rounding). */
-static double round1(double x, double scale)
-{
-    return x > 0 ? (double)(uint64_t)(x * scale + 0.5) / scale : 0.0;
-}
-
-static json_t *json_lat(const struct sim_hist *h)
-{
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    json_object_set_new(o, "count", sim_json_u64(h->total));
-    json_object_set_new(o, "min", sim_json_u64(h->total ? h->min : 0));
-    json_object_set_new(o, "mean", json_real(round1(sim_hist_mean(h), 10)));
-    json_object_set_new(o, "p50", sim_json_u64(sim_hist_percentile(h, 50)));
-    json_object_set_new(o, "p90", sim_json_u64(sim_hist_percentile(h, 90)));
-    json_object_set_new(o, "p99", sim_json_u64(sim_hist_percentile(h, 99)));
-    json_object_set_new(o, "p99_9", sim_json_u64(sim_hist_percentile(h, 99.9)));
-    json_object_set_new(o, "max", sim_json_u64(h->max));
-    return o;
-}
-
-static uint64_t series_max(const struct sim_load *l)
-{
-    uint64_t m = 0;
-    for (size_t i = 0; i < l->nseries; i++)
-        if (l->series[i] > m)
-            m = l->series[i];
-    return m;
-}
-
-static json_t *json_options(const struct sim_load *l)
-{
-    const struct sim *sim = l->sim;
-    json_t *o = json_object(), *mix = json_object();
-    if (!o || !mix) {
-        json_decref(o);
-        json_decref(mix);
-        return NULL;
-    }
-    json_object_set_new(o, "subscribers", sim_json_u64(l->o.subscribers));
-    json_object_set_new(o, "from", sim_json_text(sim->o.from));
-    json_object_set_new(o, "to", sim_json_text(sim->o.to));
-    for (int i = 0; i < SIM_SCN_N; i++)
-        json_object_set_new(mix, g_scn_name[i], sim_json_u64(l->o.mix[i]));
-    json_object_set_new(o, "mix", mix);
-    json_object_set_new(o, "ucs2_share", sim_json_u64(l->o.ucs2_pct));
-    json_object_set_new(o, "datasm_share", sim_json_u64(l->o.datasm_pct));
-    json_object_set_new(o, "rate", sim_json_u64(l->o.rate));
-    json_object_set_new(o, "mo_window", sim_json_u64(sim->o.window));
-    json_object_set_new(o, "count", sim_json_u64(l->o.count));
-    json_object_set_new(o, "duration_ms", sim_json_u64(l->o.duration_ms));
-    json_object_set_new(o, "reply_timeout_ms", sim_json_u64(l->o.reply_timeout_ms));
-    json_object_set_new(o, "binds", sim_json_u64(l->o.binds));
-    json_object_set_new(o, "templates", json_boolean(!l->o.pack_each));
-    json_object_set_new(o, "throttle_every", sim_json_u64(sim->o.throttle_every));
-    return o;
-}
-
-static json_t *json_report(struct sim_load *l, int interrupted)
-{
-    struct sim *sim = l->sim;
-    double cpu = l->cpu_user + l->cpu_sys;
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-#define SET(k, v) json_object_set_new(o, k, v)
-    SET("mode", json_string("load"));
-    SET("completed", json_boolean(!interrupted));
-    SET("exit_status", json_integer(l->exit_status));
-    SET("options", json_options(l));
-    SET("sessions", sim_json_u64(sim_server_rx_bound(sim)));
-    SET("elapsed_s", json_real(round1(l->elapsed_s, 1000)));
-    SET("sent", sim_json_u64(l->sent));
-    SET("done", sim_json_u64(l->done));
-    SET("ok", sim_json_u64(l->ok));
-    SET("sent_ucs2", sim_json_u64(l->sent_ucs2));
-    SET("sent_data_sm", sim_json_u64(l->sent_datasm));
-    json_t *scn = json_object();
-    SET("scenarios", scn);
-    for (int i = 0; scn && i < SIM_SCN_N; i++) {
-        json_t *e = json_object();
-        if (!e)
-            break;
-        json_object_set_new(e, "started", sim_json_u64(l->sent_scn[i]));
-        json_object_set_new(e, "completed", sim_json_u64(l->done_scn[i]));
-        json_object_set_new(e, "latency_us", json_lat(l->h_scn[i]));
-        json_object_set_new(scn, g_scn_name[i], e);
-    }
-    SET("latency_us", json_lat(l->h));
-    SET("mo_resp_status", sim_json_statmap(&l->resp_status));
-    json_t *err = json_object();
-    if (err) {
-        json_object_set_new(err, "total", sim_json_u64(errors_total(l)));
-        json_object_set_new(err, "mo_status", sim_json_statmap(&l->err_status));
-        json_object_set_new(err, "missing_reply", sim_json_u64(l->missing));
-        json_object_set_new(err, "wrong_reply", sim_json_u64(l->wrong));
-        json_object_set_new(err, "unexpected_reply", sim_json_u64(l->unexpected));
-        json_object_set_new(err, "throttled",
-                            sim_json_u64(sim->total.submit_sm_throttled - l->throttled0));
-    }
-    SET("errors", err);
-    SET("cancel_truncated", sim_json_u64(l->truncated));
-    SET("no_idle_subscriber", sim_json_u64(l->no_idle));
-    SET("mt_parts", sim_json_u64(sim->total.mt_parts_accepted - l->mt_parts0));
-    SET("mo_status", sim_json_statmap(&sim->mo_status));
-    SET("faults", sim_fault_json(sim));
-    json_t *tp = json_object(), *per_s = json_array();
-    if (tp) {
-        json_object_set_new(tp, "mean_per_s",
-                            json_real(round1(l->elapsed_s > 0 ? (double)l->done / l->elapsed_s
-                                                              : 0.0, 10)));
-        json_object_set_new(tp, "max_per_s", sim_json_u64(series_max(l)));
-        for (size_t i = 0; per_s && i < l->nseries; i++)
-            json_array_append_new(per_s, sim_json_u64(l->series[i]));
-    }
-    json_object_set_new(tp, "per_s", per_s);
-    SET("throughput", tp);
-    json_t *c = json_object();
-    json_object_set_new(c, "user_s", json_real(round1(l->cpu_user, 1000)));
-    json_object_set_new(c, "sys_s", json_real(round1(l->cpu_sys, 1000)));
-    json_object_set_new(c, "total_s", json_real(round1(cpu, 1000)));
-    json_object_set_new(c, "s_per_1000_mo",
-                        json_real(round1(l->sent ? cpu * 1000.0 / (double)l->sent : 0.0, 10000)));
-    SET("cpu", c);
-#undef SET
-    return o;
-}
-
 static double tv_s(struct timeval a, struct timeval b)
 {
     return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) / 1e6;
 }
 
-static void summary(struct sim_load *l, int interrupted)
-{
-    char b1[32], b2[32], b3[32], b4[32], b5[32];
-    const struct sim_hist *h = l->h;
-    double cpu = l->cpu_user + l->cpu_sys;
-    printf("load: %s after %.2fs on %u session(s)\n", interrupted ? "INTERRUPTED" : "done",
-           l->elapsed_s, sim_server_rx_bound(l->sim));
-    printf("  MOs sent %llu (UCS-2 %llu, data_sm %llu), replies %llu, commands ok %llu\n",
-           (unsigned long long)l->sent, (unsigned long long)l->sent_ucs2,
-           (unsigned long long)l->sent_datasm, (unsigned long long)l->done,
-           (unsigned long long)l->ok);
-    printf("  throughput %.0f replies/s (best second %llu)\n",
-           l->elapsed_s > 0 ? (double)l->done / l->elapsed_s : 0.0,
-           (unsigned long long)series_max(l));
-    printf("  latency p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
-           fmt_us(b1, sizeof b1, sim_hist_percentile(h, 50)),
-           fmt_us(b2, sizeof b2, sim_hist_percentile(h, 90)),
-           fmt_us(b3, sizeof b3, sim_hist_percentile(h, 99)),
-           fmt_us(b4, sizeof b4, sim_hist_percentile(h, 99.9)), fmt_us(b5, sizeof b5, h->max));
-    printf("  errors %llu: mo_status %llu, missing_reply %llu, wrong_reply %llu, "
-           "unexpected_reply %llu; throttled submit_sm %llu\n",
-           (unsigned long long)errors_total(l), (unsigned long long)l->err_status_n,
-           (unsigned long long)l->missing, (unsigned long long)l->wrong,
-           (unsigned long long)l->unexpected,
-           (unsigned long long)(l->sim->total.submit_sm_throttled - l->throttled0));
-    for (unsigned i = 0; i < l->err_status.n; i++) {
-        char b[16];
-        printf("    %s: %llu\n", sim_status_name(l->err_status.e[i].status, b, sizeof b),
-               (unsigned long long)l->err_status.e[i].count);
-    }
-    sim_fault_summary(l->sim, stdout);
-    printf("  sim CPU %.3fs (user %.3f, sys %.3f) = %.4f CPU-s per 1000 MOs\n", cpu, l->cpu_user,
-           l->cpu_sys, l->sent ? cpu * 1000.0 / (double)l->sent : 0.0);
-    fflush(stdout);
-}
 
 /* The run is over (bounds reached and every command ended, or interrupted):
  * report and shut the simulator down. */
@@ -1005,17 +663,17 @@ static void finish(struct sim_load *l, int interrupted)
     uv_timer_stop(&l->progress);
     uv_timer_stop(&l->deadline);
     uv_timer_stop(&l->bind_wait);
-    l->exit_status = interrupted || !l->running || errors_total(l) ? 1 : 0;
+    l->exit_status = interrupted || !l->running || sim__load_errors(l) ? 1 : 0;
     if (l->running)
-        summary(l, interrupted);
-    if (l->o.json && sim_json_write(l->o.json, json_report(l, interrupted || !l->running)) < 0) {
+        sim__load_summary(l, interrupted);
+    if (l->o.json && sim_json_write(l->o.json, sim__load_json(l, interrupted || !l->running)) < 0) {
         sc_error("event=load_json_failed file=%s", l->o.json);
         l->exit_status = 1;
     }
     sc_info("event=load_done sent=%llu done=%llu errors=%llu status=%d",
             (unsigned long long)l->sent, (unsigned long long)l->done,
-            (unsigned long long)errors_total(l), l->exit_status);
-    sim_stop(l->sim, l->exit_status);
+            (unsigned long long)sim__load_errors(l), l->exit_status);
+    l->env->stop(l->env, l->exit_status);
 }
 
 int sim_load_interrupt(struct sim_load *l)

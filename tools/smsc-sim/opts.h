@@ -1,0 +1,103 @@
+/* opts.h -- smsc-sim's command line: the options every other file reads.
+ *
+ * opts.c owns the parsing (one table of options, then checks across them)
+ * and the small parsers the script and load modes use too. struct sim_opts
+ * is filled once at start-up and read-only afterwards; it owns only the
+ * accounts array (sim_opts_free). Strings it points to are argv's. */
+#ifndef SIM_OPTS_H
+#define SIM_OPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smsc/pdu.h"
+
+struct sim_account {
+    char system_id[16];
+    char password[9];
+};
+
+/* Load mode (--load): see load.c and docs/simulator.md. */
+enum sim_scn { SIM_SCN_0000 = 0, SIM_SCN_CANCEL, SIM_SCN_UNKNOWN, SIM_SCN_LONGTD, SIM_SCN_N };
+/* "0000", "cancel", "unknown", "longtd". */
+extern const char *const sim_scn_name[SIM_SCN_N];
+
+struct sim_load_opts {
+    int on;                      /* --load */
+    uint64_t subscribers;        /* MSISDNs from .. from+N-1 */
+    unsigned mix[SIM_SCN_N];     /* scenario weights */
+    unsigned ucs2_pct, datasm_pct;
+    uint64_t rate;               /* MOs/s offered; 0 = max */
+    uint64_t count;              /* MOs; 0 = no bound but the duration */
+    uint64_t duration_ms;
+    uint64_t reply_timeout_ms;
+    const char *expect[SIM_SCN_N];   /* POSIX ERE per scenario, or NULL */
+    const char *json;
+    unsigned binds;              /* RX-capable sessions to wait for */
+    uint64_t seed;
+    int pack_each;               /* encode every MO with libsmpp34 (no templates) */
+    const char *td_codes;        /* longtd: "CODE,CODE,..." (default "CL001") */
+    uint64_t long_gap_ms;        /* longtd: part 2 this long after part 1's ROK */
+};
+
+/* Fault injection (faults.c); shares are percentages 0..100 (fractions allowed). */
+struct sim_fault_opts {
+    double throttle_pct;         /* submit_sm answered ESME_RTHROTTLED */
+    double msgqfull_pct;         /* submit_sm answered ESME_RMSGQFUL */
+    double drop_resp_pct;        /* submit_sm never answered */
+    double close_random_pct;     /* per PDU received: close the connection */
+    double hostile_pct;          /* per MO: a hostile PDU is sent too */
+    uint32_t close_every;        /* close after every N PDUs received (per session) */
+    uint32_t unbind_after;       /* send unbind after N submit_sm (per session) */
+    int redeliver;               /* redeliver MOs not acknowledged ROK */
+    uint32_t redeliver_timeout_ms;
+    uint32_t redeliver_max;
+    uint32_t redeliver_interval_ms;
+    int dup_parts, reorder_parts;
+};
+
+struct sim_opts {
+    char listen_host[256];
+    const char *port_file;
+    struct sim_account *accounts;    /* owned */
+    size_t naccounts;
+    const char *script;
+    int interactive;             /* forced with --interactive */
+    char from[SC_ADDR_MAX];
+    char to[SC_ADDR_MAX];
+    uint32_t timeout_ms;
+    int dlr;
+    uint32_t enquire_link_ms;
+    uint32_t throttle_every;
+    uint32_t resp_delay_ms;
+    const char *stats_file;
+    uint32_t max_pdu;
+    unsigned max_sessions;
+    unsigned window;
+    uint32_t resp_timeout_ms;
+    size_t max_queue;
+    char system_id[16];
+    int dc0;                     /* enum sc_dc0, for MTs with data_coding 0 */
+    int fail_fast;
+    struct sim_load_opts load;
+    struct sim_fault_opts f;
+};
+
+/* Parse argv into o (defaults first). Returns -1 to go on, or the exit
+ * status to end with (0 after --help, 2 after a usage error, printed). */
+int sim_opts_parse(int argc, char **argv, struct sim_opts *o);
+void sim_opts_free(struct sim_opts *o);
+
+/* Parse a decimal number in [min, max]; 0 or SC_EINVAL. */
+int sim_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Parse a share "P" (0..100, decimals allowed); 0 or SC_EINVAL. */
+int sim_parse_pct(const char *s, double *out);
+/* Check an address given on the command line / in a script (1..20 bytes,
+ * printable ASCII, no spaces). */
+int sim_addr_valid(const char *s);
+/* Parse "0000:70,cancel:20,unknown:10" into weights; 0 or SC_EINVAL. */
+int sim_parse_mix(const char *s, unsigned mix[SIM_SCN_N]);
+/* Parse "SCENARIO=REGEX" for --expect-regex; 0 or SC_EINVAL. */
+int sim_parse_expect(const char *s, const char *expect[SIM_SCN_N]);
+
+#endif

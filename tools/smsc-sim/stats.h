@@ -1,0 +1,106 @@
+/* stats.h -- smsc-sim's counters: status maps, the 1-second sliding window,
+ * the counters kept in total and per session, and the per-session records.
+ *
+ * stats.c owns struct sim_stats: the totals and a bounded list of session
+ * records (open ones always kept); a record is freed by sim_stats_free or
+ * when the list drops the oldest closed one. The --stats JSON file that
+ * reports them is statsfile.c's. */
+#ifndef SIM_STATS_H
+#define SIM_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Special "statuses" for an MO (part) that got no resp. */
+#define SIM_ST_TIMEOUT (-1)
+#define SIM_ST_CLOSED (-2)
+#define SIM_ST_SHUTDOWN (-3)
+#define SIM_ST_OTHER (-4)        /* a status map's overflow entry */
+
+/* A small map from status (or SIM_ST_*) to a count. */
+#define SIM_STATMAP_MAX 32
+struct sim_statmap {
+    unsigned n;
+    struct {
+        int64_t status;
+        uint64_t count;
+    } e[SIM_STATMAP_MAX];
+};
+
+/* Events per 1-second sliding window: one slot per millisecond. */
+#define SIM_RATE_SLOTS 1000
+struct sim_rate {
+    uint32_t slot[SIM_RATE_SLOTS];
+    uint64_t last_ms;
+    uint64_t sum, max;
+    int started;
+};
+
+struct sim_counters {
+    uint64_t submit_sm_received;
+    uint64_t data_sm_received;     /* data_sm used as MT */
+    uint64_t submit_sm_rejected;   /* answered with an error other than throttling */
+    uint64_t submit_sm_throttled;
+    unsigned submit_sm_outstanding;
+    unsigned submit_sm_max_outstanding;
+    uint64_t mt_parts_accepted;
+    uint64_t mt_messages;
+    uint64_t mt_bad_udh;
+    uint64_t mt_reasm_errors;
+    uint64_t dlr_sent;
+    struct sim_statmap dlr_status;
+    uint64_t enquire_link_received;
+    uint64_t enquire_link_sent;
+    uint64_t enquire_link_resp_received;
+    uint64_t binds_accepted;
+    uint64_t binds_refused;
+    uint64_t unbinds_received;
+    uint64_t unbinds_sent;
+    uint64_t invalid_commands;     /* answered with generic_nack / an error resp */
+    uint64_t mo_parts_sent;
+    uint64_t mo_redelivered;
+    struct sim_statmap mo_part_status;
+    struct sim_rate rate;          /* submit_sm + data_sm received */
+};
+
+/* One session's counters; kept after the session closes (bounded list). */
+struct sim_sess_stats {
+    struct sim_sess_stats *next;
+    unsigned id;
+    char peer[64];
+    char system_id[16];
+    const char *bind;              /* "transmitter" / "receiver" / "transceiver" / NULL */
+    int open;
+    struct sim_counters c;
+    uint64_t *submit_ms;           /* arrival of each submit_sm / data_sm, ms
+                                    * since start on the loop clock (the
+                                    * first SIM_SUBMIT_MS_MAX), for TPS
+                                    * accounting by tests */
+    size_t nsubmit_ms, submit_ms_cap;
+};
+
+struct sim_stats {
+    struct sim_counters total;     /* enquire_link: of closed sessions only */
+    uint64_t sessions_accepted, sessions_refused;
+    uint64_t mo_sent;
+    struct sim_statmap mo_status;
+    uint64_t mt_dropped;           /* MTs a full script queue could not keep */
+    struct sim_sess_stats *sess_head, *sess_tail;
+    unsigned nsess;
+    uint64_t start_ms;             /* loop time at start: submit_ms counts from it */
+};
+
+void sim_statmap_add(struct sim_statmap *m, int64_t status);
+/* "ESME_ROK", "timeout", ... (buf holds "0x%08X" for unknown statuses). */
+const char *sim_status_name(int64_t st, char *buf, size_t bufsz);
+/* One event at now_ms in the sliding window. */
+void sim_rate_hit(struct sim_rate *r, uint64_t now_ms);
+/* Record the arrival of a submit_sm / data_sm on st at now_ms (loop time);
+ * silently stops at SIM_SUBMIT_MS_MAX per session or when out of memory. */
+void sim_stats_submit_arrival(struct sim_stats *s, struct sim_sess_stats *st, uint64_t now_ms);
+/* A new per-session record (open), linked into the list (oldest closed
+ * records dropped beyond a bound). NULL when out of memory. */
+struct sim_sess_stats *sim_stats_session_new(struct sim_stats *s, unsigned id);
+void sim_stats_free(struct sim_stats *s);
+
+#endif
