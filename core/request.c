@@ -3,7 +3,8 @@
  *
  * Every MO costs exactly one Redis round trip: the handler's Lua script runs
  * after a prelude that counts the subscriber's commands (rate limit) and ends
- * any pending dialogue the command does not continue; a handler without a
+ * any pending dialogue the command does not continue (but a pending order,
+ * handlers/order.h); a handler without a
  * script gets the prelude alone before it runs. */
 #include "core/request.h"
 
@@ -50,7 +51,12 @@ const char sc__lua_prelude[] =
     "end\n"
     "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end\n"
     "if n > tonumber(ARGV[1]) then return {'rate', n - tonumber(ARGV[1])} end\n"
-    "if pending and ARGV[3] ~= '1' then redis.call('DEL', KEYS[2]) end\n"
+    /* A pending order waits for its own answer, a new order, a "00000" or
+     * its expiry (handlers/order.h): other commands leave it. */
+    "if pending and ARGV[3] ~= '1' and\n"
+    "   string.sub(redis.call('GET', KEYS[2]), 1, 6) ~= 'order:' then\n"
+    "  redis.call('DEL', KEYS[2])\n"
+    "end\n"
     "t = redis.call('TIME')\n"
     "local now_s = t[1]\n"
     "local now_ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"

@@ -45,6 +45,7 @@
 #include "config/schema.h"
 #include "handlers/catalogue.h"
 #include "handlers/handler.h"
+#include "handlers/order.h"
 #include "store/keys.h"
 #include "text/text.h"
 
@@ -232,13 +233,16 @@ static const char vas_cancel_items_lua[] =
     "gone_tidy()\n"
     "return out\n";
 
-/* K[1] sub:{M}:vas, K[2] allgone:{M}; A[1] confirmation ttl (s), A[2]
- * horizon (s). Returns {"already", at, count, codes subscribed now...}
+/* K[1] sub:{M}:vas, K[2] allgone:{M}, K[3..5] order:{M}, vas:events,
+ * audit:{M}; A[1] confirmation ttl (s), A[2] horizon (s), A[3] msisdn.
+ * Returns {"already", at, count, codes subscribed now...}
  * when a cancel-all completed within the horizon and no "00000" was told so
  * yet (it is told now); else {"ask", codes...} with the pending dialogue
  * set, or {"none"}. */
 static const char vas_cancel_all_lua[] =
     VAS_LUA_LISTABLE
+    "ORD.MSISDN, ORD.NOW = A[3], tonumber(now_s)\n"
+    "ORD.OK = {order = K[3], events = K[4], audit = K[5], pending = PENDING}\n"
     "local list = {}\n"
     "for _, c in ipairs(redis.call('HKEYS', K[1])) do\n"
     "  if listable(c) then list[#list + 1] = c end\n"
@@ -253,19 +257,27 @@ static const char vas_cancel_all_lua[] =
     "  return out\n"
     "end\n"
     "if #list == 0 then return {'none'} end\n"
+    "ord_supersede() -- a pending order: declined, reason superseded\n"
     "redis.call('SET', PENDING, 'cancel_all:' .. table.concat(list, ','), 'EX', A[1])\n"
     "local out = {'ask'}\n"
     "for _, c in ipairs(list) do out[#out + 1] = c end\n"
     "return out\n";
 
-/* K[1..4] as VAS_LUA_CANCEL, K[5] allgone:{M}; A[1] msisdn, A[2] horizon,
- * A[3] "Y" or "N". Returns {"none"}, {"declined"}, {"already", at, count}
+/* K[1..4] as VAS_LUA_CANCEL, K[5] allgone:{M}, K[6] order:{M}, K[7]
+ * sub:{M}:conf; A[1] msisdn, A[2] horizon, A[3] "Y" or "N". Returns
+ * {"order", ...} for an order (handlers/order.h), {"none"}, {"declined"}, {"already", at, count}
  * (a "Y" without a prompt, after a cancel-all within the horizon), or
  * {"done", count, codes cancelled now..., then code, time of each code of
  * the prompt cancelled here before}. */
 static const char vas_confirm_lua[] =
     VAS_LUA_CANCEL
     "local ALL = K[5]\n"
+    "ORD.MSISDN, ORD.NOW = MSISDN, NOW\n"
+    "ORD.OK = {sub = SUB, events = EVENTS, audit = AUDIT, order = K[6], conf = K[7],\n"
+    "          pending = PENDING}\n"
+    "local o = ord_answer(redis.call('GET', PENDING), A[3] == 'Y', redis.call('HGET', ALL, 'at'),\n"
+    "                    HORIZON)\n"
+    "if o then return o end -- an order's answer (handlers/order.c)\n"
     "local p = redis.call('GET', PENDING)\n"
     "if p and string.sub(p, 1, 11) == 'cancel_all:' then\n"
     "  redis.call('DEL', PENDING)\n"
@@ -417,13 +429,7 @@ static void fee_texts(struct sc_req *req, const struct fee_sum *sum, char *total
 /* "10:31" (today) or "12月2日10:31" for a time given by a script. */
 static const char *when_text(const char *unix_s, char *out, size_t outsz)
 {
-    char *end = NULL;
-    long long t = unix_s ? strtoll(unix_s, &end, 10) : 0;
-    if (!unix_s || !*unix_s || *end) {
-        sc_strlcpy(out, "?", outsz);
-        return out;
-    }
-    return sc_fmt_past_time(t, (long long)time(NULL), out, outsz);
+    return sc_fmt_past_time_text(unix_s, out, outsz);
 }
 
 /* The vas_gone line: "彩铃已于10:31退订，无需再次退订。" for one or more
@@ -839,25 +845,29 @@ static void on_cancel_all(struct sc_req *req, struct redisReply *const *e, size_
 static void vas_cancel_all_handle(struct sc_req *req, const void *opts)
 {
     (void)opts;
-    char sub[SC_KEY_MAX], all[SC_KEY_MAX], ttl[16], horizon[16];
+    char sub[SC_KEY_MAX], all[SC_KEY_MAX], order[SC_KEY_MAX], audit[SC_KEY_MAX], ttl[16],
+        horizon[16];
     sc_key(sub, sizeof sub, SC_KEY_SUB, req->msisdn);
     sc_key(all, sizeof all, SC_KEY_ALLGONE, req->msisdn);
+    sc_key(order, sizeof order, SC_KEY_ORDER, req->msisdn);
+    sc_key(audit, sizeof audit, SC_KEY_AUDIT, req->msisdn);
     snprintf(ttl, sizeof ttl, "%d", req->limits->confirm_ttl_s);
     snprintf(horizon, sizeof horizon, "%d", req->limits->redelivery_horizon_s);
-    sc_req_eval(req, 2, (const char *const[]){sub, all}, 2, (const char *const[]){ttl, horizon},
-                on_cancel_all);
+    sc_req_eval(req, 5, (const char *const[]){sub, all, order, SC_KEY_EVENTS, audit}, 3,
+                (const char *const[]){ttl, horizon, req->msisdn}, on_cancel_all);
 }
 
 const struct sc_handler sc_handler_vas_cancel_all = {
     .name = "vas_cancel_all",
     .summary = "ask to confirm cancelling every monthly service (answered by vas_confirm)",
     .templates = vas_cancel_all_templates,
+    .script_lib = sc_order_lua, /* a "00000" supersedes a pending order */
     .script = vas_cancel_all_lua,
-    .key_types = "hh",
+    .key_types = "hhhxx",
     .handle = vas_cancel_all_handle,
 };
 
-/* ---- vas_confirm: "Y" / "是" / "N" / "否" after "00000" ------------------------ */
+/* ---- vas_confirm: "Y" / "是" / "N" / "否" after "00000" or an order ---------- */
 
 struct vas_confirm_opts {
     char **yes;
@@ -883,6 +893,7 @@ static const struct sc_tpl_decl vas_confirm_templates[] = {
     {"vas_confirm_declined", NULL, 0},
     {"vas_confirm_none", NULL, 0},
     {"vas_all_none", NULL, 0},
+    SC_ORDER_ANSWER_TEMPLATES,
     {NULL, NULL, 0},
 };
 
@@ -890,6 +901,10 @@ static void on_confirm(struct sc_req *req, struct redisReply *const *e, size_t n
 {
     const char *st = el_str(e, n, 0);
     char when[48];
+    if (st && strcmp(st, "order") == 0) {
+        sc__order_on_answer(req, e + 1, n - 1);
+        return;
+    }
     if (st && strcmp(st, "none") == 0) {
         sc_req_reply_tpl(req, "vas_confirm_none", NULL);
         return;
@@ -960,17 +975,23 @@ static void vas_confirm_handle(struct sc_req *req, const void *opts)
     char horizon[16];
     snprintf(horizon, sizeof horizon, "%d", req->limits->redelivery_horizon_s);
     const char *yes = is_yes(req->text, opts) ? "Y" : "N";
-    sc_req_eval(req, 5, cancel_keys(&ks, req, 'a'), 3,
+    const char *const *k = cancel_keys(&ks, req, 'a');
+    char order[SC_KEY_MAX], conf[SC_KEY_MAX];
+    sc_key(order, sizeof order, SC_KEY_ORDER, req->msisdn);
+    sc_key(conf, sizeof conf, SC_KEY_CONF, req->msisdn);
+    sc_req_eval(req, 7, (const char *const[]){k[0], k[1], k[2], k[3], k[4], order, conf}, 3,
                 (const char *const[]){req->msisdn, horizon, yes}, on_confirm);
 }
 
 const struct sc_handler sc_handler_vas_confirm = {
     .name = "vas_confirm",
-    .summary = "answer a pending \"00000\": a yes word cancels everything listed, others decline",
+    .summary = "answer a pending \"00000\" or order: a yes word cancels everything listed (or "
+               "confirms the order), others decline",
     .options = &vas_confirm_schema,
     .templates = vas_confirm_templates,
+    .script_lib = sc_order_lua, /* the answer to an order */
     .script = vas_confirm_lua,
-    .key_types = VAS_CANCEL_KEY_TYPES "h",
+    .key_types = VAS_CANCEL_KEY_TYPES "hhh",
     .continues_dialogue = 1,
     .handle = vas_confirm_handle,
 };
