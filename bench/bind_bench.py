@@ -8,8 +8,12 @@ The daemon runs the shipped routes and templates; every subscriber pays for
 is deliver_sm -> one Redis script (rate limit + read the subscriptions +
 store the menu) -> deliver_sm_resp + a 2-part UCS-2 list (2 submit_sm ->
 2 submit_sm_resp): 6 PDUs. --command HELP (any unknown text): the help
-text, one part, 4 PDUs. --parts 2 sends every MO as a long MO of 2 parts
-(UDH): each part one Redis script (core/longmo.c), then the command's own.
+text, one part, 4 PDUs. --command KTYD001: an order of the one catalogue
+service nobody has (its prompt: 2 parts); --command Y: the confirmation of
+an order, seeded pending for every subscriber (the run then has as many
+subscribers as MOs, so that every "Y" confirms one). --parts 2 sends every
+MO as a long MO of 2 parts (UDH): each part one Redis script
+(core/longmo.c), then the command's own.
 
 Throughput is a difference of two runs in one script (COUNT MOs and 1 MO,
 same processes set-up), so start-up and bind time cancel out. Instruction
@@ -58,18 +62,39 @@ limits:
 
 SUBSCRIBERS = 1000          # smsc-sim --spread: 13800000000 ... 13800000999
 SERVICES = [("CL001", "彩铃", 500), ("SJB01", "手机报", 300), ("SPHY1", "视频会员", 1500)]
+ORDERABLE = ("YD001", "阅读包", 500)   # in the catalogue, subscribed by nobody
+CONFIRM = ("Y", "是")
+
+# An order of ORDERABLE pending for subscribers 13800000000 + [0, ARGV[1]),
+# as "KTYD001" leaves it (handlers/order.h), for --command Y.
+PENDING_LUA = """
+for i = 0, tonumber(ARGV[1]) - 1 do
+  local m = tostring(13800000000 + i)
+  local id = 'sms:YD001:' .. i
+  redis.call('HSET', 'order:{' .. m .. '}', 'id', id, 'service', 'YD001', 'channel', 'sms',
+             'entry', '', 'provider', 'SPYD', 'at', '0', 'deadline', '4000000000',
+             'state', 'pending', 'ended', '', 'ref', '', 'sends', '1')
+  redis.call('SET', 'pending:{' .. m .. '}', 'order:' .. id)
+end
+return 1
+"""
 
 
-def seed(work, build, rport):
-    """Every subscriber of the run pays for the 3 SERVICES (shortcodectl)."""
+def subscribers_for(count, command):
+    return max(SUBSCRIBERS, count) if command in CONFIRM else SUBSCRIBERS
+
+
+def seed(work, build, rport, nsubs=SUBSCRIBERS, orders=False):
+    """Every subscriber of the run pays for the 3 SERVICES (shortcodectl);
+    with orders, each has an order of ORDERABLE pending."""
     cat = os.path.join(work, "cat.csv")
     subs = os.path.join(work, "subs.csv")
     with open(cat, "w") as f:
-        f.write("code,name,price_fen\n")
-        f.writelines("%s,%s,%d\n" % s for s in SERVICES)
+        f.write("code,name,price_fen,provider\n")
+        f.writelines("%s,%s,%d,SP%s\n" % (s + (s[0],)) for s in SERVICES + [ORDERABLE])
     with open(subs, "w") as f:
         f.write("msisdn,code,since\n")
-        for i in range(SUBSCRIBERS):
+        for i in range(nsubs):
             for k, (code, _, _) in enumerate(SERVICES):
                 f.write("%d,%s,%d\n" % (13800000000 + i, code, 1700000000 + k))
     ctl = os.path.join(build, "tools", "shortcodectl")
@@ -77,6 +102,10 @@ def seed(work, build, rport):
     for kind, path in (("catalogue", cat), ("subscriptions", subs)):
         subprocess.run([ctl, "--redis", url, "import", kind, path], check=True,
                        capture_output=True)
+    if orders:
+        r = harness.Redis(rport)
+        r("EVAL", PENDING_LUA, 0, nsubs)
+        r.close()
 
 
 def run_once(work, build, count, window, command, valgrind_out=None, parts=1):
@@ -87,7 +116,8 @@ def run_once(work, build, count, window, command, valgrind_out=None, parts=1):
         procs.append(Proc("redis", ["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
                                     "--save", "", "--appendonly", "no", "--dir", work], work))
         wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
-        seed(work, build, rport)
+        nsubs = subscribers_for(count, command)
+        seed(work, build, rport, nsubs, orders=command in CONFIRM)
         sport = free_port()
         cfg = os.path.join(work, "bench.yaml")
         with open(cfg, "w") as f:
@@ -104,7 +134,7 @@ def run_once(work, build, count, window, command, valgrind_out=None, parts=1):
         with open(script, "w") as f:
             f.write("wait_bound 60000\nburst --spread %d%s %d 13800000000 %s\n"
                     "expect_count * %d 600000\n"
-                    % (SUBSCRIBERS, " --parts %d" % parts if parts > 1 else "", count, command,
+                    % (nsubs, " --parts %d" % parts if parts > 1 else "", count, command,
                        count))
         t0 = time.monotonic()
         sim = Proc("sim", [os.path.join(build, "tools", "smsc-sim"), "--listen",
@@ -186,7 +216,7 @@ def main():
                    for _ in range(3))
         mos = (a.count - 1) / max(full - base, 1e-9)
         # deliver_sm + resp per part, submit_sm + resp per reply part (0000: 2)
-        pdus = 2 * a.parts + (4 if a.command == "0000" else 2)
+        pdus = 2 * a.parts + (4 if a.command == "0000" or a.command.startswith("KT") else 2)
         print("one bind, window %d, command %s in %d part(s): %d MOs in %.3f s (baseline 1 MO: "
               "%.3f s)" % (a.window, a.command, a.parts, a.count, full, base))
         print("  %.0f MOs/s = %.0f PDUs/s on the bind (%d PDUs per MO)" % (mos, pdus * mos, pdus))
