@@ -363,15 +363,20 @@ static const char *job_fields(struct job *j, const redisReply *fields)
     return NULL;
 }
 
-static void job_start(struct sc_orders *o, const char *entry, const redisReply *fields)
+/* 1 when a job started for the entry, 0 when it is already running here
+ * (or memory is short: it stays pending and is claimed again). */
+static int job_start(struct sc_orders *o, const char *entry, const redisReply *fields)
 {
     struct sc_app *a = o->a;
     const struct sc_config *cfg = cfg_of(o);
-    if (job_running(o, entry))
-        return;
+    if (job_running(o, entry)) {
+        sc_debug("event=order_in_flight entry=%s msg=\"claimed back; its SMS still waits\"",
+                 entry);
+        return 0;
+    }
     struct job *j = calloc(1, sizeof *j);
     if (!j)
-        return; /* stays pending: claimed again */
+        return 0;
     j->o = o;
     j->next = o->jobs;
     if (o->jobs)
@@ -392,7 +397,7 @@ static void job_start(struct sc_orders *o, const char *entry, const redisReply *
         bad = "not_orderable";
     if (bad) {
         job_bad(j, bad);
-        return;
+        return 1;
     }
     char order[SC_KEY_MAX], pending[SC_KEY_MAX], sub[SC_KEY_MAX], audit[SC_KEY_MAX];
     char ttl[16], keep[16], max[16], block[16], sends[16];
@@ -415,11 +420,13 @@ static void job_start(struct sc_orders *o, const char *entry, const redisReply *
                           svc->provider ? svc->provider : "", ttl, keep, max, block, sends};
     if (sc_store_eval(a->store, o->start_script, 6, keys, NULL, 11, args, NULL, on_started, j) < 0)
         job_leave(j);
+    return 1;
 }
 
-/* Start every entry of a list [[id, [fields]], ...]. */
-static void start_entries(struct sc_orders *o, const redisReply *list)
+/* Start every entry of a list [[id, [fields]], ...]; returns how many. */
+static size_t start_entries(struct sc_orders *o, const redisReply *list)
 {
+    size_t n = 0;
     for (size_t i = 0; list && list->type == REDIS_REPLY_ARRAY && i < list->elements; i++) {
         const redisReply *e = list->element[i];
         const char *entry = str_el(e, 0);
@@ -429,8 +436,9 @@ static void start_entries(struct sc_orders *o, const redisReply *list)
         const redisReply *fields = e->elements > 1 && e->element[1]->type == REDIS_REPLY_ARRAY
                                        ? e->element[1]
                                        : NULL;
-        job_start(o, entry, fields);
+        n += (size_t)job_start(o, entry, fields);
     }
+    return n;
 }
 
 /* ---- reading ------------------------------------------------------------------- */
@@ -496,9 +504,9 @@ static void on_claim(void *ctx, int err, redisReply *rep)
     sc_strlcpy(o->cursor, next && strlen(next) < sizeof o->cursor ? next : "0-0",
                sizeof o->cursor);
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
-        if (rep->element[1]->elements)
-            sc_info("event=orders_claimed entries=%zu", rep->element[1]->elements);
-        start_entries(o, rep->element[1]);
+        size_t n = start_entries(o, rep->element[1]);
+        if (n)
+            sc_info("event=orders_claimed entries=%zu", n);
     }
     read_new(o);
 }
@@ -537,8 +545,11 @@ static void on_poll(uv_timer_t *t)
     struct sc_orders *o = t->data;
     struct sc_app *a = o->a;
     uv_timer_set_repeat(t, (uint64_t)cfg_of(o)->limits.orders_poll_ms); /* SIGHUP */
+    /* An empty catalogue (a failed load) would refuse every entry as an
+     * unknown service, for good: wait for one. */
     if (o->reading || a->stopping || !sc_store_ready(a->store) || !a->esme ||
-        !sc_esme_bound(a->esme) || room(o) == 0)
+        !sc_esme_bound(a->esme) || room(o) == 0 || sc_catalogue_size(a->cat) == 0 ||
+        sc_catalogue_lost(a->cat))
         return;
     if (!sc_router_template(a->gen->router, "order_prompt")) {
         if (!o->no_template)

@@ -30,10 +30,10 @@ class OrderEnv(VasEnv):
         self.sim_port = harness.free_port()
         return self.start_daemon_on(self.sim_port, limits)
 
-    def start_daemon_on(self, sim_port, limits=None, name="shortcoded"):
+    def start_daemon_on(self, sim_port, limits=None, name="shortcoded", level=None):
         env = dict(os.environ, SHORTCODED_SMSC_PORT=str(sim_port),
                    SHORTCODED_REDIS_URL="redis://127.0.0.1:%d" % self.redis.port)
-        d = self.start(name, [harness.DAEMON, "-c", self.config(limits)], env=env)
+        d = self.start(name, [harness.DAEMON, "-c", self.config(limits, level)], env=env)
         d.wait_log(r"event=catalogue_loaded services=13", timeout=10)
         self.daemon = d
         return d
@@ -231,21 +231,21 @@ class StreamOrderTest(OrderEnv):
     def test_daemon_killed_before_its_sms_was_accepted(self):
         limits = dict(FAST, orders_claim_idle_ms=1000)
         self.sim_port = harness.free_port()
-        a = self.start_daemon_on(self.sim_port, limits, name="daemon_a")
+        a = self.start_daemon_on(self.sim_port, limits, name="daemon_a", level="debug")
         # This SMSC never answers a submit_sm: A's SMS is never accepted.
         self.start_script("expect_none %s 60000\n" % M0, "--drop-resp-share", "100")
         self.add_order(id="K1", msisdn=M0, service="CL001", channel="sp")
         a.wait_log(r"event=order_sms_queued entry=\S+ msisdn=%s" % M0)
         # Past the claim idle time A claims its own entry, and skips it: its
         # SMS is still waiting for the SMSC.
-        a.wait_log(r"event=orders_claimed entries=1")
+        a.wait_log(r"event=order_in_flight entry=")
         self.assertEqual(self.pel(), 1)
         self.assertEqual(a.count(r"event=order_sms_queued"), 1)
         a.signal(signal.SIGKILL)
         a.wait()
         # Another daemon, on a working SMSC, claims the entry and sends it.
         self.sim_port = harness.free_port()
-        self.start_daemon_on(self.sim_port, limits, name="daemon_b")
+        self.start_daemon_on(self.sim_port, limits, name="daemon_b", level="debug")
         self.run_script("expect %s %s 15000\nsend %s Y\nexpect %s ^您已成功订购\n"
                         % (M0, PROMPT, M0, M0))
         self.assertIn("event=orders_claimed", self.daemon.output())
