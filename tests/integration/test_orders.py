@@ -7,6 +7,7 @@ smsc-sim scripts are the subscribers. Every test checks the replies, then
 Redis: sub:{M}:vas, sub:{M}:conf, vas:events, audit:{M}."""
 import os
 import signal
+import subprocess
 import time
 
 import harness
@@ -62,6 +63,12 @@ class OrderTest(OrderEnv):
         self.assertEqual(self.order_events(M0), [])
         pending = self.r("GET", "pending:{%s}" % M0)
         self.assertTrue(pending.startswith("order:sms:CL001:"), pending)
+        # shortcodectl show prints the order.
+        out = subprocess.run([os.path.join(harness.BUILD, "tools", "shortcodectl"), "--redis",
+                              "redis://127.0.0.1:%d" % self.redis.port, "show", M0],
+                             capture_output=True, text=True, timeout=60).stdout
+        self.assertIn("latest order (order:{%s}, hash, expires in " % M0, out)
+        self.assertIn("state = pending", out)
         texts = self.run_script("send %s Y\nexpect %s ^您已成功订购\n"
                                 "send %s Y\nexpect %s ^您已于\n" % (M0, M0, M0, M0))
         self.assertEqual(texts[0], "您已成功订购SPCL001提供的彩铃，资费5元/月，按月收取直至退订。"
