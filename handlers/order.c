@@ -15,6 +15,7 @@
  * The "Y" itself is routed to vas_confirm (one word answers every kind of
  * dialogue); its script calls ord_answer and hands the result here. */
 #include "handlers/order.h"
+#include "handlers/order_int.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>

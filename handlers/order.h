@@ -24,7 +24,8 @@
  * superseded, limited, already_subscribed, undeliverable), order_expired;
  * every one carries order = the order's id, and a deterministic id
  * (M:ORDER:EVENT; subscribe: M:CODE:SINCE:subscribe, the SINCE its later
- * unsubscribe id names). audit:{M} also gets order_requested. */
+ * unsubscribe id names). audit:{M} also gets order_requested.
+ * What vas.c takes to answer an order's "Y" / "N": order_int.h. */
 #ifndef SC_ORDER_H
 #define SC_ORDER_H
 
@@ -32,7 +33,6 @@
 
 #include "handlers/handler.h"
 
-struct redisReply;
 struct sc_service;
 
 /* Confirmation SMS of a stream order sent before it is given up. */
@@ -48,26 +48,8 @@ struct sc_service;
  *   ord_end(o, state, event, reason) ends o (event may be nil)
  *   ord_supersede()                 a pending order ends "superseded"
  *   ord_create(id, code, channel, entry, provider, ttl, keep)
- *   ord_answer(p, yes, other_at, horizon)  the "Y"/"N" (see order.c) */
+ *   ord_answer(p, yes, other_at, horizon)  the "Y"/"N" (order_int.h) */
 extern const char sc_order_lua[];
-
-/* Templates of the dialogue, declared by vas_confirm too (it answers the
- * "Y" of an order). */
-#define SC_ORDER_ANSWER_TEMPLATES                                                  \
-    SC_TPL_DECL("order_confirmed", "name", "provider", "fee", "code"),             \
-        SC_TPL_DECL("order_declined", "name", "code"),                             \
-        SC_TPL_DECL("order_expired", "name", "code", "time"),                      \
-        SC_TPL_DECL("order_subscribed", "name", "code", "time"),                   \
-        SC_TPL_DECL("order_past_confirmed", "name", "code", "time"),               \
-        SC_TPL_DECL("order_past_declined", "name", "code", "time"),                \
-        SC_TPL_DECL("order_past_superseded", "name", "code", "time")
-
-/* vas_confirm's script starts with
- *     local o = ord_answer(p, A[3] == 'Y', <time of its own record>, HORIZON)
- *     if o then return o end
- * and its callback hands a result whose first element is "order" here
- * (e, n: the elements after that word). */
-void sc__order_on_answer(struct sc_req *req, struct redisReply *const *e, size_t n);
 
 /* The prompt of an order (template order_prompt, or order_replaced + it
  * when replaced is not NULL: the code of the order it replaced) into out;

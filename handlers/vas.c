@@ -46,6 +46,7 @@
 #include "handlers/catalogue.h"
 #include "handlers/handler.h"
 #include "handlers/order.h"
+#include "handlers/order_int.h"
 #include "store/keys.h"
 #include "text/text.h"
 
