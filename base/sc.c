@@ -2,6 +2,7 @@
 #include "base/sc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -89,4 +90,15 @@ char *sc_fmt_past_time(long long t, long long now, char *out, size_t outsz)
         snprintf(out, outsz, "%d年%d月%d日%02d:%02d", a.tm_year + 1900, a.tm_mon + 1, a.tm_mday,
                  a.tm_hour, a.tm_min);
     return out;
+}
+
+char *sc_fmt_past_time_text(const char *unix_s, char *out, size_t outsz)
+{
+    char *end = NULL;
+    long long t = unix_s ? strtoll(unix_s, &end, 10) : 0;
+    if (!unix_s || !*unix_s || *end) {
+        sc_strlcpy(out, "?", outsz);
+        return out;
+    }
+    return sc_fmt_past_time(t, (long long)time(NULL), out, outsz);
 }

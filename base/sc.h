@@ -60,6 +60,10 @@ void sc_msisdn_national(const char *const *prefixes, size_t nprefixes, const cha
  * year, "2025年12月31日23:50" in another year. out is always
  * NUL-terminated; returns out. */
 char *sc_fmt_past_time(long long t, long long now, char *out, size_t outsz);
+/* The same for a time given as decimal unix seconds (a script's result),
+ * relative to the current time; "?" when unix_s is NULL, empty or not a
+ * number. */
+char *sc_fmt_past_time_text(const char *unix_s, char *out, size_t outsz);
 
 /* The default prefixes (msisdn_prefixes in the config): "+86", "86". */
 extern const char *const sc_default_msisdn_prefixes[2];

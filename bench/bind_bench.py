@@ -13,6 +13,10 @@ text, one part, 4 PDUs. --parts 2 sends every MO as a long MO of 2 parts
 --command CXZD: the last bill (every subscriber has an acct:{M} with cycle
 202612 and a full bill:{M}:202611), one script, a 2-part UCS-2 reply with
 the 3 services named; CXYE / CXLL: the lookup routes, a 1-part reply.
+--command KTYD001: an order of the one catalogue service nobody has (its
+prompt: 2 parts); --command Y: the confirmation of an order, seeded pending
+for every subscriber (the run then has as many subscribers as MOs, so that
+every "Y" confirms one).
 
 Throughput is a difference of two runs in one script (COUNT MOs and 1 MO,
 same processes set-up), so start-up and bind time cancel out. Instruction
@@ -61,6 +65,22 @@ limits:
 
 SUBSCRIBERS = 1000          # smsc-sim --spread: 13800000000 ... 13800000999
 SERVICES = [("CL001", "彩铃", 500), ("SJB01", "手机报", 300), ("SPHY1", "视频会员", 1500)]
+ORDERABLE = ("YD001", "阅读包", 500)   # in the catalogue, subscribed by nobody
+CONFIRM = ("Y", "是")
+
+# An order of ORDERABLE pending for subscribers 13800000000 + [0, ARGV[1]),
+# as "KTYD001" leaves it (handlers/order.h), for --command Y.
+PENDING_LUA = """
+for i = 0, tonumber(ARGV[1]) - 1 do
+  local m = tostring(13800000000 + i)
+  local id = 'sms:YD001:' .. i
+  redis.call('HSET', 'order:{' .. m .. '}', 'id', id, 'service', 'YD001', 'channel', 'sms',
+             'entry', '', 'provider', 'SPYD', 'at', '0', 'deadline', '4000000000',
+             'state', 'pending', 'ended', '', 'ref', '', 'sends', '1')
+  redis.call('SET', 'pending:{' .. m .. '}', 'order:' .. id)
+end
+return 1
+"""
 
 
 # What billing writes for the queries (CXYE, CXLL, CXZD): an account in the
@@ -70,13 +90,13 @@ ACCT = {"balance_fen": "12345", "credit_fen": "5000", "plan": "畅享套餐", "c
 BILL = {"plan_fen": "5800", "voice_fen": "1230", "data_fen": "0", "sms_fen": "10",
         "vas_fen": "2300", "other_fen": "0", "discount_fen": "1000", "total_fen": "8340"}
 # Parts of each command's reply (for the PDU count).
-REPLY_PARTS = {"0000": 2, "CXZD": 2}
+REPLY_PARTS = {"0000": 2, "CXZD": 2, "KTYD001": 2}
 
 
-def seed_accounts(rport):
+def seed_accounts(rport, nsubs):
     r = harness.Redis(rport)
     try:
-        for i in range(SUBSCRIBERS):
+        for i in range(nsubs):
             m = 13800000000 + i
             r("HSET", "acct:{%d}" % m, *[x for kv in ACCT.items() for x in kv])
             r("HSET", "bill:{%d}:202611" % m, *[x for kv in BILL.items() for x in kv])
@@ -84,17 +104,22 @@ def seed_accounts(rport):
         r.close()
 
 
-def seed(work, build, rport):
+def subscribers_for(count, command):
+    return max(SUBSCRIBERS, count) if command in CONFIRM else SUBSCRIBERS
+
+
+def seed(work, build, rport, nsubs=SUBSCRIBERS, orders=False):
     """Every subscriber of the run pays for the 3 SERVICES (shortcodectl)
-    and has an account and a bill (seed_accounts)."""
+    and has an account and a bill (seed_accounts); with orders, each has an
+    order of ORDERABLE pending."""
     cat = os.path.join(work, "cat.csv")
     subs = os.path.join(work, "subs.csv")
     with open(cat, "w") as f:
-        f.write("code,name,price_fen\n")
-        f.writelines("%s,%s,%d\n" % s for s in SERVICES)
+        f.write("code,name,price_fen,provider\n")
+        f.writelines("%s,%s,%d,SP%s\n" % (s + (s[0],)) for s in SERVICES + [ORDERABLE])
     with open(subs, "w") as f:
         f.write("msisdn,code,since\n")
-        for i in range(SUBSCRIBERS):
+        for i in range(nsubs):
             for k, (code, _, _) in enumerate(SERVICES):
                 f.write("%d,%s,%d\n" % (13800000000 + i, code, 1700000000 + k))
     ctl = os.path.join(build, "tools", "shortcodectl")
@@ -102,7 +127,11 @@ def seed(work, build, rport):
     for kind, path in (("catalogue", cat), ("subscriptions", subs)):
         subprocess.run([ctl, "--redis", url, "import", kind, path], check=True,
                        capture_output=True)
-    seed_accounts(rport)
+    seed_accounts(rport, nsubs)
+    if orders:
+        r = harness.Redis(rport)
+        r("EVAL", PENDING_LUA, 0, nsubs)
+        r.close()
 
 
 def run_once(work, build, count, window, command, valgrind_out=None, parts=1):
@@ -113,7 +142,8 @@ def run_once(work, build, count, window, command, valgrind_out=None, parts=1):
         procs.append(Proc("redis", ["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
                                     "--save", "", "--appendonly", "no", "--dir", work], work))
         wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
-        seed(work, build, rport)
+        nsubs = subscribers_for(count, command)
+        seed(work, build, rport, nsubs, orders=command in CONFIRM)
         sport = free_port()
         cfg = os.path.join(work, "bench.yaml")
         with open(cfg, "w") as f:
@@ -130,7 +160,7 @@ def run_once(work, build, count, window, command, valgrind_out=None, parts=1):
         with open(script, "w") as f:
             f.write("wait_bound 60000\nburst --spread %d%s %d 13800000000 %s\n"
                     "expect_count * %d 600000\n"
-                    % (SUBSCRIBERS, " --parts %d" % parts if parts > 1 else "", count, command,
+                    % (nsubs, " --parts %d" % parts if parts > 1 else "", count, command,
                        count))
         t0 = time.monotonic()
         sim = Proc("sim", [os.path.join(build, "tools", "smsc-sim"), "--listen",

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/sc.h"
 #include "core/longmo.h"
+#include "core/orders.h"
 #include "core/request.h"
 #include "smsc/pdu.h"
 
@@ -65,7 +66,7 @@ static int register_scripts(struct sc_app *a, char *err, size_t errsz)
             a->script_ids[i] = -1;
             continue;
         }
-        char *lua = sc__req_script(body);
+        char *lua = sc__req_script(i < n ? sc_handlers[i]->script_lib : NULL, body);
         int id = lua ? sc_store_script(a->store, i < n ? sc_handlers[i]->name : "rate", lua)
                      : SC_ENOMEM;
         free(lua);
@@ -223,6 +224,9 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
     int rc = register_scripts(a, err, errsz);
     if (rc < 0)
         return rc;
+    a->orders = sc_orders_new(a, err, errsz); /* the vas:orders stream, order expiry */
+    if (!a->orders)
+        return SC_ENOMEM;
     a->cat = sc_catalogue_new(loop, a->store, (unsigned)cfg->redis.catalogue_refresh_s,
                               (unsigned)cfg->redis.dataset_check_ms, on_catalogue_loaded, a);
     if (!a->cat) {
@@ -331,7 +335,8 @@ static void stop_rest(void *arg)
 {
     struct sc_app *a = arg;
     /* Binds are down: nothing can come in any more. */
-    a->stop_pending = 2;
+    a->stop_pending = 3;
+    sc_orders_stop(a->orders, stop_step_done, a);
     sc_catalogue_stop(a->cat, stop_step_done, a);
     sc_store_stop(a->store, stop_step_done, a);
 }
@@ -377,6 +382,7 @@ void sc_app_stop(struct sc_app *a, void (*stopped)(void *), void *arg)
 void sc_app_free(struct sc_app *a)
 {
     sc_esme_free(a->esme);
+    sc_orders_free(a->orders);
     sc_catalogue_free(a->cat);
     sc_store_free(a->store);
     free(a->script_ids);

@@ -32,6 +32,7 @@ struct sc_app {
     struct sc_esme *esme;
     struct sc_store *store;
     struct sc_catalogue *cat;
+    struct sc_orders *orders;     /* core/orders.h: vas:orders, order expiry */
     int *script_ids;              /* per sc_handlers[] index; -1 = none */
     int rate_script;              /* the prelude alone, for script-less handlers */
     int longmo_script;            /* a long MO's part (core/longmo.c) */

@@ -83,6 +83,18 @@ static const struct sc_field limits_fields[] = {
     {"foreign_mo_status", SC_FT_STATUS, L(foreign_mo_status), 0, .def = "ESME_ROK"},
     {"shutdown_timeout_ms", SC_FT_INT, L(shutdown_timeout_ms), 0,
      .min = 0, .max = 600000, .def = "10000"},
+    /* Orders (handlers/order.c, core/orders.c). */
+    {"order_max_per_provider_day", SC_FT_INT, L(order_max_per_provider_day), 0,
+     .min = 1, .max = 1000, .def = "3"},
+    {"order_decline_block_s", SC_FT_INT, L(order_decline_block_s), 0,
+     .min = 0, .max = 2592000, .def = "86400"},
+    {"order_sweep_ms", SC_FT_INT, L(order_sweep_ms), 0, .min = 50, .max = 60000, .def = "1000"},
+    {"orders_poll_ms", SC_FT_INT, L(orders_poll_ms), 0, .min = 50, .max = 60000, .def = "1000"},
+    {"orders_read_count", SC_FT_INT, L(orders_read_count), 0, .min = 1, .max = 1000, .def = "10"},
+    {"orders_max_inflight", SC_FT_INT, L(orders_max_inflight), 0,
+     .min = 1, .max = 10000, .def = "100"},
+    {"orders_claim_idle_ms", SC_FT_INT, L(orders_claim_idle_ms), 0,
+     .min = 100, .max = 86400000, .def = "60000"},
     {.name = NULL},
 };
 #undef L

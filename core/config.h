@@ -48,6 +48,14 @@ struct sc_cfg_limits {
     uint32_t mo_error_status;    /* status for temporary failures, default ESME_RX_T_APPN */
     uint32_t foreign_mo_status;  /* for an MO to a number not in service_numbers, default ESME_ROK */
     int shutdown_timeout_ms;     /* SIGTERM: wait for in-flight work, default 10000 */
+    /* Orders (handlers/order.c, core/orders.c; docs/handlers.md). */
+    int order_max_per_provider_day; /* vas:orders requests per subscriber and provider a day, default 3 */
+    int order_decline_block_s;   /* none from a provider for this long after a decline, default 86400 */
+    int order_sweep_ms;          /* expiry of unanswered orders checked this often, default 1000 */
+    int orders_poll_ms;          /* vas:orders read this often, default 1000 */
+    int orders_read_count;       /* entries per read (COUNT), default 10 */
+    int orders_max_inflight;     /* confirmation SMS from vas:orders in flight, default 100 */
+    int orders_claim_idle_ms;    /* entries idle this long are taken over (XAUTOCLAIM), default 60000 */
 };
 
 struct sc_config {

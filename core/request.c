@@ -4,8 +4,10 @@
  * Every request has the same shape (handlers/handler.h): the route's
  * handler states its keys and args (prepare, no I/O), ONE EVALSHA runs the
  * prelude and the handler's script (or the prelude alone), and the
- * handler's result() renders the outcome. What a reply means and what each
- * outcome sends to the SMSC are decided in core/outcome.c. */
+ * handler's result() renders the outcome. The prelude ends any pending
+ * dialogue the command does not continue, but a pending order
+ * (handlers/order.h). What a reply means and what each outcome sends to the
+ * SMSC are decided in core/outcome.c. */
 #include "core/request.h"
 
 #include <hiredis/hiredis.h>
@@ -56,7 +58,12 @@ const char sc__lua_prelude[] =
     "end\n"
     "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end\n"
     "if n > tonumber(ARGV[1]) then return {'rate', n - tonumber(ARGV[1])} end\n"
-    "if pending and ARGV[3] ~= '1' then redis.call('DEL', KEYS[2]) end\n"
+    /* A pending order waits for its own answer, a new order, a "00000" or
+     * its expiry (handlers/order.h): other commands leave it. */
+    "if pending and ARGV[3] ~= '1' and\n"
+    "   string.sub(redis.call('GET', KEYS[2]), 1, 6) ~= 'order:' then\n"
+    "  redis.call('DEL', KEYS[2])\n"
+    "end\n"
     "t = redis.call('TIME')\n"
     "local now_s = t[1]\n"
     "local now_ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
@@ -87,16 +94,18 @@ const struct sc_tpl_decl sc_request_templates[] = {
     {NULL, NULL, 0},
 };
 
-char *sc__req_script(const char *body)
+char *sc__req_script(const char *lib, const char *body)
 {
     static const char head[] = "local function body()\n";
     static const char tail[] = "\nend\nlocal r = body()\ntable.insert(r, 1, 'ok')\nreturn r\n";
     static const char none[] = "return {'ok'}\n";
-    size_t n = strlen(sc__lua_prelude) +
+    if (!lib)
+        lib = "";
+    size_t n = strlen(sc__lua_prelude) + strlen(lib) +
                (body ? strlen(head) + strlen(body) + strlen(tail) : strlen(none)) + 1;
     char *s = malloc(n);
     if (s)
-        snprintf(s, n, "%s%s%s%s", sc__lua_prelude, body ? head : none, body ? body : "",
+        snprintf(s, n, "%s%s%s%s%s", sc__lua_prelude, lib, body ? head : none, body ? body : "",
                  body ? tail : "");
     return s;
 }

@@ -11,10 +11,10 @@
 extern const char sc__lua_prelude[];
 
 /* A script to register for a handler (body: its script, or NULL for one
- * without): the prelude, then the body as a function whose table gets the
- * status word "ok" in front. Owned by the caller (free), NULL without
- * memory. */
-char *sc__req_script(const char *body);
+ * without; lib: its script_lib, or NULL): the prelude, the library, then the
+ * body as a function whose table gets the status word "ok" in front. Owned
+ * by the caller (free), NULL without memory. */
+char *sc__req_script(const char *lib, const char *body);
 
 /* Templates the request layer renders itself (rate_limited, service_error);
  * ends with {NULL, NULL, 0}. */

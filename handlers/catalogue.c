@@ -72,6 +72,8 @@ static void snap_free(struct snapshot *s)
     for (size_t i = 0; i < s->n; i++) {
         free((char *)s->items[i].code);
         free((char *)s->items[i].name);
+        free((char *)s->items[i].provider);
+        free((char *)s->items[i].kind);
     }
     free(s->items);
     free(s->index);
@@ -221,7 +223,7 @@ static void add_entry(struct refresh *r, const char *key, const redisReply *rep)
                 key);
         return;
     }
-    const char *name = NULL, *price = NULL;
+    const char *name = NULL, *price = NULL, *provider = "", *kind = "monthly";
     for (size_t i = 0; i + 1 < rep->elements; i += 2) {
         const redisReply *f = rep->element[i], *v = rep->element[i + 1];
         if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
@@ -230,6 +232,10 @@ static void add_entry(struct refresh *r, const char *key, const redisReply *rep)
             name = v->str;
         else if (strcmp(f->str, "price_fen") == 0)
             price = v->str;
+        else if (strcmp(f->str, "provider") == 0)
+            provider = v->str;
+        else if (strcmp(f->str, "kind") == 0 && v->str[0])
+            kind = v->str;
     }
     long long fen = -1;
     if (price) {
@@ -256,13 +262,16 @@ static void add_entry(struct refresh *r, const char *key, const redisReply *rep)
     }
     const char *code = key + strlen(KEY_PREFIX);
     char *c = strdup(code), *n = strdup(name && *name ? name : code);
-    if (!c || !n) {
+    char *p = strdup(provider), *k = strdup(kind);
+    if (!c || !n || !p || !k) {
         free(c);
         free(n);
+        free(p);
+        free(k);
         r->failed = 1;
         return;
     }
-    s->items[s->n++] = (struct sc_service){c, n, fen};
+    s->items[s->n++] = (struct sc_service){c, n, fen, p, k};
 }
 
 static void refresh_free(struct refresh *r)

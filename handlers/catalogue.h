@@ -35,11 +35,15 @@
 struct sc_catalogue;
 
 /* The catalogue entry of a service code (cached from vas:svc:CODE). name is
- * UTF-8; price_fen < 0 when the stored price is not a number. */
+ * UTF-8; price_fen < 0 when the stored price is not a number; provider ""
+ * when the feed gave none; kind "monthly" when the feed gave none (only
+ * monthly services can be ordered by SMS, handlers/order.c). */
 struct sc_service {
     const char *code;
     const char *name;
     long long price_fen;
+    const char *provider;
+    const char *kind;
 };
 
 /* loaded (optional) is called after every refresh, ok = 1 when it

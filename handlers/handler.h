@@ -130,6 +130,10 @@ struct sc_handler {
      * the dialogue key as PENDING, and returns a table whose elements
      * reach result(). */
     const char *script;
+    /* Lua placed before script (after the request layer's prelude), e.g. a
+     * library several handlers share (handlers/order.h sc_order_lua), or
+     * NULL. */
+    const char *script_lib;
     /* The Redis type of each key the script gets, K[1..] in order, one
      * letter per key: h hash, s string, x stream, t set, z zset, l list.
      * The request layer checks them all (and its own keys) before the
@@ -137,7 +141,9 @@ struct sc_handler {
      * answers service_error with nothing written (event=bad_data). */
     const char *key_types;
     /* Set when this handler answers a pending dialogue (e.g. "Y" after
-     * "00000"): any other handler's script clears the pending dialogue. */
+     * "00000") or ends it itself: any other handler's script clears a
+     * pending "00000" (a pending order waits for its answer, a new order,
+     * a "00000" or its expiry: handlers/order.h). */
     int continues_dialogue;
     /* State the script's keys and args into call (sc_req_key, sc_req_arg,
      * ...); opts is the parsed route options struct (or NULL). NULL: no

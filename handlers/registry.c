@@ -7,6 +7,7 @@ extern const struct sc_handler sc_handler_help;
 extern const struct sc_handler sc_handler_vas_list, sc_handler_vas_cancel_items,
     sc_handler_vas_cancel_all, sc_handler_vas_confirm, sc_handler_vas_cancel_code;
 extern const struct sc_handler sc_handler_lookup, sc_handler_bill, sc_handler_data_reminder;
+extern const struct sc_handler sc_handler_order_request;
 
 const struct sc_handler *const sc_handlers[] = {
     &sc_handler_help,
@@ -15,6 +16,7 @@ const struct sc_handler *const sc_handlers[] = {
     &sc_handler_vas_cancel_all,
     &sc_handler_vas_confirm,
     &sc_handler_vas_cancel_code,
+    &sc_handler_order_request,
     &sc_handler_lookup,
     &sc_handler_bill,
     &sc_handler_data_reminder,

@@ -12,6 +12,8 @@
 
 #include "base/sc.h"
 #include "config/schema.h"
+#include "handlers/order.h"
+#include "handlers/order_int.h"
 #include "handlers/vas_int.h"
 #include "store/keys.h"
 
@@ -50,7 +52,7 @@ static void on_cancel_all(struct sc_req *req, const void *opts, struct redisRepl
         }
         sc__vas_text_tpl(
             &t, req, "vas_all_already",
-            (const char *const[]){sc__vas_when(e[1]->str, when, sizeof when), e[2]->str});
+            (const char *const[]){sc_fmt_past_time_text(e[1]->str, when, sizeof when), e[2]->str});
         if (n > 3) {
             snprintf(count, sizeof count, "%zu", n - 3);
             sc__vas_fee_texts(req, &total, tot, sizeof tot, unknown, sizeof unknown);
@@ -79,22 +81,27 @@ static void vas_cancel_all_prepare(const struct sc_req *req, const void *opts,
     (void)opts;
     sc_req_key_m(call, SC_KEY_SUB);
     sc_req_key_m(call, SC_KEY_ALLGONE);
+    sc_req_key_m(call, SC_KEY_ORDER);
+    sc_req_key(call, SC_KEY_EVENTS);
+    sc_req_key_m(call, SC_KEY_AUDIT);
     sc_req_arg_int(call, req->limits->confirm_ttl_s);
     sc_req_arg_int(call, req->limits->redelivery_horizon_s);
+    sc_req_arg(call, req->msisdn);
 }
 
 const struct sc_handler sc_handler_vas_cancel_all = {
     .name = "vas_cancel_all",
     .summary = "ask to confirm cancelling every monthly service (answered by vas_confirm)",
     .templates = vas_cancel_all_templates,
+    .script_lib = sc_order_lua, /* a "00000" supersedes a pending order */
     .script = sc__vas_cancel_all_lua,
-    .key_types = "hh",
+    .key_types = "hhhxx",
     .prepare = vas_cancel_all_prepare,
     .result = on_cancel_all,
 };
 
 
-/* ---- vas_confirm: "Y" / "是" / "N" / "否" after "00000" ------------------------ */
+/* ---- vas_confirm: "Y" / "是" / "N" / "否" after "00000" or an order ---------- */
 
 struct vas_confirm_opts {
     char **yes;
@@ -120,6 +127,7 @@ static const struct sc_tpl_decl vas_confirm_templates[] = {
     {"vas_confirm_declined", NULL, 0},
     {"vas_confirm_none", NULL, 0},
     {"vas_all_none", NULL, 0},
+    SC_ORDER_ANSWER_TEMPLATES,
     {NULL, NULL, 0},
 };
 
@@ -129,6 +137,10 @@ static void on_confirm(struct sc_req *req, const void *opts, struct redisReply *
     (void)opts;
     const char *st = sc__vas_el_str(e, n, 0);
     char when[48];
+    if (st && strcmp(st, "order") == 0) {
+        sc__order_on_answer(req, e + 1, n - 1);
+        return;
+    }
     if (st && strcmp(st, "none") == 0) {
         sc_req_reply_tpl(req, "vas_confirm_none", NULL);
         return;
@@ -140,7 +152,7 @@ static void on_confirm(struct sc_req *req, const void *opts, struct redisReply *
     if (st && strcmp(st, "already") == 0 && sc__vas_el_str(e, n, 1) && sc__vas_el_str(e, n, 2)) {
         sc_req_reply_tpl(
             req, "vas_confirm_already",
-            (const char *const[]){sc__vas_when(e[1]->str, when, sizeof when), e[2]->str});
+            (const char *const[]){sc_fmt_past_time_text(e[1]->str, when, sizeof when), e[2]->str});
         return;
     }
     const char *cnt = sc__vas_el_str(e, n, 1);
@@ -197,6 +209,8 @@ static void vas_confirm_prepare(const struct sc_req *req, const void *opts,
                                 struct sc_req_call *call)
 {
     sc__vas_cancel_keys(call, 'a');
+    sc_req_key_m(call, SC_KEY_ORDER);
+    sc_req_key_m(call, SC_KEY_CONF);
     sc_req_arg(call, req->msisdn);
     sc_req_arg_int(call, req->limits->redelivery_horizon_s);
     sc_req_arg(call, is_yes(req->text, opts) ? "Y" : "N");
@@ -204,11 +218,13 @@ static void vas_confirm_prepare(const struct sc_req *req, const void *opts,
 
 const struct sc_handler sc_handler_vas_confirm = {
     .name = "vas_confirm",
-    .summary = "answer a pending \"00000\": a yes word cancels everything listed, others decline",
+    .summary = "answer a pending \"00000\" or order: a yes word cancels everything listed (or "
+               "confirms the order), others decline",
     .options = &vas_confirm_schema,
     .templates = vas_confirm_templates,
+    .script_lib = sc_order_lua, /* the answer to an order */
     .script = sc__vas_confirm_lua,
-    .key_types = VAS_CANCEL_KEY_TYPES "h",
+    .key_types = VAS_CANCEL_KEY_TYPES "hhh",
     .continues_dialogue = 1,
     .prepare = vas_confirm_prepare,
     .result = on_confirm,

@@ -109,10 +109,6 @@ int sc__vas_codes_sum(struct sc_req *req, struct redisReply *const *e, size_t n,
                       size_t to, size_t step, struct fee_sum *sum, struct vas_text *names,
                       const struct sc_service **svcs);
 
-/* "10:31" (today) or "12月2日10:31" for a time given by a script (unix
- * seconds as a string; "?" when it is not a number). */
-const char *sc__vas_when(const char *unix_s, char *out, size_t outsz);
-
 /* The vas_gone line: "彩铃已于10:31退订，无需再次退订。" for one or more
  * (code, time) pairs. */
 struct vas_gone {

@@ -181,13 +181,16 @@ const char sc__vas_cancel_items_lua[] =
     "gone_tidy()\n"
     "return out\n";
 
-/* K[1] sub:{M}:vas, K[2] allgone:{M}; A[1] confirmation ttl (s), A[2]
- * horizon (s). Returns {"already", at, count, codes subscribed now...}
+/* K[1] sub:{M}:vas, K[2] allgone:{M}, K[3..5] order:{M}, vas:events,
+ * audit:{M}; A[1] confirmation ttl (s), A[2] horizon (s), A[3] msisdn.
+ * Returns {"already", at, count, codes subscribed now...}
  * when a cancel-all completed within the horizon and no "00000" was told so
  * yet (it is told now); else {"ask", codes...} with the pending dialogue
  * set, or {"none"}. */
 const char sc__vas_cancel_all_lua[] =
     VAS_LUA_LISTABLE
+    "ORD.MSISDN, ORD.NOW = A[3], tonumber(now_s)\n"
+    "ORD.OK = {order = K[3], events = K[4], audit = K[5], pending = PENDING}\n"
     "local list = {}\n"
     "for _, c in ipairs(redis.call('HKEYS', K[1])) do\n"
     "  if listable(c) then list[#list + 1] = c end\n"
@@ -202,19 +205,28 @@ const char sc__vas_cancel_all_lua[] =
     "  return out\n"
     "end\n"
     "if #list == 0 then return {'none'} end\n"
+    "ord_supersede() -- a pending order: declined, reason superseded\n"
     "redis.call('SET', PENDING, 'cancel_all:' .. table.concat(list, ','), 'EX', A[1])\n"
     "local out = {'ask'}\n"
     "for _, c in ipairs(list) do out[#out + 1] = c end\n"
     "return out\n";
 
-/* K[1..4] as VAS_LUA_CANCEL, K[5] allgone:{M}; A[1] msisdn, A[2] horizon,
- * A[3] "Y" or "N". Returns {"none"}, {"declined"}, {"already", at, count}
+/* K[1..4] as VAS_LUA_CANCEL, K[5] allgone:{M}, K[6] order:{M}, K[7]
+ * sub:{M}:conf; A[1] msisdn, A[2] horizon, A[3] "Y" or "N". Returns
+ * {"order", ...} for an order (handlers/order.h), {"none"}, {"declined"},
+ * {"already", at, count}
  * (a "Y" without a prompt, after a cancel-all within the horizon), or
  * {"done", count, codes cancelled now..., then code, time of each code of
  * the prompt cancelled here before}. */
 const char sc__vas_confirm_lua[] =
     VAS_LUA_CANCEL
     "local ALL = K[5]\n"
+    "ORD.MSISDN, ORD.NOW = MSISDN, NOW\n"
+    "ORD.OK = {sub = SUB, events = EVENTS, audit = AUDIT, order = K[6], conf = K[7],\n"
+    "          pending = PENDING}\n"
+    "local o = ord_answer(redis.call('GET', PENDING), A[3] == 'Y', redis.call('HGET', ALL, 'at'),\n"
+    "                    HORIZON)\n"
+    "if o then return o end -- an order's answer (handlers/order.c)\n"
     "local p = redis.call('GET', PENDING)\n"
     "if p and string.sub(p, 1, 11) == 'cancel_all:' then\n"
     "  redis.call('DEL', PENDING)\n"

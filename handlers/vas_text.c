@@ -106,18 +106,6 @@ void sc__vas_fee_texts(struct sc_req *req, const struct fee_sum *sum, char *tota
     }
 }
 
-/* "10:31" (today) or "12月2日10:31" for a time given by a script. */
-const char *sc__vas_when(const char *unix_s, char *out, size_t outsz)
-{
-    char *end = NULL;
-    long long t = unix_s ? strtoll(unix_s, &end, 10) : 0;
-    if (!unix_s || !*unix_s || *end) {
-        sc_strlcpy(out, "?", outsz);
-        return out;
-    }
-    return sc_fmt_past_time(t, (long long)time(NULL), out, outsz);
-}
-
 void sc__vas_gone_init(struct vas_gone *g)
 {
     sc__vas_text_init(&g->items);
@@ -131,7 +119,7 @@ void sc__vas_gone_add(struct vas_gone *g, struct sc_req *req, const char *code, 
     if (g->n++)
         sc__vas_text_add(&g->items, "，");
     sc__vas_text_tpl(&g->items, req, "vas_gone_item",
-                     (const char *const[]){name, code, sc__vas_when(at, when, sizeof when)});
+                     (const char *const[]){name, code, sc_fmt_past_time_text(at, when, sizeof when)});
 }
 
 /* The keys in the order of VAS_LUA_CANCEL (vas_lua.c). */

@@ -74,9 +74,10 @@ cat <<MSG
 shortcoded demo: redis on 127.0.0.1:$REDIS_PORT, SMSC simulator on 127.0.0.1:$SMSC_PORT
 You are subscriber 13800138000 (3 monthly services; 13900139000 has 12,
 13700137000 none). Type a command to 10086 and press Enter: try 0000, then
-1，3 to cancel items 1 and 3, TDCL001, 00000 then Y; CXYE (balance), CXLL
-(data), CXZD (last month's bill), LLTX 80 (data reminder); or anything for
-help.
+1，3 to cancel items 1 and 3, TDCL001, 00000 then Y, KTYD001 (order 阅读包)
+then Y or N; CXYE (balance), CXLL (data), CXZD (last month's bill), LLTX 80
+(data reminder); or anything for help. A provider's order, from another shell:
+  redis-cli -p $REDIS_PORT XADD vas:orders '*' id P1 msisdn 13800138000 service YY001 channel sp
 ":from 13900139000" switches subscriber, ":help" lists simulator commands,
 Ctrl-D or Ctrl-C quits.
 Daemon log: $work/shortcoded.log

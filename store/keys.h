@@ -54,6 +54,12 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 #define SC_KEY_REM "rem:{%s}"
 /* A dialogue waiting for a reply, e.g. "00000" then "Y" (core/request.c). */
 #define SC_KEY_PENDING "pending:{%s}"
+/* The subscriber's latest order and provider counters: HASH
+ * (handlers/order.h). */
+#define SC_KEY_ORDER "order:{%s}"
+/* Confirmation references of subscriptions: HASH code -> ref
+ * (handlers/order.h). */
+#define SC_KEY_CONF "sub:{%s}:conf"
 /* Rate limit counter (core/request.c). */
 #define SC_KEY_RL "rl:{%s}"
 /* Long-MO reassembly (core/longmo.c, built without printf): the index
@@ -67,7 +73,14 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 #define SC_KEY_SVC_PREFIX "vas:svc:"
 /* The set of catalogue codes (the daemon never SCANs). */
 #define SC_KEY_CATALOGUE "vas:catalogue"
-/* Every unsubscription, for the operator's billing: STREAM. */
+/* Every subscription change and order outcome, for billing and providers:
+ * STREAM. */
 #define SC_KEY_EVENTS "vas:events"
+/* Orders of providers and other channels, read by the daemon: STREAM
+ * (core/orders.c). */
+#define SC_KEY_ORDERS "vas:orders"
+/* Pending orders by deadline, for the expiry sweep: ZSET of "M:ID"
+ * (handlers/order.h). */
+#define SC_KEY_ORDERS_DUE "vas:orders:due"
 
 #endif

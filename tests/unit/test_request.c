@@ -87,7 +87,7 @@ static const char *get(struct fx *f, const char *key, char *out, size_t outsz)
 static void run(struct fx *f, const char *body, int limit, int cont, const char *types,
                 const char *key, const char *arg, struct sc_verdict *v)
 {
-    char *lua = sc__req_script(body);
+    char *lua = sc__req_script(NULL, body);
     assert_non_null(lua);
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit);

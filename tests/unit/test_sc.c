@@ -167,6 +167,22 @@ static void test_fmt_past_time(void **state)
     tzset();
 }
 
+/* A script's time as text: digits only, else "?". */
+static void test_fmt_past_time_text(void **state)
+{
+    (void)state;
+    char out[48], want[48];
+    long long now = (long long)time(NULL);
+    char now_s[24];
+    snprintf(now_s, sizeof now_s, "%lld", now);
+    sc_fmt_past_time(now, (long long)time(NULL), want, sizeof want);
+    assert_string_equal(sc_fmt_past_time_text(now_s, out, sizeof out), want);
+    static const char *const bad[] = {"", "12x", "x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_string_equal(sc_fmt_past_time_text(bad[i], out, sizeof out), "?");
+    assert_string_equal(sc_fmt_past_time_text(NULL, out, sizeof out), "?");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_fnv1a_vectors),
         cmocka_unit_test(test_key_formats),
         cmocka_unit_test(test_fmt_past_time),
+        cmocka_unit_test(test_fmt_past_time_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

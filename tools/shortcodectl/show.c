@@ -23,7 +23,8 @@
 /* The daemon's internal per-subscriber keys, shown raw when they exist.
  * core/request.c keeps pending:{M} (a dialogue awaiting a reply, e.g. the
  * "00000" confirmation) and rl:{M} (rate limit); handlers/vas_*.c keep
- * items:{M}, gone:{M} and allgone:{M}, handlers/lltx.c rem:{M}
+ * items:{M}, gone:{M} and allgone:{M}; handlers/order.c order:{M};
+ * handlers/lltx.c rem:{M}
  * (docs/handlers.md). */
 static const struct {
     const char *what, *fmt;     /* fmt: an SC_KEY_* format, one %s for M */
@@ -32,6 +33,7 @@ static const struct {
     {"cancelled here", SC_KEY_GONE},
     {"cancel-all done", SC_KEY_ALLGONE},
     {"pending dialogue", SC_KEY_PENDING},
+    {"latest order", SC_KEY_ORDER},
     {"rate limit", SC_KEY_RL},
     {"reminder settings", SC_KEY_REM}, /* handlers/lltx.c: data_pct */
 };
