@@ -113,7 +113,7 @@ static void schedule_reconnect(struct link *l)
  * nothing queued and nothing allocated. */
 static int mt_prepare(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
                       const char *utf8, size_t len, sc_esme_mt_cb cb, void *arg,
-                      struct sc__mt_part *parts[SC_MT_MAX_PARTS])
+                      struct sc__mt_list *parts)
 {
     int rc = sc__mtq_room(e);
     if (rc < 0)
@@ -124,24 +124,24 @@ static int mt_prepare(struct sc_esme *e, const struct sc_addr *src, const struct
 int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
                  const char *utf8, size_t len, sc_esme_mt_cb cb, void *arg)
 {
-    struct sc__mt_part *parts[SC_MT_MAX_PARTS];
-    int n = mt_prepare(e, src, dst, utf8, len, cb, arg, parts);
+    struct sc__mt_list parts;
+    int n = mt_prepare(e, src, dst, utf8, len, cb, arg, &parts);
     if (n < 0)
         return n;
-    sc__mtq_enqueue(e, parts, n);
+    sc__mtq_enqueue(e, &parts, n);
     return 0;
 }
 
 int sc_esme_reply(struct sc_esme *e, struct sc_mo_token tok, const struct sc_addr *src,
                   const struct sc_addr *dst, const char *utf8, size_t len)
 {
-    struct sc__mt_part *parts[SC_MT_MAX_PARTS];
-    int n = mt_prepare(e, src, dst, utf8, len, NULL, NULL, parts);
+    struct sc__mt_list parts;
+    int n = mt_prepare(e, src, dst, utf8, len, NULL, NULL, &parts);
     if (n < 0)
         return n;
     /* The resp first, the reply after it, in the same write. */
     sc_esme_mo_done(e, tok, SC_ESME_ROK);
-    sc__mtq_enqueue(e, parts, n);
+    sc__mtq_enqueue(e, &parts, n);
     return 0;
 }
 

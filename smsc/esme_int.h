@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include "base/log.h"
+#include "base/sc.h"
 #include "smsc/esme.h"
 #include "smsc/session.h"
 #include "smsc/tokenbucket.h"
@@ -82,15 +83,16 @@ struct sc__mt_msg {
 
 /* One submit_sm of an MT. */
 struct sc__mt_part {
-    STAILQ_ENTRY(sc__mt_part) link;  /* the MT queue */
+    STAILQ_ENTRY(sc__mt_part) link;  /* the parts of one MT, then the MT queue */
     struct sc__mt_msg *msg;
     uint8_t tries;
     uint16_t len;
     uint8_t pdu[];            /* encoded submit_sm; seq patched at each send */
 };
+STAILQ_HEAD(sc__mt_list, sc__mt_part);
 
 struct sc__mtq {
-    STAILQ_HEAD(, sc__mt_part) q;  /* parts waiting for a link, oldest first */
+    struct sc__mt_list q;          /* parts waiting for a link, oldest first */
     size_t queued, inflight, max;
     unsigned rr;                   /* round-robin start over the links */
 };
@@ -143,10 +145,17 @@ struct sc_esme {
 void sc__mtq_init(struct sc_esme *e);
 void sc__mtq_set_live(struct sc_esme *e, const struct sc_esme_live *live);
 /* 0 if the queue has room for another message, else SC_EBUSY (or
- * SC_ECLOSED when stopping). */
-int sc__mtq_room(const struct sc_esme *e);
-/* Ownership of parts[0..n-1] passes to the queue. */
-void sc__mtq_enqueue(struct sc_esme *e, struct sc__mt_part **parts, int n);
+ * SC_ECLOSED when stopping). Inline: it is on every reply's path. */
+static inline int sc__mtq_room(const struct sc_esme *e)
+{
+    if (e->stopping)
+        return SC_ECLOSED;
+    return e->mtq.queued + (size_t)e->o.live.max_parts > e->mtq.max ? SC_EBUSY : 0;
+}
+/* The n parts of one message (sc__mt_build) join the queue's tail, in
+ * order, and the queue pumps; ownership passes to the queue, *parts is
+ * left empty. */
+void sc__mtq_enqueue(struct sc_esme *e, struct sc__mt_list *parts, int n);
 void sc__mtq_pump(struct sc_esme *e);
 void sc__mtq_on_resp(struct sc_session *s, void *ctx, int err, const struct sc_pdu_hdr *h,
                      const uint8_t *pdu, size_t len);
@@ -160,12 +169,12 @@ size_t sc__mtq_pending(const struct sc_esme *e);
 
 /* mtbuild.c: encode a text into submit_sm parts for src -> dst, under the
  * live seg_mode and max_parts (cut with "…" to fit), ref the concatenation
- * reference. Returns the part count, parts[] filled (each owned by the
- * caller, all pointing at one new message with cb/arg), or SC_E* with
- * nothing allocated. */
+ * reference. Returns the part count with *parts holding them in order
+ * (owned by the caller, all pointing at one new message with cb/arg), or
+ * SC_E* with nothing allocated and *parts empty. */
 int sc__mt_build(const struct sc_esme_live *live, uint16_t ref, const struct sc_addr *src,
                  const struct sc_addr *dst, const char *utf8, size_t len, sc_esme_mt_cb cb,
-                 void *arg, struct sc__mt_part *parts[SC_MT_MAX_PARTS]);
+                 void *arg, struct sc__mt_list *parts);
 
 /* mo_intake.c: a deliver_sm or data_sm that arrived on l. */
 void sc__mo_handle(struct link *l, const struct sc_pdu_hdr *h, const uint8_t *pdu, size_t len);

@@ -65,8 +65,9 @@ static void sm_template(struct sc_sm *sm, const struct sc_esme_live *live,
 
 int sc__mt_build(const struct sc_esme_live *live, uint16_t ref, const struct sc_addr *src,
                  const struct sc_addr *dst, const char *utf8, size_t len, sc_esme_mt_cb cb,
-                 void *arg, struct sc__mt_part *parts[SC_MT_MAX_PARTS])
+                 void *arg, struct sc__mt_list *parts)
 {
+    STAILQ_INIT(parts);
     struct sc_mt mt;
     int rc = encode_fitting(live, ref, utf8, len, &mt);
     if (rc < 0)
@@ -91,17 +92,20 @@ int sc__mt_build(const struct sc_esme_live *live, uint16_t ref, const struct sc_
             sm.sar_seq = (uint8_t)(i + 1);
         }
         long n = sc_pdu_encode_sm(&sm, buf, sizeof buf);
-        parts[i] = n > 0 ? malloc(sizeof *parts[i] + (size_t)n) : NULL;
-        if (!parts[i]) {
-            for (unsigned j = 0; j < i; j++)
-                free(parts[j]);
+        struct sc__mt_part *p = n > 0 ? malloc(sizeof *p + (size_t)n) : NULL;
+        if (!p) {
+            while ((p = STAILQ_FIRST(parts))) {
+                STAILQ_REMOVE_HEAD(parts, link);
+                free(p);
+            }
             free(m);
             return n < 0 ? (int)n : SC_ENOMEM;
         }
-        parts[i]->msg = m;
-        parts[i]->tries = 0;
-        parts[i]->len = (uint16_t)n;
-        memcpy(parts[i]->pdu, buf, (size_t)n);
+        p->msg = m;
+        p->tries = 0;
+        p->len = (uint16_t)n;
+        memcpy(p->pdu, buf, (size_t)n);
+        STAILQ_INSERT_TAIL(parts, p, link);
     }
     return mt.nparts;
 }

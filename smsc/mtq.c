@@ -34,12 +34,6 @@ static void queue_push_front(struct sc__mtq *q, struct sc__mt_part *p)
     q->queued++;
 }
 
-static void queue_push_back(struct sc__mtq *q, struct sc__mt_part *p)
-{
-    STAILQ_INSERT_TAIL(&q->q, p, link);
-    q->queued++;
-}
-
 static struct sc__mt_part *queue_pop(struct sc__mtq *q)
 {
     struct sc__mt_part *p = STAILQ_FIRST(&q->q);
@@ -65,13 +59,6 @@ void sc__mtq_init(struct sc_esme *e)
 void sc__mtq_set_live(struct sc_esme *e, const struct sc_esme_live *live)
 {
     e->mtq.max = queue_max(live);
-}
-
-int sc__mtq_room(const struct sc_esme *e)
-{
-    if (e->stopping)
-        return SC_ECLOSED;
-    return e->mtq.queued + (size_t)e->o.live.max_parts > e->mtq.max ? SC_EBUSY : 0;
 }
 
 size_t sc__mtq_pending(const struct sc_esme *e)
@@ -205,10 +192,10 @@ void sc__mtq_pump(struct sc_esme *e)
     }
 }
 
-void sc__mtq_enqueue(struct sc_esme *e, struct sc__mt_part **parts, int n)
+void sc__mtq_enqueue(struct sc_esme *e, struct sc__mt_list *parts, int n)
 {
-    for (int i = 0; i < n; i++)
-        queue_push_back(&e->mtq, parts[i]);
+    STAILQ_CONCAT(&e->mtq.q, parts);
+    e->mtq.queued += (size_t)n;
     sc__mtq_pump(e);
 }
 
