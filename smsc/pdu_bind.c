@@ -71,8 +71,8 @@ int sc_pdu_decode_bind(const uint8_t *pdu, size_t len, struct sc_bind *out, uint
     uint32_t dummy;
     struct sc__pdu_walk w;
     struct sc_pdu_hdr h;
-    int rc = sc__pdu_guard_bind(&w, pdu, len, out, status ? status : &dummy, err, errsz, &h);
-    if (rc)
+    int rc = sc__pdu_walk_begin(&w, pdu, len, out, status ? status : &dummy, err, errsz);
+    if (rc || (rc = sc__pdu_guard_bind(&w, &h)))
         return rc;
     union {
         bind_transmitter_t tx;

@@ -168,54 +168,9 @@ static struct tlv_rule tlv_rule(const struct tlv_rule *rules, uint16_t tag)
     return (struct tlv_rule){tag, 0, 1024};
 }
 
-/* Note a TLV the codec reads (its value at w->off, tl bytes, in the PDU):
- * its value, or a refusal for a bad length or a second copy. */
-static int w_tlv_note(struct sc__pdu_walk *w, uint16_t tag, uint16_t tl, struct sc__pdu_seen *seen)
-{
-    const uint8_t *v = w->p + w->off;
-    unsigned bit = 0;
-    switch (tag) {
-    case SC__TAG_SAR_REF:
-        bit = SC__SEEN_REF;
-        seen->sar_ref = sc__get16(v);
-        break;
-    case SC__TAG_SAR_TOTAL:
-        bit = SC__SEEN_TOTAL;
-        seen->sar_total = v[0];
-        break;
-    case SC__TAG_SAR_SEQ:
-        bit = SC__SEEN_SEQ;
-        seen->sar_seq = v[0];
-        break;
-    case SC__TAG_MESSAGE_PAYLOAD:
-        bit = SC__SEEN_PAYLOAD;
-        if (tl > SC_SM_MSG_MAX)
-            return sc__pdu_fail(w, SC_ESME_RINVPARLEN, "message_payload of %u bytes", tl);
-        seen->payload_len = tl;
-        break;
-    case SC__TAG_RECEIPTED_MSG_ID:
-        bit = SC__SEEN_RCPT;
-        if (tl > SC_MSGID_MAX)
-            return sc__pdu_fail(w, SC_ESME_RINVPARLEN, "receipted_message_id of %u bytes", tl);
-        break;
-    case SC__TAG_MESSAGE_STATE:
-        bit = SC__SEEN_STATE;
-        if (tl != 1)
-            return sc__pdu_fail(w, SC_ESME_RINVPARLEN, "message_state length %u", tl);
-        break;
-    default:
-        break;
-    }
-    if (seen->mask & bit)
-        return sc__pdu_fail(w, SC_ESME_RINVOPTPARSTREAM, "TLV 0x%04X twice", tag);
-    seen->mask |= bit;
-    return 0;
-}
-
 static int w_tlvs(struct sc__pdu_walk *w, const struct tlv_rule *rules,
                   struct sc__pdu_seen *seen)
 {
-    int rc;
     memset(seen, 0, sizeof *seen);
     while (w->off < w->len) {
         if (w->len - w->off < 4)
@@ -244,8 +199,43 @@ static int w_tlvs(struct sc__pdu_walk *w, const struct tlv_rule *rules,
             w->log += LOG_U16("tag") + LOG_U16("length");
             w_log(w, LOG_BIN("value.octet"));
         }
-        if ((rc = w_tlv_note(w, tag, tl, seen)))
-            return rc;
+        const uint8_t *v = w->p + w->off;
+        unsigned bit = 0;
+        switch (tag) {
+        case SC__TAG_SAR_REF:
+            bit = SC__SEEN_REF;
+            seen->sar_ref = sc__get16(v);
+            break;
+        case SC__TAG_SAR_TOTAL:
+            bit = SC__SEEN_TOTAL;
+            seen->sar_total = v[0];
+            break;
+        case SC__TAG_SAR_SEQ:
+            bit = SC__SEEN_SEQ;
+            seen->sar_seq = v[0];
+            break;
+        case SC__TAG_MESSAGE_PAYLOAD:
+            bit = SC__SEEN_PAYLOAD;
+            if (tl > SC_SM_MSG_MAX)
+                return sc__pdu_fail(w, SC_ESME_RINVPARLEN, "message_payload of %u bytes", tl);
+            seen->payload_len = tl;
+            break;
+        case SC__TAG_RECEIPTED_MSG_ID:
+            bit = SC__SEEN_RCPT;
+            if (tl > SC_MSGID_MAX)
+                return sc__pdu_fail(w, SC_ESME_RINVPARLEN, "receipted_message_id of %u bytes", tl);
+            break;
+        case SC__TAG_MESSAGE_STATE:
+            bit = SC__SEEN_STATE;
+            if (tl != 1)
+                return sc__pdu_fail(w, SC_ESME_RINVPARLEN, "message_state length %u", tl);
+            break;
+        default:
+            break;
+        }
+        if (seen->mask & bit)
+            return sc__pdu_fail(w, SC_ESME_RINVOPTPARSTREAM, "TLV 0x%04X twice", tag);
+        seen->mask |= bit;
         w->off += tl;
     }
     unsigned sar = seen->mask & (SC__SEEN_REF | SC__SEEN_TOTAL | SC__SEEN_SEQ);
@@ -351,27 +341,9 @@ static int w_bind(struct sc__pdu_walk *w, struct sc_pdu_hdr *h)
 
 /* ---- The decoders' first step ------------------------------------------ */
 
-/* The start every decoder shares: reset the outputs, set up the walk and
- * parse the header. Returns 0, or the decoder's error result. */
-static int walk_begin(struct sc__pdu_walk *w, const uint8_t *pdu, size_t len, const void *out,
-                      uint32_t *status, char *err, size_t errsz, struct sc_pdu_hdr *h)
+int sc__pdu_guard_sm(struct sc__pdu_walk *w, struct sc_pdu_hdr *h, struct sc__pdu_seen *seen)
 {
-    *status = SC_ESME_ROK;
-    if (err && errsz)
-        err[0] = '\0';
-    *w = (struct sc__pdu_walk){.p = pdu, .len = len, .status = status, .err = err, .errsz = errsz};
-    if (!pdu || !out) {
-        sc__pdu_fail(w, SC_ESME_RSYSERR, "no PDU");
-        return SC_EINVAL;
-    }
-    return w_header(w, h);
-}
-
-int sc__pdu_guard_sm(struct sc__pdu_walk *w, const uint8_t *pdu, size_t len, const void *out,
-                     uint32_t *status, char *err, size_t errsz, struct sc_pdu_hdr *h,
-                     struct sc__pdu_seen *seen)
-{
-    int rc = walk_begin(w, pdu, len, out, status, err, errsz, h);
+    int rc = w_header(w, h);
     if (rc)
         return rc;
     if (!sc__pdu_is_sm(h->id))
@@ -382,10 +354,9 @@ int sc__pdu_guard_sm(struct sc__pdu_walk *w, const uint8_t *pdu, size_t len, con
     return 0;
 }
 
-int sc__pdu_guard_bind(struct sc__pdu_walk *w, const uint8_t *pdu, size_t len, const void *out,
-                       uint32_t *status, char *err, size_t errsz, struct sc_pdu_hdr *h)
+int sc__pdu_guard_bind(struct sc__pdu_walk *w, struct sc_pdu_hdr *h)
 {
-    int rc = walk_begin(w, pdu, len, out, status, err, errsz, h);
+    int rc = w_header(w, h);
     if (rc)
         return rc;
     if (!sc__pdu_is_bind(h->id))

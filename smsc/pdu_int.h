@@ -113,16 +113,30 @@ enum {
 __attribute__((format(printf, 3, 4)))
 int sc__pdu_fail(struct sc__pdu_walk *w, uint32_t status, const char *fmt, ...);
 
+/* The start every decoder shares: reset the outputs (*status ROK, err "")
+ * and set up the walk over pdu. Returns 0, or SC_EINVAL with *status set
+ * when pdu or out is NULL. Inline: it is on every MO's path. */
+static inline int sc__pdu_walk_begin(struct sc__pdu_walk *w, const uint8_t *pdu, size_t len,
+                                     const void *out, uint32_t *status, char *err,
+                                     size_t errsz)
+{
+    *status = SC_ESME_ROK;
+    if (err && errsz)
+        err[0] = '\0';
+    *w = (struct sc__pdu_walk){.p = pdu, .len = len, .status = status, .err = err, .errsz = errsz};
+    if (!pdu || !out) {
+        sc__pdu_fail(w, SC_ESME_RSYSERR, "no PDU");
+        return SC_EINVAL;
+    }
+    return 0;
+}
+
 /* Walk a whole deliver_sm, data_sm or submit_sm PDU (sc__pdu_guard_sm) or
- * bind PDU (sc__pdu_guard_bind), header included, as the decoders' first
- * step: outputs reset (*status ROK, err ""), *h parsed. Returns 0 when
- * smpp34_unpack may see it; else SC_EINVAL (pdu or out NULL) or SC_EPROTO,
- * with *status and err set. */
-int sc__pdu_guard_sm(struct sc__pdu_walk *w, const uint8_t *pdu, size_t len, const void *out,
-                     uint32_t *status, char *err, size_t errsz, struct sc_pdu_hdr *h,
-                     struct sc__pdu_seen *seen);
-int sc__pdu_guard_bind(struct sc__pdu_walk *w, const uint8_t *pdu, size_t len, const void *out,
-                       uint32_t *status, char *err, size_t errsz, struct sc_pdu_hdr *h);
+ * bind PDU (sc__pdu_guard_bind), header included, after
+ * sc__pdu_walk_begin: *h parsed. Returns 0 when smpp34_unpack may see it,
+ * else SC_EPROTO with *status and err set. */
+int sc__pdu_guard_sm(struct sc__pdu_walk *w, struct sc_pdu_hdr *h, struct sc__pdu_seen *seen);
+int sc__pdu_guard_bind(struct sc__pdu_walk *w, struct sc_pdu_hdr *h);
 
 /* Test hook: the length of the log smpp34_unpack() will try to write into
  * smpp34_strerror (which keeps the first 2047 bytes) for this deliver_sm,

@@ -78,9 +78,8 @@ int sc_pdu_decode_sm(const uint8_t *pdu, size_t len, struct sc_sm *out, uint32_t
     struct sc__pdu_walk w;
     struct sc_pdu_hdr h;
     struct sc__pdu_seen seen;
-    int rc = sc__pdu_guard_sm(&w, pdu, len, out, status ? status : &dummy, err, errsz, &h,
-                              &seen);
-    if (rc)
+    int rc = sc__pdu_walk_begin(&w, pdu, len, out, status ? status : &dummy, err, errsz);
+    if (rc || (rc = sc__pdu_guard_sm(&w, &h, &seen)))
         return rc;
 
     union {
