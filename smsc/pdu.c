@@ -4,6 +4,7 @@
  * pdu_bind.c, behind the guard in pdu_guard.c (pdu_int.h). */
 #include "smsc/pdu.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "smsc/pdu_int.h"
@@ -53,12 +54,13 @@ const char *sc_pdu_cmd_name(uint32_t cmd_id)
 
 /* ---- Framing and hand-built PDUs --------------------------------------- */
 
+/* One big-endian store. Written as four byte stores, gcc -O2 turned the
+ * header's sixteen into ~90 instructions of shifts and ors; this is a
+ * byte swap and a store. */
 static void put32(uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
+    v = htonl(v);
+    memcpy(p, &v, sizeof v);
 }
 
 long sc_pdu_frame(const uint8_t *buf, size_t avail, uint32_t max_len, struct sc_pdu_hdr *h)
