@@ -416,11 +416,11 @@ static void maybe_stop_done(struct sc_esme *e)
         if (e->links[i].phase != SC__LP_STOPPED)
             return;
     sc__mtq_drain(e, SC_ECLOSED);
-    e->open_handles = 2 * e->nlinks;
+    /* Counted before any close callback can run (they come from the loop). */
     for (unsigned i = 0; i < e->nlinks; i++) {
         e->links[i].timer.data = e;
         uv_close((uv_handle_t *)&e->links[i].timer, handle_closed);
-        sc__mtq_link_stop(&e->links[i], handle_closed);
+        e->open_handles += 1 + sc__mtq_link_stop(&e->links[i], handle_closed);
     }
 }
 

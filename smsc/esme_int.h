@@ -66,7 +66,8 @@ enum sc__link_phase {
  *   sc__mtq_link_up     a link became bound: its window, tokens, pause anew
  *   sc__mtq_link_down   a link was lost: its parts in flight come back
  *                       through sc__mtq_on_resp (SC_ECLOSED)
- *   sc__mtq_link_stop   shutdown: the link's timer stops / closes
+ *   sc__mtq_link_stop   shutdown: the link's timers stop, then its handles
+ *                       close (it says how many)
  *   sc__mtq_drain       fail every queued part with err (shutdown, free)
  *   sc__mtq_pending     parts queued or awaiting their resp
  *
@@ -162,8 +163,9 @@ void sc__mtq_on_resp(struct sc_session *s, void *ctx, int err, const struct sc_p
 void sc__mtq_link_init(struct link *l);
 void sc__mtq_link_up(struct link *l);
 void sc__mtq_link_down(struct link *l);
-/* Stops the link's timer; with close_cb, closes it (its data becomes e). */
-void sc__mtq_link_stop(struct link *l, uv_close_cb close_cb);
+/* Stops the link's timers; with close_cb, also closes its handles (their
+ * data becomes e) and returns how many: close_cb runs once for each. */
+unsigned sc__mtq_link_stop(struct link *l, uv_close_cb close_cb);
 void sc__mtq_drain(struct sc_esme *e, int err);
 size_t sc__mtq_pending(const struct sc_esme *e);
 

@@ -218,11 +218,12 @@ void sc__mtq_link_down(struct link *l)
     l->mt.inflight = 0;
 }
 
-void sc__mtq_link_stop(struct link *l, uv_close_cb close_cb)
+unsigned sc__mtq_link_stop(struct link *l, uv_close_cb close_cb)
 {
     uv_timer_stop(&l->mt.timer);
-    if (close_cb) {
-        l->mt.timer.data = l->e;
-        uv_close((uv_handle_t *)&l->mt.timer, close_cb);
-    }
+    if (!close_cb)
+        return 0;
+    l->mt.timer.data = l->e;
+    uv_close((uv_handle_t *)&l->mt.timer, close_cb);
+    return 1;
 }
