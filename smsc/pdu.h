@@ -75,6 +75,16 @@ long sc_pdu_frame(const uint8_t *buf, size_t avail, uint32_t max_len, struct sc_
 /* Write a 16-byte header. Returns 16. */
 size_t sc_pdu_put_header(uint8_t *out, uint32_t len, uint32_t id, uint32_t status, uint32_t seq);
 
+/* Patch the sequence_number of an encoded PDU (a queued request sent again
+ * takes a new one at each send). pdu holds at least 16 bytes. */
+static inline void sc_pdu_set_seq(uint8_t *pdu, uint32_t seq)
+{
+    pdu[12] = (uint8_t)(seq >> 24);
+    pdu[13] = (uint8_t)(seq >> 16);
+    pdu[14] = (uint8_t)(seq >> 8);
+    pdu[15] = (uint8_t)seq;
+}
+
 /* Header-only PDU (enquire_link[_resp], unbind[_resp], generic_nack).
  * out holds at least 16 bytes. Returns 16. */
 size_t sc_pdu_build_simple(uint8_t *out, uint32_t id, uint32_t status, uint32_t seq);

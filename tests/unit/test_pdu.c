@@ -1,4 +1,5 @@
-/* test_pdu.c -- unit tests for smsc/pdu.c: framing, hand-built PDUs, the libsmpp34 guard, DLR, UDH. */
+/* test_pdu.c -- unit tests for the PDU codec (smsc/pdu.c, pdu_guard.c, pdu_sm.c,
+ * pdu_bind.c, dlr.c): framing, hand-built PDUs, the libsmpp34 guard, DLR, UDH. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,10 +15,7 @@
 
 #include "base/sc.h"
 #include "smsc/pdu.h"
-
-/* Test hook in pdu.c: bytes smpp34_unpack will try to log for this PDU, 0 if
- * refused. */
-size_t sc__pdu_smpp34_log_len(const uint8_t *pdu, size_t len);
+#include "smsc/pdu_int.h"   /* sc__pdu_smpp34_log_len, the guard's test hook */
 
 /* After an unpack: libsmpp34 logged exactly what the guard predicted (its
  * buffer keeps the first 2047 bytes). */
