@@ -2,7 +2,10 @@
  * schema (core/config.c and the sections it lists): the shipped config,
  * defaults, every error class with its exact FILE:LINE:COL, ${VAR} expansion
  * and the schema API that handlers use for route options. Self-contained:
- * each case writes its YAML to a temporary file. */
+ * each case writes its YAML to a temporary file.
+ * Long by design: one test file for the configuration, so that every
+ * error message and its position is pinned in one place.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,8 @@
 /* test_pdu.c -- unit tests for the PDU codec (smsc/pdu.c, pdu_guard.c, pdu_sm.c,
- * pdu_bind.c, dlr.c): framing, hand-built PDUs, the libsmpp34 guard, DLR, UDH. */
+ * pdu_bind.c, dlr.c): framing, hand-built PDUs, the libsmpp34 guard, DLR, UDH.
+ * Long by design: one test file per module under test (the codec), its
+ * cases kept beside the tables they check.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -6,7 +6,10 @@
  * PR_SET_PDEATHSIG cover a crash or a timeout kill of this process. Each
  * test runs a private uv loop under a watchdog and ends by checking that the
  * loop closes cleanly (uv_loop_close == 0: no leaked handles). Deadlines are
- * generous: the machine may be loaded. */
+ * generous: the machine may be loaded.
+ * Long by design: one test file for the store, each case with its own
+ * redis-server child.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,7 @@
 /* test_text.c -- unit tests for text/text.c: decoding, normalisation,
- * encoding and segmentation. */
+ * encoding and segmentation.
+ * Long by design: one test file per module under test (text/text.c).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
