@@ -8,7 +8,8 @@ The daemon runs the shipped routes and templates; every subscriber pays for
 is deliver_sm -> one Redis script (rate limit + read the subscriptions +
 store the menu) -> deliver_sm_resp + a 2-part UCS-2 list (2 submit_sm ->
 2 submit_sm_resp): 6 PDUs. --command HELP (any unknown text): the help
-text, one part, 4 PDUs. --parts 2 sends every MO as a long MO of 2 parts
+text, the command list in 2 parts, 6 PDUs (1 part, 4 PDUs, until the
+orders and queries joined it). --parts 2 sends every MO as a long MO of 2 parts
 (UDH): each part one Redis script (core/longmo.c), then the command's own.
 --command CXZD: the last bill (every subscriber has an acct:{M} with cycle
 202612 and a full bill:{M}:202611), one script, a 2-part UCS-2 reply with
@@ -90,7 +91,7 @@ ACCT = {"balance_fen": "12345", "credit_fen": "5000", "plan": "畅享套餐", "c
 BILL = {"plan_fen": "5800", "voice_fen": "1230", "data_fen": "0", "sms_fen": "10",
         "vas_fen": "2300", "other_fen": "0", "discount_fen": "1000", "total_fen": "8340"}
 # Parts of each command's reply (for the PDU count).
-REPLY_PARTS = {"0000": 2, "CXZD": 2, "KTYD001": 2}
+REPLY_PARTS = {"0000": 2, "CXZD": 2, "KTYD001": 2, "HELP": 2}
 
 
 def seed_accounts(rport, nsubs):

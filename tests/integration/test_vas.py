@@ -398,7 +398,7 @@ class VasTest(VasEnv):
 
     def test_help_for_anything_else(self):
         self.start_vas()
-        help_re = "^回复0000查询已订购的包月增值业务，查询后回复序号即可退订；回复TD\\+业务代码退订指定业务；回复00000退订全部业务。$"
+        help_re = "^回复0000查询已订购的包月业务，再回复序号即可退订；TD\\+业务代码退订指定业务；00000退订全部业务；KT\\+业务代码订购业务；CXYE查余额，CXLL查流量，CXZD查上月账单；LLTX\\+50至99的数字设置流量提醒。$"
         self.run_script("send %s hello\nexpect %s %s\n"
                         "send %s TD\nexpect %s %s\n"
                         "send --ucs2 %s 查询话费\nexpect %s %s\n"
