@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/sc.h"
 #include "base/smpp.h"
+#include "handlers/handler.h"
 
 static const struct sc_enum ack_policies[] = {
     {"after_store", SC_ACK_AFTER_STORE},
@@ -83,6 +84,9 @@ static const struct sc_field limits_fields[] = {
     {"foreign_mo_status", SC_FT_STATUS, L(foreign_mo_status), 0, .def = "ESME_ROK"},
     {"shutdown_timeout_ms", SC_FT_INT, L(shutdown_timeout_ms), 0,
      .min = 0, .max = 600000, .def = "10000"},
+    {"refund_unconfirmed", SC_FT_BOOL, L(refund_unconfirmed), 0, .def = "true"},
+    {"refund_max_months", SC_FT_INT, L(refund_max_months), 0, .min = 1,
+     .max = SC_REFUND_MAX_MONTHS, .def = "6"},
     {.name = NULL},
 };
 #undef L

@@ -48,6 +48,8 @@ struct sc_cfg_limits {
     uint32_t mo_error_status;    /* status for temporary failures, default ESME_RX_T_APPN */
     uint32_t foreign_mo_status;  /* for an MO to a number not in service_numbers, default ESME_ROK */
     int shutdown_timeout_ms;     /* SIGTERM: wait for in-flight work, default 10000 */
+    int refund_unconfirmed;      /* cancelling an unconfirmed service files a refund, default 1 */
+    int refund_max_months;       /* months a refund covers at most, default 6 */
 };
 
 struct sc_config {
