@@ -17,7 +17,7 @@ from test_vas import CATALOGUE, FEE, NAME, VasEnv, yuan
 
 TZ = "Asia/Shanghai"
 M = "13900000077"
-REFUND_TAIL = "，7个工作日内退回您的话费账户。"
+REFUND_TAIL = "，7个工作日内退回话费账户。"
 
 
 def month_start(back, now=None):
@@ -32,10 +32,10 @@ def month_start(back, now=None):
 
 def refund_line(items):
     """The vas_refund line for [(code, months)], fees from the catalogue."""
-    parts = ["%s退%s（%d个月）" % (NAME[c], yuan(2 * FEE[c] * n), n) for c, n in items]
+    parts = ["%s（%d个月）" % (NAME[c], n) for c, n in items]
     total = sum(2 * FEE[c] * n for c, n in items)
-    return "以下业务未经您二次确认订购，将双倍退还已扣月费：%s，共%s%s" % (
-        "、".join(parts), yuan(total), REFUND_TAIL)
+    return "%s未经您二次确认订购，将双倍退还月费共%s%s" % ("、".join(parts), yuan(total),
+                                                  REFUND_TAIL)
 
 
 class RefundTest(VasEnv):
@@ -92,14 +92,16 @@ class RefundTest(VasEnv):
         for (code, months), text in zip(want, texts):
             self.assertEqual(text, "您已成功退订%s（%s/月），即时生效。\n%s" % (
                 NAME[code], yuan(FEE[code]), refund_line([(code, months)])))
+            self.assertLessEqual(len(text), 70, "one SMS")
         self.assert_refunds(subs, want)
         self.assert_cancelled(M, list(subs), subs)
 
     def test_cap_from_the_config(self):
         subs = self.subscribe({"SP003": str(month_start(4)), "CL001": str(month_start(0))})
         self.start_vas(limits={"refund_max_months": 2})
-        self.run_script("send %s TDSP003\nexpect %s 退60元（2个月）\n"
-                        "send %s TDCL001\nexpect %s 退10元（1个月）\n" % ((M,) * 4))
+        texts = self.run_script("send %s TDSP003\nexpect %s 退还月费共60元\n"
+                                "send %s TDCL001\nexpect %s 退还月费共10元\n" % ((M,) * 4))
+        self.assertEqual(texts[0].split("\n")[1], refund_line([("SP003", 2)]))
         self.assert_refunds(subs, [("SP003", 2), ("CL001", 1)])
 
     # ---- confirmed vs unconfirmed --------------------------------------
@@ -185,8 +187,8 @@ class RefundTest(VasEnv):
         self.start_vas_any_catalogue()
         texts = self.run_script("send %s TDBAD01\nexpect %s ^您已成功退订\n" % (M, M))
         self.assertEqual(texts[0].split("\n")[1],
-                         "以下业务未经您二次确认订购，将双倍退还已扣月费：坏价格退?元（1个月），"
-                         "共0元（1项资费未知）" + REFUND_TAIL)
+                         "坏价格（1个月）未经您二次确认订购，将双倍退还月费共0元（1项资费未知）" +
+                         REFUND_TAIL)
         ev = self.refunds()
         self.assertEqual([(e["service"], e["amount_fen"], e["months"]) for e in ev],
                          [("BAD01", "", "1")])
