@@ -8,6 +8,7 @@ nothing more and states the same refund; refund_unconfirmed: false files
 none. The daemon runs with TZ=Asia/Shanghai; the month edges are computed
 here in that zone."""
 import os
+import re
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -55,6 +56,10 @@ class RefundTest(VasEnv):
             self.confirm(M, confirmed)
         return subs
 
+    def evalsha_calls(self):
+        m = re.search(r"cmdstat_evalsha:calls=(\d+)", self.r("INFO", "commandstats"))
+        return int(m.group(1)) if m else 0
+
     def refunds(self):
         return [e for e in self.events() if e["event"] == "refund_request"]
 
@@ -86,8 +91,10 @@ class RefundTest(VasEnv):
             "YY004": "1600000000",                  # 2020: capped at 6
         })
         self.start_vas()
+        calls = self.evalsha_calls()
         texts = self.run_script("".join(
             "send %s TD%s\nexpect %s ^您已成功退订\n" % (M, c, M) for c in subs))
+        self.assertEqual(self.evalsha_calls() - calls, len(subs), "one round trip per MO")
         want = [("CL001", 1), ("YD002", 2), ("SP003", 3), ("YY004", 6)]
         for (code, months), text in zip(want, texts):
             self.assertEqual(text, "您已成功退订%s（%s/月），即时生效。\n%s" % (
@@ -123,11 +130,13 @@ class RefundTest(VasEnv):
         subs = self.subscribe({"SP003": "1600000000", "CL001": str(month_start(0)),
                                "YD002": "1700000000"}, confirmed=["YD002"])
         self.start_vas()
+        calls = self.evalsha_calls()
         texts = self.run_script(
             "send %s 0000\nexpect %s ^您已订购3项\n"
             "send %s 1,2,3\nexpect %s ^您已成功退订\n"
             # The SMSC delivers the same MO again: the truth, nothing written.
             "send %s 1,2,3\nexpect %s 已于\n" % ((M,) * 6))
+        self.assertEqual(self.evalsha_calls() - calls, 3, "one round trip per MO")
         line = refund_line([("SP003", 6), ("CL001", 1)])
         self.assertEqual(texts[1].split("\n"), [
             "您已成功退订视频会员（15元/月）、阅读包（3元/月）、彩铃（5元/月），共3项，"
@@ -154,10 +163,12 @@ class RefundTest(VasEnv):
         subs = self.subscribe({"CL001": "1600000000", "GM006": str(month_start(1)),
                                "YD002": "1600000000"}, confirmed=["YD002"])
         self.start_vas()
+        calls = self.evalsha_calls()
         texts = self.run_script(
             "send %s 00000\nexpect %s ^您共订购3项\n"
             "send %s Y\nexpect %s ^您已成功退订全部3项\n"
             "send %s Y\nexpect %s ^您已于\n" % ((M,) * 6))
+        self.assertEqual(self.evalsha_calls() - calls, 3, "one round trip per MO")
         line = refund_line([("CL001", 6), ("GM006", 2)])
         self.assertEqual(texts[1], "您已成功退订全部3项包月增值业务，每月可节省14元，即时生效。\n"
                          + line)
