@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/sc.h"
 #include "base/smpp.h"
+#include "handlers/handler.h"
 
 static const struct sc_enum ack_policies[] = {
     {"after_store", SC_ACK_AFTER_STORE},
@@ -95,6 +96,9 @@ static const struct sc_field limits_fields[] = {
      .min = 1, .max = 10000, .def = "100"},
     {"orders_claim_idle_ms", SC_FT_INT, L(orders_claim_idle_ms), 0,
      .min = 100, .max = 86400000, .def = "60000"},
+    {"refund_unconfirmed", SC_FT_BOOL, L(refund_unconfirmed), 0, .def = "true"},
+    {"refund_max_months", SC_FT_INT, L(refund_max_months), 0, .min = 1,
+     .max = SC_REFUND_MAX_MONTHS, .def = "6"},
     {.name = NULL},
 };
 #undef L

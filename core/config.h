@@ -56,6 +56,8 @@ struct sc_cfg_limits {
     int orders_read_count;       /* entries per read (COUNT), default 10 */
     int orders_max_inflight;     /* confirmation SMS from vas:orders in flight, default 100 */
     int orders_claim_idle_ms;    /* entries idle this long are taken over (XAUTOCLAIM), default 60000 */
+    int refund_unconfirmed;      /* cancelling an unconfirmed service files a refund, default 1 */
+    int refund_max_months;       /* months a refund covers at most, default 6 */
 };
 
 struct sc_config {

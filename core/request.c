@@ -528,7 +528,9 @@ void sc__req_start(struct sc_app *a, const struct sc_mo *mo, struct sc_mo_token 
     q->pub.text = q->text;
     q->pub.service = q->service.addr;
     q->limits = (struct sc_req_limits){cfg->limits.menu_ttl_s, cfg->limits.confirm_ttl_s,
-                                       cfg->limits.redelivery_horizon_s};
+                                       cfg->limits.redelivery_horizon_s,
+                                       cfg->limits.refund_unconfirmed,
+                                       cfg->limits.refund_max_months};
     q->pub.limits = &q->limits;
     q->pub.catalogue = a->cat;
 

@@ -51,12 +51,19 @@ struct sc_schema;
 #define SC_REQ_MAX_CAPS 10
 
 /* The dialogue limits of the configuration generation a request runs under
- * (limits.* in the config, docs/contracts.md). */
+ * (limits.* in the config, docs/contracts.md) and the refund policy of the
+ * cancelling handlers (limits.refund_*, docs/handlers.md). */
 struct sc_req_limits {
     int menu_ttl_s;            /* how long a "0000" list answers item numbers */
     int confirm_ttl_s;         /* how long a question waits for its "Y" */
     int redelivery_horizon_s;  /* how long the SMSC may deliver an MO again */
+    int refund_unconfirmed;    /* 1: cancelling an unconfirmed service files a refund */
+    int refund_max_months;     /* the months a refund covers at most */
 };
+
+/* The highest limits.refund_max_months (the month starts it takes fit in
+ * one script argument). */
+#define SC_REFUND_MAX_MONTHS 36
 
 struct sc_req {
     /* Read-only for handlers. */

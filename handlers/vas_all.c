@@ -124,6 +124,8 @@ static const struct sc_tpl_decl vas_confirm_templates[] = {
     SC_TPL_DECL("vas_fee_unknown", "count"),
     SC_TPL_DECL("vas_gone_item", "name", "code", "time"),
     SC_TPL_DECL("vas_gone", "items"),
+    SC_TPL_DECL("vas_refund_item", "name", "code", "amount", "months"),
+    SC_TPL_DECL("vas_refund", "items", "count", "total", "unknown"),
     {"vas_confirm_declined", NULL, 0},
     {"vas_confirm_none", NULL, 0},
     {"vas_all_none", NULL, 0},
@@ -149,36 +151,52 @@ static void on_confirm(struct sc_req *req, const void *opts, struct redisReply *
         sc_req_reply_tpl(req, "vas_confirm_declined", NULL);
         return;
     }
-    if (st && strcmp(st, "already") == 0 && sc__vas_el_str(e, n, 1) && sc__vas_el_str(e, n, 2)) {
-        sc_req_reply_tpl(
-            req, "vas_confirm_already",
+    struct vas_text t;
+    struct vas_refunds refunds;
+    sc__vas_text_init(&t);
+    sc__vas_refunds_init(&refunds);
+    if (st && strcmp(st, "already") == 0 && sc__vas_el_str(e, n, 1) && sc__vas_el_str(e, n, 2) &&
+        (n - 3) % 3 == 0) {
+        sc__vas_text_tpl(
+            &t, req, "vas_confirm_already",
             (const char *const[]){sc_fmt_past_time_text(e[1]->str, when, sizeof when), e[2]->str});
+        for (size_t i = 3; i + 2 < n; i += 3)
+            sc__vas_refunds_add(&refunds, req, sc__vas_el_str(e, n, i),
+                                sc__vas_el_str(e, n, i + 1), sc__vas_el_str(e, n, i + 2));
+        sc__vas_refunds_line(&t, req, &refunds);
+        sc_req_reply(req, t.s);
         return;
     }
+    /* {"done", count, (code, amount, months) x count, (code, time, amount,
+     * months) x the codes cancelled before}. */
     const char *cnt = sc__vas_el_str(e, n, 1);
     char *end = NULL;
     long done = cnt ? strtol(cnt, &end, 10) : -1;
-    if (!st || strcmp(st, "done") != 0 || !cnt || *end || done < 0 || (size_t)done > n - 2 ||
-        (n - 2 - (size_t)done) % 2) {
+    if (!st || strcmp(st, "done") != 0 || !cnt || *end || done < 0 ||
+        (size_t)done > (n - 2) / 3 || (n - 2 - 3 * (size_t)done) % 4) {
         sc__vas_bad_result(req, "vas_confirm");
         return;
     }
-    struct vas_text t;
     struct vas_gone gone;
-    sc__vas_text_init(&t);
     sc__vas_gone_init(&gone);
     struct fee_sum total = {0, 0};
-    if (sc__vas_codes_sum(req, e, n, 2, 2 + (size_t)done, 1, &total, NULL, NULL) < 0) {
+    size_t before = 2 + 3 * (size_t)done;
+    if (sc__vas_codes_sum(req, e, n, 2, before, 3, &total, NULL, NULL) < 0) {
         sc__vas_bad_result(req, "vas_confirm");
         return;
     }
-    for (size_t i = 2 + (size_t)done; i + 1 < n; i += 2) {
+    for (size_t i = 2; i < before; i += 3)
+        sc__vas_refunds_add(&refunds, req, e[i]->str, sc__vas_el_str(e, n, i + 1),
+                            sc__vas_el_str(e, n, i + 2));
+    for (size_t i = before; i + 3 < n; i += 4) {
         const char *code = sc__vas_el_str(e, n, i), *at = sc__vas_el_str(e, n, i + 1);
         if (!code || !at) {
             sc__vas_bad_result(req, "vas_confirm");
             return;
         }
         sc__vas_gone_add(&gone, req, code, at);
+        sc__vas_refunds_add(&refunds, req, code, sc__vas_el_str(e, n, i + 2),
+                            sc__vas_el_str(e, n, i + 3));
     }
     if (done) {
         char tot[32], unknown[96];
@@ -187,6 +205,7 @@ static void on_confirm(struct sc_req *req, const void *opts, struct redisReply *
     }
     if (gone.n)
         sc__vas_text_line(&t, req, "vas_gone", (const char *const[]){gone.items.s});
+    sc__vas_refunds_line(&t, req, &refunds);
     if (!t.len) /* everything listed was already gone, not by us */
         sc__vas_text_tpl(&t, req, "vas_all_none", NULL);
     sc_req_reply(req, t.s);
@@ -210,9 +229,7 @@ static void vas_confirm_prepare(const struct sc_req *req, const void *opts,
 {
     sc__vas_cancel_keys(call, 'a');
     sc_req_key_m(call, SC_KEY_ORDER);
-    sc_req_key_m(call, SC_KEY_CONF);
-    sc_req_arg(call, req->msisdn);
-    sc_req_arg_int(call, req->limits->redelivery_horizon_s);
+    sc__vas_cancel_args(call, req);
     sc_req_arg(call, is_yes(req->text, opts) ? "Y" : "N");
 }
 

@@ -1,8 +1,9 @@
 /* vas_cancel.c -- cancelling one by one: the item numbers of a "0000" list
  * ("1", "1,3", ...) and "TD" + code. Each cancellation writes its event,
- * audit entry and gone:{M} record before the HDEL, in one script; a
- * redelivered MO finds the code in gone:{M} and is told when it was
- * cancelled, with nothing written (handlers/vas_int.h). */
+ * audit entry, refund request when it was never confirmed, and gone:{M}
+ * record before the HDEL, in one script; a redelivered MO finds the code in
+ * gone:{M} and is told when it was cancelled and what refund was filed,
+ * with nothing written (handlers/vas_int.h). */
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,8 @@ static const struct sc_tpl_decl vas_cancel_items_templates[] = {
     SC_TPL_DECL("vas_items_out_of_range", "numbers", "count"),
     {"vas_items_no_menu", NULL, 0},
     SC_TPL_DECL("vas_items_too_many", "max"),
+    SC_TPL_DECL("vas_refund_item", "name", "code", "amount", "months"),
+    SC_TPL_DECL("vas_refund", "items", "count", "total", "unknown"),
     {NULL, NULL, 0},
 };
 
@@ -89,14 +92,18 @@ struct items_reply {
     struct vas_text absent;    /* names no longer subscribed */
     struct vas_text bad;       /* numbers not in the list */
     struct vas_gone gone;      /* cancelled before */
+    struct vas_refunds refunds; /* filed now or before, for those cancelled */
     size_t done, expired;
     struct fee_sum total;      /* of the ones cancelled now */
 };
 
-/* One number's answer from the script (what, code, at) into its part. */
-static void items_add(struct items_reply *r, struct sc_req *req, int v, const char *what,
-                      const char *code, const char *at)
+/* One number's answer from the script (what, code, at, refund amount and
+ * months) into its part. */
+static void items_add(struct items_reply *r, struct sc_req *req, int v, const char *const *x)
 {
+    const char *what = x[0], *code = x[1], *at = x[2];
+    if (strcmp(what, "done") == 0 || strcmp(what, "gone") == 0)
+        sc__vas_refunds_add(&r->refunds, req, code, x[3], x[4]);
     char name[128], fee[32], num[24];
     const struct sc_service *svc = sc_catalogue_get(req->catalogue, code);
     if (strcmp(what, "done") == 0) {
@@ -120,6 +127,9 @@ static void items_add(struct items_reply *r, struct sc_req *req, int v, const ch
     }
 }
 
+/* Elements per number in the script's result. */
+#define ITEM_ELS 5
+
 /* The reply's lines, in the order docs/handlers.md gives, each only when
  * it applies. */
 static void items_send(struct items_reply *r, struct sc_req *req, const char *menu_n)
@@ -135,6 +145,7 @@ static void items_send(struct items_reply *r, struct sc_req *req, const char *me
     }
     if (r->gone.n)
         sc__vas_text_line(&t, req, "vas_gone", (const char *const[]){r->gone.items.s});
+    sc__vas_refunds_line(&t, req, &r->refunds);
     if (r->absent.len)
         sc__vas_text_line(&t, req, "vas_items_absent", (const char *const[]){r->absent.s});
     if (r->bad.len)
@@ -149,7 +160,7 @@ static void items_send(struct items_reply *r, struct sc_req *req, const char *me
 }
 
 /* {"nomenu"} or {"ok", size of the last list, per number asked: status,
- * code, time} (vas_lua.c). */
+ * code, time, refund amount, refund months} (vas_lua.c). */
 static void on_cancel_items(struct sc_req *req, const void *opts, struct redisReply *const *e,
                             size_t n)
 {
@@ -168,29 +179,30 @@ static void on_cancel_items(struct sc_req *req, const void *opts, struct redisRe
         return;
     }
     const char *menu_n = sc__vas_el_str(e, n, 1);
-    if (!st || strcmp(st, "ok") != 0 || !menu_n || n != 2 + 3 * nums.nasked) {
+    if (!st || strcmp(st, "ok") != 0 || !menu_n || n != 2 + ITEM_ELS * nums.nasked) {
         sc__vas_bad_result(req, "vas_cancel_items");
         return;
     }
-    struct items_reply r; /* ~16 KiB: its parts are initialised, not zeroed */
+    struct items_reply r; /* ~20 KiB: its parts are initialised, not zeroed */
     r.done = r.expired = 0;
     r.total = (struct fee_sum){0, 0};
     sc__vas_text_init(&r.items);
     sc__vas_text_init(&r.absent);
     sc__vas_text_init(&r.bad);
     sc__vas_gone_init(&r.gone);
+    sc__vas_refunds_init(&r.refunds);
     for (int v = 1, k = 2; v <= VAS_MAX_ITEM; v++) {
         if (!nums.asked[v])
             continue;
-        const char *what = sc__vas_el_str(e, n, (size_t)k),
-                   *code = sc__vas_el_str(e, n, (size_t)k + 1),
-                   *at = sc__vas_el_str(e, n, (size_t)k + 2);
-        k += 3;
-        if (!what || !code || !at) {
-            sc__vas_bad_result(req, "vas_cancel_items");
-            return;
+        const char *x[ITEM_ELS];
+        for (size_t j = 0; j < ITEM_ELS; j++) {
+            x[j] = sc__vas_el_str(e, n, (size_t)k++);
+            if (!x[j]) {
+                sc__vas_bad_result(req, "vas_cancel_items");
+                return;
+            }
         }
-        items_add(&r, req, v, what, code, at);
+        items_add(&r, req, v, x);
     }
     for (size_t i = 0; i < nums.nbad; i++) {
         sc__vas_text_add(&r.bad, r.bad.len ? "、" : "");
@@ -213,8 +225,7 @@ static void vas_cancel_items_prepare(const struct sc_req *req, const void *opts,
         if (nums.asked[v])
             o += (size_t)snprintf(list + o, sizeof list - o, "%s%d", o ? "," : "", v);
     sc__vas_cancel_keys(call, 'i');
-    sc_req_arg(call, req->msisdn);
-    sc_req_arg_int(call, req->limits->redelivery_horizon_s);
+    sc__vas_cancel_args(call, req);
     sc_req_arg(call, list);
     sc_req_arg_int(call, req->limits->menu_ttl_s);
 }
@@ -224,7 +235,7 @@ const struct sc_handler sc_handler_vas_cancel_items = {
     .summary = "cancel services by their item numbers in the subscriber's 0000 lists",
     .templates = vas_cancel_items_templates,
     .script = sc__vas_cancel_items_lua,
-    .key_types = VAS_CANCEL_KEY_TYPES "h",
+    .key_types = VAS_CANCEL_KEY_TYPES "hh",
     .prepare = vas_cancel_items_prepare,
     .result = on_cancel_items,
 };
@@ -236,6 +247,9 @@ static const struct sc_tpl_decl vas_cancel_code_templates[] = {
     SC_TPL_DECL("vas_td_not_subscribed", "name", "code"),
     SC_TPL_DECL("vas_gone_item", "name", "code", "time"),
     SC_TPL_DECL("vas_gone", "items"),
+    SC_TPL_DECL("vas_refund_item", "name", "code", "amount", "months"),
+    SC_TPL_DECL("vas_refund", "items", "count", "total", "unknown"),
+    SC_TPL_DECL("vas_fee_unknown", "count"),
     {NULL, NULL, 0},
 };
 
@@ -256,15 +270,27 @@ static void on_cancel_code(struct sc_req *req, const void *opts, struct redisRep
     const struct sc_service *svc = sc_catalogue_get(req->catalogue, code);
     char name[128], fee[32];
     sc__vas_svc_name(svc, code, name, sizeof name);
-    if (st && strcmp(st, "cancelled") == 0) {
-        sc_req_reply_tpl(req, "vas_td_done",
+    struct vas_text t;
+    struct vas_refunds refunds;
+    sc__vas_text_init(&t);
+    sc__vas_refunds_init(&refunds);
+    if (st && strcmp(st, "cancelled") == 0 && n == 3) {
+        sc__vas_text_tpl(&t, req, "vas_td_done",
                          (const char *const[]){
                              name, sc_fmt_fen(sc__vas_svc_fee(svc), fee, sizeof fee), code});
-    } else if (st && strcmp(st, "gone") == 0 && sc__vas_el_str(e, n, 1)) {
+        sc__vas_refunds_add(&refunds, req, code, sc__vas_el_str(e, n, 1),
+                            sc__vas_el_str(e, n, 2));
+        sc__vas_refunds_line(&t, req, &refunds);
+        sc_req_reply(req, t.s);
+    } else if (st && strcmp(st, "gone") == 0 && n == 4 && sc__vas_el_str(e, n, 1)) {
         struct vas_gone gone;
         sc__vas_gone_init(&gone);
         sc__vas_gone_add(&gone, req, code, e[1]->str);
-        sc_req_reply_tpl(req, "vas_gone", (const char *const[]){gone.items.s});
+        sc__vas_text_tpl(&t, req, "vas_gone", (const char *const[]){gone.items.s});
+        sc__vas_refunds_add(&refunds, req, code, sc__vas_el_str(e, n, 2),
+                            sc__vas_el_str(e, n, 3));
+        sc__vas_refunds_line(&t, req, &refunds);
+        sc_req_reply(req, t.s);
     } else if (st && strcmp(st, "absent") == 0) {
         sc_req_reply_tpl(req, "vas_td_not_subscribed", (const char *const[]){name, code});
     } else {
@@ -276,10 +302,15 @@ static void vas_cancel_code_prepare(const struct sc_req *req, const void *opts,
                                     struct sc_req_call *call)
 {
     (void)opts;
+    const char *code = td_code(req);
+    long long fee = sc__vas_svc_fee(sc_catalogue_get(req->catalogue, code));
     sc__vas_cancel_keys(call, 0);
-    sc_req_arg(call, req->msisdn);
-    sc_req_arg_int(call, req->limits->redelivery_horizon_s);
-    sc_req_arg(call, td_code(req));
+    sc__vas_cancel_args(call, req);
+    sc_req_arg(call, code);
+    if (fee >= 0)
+        sc_req_arg_int(call, fee);
+    else
+        sc_req_arg(call, "");
 }
 
 const struct sc_handler sc_handler_vas_cancel_code = {

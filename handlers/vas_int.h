@@ -14,6 +14,15 @@
  * write (key_types), so a script does all of that or nothing; an event it
  * ever repeats carries the same id ("M:CODE:SINCE:unsubscribe").
  *
+ * Refunds (docs/handlers.md "Refunds"). A cancelled code without an entry in
+ * sub:{M}:conf (the reference of its secondary confirmation) was charged
+ * without one: with limits.refund_unconfirmed the same script appends a
+ * refund_request to vas:events and audit:{M} (amount_fen = 2 x fee x months
+ * charged, at most limits.refund_max_months; id "M:CODE:SINCE:refund_request")
+ * and keeps amount and months in gone:{M} ("UNIXS:sms:AMOUNT:MONTHS"), so a
+ * redelivered cancel states the same refund and files none. A cancellation
+ * deletes the code's confirmation too: it belonged to that subscription.
+ *
  * Redelivery model (docs/reliability.md). SMPP 3.4 gives an MO no identity,
  * and the SMSC may deliver one again hours later, after the subscriber wrote
  * again. So nothing an MO means may change within
@@ -47,9 +56,9 @@
 #define VAS_NAME_CHARS 10      /* a longer service name is cut, with "…" */
 #define VAS_TEXT_MAX 4096      /* a reply being built */
 
-/* The key types of the cancelling scripts' K[1..4] (handler.h key_types):
- * sub:{M}:vas, vas:events, audit:{M}, gone:{M}. */
-#define VAS_CANCEL_KEY_TYPES "hxxh"
+/* The key types of the cancelling scripts' K[1..5] (handler.h key_types):
+ * sub:{M}:vas, vas:events, audit:{M}, gone:{M}, sub:{M}:conf. */
+#define VAS_CANCEL_KEY_TYPES "hxxhh"
 
 /* ---- the scripts (vas_lua.c; each states its keys, args and result) ---- */
 
@@ -119,9 +128,38 @@ struct vas_gone {
 void sc__vas_gone_init(struct vas_gone *g);
 void sc__vas_gone_add(struct vas_gone *g, struct sc_req *req, const char *code, const char *at);
 
-/* The keys of a cancelling script: K[1..4] (VAS_CANCEL_KEY_TYPES) and as
- * K[5] items:{M} (fifth 'i'), allgone:{M} ('a') or none (0). */
-void sc__vas_cancel_keys(struct sc_req_call *call, char fifth);
+/* The keys of a cancelling script: K[1..5] (VAS_CANCEL_KEY_TYPES), then
+ * for 'i' the catalogue prefix vas:svc: and items:{M}, for 'a' vas:svc: and
+ * allgone:{M}, for 0 nothing more. */
+void sc__vas_cancel_keys(struct sc_req_call *call, char more);
+/* A[1..4] of a cancelling script (vas_lua.c VAS_LUA_CANCEL): the msisdn,
+ * the redelivery horizon, whether an unconfirmed cancellation files a
+ * refund and the month starts that count its months. */
+void sc__vas_cancel_args(struct sc_req_call *call, const struct sc_req *req);
+
+/* The month starts of a refund: the unix seconds of 00:00 local time (TZ)
+ * on the 1st of the month of now and of the max_months - 2 months before
+ * it, newest first, joined with ","; "" when max_months is 1. Into out
+ * (SC_REFUND_MAX_MONTHS * 12 bytes hold any); returns its length, or -1
+ * when max_months is out of 1..SC_REFUND_MAX_MONTHS or out is too small. */
+#define VAS_MONTH_STARTS_MAX (SC_REFUND_MAX_MONTHS * 12)
+int sc__vas_month_starts(long long now, int max_months, char *out, size_t outsz);
+
+/* The refunds of a reply: vas_refund_item texts joined with "、" and their
+ * sum; one vas_refund line for all of them. */
+struct vas_refunds {
+    struct vas_text items;
+    size_t n;
+    struct fee_sum total;
+};
+
+void sc__vas_refunds_init(struct vas_refunds *r);
+/* A refund the script reported for code: amount in fen ("" when the fee
+ * is unknown) and months; months "" (no refund) adds nothing. */
+void sc__vas_refunds_add(struct vas_refunds *r, struct sc_req *req, const char *code,
+                         const char *amount, const char *months);
+/* The vas_refund line on a new line of t, when r has any. */
+void sc__vas_refunds_line(struct vas_text *t, struct sc_req *req, const struct vas_refunds *r);
 
 /* A script returned something its result() cannot read: a bug; the
  * request fails (temporary error). */

@@ -123,16 +123,113 @@ void sc__vas_gone_add(struct vas_gone *g, struct sc_req *req, const char *code, 
 }
 
 /* The keys in the order of VAS_LUA_CANCEL (vas_lua.c). */
-void sc__vas_cancel_keys(struct sc_req_call *call, char fifth)
+void sc__vas_cancel_keys(struct sc_req_call *call, char more)
 {
     sc_req_key_m(call, SC_KEY_SUB);
     sc_req_key(call, SC_KEY_EVENTS);
     sc_req_key_m(call, SC_KEY_AUDIT);
     sc_req_key_m(call, SC_KEY_GONE);
-    if (fifth == 'i')
+    sc_req_key_m(call, SC_KEY_CONF);
+    if (more)
+        sc_req_key(call, SC_KEY_SVC_PREFIX);
+    if (more == 'i')
         sc_req_key_m(call, SC_KEY_ITEMS);
-    else if (fifth == 'a')
+    else if (more == 'a')
         sc_req_key_m(call, SC_KEY_ALLGONE);
+}
+
+/* 00:00 local time on the 1st of the month `back` months before now's
+ * (back < 0: after), or -1. mktime normalises a month out of 0..11. */
+static long long month_start(long long now, int back)
+{
+    time_t t = (time_t)now;
+    struct tm tm;
+    if (!localtime_r(&t, &tm))
+        return -1;
+    struct tm m = {.tm_year = tm.tm_year, .tm_mon = tm.tm_mon - back, .tm_mday = 1,
+                   .tm_isdst = -1};
+    return (long long)mktime(&m);
+}
+
+int sc__vas_month_starts(long long now, int max_months, char *out, size_t outsz)
+{
+    if (max_months < 1 || max_months > SC_REFUND_MAX_MONTHS || outsz < 1)
+        return -1;
+    size_t o = 0;
+    out[0] = '\0';
+    for (int i = 0; i < max_months - 1; i++) {
+        long long start = month_start(now, i);
+        int w = snprintf(out + o, outsz - o, "%s%lld", i ? "," : "", start);
+        if (start == -1 || w < 0 || (size_t)w >= outsz - o)
+            return -1;
+        o += (size_t)w;
+    }
+    return (int)o;
+}
+
+/* The month starts change once a month: kept for the month they were made
+ * in (a new TZ is seen at the next month's start). One thread: a static is
+ * enough. */
+static const char *month_starts_cached(const struct sc_req_limits *l)
+{
+    static struct {
+        long long from, until;
+        int max;
+        char s[VAS_MONTH_STARTS_MAX];
+    } c = {0, 0, 0, ""};
+    long long now = (long long)time(NULL);
+    if (c.max == l->refund_max_months && now >= c.from && now < c.until)
+        return c.s;
+    c.max = 0;
+    c.from = month_start(now, 0);
+    c.until = month_start(now, -1);
+    if (sc__vas_month_starts(now, l->refund_max_months, c.s, sizeof c.s) < 0)
+        c.s[0] = '\0'; /* not with a checked config; then only the current month counts */
+    else if (c.from != -1 && c.until != -1)
+        c.max = l->refund_max_months;
+    return c.s;
+}
+
+void sc__vas_cancel_args(struct sc_req_call *call, const struct sc_req *req)
+{
+    sc_req_arg(call, req->msisdn);
+    sc_req_arg_int(call, req->limits->redelivery_horizon_s);
+    sc_req_arg(call, req->limits->refund_unconfirmed ? "1" : "0");
+    sc_req_arg(call, req->limits->refund_unconfirmed ? month_starts_cached(req->limits) : "");
+}
+
+void sc__vas_refunds_init(struct vas_refunds *r)
+{
+    sc__vas_text_init(&r->items);
+    r->n = 0;
+    r->total = (struct fee_sum){0, 0};
+}
+
+void sc__vas_refunds_add(struct vas_refunds *r, struct sc_req *req, const char *code,
+                         const char *amount, const char *months)
+{
+    if (!months || !*months)
+        return;
+    char name[128], fee[32], *end = NULL;
+    long long fen = amount && *amount ? strtoll(amount, &end, 10) : -1;
+    if (fen >= 0 && *end)
+        fen = -1;
+    sc__vas_fee_add(&r->total, fen);
+    sc__vas_svc_name(sc_catalogue_get(req->catalogue, code), code, name, sizeof name);
+    if (r->n++)
+        sc__vas_text_add(&r->items, "、");
+    sc__vas_text_tpl(&r->items, req, "vas_refund_item",
+                     (const char *const[]){name, code, sc_fmt_fen(fen, fee, sizeof fee), months});
+}
+
+void sc__vas_refunds_line(struct vas_text *t, struct sc_req *req, const struct vas_refunds *r)
+{
+    if (!r->n)
+        return;
+    char count[24], tot[32], unknown[96];
+    snprintf(count, sizeof count, "%zu", r->n);
+    sc__vas_fee_texts(req, &r->total, tot, sizeof tot, unknown, sizeof unknown);
+    sc__vas_text_line(t, req, "vas_refund", (const char *const[]){r->items.s, count, tot, unknown});
 }
 
 /* A script returned something its result() cannot read: a bug. */

@@ -34,6 +34,10 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 
 /* What the subscriber pays for: HASH code -> since (handlers/vas.c). */
 #define SC_KEY_SUB "sub:{%s}:vas"
+/* Secondary confirmations: HASH code -> reference of the subscriber's
+ * confirmation (the ordering dialogue; shortcodectl import). A cancellation
+ * of a code without one files a refund (handlers/vas_lua.c). */
+#define SC_KEY_CONF "sub:{%s}:conf"
 /* Item numbers of the last "0000" list: HASH (handlers/vas.c). */
 #define SC_KEY_ITEMS "items:{%s}"
 /* Codes cancelled here, for the redelivery horizon: HASH (handlers/vas.c). */

@@ -96,10 +96,15 @@ class FaultTest(harness.Env):
             return json.load(f)
 
     def check_state(self, r, subs, rep, what):
-        """Every cancellation exactly once; returns the figures."""
+        """Every cancellation exactly once, and the refund of each (none of
+        these subscriptions was confirmed) exactly once; returns the figures."""
         events = [f for _, f in r.stream("vas:events")]
         ids = [e["id"] for e in events]
         self.assertEqual(len(ids), len(set(ids)), "duplicate vas:events ids")
+        refunds = [e for e in events if e["event"] == "refund_request"]
+        events = [e for e in events if e["event"] != "refund_request"]
+        self.assertEqual(sorted((e["msisdn"], e["service"]) for e in refunds),
+                         sorted((e["msisdn"], e["service"]) for e in events), "refunds vs cancels")
         by_m = {}
         for e in events:
             by_m.setdefault(e["msisdn"], []).append(e["service"])
@@ -113,7 +118,8 @@ class FaultTest(harness.Env):
             dup += len(ev) - len(set(ev))
             lost += len(missing - set(ev))
             self.assertEqual(sorted(ev), sorted(missing), "msisdn %s: events vs state" % m)
-            au = [f["service"] for _, f in r.stream("audit:{%s}" % m)]
+            au = [f["service"] for _, f in r.stream("audit:{%s}" % m)
+                  if f["event"] != "refund_request"]
             self.assertEqual(sorted(au), sorted(ev), "msisdn %s: audit vs events" % m)
             for e in events:
                 if e["msisdn"] == m:

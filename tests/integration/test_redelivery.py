@@ -36,6 +36,7 @@ class RedeliveryTest(VasEnv):
         super().setUp()
         self.seed(catalogue=CATALOGUE + EXTRA)
         self.r("HSET", "sub:{%s}:vas" % M, *[x for kv in SUBS.items() for x in kv])
+        self.confirm(M, list(SUBS) + [c for c, _, _ in EXTRA])
 
     def start_vas(self, limits=None, level=None):
         """The shipped config (or a copy), with the extra catalogue loaded."""
@@ -234,6 +235,7 @@ class RedeliveryTest(VasEnv):
         harness.put_service(self.r, "CTL01", "多行\r\n名字", 200)
         harness.put_service(self.r, "CTL02", "\x1b[31m红\t字\x7f\u2028", 100)
         self.r("HSET", "sub:{%s}:vas" % m, "CTL01", "1600000000", "CTL02", "1600000001")
+        self.confirm(m, ["CTL01", "CTL02"])
         self.start_vas()
         texts = self.run_script("send %s 0000\nexpect %s ^您已订购2项\n"
                                 "send %s TDCTL02\nexpect %s ^您已成功退订\n" % ((m,) * 4))
@@ -246,6 +248,8 @@ class RedeliveryTest(VasEnv):
         self.r("HSET", "sub:{%s}:vas" % m, "CL001", "1600000000", "SPHY1", "1600000001",
                "ZZ999", "1600000002")
         self.r("HSET", "sub:{%s}:vas" % m2, "SPHY1", "1600000001", "ZZ999", "1600000002")
+        self.confirm(m, ["CL001", "SPHY1", "ZZ999"])
+        self.confirm(m2, ["SPHY1", "ZZ999"])
         self.start_vas()
         texts = self.run_script(
             "send %s 0000\nexpect %s ^您已订购3项\n"

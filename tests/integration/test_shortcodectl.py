@@ -85,6 +85,38 @@ class ShortcodectlTest(harness.Env):
         self.assertEqual(sorted(self.r("SMEMBERS", "vas:catalogue")), ["1001", "1002", "G-1_x"])
         self.assertEqual(out, "")
 
+    def test_subscriptions_with_confirmation_references(self):
+        # The optional conf column: a reference goes to sub:{M}:conf, an
+        # empty one leaves it alone (a confirmation the daemon recorded stays).
+        self.r("HSET", "sub:{13900139000}:conf", "1002", "DAEMON-7")
+        subs = self.write("subs.csv",
+                          "msisdn,code,since,conf\n"
+                          "13800138000,1001,1700000000,BOSS-2023-0001\n"
+                          "13800138000,1002,1600000000,\n"
+                          "+8613900139000,1002,1600000000,\n"
+                          "13900139000,1003,1600000000,确认单 42\n")
+        rc, _, err = self.ctl("import", "subscriptions", subs)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("imported 4 subscriptions rows", err)
+        self.assertEqual(self.r.hgetall("sub:{13800138000}:conf"), {"1001": "BOSS-2023-0001"})
+        self.assertEqual(self.r.hgetall("sub:{13900139000}:conf"),
+                         {"1002": "DAEMON-7", "1003": "确认单 42"})
+        self.assertEqual(self.r.hgetall("sub:{13800138000}:vas"),
+                         {"1001": "1700000000", "1002": "1600000000"})
+        # A bad reference is a bad row: nothing imported.
+        self.r("FLUSHALL")
+        bad = self.write("bad.csv", "msisdn,code,conf\n"
+                                    "13800138000,1001,ok\n"
+                                    '13800138000,1002,"line\nbreak"\n'
+                                    "13800138000,1003,%s\n" % ("x" * 65))
+        rc, _, err = self.ctl("import", "subscriptions", bad)
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(self.r("DBSIZE"), 0)
+        self.assertIn("%s:3: conf" % bad, err)
+        self.assertIn("control character (LF", err)
+        self.assertIn("%s:5: conf" % bad, err)
+        self.assertIn("longer than 64 bytes", err)
+
     def test_columns_in_any_order_without_optional_ones(self):
         cat = self.write("cat.csv", "PRICE_FEN,Code,name\n0,free,免费业务\n")
         rc, _, err = self.ctl("import", "catalogue", cat)
@@ -289,6 +321,7 @@ class ShortcodectlTest(harness.Env):
                    "kind", "monthly")
         self.r("HSET", "sub:{%s}:vas" % m, "1001", 1700000000, "1002", 1600000000,
                "1003", 1650000000, "9999", 1690000000)
+        self.r("HSET", "sub:{%s}:conf" % m, "1001", "CONF-1")
         self.r("HSET", "acct:{%s}" % m, "balance_fen", 1234, "plan", "4G 套餐")
         self.r("HSET", "items:{%s}" % m, "at", 1700000000, "2", "1003", "t2", 1700000000)
         self.r("EXPIRE", "items:{%s}" % m, 600)
@@ -315,6 +348,14 @@ class ShortcodectlTest(harness.Env):
         self.assertIn("彩铃", rows[3])
         self.assertIn("5元", rows[3])
         self.assertIn("2023-11-14", rows[3])
+        # Confirmations: 1001 has one; the others would be refunded.
+        self.assertIn("CONFIRMATION", out)
+        self.assertIn("CONF-1", rows[3])
+        self.assertNotIn("unconfirmed", rows[3])
+        for r in rows[:3]:
+            self.assertIn("-  (unconfirmed)", r)
+        self.assertIn("  3 without a confirmation (sub:{M}:conf): cancelling one files a double "
+                      "refund", out)
         self.assertIn("item numbers (items:{%s}, hash, expires in 600 s)" % m, out)
         self.assertIn("  2 = 1003", out)
         self.assertIn("cancelled here (gone:{%s}, hash, no expiry)" % m, out)

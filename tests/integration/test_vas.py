@@ -80,13 +80,21 @@ class VasEnv(harness.Env):
         for code, name, fee in catalogue:
             harness.put_service(r, code, name, fee)
         r("HSET", "sub:{%s}:vas" % M3, *[x for kv in SUBS3.items() for x in kv])
+        self.confirm(M3, SUBS3)
         # Twelve, seeded out of order; CL001 and YD002 start at the same
         # second, so the code breaks the tie.
         subs12 = {code: str(1600000000 + 1000 * ((i * 5) % 12)) for i, (code, _, _) in
                   enumerate(CATALOGUE)}
         subs12["YD002"] = subs12["CL001"]
         r("HSET", "sub:{%s}:vas" % M12, *[x for kv in subs12.items() for x in kv])
+        self.confirm(M12, subs12)
         self.order12 = sorted(subs12, key=lambda c: (int(subs12[c]), c))
+
+    def confirm(self, m, codes):
+        """Record a secondary confirmation for each of m's codes
+        (sub:{m}:conf): these tests are about confirmed subscriptions;
+        test_refunds.py is about the others."""
+        self.r("HSET", "sub:{%s}:conf" % m, *[x for c in codes for x in (c, "CONF-" + c)])
 
     def config(self, limits=None, level=None):
         """The shipped config, or a copy with other limits / log level."""
@@ -189,9 +197,13 @@ class VasEnv(harness.Env):
         and one audit entry; nothing else changed for m."""
         left = {c: v for c, v in subs_before.items() if c not in codes}
         self.assertEqual(self.r.hgetall("sub:{%s}:vas" % m), left)
-        ev = [e for e in self.events() if e.get("msisdn") == m]
+        # A cancellation takes its confirmation with it.
+        conf = self.r.hgetall("sub:{%s}:conf" % m)
+        self.assertEqual([c for c in codes if c in conf], [], conf)
+        ev = [e for e in self.events() if e.get("msisdn") == m and e["event"] != "refund_request"]
         self.assertEqual([e["service"] for e in ev], list(codes), ev)
-        au = self.audit(m)
+        # (refunds: test_refunds.py checks them)
+        au = [a for a in self.audit(m) if a["event"] != "refund_request"]
         self.assertEqual([a["service"] for a in au], list(codes), au)
         now_ms = int(time.time() * 1000)
         for code, e, a in zip(codes, ev, au):
@@ -292,6 +304,7 @@ class VasTest(VasEnv):
         self.start_vas()
         m3b = "13800000033"
         self.r("HSET", "sub:{%s}:vas" % m3b, *[x for kv in SUBS3.items() for x in kv])
+        self.confirm(m3b, SUBS3)
         texts = self.run_script(
             "send %s 0000\nexpect %s ^您已订购3项\n"
             "send --ucs2 %s 1，3\nexpect %s ^您已成功退订\n"
@@ -446,6 +459,7 @@ class VasTest(VasEnv):
         self.r("HSET", "vas:svc:BAD01", "name", "坏价格", "price_fen", "abc")
         self.r("SADD", "vas:catalogue", "BAD01")
         self.r("HSET", "sub:{%s}:vas" % M3, "BAD01", "1500000000", "ZZ999", "not-a-time")
+        self.confirm(M3, ["BAD01", "ZZ999"])
         subs = dict(SUBS3, BAD01="1500000000", ZZ999="not-a-time")
         self.start_vas_any_catalogue()
         texts = self.run_script("send %s 0000\nexpect %s ^您已订购5项包月增值业务，合计23元/月（2项资费未知）：\n"

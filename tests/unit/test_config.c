@@ -229,6 +229,8 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->limits.ack_policy, SC_ACK_AFTER_STORE);
     assert_int_equal(cfg->limits.mo_error_status, SC_ESME_RX_T_APPN);
     assert_int_equal(cfg->limits.shutdown_timeout_ms, 10000);
+    assert_int_equal(cfg->limits.refund_unconfirmed, 1);
+    assert_int_equal(cfg->limits.refund_max_months, 6);
     sc_config_free(cfg);
 }
 
@@ -300,7 +302,9 @@ static const char full_yaml[] =
     "  max_inflight: 7\n"
     "  ack_policy: after_reply\n"
     "  mo_error_status: RMSGQFUL\n"
-    "  shutdown_timeout_ms: 0\n";
+    "  shutdown_timeout_ms: 0\n"
+    "  refund_unconfirmed: false\n"
+    "  refund_max_months: 36\n";
 
 /* full_yaml loaded once per test of its sections; a load error fails the setup. */
 static int load_full(void **state)
@@ -443,6 +447,8 @@ static void test_all_values_templates_limits(void **state)
     assert_int_equal(cfg->limits.ack_policy, SC_ACK_AFTER_REPLY);
     assert_int_equal(cfg->limits.mo_error_status, SC_ESME_RMSGQFUL);
     assert_int_equal(cfg->limits.shutdown_timeout_ms, 0);
+    assert_int_equal(cfg->limits.refund_unconfirmed, 0);
+    assert_int_equal(cfg->limits.refund_max_months, 36);
 }
 
 static void test_status_forms(void **state)

@@ -4,8 +4,9 @@
  * Two streaming passes over the file, so memory stays bounded whatever its
  * size: pass 1 parses and checks every row and counts them, without Redis;
  * if any row is bad, nothing is imported (unless --skip-bad). Pass 2 parses
- * again and sends one HSET per good row, pipelined: commands go out in
- * batches of BATCH, and the replies to one batch are read only after the
+ * again and sends one HSET per good row (a subscription with a
+ * confirmation reference also its sub:{M}:conf HSET), pipelined: commands
+ * go out in batches of BATCH, and the replies to one batch are read only after the
  * next batch has been queued, so Redis works on a batch while we parse the
  * next one. Every reply is checked. HSET is idempotent, so an import cut
  * short (connection lost) can simply be run again.
@@ -45,23 +46,38 @@
 #define PRICE_MAX 2147483647u       /* fen */
 #define SINCE_MAX 9999999999u       /* unix seconds (year 2286) */
 #define MAX_EXTRA 2                 /* commands a row adds after its HSET */
+#define MAX_EXTRA_ARGS 4
+#define CONF_MAX 64                 /* bytes of a confirmation reference */
 #define RING (2 * BATCH + MAX_EXTRA + 1)
 #define SET_KEY SC_KEY_CATALOGUE
 
 struct importer;
 
 /* One HSET built from a row. Arguments are borrowed from the CSV record
- * except the key and the number, which live here. */
+ * except the keys and the number, which live here. */
 struct cmd {
     int argc;
     const char *argv[10];
     size_t lens[10];
-    char key[64];
+    char key[64], key2[64];
     char num[24];
-    int nextra;                        /* SADDs after the HSET */
-    const char *extra[MAX_EXTRA][3];
-    size_t extra_lens[MAX_EXTRA][3];
+    int nextra;                        /* SADDs or HSETs after the HSET */
+    int extra_argc[MAX_EXTRA];
+    const char *extra[MAX_EXTRA][MAX_EXTRA_ARGS];
+    size_t extra_lens[MAX_EXTRA][MAX_EXTRA_ARGS];
 };
+
+/* Add a command of argc (<= MAX_EXTRA_ARGS) strings after the row's HSET;
+ * lens[i] is strlen(argv[i]) where given as 0 and argv[i] is not empty. */
+static void cmd_extra(struct cmd *cmd, int argc, const char *const *argv, const size_t *lens)
+{
+    int k = cmd->nextra++;
+    cmd->extra_argc[k] = argc;
+    for (int i = 0; i < argc; i++) {
+        cmd->extra[k][i] = argv[i];
+        cmd->extra_lens[k][i] = lens[i] ? lens[i] : strlen(argv[i]);
+    }
+}
 
 struct column {
     const char *name;
@@ -245,32 +261,54 @@ static int build_catalogue(struct importer *imp, const struct sc_csv_field *cons
     else
         cmd_str(cmd, "monthly");
     const char *sets[2] = {SET_KEY, imp->scratch};
-    for (int i = 0; i < 2; i++) {
-        cmd->extra[i][0] = "SADD";
-        cmd->extra[i][1] = sets[i];
-        cmd->extra[i][2] = code->s;
-        cmd->extra_lens[i][0] = 4;
-        cmd->extra_lens[i][1] = strlen(sets[i]);
-        cmd->extra_lens[i][2] = code->len;
-    }
-    cmd->nextra = 2;
+    for (int i = 0; i < 2; i++)
+        cmd_extra(cmd, 3, (const char *const[]){"SADD", sets[i], code->s},
+                  (const size_t[]){0, 0, code->len});
     return 0;
 }
 
-/* sub:{MSISDN}:vas CODE since. */
+/* A confirmation reference: 1..CONF_MAX bytes of UTF-8 without control
+ * characters (it is shown by `show`). 0 or -1 with why. */
+static int check_conf(const struct sc_csv_field *f, char *why, size_t whysz)
+{
+    uint32_t cp;
+    size_t at;
+    if (ctl_check_text(f->s, f->len, 1, why, whysz) < 0)
+        return -1;
+    if (f->len > CONF_MAX) {
+        snprintf(why, whysz, "is longer than %d bytes", CONF_MAX);
+        return -1;
+    }
+    if (ctl_find_control(f->s, f->len, &cp, &at)) {
+        snprintf(why, whysz, "has a control character (%s at %zu)", ctl_control_name(cp), at);
+        return -1;
+    }
+    return 0;
+}
+
+/* sub:{MSISDN}:vas CODE since, and sub:{MSISDN}:conf CODE conf when the
+ * row has a confirmation reference (an empty one leaves sub:{M}:conf as
+ * it is). */
 static int build_subscription(struct importer *imp, const struct sc_csv_field *const *v,
                               struct cmd *cmd)
 {
     char why[96], msisdn[CTL_MSISDN_MAX + 1];
     const struct sc_csv_field *m = v[0], *code = v[1], *since = v[2];
+    const struct sc_csv_field *conf = v[3] && v[3]->len ? v[3] : NULL;
     uint64_t t = imp->now;
     if (!field_ok(imp, "msisdn", m,
                   ctl_msisdn_normalise(m->s, m->len, msisdn, why, sizeof why), why) ||
         !field_ok(imp, "code", code, ctl_check_code(code->s, code->len, why, sizeof why), why) ||
         (since && since->len &&
          !field_ok(imp, "since", since,
-                   ctl_parse_uint(since->s, since->len, SINCE_MAX, &t, why, sizeof why), why)))
+                   ctl_parse_uint(since->s, since->len, SINCE_MAX, &t, why, sizeof why), why)) ||
+        (conf && !field_ok(imp, "conf", conf, check_conf(conf, why, sizeof why), why)))
         return -1;
+    if (conf) {
+        sc_key(cmd->key2, sizeof cmd->key2, SC_KEY_CONF, msisdn);
+        cmd_extra(cmd, 4, (const char *const[]){"HSET", cmd->key2, code->s, conf->s},
+                  (const size_t[]){0, 0, code->len, conf->len});
+    }
     sc_key(cmd->key, sizeof cmd->key, SC_KEY_SUB, msisdn);
     snprintf(cmd->num, sizeof cmd->num, "%llu", (unsigned long long)t);
     cmd_str(cmd, "HSET");
@@ -284,7 +322,7 @@ static const struct column g_catalogue_cols[] = {
     {"code", 1}, {"name", 1}, {"price_fen", 1}, {"provider", 0}, {"kind", 0},
 };
 static const struct column g_subscription_cols[] = {
-    {"msisdn", 1}, {"code", 1}, {"since", 0},
+    {"msisdn", 1}, {"code", 1}, {"since", 0}, {"conf", 0},
 };
 static const struct table g_tables[] = {
     [CTL_CATALOGUE] = {"catalogue", g_catalogue_cols, SC_ARRAY_LEN(g_catalogue_cols),
@@ -398,7 +436,7 @@ static int queue(struct importer *imp, const struct cmd *cmd)
 {
     queue_one(imp, cmd->argc, cmd->argv, cmd->lens, 1);
     for (int i = 0; i < cmd->nextra; i++)
-        queue_one(imp, 3, cmd->extra[i], cmd->extra_lens[i], 0);
+        queue_one(imp, cmd->extra_argc[i], cmd->extra[i], cmd->extra_lens[i], 0);
     return imp->nsent - imp->nread >= 2 * BATCH ? read_replies(imp, BATCH) : 0;
 }
 

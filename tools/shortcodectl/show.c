@@ -43,7 +43,7 @@ static const struct {
 struct show {
     struct ctl_redis *r;
     char msisdn[CTL_MSISDN_MAX + 1];
-    char k_sub[48], k_acct[48], k_audit[48], k_internal[NINTERNAL][48];
+    char k_sub[48], k_conf[48], k_acct[48], k_audit[48], k_internal[NINTERNAL][48];
     int errors;                 /* error replies seen: exit 1 */
 };
 
@@ -54,7 +54,9 @@ struct sub_row {
     char name[160];
     char fee[32];
     char date[32];
+    char conf[72];              /* its sub:{M}:conf reference, or "-" */
     int missing;                /* no vas:svc:CODE */
+    int unconfirmed;            /* no sub:{M}:conf entry */
 };
 
 /* ---- formatting ----------------------------------------------------- */
@@ -171,10 +173,27 @@ static int by_since(const void *a, const void *b)
     return strcmp(x->code, y->code);
 }
 
+/* The confirmation reference of code in HGETALL sub:{M}:conf (conf may be
+ * an error reply or nil: then none is known), or NULL. */
+static const redisReply *conf_of(const redisReply *conf, const redisReply *code)
+{
+    if (conf->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    for (size_t i = 0; i + 1 < conf->elements; i += 2) {
+        const redisReply *k = conf->element[i];
+        if (k->type == REDIS_REPLY_STRING && k->len == code->len &&
+            memcmp(k->str, code->str, k->len) == 0 &&
+            conf->element[i + 1]->type == REDIS_REPLY_STRING)
+            return conf->element[i + 1];
+    }
+    return NULL;
+}
+
 /* Rows from HGETALL sub:{M}:vas, with names and fees from the catalogue
- * (one pipelined HMGET per code). Returns the count, or -1 if the
- * connection failed. */
-static long load_subs(struct show *sh, const redisReply *all, struct sub_row **out)
+ * (one pipelined HMGET per code) and confirmations from HGETALL
+ * sub:{M}:conf. Returns the count, or -1 if the connection failed. */
+static long load_subs(struct show *sh, const redisReply *all, const redisReply *conf,
+                      struct sub_row **out)
 {
     size_t n = all->elements / 2;
     struct sub_row *rows = calloc(n ? n : 1, sizeof *rows);
@@ -187,6 +206,14 @@ static long load_subs(struct show *sh, const redisReply *all, struct sub_row **o
         size_t klen = PREFIX_LEN + SC_MIN(c->len, sizeof key - PREFIX_LEN);
         uint64_t since;
         ctl_printable(row->code, sizeof row->code, c->str, c->len, 0);
+        const redisReply *ref = conf_of(conf, c);
+        /* A conf key that cannot be read (reported) confirms nothing, and
+         * denies nothing either: "?". */
+        row->unconfirmed = !ref && conf->type != REDIS_REPLY_ERROR;
+        if (ref)
+            ctl_printable(row->conf, sizeof row->conf, ref->str, ref->len, 0);
+        else
+            sc_strlcpy(row->conf, row->unconfirmed ? "-" : "?", sizeof row->conf);
         if (ctl_parse_uint(s->str, s->len, INT64_MAX / 10, &since, why, sizeof why) == 0) {
             row->since = (long long)since;
             format_time(row->date, sizeof row->date, row->since, 0);
@@ -223,9 +250,11 @@ static long load_subs(struct show *sh, const redisReply *all, struct sub_row **o
     return (long)n;
 }
 
+/* The table, then how many lack a secondary confirmation (cancelling one
+ * files a double refund: docs/handlers.md "Refunds"). */
 static void print_subs(const struct sub_row *rows, size_t n)
 {
-    size_t wc = 4, wn = 4, wf = 3;
+    size_t wc = 4, wn = 4, wf = 3, wd = 5, unconfirmed = 0;
     printf("services (%zu, oldest first):\n", n);
     if (n == 0)
         return;
@@ -233,27 +262,36 @@ static void print_subs(const struct sub_row *rows, size_t n)
         wc = SC_MAX(wc, text_width(rows[i].code));
         wn = SC_MAX(wn, text_width(rows[i].name));
         wf = SC_MAX(wf, text_width(rows[i].fee));
+        wd = SC_MAX(wd, text_width(rows[i].date));
+        unconfirmed += (size_t)rows[i].unconfirmed;
     }
     printf("  ");
     print_cell("CODE", wc + 2);
     print_cell("NAME", wn + 2);
     print_cell("FEE", wf + 2);
-    printf("SINCE\n");
+    print_cell("SINCE", wd + 2);
+    printf("CONFIRMATION\n");
     for (size_t i = 0; i < n; i++) {
         printf("  ");
         print_cell(rows[i].code, wc + 2);
         print_cell(rows[i].name, wn + 2);
         print_cell(rows[i].fee, wf + 2);
-        printf("%s%s\n", rows[i].date, rows[i].missing ? "  (not in the catalogue)" : "");
+        print_cell(rows[i].date, wd + 2);
+        printf("%s%s%s\n", rows[i].conf, rows[i].unconfirmed ? "  (unconfirmed)" : "",
+               rows[i].missing ? "  (not in the catalogue)" : "");
     }
+    if (unconfirmed)
+        printf("  %zu without a confirmation (sub:{M}:conf): cancelling one files a double "
+               "refund\n", unconfirmed);
 }
 
-static int show_subs(struct show *sh, const redisReply *all)
+static int show_subs(struct show *sh, const redisReply *all, const redisReply *conf)
 {
     struct sub_row *rows = NULL;
     if (reply_failed(sh, "services", all, REDIS_REPLY_ARRAY))
         return 0;
-    long n = load_subs(sh, all, &rows);
+    reply_failed(sh, "confirmations", conf, REDIS_REPLY_ARRAY); /* then: none shown */
+    long n = load_subs(sh, all, conf, &rows);
     if (n < 0)
         return -1;
     print_subs(rows, (size_t)n);
@@ -376,15 +414,17 @@ static void show_audit(struct show *sh, const redisReply *entries)
 /* ---- the commands --------------------------------------------------- */
 
 /* Replies of the first round trip, in the order fetch() sends them. */
-enum { R_SUB, R_ACCT, R_AUDIT, R_INTERNAL /* then TYPE, PTTL per internal key */ };
+enum { R_SUB, R_CONF, R_ACCT, R_AUDIT, R_INTERNAL /* then TYPE, PTTL per internal key */ };
 #define R_COUNT (R_INTERNAL + 2 * NINTERNAL)
 
 /* Send the first round of reads and collect the replies; 0 or -1. */
 static int fetch(struct show *sh, redisReply *rep[R_COUNT])
 {
     const char *sub[2] = {"HGETALL", sh->k_sub}, *acct[2] = {"HGETALL", sh->k_acct};
+    const char *conf[2] = {"HGETALL", sh->k_conf};
     const char *audit[6] = {"XREVRANGE", sh->k_audit, "+", "-", "COUNT", AUDIT_COUNT};
     ctl_redis_append(sh->r, 2, sub, NULL);
+    ctl_redis_append(sh->r, 2, conf, NULL);
     ctl_redis_append(sh->r, 2, acct, NULL);
     ctl_redis_append(sh->r, 6, audit, NULL);
     for (size_t i = 0; i < NINTERNAL; i++) {
@@ -402,7 +442,7 @@ static int fetch(struct show *sh, redisReply *rep[R_COUNT])
 static int print_all(struct show *sh, redisReply *const rep[R_COUNT])
 {
     printf("subscriber %s\n", sh->msisdn);
-    if (show_subs(sh, rep[R_SUB]) < 0)
+    if (show_subs(sh, rep[R_SUB], rep[R_CONF]) < 0)
         return -1;
     for (size_t i = 0; i < NINTERNAL; i++)
         if (show_internal(sh, g_internal[i].what, sh->k_internal[i], rep[R_INTERNAL + 2 * i],
@@ -424,6 +464,7 @@ int ctl_show(struct ctl_redis *r, const char *arg)
         return CTL_EXIT_USAGE;
     }
     sc_key(sh.k_sub, sizeof sh.k_sub, SC_KEY_SUB, sh.msisdn);
+    sc_key(sh.k_conf, sizeof sh.k_conf, SC_KEY_CONF, sh.msisdn);
     sc_key(sh.k_acct, sizeof sh.k_acct, SC_KEY_ACCT, sh.msisdn);
     sc_key(sh.k_audit, sizeof sh.k_audit, SC_KEY_AUDIT, sh.msisdn);
     for (size_t i = 0; i < NINTERNAL; i++)
