@@ -89,10 +89,15 @@ class OrderTest(OrderEnv):
         self.assertEqual(self.r.hgetall("sub:{%s}:conf" % M0), {"CL001": e["ref"]})
         self.assertEqual([a["event"] for a in self.audit(M0)], ["order_requested", "subscribe"])
         self.assertEqual(self.r("EXISTS", "pending:{%s}" % M0), 0)
-        # Cancelling it later names the same start time.
-        self.run_script("send %s TDCL001\nexpect %s ^您已成功退订彩铃\n" % (M0, M0))
-        self.assertEqual(self.order_events(M0)[1]["id"],
-                         "%s:CL001:%s:unsubscribe" % (M0, subs["CL001"]))
+        # Cancelling it later names the same start time, and files no
+        # refund: the order was confirmed (sub:{M}:conf), so the reply has
+        # no refund line and vas:events no refund_request.
+        texts = self.run_script("send %s TDCL001\nexpect %s ^您已成功退订彩铃\n" % (M0, M0))
+        self.assertNotIn("退还", texts[0])
+        ev = self.order_events(M0)
+        self.assertEqual([x["event"] for x in ev], ["subscribe", "unsubscribe"])
+        self.assertEqual(ev[1]["id"], "%s:CL001:%s:unsubscribe" % (M0, subs["CL001"]))
+        self.assertEqual(self.r.hgetall("sub:{%s}:conf" % M0), {})
 
     def test_chinese_order_then_no(self):
         self.start_vas()
