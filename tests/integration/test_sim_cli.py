@@ -73,6 +73,8 @@ OTHERS = [
     ("dlr-delay-ms", ["0", "86400000", "0-0", "5-86400000"],
      ["86400001", "5-3", "-5", "5-", "x", "1-2-3", "0-86400001", "123456789012345678901234-1"],
      '--dlr-delay-ms: expected N or MIN-MAX in 0..86400000 with MIN <= MAX, got "{v}"'),
+    ("msgid-prefix", ["a", "run-2:", "1234567890123456"], ["", "a b", "12345678901234567", "\u00e9"],
+     '--msgid-prefix: expected 1..16 printable characters without spaces, got "{v}"'),
     ("dlr-bind", ["any", "same", "other"], ["", "all"],
      '--dlr-bind: expected any, same or other, got "{v}"'),
 ]

@@ -168,6 +168,18 @@ class SimDlrTest(harness.Env):
         self.assertGreaterEqual(st["dlr_delay_min_ms"], 300)
         self.assertEqual(st["dlr_stat"], {"DELIVRD": 1, "UNDELIV": 0, "EXPIRED": 0})
 
+    def test_msgid_prefix_in_resp_and_receipt(self):
+        sim = self.start_sim("--dlr", "--msgid-prefix", "r2-")
+        e = self.esme(sim)
+        first = e.submit(regdel=0)
+        second = e.submit()
+        ids = e.resp_ids(2)
+        self.assertEqual((ids[first], ids[second]), ("r2-1", "r2-2"))
+        (_, body), = e.receipts_until(1)
+        _, _, _, text, tlvs = parse_receipt(body)
+        self.assertEqual(receipt_fields(text)["id"], "r2-2")
+        self.assertEqual(tlvs[0x001E], b"r2-2\0")
+
     def test_shares_over_many_submits(self):
         n = 400
         sim = self.start_sim("--dlr-undeliv-share", "20", "--dlr-expired-share", "10",

@@ -53,6 +53,8 @@ static const char g_usage[] =
 "  --system-id ID           system_id in bind resps (default smsc-sim)\n"
 "  --dc0 gsm|latin1|ascii   meaning of data_coding 0 in MTs (default gsm)\n"
 "  --fail-fast              stop a script at its first failure\n"
+"  --msgid-prefix P         put P before every message_id (1..16 characters), e.g. to\n"
+"                           keep ids unique across restarts of the simulator\n"
 "  -h, --help               this text\n"
 "\n";
 
@@ -304,6 +306,16 @@ static int opt_system_id(struct sim_opts *o, const char *a)
                                                                                     : 0;
 }
 
+/* 1..16 printable ASCII characters, no space (a receipt's id: ends at one). */
+static int opt_msgid_prefix(struct sim_opts *o, const char *a)
+{
+    size_t n = strlen(a);
+    if (n == 0 || n >= sizeof o->msgid_prefix || !sim_addr_valid(a))
+        return SC_EINVAL;
+    sc_strlcpy(o->msgid_prefix, a, sizeof o->msgid_prefix);
+    return 0;
+}
+
 static int opt_dc0(struct sim_opts *o, const char *a)
 {
     return (o->dc0 = sc_dc0_parse(a)) < 0 ? SC_EINVAL : 0;
@@ -426,6 +438,8 @@ static const struct opt_def g_opts[] = {
     FN("system-id", opt_system_id, "--system-id: at most 15 bytes: \"%s\""),
     FN("dc0", opt_dc0, "--dc0: expected gsm, latin1 or ascii, got \"%s\""),
     FLAG("fail-fast", fail_fast),
+    FN("msgid-prefix", opt_msgid_prefix, "--msgid-prefix: expected 1..16 printable characters "
+                                         "without spaces, got \"%s\""),
     /* load mode */
     FLAG("load", load.on),
     NUM("subscribers", load.subscribers, 1, 100000000,

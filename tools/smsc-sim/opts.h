@@ -94,6 +94,7 @@ struct sim_opts {
     uint32_t resp_timeout_ms;
     size_t max_queue;
     char system_id[16];
+    char msgid_prefix[17];       /* before each message_id's hex counter */
     int dc0;                     /* enum sc_dc0, for MTs with data_coding 0 */
     int fail_fast;
     struct sim_load_opts load;

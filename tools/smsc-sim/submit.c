@@ -373,7 +373,8 @@ void sim__submit_handle(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
     sim_stats_submit_decoded(srv->stats, c->st, sm->src.addr, sm->data_coding);
 
     char msgid[SC_MSGID_MAX];
-    snprintf(msgid, sizeof msgid, "%llx", (unsigned long long)++srv->msgid);
+    snprintf(msgid, sizeof msgid, "%s%llx", srv->o->msgid_prefix,
+             (unsigned long long)++srv->msgid);
     if (sc_log_enabled(SC_LOG_DEBUG))
         SIM__CONN_LOG(SC_LOG_DEBUG, c, "mt_part",
                       " command=%s seq=%u message_id=%s from=%s to=%s dc=%u esm_class=0x%02x"
