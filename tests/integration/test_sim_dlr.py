@@ -168,6 +168,18 @@ class SimDlrTest(harness.Env):
         self.assertGreaterEqual(st["dlr_delay_min_ms"], 300)
         self.assertEqual(st["dlr_stat"], {"DELIVRD": 1, "UNDELIV": 0, "EXPIRED": 0})
 
+    def test_data_sm_receipt(self):
+        sim = self.start_sim("--dlr-expired-share", "100")
+        e = self.esme(sim)
+        seq = e.data_sm(text="好".encode("utf-16-be"), dc=8)
+        msgid = e.resp_ids(1, DATA_SM_RESP)[seq]
+        (_, body), = e.receipts_until(1)
+        _, _, _, text, tlvs = parse_receipt(body)
+        f = receipt_fields(text)
+        self.assertEqual((f["id"], f["stat"], f["err"], f["dlvrd"]), (msgid, "EXPIRED", "002", "000"))
+        self.assertTrue(text.endswith(" text:"), text)  # UCS-2: no text copied
+        self.assertEqual(tlvs[0x0427], b"\x03")
+
     def test_msgid_prefix_in_resp_and_receipt(self):
         sim = self.start_sim("--dlr", "--msgid-prefix", "r2-")
         e = self.esme(sim)
