@@ -31,6 +31,10 @@ NUMS = [
     ("reply-timeout-ms", 1, 3600000, '--reply-timeout-ms: expected 1..3600000, got "{v}"'),
     ("binds", 1, 10000, '--binds: expected 1..10000, got "{v}"'),
     ("long-gap-ms", 0, 60000, '--long-gap-ms: expected 0..60000, got "{v}"'),
+    ("resp-rate", 0, 10000000, '--resp-rate: expected 0..10000000, got "{v}"'),
+    ("dlr-undeliv-err", 0, 999, '--dlr-undeliv-err: expected 0..999, got "{v}"'),
+    ("dlr-expired-err", 0, 999, '--dlr-expired-err: expected 0..999, got "{v}"'),
+    ("dlr-max-pending", 1, 10000000, '--dlr-max-pending: expected 1..10000000, got "{v}"'),
     # The largest 20-digit number sim_parse_uint takes (it refuses from
     # 18446744073709551610 up, UINT64_MAX included).
     ("seed", 0, 18446744073709551609, '--seed: expected a number, got "{v}"'),
@@ -40,7 +44,8 @@ NUMS = [
 FAULT_NUMS = [("close-every", 0, 86400000), ("unbind-after", 0, 86400000),
               ("redeliver-timeout-ms", 1, 86400000), ("redeliver-max", 0, 65535),
               ("redeliver-interval-ms", 0, 86400000)]
-SHARES = ["throttle-share", "msgqfull-share", "drop-resp-share", "close-random", "hostile-share"]
+SHARES = ["throttle-share", "msgqfull-share", "drop-resp-share", "close-random", "hostile-share",
+          "dlr-undeliv-share", "dlr-expired-share"]
 MIX = ('--mix: expected SCENARIO:WEIGHT,... with scenarios 0000, cancel, unknown, longtd and a '
        'positive total, got "{v}"')
 EXPECT = ('--expect-regex: expected SCENARIO=REGEX with scenario 0000, cancel, unknown or '
@@ -65,6 +70,13 @@ OTHERS = [
     ("expect-regex", ["longtd=.", "0000=^a$"], ["bad=.", "0000=", "0000"], EXPECT),
     ("rate", ["max", "1", "10000000"], ["0", "10000001", "fast"],
      '--rate: expected 1..10000000 or max, got "{v}"'),
+    ("dlr-delay-ms", ["0", "86400000", "0-0", "5-86400000"],
+     ["86400001", "5-3", "-5", "5-", "x", "1-2-3", "0-86400001", "123456789012345678901234-1"],
+     '--dlr-delay-ms: expected N or MIN-MAX in 0..86400000 with MIN <= MAX, got "{v}"'),
+    ("msgid-prefix", ["a", "run-2:", "1234567890123456"], ["", "a b", "12345678901234567", "\u00e9"],
+     '--msgid-prefix: expected 1..16 printable characters without spaces, got "{v}"'),
+    ("dlr-bind", ["any", "same", "other"], ["", "all"],
+     '--dlr-bind: expected any, same or other, got "{v}"'),
 ]
 FLAGS = ["dlr", "fail-fast", "pack-each", "redeliver", "dup-parts", "reorder-parts", "load",
          "interactive"]
@@ -135,13 +147,16 @@ class SimCliTest(harness.Env):
                 (["-x"], "unknown option: -x"),
                 (["--script", "s", "--interactive"], "--script and --interactive exclude each other"),
                 (["--load", "--script", "s"], "--load excludes --script and --interactive"),
-                (["--load", "--interactive"], "--load excludes --script and --interactive")]:
+                (["--load", "--interactive"], "--load excludes --script and --interactive"),
+                (["--dlr-undeliv-share", "60", "--dlr-expired-share", "40.5"],
+                 "--dlr-undeliv-share and --dlr-expired-share add up to more than 100")]:
             self.assertEqual(run(args), (2, "smsc-sim: " + line), args)
 
     def test_help(self):
         p = subprocess.run([SIM, "--help"], capture_output=True, text=True, timeout=10)
         self.assertEqual(p.returncode, 0)
-        for section in ("Usage: smsc-sim [OPTIONS]", "Fault injection", "Load mode (--load)",
+        for section in ("Usage: smsc-sim [OPTIONS]", "Fault injection", "Delivery receipts",
+                        "Load mode (--load)",
                         "Script (one command per line", "Exit status:"):
             self.assertIn(section, p.stdout)
         # Every option of the table is in the help text.

@@ -33,6 +33,8 @@ struct sim_mopart {
     struct sim_mos *m;
     struct sim_mo *mo;           /* NULL: a delivery receipt */
     char sysid[16];              /* "" = any ESME */
+    unsigned conn;               /* receipts: the session that submitted */
+    int to;                      /* receipts: enum sim_dlr_bind, relative to conn */
     uint16_t tries;
     uint64_t due;                /* --redeliver: when to send again */
     uint16_t len;
@@ -110,8 +112,8 @@ static struct sim_mopart *pop(struct sim_mos *m)
 }
 
 
-int sim_mo_enqueue(struct sim_mos *m, struct sim_mo *mo, const uint8_t *pdu, size_t len,
-                   const char *sysid)
+static int enqueue(struct sim_mos *m, struct sim_mo *mo, const uint8_t *pdu, size_t len,
+                   const char *sysid, unsigned conn, int to)
 {
     if (m->mq_len >= m->o->max_queue)
         return SC_EBUSY;
@@ -121,11 +123,25 @@ int sim_mo_enqueue(struct sim_mos *m, struct sim_mo *mo, const uint8_t *pdu, siz
     p->m = m;
     p->mo = mo;
     sc_strlcpy(p->sysid, sysid ? sysid : "", sizeof p->sysid);
+    p->conn = conn;
+    p->to = to;
     p->tries = 0;
     p->len = (uint16_t)len;
     memcpy(p->pdu, pdu, len);
     push_back(m, p);
     return 0;
+}
+
+int sim_mo_enqueue(struct sim_mos *m, struct sim_mo *mo, const uint8_t *pdu, size_t len,
+                   const char *sysid)
+{
+    return enqueue(m, mo, pdu, len, sysid, 0, SIM_DLR_ANY);
+}
+
+int sim_mo_enqueue_dlr(struct sim_mos *m, const uint8_t *pdu, size_t len, const char *sysid,
+                       unsigned conn, int to)
+{
+    return enqueue(m, NULL, pdu, len, sysid, conn, to);
 }
 
 struct sim_mo *sim__mo_new(struct sim_mos *m, enum sim_mo_kind kind, const char *from,
@@ -337,10 +353,24 @@ static void on_part_resp(struct sc_session *s, void *ctx, int err, const struct 
     sim_mo_pump(m);
 }
 
-/* The next conn (round-robin) that can take a deliver_sm now; NULL if none. */
-static struct sim_conn *pick(struct sim_mos *m, const char *sysid)
+/* c can take a deliver_sm of an ESME with system_id sysid ("" = any) at all;
+ * *room: and now, within its window. */
+static int usable(const struct sim_mos *m, const struct sim_conn *c, const char *sysid,
+                  int *room)
+{
+    int ok = c->rx && !c->unbinding && sc_session_state(c->s) != SC_SS_CLOSED &&
+             (!sysid[0] || strcmp(c->st->system_id, sysid) == 0);
+    *room = ok && sc_session_outstanding(c->s) < m->o->window;
+    return ok;
+}
+
+/* The next conn (round-robin) with room for p, skipping session `skip`
+ * (0: none); NULL if none. *any: some conn but skip could take it later. */
+static struct sim_conn *pick_rr(struct sim_mos *m, const struct sim_mopart *p, unsigned skip,
+                                int *any)
 {
     unsigned n = m->conns->n;
+    *any = 0;
     if (n == 0)
         return NULL;
     unsigned start = m->rr % n;
@@ -348,15 +378,41 @@ static struct sim_conn *pick(struct sim_mos *m, const char *sysid)
     for (unsigned i = 0; i < start; i++)
         c = c->next;
     for (unsigned k = 0; k < n; k++) {
-        if (c->rx && !c->unbinding && sc_session_state(c->s) != SC_SS_CLOSED &&
-            sc_session_outstanding(c->s) < m->o->window &&
-            (!sysid[0] || strcmp(c->st->system_id, sysid) == 0)) {
-            m->rr = start + k + 1;
-            return c;
+        int room;
+        if (c->id != skip && usable(m, c, p->sysid, &room)) {
+            *any = 1;
+            if (room) {
+                m->rr = start + k + 1;
+                return c;
+            }
         }
         c = c->next ? c->next : m->conns->head;
     }
     return NULL;
+}
+
+/* The conn that takes p now, or NULL (it waits). A receipt for the same
+ * session (--dlr-bind same) waits for room there while that session can
+ * receive; one for another session (other) waits while another one can;
+ * else it goes to any (counted in dlr_fallback). */
+static struct sim_conn *pick(struct sim_mos *m, const struct sim_mopart *p)
+{
+    int any, room;
+    struct sim_conn *c;
+    if (p->to == SIM_DLR_SAME) {
+        for (c = m->conns->head; c; c = c->next)
+            if (c->id == p->conn && usable(m, c, p->sysid, &room))
+                return room ? c : NULL;
+    } else if (p->to == SIM_DLR_OTHER) {
+        if ((c = pick_rr(m, p, p->conn, &any)) || any)
+            return c;
+    } else {
+        return pick_rr(m, p, 0, &any);
+    }
+    c = pick_rr(m, p, 0, &any);
+    if (c)
+        m->stats->dlr_fallback++;
+    return c;
 }
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -371,7 +427,7 @@ void sim_mo_pump(struct sim_mos *m)
 {
     while (!STAILQ_EMPTY(&m->mq) && !m->stopping) {
         struct sim_mopart *p = STAILQ_FIRST(&m->mq);
-        struct sim_conn *c = pick(m, p->sysid);
+        struct sim_conn *c = pick(m, p);
         if (!c)
             return;
         uint32_t seq = sc_session_next_seq(c->s);

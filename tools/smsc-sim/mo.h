@@ -98,6 +98,12 @@ int sim_mo_send_pdu(struct sim_mos *m, enum sim_mo_kind kind, const char *from, 
  * full) or SC_ENOMEM. */
 int sim_mo_enqueue(struct sim_mos *m, struct sim_mo *mo, const uint8_t *pdu, size_t len,
                    const char *sysid);
+/* Queue a delivery receipt (encoded deliver_sm, seq patched when sent) for
+ * the sessions of system_id sysid; to (enum sim_dlr_bind, opts.h) picks among
+ * them relative to session conn, the one that submitted. Same returns as
+ * sim_mo_enqueue. */
+int sim_mo_enqueue_dlr(struct sim_mos *m, const uint8_t *pdu, size_t len, const char *sysid,
+                       unsigned conn, int to);
 /* Send queued parts while a session has room. */
 void sim_mo_pump(struct sim_mos *m);
 /* Put the parts of a session that just closed back at the queue's head. */

@@ -36,10 +36,13 @@ static const char g_usage[] =
 "  --timeout-ms N           default timeout of script steps, grace period for replies\n"
 "                           after the end of interactive input (default 5000)\n"
 "  --dlr                    send a delivery receipt (deliver_sm, esm_class 0x04) for\n"
-"                           each submit_sm with registered_delivery & 1\n"
+"                           each submit_sm / data_sm with registered_delivery & 1\n"
+"                           (registered_delivery 2: for a failed one only)\n"
 "  --enquire-link-ms N      send enquire_link after N ms without traffic (default 0 = off)\n"
 "  --throttle-every N       answer every Nth submit_sm with ESME_RTHROTTLED (default 0 = off)\n"
 "  --resp-delay-ms N        delay every submit_sm_resp by N ms (default 0)\n"
+"  --resp-rate R            send at most R submit_sm_resps per second, the others wait\n"
+"                           (default 0 = no bound; with --resp-delay-ms: slow SMSC)\n"
 "  --stats FILE             write counters as JSON at exit and on SIGUSR1\n"
 "  --log-level L            debug, info, warn or error (default info); logs go to stderr\n"
 "  --max-pdu N              largest command_length accepted (default 4096)\n"
@@ -50,6 +53,8 @@ static const char g_usage[] =
 "  --system-id ID           system_id in bind resps (default smsc-sim)\n"
 "  --dc0 gsm|latin1|ascii   meaning of data_coding 0 in MTs (default gsm)\n"
 "  --fail-fast              stop a script at its first failure\n"
+"  --msgid-prefix P         put P before every message_id (1..16 characters), e.g. to\n"
+"                           keep ids unique across restarts of the simulator\n"
 "  -h, --help               this text\n"
 "\n";
 
@@ -75,6 +80,21 @@ static const char g_usage_faults[] =
 "  --hostile-share P        load mode: with P % of MOs also send a hostile PDU (bad\n"
 "                           command_length, 30 TLVs, unknown command id, truncated body,\n"
 "                           invalid UCS-2, sm_length beyond the body)\n"
+"\n";
+
+static const char g_usage_dlr[] =
+"Delivery receipts (with --dlr; any of these implies --dlr; choices from --seed):\n"
+"  --dlr-delay-ms N|MIN-MAX receipt N ms, or MIN..MAX ms (uniform), after the\n"
+"                           submit_sm_resp ROK (0..86400000, default 0)\n"
+"  --dlr-undeliv-share P    P % of receipts say stat:UNDELIV (default 0)\n"
+"  --dlr-expired-share P    P % say stat:EXPIRED (default 0; the two add up to <= 100)\n"
+"  --dlr-undeliv-err N      their err: code (0..999, default 1)\n"
+"  --dlr-expired-err N      (0..999, default 2); stat:DELIVRD has err:000\n"
+"  --dlr-bind any|same|other  session a receipt goes to among those of the same\n"
+"                           system_id: any (default), the one that submitted, or\n"
+"                           another one (either falls back to any when none is bound)\n"
+"  --dlr-max-pending N      receipts waiting for their time; beyond, dropped and\n"
+"                           counted (1..10000000, default 100000)\n"
 "\n";
 
 /* In parts: C compilers need only support string literals of 4095 bytes. */
@@ -286,6 +306,16 @@ static int opt_system_id(struct sim_opts *o, const char *a)
                                                                                     : 0;
 }
 
+/* 1..16 printable ASCII characters, no space (a receipt's id: ends at one). */
+static int opt_msgid_prefix(struct sim_opts *o, const char *a)
+{
+    size_t n = strlen(a);
+    if (n == 0 || n >= sizeof o->msgid_prefix || !sim_addr_valid(a))
+        return SC_EINVAL;
+    sc_strlcpy(o->msgid_prefix, a, sizeof o->msgid_prefix);
+    return 0;
+}
+
 static int opt_dc0(struct sim_opts *o, const char *a)
 {
     return (o->dc0 = sc_dc0_parse(a)) < 0 ? SC_EINVAL : 0;
@@ -299,6 +329,44 @@ static int opt_mix(struct sim_opts *o, const char *a)
 static int opt_expect(struct sim_opts *o, const char *a)
 {
     return sim_parse_expect(a, o->load.expect);
+}
+
+/* "N" or "MIN-MAX" (ms, MIN <= MAX). */
+static int opt_dlr_delay(struct sim_opts *o, const char *a)
+{
+    char lo[24], *dash = strchr(a, '-');
+    uint64_t min = 0, max = 0;
+    if (!dash) {
+        if (sim_parse_uint(a, 0, 86400000, &min) < 0)
+            return SC_EINVAL;
+        max = min;
+    } else {
+        size_t n = (size_t)(dash - a);
+        if (n == 0 || n >= sizeof lo)
+            return SC_EINVAL;
+        memcpy(lo, a, n);
+        lo[n] = '\0';
+        if (sim_parse_uint(lo, 0, 86400000, &min) < 0 ||
+            sim_parse_uint(dash + 1, 0, 86400000, &max) < 0 || max < min)
+            return SC_EINVAL;
+    }
+    o->r.delay_min_ms = (uint32_t)min;
+    o->r.delay_max_ms = (uint32_t)max;
+    o->dlr = 1;
+    return 0;
+}
+
+static int opt_dlr_bind(struct sim_opts *o, const char *a)
+{
+    static const char *const names[] = {"any", "same", "other"};
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(a, names[i]) == 0) {
+            o->r.bind = i;
+            o->dlr = 1;
+            return 0;
+        }
+    }
+    return SC_EINVAL;
 }
 
 static int opt_rate(struct sim_opts *o, const char *a)
@@ -370,6 +438,8 @@ static const struct opt_def g_opts[] = {
     FN("system-id", opt_system_id, "--system-id: at most 15 bytes: \"%s\""),
     FN("dc0", opt_dc0, "--dc0: expected gsm, latin1 or ascii, got \"%s\""),
     FLAG("fail-fast", fail_fast),
+    FN("msgid-prefix", opt_msgid_prefix, "--msgid-prefix: expected 1..16 printable characters "
+                                         "without spaces, got \"%s\""),
     /* load mode */
     FLAG("load", load.on),
     NUM("subscribers", load.subscribers, 1, 100000000,
@@ -409,6 +479,17 @@ static const struct opt_def g_opts[] = {
     FLAG("dup-parts", f.dup_parts),
     FLAG("reorder-parts", f.reorder_parts),
     PCT("hostile-share", f.hostile_pct),
+    /* delivery receipts, slow mode */
+    NUM("resp-rate", resp_rate, 0, 10000000, "--resp-rate: expected 0..10000000, got \"%s\""),
+    FN("dlr-delay-ms", opt_dlr_delay, "--dlr-delay-ms: expected N or MIN-MAX in "
+                                      "0..86400000 with MIN <= MAX, got \"%s\""),
+    PCT("dlr-undeliv-share", r.undeliv_pct),
+    PCT("dlr-expired-share", r.expired_pct),
+    NUM("dlr-undeliv-err", r.undeliv_err, 0, 999, "--dlr-undeliv-err: expected 0..999, got \"%s\""),
+    NUM("dlr-expired-err", r.expired_err, 0, 999, "--dlr-expired-err: expected 0..999, got \"%s\""),
+    FN("dlr-bind", opt_dlr_bind, "--dlr-bind: expected any, same or other, got \"%s\""),
+    NUM("dlr-max-pending", r.max_pending, 1, 10000000,
+        "--dlr-max-pending: expected 1..10000000, got \"%s\""),
 };
 
 #define NOPTS (sizeof g_opts / sizeof g_opts[0])
@@ -467,6 +548,9 @@ static void set_defaults(struct sim_opts *o)
     o->f.redeliver_timeout_ms = 5000;
     o->f.redeliver_max = 20;
     o->f.redeliver_interval_ms = 500;
+    o->r.undeliv_err = 1;
+    o->r.expired_err = 2;
+    o->r.max_pending = 100000;
 }
 
 /* Store one option's value; 0, or the usage error's exit status. */
@@ -524,6 +608,7 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o)
         } else if (c == 'h') {
             fputs(g_usage, stdout);
             fputs(g_usage_faults, stdout);
+            fputs(g_usage_dlr, stdout);
             fputs(g_usage_load, stdout);
             fputs(g_usage_script, stdout);
             return 0;
@@ -539,6 +624,10 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o)
         return usage_error("%s", "--script and --interactive exclude each other");
     if (o->load.on && (o->script || o->interactive))
         return usage_error("%s", "--load excludes --script and --interactive");
+    if (o->r.undeliv_pct + o->r.expired_pct > 100.0)
+        return usage_error("%s", "--dlr-undeliv-share and --dlr-expired-share add up to more than 100");
+    if (o->r.undeliv_pct > 0 || o->r.expired_pct > 0)
+        o->dlr = 1;
     if (o->naccounts == 0 && add_account(o, "shortcoded:secret") < 0)
         return 1;
     return -1;

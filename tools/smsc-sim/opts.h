@@ -56,6 +56,22 @@ struct sim_fault_opts {
     int dup_parts, reorder_parts;
 };
 
+/* --dlr-bind: where a receipt goes among the sessions of the ESME's system_id. */
+enum sim_dlr_bind {
+    SIM_DLR_ANY = 0,             /* any RX-capable session, round-robin */
+    SIM_DLR_SAME,                /* the session that submitted (else any) */
+    SIM_DLR_OTHER,               /* another session than it (else any) */
+};
+
+/* Delivery receipts (dlr.c); with --dlr. */
+struct sim_dlr_opts {
+    uint32_t delay_min_ms, delay_max_ms; /* after the submit_sm_resp ROK */
+    double undeliv_pct, expired_pct;     /* shares of stat:UNDELIV / stat:EXPIRED */
+    uint32_t undeliv_err, expired_err;   /* their err: codes (0..999) */
+    int bind;                            /* enum sim_dlr_bind */
+    size_t max_pending;                  /* receipts waiting for their time */
+};
+
 struct sim_opts {
     char listen_host[256];
     const char *port_file;
@@ -70,6 +86,7 @@ struct sim_opts {
     uint32_t enquire_link_ms;
     uint32_t throttle_every;
     uint32_t resp_delay_ms;
+    uint32_t resp_rate;          /* submit_sm_resps per second at most; 0 = no bound */
     const char *stats_file;
     uint32_t max_pdu;
     unsigned max_sessions;
@@ -77,10 +94,12 @@ struct sim_opts {
     uint32_t resp_timeout_ms;
     size_t max_queue;
     char system_id[16];
+    char msgid_prefix[17];       /* before each message_id's hex counter */
     int dc0;                     /* enum sc_dc0, for MTs with data_coding 0 */
     int fail_fast;
     struct sim_load_opts load;
     struct sim_fault_opts f;
+    struct sim_dlr_opts r;
 };
 
 /* Parse argv into o (defaults first). Returns -1 to go on, or the exit

@@ -420,6 +420,7 @@ void sim_server_stop(struct sim_server *srv)
         uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
     sim__resps_purge(srv, NULL);
     uv_timer_stop(&srv->reasm_timer);
+    sim_dlr_stop(&srv->dlrs);
     for (struct sim_conn *c = srv->conns.head, *next; c; c = next) {
         next = c->next;
         if (c->unbinding)

@@ -2,8 +2,8 @@
  * and what an SMSC does with their requests (server.c: sessions and binds;
  * submit.c: submit_sm / data_sm, delayed resps, MT reassembly, receipts).
  *
- * The server owns struct sim_server, every conn (conn.h) and every delayed
- * resp. It tells its owner what happens through hooks: a complete MT
+ * The server owns struct sim_server, every conn (conn.h), every delayed
+ * resp and the receipts' state (dlr.h). It tells its owner what happens through hooks: a complete MT
  * (on_mt, which takes the MT), an RX-capable session bound (on_bound), and
  * something shutdown waits for finished (on_idle: a session or the listener
  * closed). */
@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "conn.h"
+#include "dlr.h"
 #include "smsc/pdu.h"
 
 struct sc_reasm;
@@ -62,8 +63,10 @@ struct sim_server {
     struct sim_resp *rq_head, *rq_tail;
     size_t rq_len;
     uv_timer_t rq_timer;
+    uint64_t rate_free_ns;       /* --resp-rate: when the next resp may go (loop ns) */
     uint64_t mt_pdus;            /* for --throttle-every */
-    uint64_t msgid;
+    uint64_t msgid;              /* the last message_id given (hex), one per decoded part */
+    struct sim_dlrs dlrs;        /* receipts waiting for their time */
 
     struct sc_reasm *reasm;
     uv_timer_t reasm_timer;

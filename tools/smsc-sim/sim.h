@@ -11,6 +11,7 @@
  *   jsonout.h, conn.h         JSON writers; one ESME session, the list of them
  *   faults.h                  fault decisions and their counts
  *   mo.h                      MOs: parts, queue, round-robin send, redelivery
+ *   dlr.h                     delivery receipts: outcome, delay, pending heap
  *   server.h                  listener, sessions, binds, submit_sm, MTs
  *   script.h, interactive.h, load.h   the three modes
  *   sim.h                     struct sim: all of the above, owned by main.c

@@ -40,6 +40,36 @@ void sim_statmap_add(struct sim_statmap *m, int64_t status)
     m->e[SIM_STATMAP_MAX - 1].count++;
 }
 
+void sim_srcmap_add(struct sim_srcmap *m, const char *addr)
+{
+    unsigned named = m->n < SIM_SRCMAP_MAX ? m->n : SIM_SRCMAP_MAX - 1;
+    for (unsigned i = 0; i < named; i++) {
+        if (strcmp(m->e[i].addr, addr) == 0) {
+            m->e[i].count++;
+            return;
+        }
+    }
+    if (m->n < SIM_SRCMAP_MAX - 1) {
+        sc_strlcpy(m->e[m->n].addr, addr, sizeof m->e[m->n].addr);
+        m->e[m->n++].count = 1;
+        return;
+    }
+    if (m->n == SIM_SRCMAP_MAX - 1) {  /* "other": as in sim_statmap_add */
+        m->e[m->n].addr[0] = '\0';
+        m->e[m->n++].count = 0;
+    }
+    m->e[SIM_SRCMAP_MAX - 1].count++;
+}
+
+void sim_stats_submit_decoded(struct sim_stats *s, struct sim_sess_stats *st, const char *src,
+                              uint8_t dc)
+{
+    sim_srcmap_add(&st->c.submit_by_source, src);
+    sim_srcmap_add(&s->total.submit_by_source, src);
+    st->c.submit_by_dc[dc]++;
+    s->total.submit_by_dc[dc]++;
+}
+
 const char *sim_status_name(int64_t st, char *buf, size_t bufsz)
 {
     switch (st) {

@@ -36,6 +36,20 @@ struct sim_rate {
     int started;
 };
 
+/* Counts by source address: the first SIM_SRCMAP_MAX - 1 addresses, then
+ * one entry (the last, once n == SIM_SRCMAP_MAX) for all the others. */
+#define SIM_SRCMAP_MAX 32
+struct sim_srcmap {
+    unsigned n;
+    struct {
+        char addr[21];
+        uint64_t count;
+    } e[SIM_SRCMAP_MAX];
+};
+
+/* Receipt outcomes (dlr.c). */
+enum sim_dlr_stat { SIM_DLR_DELIVRD = 0, SIM_DLR_UNDELIV, SIM_DLR_EXPIRED, SIM_DLR_NSTAT };
+
 struct sim_counters {
     uint64_t submit_sm_received;
     uint64_t data_sm_received;     /* data_sm used as MT */
@@ -49,6 +63,11 @@ struct sim_counters {
     uint64_t mt_reasm_errors;
     uint64_t dlr_sent;
     struct sim_statmap dlr_status;
+    uint64_t dlr_scheduled;        /* receipts decided (by the submitting session) */
+    uint64_t dlr_dropped;          /* ... not kept: --dlr-max-pending or the MO queue full */
+    uint64_t dlr_stat[SIM_DLR_NSTAT]; /* scheduled, by stat */
+    struct sim_srcmap submit_by_source; /* submit_sm / data_sm decoded */
+    uint64_t submit_by_dc[256];    /* ... by data_coding */
     uint64_t enquire_link_received;
     uint64_t enquire_link_sent;
     uint64_t enquire_link_resp_received;
@@ -85,6 +104,8 @@ struct sim_stats {
     uint64_t mo_sent;
     struct sim_statmap mo_status;
     uint64_t mt_dropped;           /* MTs a full script queue could not keep */
+    uint64_t dlr_fallback;         /* receipts sent to any session: --dlr-bind's had gone */
+    uint64_t dlr_delay_min_ms, dlr_delay_max_ms; /* resp ROK to receipt sent, loop clock */
     struct sim_sess_stats *sess_head, *sess_tail;
     unsigned nsess;
     uint64_t start_ms;             /* loop time at start: submit_ms counts from it */
@@ -93,6 +114,10 @@ struct sim_stats {
 void sim_statmap_add(struct sim_statmap *m, int64_t status);
 /* "ESME_ROK", "timeout", ... (buf holds "0x%08X" for unknown statuses). */
 const char *sim_status_name(int64_t st, char *buf, size_t bufsz);
+void sim_srcmap_add(struct sim_srcmap *m, const char *addr);
+/* A submit_sm / data_sm from src with data_coding dc was decoded on st. */
+void sim_stats_submit_decoded(struct sim_stats *s, struct sim_sess_stats *st, const char *src,
+                              uint8_t dc);
 /* One event at now_ms in the sliding window. */
 void sim_rate_hit(struct sim_rate *r, uint64_t now_ms);
 /* Record the arrival of a submit_sm / data_sm on st at now_ms (loop time);

@@ -9,6 +9,35 @@
 #include "sim.h"
 #include "statsfile.h"
 
+/* {"10086": n, ...}; the last entry of a full map is "(other)". Keys go
+ * through sim_json_text, so bytes that are not UTF-8 stay valid JSON. */
+static json_t *json_srcmap(const struct sim_srcmap *m)
+{
+    json_t *o = json_object();
+    for (unsigned i = 0; o && i < m->n; i++) {
+        int other = i == SIM_SRCMAP_MAX - 1;
+        json_t *k = sim_json_text(other ? "(other)" : m->e[i].addr);
+        if (k)
+            json_object_set_new(o, json_string_value(k), sim_json_u64(m->e[i].count));
+        json_decref(k);
+    }
+    return o;
+}
+
+/* {"0": n, "8": n, ...}: the data_codings seen. */
+static json_t *json_by_dc(const uint64_t by[256])
+{
+    json_t *o = json_object();
+    for (unsigned dc = 0; o && dc < 256; dc++) {
+        char k[4];
+        if (!by[dc])
+            continue;
+        snprintf(k, sizeof k, "%u", dc);
+        json_object_set_new(o, k, sim_json_u64(by[dc]));
+    }
+    return o;
+}
+
 /* The counters shared by the totals and each session, added to o. */
 static void json_counters(json_t *o, const struct sim_counters *c)
 {
@@ -26,6 +55,17 @@ static void json_counters(json_t *o, const struct sim_counters *c)
     U("mt_reasm_errors", c->mt_reasm_errors);
     U("dlr_sent", c->dlr_sent);
     json_object_set_new(o, "dlr_status", sim_json_statmap(&c->dlr_status));
+    U("dlr_scheduled", c->dlr_scheduled);
+    U("dlr_dropped", c->dlr_dropped);
+    json_t *ds = json_object();
+    json_object_set_new(o, "dlr_stat", ds);
+    if (ds) {
+        json_object_set_new(ds, "DELIVRD", sim_json_u64(c->dlr_stat[SIM_DLR_DELIVRD]));
+        json_object_set_new(ds, "UNDELIV", sim_json_u64(c->dlr_stat[SIM_DLR_UNDELIV]));
+        json_object_set_new(ds, "EXPIRED", sim_json_u64(c->dlr_stat[SIM_DLR_EXPIRED]));
+    }
+    json_object_set_new(o, "submit_by_source", json_srcmap(&c->submit_by_source));
+    json_object_set_new(o, "submit_by_data_coding", json_by_dc(c->submit_by_dc));
     U("enquire_link_received", c->enquire_link_received);
     U("enquire_link_sent", c->enquire_link_sent);
     U("enquire_link_resp_received", c->enquire_link_resp_received);
@@ -69,6 +109,10 @@ static json_t *stats_json(struct sim *sim)
     json_object_set_new(o, "mo_queued", sim_json_u64(sim_mo_queued(&sim->mos)));
     json_object_set_new(o, "mo_status", sim_json_statmap(&ss->mo_status));
     json_object_set_new(o, "mt_dropped", sim_json_u64(ss->mt_dropped));
+    json_object_set_new(o, "dlr_pending", sim_json_u64(sim_dlr_pending(&sim->srv.dlrs)));
+    json_object_set_new(o, "dlr_fallback", sim_json_u64(ss->dlr_fallback));
+    json_object_set_new(o, "dlr_delay_min_ms", sim_json_u64(ss->dlr_delay_min_ms));
+    json_object_set_new(o, "dlr_delay_max_ms", sim_json_u64(ss->dlr_delay_max_ms));
     json_object_set_new(o, "faults",
                         sim_fault_json(&sim->faults, sim_mo_redelivery_pending(&sim->mos)));
     json_t *arr = json_array();

@@ -1,10 +1,11 @@
 /* submit.c -- smsc-sim's answers to submit_sm / data_sm: throttling and
  * faults, decoding, the resp (now or after --resp-delay-ms), and what an
  * accepted part becomes: a reassembled MT for the handset and, with --dlr,
- * a delivery receipt.
+ * a delivery receipt (dlr.c decides it and sends it when due).
  *
- * submit_sm_resps with --resp-delay-ms wait in one FIFO (the delay is the
- * same for all, so FIFO order is deadline order) served by one timer. A part
+ * submit_sm_resps with --resp-delay-ms or --resp-rate wait in one FIFO (the
+ * delay is the same for all and the rate's slots only grow, so FIFO order
+ * is deadline order) served by one timer. A part
  * counts as delivered to the handset only when its resp goes out with ROK:
  * then it is reassembled into an MT event and, with --dlr, receipted. */
 #include <stdio.h>
@@ -98,16 +99,18 @@ static void on_reasm_timer(uv_timer_t *t)
         uv_timer_stop(t);
 }
 
-static void send_dlr(struct sim_conn *c, const struct sim_mtpart *p, const char *msgid);
-
 /* The part was acknowledged with ROK: it reached the "handset". */
 static void mt_accept(struct sim_conn *c, struct sim_mtpart *p, const char *msgid)
 {
     struct sim_server *srv = c->srv;
     c->st->c.mt_parts_accepted++;
     srv->stats->total.mt_parts_accepted++;
-    if (srv->o->dlr && (p->regdel & 1))
-        send_dlr(c, p, msgid);
+    struct sim_dlr_part dp = {
+        .st = c->st, .conn = c->id, .src = &p->src, .dst = &p->dst, .regdel = p->regdel,
+        .dc = p->dc, .msgid = msgid, .submit_time = p->submit_time, .text = p->data,
+        .len = p->len,
+    };
+    sim_dlr_accepted(&srv->dlrs, &dp);
     if (!p->concat || p->c.total <= 1) {
         make_mt(c, p, p->data, p->len, p->dc, 1);
         return;
@@ -136,46 +139,6 @@ static void mt_accept(struct sim_conn *c, struct sim_mtpart *p, const char *msgi
                       " from=%s to=%s ref=%u part=%u/%u reason=\"%s\"", p->src.addr, p->dst.addr,
                       p->c.ref, p->c.seq, p->c.total, sc_strerror(rc));
     }
-}
-
-/* ---- delivery receipts -------------------------------------------------------- */
-
-static void send_dlr(struct sim_conn *c, const struct sim_mtpart *p, const char *msgid)
-{
-    struct sim_server *srv = c->srv;
-    struct sc_sm *sm = calloc(1, sizeof *sm);
-    uint8_t buf[1024];
-    if (!sm)
-        return;
-    sm->cmd_id = SC_CMD_DELIVER_SM;
-    sm->seq = 1; /* set when sent */
-    sm->src = p->dst;
-    sm->dst = p->src;
-    sm->esm_class = 0x04;
-    sm->data_coding = 0;
-    char text[256];
-    size_t n = sc_dlr_format(text, sizeof text, msgid, "DELIVRD", 0, p->submit_time,
-                             (long)time(NULL));
-    if (n > 160)
-        n = 160;
-    memcpy(sm->msg, text, n);
-    sm->msg_len = (uint16_t)n;
-    sc_strlcpy(sm->receipted_message_id, msgid, sizeof sm->receipted_message_id);
-    sm->has_message_state = 1;
-    sm->message_state = 2; /* DELIVERED */
-    long len = sc_pdu_encode_sm(sm, buf, sizeof buf);
-    free(sm);
-    if (len < 0) {
-        SIM__CONN_LOG(SC_LOG_ERROR, c, "dlr_failed", " message_id=%s reason=\"%s\"", msgid,
-                      sc_strerror((int)len));
-        return;
-    }
-    /* To the same ESME (system_id) on whichever of its sessions can receive. */
-    if (sim_mo_enqueue(srv->mos, NULL, buf, (size_t)len, c->st->system_id) < 0) {
-        SIM__CONN_LOG(SC_LOG_WARN, c, "dlr_dropped", " message_id=%s reason=\"queue full\"", msgid);
-        return;
-    }
-    sim_mo_pump(srv->mos);
 }
 
 /* ---- submit_sm resps ---------------------------------------------------------- */
@@ -219,12 +182,34 @@ static void on_rq_timer(uv_timer_t *t)
         uv_timer_start(&srv->rq_timer, on_rq_timer, srv->rq_head->due - now, 0);
 }
 
-/* Answer now, or after --resp-delay-ms. Takes ownership of p. */
+/* When a resp queued now may go: after --resp-delay-ms, and with
+ * --resp-rate R no sooner than 1/R s after the previous one (each resp
+ * takes the next free slot). Never earlier than for the resps before it, so
+ * the FIFO stays in deadline order. */
+static uint64_t resp_due(struct sim_server *srv, uint64_t now)
+{
+    uint64_t due = now + srv->o->resp_delay_ms;
+    if (srv->o->resp_rate) {
+        uint64_t now_ns = now * 1000000u;
+        if (srv->rate_free_ns < now_ns)
+            srv->rate_free_ns = now_ns;
+        uint64_t slot = (srv->rate_free_ns + 999999u) / 1000000u;
+        srv->rate_free_ns += 1000000000u / srv->o->resp_rate;
+        if (slot > due)
+            due = slot;
+    }
+    return due;
+}
+
+/* Answer now, or after --resp-delay-ms / in --resp-rate's slot. Takes
+ * ownership of p. */
 static void queue_resp(struct sim_conn *c, uint32_t resp_id, uint32_t seq, uint32_t status,
                        const char *msgid, struct sim_mtpart *p)
 {
     struct sim_server *srv = c->srv;
-    if (srv->o->resp_delay_ms == 0) {
+    uint64_t now = uv_now(srv->loop);
+    uint64_t due = srv->o->resp_delay_ms || srv->o->resp_rate ? resp_due(srv, now) : now;
+    if (due <= now && !srv->rq_head) {
         send_resp_now(c, resp_id, seq, status, msgid, p);
         return;
     }
@@ -236,7 +221,7 @@ static void queue_resp(struct sim_conn *c, uint32_t resp_id, uint32_t seq, uint3
         return;
     }
     r->c = c;
-    r->due = uv_now(srv->loop) + srv->o->resp_delay_ms;
+    r->due = due;
     r->resp_id = resp_id;
     r->seq = seq;
     r->status = status;
@@ -251,7 +236,7 @@ static void queue_resp(struct sim_conn *c, uint32_t resp_id, uint32_t seq, uint3
     srv->rq_len++;
     note_outstanding(c, +1);
     if (!uv_is_active((uv_handle_t *)&srv->rq_timer))
-        uv_timer_start(&srv->rq_timer, on_rq_timer, srv->o->resp_delay_ms, 0);
+        uv_timer_start(&srv->rq_timer, on_rq_timer, srv->rq_head->due - now, 0);
 }
 
 void sim__resps_purge(struct sim_server *srv, struct sim_conn *c)
@@ -385,9 +370,11 @@ void sim__submit_handle(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
     struct sc_concat cc = {0, 1, 1};
     int concat;
     int bad = part_text(sm, &data, &n, &cc, &concat) < 0;
+    sim_stats_submit_decoded(srv->stats, c->st, sm->src.addr, sm->data_coding);
 
     char msgid[SC_MSGID_MAX];
-    snprintf(msgid, sizeof msgid, "%llx", (unsigned long long)++srv->msgid);
+    snprintf(msgid, sizeof msgid, "%s%llx", srv->o->msgid_prefix,
+             (unsigned long long)++srv->msgid);
     if (sc_log_enabled(SC_LOG_DEBUG))
         SIM__CONN_LOG(SC_LOG_DEBUG, c, "mt_part",
                       " command=%s seq=%u message_id=%s from=%s to=%s dc=%u esm_class=0x%02x"
@@ -439,6 +426,7 @@ int sim__submit_start(struct sim_server *srv)
     srv->reasm_timer.data = srv;
     uv_timer_init(srv->loop, &srv->rq_timer);
     srv->rq_timer.data = srv;
+    sim_dlr_init(&srv->dlrs, srv->loop, srv->o, srv->stats, srv->mos);
     return 0;
 }
 
@@ -454,4 +442,5 @@ void sim__resps_free(struct sim_server *srv)
     srv->rq_len = 0;
     sc_reasm_free(srv->reasm);
     srv->reasm = NULL;
+    sim_dlr_free(&srv->dlrs);
 }
