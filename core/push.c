@@ -32,12 +32,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 #include "base/log.h"
 #include "base/sc.h"
 #include "core/app.h"
+#include "core/stream.h"
 #include "core/mt_check.h"
 #include "store/keys.h"
 
@@ -94,7 +95,7 @@ struct sc_pushes {
     int group_ok, reading, quiet;
     uint64_t claimed_at;          /* loop ms of the last XAUTOCLAIM */
     unsigned njobs;               /* pushes taken and not finished ... */
-    struct job *jobs;             /* ... listed here (a claim skips them) */
+    LIST_HEAD(, job) jobs;        /* ... listed here (a claim skips them) */
     struct job *retry;            /* records waiting to be written again */
     char consumer[96];
     char cursor[ENTRY_MAX];
@@ -107,7 +108,7 @@ struct sc_pushes {
 /* One entry taken from the stream; the text is copied after it. */
 struct job {
     struct sc_pushes *p;
-    struct job *prev, *next;      /* p->jobs */
+    LIST_ENTRY(job) link;         /* p->jobs */
     struct job *retry_next;
     char entry[ENTRY_MAX];
     struct sc_push m;
@@ -120,13 +121,6 @@ struct job {
 
 static const struct sc_cfg_mt *mtcfg(const struct sc_pushes *p) { return &p->a->gen->cfg->mt; }
 
-static const char *str_el(const redisReply *r, size_t i)
-{
-    return r && r->type == REDIS_REPLY_ARRAY && i < r->elements &&
-                   r->element[i]->type == REDIS_REPLY_STRING
-               ? r->element[i]->str
-               : NULL;
-}
 
 static long long now_ms(void)
 {
@@ -141,7 +135,8 @@ static void kick(struct sc_pushes *p);
 
 static int job_running(const struct sc_pushes *p, const char *entry)
 {
-    for (const struct job *j = p->jobs; j; j = j->next)
+    const struct job *j;
+    LIST_FOREACH(j, &p->jobs, link)
         if (strcmp(j->entry, entry) == 0)
             return 1;
     return 0;
@@ -151,12 +146,7 @@ static int job_running(const struct sc_pushes *p, const char *entry)
 static void job_free(struct job *j)
 {
     struct sc_pushes *p = j->p;
-    if (j->prev)
-        j->prev->next = j->next;
-    else
-        p->jobs = j->next;
-    if (j->next)
-        j->next->prev = j->prev;
+    LIST_REMOVE(j, link);
     p->njobs--;
     free(j);
     kick(p);
@@ -183,7 +173,7 @@ static void write_record(struct job *j);
 static void on_recorded(void *ctx, int err, redisReply *rep)
 {
     struct job *j = ctx;
-    const char *st = err ? NULL : str_el(rep, 0);
+    const char *st = err ? NULL : sc__reply_str(rep, 0);
     if (!st) {
         char e[160];
         sc_warn("event=push_record_failed entry=%s id=%s state=%s error=%s msg=\"tried again\"",
@@ -275,7 +265,7 @@ static void job_send(struct job *j)
 static void on_taken(void *ctx, int err, redisReply *rep)
 {
     struct job *j = ctx;
-    const char *st = err ? NULL : str_el(rep, 0);
+    const char *st = err ? NULL : sc__reply_str(rep, 0);
     if (!st) {
         sc_warn("event=push_take_failed entry=%s error=\"%s\" msg=\"left pending\"", j->entry,
                 err ? sc_strerror(err) : "unexpected reply");
@@ -321,10 +311,7 @@ static struct job *job_new(struct sc_pushes *p, const char *entry, const redisRe
     if (!*bad)
         memcpy(j->text, m.text, m.text_len);
     j->m.text = j->text;
-    j->next = p->jobs;
-    if (p->jobs)
-        p->jobs->prev = j;
-    p->jobs = j;
+    LIST_INSERT_HEAD(&p->jobs, j, link);
     p->njobs++;
     return j;
 }
@@ -360,7 +347,7 @@ static size_t start_entries(struct sc_pushes *p, const redisReply *list, int cla
     size_t n = 0;
     for (size_t i = 0; list && list->type == REDIS_REPLY_ARRAY && i < list->elements; i++) {
         const redisReply *e = list->element[i];
-        const char *entry = str_el(e, 0);
+        const char *entry = sc__reply_str(e, 0);
         if (!entry || strlen(entry) >= ENTRY_MAX || (claimed && job_running(p, entry)))
             continue;
         /* A deleted entry still pending comes without fields (nil). */
@@ -412,7 +399,7 @@ static void on_claim(void *ctx, int err, redisReply *rep)
     if (read_failed(p, err, rep, "XAUTOCLAIM"))
         return;
     /* [next cursor, [entries], [deleted ids]] */
-    const char *next = str_el(rep, 0);
+    const char *next = sc__reply_str(rep, 0);
     sc_strlcpy(p->cursor, next && strlen(next) < sizeof p->cursor ? next : "0-0",
                sizeof p->cursor);
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
@@ -540,11 +527,7 @@ struct sc_pushes *sc_pushes_new(struct sc_app *a, char *err, size_t errsz)
     if (mc->consumer) {
         sc_strlcpy(p->consumer, mc->consumer, sizeof p->consumer);
     } else {
-        /* Unique among the daemons sharing the group. */
-        char host[64] = "";
-        gethostname(host, sizeof host - 1);
-        snprintf(p->consumer, sizeof p->consumer, "%s-%ld", host[0] ? host : "shortcoded",
-                 (long)getpid());
+        sc__stream_consumer(p->consumer, sizeof p->consumer);
     }
     sc_strlcpy(p->cursor, "0-0", sizeof p->cursor);
     uv_timer_init(a->loop, &p->tick);
@@ -610,8 +593,8 @@ void sc_pushes_free(struct sc_pushes *p)
     if (!p)
         return;
     p->quiet = 1;
-    while (p->jobs)
-        job_free(p->jobs);
+    while (!LIST_EMPTY(&p->jobs))
+        job_free(LIST_FIRST(&p->jobs));
     sc_store_free(p->in);
     sc_store_free(p->out);
     free(p);
