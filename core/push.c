@@ -13,7 +13,10 @@
  * still holds are skipped), else XREADGROUP COUNT (the room, at most
  * read_count) BLOCK. Memory is bounded by max_queued pushes whatever waits
  * in Redis; with no room, no bind or no Redis nothing is read and only the
- * 200 ms tick looks again (no spinning).
+ * 200 ms tick looks again (no spinning). Every claim_idle_ms / 3 the tick
+ * XCLAIMs (JUSTID) the entries this daemon holds, resetting their idle
+ * time: a push waiting here for a window slot is never taken over by
+ * another daemon while this one lives.
  *
  * One entry. sc_push_check (core/mt_check.c); a bad one -> finish dropped
  * with the reason. not_after passed -> expired. Else push_take_lua: the id
@@ -94,6 +97,8 @@ struct sc_pushes {
     uv_timer_t tick;
     int group_ok, reading, quiet;
     uint64_t claimed_at;          /* loop ms of the last XAUTOCLAIM */
+    uint64_t touched_at;          /* ... of the last XCLAIM of our own entries */
+    int touching;
     unsigned njobs;               /* pushes taken and not finished ... */
     LIST_HEAD(, job) jobs;        /* ... listed here (a claim skips them) */
     struct job *retry;            /* records waiting to be written again */
@@ -462,6 +467,39 @@ static void kick(struct sc_pushes *p)
     p->reading = sc_store_command(p->in, argc, argv, NULL, cb, p) == 0;
 }
 
+static void on_touched(void *ctx, int err, redisReply *rep)
+{
+    struct sc_pushes *p = ctx;
+    p->touching = 0;
+    if (err || rep->type == REDIS_REPLY_ERROR)
+        sc_warn("event=push_touch_failed error=\"%s\"", err ? sc_strerror(err) : rep->str);
+}
+
+/* Every claim_idle_ms / 3: XCLAIM ... 0 ... JUSTID of every entry this
+ * daemon holds, which resets their idle time, so that no other daemon's
+ * XAUTOCLAIM takes a push that merely waits here for a window slot. */
+static void touch_own(struct sc_pushes *p)
+{
+    uint64_t now = uv_now(p->a->loop);
+    if (p->touching || p->njobs == 0 ||
+        now - p->touched_at < (uint64_t)mtcfg(p)->claim_idle_ms / 3)
+        return;
+    p->touched_at = now;
+    size_t argc = 6 + p->njobs;
+    const char **argv = malloc(argc * sizeof *argv);
+    if (!argv)
+        return;
+    size_t i = 0;
+    argv[i++] = "XCLAIM", argv[i++] = SC_KEY_MT_PUSH, argv[i++] = GROUP;
+    argv[i++] = p->consumer, argv[i++] = "0";
+    const struct job *j;
+    LIST_FOREACH(j, &p->jobs, link)
+        argv[i++] = j->entry;
+    argv[i++] = "JUSTID";
+    p->touching = sc_store_command(p->out, (int)i, argv, NULL, on_touched, p) == 0;
+    free(argv);
+}
+
 static void on_tick(uv_timer_t *t)
 {
     struct sc_pushes *p = t->data;
@@ -473,6 +511,7 @@ static void on_tick(uv_timer_t *t)
         write_record(r);
         r = next;
     }
+    touch_own(p);
     kick(p);
 }
 

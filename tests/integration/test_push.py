@@ -246,9 +246,12 @@ class PushCrashTest(PushEnv):
         n = 2000
         xadd_many(self.redis.port, [{"id": "s%d" % i, "to": DEST, "text": "share %d" % i}
                                     for i in range(n)])
-        sim = self.start_sim("--resp-delay-ms", "2")
-        self.daemon(sim, name="d1", mt="  consumer: one\n  max_queued: 50\n  read_count: 10\n")
-        self.daemon(sim, name="d2", mt="  consumer: two\n  max_queued: 50\n  read_count: 10\n")
+        # A slow SMSC (window 10, 20 ms a resp: 500 MT/s a daemon) and 1,000
+        # pushes taken by each: they wait here longer than claim_idle_ms
+        # (1 s), and still no daemon takes over the other's.
+        sim = self.start_sim("--resp-delay-ms", "20")
+        self.daemon(sim, name="d1", mt="  consumer: one\n")
+        self.daemon(sim, name="d2", mt="  consumer: two\n")
         self.wait_status(n, timeout=120)
         texts = [m[3] for m in self.mts(sim)]
         self.assertEqual(len(texts), n)
