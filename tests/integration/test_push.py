@@ -3,6 +3,7 @@ entries XADDed to mt:push with a real redis-server, the daemon, and smsc-sim
 as the SMSC. Every test checks what arrived at the simulator (its event=mt
 log lines, in order of arrival) and what the daemon wrote: mt:status,
 mt:{ID}, and the group's pending list of mt:push."""
+import os
 import re
 import time
 import signal
@@ -172,6 +173,25 @@ class PushTest(PushEnv):
         self.assertEqual(got, {"old": ("expired", "not_after"), "fresh": ("sent", "")})
         self.assertEqual(self.r("HGET", "mt:{old}", "state"), "expired")
         self.assertEqual([m[3] for m in self.mts(sim)], ["in time"])
+
+    def test_reload_applies_mt_keys_and_names_the_fixed_ones(self):
+        sim = self.start_sim()
+        d = self.daemon(sim)
+        path = os.path.join(self.dir, "shortcoded.yaml")
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace("  block_ms: 200\n",
+                                 "  block_ms: 300\n  enabled: false\n  default_priority: 1\n"))
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"event=reloaded ")
+        self.assertIn("event=reload_applied key=mt.block_ms old=200 new=300", d.output())
+        self.assertIn("event=reload_applied key=mt.default_priority old=5 new=1", d.output())
+        self.assertRegex(d.output(), r"event=reload_needs_restart key=mt.enabled ")
+        # Still reading, with the new default priority.
+        self.push(id="after", to=DEST, text="after the reload")
+        self.wait_status(1)
+        self.assertEqual(self.r("HGET", "mt:{after}", "priority"), "1")
 
     def test_reply_overtakes_a_bulk_backlog(self):
         n = 5000
