@@ -21,7 +21,8 @@
  * One entry. sc_push_check (core/mt_check.c); a bad one -> finish dropped
  * with the reason. not_after passed -> expired. Else push_take_lua: the id
  * is another entry's (dup: XACK only), already final (XACK), or now
- * "queued" with this entry -> sc_esme_push at its priority. Accepted ->
+ * "queued" with this entry -> sc_esme_push at its priority (its not_after
+ * checked again when its first part would go: expired). Accepted ->
  * sent with its parts; refused after the retries -> failed with the SMPP
  * status (or timeout); too many parts -> dropped too_long. push_finish_lua
  * writes mt:{ID}, the mt:status entry and the XACK in one script: an entry
@@ -238,6 +239,8 @@ static void on_pushed(void *arg, int err, uint32_t status)
         job_finish(j, "failed", sc_pdu_status_name(status));
     else if (err == SC_ETIMEOUT)
         job_finish(j, "failed", "timeout");
+    else if (err == SC_ERANGE)
+        job_finish(j, "expired", "not_after");
     else
         job_free(j); /* shutdown: not sent, left pending */
 }
@@ -252,7 +255,7 @@ static void job_send(struct job *j)
     struct sc_addr to = {plus ? 1 : 0, 1, ""};
     sc_strlcpy(to.addr, j->m.to + plus, sizeof to.addr);
     int n = a->esme ? sc_esme_push(a->esme, &from, &to, j->text, j->m.text_len, j->m.priority,
-                                   on_pushed, j)
+                                   j->m.not_after, on_pushed, j)
                     : SC_ECLOSED;
     if (n > 0) {
         j->parts = (unsigned)n;

@@ -129,7 +129,8 @@ static int mt_prepare(struct sc_esme *e, const struct sc_addr *src, const struct
 }
 
 int sc_esme_push(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
-                 const char *utf8, size_t len, unsigned prio, sc_esme_push_cb cb, void *arg)
+                 const char *utf8, size_t len, unsigned prio, long long not_after_ms,
+                 sc_esme_push_cb cb, void *arg)
 {
     if (prio > SC_ESME_PRIO_MAX)
         return SC_EINVAL;
@@ -143,6 +144,7 @@ int sc_esme_push(struct sc_esme *e, const struct sc_addr *src, const struct sc_a
     m->pcb = cb;
     m->arg = arg;
     m->cls = (uint8_t)(SC__MT_PUSH0 + prio);
+    m->not_after = not_after_ms;
     sc__mtq_enqueue(e, &parts, n);
     return n;
 }

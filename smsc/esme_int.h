@@ -83,6 +83,9 @@ struct sc__mt_msg {
     void *arg;
     unsigned parts_left;
     uint8_t cls;              /* SC__MT_REPLY or SC__MT_PUSH0 + priority */
+    uint8_t sent;             /* a part of it went out */
+    uint8_t expired;          /* not_after passed before that: no part goes */
+    long long not_after;      /* unix ms, 0 = none (pushes) */
     int err;                  /* the first part's error, 0 if all went */
     uint32_t status;          /* the SMPP status of that error, 0 if none */
 };

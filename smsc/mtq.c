@@ -19,6 +19,7 @@
  * at all). The interface the rest of the esme uses is in esme_int.h: the MT
  * path's next shape replaces this file behind it. */
 #include <stdlib.h>
+#include <sys/time.h>
 
 #include "base/sc.h"
 #include "smsc/esme_int.h"
@@ -66,7 +67,6 @@ static struct sc__mt_part *queue_pop(struct sc__mtq *q)
     return NULL;
 }
 
-static int queue_empty(const struct sc__mtq *q) { return q->queued + q->push_queued == 0; }
 
 /* The queue's bound: room for max_inflight replies of max_parts parts. */
 static size_t queue_max(const struct sc_esme_live *live)
@@ -199,20 +199,41 @@ static struct link *pick_link(struct sc_esme *e, uint64_t now)
     return NULL;
 }
 
+/* A push whose not_after passed before any of its parts went: each of its
+ * parts ends SC_ERANGE as it comes up, none is sent. */
+static int expired(struct sc__mt_msg *m)
+{
+    if (m->expired)
+        return 1;
+    if (!m->not_after || m->sent)
+        return 0;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    m->expired = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000 > m->not_after;
+    return m->expired;
+}
+
 void sc__mtq_pump(struct sc_esme *e)
 {
     uint64_t now = uv_now(e->loop);
-    while (!queue_empty(&e->mtq)) {
+    struct sc__mt_part *p;
+    while ((p = queue_pop(&e->mtq))) {
+        if (expired(p->msg)) {
+            part_done(p, SC_ERANGE, 0);
+            continue;
+        }
         struct link *l = pick_link(e, now);
-        if (!l)
+        if (!l) {
+            queue_push_front(&e->mtq, p);
             return;
-        struct sc__mt_part *p = queue_pop(&e->mtq);
+        }
         uint32_t seq = sc_session_next_seq(l->s);
         sc_pdu_set_seq(p->pdu, seq);
         if (sc_session_request(l->s, seq, p->pdu, p->len, sc__mtq_on_resp, p) < 0) {
             queue_push_front(&e->mtq, p);
             return;
         }
+        p->msg->sent = 1;
         l->mt.inflight++;
         e->mtq.inflight++;
     }

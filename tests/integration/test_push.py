@@ -174,6 +174,28 @@ class PushTest(PushEnv):
         self.assertEqual(self.r("HGET", "mt:{old}", "state"), "expired")
         self.assertEqual([m[3] for m in self.mts(sim)], ["in time"])
 
+    def test_expires_while_waiting_behind_a_backlog(self):
+        # 1,000 urgent pushes on a slow SMSC (window 10, 10 ms a resp: at
+        # least 1 s to drain), then a bulk one that must go within 300 ms:
+        # never sent, expired (at intake or when it comes up).
+        n = 1000
+        xadd_many(self.redis.port, [{"id": "u%d" % i, "to": DEST, "text": "urgent %d" % i,
+                                     "priority": "0"} for i in range(n)])
+        sim = self.start_sim("--resp-delay-ms", "10")
+        self.daemon(sim, bind_extra="    window: 10\n")
+        wait_for(lambda: len(self.mts(sim)) >= 10, 30, "the backlog to flow")
+        self.push(id="late", to=DEST, text="too late", priority="9",
+                  not_after=str(int(time.time() * 1000) + 300))
+        self.push(id="last", to=DEST, text="the last", priority="9")
+        self.wait_status(n + 2, timeout=60)
+        got = {f["id"]: (f["state"], f["err"]) for f in self.status()}
+        self.assertEqual(got["late"], ("expired", "not_after"))
+        self.assertEqual(got["last"], ("sent", ""))
+        wait_for(lambda: len(self.mts(sim)) >= n + 1, 30, "every MT")
+        texts = [m[3] for m in self.mts(sim)]
+        self.assertNotIn("too late", texts)
+        self.assertEqual(texts[-1], "the last")
+
     def test_reload_applies_mt_keys_and_names_the_fixed_ones(self):
         sim = self.start_sim()
         d = self.daemon(sim)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include <uv.h>
 
@@ -421,7 +422,36 @@ static void on_push(void *arg, int err, uint32_t status)
 {
     struct fx *f = arg;
     assert_true(f->mt_done < MAX_SUBS);
-    f->mt_err[f->mt_done++] = err ? (int)status : 0;
+    f->mt_err[f->mt_done++] = err ? (status ? (int)status : err) : 0;
+}
+
+/* A push whose not_after passes while it waits is never sent: SC_ERANGE
+ * when it comes up; the next one goes. Window 1, held. */
+static void test_push_expires_while_queued(void **state)
+{
+    struct fx *f = *state;
+    f->bind.window = 1;
+    f->answer = ANSWER_HOLD;
+    start(f);
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    long long soon = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000 + 150;
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "first", 5, 5, soon, on_push, f), 1);
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "late", 4, 5, soon, on_push, f), 1);
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "free", 4, 5, 0, on_push, f), 1);
+    RUN_UNTIL(f, f->nsub == 1, 5000);
+    /* Wait past not_after on the loop, then free the window. */
+    RUN_FOR(f, 300);
+    f->answer = ANSWER_OK;
+    smsc_answer(f, f->sub[0].seq, SC_ESME_ROK);
+    RUN_UNTIL(f, f->mt_done == 3, 5000);
+    marker(f);
+    assert_int_equal(f->nsub, 2);
+    assert_string_equal(f->sub[0].text, "first"); /* sent in time: not expired */
+    assert_string_equal(f->sub[1].text, "free");
+    assert_int_equal(f->mt_err[0], 0);
+    assert_int_equal(f->mt_err[1], SC_ERANGE);
+    assert_int_equal(f->mt_err[2], 0);
 }
 
 /* Window 1, held: pushes of priorities 9, 5, 0 queued behind the one in
@@ -438,11 +468,13 @@ static void test_priority_classes(void **state)
     static const char *const texts[] = {"p9a", "p9b", "p5", "p0"};
     static const unsigned prio[] = {9, 9, 5, 0};
     for (int i = 0; i < 4; i++)
-        assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, texts[i], strlen(texts[i]), prio[i], on_push, f), 1);
-    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "x", 1, 10, on_push, f), SC_EINVAL);
+        assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, texts[i], strlen(texts[i]), prio[i], 0,
+                                      on_push, f),
+                         1);
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "x", 1, 10, 0, on_push, f), SC_EINVAL);
     char big[161 * 4 + 1];
     memset(big, 'x', sizeof big);
-    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, big, sizeof big, 1, on_push, f),
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, big, sizeof big, 1, 0, on_push, f),
                      SC_ETOOBIG);
     RUN_UNTIL(f, f->nsub == 1, 5000);
     assert_string_equal(f->sub[0].text, "p9a"); /* the queue was empty: it went at once */
@@ -600,6 +632,7 @@ int main(void)
         T(test_window_bounds_outstanding),
         T(test_tps_spaces_submits),
         T(test_priority_classes),
+        T(test_push_expires_while_queued),
         T(test_throttled_part_waits_and_goes_again),
         T(test_timeout_retries_then_fails),
         T(test_mo_intake),
