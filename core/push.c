@@ -27,7 +27,7 @@
  * status (or timeout); too many parts -> dropped too_long. push_finish_lua
  * writes mt:{ID}, the mt:status entry and the XACK in one script: an entry
  * is acknowledged only with its final record. A record that cannot be
- * written is tried again every RETRY_MS (the push keeps its room). The
+ * written is tried again at every tick, TICK_MS (the push keeps its room). The
  * shutdown leaves what is not recorded pending: the next daemon sends it
  * again (the one duplicate allowed, docs/reliability.md). */
 #include "core/push.h"
@@ -48,7 +48,6 @@
 
 #define GROUP "shortcoded"
 #define TICK_MS 200
-#define RETRY_MS 200
 #define ENTRY_MAX 48
 
 /* KEYS mt:{ID}; ARGV entry, to, kind, priority, ttl. {"send"} (recorded as
@@ -122,11 +121,11 @@ struct job {
     const char *state;            /* final state being recorded */
     char err[40];
     int record;                   /* write mt:{ID} */
+    int retried;                  /* its record failed once (logged once) */
     char text[];
 };
 
 static const struct sc_cfg_mt *mtcfg(const struct sc_pushes *p) { return &p->a->gen->cfg->mt; }
-
 
 static long long now_ms(void)
 {
@@ -181,12 +180,16 @@ static void on_recorded(void *ctx, int err, redisReply *rep)
     struct job *j = ctx;
     const char *st = err ? NULL : sc__reply_str(rep, 0);
     if (!st) {
-        char e[160];
-        sc_warn("event=push_record_failed entry=%s id=%s state=%s error=%s msg=\"tried again\"",
-                j->entry, SC_LOGV(j->m.id), j->state,
-                err ? sc_strerror(err)
-                    : rep->type == REDIS_REPLY_ERROR ? sc_log_quote(e, sizeof e, rep->str, rep->len)
-                                                     : "\"unexpected reply\"");
+        /* Logged once per push: a Redis that is away must not flood the log. */
+        if (!j->retried++) {
+            const char *why = err ? sc_strerror(err)
+                              : rep->type == REDIS_REPLY_ERROR ? rep->str
+                                                               : "unexpected reply";
+            char e[160];
+            sc_warn("event=push_record_failed entry=%s state=%s error=%s msg=\"tried again "
+                    "every %d ms\"", j->entry, j->state, sc_log_quote(e, sizeof e, why, strlen(why)),
+                    TICK_MS);
+        }
         j->retry_next = j->p->retry;
         j->p->retry = j;
         return;
@@ -296,20 +299,19 @@ static void on_taken(void *ctx, int err, redisReply *rep)
 static struct job *job_new(struct sc_pushes *p, const char *entry, const redisReply *fields,
                            const char **bad)
 {
-    const char *f[SC_PUSH_FIELDS_MAX + 1], *v[SC_PUSH_FIELDS_MAX + 1];
-    size_t fl[SC_PUSH_FIELDS_MAX + 1], vl[SC_PUSH_FIELDS_MAX + 1], n = 0;
+    const char *f[SC_PUSH_FIELDS_MAX], *v[SC_PUSH_FIELDS_MAX];
+    size_t fl[SC_PUSH_FIELDS_MAX], vl[SC_PUSH_FIELDS_MAX], n = 0;
     size_t nf = fields ? fields->elements / 2 : 0;
-    for (size_t i = 0; i < nf && n <= SC_PUSH_FIELDS_MAX; i++) {
+    for (size_t i = 0; i < nf && n < SC_PUSH_FIELDS_MAX; i++) {
         const redisReply *a = fields->element[2 * i], *b = fields->element[2 * i + 1];
         if (a->type != REDIS_REPLY_STRING || b->type != REDIS_REPLY_STRING)
             continue;
         f[n] = a->str, fl[n] = a->len, v[n] = b->str, vl[n++] = b->len;
     }
     struct sc_push m;
-    *bad = sc_push_check(f, fl, v, vl, nf > n ? SC_PUSH_FIELDS_MAX + 1 : n,
-                         (unsigned)mtcfg(p)->default_priority, &m);
-    if (!*bad && !fields)
-        *bad = "missing_field";
+    *bad = sc_push_check(f, fl, v, vl, n, (unsigned)mtcfg(p)->default_priority, &m);
+    if (!*bad && nf > SC_PUSH_FIELDS_MAX)
+        *bad = "unknown_field"; /* more fields than the contract has */
     struct job *j = calloc(1, sizeof *j + (*bad ? 0 : m.text_len) + 1);
     if (!j)
         return NULL;

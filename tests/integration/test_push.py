@@ -132,6 +132,10 @@ class PushTest(PushEnv):
             ({"id": "b11", "to": DEST, "text": "x", "from": "10086a"}, "bad_from"),
             ({"id": "b12", "to": DEST, "text": "x" * 5000}, "too_long"),
             ({"id": "b 13", "to": DEST, "text": "x"}, "bad_id"),
+            (dict({"id": "b14", "to": DEST, "text": "x"}, **{"k%d" % i: "v" for i in range(40)}),
+             "unknown_field"),
+            ({"id": "b15", "to": DEST, "text": "x", "priority": "1", "priority ": "2"},
+             "unknown_field"),
         ]
         for fields, _ in bad:
             self.push(**fields)
