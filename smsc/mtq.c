@@ -56,7 +56,9 @@ static void queue_push_front(struct sc__mtq *q, struct sc__mt_part *p)
 /* The oldest part of the first non-empty class, or NULL. */
 static struct sc__mt_part *queue_pop(struct sc__mtq *q)
 {
-    for (unsigned c = 0; c < SC__MT_CLASSES; c++) {
+    /* Replies alone (the MO path) never look at the push classes. */
+    unsigned last = q->push_queued ? SC__MT_CLASSES : SC__MT_REPLY + 1;
+    for (unsigned c = 0; c < last; c++) {
         struct sc__mt_part *p = STAILQ_FIRST(&q->q[c]);
         if (p) {
             STAILQ_REMOVE_HEAD(&q->q[c], link);
