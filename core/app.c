@@ -10,6 +10,7 @@
 #include "base/sc.h"
 #include "core/longmo.h"
 #include "core/orders.h"
+#include "core/push.h"
 #include "core/request.h"
 #include "smsc/pdu.h"
 
@@ -227,6 +228,9 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
     a->orders = sc_orders_new(a, err, errsz); /* the vas:orders stream, order expiry */
     if (!a->orders)
         return SC_ENOMEM;
+    a->pushes = sc_pushes_new(a, err, errsz); /* mt:push, on connections of its own */
+    if (!a->pushes && err[0])
+        return SC_ECONFIG;
     a->cat = sc_catalogue_new(loop, a->store, (unsigned)cfg->redis.catalogue_refresh_s,
                               (unsigned)cfg->redis.dataset_check_ms, on_catalogue_loaded, a);
     if (!a->cat) {
@@ -254,6 +258,8 @@ static const char *const live_keys[] = {
     "log.level", "limits", "routes", "templates", "service_numbers", "msisdn_prefixes",
     "smpp.dc0", "smpp.seg_mode", "smpp.max_parts", "smpp.source_ton", "smpp.source_npi",
     "smpp.source_addr", "smpp.reasm_timeout_ms", "smpp.reasm_max_per_source",
+    "mt.block_ms", "mt.read_count", "mt.claim_idle_ms", "mt.max_queued", "mt.dedup_horizon_s",
+    "mt.default_priority",
 };
 
 static int key_is_live(const char *key)
@@ -335,7 +341,9 @@ static void stop_rest(void *arg)
 {
     struct sc_app *a = arg;
     /* Binds are down: nothing can come in any more. */
-    a->stop_pending = 3;
+    a->stop_pending = 3 + (a->pushes != NULL);
+    if (a->pushes)
+        sc_pushes_stop(a->pushes, stop_step_done, a);
     sc_orders_stop(a->orders, stop_step_done, a);
     sc_catalogue_stop(a->cat, stop_step_done, a);
     sc_store_stop(a->store, stop_step_done, a);
@@ -346,7 +354,8 @@ static void stop_rest(void *arg)
 static void on_shutdown_tick(uv_timer_t *t)
 {
     struct sc_app *a = t->data;
-    size_t mt = sc_esme_mt_pending(a->esme);
+    /* Pushes not yet sent are not waited for: they stay pending in mt:push. */
+    size_t mt = sc_esme_mt_pending(a->esme) - sc_esme_push_queued(a->esme);
     int late = uv_now(a->loop) >= a->shutdown_deadline;
     if ((a->inflight == 0 && mt == 0) || late || sc_esme_bound(a->esme) == 0) {
         uv_close((uv_handle_t *)t, NULL);
@@ -373,6 +382,7 @@ void sc_app_stop(struct sc_app *a, void (*stopped)(void *), void *arg)
             a->inflight, sc_esme_mt_pending(a->esme), a->stats.mo_not_served,
             a->stats.mo_bad_source);
     sc_esme_refuse_mo(a->esme, cfg->limits.mo_error_status);
+    sc_pushes_quiesce(a->pushes);
     a->shutdown_deadline = uv_now(a->loop) + (uint64_t)cfg->limits.shutdown_timeout_ms;
     uv_timer_init(a->loop, &a->shutdown_timer);
     a->shutdown_timer.data = a;
@@ -383,6 +393,7 @@ void sc_app_free(struct sc_app *a)
 {
     sc_esme_free(a->esme);
     sc_orders_free(a->orders);
+    sc_pushes_free(a->pushes);
     sc_catalogue_free(a->cat);
     sc_store_free(a->store);
     free(a->script_ids);

@@ -199,6 +199,7 @@ static const struct sc_field config_fields[] = {
     {"routes", SC_FT_LIST, C(routes), 0, .count_offset = C(nroutes), .sub = &route_schema},
     {"templates", SC_FT_MAP, C(templates), 0, .count_offset = C(ntemplates)},
     {"limits", SC_FT_SECTION, C(limits), 0, .sub = &limits_schema},
+    {"mt", SC_FT_SECTION, C(mt), 0, .sub = &sc_cfg_mt_schema},
     {.name = NULL},
 };
 #undef C

@@ -6,6 +6,7 @@
  *                                  core/config.c (here)
  *   binds:, smpp:                  smsc/smsc_conf.h
  *   redis:                         store/store_conf.h
+ *   mt:                            core/mt_conf.h (the push intake)
  *
  * Every key is declared once; an unknown key, a value of the wrong type or
  * out of range, and a missing required value are errors reported as
@@ -19,6 +20,7 @@
 #include <stdint.h>
 
 #include "config/schema.h"
+#include "core/mt_conf.h"
 #include "smsc/smsc_conf.h"
 #include "store/store_conf.h"
 
@@ -82,6 +84,7 @@ struct sc_config {
     size_t ntemplates;
 
     struct sc_cfg_limits limits;
+    struct sc_cfg_mt mt;         /* core/mt_conf.h */
 };
 
 /* Load and validate path. Returns a new config (free with sc_config_free), or
@@ -100,7 +103,7 @@ const char *sc_config_retired(const struct sc_config *cfg, size_t i);
 const struct sc_cfg_kv *sc_config_template(const struct sc_config *cfg, const char *name);
 
 /* Compare two configurations key by key, in schema order (log, binds, smpp,
- * redis, service_numbers, msisdn_prefixes, routes, templates, limits), and
+ * redis, service_numbers, msisdn_prefixes, routes, templates, limits, mt), and
  * call cb for each difference (sc_schema_diff). Returns the number of
  * differences. */
 size_t sc_config_diff(const struct sc_config *a, const struct sc_config *b,

@@ -29,11 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "base/log.h"
 #include "base/sc.h"
 #include "core/app.h"
+#include "core/stream.h"
 #include "core/intake.h"
 #include "handlers/order.h"
 #include "store/keys.h"
@@ -155,13 +155,6 @@ struct job {
 
 static const struct sc_config *cfg_of(const struct sc_orders *o) { return o->a->gen->cfg; }
 
-static const char *str_el(const redisReply *r, size_t i)
-{
-    return r && r->type == REDIS_REPLY_ARRAY && i < r->elements &&
-                   r->element[i]->type == REDIS_REPLY_STRING
-               ? r->element[i]->str
-               : NULL;
-}
 
 /* ---- jobs ------------------------------------------------------------------- */
 
@@ -289,7 +282,7 @@ static void job_send(struct job *j, const char *replaced)
 static void on_started(void *ctx, int err, redisReply *rep)
 {
     struct job *j = ctx;
-    const char *st = err ? NULL : str_el(rep, 0);
+    const char *st = err ? NULL : sc__reply_str(rep, 0);
     if (!st) {
         if (!err) {
             char e[200];
@@ -301,7 +294,7 @@ static void on_started(void *ctx, int err, redisReply *rep)
         return;
     }
     if (strcmp(st, "send") == 0) {
-        const char *replaced = str_el(rep, 1);
+        const char *replaced = sc__reply_str(rep, 1);
         job_send(j, replaced ? replaced : "");
         return;
     }
@@ -309,7 +302,7 @@ static void on_started(void *ctx, int err, redisReply *rep)
         /* The subscriber's data is damaged: nothing was written, and
          * retrying cannot help. */
         sc_error("event=bad_data entry=%s msisdn=%s key=%s", j->entry, j->msisdn,
-                 str_el(rep, 1) ? str_el(rep, 1) : "?");
+                 sc__reply_str(rep, 1) ? sc__reply_str(rep, 1) : "?");
         job_bad(j, "bad_data");
         return;
     }
@@ -338,7 +331,7 @@ static const char *job_fields(struct job *j, const redisReply *fields)
 {
     int seen = 0;
     for (size_t i = 0; fields && i + 1 < fields->elements; i += 2) {
-        const char *f = str_el(fields, i), *v = str_el(fields, i + 1);
+        const char *f = sc__reply_str(fields, i), *v = sc__reply_str(fields, i + 1);
         if (!f || !v)
             continue;
         char *dst = strcmp(f, "id") == 0        ? j->id
@@ -429,7 +422,7 @@ static size_t start_entries(struct sc_orders *o, const redisReply *list)
     size_t n = 0;
     for (size_t i = 0; list && list->type == REDIS_REPLY_ARRAY && i < list->elements; i++) {
         const redisReply *e = list->element[i];
-        const char *entry = str_el(e, 0);
+        const char *entry = sc__reply_str(e, 0);
         if (!entry || strlen(entry) >= sizeof ((struct job *)0)->entry)
             continue;
         /* A deleted entry still pending comes without fields (nil). */
@@ -500,7 +493,7 @@ static void on_claim(void *ctx, int err, redisReply *rep)
     if (read_failed(o, err, rep, "XAUTOCLAIM"))
         return;
     /* [next cursor, [entries], [deleted ids]] */
-    const char *next = str_el(rep, 0);
+    const char *next = sc__reply_str(rep, 0);
     sc_strlcpy(o->cursor, next && strlen(next) < sizeof o->cursor ? next : "0-0",
                sizeof o->cursor);
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
@@ -574,7 +567,7 @@ static void on_poll(uv_timer_t *t)
 static void on_expired(void *ctx, int err, redisReply *rep)
 {
     char *member = ctx;
-    const char *st = err ? NULL : str_el(rep, 0);
+    const char *st = err ? NULL : sc__reply_str(rep, 0);
     if (st && strcmp(st, "expired") == 0)
         sc_info("event=order_expired order=%s", member);
     else if (!st && !err)
@@ -611,7 +604,7 @@ static void on_due(void *ctx, int err, redisReply *rep)
     if (err || rep->type != REDIS_REPLY_ARRAY)
         return;
     for (size_t i = 0; i < rep->elements; i++)
-        if (str_el(rep, i))
+        if (sc__reply_str(rep, i))
             expire_one(o, rep->element[i]->str);
 }
 
@@ -659,12 +652,7 @@ struct sc_orders *sc_orders_new(struct sc_app *a, char *err, size_t errsz)
         free(o);
         return NULL;
     }
-    /* Unique among the daemons sharing the group; a dead one's entries are
-     * claimed by the others. */
-    char host[64] = "";
-    gethostname(host, sizeof host - 1);
-    snprintf(o->consumer, sizeof o->consumer, "%s-%ld", host[0] ? host : "shortcoded",
-             (long)getpid());
+    sc__stream_consumer(o->consumer, sizeof o->consumer);
     sc_strlcpy(o->cursor, "0-0", sizeof o->cursor);
     const struct sc_config *cfg = a->gen->cfg;
     uv_timer_init(a->loop, &o->poll);

@@ -118,8 +118,38 @@ static int mt_prepare(struct sc_esme *e, const struct sc_addr *src, const struct
     int rc = sc__mtq_room(e);
     if (rc < 0)
         return rc;
-    return sc__mt_build(&e->o.live, ++e->mt_ref, src, dst, utf8, len, cb, arg, parts);
+    rc = sc__mt_build(&e->o.live, ++e->mt_ref, src, dst, utf8, len, 1, parts);
+    if (rc > 0) {
+        struct sc__mt_msg *m = STAILQ_FIRST(parts)->msg;
+        m->cb = cb;
+        m->arg = arg;
+        m->cls = SC__MT_REPLY;
+    }
+    return rc;
 }
+
+int sc_esme_push(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
+                 const char *utf8, size_t len, unsigned prio, long long not_after_ms,
+                 sc_esme_push_cb cb, void *arg)
+{
+    if (prio > SC_ESME_PRIO_MAX)
+        return SC_EINVAL;
+    if (e->stopping)
+        return SC_ECLOSED;
+    struct sc__mt_list parts;
+    int n = sc__mt_build(&e->o.live, ++e->mt_ref, src, dst, utf8, len, 0, &parts);
+    if (n < 0)
+        return n;
+    struct sc__mt_msg *m = STAILQ_FIRST(&parts)->msg;
+    m->pcb = cb;
+    m->arg = arg;
+    m->cls = (uint8_t)(SC__MT_PUSH0 + prio);
+    m->not_after = not_after_ms;
+    sc__mtq_enqueue(e, &parts, n);
+    return n;
+}
+
+size_t sc_esme_push_queued(const struct sc_esme *e) { return e->mtq.push_queued; }
 
 int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
                  const char *utf8, size_t len, sc_esme_mt_cb cb, void *arg)

@@ -119,6 +119,30 @@ typedef void (*sc_esme_mt_cb)(void *arg, int err);
 int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
                  const char *utf8, size_t len, sc_esme_mt_cb cb, void *arg);
 
+/* Pushes (core/push.c): priority 0 (urgent) .. SC_ESME_PRIO_MAX (bulk),
+ * served after every queued reply, lower numbers first, one window and one
+ * TPS budget per bind shared with the replies. */
+#define SC_ESME_PRIO_MAX 9
+
+/* A push's end: err 0 when the SMSC accepted every part; else SC_ETIMEOUT
+ * (after the retries), SC_EPROTO with status the SMSC's error status,
+ * SC_ERANGE (its not_after passed before its first part was sent: nothing
+ * was sent), or SC_ECLOSED (shutdown: not sent, the owner keeps it). */
+typedef void (*sc_esme_push_cb)(void *arg, int err, uint32_t status);
+
+/* Queue a pushed text for src -> dst at priority prio (0..SC_ESME_PRIO_MAX),
+ * not to be sent after not_after_ms (unix ms; 0 = no limit; checked when
+ * its first part would go). Unlike sc_esme_send it is never cut: more than the live max_parts parts
+ * is SC_ETOOBIG; and it takes none of the replies' room: the caller bounds
+ * how many pushes it queues (sc_esme_push_queued). Returns the part count
+ * (>= 1) with cb to come once, or SC_ETOOBIG / SC_ECLOSED / SC_ENOMEM /
+ * SC_EINVAL with cb not called. */
+int sc_esme_push(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
+                 const char *utf8, size_t len, unsigned prio, long long not_after_ms,
+                 sc_esme_push_cb cb, void *arg);
+/* Push parts waiting for a window slot (not yet sent). */
+size_t sc_esme_push_queued(const struct sc_esme *e);
+
 /* Acknowledge an MO with ESME_ROK and queue its reply, in that order (the
  * resp leaves before the reply's submit_sm, in the same write: some SMSCs
  * drop a submit_sm that arrives while they wait for a resp). Nothing is

@@ -3,8 +3,9 @@
  *
  *   esme.c       public API, link lifecycle: connect, bind, reconnect with
  *                backoff, unbind, the shutdown deadline
- *   mtq.c        the MT queue and its scheduler: FIFO, pump over the bound
- *                links (window, TPS, throttling pause), retries
+ *   mtq.c        the MT queue and its scheduler: priority classes (replies,
+ *                then pushes 0..9), pump over the bound links (window, TPS,
+ *                throttling pause), retries
  *   mtbuild.c    an MT's text -> encoded submit_sm parts
  *   mo_intake.c  deliver_sm / data_sm -> struct sc_mo, the resp policy
  *
@@ -74,13 +75,24 @@ enum sc__link_phase {
  * Its per-link state is struct sc__mtq_link, embedded in struct link; the
  * queue itself is struct sc__mtq, embedded in struct sc_esme. */
 
-/* One MT as the subscriber sees it: its callback, once every part ended. */
+/* One MT as the subscriber sees it: its callback, once every part ended
+ * (cb for replies and sc_esme_send, pcb for sc_esme_push; at most one set). */
 struct sc__mt_msg {
     sc_esme_mt_cb cb;
+    sc_esme_push_cb pcb;
     void *arg;
     unsigned parts_left;
+    uint8_t cls;              /* SC__MT_REPLY or SC__MT_PUSH0 + priority */
+    uint8_t sent;             /* a part of it went out */
+    uint8_t expired;          /* not_after passed before that: no part goes */
+    long long not_after;      /* unix ms, 0 = none (pushes) */
     int err;                  /* the first part's error, 0 if all went */
+    uint32_t status;          /* the SMPP status of that error, 0 if none */
 };
+
+/* Priority classes, served strictly in this order: replies to MOs (and the
+ * orders' confirmations, sc_esme_send), then pushes of priority 0 .. 9. */
+enum { SC__MT_REPLY = 0, SC__MT_PUSH0 = 1, SC__MT_CLASSES = 1 + SC_ESME_PRIO_MAX + 1 };
 
 /* One submit_sm of an MT. */
 struct sc__mt_part {
@@ -93,8 +105,11 @@ struct sc__mt_part {
 STAILQ_HEAD(sc__mt_list, sc__mt_part);
 
 struct sc__mtq {
-    struct sc__mt_list q;          /* parts waiting for a link, oldest first */
-    size_t queued, inflight, max;
+    struct sc__mt_list q[SC__MT_CLASSES]; /* parts waiting for a link, per class,
+                                           * oldest first */
+    size_t queued;                 /* reply-class parts waiting (the bound) */
+    size_t push_queued;            /* push parts waiting (bounded by their owner) */
+    size_t inflight, max;
     unsigned rr;                   /* round-robin start over the links */
 };
 
@@ -145,17 +160,18 @@ struct sc_esme {
 /* mtq.c */
 void sc__mtq_init(struct sc_esme *e);
 void sc__mtq_set_live(struct sc_esme *e, const struct sc_esme_live *live);
-/* 0 if the queue has room for another message, else SC_EBUSY (or
- * SC_ECLOSED when stopping). Inline: it is on every reply's path. */
+/* 0 if the reply class has room for another message, else SC_EBUSY (or
+ * SC_ECLOSED when stopping); pushes never take this room. Inline: it is on
+ * every reply's path. */
 static inline int sc__mtq_room(const struct sc_esme *e)
 {
     if (e->stopping)
         return SC_ECLOSED;
     return e->mtq.queued + (size_t)e->o.live.max_parts > e->mtq.max ? SC_EBUSY : 0;
 }
-/* The n parts of one message (sc__mt_build) join the queue's tail, in
- * order, and the queue pumps; ownership passes to the queue, *parts is
- * left empty. */
+/* The n parts of one message (sc__mt_build) join the tail of their
+ * message's class, in order, and the queue pumps; ownership passes to the
+ * queue, *parts is left empty. */
 void sc__mtq_enqueue(struct sc_esme *e, struct sc__mt_list *parts, int n);
 void sc__mtq_pump(struct sc_esme *e);
 void sc__mtq_on_resp(struct sc_session *s, void *ctx, int err, const struct sc_pdu_hdr *h,
@@ -170,13 +186,15 @@ void sc__mtq_drain(struct sc_esme *e, int err);
 size_t sc__mtq_pending(const struct sc_esme *e);
 
 /* mtbuild.c: encode a text into submit_sm parts for src -> dst, under the
- * live seg_mode and max_parts (cut with "…" to fit), ref the concatenation
- * reference. Returns the part count with *parts holding them in order
- * (owned by the caller, all pointing at one new message with cb/arg), or
- * SC_E* with nothing allocated and *parts empty. */
+ * live seg_mode and max_parts, ref the concatenation reference; a text
+ * longer than max_parts is cut with "…" to fit when cut is set, else
+ * refused with SC_ETOOBIG. Returns the part count with *parts holding them
+ * in order (owned by the caller, all pointing at one new message whose
+ * callback, arg and class the caller sets), or SC_E* with nothing allocated
+ * and *parts empty. */
 int sc__mt_build(const struct sc_esme_live *live, uint16_t ref, const struct sc_addr *src,
-                 const struct sc_addr *dst, const char *utf8, size_t len, sc_esme_mt_cb cb,
-                 void *arg, struct sc__mt_list *parts);
+                 const struct sc_addr *dst, const char *utf8, size_t len, int cut,
+                 struct sc__mt_list *parts);
 
 /* mo_intake.c: a deliver_sm or data_sm that arrived on l. */
 void sc__mo_handle(struct link *l, const struct sc_pdu_hdr *h, const uint8_t *pdu, size_t len);

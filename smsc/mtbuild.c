@@ -13,12 +13,12 @@
  * long is a template or handler problem; the subscriber still gets the
  * beginning of it. Returns 0 with mt filled, or SC_E*. */
 static int encode_fitting(const struct sc_esme_live *live, uint16_t ref, const char *utf8,
-                          size_t len, struct sc_mt *mt)
+                          size_t len, int cut, struct sc_mt *mt)
 {
     enum sc_seg_mode mode = live->seg_mode;
     unsigned maxp = live->max_parts;
     int rc = sc_text_encode(utf8, len, mode, ref, maxp, mt);
-    if (rc != SC_ETOOBIG)
+    if (rc != SC_ETOOBIG || !cut)
         return rc;
     static const char ellipsis[] = "\xE2\x80\xA6";
     char *buf = malloc(len + sizeof ellipsis);
@@ -64,19 +64,17 @@ static void sm_template(struct sc_sm *sm, const struct sc_esme_live *live,
 }
 
 int sc__mt_build(const struct sc_esme_live *live, uint16_t ref, const struct sc_addr *src,
-                 const struct sc_addr *dst, const char *utf8, size_t len, sc_esme_mt_cb cb,
-                 void *arg, struct sc__mt_list *parts)
+                 const struct sc_addr *dst, const char *utf8, size_t len, int cut,
+                 struct sc__mt_list *parts)
 {
     STAILQ_INIT(parts);
     struct sc_mt mt;
-    int rc = encode_fitting(live, ref, utf8, len, &mt);
+    int rc = encode_fitting(live, ref, utf8, len, cut, &mt);
     if (rc < 0)
         return rc;
     struct sc__mt_msg *m = calloc(1, sizeof *m);
     if (!m)
         return SC_ENOMEM;
-    m->cb = cb;
-    m->arg = arg;
     m->parts_left = mt.nparts;
 
     struct sc_sm sm;

@@ -1,5 +1,13 @@
-/* mtq.c -- the MT queue and its scheduler: one FIFO of submit_sm parts
- * spread over the bound links.
+/* mtq.c -- the MT queue and its scheduler: submit_sm parts in priority
+ * classes spread over the bound links.
+ *
+ * Classes are served strictly in order: replies to MOs (sc_esme_reply,
+ * sc_esme_send) first, then pushes of priority 0 .. 9 (sc_esme_push); FIFO
+ * within a class. A part that must go again (timeout, throttling, a lost
+ * link) goes back to the head of its own class. So a reply waits for no
+ * queued push, only for a free window slot: the window and the TPS budget
+ * of a link are shared by every class. Only the reply class is bounded here
+ * (sc__mtq_room); the push intake bounds what it queues itself.
  *
  * A part goes out on any bound link (transceiver or transmitter) with room
  * in its window, a TPS token and no throttling pause, round-robin. A link
@@ -11,38 +19,56 @@
  * at all). The interface the rest of the esme uses is in esme_int.h: the MT
  * path's next shape replaces this file behind it. */
 #include <stdlib.h>
+#include <sys/time.h>
 
 #include "base/sc.h"
 #include "smsc/esme_int.h"
 
-static void part_done(struct sc__mt_part *p, int err)
+/* status: the SMPP status of a refused part, 0 for other errors. */
+static void part_done(struct sc__mt_part *p, int err, uint32_t status)
 {
     struct sc__mt_msg *m = p->msg;
     free(p);
-    if (err && !m->err)
+    if (err && !m->err) {
         m->err = err;
+        m->status = status;
+    }
     if (--m->parts_left == 0) {
         if (m->cb)
             m->cb(m->arg, m->err);
+        else if (m->pcb)
+            m->pcb(m->arg, m->err, m->status);
         free(m);
     }
 }
 
-static void queue_push_front(struct sc__mtq *q, struct sc__mt_part *p)
+static size_t *class_count(struct sc__mtq *q, unsigned cls)
 {
-    STAILQ_INSERT_HEAD(&q->q, p, link);
-    q->queued++;
+    return cls == SC__MT_REPLY ? &q->queued : &q->push_queued;
 }
 
+static void queue_push_front(struct sc__mtq *q, struct sc__mt_part *p)
+{
+    STAILQ_INSERT_HEAD(&q->q[p->msg->cls], p, link);
+    ++*class_count(q, p->msg->cls);
+}
+
+/* The oldest part of the first non-empty class, or NULL. */
 static struct sc__mt_part *queue_pop(struct sc__mtq *q)
 {
-    struct sc__mt_part *p = STAILQ_FIRST(&q->q);
-    if (p) {
-        STAILQ_REMOVE_HEAD(&q->q, link);
-        q->queued--;
+    /* Replies alone (the MO path) never look at the push classes. */
+    unsigned last = q->push_queued ? SC__MT_CLASSES : SC__MT_REPLY + 1;
+    for (unsigned c = 0; c < last; c++) {
+        struct sc__mt_part *p = STAILQ_FIRST(&q->q[c]);
+        if (p) {
+            STAILQ_REMOVE_HEAD(&q->q[c], link);
+            --*class_count(q, c);
+            return p;
+        }
     }
-    return p;
+    return NULL;
 }
+
 
 /* The queue's bound: room for max_inflight replies of max_parts parts. */
 static size_t queue_max(const struct sc_esme_live *live)
@@ -52,7 +78,8 @@ static size_t queue_max(const struct sc_esme_live *live)
 
 void sc__mtq_init(struct sc_esme *e)
 {
-    STAILQ_INIT(&e->mtq.q);
+    for (unsigned c = 0; c < SC__MT_CLASSES; c++)
+        STAILQ_INIT(&e->mtq.q[c]);
     e->mtq.max = queue_max(&e->o.live);
 }
 
@@ -63,13 +90,14 @@ void sc__mtq_set_live(struct sc_esme *e, const struct sc_esme_live *live)
 
 size_t sc__mtq_pending(const struct sc_esme *e)
 {
-    return e->mtq.queued + e->mtq.inflight;
+    return e->mtq.queued + e->mtq.push_queued + e->mtq.inflight;
 }
 
 void sc__mtq_drain(struct sc_esme *e, int err)
 {
-    while (!STAILQ_EMPTY(&e->mtq.q))
-        part_done(queue_pop(&e->mtq), err);
+    struct sc__mt_part *p;
+    while ((p = queue_pop(&e->mtq)))
+        part_done(p, err, 0);
 }
 
 /* A resp that is ESME_RTHROTTLED or RMSGQFUL: pause the link, part again. */
@@ -96,7 +124,7 @@ void sc__mtq_on_resp(struct sc_session *s, void *ctx, int err, const struct sc_p
         /* Not confirmed: send again on the next bound link. The link's
          * on_closed pumps. */
         if (e->stopping)
-            part_done(p, SC_ECLOSED);
+            part_done(p, SC_ECLOSED, 0);
         else
             queue_push_front(&e->mtq, p);
         return;
@@ -106,7 +134,7 @@ void sc__mtq_on_resp(struct sc_session *s, void *ctx, int err, const struct sc_p
                      l->cfg->response_timeout_ms, p->tries + 1);
         if (++p->tries > l->cfg->submit_retries) {
             SC__LINK_LOG(SC_LOG_WARN, l, "submit_failed", " reason=timeout tries=%u", p->tries);
-            part_done(p, SC_ETIMEOUT);
+            part_done(p, SC_ETIMEOUT, 0);
         } else {
             queue_push_front(&e->mtq, p);
         }
@@ -117,13 +145,13 @@ void sc__mtq_on_resp(struct sc_session *s, void *ctx, int err, const struct sc_p
             SC__LINK_LOG(SC_LOG_DEBUG, l, "submit_ok", " seq=%u message_id=%s", h->seq,
                          SC_LOGV(id));
         }
-        part_done(p, 0);
+        part_done(p, 0, 0);
     } else if (h->status == SC_ESME_RTHROTTLED || h->status == SC_ESME_RMSGQFUL) {
         throttled(l, p, h->status);
     } else {
         SC__LINK_LOG(SC_LOG_WARN, l, "submit_failed", " status=%s command=%s",
                      sc_pdu_status_name(h->status), sc_pdu_cmd_name(h->id));
-        part_done(p, SC_EPROTO);
+        part_done(p, SC_EPROTO, h->status);
     }
     sc__mtq_pump(e);
 }
@@ -173,20 +201,41 @@ static struct link *pick_link(struct sc_esme *e, uint64_t now)
     return NULL;
 }
 
+/* A push whose not_after passed before any of its parts went: each of its
+ * parts ends SC_ERANGE as it comes up, none is sent. */
+static int expired(struct sc__mt_msg *m)
+{
+    if (m->expired)
+        return 1;
+    if (!m->not_after || m->sent)
+        return 0;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    m->expired = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000 > m->not_after;
+    return m->expired;
+}
+
 void sc__mtq_pump(struct sc_esme *e)
 {
     uint64_t now = uv_now(e->loop);
-    while (!STAILQ_EMPTY(&e->mtq.q)) {
+    struct sc__mt_part *p;
+    while ((p = queue_pop(&e->mtq))) {
+        if (expired(p->msg)) {
+            part_done(p, SC_ERANGE, 0);
+            continue;
+        }
         struct link *l = pick_link(e, now);
-        if (!l)
+        if (!l) {
+            queue_push_front(&e->mtq, p);
             return;
-        struct sc__mt_part *p = queue_pop(&e->mtq);
+        }
         uint32_t seq = sc_session_next_seq(l->s);
         sc_pdu_set_seq(p->pdu, seq);
         if (sc_session_request(l->s, seq, p->pdu, p->len, sc__mtq_on_resp, p) < 0) {
             queue_push_front(&e->mtq, p);
             return;
         }
+        p->msg->sent = 1;
         l->mt.inflight++;
         e->mtq.inflight++;
     }
@@ -194,8 +243,9 @@ void sc__mtq_pump(struct sc_esme *e)
 
 void sc__mtq_enqueue(struct sc_esme *e, struct sc__mt_list *parts, int n)
 {
-    STAILQ_CONCAT(&e->mtq.q, parts);
-    e->mtq.queued += (size_t)n;
+    unsigned cls = STAILQ_FIRST(parts)->msg->cls;
+    STAILQ_CONCAT(&e->mtq.q[cls], parts);
+    *class_count(&e->mtq, cls) += (size_t)n;
     sc__mtq_pump(e);
 }
 

@@ -86,5 +86,13 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 /* Pending orders by deadline, for the expiry sweep: ZSET of "M:ID"
  * (handlers/order.h). */
 #define SC_KEY_ORDERS_DUE "vas:orders:due"
+/* Texts to push, written by other systems (shortcodectl push), read by the
+ * daemon through group shortcoded: STREAM (core/push.c, docs/contracts.md). */
+#define SC_KEY_MT_PUSH "mt:push"
+/* What became of each push: STREAM written by the daemon (core/push.c). */
+#define SC_KEY_MT_STATUS "mt:status"
+/* One push's latest state and dedup record: HASH, the push id as hash tag,
+ * TTL mt.dedup_horizon_s (core/push.c). Its id is 1..64 printable ASCII. */
+#define SC_KEY_MT "mt:{%s}"
 
 #endif

@@ -47,6 +47,9 @@ struct sc_store_opts {
     uint32_t reconnect_max_ms;    /* ... up to this */
     unsigned max_pending;         /* commands in flight; more -> SC_EBUSY */
     int durability;               /* enum sc_store_durability */
+    const char *name;             /* NULL: the daemon's MO connection; else a
+                                   * short word logged as conn=NAME after the
+                                   * event (borrowed: must outlive the store) */
 };
 
 /* What to do with a server that cannot keep acknowledged writes (no AOF,

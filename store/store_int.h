@@ -49,7 +49,8 @@
 #include "base/url.h"
 
 #define ST_LOG(lvl, st, event, fmt, ...)                                                   \
-    sc_log(lvl, "event=" event " host=%s port=%d" fmt, (st)->u.host, (st)->u.port, __VA_ARGS__)
+    sc_log(lvl, "event=" event "%s%s host=%s port=%d" fmt, (st)->o.name ? " conn=" : "",      \
+           (st)->o.name ? (st)->o.name : "", (st)->u.host, (st)->u.port, __VA_ARGS__)
 #define ST_DEBUG(st, event, fmt, ...)                                                      \
     do {                                                                                   \
         if (sc_log_enabled(SC_LOG_DEBUG))                                                  \

@@ -325,8 +325,9 @@ class PeerBase(harness.Env):
         self.assertEqual(self.smsc.replies_before_marker(self.marker_seq), [])
 
     def keys(self):
-        """Redis keys, without those of the marker MOs."""
-        return [k for k in self.r.keys() if MARKER not in k]
+        """Redis keys, without those of the marker MOs and the (empty)
+        mt:push stream the push intake creates with its group."""
+        return [k for k in self.r.keys() if MARKER not in k and k != "mt:push"]
 
     def reply_source(self):
         """The source_addr of the next submit_sm (answered ROK)."""

@@ -40,7 +40,8 @@ class LongMoTest(VasEnv):
         self.redis = self.start_redis_aof(port, name)
         self.r = harness.Redis(port)
         self.addCleanup(self.r.close)
-        self.daemon.wait_log(r"event=redis_connected", timeout=15, count=connects)
+        # The MO connection's (the push intake's two log conn=push_in/out).
+        self.daemon.wait_log(r"event=redis_connected host=", timeout=15, count=connects)
 
     def tombstone(self, ref):
         """Wait for the reassembly of ref to be marked done (written without

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include <uv.h>
 
@@ -114,7 +115,7 @@ static void test_mt_build_parts(void **state)
     struct sc__mt_list parts;
     struct sc_sm sm;
 
-    assert_int_equal(sc__mt_build(&live, 7, &g_src, &g_dst, "hello", 5, NULL, NULL, &parts), 1);
+    assert_int_equal(sc__mt_build(&live, 7, &g_src, &g_dst, "hello", 5, 1, &parts), 1);
     part_sm(&parts, 0, &sm);
     assert_string_equal(sm.src.addr, "10086");
     assert_string_equal(sm.dst.addr, "8613800138000");
@@ -128,7 +129,7 @@ static void test_mt_build_parts(void **state)
      * the ellipsis (not GSM: the whole text is UCS-2 then, 2 x 67 units). */
     char big[400];
     memset(big, 'a', sizeof big);
-    assert_int_equal(sc__mt_build(&live, 7, &g_src, &g_dst, big, sizeof big, NULL, NULL, &parts),
+    assert_int_equal(sc__mt_build(&live, 7, &g_src, &g_dst, big, sizeof big, 1, &parts),
                      2);
     part_sm(&parts, 1, &sm);
     assert_int_equal(sm.esm_class, SC_ESM_UDHI);
@@ -137,7 +138,7 @@ static void test_mt_build_parts(void **state)
     free_parts(&parts);
 
     live.seg_mode = SC_SEG_SAR;
-    assert_int_equal(sc__mt_build(&live, 9, &g_src, &g_dst, big, 300, NULL, NULL, &parts), 2);
+    assert_int_equal(sc__mt_build(&live, 9, &g_src, &g_dst, big, 300, 1, &parts), 2);
     part_sm(&parts, 1, &sm);
     assert_int_equal(sm.esm_class, 0);
     assert_true(sm.has_sar);
@@ -146,7 +147,7 @@ static void test_mt_build_parts(void **state)
     free_parts(&parts);
 
     live.seg_mode = SC_SEG_PAYLOAD;
-    assert_int_equal(sc__mt_build(&live, 9, &g_src, &g_dst, big, 300, NULL, NULL, &parts), 1);
+    assert_int_equal(sc__mt_build(&live, 9, &g_src, &g_dst, big, 300, 1, &parts), 1);
     part_sm(&parts, 0, &sm);
     assert_true(sm.use_payload);
     assert_int_equal(sm.msg_len, 300);
@@ -417,6 +418,81 @@ static void test_window_bounds_outstanding(void **state)
     assert_int_equal(sc_esme_mt_pending(f->e), 0);
 }
 
+static void on_push(void *arg, int err, uint32_t status)
+{
+    struct fx *f = arg;
+    assert_true(f->mt_done < MAX_SUBS);
+    f->mt_err[f->mt_done++] = err ? (status ? (int)status : err) : 0;
+}
+
+/* A push whose not_after passes while it waits is never sent: SC_ERANGE
+ * when it comes up; the next one goes. Window 1, held. */
+static void test_push_expires_while_queued(void **state)
+{
+    struct fx *f = *state;
+    f->bind.window = 1;
+    f->answer = ANSWER_HOLD;
+    start(f);
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    long long soon = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000 + 150;
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "first", 5, 5, soon, on_push, f), 1);
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "late", 4, 5, soon, on_push, f), 1);
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "free", 4, 5, 0, on_push, f), 1);
+    RUN_UNTIL(f, f->nsub == 1, 5000);
+    /* Wait past not_after on the loop, then free the window. */
+    RUN_FOR(f, 300);
+    f->answer = ANSWER_OK;
+    smsc_answer(f, f->sub[0].seq, SC_ESME_ROK);
+    RUN_UNTIL(f, f->mt_done == 3, 5000);
+    marker(f);
+    assert_int_equal(f->nsub, 2);
+    assert_string_equal(f->sub[0].text, "first"); /* sent in time: not expired */
+    assert_string_equal(f->sub[1].text, "free");
+    assert_int_equal(f->mt_err[0], 0);
+    assert_int_equal(f->mt_err[1], SC_ERANGE);
+    assert_int_equal(f->mt_err[2], 0);
+}
+
+/* Window 1, held: pushes of priorities 9, 5, 0 queued behind the one in
+ * flight, then a reply. Once the window frees, the reply goes first, then
+ * priority 0, 5, 9; the reply took none of the pushes' room; a push too
+ * long for max_parts is refused, never cut; a refused push reports the
+ * SMSC's status. */
+static void test_priority_classes(void **state)
+{
+    struct fx *f = *state;
+    f->bind.window = 1;
+    f->answer = ANSWER_HOLD;
+    start(f);
+    static const char *const texts[] = {"p9a", "p9b", "p5", "p0"};
+    static const unsigned prio[] = {9, 9, 5, 0};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, texts[i], strlen(texts[i]), prio[i], 0,
+                                      on_push, f),
+                         1);
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "x", 1, 10, 0, on_push, f), SC_EINVAL);
+    char big[161 * 4 + 1];
+    memset(big, 'x', sizeof big);
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, big, sizeof big, 1, 0, on_push, f),
+                     SC_ETOOBIG);
+    RUN_UNTIL(f, f->nsub == 1, 5000);
+    assert_string_equal(f->sub[0].text, "p9a"); /* the queue was empty: it went at once */
+    assert_int_equal(sc_esme_push_queued(f->e), 3);
+    assert_int_equal(sc_esme_send(f->e, &g_src, &g_dst, "reply", 5, on_mt, f), 0);
+    assert_int_equal(sc_esme_mt_pending(f->e), 5);
+    f->answer = ANSWER_OK;
+    smsc_answer(f, f->sub[0].seq, SC_ESME_RSUBMITFAIL);
+    RUN_UNTIL(f, f->mt_done == 5, 5000);
+    static const char *const order[] = {"p9a", "reply", "p0", "p5", "p9b"};
+    for (int i = 0; i < 5; i++)
+        assert_string_equal(f->sub[i].text, order[i]);
+    assert_int_equal(f->mt_err[0], (int)SC_ESME_RSUBMITFAIL);
+    for (int i = 1; i < 5; i++)
+        assert_int_equal(f->mt_err[i], 0);
+    assert_int_equal(sc_esme_push_queued(f->e), 0);
+}
+
 /* tps 10 (burst 1): the i-th submit_sm leaves no earlier than i * 100 ms
  * after the first, which left when sc_esme_send was called. */
 static void test_tps_spaces_submits(void **state)
@@ -555,6 +631,8 @@ int main(void)
         cmocka_unit_test(test_mt_build_parts),
         T(test_window_bounds_outstanding),
         T(test_tps_spaces_submits),
+        T(test_priority_classes),
+        T(test_push_expires_while_queued),
         T(test_throttled_part_waits_and_goes_again),
         T(test_timeout_retries_then_fails),
         T(test_mo_intake),

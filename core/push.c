@@ -1,0 +1,646 @@
+/* push.c -- the push intake: mt:push -> checked, deduplicated -> the esme at
+ * its priority -> mt:status + mt:{ID} + XACK.
+ *
+ * Connections. Two of its own (neither is the MO path's): "in" only reads
+ * (XGROUP CREATE, XAUTOCLAIM, XREADGROUP ... BLOCK mt.block_ms; its command
+ * timeout is redis.command_timeout_ms + block_ms), "out" runs the two
+ * scripts, so a record is never queued behind a blocked read.
+ *
+ * Reading. While both are ready, a bind is up and fewer than mt.max_queued
+ * pushes are taken (a low-water mark: at least min(read_count, max_queued /
+ * 2) free), one read at a time: every claim_idle_ms / 2 an XAUTOCLAIM of
+ * entries idle > claim_idle_ms (a dead daemon's; the entries this daemon
+ * still holds are skipped), else XREADGROUP COUNT (the room, at most
+ * read_count) BLOCK. Memory is bounded by max_queued pushes whatever waits
+ * in Redis; with no room, no bind or no Redis nothing is read and only the
+ * 200 ms tick looks again (no spinning). Every claim_idle_ms / 3 the tick
+ * XCLAIMs (JUSTID) the entries this daemon holds, resetting their idle
+ * time: a push waiting here for a window slot is never taken over by
+ * another daemon while this one lives.
+ *
+ * One entry. sc_push_check (core/mt_check.c); a bad one -> finish dropped
+ * with the reason. not_after passed -> expired. Else push_take_lua: the id
+ * is another entry's (dup: XACK only), already final (XACK), or now
+ * "queued" with this entry -> sc_esme_push at its priority (its not_after
+ * checked again when its first part would go: expired). Accepted ->
+ * sent with its parts; refused after the retries -> failed with the SMPP
+ * status (or timeout); too many parts -> dropped too_long. push_finish_lua
+ * writes mt:{ID}, the mt:status entry and the XACK in one script: an entry
+ * is acknowledged only with its final record. A record that cannot be
+ * written is tried again at every tick, TICK_MS (the push keeps its room). The
+ * shutdown leaves what is not recorded pending: the next daemon sends it
+ * again (the one duplicate allowed, docs/reliability.md). */
+#include "core/push.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#include "base/log.h"
+#include "base/sc.h"
+#include "core/app.h"
+#include "core/stream.h"
+#include "core/mt_check.h"
+#include "store/keys.h"
+
+#define GROUP "shortcoded"
+#define TICK_MS 200
+#define ENTRY_MAX 48
+
+/* KEYS mt:{ID}; ARGV entry, to, kind, priority, ttl. {"send"} (recorded as
+ * queued by this entry), {"dup"} (another entry's id), {"done", state}. */
+static const char push_take_lua[] =
+    "local ty = redis.call('TYPE', KEYS[1]).ok\n"
+    "if ty ~= 'none' and ty ~= 'hash' then return {'bad_data'} end\n"
+    "local h = redis.call('HMGET', KEYS[1], 'entry', 'state')\n"
+    "if h[1] and h[1] ~= ARGV[1] then return {'dup'} end\n"
+    "if h[1] and h[2] ~= 'queued' then return {'done', h[2]} end\n"
+    "local t = redis.call('TIME')\n"
+    "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
+    "redis.call('HSET', KEYS[1], 'state', 'queued', 'to', ARGV[2], 'kind', ARGV[3],\n"
+    "           'priority', ARGV[4], 'parts', '0', 'err', '', 'at', at, 'entry', ARGV[1])\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
+    "return {'send'}\n";
+
+/* KEYS mt:{ID}, mt:status, mt:push; ARGV id, entry, state, to, kind,
+ * priority, parts, err, ttl, group, record (1: write mt:{ID}). {"ok"}, or
+ * {"dup"} when the id belongs to another entry (only acknowledged). */
+static const char push_finish_lua[] =
+    "local t = redis.call('TIME')\n"
+    "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
+    "if ARGV[11] == '1' then\n"
+    "  local ty = redis.call('TYPE', KEYS[1]).ok\n"
+    "  local e = ty == 'hash' and redis.call('HGET', KEYS[1], 'entry')\n"
+    "  if ty ~= 'none' and (ty ~= 'hash' or (e and e ~= ARGV[2])) then\n"
+    "    redis.call('XACK', KEYS[3], ARGV[10], ARGV[2])\n"
+    "    return {'dup'}\n"
+    "  end\n"
+    "  redis.call('HSET', KEYS[1], 'state', ARGV[3], 'to', ARGV[4], 'kind', ARGV[5],\n"
+    "             'priority', ARGV[6], 'parts', ARGV[7], 'err', ARGV[8], 'at', at,\n"
+    "             'entry', ARGV[2])\n"
+    "  redis.call('EXPIRE', KEYS[1], ARGV[9])\n"
+    "end\n"
+    "redis.call('XADD', KEYS[2], '*', 'id', ARGV[1], 'to', ARGV[4], 'state', ARGV[3],\n"
+    "           'parts', ARGV[7], 'err', ARGV[8], 'at', at)\n"
+    "redis.call('XACK', KEYS[3], ARGV[10], ARGV[2])\n"
+    "return {'ok'}\n";
+
+struct job;
+
+struct sc_pushes {
+    struct sc_app *a;
+    struct sc_store *in, *out;
+    int take_script, finish_script;
+    uv_timer_t tick;
+    int group_ok, reading, quiet;
+    uint64_t claimed_at;          /* loop ms of the last XAUTOCLAIM */
+    uint64_t touched_at;          /* ... of the last XCLAIM of our own entries */
+    int touching;
+    unsigned njobs;               /* pushes taken and not finished ... */
+    LIST_HEAD(, job) jobs;        /* ... listed here (a claim skips them) */
+    struct job *retry;            /* records waiting to be written again */
+    char consumer[96];
+    char cursor[ENTRY_MAX];
+    unsigned closing;
+    uint64_t stop_deadline;
+    void (*done)(void *);
+    void *done_arg;
+};
+
+/* One entry taken from the stream; the text is copied after it. */
+struct job {
+    struct sc_pushes *p;
+    LIST_ENTRY(job) link;         /* p->jobs */
+    struct job *retry_next;
+    char entry[ENTRY_MAX];
+    struct sc_push m;
+    unsigned parts;
+    const char *state;            /* final state being recorded */
+    char err[40];
+    int record;                   /* write mt:{ID} */
+    int retried;                  /* its record failed once (logged once) */
+    char text[];
+};
+
+static const struct sc_cfg_mt *mtcfg(const struct sc_pushes *p) { return &p->a->gen->cfg->mt; }
+
+static long long now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void kick(struct sc_pushes *p);
+
+/* ---- jobs ------------------------------------------------------------------ */
+
+static int job_running(const struct sc_pushes *p, const char *entry)
+{
+    const struct job *j;
+    LIST_FOREACH(j, &p->jobs, link)
+        if (strcmp(j->entry, entry) == 0)
+            return 1;
+    return 0;
+}
+
+/* The job ends (recorded, or left pending for a later claim). */
+static void job_free(struct job *j)
+{
+    struct sc_pushes *p = j->p;
+    LIST_REMOVE(j, link);
+    p->njobs--;
+    free(j);
+    kick(p);
+}
+
+static void on_acked(void *ctx, int err, redisReply *rep)
+{
+    struct job *j = ctx;
+    if (err || rep->type == REDIS_REPLY_ERROR)
+        sc_warn("event=push_ack_failed entry=%s msg=\"claimed again later\"", j->entry);
+    job_free(j);
+}
+
+/* Only acknowledge (a duplicate, or already recorded). */
+static void job_ack(struct job *j)
+{
+    const char *argv[] = {"XACK", SC_KEY_MT_PUSH, GROUP, j->entry};
+    if (sc_store_command(j->p->out, 4, argv, NULL, on_acked, j) < 0)
+        on_acked(j, SC_EAGAIN, NULL);
+}
+
+static void write_record(struct job *j);
+
+static void on_recorded(void *ctx, int err, redisReply *rep)
+{
+    struct job *j = ctx;
+    const char *st = err ? NULL : sc__reply_str(rep, 0);
+    if (!st) {
+        /* Logged once per push: a Redis that is away must not flood the log. */
+        if (!j->retried++) {
+            const char *why = err ? sc_strerror(err)
+                              : rep->type == REDIS_REPLY_ERROR ? rep->str
+                                                               : "unexpected reply";
+            char e[160];
+            sc_warn("event=push_record_failed entry=%s state=%s error=%s msg=\"tried again "
+                    "every %d ms\"", j->entry, j->state, sc_log_quote(e, sizeof e, why, strlen(why)),
+                    TICK_MS);
+        }
+        j->retry_next = j->p->retry;
+        j->p->retry = j;
+        return;
+    }
+    if (strcmp(st, "dup") == 0)
+        sc_info("event=push_duplicate entry=%s id=%s msg=\"the id is another entry's: "
+                "acknowledged, not recorded\"", j->entry, j->m.id);
+    job_free(j);
+}
+
+static void write_record(struct job *j)
+{
+    struct sc_pushes *p = j->p;
+    const struct sc_cfg_mt *mc = mtcfg(p);
+    char key[SC_KEY_MAX], prio[4], parts[8], ttl[16];
+    sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
+    snprintf(prio, sizeof prio, "%u", j->m.priority);
+    snprintf(parts, sizeof parts, "%u", j->parts);
+    snprintf(ttl, sizeof ttl, "%d", mc->dedup_horizon_s);
+    const char *keys[] = {key, SC_KEY_MT_STATUS, SC_KEY_MT_PUSH};
+    const char *args[] = {j->m.id, j->entry, j->state, j->m.to, j->m.kind, prio, parts,
+                          j->err, ttl, GROUP, j->record ? "1" : "0"};
+    if (sc_store_eval(p->out, p->finish_script, 3, keys, NULL, 11, args, NULL, on_recorded,
+                      j) < 0)
+        on_recorded(j, SC_EAGAIN, NULL);
+}
+
+/* The push's final state: mt:status, mt:{ID} (when its id is usable), XACK. */
+static void job_finish(struct job *j, const char *state, const char *err)
+{
+    j->state = state;
+    sc_strlcpy(j->err, err, sizeof j->err);
+    j->record = j->m.id[0] != '\0';
+    char q[96];
+    sc_log(strcmp(state, "sent") == 0 ? SC_LOG_DEBUG : SC_LOG_INFO,
+           "event=push_%s entry=%s id=%s to=%s parts=%u err=%s", state, j->entry,
+           sc_log_quote(q, sizeof q, j->m.id, strlen(j->m.id)), SC_LOGV(j->m.to), j->parts,
+           SC_LOGV(j->err));
+    write_record(j);
+}
+
+/* ---- sending ------------------------------------------------------------------ */
+
+static void on_pushed(void *arg, int err, uint32_t status)
+{
+    struct job *j = arg;
+    if (err == 0)
+        job_finish(j, "sent", "");
+    else if (err == SC_EPROTO)
+        job_finish(j, "failed", sc_pdu_status_name(status));
+    else if (err == SC_ETIMEOUT)
+        job_finish(j, "failed", "timeout");
+    else if (err == SC_ERANGE)
+        job_finish(j, "expired", "not_after");
+    else
+        job_free(j); /* shutdown: not sent, left pending */
+}
+
+static void job_send(struct job *j)
+{
+    struct sc_app *a = j->p->a;
+    const struct sc_config *cfg = a->gen->cfg;
+    struct sc_addr from = {(uint8_t)cfg->smpp.source_ton, (uint8_t)cfg->smpp.source_npi, ""};
+    sc_strlcpy(from.addr, j->m.from[0] ? j->m.from : cfg->service_numbers[0], sizeof from.addr);
+    int plus = j->m.to[0] == '+';
+    struct sc_addr to = {plus ? 1 : 0, 1, ""};
+    sc_strlcpy(to.addr, j->m.to + plus, sizeof to.addr);
+    int n = a->esme ? sc_esme_push(a->esme, &from, &to, j->text, j->m.text_len, j->m.priority,
+                                   j->m.not_after, on_pushed, j)
+                    : SC_ECLOSED;
+    if (n > 0) {
+        j->parts = (unsigned)n;
+        return;
+    }
+    if (n == SC_ETOOBIG) {
+        job_finish(j, "dropped", "too_long");
+        return;
+    }
+    sc_warn("event=push_not_queued entry=%s error=\"%s\" msg=\"left pending\"", j->entry,
+            sc_strerror(n));
+    job_free(j);
+}
+
+static void on_taken(void *ctx, int err, redisReply *rep)
+{
+    struct job *j = ctx;
+    const char *st = err ? NULL : sc__reply_str(rep, 0);
+    if (!st) {
+        sc_warn("event=push_take_failed entry=%s error=\"%s\" msg=\"left pending\"", j->entry,
+                err ? sc_strerror(err) : "unexpected reply");
+        job_free(j);
+    } else if (strcmp(st, "send") == 0) {
+        job_send(j);
+    } else if (strcmp(st, "bad_data") == 0) {
+        j->m.id[0] = '\0'; /* not a hash: not ours to overwrite */
+        job_finish(j, "dropped", "bad_data");
+    } else {
+        sc_info("event=push_%s entry=%s id=%s msg=\"acknowledged, not sent\"",
+                strcmp(st, "dup") == 0 ? "duplicate" : "already_done", j->entry, j->m.id);
+        job_ack(j);
+    }
+}
+
+/* ---- one entry ------------------------------------------------------------------ */
+
+/* The fields [f, v, ...] of one entry, checked; text copied into the job. */
+static struct job *job_new(struct sc_pushes *p, const char *entry, const redisReply *fields,
+                           const char **bad)
+{
+    const char *f[SC_PUSH_FIELDS_MAX], *v[SC_PUSH_FIELDS_MAX];
+    size_t fl[SC_PUSH_FIELDS_MAX], vl[SC_PUSH_FIELDS_MAX], n = 0;
+    size_t nf = fields ? fields->elements / 2 : 0;
+    for (size_t i = 0; i < nf && n < SC_PUSH_FIELDS_MAX; i++) {
+        const redisReply *a = fields->element[2 * i], *b = fields->element[2 * i + 1];
+        if (a->type != REDIS_REPLY_STRING || b->type != REDIS_REPLY_STRING)
+            continue;
+        f[n] = a->str, fl[n] = a->len, v[n] = b->str, vl[n++] = b->len;
+    }
+    struct sc_push m;
+    *bad = sc_push_check(f, fl, v, vl, n, (unsigned)mtcfg(p)->default_priority, &m);
+    if (!*bad && nf > SC_PUSH_FIELDS_MAX)
+        *bad = "unknown_field"; /* more fields than the contract has */
+    struct job *j = calloc(1, sizeof *j + (*bad ? 0 : m.text_len) + 1);
+    if (!j)
+        return NULL;
+    j->p = p;
+    sc_strlcpy(j->entry, entry, sizeof j->entry);
+    j->m = m;
+    if (!*bad)
+        memcpy(j->text, m.text, m.text_len);
+    j->m.text = j->text;
+    LIST_INSERT_HEAD(&p->jobs, j, link);
+    p->njobs++;
+    return j;
+}
+
+static void job_start(struct sc_pushes *p, const char *entry, const redisReply *fields)
+{
+    const char *bad;
+    struct job *j = job_new(p, entry, fields, &bad);
+    if (!j)
+        return; /* stays pending: claimed again */
+    if (bad) {
+        job_finish(j, "dropped", bad);
+        return;
+    }
+    if (j->m.not_after && j->m.not_after < now_ms()) {
+        job_finish(j, "expired", "not_after");
+        return;
+    }
+    char key[SC_KEY_MAX], prio[4], ttl[16];
+    sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
+    snprintf(prio, sizeof prio, "%u", j->m.priority);
+    snprintf(ttl, sizeof ttl, "%d", mtcfg(p)->dedup_horizon_s);
+    const char *keys[] = {key};
+    const char *args[] = {j->entry, j->m.to, j->m.kind, prio, ttl};
+    if (sc_store_eval(p->out, p->take_script, 1, keys, NULL, 5, args, NULL, on_taken, j) < 0)
+        on_taken(j, SC_EAGAIN, NULL);
+}
+
+/* Start every entry of [[id, [fields]], ...]; claimed: skip this daemon's
+ * own. Returns how many started. */
+static size_t start_entries(struct sc_pushes *p, const redisReply *list, int claimed)
+{
+    size_t n = 0;
+    for (size_t i = 0; list && list->type == REDIS_REPLY_ARRAY && i < list->elements; i++) {
+        const redisReply *e = list->element[i];
+        const char *entry = sc__reply_str(e, 0);
+        if (!entry || strlen(entry) >= ENTRY_MAX || (claimed && job_running(p, entry)))
+            continue;
+        /* A deleted entry still pending comes without fields (nil). */
+        const redisReply *fields = e->elements > 1 && e->element[1]->type == REDIS_REPLY_ARRAY
+                                       ? e->element[1]
+                                       : NULL;
+        job_start(p, entry, fields);
+        n++;
+    }
+    return n;
+}
+
+/* ---- reading ------------------------------------------------------------------- */
+
+static unsigned room(const struct sc_pushes *p)
+{
+    unsigned max = (unsigned)mtcfg(p)->max_queued;
+    return p->njobs < max ? max - p->njobs : 0;
+}
+
+static int read_failed(struct sc_pushes *p, int err, const redisReply *rep, const char *what)
+{
+    p->reading = 0;
+    if (!err && rep->type != REDIS_REPLY_ERROR)
+        return 0;
+    if (!err && strncmp(rep->str, "NOGROUP", 7) == 0)
+        p->group_ok = 0;
+    else if (!p->quiet)
+        sc_warn("event=push_read_failed command=%s error=\"%s\"", what,
+                err ? sc_strerror(err) : rep->str);
+    return 1;
+}
+
+static void on_read(void *ctx, int err, redisReply *rep)
+{
+    struct sc_pushes *p = ctx;
+    if (read_failed(p, err, rep, "XREADGROUP"))
+        return;
+    /* [[stream, [entries]]], or nil when BLOCK ran out. */
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&
+        rep->element[0]->type == REDIS_REPLY_ARRAY && rep->element[0]->elements == 2)
+        start_entries(p, rep->element[0]->element[1], 0);
+    kick(p);
+}
+
+static void on_claim(void *ctx, int err, redisReply *rep)
+{
+    struct sc_pushes *p = ctx;
+    if (read_failed(p, err, rep, "XAUTOCLAIM"))
+        return;
+    /* [next cursor, [entries], [deleted ids]] */
+    const char *next = sc__reply_str(rep, 0);
+    sc_strlcpy(p->cursor, next && strlen(next) < sizeof p->cursor ? next : "0-0",
+               sizeof p->cursor);
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
+        size_t n = start_entries(p, rep->element[1], 1);
+        if (n)
+            sc_info("event=push_claimed entries=%zu", n);
+    }
+    kick(p);
+}
+
+static void on_group(void *ctx, int err, redisReply *rep)
+{
+    struct sc_pushes *p = ctx;
+    p->reading = 0;
+    /* BUSYGROUP: another daemon made it first. */
+    if (!err && (rep->type != REDIS_REPLY_ERROR || strncmp(rep->str, "BUSYGROUP", 9) == 0)) {
+        p->group_ok = 1;
+        kick(p);
+    } else {
+        sc_warn("event=push_group_failed error=\"%s\"", err ? sc_strerror(err) : rep->str);
+    }
+}
+
+/* Issue the next read if one may go now; else the tick looks again. */
+static void kick(struct sc_pushes *p)
+{
+    struct sc_app *a = p->a;
+    const struct sc_cfg_mt *mc = mtcfg(p);
+    unsigned n = room(p), low = (unsigned)SC_MIN(mc->read_count, SC_MAX(mc->max_queued / 2, 1));
+    if (p->reading || p->quiet || n < low || !sc_store_connected(p->in) ||
+        !sc_store_connected(p->out) || !a->esme || !sc_esme_bound(a->esme))
+        return;
+    const char *argv[16];
+    int argc = 0;
+    char count[16], idle[16], block[16];
+    snprintf(count, sizeof count, "%u", SC_MIN(n, (unsigned)mc->read_count));
+    sc_store_cb cb;
+    uint64_t now = uv_now(a->loop);
+    if (!p->group_ok) {
+        const char *g[] = {"XGROUP", "CREATE", SC_KEY_MT_PUSH, GROUP, "0", "MKSTREAM"};
+        memcpy(argv, g, sizeof g);
+        argc = SC_ARRAY_LEN(g);
+        cb = on_group;
+    } else if (now - p->claimed_at >= (uint64_t)mc->claim_idle_ms / 2) {
+        p->claimed_at = now;
+        snprintf(idle, sizeof idle, "%d", mc->claim_idle_ms);
+        const char *c[] = {"XAUTOCLAIM", SC_KEY_MT_PUSH, GROUP, p->consumer, idle, p->cursor,
+                           "COUNT", count};
+        memcpy(argv, c, sizeof c);
+        argc = SC_ARRAY_LEN(c);
+        cb = on_claim;
+    } else {
+        snprintf(block, sizeof block, "%d", mc->block_ms);
+        const char *r[] = {"XREADGROUP", "GROUP", GROUP, p->consumer, "COUNT", count,
+                           "BLOCK", block, "STREAMS", SC_KEY_MT_PUSH, ">"};
+        memcpy(argv, r, sizeof r);
+        argc = SC_ARRAY_LEN(r);
+        cb = on_read;
+    }
+    p->reading = sc_store_command(p->in, argc, argv, NULL, cb, p) == 0;
+}
+
+static void on_touched(void *ctx, int err, redisReply *rep)
+{
+    struct sc_pushes *p = ctx;
+    p->touching = 0;
+    if (err || rep->type == REDIS_REPLY_ERROR)
+        sc_warn("event=push_touch_failed error=\"%s\"", err ? sc_strerror(err) : rep->str);
+}
+
+/* Every claim_idle_ms / 3: XCLAIM ... 0 ... JUSTID of every entry this
+ * daemon holds, which resets their idle time, so that no other daemon's
+ * XAUTOCLAIM takes a push that merely waits here for a window slot. */
+static void touch_own(struct sc_pushes *p)
+{
+    uint64_t now = uv_now(p->a->loop);
+    if (p->touching || p->njobs == 0 ||
+        now - p->touched_at < (uint64_t)mtcfg(p)->claim_idle_ms / 3)
+        return;
+    p->touched_at = now;
+    size_t argc = 6 + p->njobs;
+    const char **argv = malloc(argc * sizeof *argv);
+    if (!argv)
+        return;
+    size_t i = 0;
+    argv[i++] = "XCLAIM", argv[i++] = SC_KEY_MT_PUSH, argv[i++] = GROUP;
+    argv[i++] = p->consumer, argv[i++] = "0";
+    const struct job *j;
+    LIST_FOREACH(j, &p->jobs, link)
+        argv[i++] = j->entry;
+    argv[i++] = "JUSTID";
+    p->touching = sc_store_command(p->out, (int)i, argv, NULL, on_touched, p) == 0;
+    free(argv);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct sc_pushes *p = t->data;
+    /* Records that could not be written go again (in order of failure). */
+    struct job *r = p->retry;
+    p->retry = NULL;
+    while (r) {
+        struct job *next = r->retry_next;
+        write_record(r);
+        r = next;
+    }
+    touch_own(p);
+    kick(p);
+}
+
+/* ---- life ------------------------------------------------------------------------ */
+
+static struct sc_store *new_store(struct sc_app *a, const char *name, uint32_t extra_ms,
+                                  unsigned max_pending, char *err, size_t errsz)
+{
+    const struct sc_config *cfg = a->boot_cfg;
+    struct sc_store_opts so = {
+        .url = cfg->redis.url,
+        .connect_timeout_ms = (uint32_t)cfg->redis.connect_timeout_ms,
+        .command_timeout_ms = (uint32_t)cfg->redis.command_timeout_ms + extra_ms,
+        .reconnect_min_ms = 100,
+        .reconnect_max_ms = 5000,
+        .max_pending = max_pending,
+        .durability = cfg->redis.durability == SC_CFG_DURABILITY_WARN ? SC_DURABILITY_WARN
+                                                                      : SC_DURABILITY_REFUSE,
+        .name = name,
+    };
+    return sc_store_new(a->loop, &so, err, errsz);
+}
+
+struct sc_pushes *sc_pushes_new(struct sc_app *a, char *err, size_t errsz)
+{
+    const struct sc_cfg_mt *mc = &a->boot_cfg->mt;
+    err[0] = '\0';
+    if (!mc->enabled)
+        return NULL;
+    struct sc_pushes *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    p->a = a;
+    /* The block time may grow on a reload: the read's timeout allows the
+     * largest. Records: two commands per push at most, and a margin. */
+    p->in = new_store(a, "push_in", 60000, 4, err, errsz);
+    p->out = p->in ? new_store(a, "push_out", 0, 1000000 * 2 + 16, err, errsz) : NULL;
+    if (p->out) {
+        p->take_script = sc_store_script(p->out, "push_take", push_take_lua);
+        p->finish_script = sc_store_script(p->out, "push_finish", push_finish_lua);
+    }
+    if (!p->out || p->take_script < 0 || p->finish_script < 0 || sc_store_start(p->in) < 0 ||
+        sc_store_start(p->out) < 0) {
+        if (!err[0])
+            snprintf(err, errsz, "cannot start the push intake's Redis connections");
+        sc_store_free(p->in);
+        sc_store_free(p->out);
+        free(p);
+        return NULL;
+    }
+    if (mc->consumer) {
+        sc_strlcpy(p->consumer, mc->consumer, sizeof p->consumer);
+    } else {
+        sc__stream_consumer(p->consumer, sizeof p->consumer);
+    }
+    sc_strlcpy(p->cursor, "0-0", sizeof p->cursor);
+    uv_timer_init(a->loop, &p->tick);
+    p->tick.data = p;
+    uv_timer_start(&p->tick, on_tick, TICK_MS, TICK_MS);
+    sc_info("event=push_intake stream=%s group=%s consumer=%s", SC_KEY_MT_PUSH, GROUP,
+            p->consumer);
+    return p;
+}
+
+void sc_pushes_quiesce(struct sc_pushes *p)
+{
+    if (p)
+        p->quiet = 1;
+}
+
+static void on_part_closed(void *arg)
+{
+    struct sc_pushes *p = arg;
+    if (--p->closing == 0 && p->done)
+        p->done(p->done_arg);
+}
+
+static void on_tick_closed(uv_handle_t *h) { on_part_closed(h->data); }
+
+static void close_all(struct sc_pushes *p)
+{
+    uv_timer_stop(&p->tick);
+    /* Records still waiting for a retry stay pending in mt:push. */
+    for (struct job *r = p->retry, *next; r; r = next) {
+        next = r->retry_next;
+        job_free(r);
+    }
+    p->retry = NULL;
+    p->closing = 3;
+    uv_close((uv_handle_t *)&p->tick, on_tick_closed);
+    sc_store_stop(p->in, on_part_closed, p);
+    sc_store_stop(p->out, on_part_closed, p);
+}
+
+/* Shutdown: wait for the records in flight (or the deadline). */
+static void on_stop_tick(uv_timer_t *t)
+{
+    struct sc_pushes *p = t->data;
+    if (sc_store_pending(p->out) == 0 || uv_now(p->a->loop) >= p->stop_deadline) {
+        if (p->njobs)
+            sc_warn("event=push_shutdown left_pending=%u", p->njobs);
+        close_all(p);
+    }
+}
+
+void sc_pushes_stop(struct sc_pushes *p, void (*done)(void *), void *arg)
+{
+    p->quiet = 1;
+    p->done = done;
+    p->done_arg = arg;
+    p->stop_deadline = uv_now(p->a->loop) + (uint64_t)p->a->gen->cfg->limits.shutdown_timeout_ms;
+    uv_timer_start(&p->tick, on_stop_tick, 0, 20);
+}
+
+void sc_pushes_free(struct sc_pushes *p)
+{
+    if (!p)
+        return;
+    p->quiet = 1;
+    while (!LIST_EMPTY(&p->jobs))
+        job_free(LIST_FIRST(&p->jobs));
+    sc_store_free(p->in);
+    sc_store_free(p->out);
+    free(p);
+}
