@@ -689,6 +689,18 @@ class ShortcodectlTest(harness.Env):
         rc, out, err = self.ctl("status", "a b")
         self.assertEqual(rc, 2, err)
 
+    def test_push_redis_error_replies_exit_1(self):
+        self.r("SET", "mt:push", "not a stream")
+        rc, out, err = self.ctl("push", "--to", "1", "--text", "x")
+        self.assertEqual((rc, out), (1, ""), err)
+        self.assertIn("mt:push: redis: WRONGTYPE", err)
+        path = self.push_file("w.csv", ["1,x,,,,,,", "2,y,,,,,,"])
+        rc, out, err = self.ctl("push", "--file", path)
+        self.assertEqual(rc, 1, err)
+        self.assertIn(path + ":2: redis: WRONGTYPE", err)
+        self.assertIn(path + ":3: redis: WRONGTYPE", err)
+        self.assertIn("2 rows refused by redis", err)
+
     def test_push_usage_errors_exit_2(self):
         for args in (["push"], ["push", "--to", "1"], ["push", "--text", "x"],
                      ["push", "--file", "f.csv", "--to", "1"], ["push", "x", "--to", "1"],

@@ -1,5 +1,7 @@
-/* import.c -- `shortcodectl import`: CSV files into the Redis keys of
- * docs/contracts.md ("Redis data"), all or nothing.
+/* import.c -- `shortcodectl import` and `push --file`: CSV files into the
+ * Redis keys of docs/contracts.md ("Redis data"), all or nothing. The engine
+ * here runs any table of table.h; the catalogue and subscription tables are
+ * below, the push file's is in push.c.
  *
  * Two streaming passes over the file, so memory stays bounded whatever its
  * size: pass 1 parses and checks every row and counts them, without Redis;
@@ -9,7 +11,8 @@
  * go out in batches of BATCH, and the replies to one batch are read only after the
  * next batch has been queued, so Redis works on a batch while we parse the
  * next one. Every reply is checked. HSET is idempotent, so an import cut
- * short (connection lost) can simply be run again.
+ * short (connection lost) can simply be run again (a push row is one XADD:
+ * a re-run adds it again under the same id, which the daemon sends once).
  *
  * A catalogue row is also added to the vas:catalogue set (the daemon reads
  * the catalogue from it, never by SCAN), in the same pipeline right after
