@@ -203,14 +203,17 @@ static int build_catalogue(struct ctl_importer *imp, const struct sc_csv_field *
     const struct sc_csv_field *provider = v[3] ? v[3] : &g_empty;
     const struct sc_csv_field *kind = v[4] && v[4]->len ? v[4] : NULL;
     uint64_t fen;
-    if (!ctl_field_ok(imp, "code", code, ctl_check_code(code->s, code->len, why, sizeof why), why) ||
-        !ctl_field_ok(imp, "name", name, ctl_check_text(name->s, name->len, 1, why, sizeof why), why) ||
+    if (!ctl_field_ok(imp, "code", code,
+                      ctl_check_code(code->s, code->len, why, sizeof why), why) ||
+        !ctl_field_ok(imp, "name", name,
+                      ctl_check_text(name->s, name->len, 1, why, sizeof why), why) ||
         !ctl_field_ok(imp, "price_fen", price,
-                  ctl_parse_uint(price->s, price->len, PRICE_MAX, &fen, why, sizeof why), why) ||
+                      ctl_parse_uint(price->s, price->len, PRICE_MAX, &fen, why, sizeof why),
+                      why) ||
         !ctl_field_ok(imp, "provider", provider,
-                  ctl_check_text(provider->s, provider->len, 0, why, sizeof why), why) ||
-        (kind && !ctl_field_ok(imp, "kind", kind, ctl_check_code(kind->s, kind->len, why, sizeof why),
-                           why)))
+                      ctl_check_text(provider->s, provider->len, 0, why, sizeof why), why) ||
+        (kind && !ctl_field_ok(imp, "kind", kind,
+                               ctl_check_code(kind->s, kind->len, why, sizeof why), why)))
         return -1;
     if (warn_control(imp, code, "name", name) | warn_control(imp, code, "provider", provider))
         imp->warned++;
@@ -266,11 +269,13 @@ static int build_subscription(struct ctl_importer *imp, const struct sc_csv_fiel
     const struct sc_csv_field *conf = v[3] && v[3]->len ? v[3] : NULL;
     uint64_t t = imp->now;
     if (!ctl_field_ok(imp, "msisdn", m,
-                  ctl_msisdn_normalise(m->s, m->len, msisdn, why, sizeof why), why) ||
-        !ctl_field_ok(imp, "code", code, ctl_check_code(code->s, code->len, why, sizeof why), why) ||
+                      ctl_msisdn_normalise(m->s, m->len, msisdn, why, sizeof why), why) ||
+        !ctl_field_ok(imp, "code", code,
+                      ctl_check_code(code->s, code->len, why, sizeof why), why) ||
         (since && since->len &&
          !ctl_field_ok(imp, "since", since,
-                   ctl_parse_uint(since->s, since->len, SINCE_MAX, &t, why, sizeof why), why)) ||
+                       ctl_parse_uint(since->s, since->len, SINCE_MAX, &t, why, sizeof why),
+                       why)) ||
         (conf && !ctl_field_ok(imp, "conf", conf, check_conf(conf, why, sizeof why), why)))
         return -1;
     if (conf) {
@@ -506,7 +511,8 @@ static int judge_check(struct ctl_importer *imp)
         fprintf(stderr, "%s: %lu rows hold control characters in a name or provider; they are "
                 "imported as they are\n", path, imp->warned);
     if (imp->bad && !imp->o->skip_bad) {
-        fprintf(stderr, "%s: %lu of %lu rows are bad; nothing %s (--skip-bad %s the %lu good rows)\n",
+        fprintf(stderr,
+                "%s: %lu of %lu rows are bad; nothing %s (--skip-bad %s the %lu good rows)\n",
                 path, imp->bad, imp->rows, imp->t->verb, imp->t->verb_now, imp->rows - imp->bad);
         return -1;
     }

@@ -106,7 +106,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
     static const struct option opts[] = {
         {"file", required_argument, NULL, O_FILE},   {"quiet", no_argument, NULL, O_QUIET},
         {"to", required_argument, NULL, O_TO},       {"text", required_argument, NULL, O_TEXT},
-        {"kind", required_argument, NULL, O_KIND},   {"priority", required_argument, NULL, O_PRIORITY},
+        {"kind", required_argument, NULL, O_KIND},
+        {"priority", required_argument, NULL, O_PRIORITY},
         {"not-after", required_argument, NULL, O_NOT_AFTER},
         {"from", required_argument, NULL, O_FROM},   {"id", required_argument, NULL, O_ID},
         {"config", required_argument, NULL, 'c'},  {"redis", required_argument, NULL, O_REDIS},

@@ -179,8 +179,6 @@ static int check_not_after(const char *s, size_t len, uint64_t now_ms, uint64_t 
 static int check_fields(const struct sc_csv_field *const *v, const struct ctl_mt_limits *lim,
                         uint64_t now_ms, struct checked *c, int *bad, char *why, size_t whysz)
 {
-    char err[64];
-    uint64_t prio;
     const struct sc_csv_field *f;
     memset(c, 0, sizeof *c);
     for (*bad = 0; *bad < NF; ++*bad) {
@@ -192,9 +190,11 @@ static int check_fields(const struct sc_csv_field *const *v, const struct ctl_mt
         case F_FROM: rc = check_addr(f->s, f->len, why, whysz); break;
         case F_TEXT: rc = check_body(f->s, f->len, lim, &c->parts, why, whysz); break;
         case F_KIND: rc = check_kind(f->s, f->len, why, whysz); break;
-        case F_PRIORITY:
-            if ((rc = ctl_parse_uint(f->s, f->len, 9, &prio, err, sizeof err)) < 0)
-                snprintf(why, whysz, "must be 0 (urgent) .. 9 (bulk)");
+        case F_PRIORITY:   /* one digit: "05" is refused, not rewritten */
+            if (f->len != 1 || f->s[0] < '0' || f->s[0] > '9') {
+                snprintf(why, whysz, "must be one digit, 0 (urgent) .. 9 (bulk)");
+                rc = -1;
+            }
             break;
         case F_QUIET:
             c->quiet = f->len == 1 && f->s[0] == '1';
@@ -203,7 +203,9 @@ static int check_fields(const struct sc_csv_field *const *v, const struct ctl_mt
                 rc = -1;
             }
             break;
-        case F_NOT_AFTER: rc = check_not_after(f->s, f->len, now_ms, &c->not_after, why, whysz); break;
+        case F_NOT_AFTER:
+            rc = check_not_after(f->s, f->len, now_ms, &c->not_after, why, whysz);
+            break;
         case F_ID: rc = ctl_check_push_id(f->s, f->len, why, whysz); break;
         }
         if (rc < 0)

@@ -544,7 +544,8 @@ static const redisReply *hash_field(const redisReply *h, const char *name)
 /* Does stream entry e carry id = id? */
 static int entry_is(const redisReply *e, const char *id)
 {
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY)
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+        e->element[1]->type != REDIS_REPLY_ARRAY)
         return 0;
     const redisReply *v = hash_field(e->element[1], "id");
     return v && strcmp(v->str, id) == 0;
