@@ -317,6 +317,11 @@ const struct ctl_import_opts *ctl_importer_opts(const struct ctl_importer *imp)
     return imp->o;
 }
 
+int ctl_importer_checking(const struct ctl_importer *imp)
+{
+    return imp->pass == 1;
+}
+
 /* ---- header --------------------------------------------------------- */
 
 static void header_error(struct ctl_importer *imp, const char *what, const struct sc_csv_field *f)

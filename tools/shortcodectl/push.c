@@ -315,6 +315,8 @@ static int build_push(struct ctl_importer *imp, const struct sc_csv_field *const
         ctl_field_ok(imp, g_cols[bad].name, v[bad], -1, why);
         return -1;
     }
+    if (ctl_importer_checking(imp))
+        return 0;   /* the id hash is for pass 2 only */
     if (v[F_ID])
         build_xadd(cmd, v, v[F_ID]->s, v[F_ID]->len, &c);
     else {

@@ -67,6 +67,9 @@ int ctl_field_ok(struct ctl_importer *imp, const char *col, const struct sc_csv_
 /* The options the import runs with (its path, its push context). */
 const struct ctl_import_opts *ctl_importer_opts(const struct ctl_importer *imp);
 
+/* 1 during the check pass (commands built are thrown away), 0 after. */
+int ctl_importer_checking(const struct ctl_importer *imp);
+
 /* Append one argument (borrowed) to the row's first command. */
 void ctl_cmd_arg(struct ctl_cmd *cmd, const char *s, size_t len);
 void ctl_cmd_str(struct ctl_cmd *cmd, const char *s);
