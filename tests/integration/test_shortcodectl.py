@@ -1,7 +1,10 @@
 """test_shortcodectl.py -- shortcodectl against a real redis-server: CSV
 imports write exactly the keys of docs/contracts.md, a bad file imports nothing,
 --skip-bad, BOM and CRLF, show and events output, exit codes, an
-unreachable or silent Redis, and a 200,000-row import."""
+unreachable or silent Redis, a 200,000-row import; push (one text or a file
+of them into mt:push, checked as the daemon checks them) and status."""
+import calendar
+import re
 import os
 import socket
 import subprocess
@@ -508,6 +511,210 @@ class ShortcodectlTest(harness.Env):
         self.assertIn("import catalogue FILE.csv", out)
         rc, _, err = self.ctl("events", url="http://127.0.0.1:1")
         self.assertEqual(rc, 2, err)
+
+    # ---- push and status -------------------------------------------------
+
+    def pushes(self):
+        return [f for _, f in self.r.stream("mt:push")]
+
+    def test_push_one_writes_exactly_the_given_fields(self):
+        rc, out, err = self.ctl("push", "--to", "13800138000", "--text", "您本月话费账单已生成")
+        self.assertEqual(rc, 0, err)
+        pid = out.strip()
+        self.assertRegex(pid, r"^[!-~]{1,64}$")
+        self.assertRegex(pid, r"-\d+-\d{13}-0$")               # HOST-PID-MS-N
+        self.assertEqual(self.pushes(), [{"id": pid, "to": "13800138000",
+                                          "text": "您本月话费账单已生成"}])
+        self.assertIn("(1 SMS)", err)
+        self.assertEqual(self.r.keys(), ["mt:push"])
+        rc, out2, err = self.ctl("push", "--to", "13800138000", "--text", "again")
+        self.assertEqual(rc, 0, err)
+        self.assertNotEqual(out2.strip(), pid)     # a generated id is never reused
+
+    def test_push_with_every_option(self):
+        rc, out, err = self.ctl("push", "--to", "+8613800138000", "--text", "Fraud warning",
+                                "--kind", "warning", "--priority", "0", "--quiet",
+                                "--not-after", "2099-01-02T08:00", "--from", "10086",
+                                "--id", "warn:2099/1", env={"TZ": "Asia/Shanghai"})
+        self.assertEqual((rc, out), (0, "warn:2099/1\n"), err)
+        ms = calendar.timegm((2099, 1, 2, 0, 0, 0)) * 1000      # 08:00 in Shanghai
+        self.assertEqual(self.pushes(), [{
+            "id": "warn:2099/1", "to": "+8613800138000", "text": "Fraud warning",
+            "from": "10086", "kind": "warning", "priority": "0", "not_after": str(ms),
+            "quiet": "1"}])
+        # The other forms of not_after: unix ms, UTC, an offset.
+        for when in (str(ms), "2099-01-02T00:00:00Z", "2099-01-02 02:00+02:00",
+                     "2099-01-01T19:00-0500"):
+            rc, out, err = self.ctl("push", "--to", "1", "--text", "x", "--not-after", when)
+            self.assertEqual(rc, 0, "%s: %s" % (when, err))
+            self.assertEqual(self.pushes()[-1]["not_after"], str(ms), when)
+
+    def test_push_invalid_fields_write_nothing(self):
+        long_gsm = "a" * (153 * 8 + 1)
+        cases = [
+            (["--to", "1380013800x"], '--to "1380013800x" must be an optional + and 1..20 digits'),
+            (["--to", "1" * 21], "--to"), (["--to", ""], "--to"), (["--to", "++1"], "--to"),
+            (["--text", ""], '--text "" is empty'),
+            (["--text", b"\xff\xfe"], '--text "\\xff\\xfe" is not valid UTF-8'),
+            (["--text", long_gsm], "needs more than 8 SMS parts (smpp.max_parts)"),
+            (["--kind", "Bill"], '--kind "Bill" must be 1..16 of a-z and _'),
+            (["--kind", "a" * 17], "--kind"), (["--kind", ""], "--kind"),
+            (["--priority", "10"], '--priority "10" must be one digit, 0 (urgent) .. 9 (bulk)'),
+            (["--priority", "-1"], "--priority"), (["--priority", "05"], "--priority"),
+            (["--not-after", "1700000000"], "is not unix milliseconds"),
+            (["--not-after", "1700000000000"], "is not in the future"),
+            (["--not-after", "2099-02-30T00:00"], "is neither unix ms nor"),
+            (["--not-after", "tomorrow"], "is neither unix ms nor"),
+            (["--not-after", "2099-01-01T00:00+25:00"], "is neither unix ms nor"),
+            (["--from", "SP-10086"], '--from "SP-10086" must be an optional + and 1..20 digits'),
+            (["--id", "a b"], '--id "a b" must be 1..64 printable ASCII'),
+            (["--id", "x" * 65], "--id"), (["--id", "中"], "--id"),
+        ]
+        for extra, message in cases:
+            args = dict(zip(["--to", "--text"], ["13800138000", "hello"]))
+            args.update(zip(extra[0::2], extra[1::2]))
+            argv = ["push"] + [x for kv in args.items() for x in kv]
+            rc, out, err = self.ctl(*argv)
+            self.assertEqual((rc, out), (2, ""), "%s: %s" % (extra, err))
+            self.assertIn(message, err, extra)
+        self.assertEqual(self.r("DBSIZE"), 0)
+        # 153 * 8 GSM characters fit the default 8 parts; -c CONFIG's max_parts counts.
+        rc, _, err = self.ctl("push", "--to", "1", "--text", long_gsm[:-1])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("(8 SMS)", err)
+        cfg = self.write_config(2775, redis_port=self.redis.port, extra="smpp:\n  max_parts: 2\n")
+        rc, _, err = self.ctl("-c", cfg, "push", "--to", "1", "--text", "字" * 135, url="")
+        self.assertEqual(rc, 2, err)
+        self.assertIn("needs more than 2 SMS parts", err)
+        rc, _, err = self.ctl("-c", cfg, "push", "--to", "1", "--text", "字" * 134, url="")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.r("XLEN", "mt:push"), 2)
+
+    def push_file(self, name, rows, header="to,text,kind,priority,quiet,not_after,from,id"):
+        return self.write(name, header + "\n" + "".join(r + "\n" for r in rows))
+
+    def test_push_file_of_1000_lines_is_sent_once_per_id(self):
+        rows = ['138%08d,"第%d条, 提醒",reminder,%d,%s,,,' % (i, i, i % 10, "1" if i % 2 else "")
+                for i in range(999)] + ["13800000999,given id,,,,,10086,my-id-999"]
+        path = self.push_file("reminders-2026-12.csv", rows)
+        rc, out, err = self.ctl("push", "--file", path, "--progress")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("queued 1000 pushes into redis", err)
+        first = self.pushes()
+        self.assertEqual(len(first), 1000)
+        ids = [f["id"] for f in first]
+        self.assertEqual(len(set(ids)), 1000)
+        self.assertEqual(ids[-1], "my-id-999")
+        for i, f in enumerate(first[:999]):
+            self.assertRegex(f["id"], r"^reminders-2026-12\.csv-[0-9a-f]{32}$")
+            want = {"id": f["id"], "to": "138%08d" % i, "text": "第%d条, 提醒" % i,
+                    "kind": "reminder", "priority": str(i % 10)}
+            if i % 2:
+                want["quiet"] = "1"
+            self.assertEqual(f, want)
+        self.assertEqual(first[-1], {"id": "my-id-999", "to": "13800000999",
+                                     "text": "given id", "from": "10086"})
+        # The same file again: the same ids (the daemon sends each once).
+        rc, out, err = self.ctl("push", "--file", path)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([f["id"] for f in self.pushes()[1000:]], ids)
+        # From another directory, with CRLF line ends: still the same ids.
+        os.mkdir(os.path.join(self.dir, "again"))
+        with open(path, "rb") as f:
+            crlf = self.write("again/reminders-2026-12.csv", f.read().replace(b"\n", b"\r\n"))
+        rc, out, err = self.ctl("push", "--file", crlf)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([f["id"] for f in self.pushes()[2000:]], ids)
+        # Another file name is another set of pushes.
+        other = self.push_file("reminders-2027-01.csv", rows[:3])
+        rc, out, err = self.ctl("push", "--file", other)
+        self.assertEqual(rc, 0, err)
+        new = [f["id"] for f in self.pushes()[3000:]]
+        self.assertEqual(len(new), 3)
+        self.assertFalse(set(new) & set(ids))
+
+    def test_push_file_with_a_bad_line_sends_nothing(self):
+        path = self.push_file("bad.csv", [
+            "13800138000,ok,,,,,,",                  # 2
+            "1380013800x,bad to,,,,,,",              # 3
+            "13800138000,,,,,,,",                    # 4: empty text
+            "13800138000,x,Notice,,,,,",             # 5
+            "13800138000,x,,5,2,,,",                 # 6: quiet 2
+            "13800138000,x,,,,1700000000000,,",      # 7: in the past
+            "13800138000,x,,,,,,a b",                # 8
+            "13800138000,x,,,,,,"])                  # 9: fine
+        rc, out, err = self.ctl("push", "--file", path)
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(self.r("DBSIZE"), 0)
+        self.assertIn(path + ':3: to "1380013800x" must be', err)
+        self.assertIn(path + ':4: text "" is empty', err)
+        self.assertIn(path + ':5: kind "Notice" must be', err)
+        self.assertIn(path + ':6: quiet "2" must be 1, 0 or empty', err)
+        self.assertIn(path + ":7: not_after", err)
+        self.assertIn(path + ':8: id "a b" must be', err)
+        self.assertIn("6 of 8 rows are bad; nothing queued", err)
+        for header in ("to,txt", "text", "to,text,to"):
+            rc, _, err = self.ctl("push", "--file", self.push_file("h.csv", ["1,x"], header))
+            self.assertEqual(rc, 1, err)
+            self.assertIn("header:", err)
+        self.assertEqual(self.r("DBSIZE"), 0)
+
+    def test_status_of_a_push(self):
+        at = 1796300000123
+        self.r("HSET", "mt:{bill-7}", "state", "delivered", "to", "13800138000", "kind", "bill",
+               "priority", "3", "parts", "2", "err", "000", "at", at, "entry", "%d-0" % (at - 5000))
+        for ms, pid, state in ((at - 4000, "bill-7", "sent"), (at - 3000, "other", "sent"),
+                               (at, "bill-7", "delivered"), (at + 9000, "bill-7", "later")):
+            self.r("XADD", "mt:status", "%d-0" % ms, "id", pid, "to", "13800138000",
+                   "state", state, "parts", "2", "err", "000", "at", ms)
+        rc, out, err = self.ctl("status", "bill-7")
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(lines[:9], [
+            "push bill-7", "  state     delivered", "  to        13800138000",
+            "  kind      bill", "  priority  3", "  parts     2", "  err       000",
+            "  at        1796300000123  (2026-12-03 12:13:20.123)",
+            "  entry     1796299995123-0"])
+        self.assertTrue(lines[9].startswith("mt:status (latest first"), lines[9])
+        history = lines[10:]
+        self.assertEqual(len(history), 2, out)      # not "other", not after at + 2 s
+        self.assertIn("state=delivered", history[0])
+        self.assertIn("state=sent", history[1])
+        self.assertTrue(history[1].startswith("  1796299996123-0  2026-12-03 12:13:16"))
+
+    def test_status_of_an_unknown_id(self):
+        rc, out, err = self.ctl("status", "nope")
+        self.assertEqual((rc, out), (1, ""), err)
+        self.assertIn("unknown id nope", err)
+        rc, out, err = self.ctl("status", "a b")
+        self.assertEqual(rc, 2, err)
+
+    def test_push_redis_error_replies_exit_1(self):
+        self.r("SET", "mt:push", "not a stream")
+        rc, out, err = self.ctl("push", "--to", "1", "--text", "x")
+        self.assertEqual((rc, out), (1, ""), err)
+        self.assertIn("mt:push: redis: WRONGTYPE", err)
+        path = self.push_file("w.csv", ["1,x,,,,,,", "2,y,,,,,,"])
+        rc, out, err = self.ctl("push", "--file", path)
+        self.assertEqual(rc, 1, err)
+        self.assertIn(path + ":2: redis: WRONGTYPE", err)
+        self.assertIn(path + ":3: redis: WRONGTYPE", err)
+        self.assertIn("2 rows refused by redis", err)
+
+    def test_push_usage_errors_exit_2(self):
+        for args in (["push"], ["push", "--to", "1"], ["push", "--text", "x"],
+                     ["push", "--file", "f.csv", "--to", "1"], ["push", "x", "--to", "1"],
+                     ["push", "--to", "1", "--text", "x", "--skip-bad"],
+                     ["status"], ["status", "a", "b"], ["show", "1", "--to", "1"],
+                     ["events", "--quiet"], ["push", "--to", "1", "--text", "x", "--count", "2"]):
+            rc, _, err = self.ctl(*args)
+            self.assertEqual(rc, 2, "%s: %s" % (args, err))
+        rc, _, err = self.ctl("push", "--file", os.path.join(self.dir, "missing.csv"))
+        self.assertEqual(rc, 2, err)
+        self.assertEqual(self.r("DBSIZE"), 0)
+        rc, out, _ = self.ctl("--help", url="")
+        self.assertIn("push --file FILE.csv", out)
+        self.assertIn("status ID", out)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,17 @@ static int all_digits(const char *s, size_t len)
     return 1;
 }
 
+int ctl_check_push_id(const char *s, size_t len, char *err, size_t errsz)
+{
+    int ok = len >= 1 && len <= CTL_PUSH_ID_MAX;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = s[i] > ' ' && s[i] < 0x7f;
+    if (!ok)
+        snprintf(err, errsz, "must be 1..%d printable ASCII characters without spaces",
+                 CTL_PUSH_ID_MAX);
+    return ok ? 0 : -1;
+}
+
 int ctl_check_code(const char *s, size_t len, char *err, size_t errsz)
 {
     if (len == 0 || len > CTL_CODE_MAX) {

@@ -10,6 +10,11 @@
 #define CTL_MSISDN_MIN 5     /* national number: 5..20 digits */
 #define CTL_MSISDN_MAX 20
 
+#define CTL_PUSH_ID_MAX 64   /* a push's id: 1..64 printable ASCII, no spaces */
+
+/* A push's id (mt:push, docs/contracts.md). 0 or -1 with err. */
+int ctl_check_push_id(const char *s, size_t len, char *err, size_t errsz);
+
 /* A service code (also used for "kind"). 0 or -1 with err. */
 int ctl_check_code(const char *s, size_t len, char *err, size_t errsz);
 

@@ -1,5 +1,5 @@
 /* ctl.h -- shortcodectl's commands and exit codes, shared by main.c,
- * import.c and show.c. */
+ * import.c, push.c and show.c. */
 #ifndef SC_CTL_H
 #define SC_CTL_H
 
@@ -14,13 +14,29 @@ enum ctl_exit {
     CTL_EXIT_REDIS = 4,     /* redis unreachable, timed out or connection lost */
 };
 
-enum ctl_table { CTL_CATALOGUE, CTL_SUBSCRIPTIONS };
+enum ctl_table { CTL_CATALOGUE, CTL_SUBSCRIPTIONS, CTL_PUSH };
+
+/* What a pushed text must fit: the daemon's smpp.seg_mode (enum
+ * sc_seg_mode) and smpp.max_parts, from -c CONFIG or their defaults. */
+struct ctl_mt_limits {
+    int seg_mode;
+    unsigned max_parts;
+};
 
 struct ctl_import_opts {
     enum ctl_table table;
     const char *path;
     int skip_bad;           /* import the good rows when some are bad */
     int progress;           /* progress lines on stderr: 1 on, 0 off */
+    struct ctl_mt_limits lim;   /* CTL_PUSH */
+    unsigned long long now_ms;  /* CTL_PUSH: unix ms; not_after must be later */
+};
+
+/* `push`: each field as given on the command line, NULL when absent. */
+struct ctl_push_opts {
+    const char *to, *text, *kind, *priority, *not_after, *from, *id;
+    int quiet;
+    struct ctl_mt_limits lim;
 };
 
 /* Each returns an enum ctl_exit. r is parsed but not connected: commands
@@ -28,6 +44,10 @@ struct ctl_import_opts {
 int ctl_import(struct ctl_redis *r, const struct ctl_import_opts *o);
 int ctl_show(struct ctl_redis *r, const char *msisdn);
 int ctl_events(struct ctl_redis *r, long count);
+/* One XADD to mt:push after checking every field; prints the push's id. */
+int ctl_push(struct ctl_redis *r, const struct ctl_push_opts *o);
+/* A push's latest state (mt:{ID}) and its recent mt:status entries. */
+int ctl_status(struct ctl_redis *r, const char *id);
 /* Build vas:catalogue from the vas:svc:* hashes (SCAN; offline use). */
 int ctl_index_catalogue(struct ctl_redis *r);
 

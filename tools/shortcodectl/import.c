@@ -1,5 +1,7 @@
-/* import.c -- `shortcodectl import`: CSV files into the Redis keys of
- * docs/contracts.md ("Redis data"), all or nothing.
+/* import.c -- `shortcodectl import` and `push --file`: CSV files into the
+ * Redis keys of docs/contracts.md ("Redis data"), all or nothing. The engine
+ * here runs any table of table.h; the catalogue and subscription tables are
+ * below, the push file's is in push.c.
  *
  * Two streaming passes over the file, so memory stays bounded whatever its
  * size: pass 1 parses and checks every row and counts them, without Redis;
@@ -9,7 +11,8 @@
  * go out in batches of BATCH, and the replies to one batch are read only after the
  * next batch has been queued, so Redis works on a batch while we parse the
  * next one. Every reply is checked. HSET is idempotent, so an import cut
- * short (connection lost) can simply be run again.
+ * short (connection lost) can simply be run again (a push row is one XADD:
+ * a re-run adds it again under the same id, which the daemon sends once).
  *
  * A catalogue row is also added to the vas:catalogue set (the daemon reads
  * the catalogue from it, never by SCAN), in the same pipeline right after
@@ -37,6 +40,7 @@
 #include "csv.h"
 #include "ctl.h"
 #include "store/keys.h"
+#include "table.h"
 
 #define MAX_RECORD_BYTES (64 * 1024)
 #define MAX_FIELDS 16
@@ -45,62 +49,17 @@
 #define READ_CHUNK (256 * 1024)
 #define PRICE_MAX 2147483647u       /* fen */
 #define SINCE_MAX 9999999999u       /* unix seconds (year 2286) */
-#define MAX_EXTRA 2                 /* commands a row adds after its HSET */
-#define MAX_EXTRA_ARGS 4
 #define CONF_MAX 64                 /* bytes of a confirmation reference */
-#define RING (2 * BATCH + MAX_EXTRA + 1)
+#define RING (2 * BATCH + CTL_MAX_EXTRA + 1)
 #define SET_KEY SC_KEY_CATALOGUE
-
-struct importer;
-
-/* One HSET built from a row. Arguments are borrowed from the CSV record
- * except the keys and the number, which live here. */
-struct cmd {
-    int argc;
-    const char *argv[10];
-    size_t lens[10];
-    char key[64], key2[64];
-    char num[24];
-    int nextra;                        /* SADDs or HSETs after the HSET */
-    int extra_argc[MAX_EXTRA];
-    const char *extra[MAX_EXTRA][MAX_EXTRA_ARGS];
-    size_t extra_lens[MAX_EXTRA][MAX_EXTRA_ARGS];
-};
-
-/* Add a command of argc (<= MAX_EXTRA_ARGS) strings after the row's HSET;
- * lens[i] is strlen(argv[i]) where given as 0 and argv[i] is not empty. */
-static void cmd_extra(struct cmd *cmd, int argc, const char *const *argv, const size_t *lens)
-{
-    int k = cmd->nextra++;
-    cmd->extra_argc[k] = argc;
-    for (int i = 0; i < argc; i++) {
-        cmd->extra[k][i] = argv[i];
-        cmd->extra_lens[k][i] = lens[i] ? lens[i] : strlen(argv[i]);
-    }
-}
-
-struct column {
-    const char *name;
-    int required;
-};
-
-/* A CSV layout and how a row becomes a command. build gets the row's value
- * for each column (NULL: column absent from the file); it reports a bad
- * row with row_error() and returns -1. */
-struct table {
-    const char *name;
-    const struct column *cols;
-    size_t ncols;
-    int (*build)(struct importer *imp, const struct sc_csv_field *const *v, struct cmd *cmd);
-};
 
 struct progress {
     int on, tty, shown;
     double start, import_start, last;
 };
 
-struct importer {
-    const struct table *t;
+struct ctl_importer {
+    const struct ctl_csv_table *t;
     const struct ctl_import_opts *o;
     struct ctl_redis *r;
     int pass;                          /* 1: check, 2: import */
@@ -123,13 +82,10 @@ struct importer {
 
 /* ---- messages ------------------------------------------------------- */
 
-static void progress_clear(struct importer *imp);
-
-static void row_error(struct importer *imp, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void progress_clear(struct ctl_importer *imp);
 
 /* A bad row: counted; listed (pass 1 only, at most MAX_LISTED). */
-static void row_error(struct importer *imp, const char *fmt, ...)
+void ctl_row_error(struct ctl_importer *imp, const char *fmt, ...)
 {
     imp->bad++;
     if (imp->pass != 1 || ++imp->listed > MAX_LISTED)
@@ -145,7 +101,7 @@ static void row_error(struct importer *imp, const char *fmt, ...)
 
 /* Warn (pass 1, at most MAX_LISTED) about a control character in a
  * catalogue text: handsets would show it raw (or break the list's lines). */
-static int warn_control(struct importer *imp, const struct sc_csv_field *code, const char *col,
+static int warn_control(struct ctl_importer *imp, const struct sc_csv_field *code, const char *col,
                         const struct sc_csv_field *f)
 {
     uint32_t cp;
@@ -166,13 +122,13 @@ static int warn_control(struct importer *imp, const struct sc_csv_field *code, c
 
 /* rc is a check's result for field f of column col: 1 if it passed, else
  * 0 after reporting the row as 'COLUMN "value" reason'. */
-static int field_ok(struct importer *imp, const char *col, const struct sc_csv_field *f, int rc,
+int ctl_field_ok(struct ctl_importer *imp, const char *col, const struct sc_csv_field *f, int rc,
                     const char *why)
 {
     char q[96];
     if (rc == 0)
         return 1;
-    row_error(imp, "%s %s %s", col, ctl_printable(q, sizeof q, f->s, f->len, 1), why);
+    ctl_row_error(imp, "%s %s %s", col, ctl_printable(q, sizeof q, f->s, f->len, 1), why);
     return 0;
 }
 
@@ -185,7 +141,7 @@ static double now_s(void)
 
 /* A progress line at most once a second (stderr; redrawn in place on a
  * terminal). */
-static void progress_tick(struct importer *imp)
+static void progress_tick(struct ctl_importer *imp)
 {
     struct progress *p = &imp->prog;
     double t = now_s();
@@ -196,14 +152,14 @@ static void progress_tick(struct importer *imp)
         fprintf(stderr, "%schecking %s: %lu rows%s", p->tty ? "\r" : "", imp->o->path,
                 imp->rows, p->tty ? "\033[K" : "\n");
     else
-        fprintf(stderr, "%simported %lu/%lu rows (%.0f rows/s)%s", p->tty ? "\r" : "",
+        fprintf(stderr, "%s%s %lu/%lu rows (%.0f rows/s)%s", p->tty ? "\r" : "", imp->t->verb,
                 imp->imported + imp->failed, imp->total - imp->total_bad,
                 (double)imp->imported / (t - p->import_start), p->tty ? "\033[K" : "\n");
     p->shown = 1;
 }
 
 /* Erase a progress line drawn in place, so the next message starts clean. */
-static void progress_clear(struct importer *imp)
+static void progress_clear(struct ctl_importer *imp)
 {
     if (imp->prog.tty && imp->prog.shown)
         fputs("\r\033[K", stderr);
@@ -212,54 +168,70 @@ static void progress_clear(struct importer *imp)
 
 /* ---- tables --------------------------------------------------------- */
 
-static void cmd_arg(struct cmd *cmd, const char *s, size_t len)
+void ctl_cmd_arg(struct ctl_cmd *cmd, const char *s, size_t len)
 {
     cmd->argv[cmd->argc] = s;
     cmd->lens[cmd->argc++] = len;
 }
 
-static void cmd_str(struct cmd *cmd, const char *s)
+void ctl_cmd_str(struct ctl_cmd *cmd, const char *s)
 {
-    cmd_arg(cmd, s, strlen(s));
+    ctl_cmd_arg(cmd, s, strlen(s));
+}
+
+/* Add a command of argc (<= CTL_MAX_EXTRA_ARGS) strings after the row's
+ * first; lens[i] is strlen(argv[i]) where given as 0 and argv[i] is not
+ * empty. */
+static void cmd_extra(struct ctl_cmd *cmd, int argc, const char *const *argv, const size_t *lens)
+{
+    int k = cmd->nextra++;
+    cmd->extra_argc[k] = argc;
+    for (int i = 0; i < argc; i++) {
+        cmd->extra[k][i] = argv[i];
+        cmd->extra_lens[k][i] = lens[i] ? lens[i] : strlen(argv[i]);
+    }
 }
 
 static const struct sc_csv_field g_empty = {"", 0};
 
 /* vas:svc:CODE {name, price_fen, provider, kind}. */
-static int build_catalogue(struct importer *imp, const struct sc_csv_field *const *v,
-                           struct cmd *cmd)
+static int build_catalogue(struct ctl_importer *imp, const struct sc_csv_field *const *v,
+                           struct ctl_cmd *cmd)
 {
     char why[96];
     const struct sc_csv_field *code = v[0], *name = v[1], *price = v[2];
     const struct sc_csv_field *provider = v[3] ? v[3] : &g_empty;
     const struct sc_csv_field *kind = v[4] && v[4]->len ? v[4] : NULL;
     uint64_t fen;
-    if (!field_ok(imp, "code", code, ctl_check_code(code->s, code->len, why, sizeof why), why) ||
-        !field_ok(imp, "name", name, ctl_check_text(name->s, name->len, 1, why, sizeof why), why) ||
-        !field_ok(imp, "price_fen", price,
-                  ctl_parse_uint(price->s, price->len, PRICE_MAX, &fen, why, sizeof why), why) ||
-        !field_ok(imp, "provider", provider,
-                  ctl_check_text(provider->s, provider->len, 0, why, sizeof why), why) ||
-        (kind && !field_ok(imp, "kind", kind, ctl_check_code(kind->s, kind->len, why, sizeof why),
-                           why)))
+    if (!ctl_field_ok(imp, "code", code,
+                      ctl_check_code(code->s, code->len, why, sizeof why), why) ||
+        !ctl_field_ok(imp, "name", name,
+                      ctl_check_text(name->s, name->len, 1, why, sizeof why), why) ||
+        !ctl_field_ok(imp, "price_fen", price,
+                      ctl_parse_uint(price->s, price->len, PRICE_MAX, &fen, why, sizeof why),
+                      why) ||
+        !ctl_field_ok(imp, "provider", provider,
+                      ctl_check_text(provider->s, provider->len, 0, why, sizeof why), why) ||
+        (kind && !ctl_field_ok(imp, "kind", kind,
+                               ctl_check_code(kind->s, kind->len, why, sizeof why), why)))
         return -1;
     if (warn_control(imp, code, "name", name) | warn_control(imp, code, "provider", provider))
         imp->warned++;
     snprintf(cmd->key, sizeof cmd->key, SC_KEY_SVC_PREFIX "%s", code->s);
     snprintf(cmd->num, sizeof cmd->num, "%llu", (unsigned long long)fen);
-    cmd_str(cmd, "HSET");
-    cmd_str(cmd, cmd->key);
-    cmd_str(cmd, "name");
-    cmd_arg(cmd, name->s, name->len);
-    cmd_str(cmd, "price_fen");
-    cmd_str(cmd, cmd->num);
-    cmd_str(cmd, "provider");
-    cmd_arg(cmd, provider->s, provider->len);
-    cmd_str(cmd, "kind");
+    ctl_cmd_str(cmd, "HSET");
+    ctl_cmd_str(cmd, cmd->key);
+    ctl_cmd_str(cmd, "name");
+    ctl_cmd_arg(cmd, name->s, name->len);
+    ctl_cmd_str(cmd, "price_fen");
+    ctl_cmd_str(cmd, cmd->num);
+    ctl_cmd_str(cmd, "provider");
+    ctl_cmd_arg(cmd, provider->s, provider->len);
+    ctl_cmd_str(cmd, "kind");
     if (kind)
-        cmd_arg(cmd, kind->s, kind->len);
+        ctl_cmd_arg(cmd, kind->s, kind->len);
     else
-        cmd_str(cmd, "monthly");
+        ctl_cmd_str(cmd, "monthly");
     const char *sets[2] = {SET_KEY, imp->scratch};
     for (int i = 0; i < 2; i++)
         cmd_extra(cmd, 3, (const char *const[]){"SADD", sets[i], code->s},
@@ -289,20 +261,22 @@ static int check_conf(const struct sc_csv_field *f, char *why, size_t whysz)
 /* sub:{MSISDN}:vas CODE since, and sub:{MSISDN}:conf CODE conf when the
  * row has a confirmation reference (an empty one leaves sub:{M}:conf as
  * it is). */
-static int build_subscription(struct importer *imp, const struct sc_csv_field *const *v,
-                              struct cmd *cmd)
+static int build_subscription(struct ctl_importer *imp, const struct sc_csv_field *const *v,
+                              struct ctl_cmd *cmd)
 {
     char why[96], msisdn[CTL_MSISDN_MAX + 1];
     const struct sc_csv_field *m = v[0], *code = v[1], *since = v[2];
     const struct sc_csv_field *conf = v[3] && v[3]->len ? v[3] : NULL;
     uint64_t t = imp->now;
-    if (!field_ok(imp, "msisdn", m,
-                  ctl_msisdn_normalise(m->s, m->len, msisdn, why, sizeof why), why) ||
-        !field_ok(imp, "code", code, ctl_check_code(code->s, code->len, why, sizeof why), why) ||
+    if (!ctl_field_ok(imp, "msisdn", m,
+                      ctl_msisdn_normalise(m->s, m->len, msisdn, why, sizeof why), why) ||
+        !ctl_field_ok(imp, "code", code,
+                      ctl_check_code(code->s, code->len, why, sizeof why), why) ||
         (since && since->len &&
-         !field_ok(imp, "since", since,
-                   ctl_parse_uint(since->s, since->len, SINCE_MAX, &t, why, sizeof why), why)) ||
-        (conf && !field_ok(imp, "conf", conf, check_conf(conf, why, sizeof why), why)))
+         !ctl_field_ok(imp, "since", since,
+                       ctl_parse_uint(since->s, since->len, SINCE_MAX, &t, why, sizeof why),
+                       why)) ||
+        (conf && !ctl_field_ok(imp, "conf", conf, check_conf(conf, why, sizeof why), why)))
         return -1;
     if (conf) {
         sc_key(cmd->key2, sizeof cmd->key2, SC_KEY_CONF, msisdn);
@@ -311,29 +285,46 @@ static int build_subscription(struct importer *imp, const struct sc_csv_field *c
     }
     sc_key(cmd->key, sizeof cmd->key, SC_KEY_SUB, msisdn);
     snprintf(cmd->num, sizeof cmd->num, "%llu", (unsigned long long)t);
-    cmd_str(cmd, "HSET");
-    cmd_str(cmd, cmd->key);
-    cmd_arg(cmd, code->s, code->len);
-    cmd_str(cmd, cmd->num);
+    ctl_cmd_str(cmd, "HSET");
+    ctl_cmd_str(cmd, cmd->key);
+    ctl_cmd_arg(cmd, code->s, code->len);
+    ctl_cmd_str(cmd, cmd->num);
     return 0;
 }
 
-static const struct column g_catalogue_cols[] = {
+static const struct ctl_column g_catalogue_cols[] = {
     {"code", 1}, {"name", 1}, {"price_fen", 1}, {"provider", 0}, {"kind", 0},
 };
-static const struct column g_subscription_cols[] = {
+static const struct ctl_column g_subscription_cols[] = {
     {"msisdn", 1}, {"code", 1}, {"since", 0}, {"conf", 0},
 };
-static const struct table g_tables[] = {
-    [CTL_CATALOGUE] = {"catalogue", g_catalogue_cols, SC_ARRAY_LEN(g_catalogue_cols),
-                       build_catalogue},
-    [CTL_SUBSCRIPTIONS] = {"subscriptions", g_subscription_cols,
-                           SC_ARRAY_LEN(g_subscription_cols), build_subscription},
+static const struct ctl_csv_table g_catalogue = {
+    "catalogue", "imported", "imports", "catalogue rows", g_catalogue_cols,
+    SC_ARRAY_LEN(g_catalogue_cols), build_catalogue,
 };
+static const struct ctl_csv_table g_subscriptions = {
+    "subscriptions", "imported", "imports", "subscriptions rows", g_subscription_cols,
+    SC_ARRAY_LEN(g_subscription_cols), build_subscription,
+};
+static const struct ctl_csv_table *const g_tables[] = {
+    [CTL_CATALOGUE] = &g_catalogue,
+    [CTL_SUBSCRIPTIONS] = &g_subscriptions,
+    [CTL_PUSH] = &ctl_push_table,
+};
+
+const struct ctl_import_opts *ctl_importer_opts(const struct ctl_importer *imp)
+{
+    return imp->o;
+}
+
+int ctl_importer_checking(const struct ctl_importer *imp)
+{
+    return imp->pass == 1;
+}
 
 /* ---- header --------------------------------------------------------- */
 
-static void header_error(struct importer *imp, const char *what, const struct sc_csv_field *f)
+static void header_error(struct ctl_importer *imp, const char *what, const struct sc_csv_field *f)
 {
     char q[96];
     const char *sep = " (the first line must name the columns, in any order: ";
@@ -351,7 +342,7 @@ static void header_error(struct importer *imp, const char *what, const struct sc
     fprintf(stderr, ")\n");
 }
 
-static int column_index(const struct table *t, const struct sc_csv_field *f)
+static int column_index(const struct ctl_csv_table *t, const struct sc_csv_field *f)
 {
     for (size_t i = 0; i < t->ncols; i++)
         if (strlen(t->cols[i].name) == f->len && strncasecmp(t->cols[i].name, f->s, f->len) == 0)
@@ -361,7 +352,7 @@ static int column_index(const struct table *t, const struct sc_csv_field *f)
 
 /* Map the header's columns to the table's. 0, or -1 (printed): a bad
  * header stops the import. */
-static int on_header(struct importer *imp, const struct sc_csv_record *rec)
+static int on_header(struct ctl_importer *imp, const struct sc_csv_record *rec)
 {
     int seen[MAX_FIELDS] = {0};
     if (rec->error) {
@@ -389,7 +380,7 @@ static int on_header(struct importer *imp, const struct sc_csv_record *rec)
 
 /* ---- pipeline (pass 2) ---------------------------------------------- */
 
-static void redis_error(struct importer *imp, unsigned long line, const redisReply *rep)
+static void redis_error(struct ctl_importer *imp, unsigned long line, const redisReply *rep)
 {
     char q[160];
     imp->failed++;
@@ -402,7 +393,7 @@ static void redis_error(struct importer *imp, unsigned long line, const redisRep
 
 /* Read replies until at most keep commands are unanswered. 0, or -1 if
  * the connection is lost (message printed). */
-static int read_replies(struct importer *imp, unsigned long keep)
+static int read_replies(struct ctl_importer *imp, unsigned long keep)
 {
     while (imp->nsent - imp->nread > keep) {
         redisReply *rep = ctl_redis_read(imp->r);
@@ -422,7 +413,7 @@ static int read_replies(struct importer *imp, unsigned long keep)
     return 0;
 }
 
-static void queue_one(struct importer *imp, int argc, const char *const *argv,
+static void queue_one(struct ctl_importer *imp, int argc, const char *const *argv,
                       const size_t *lens, int row)
 {
     ctl_redis_append(imp->r, argc, argv, lens);
@@ -432,7 +423,7 @@ static void queue_one(struct importer *imp, int argc, const char *const *argv,
 
 /* Queue a row's commands; when two batches are unanswered, read the older
  * batch's replies (which first sends everything queued). */
-static int queue(struct importer *imp, const struct cmd *cmd)
+static int queue(struct ctl_importer *imp, const struct ctl_cmd *cmd)
 {
     queue_one(imp, cmd->argc, cmd->argv, cmd->lens, 1);
     for (int i = 0; i < cmd->nextra; i++)
@@ -444,9 +435,9 @@ static int queue(struct importer *imp, const struct cmd *cmd)
 
 static int on_record(void *ctx, const struct sc_csv_record *rec)
 {
-    struct importer *imp = ctx;
+    struct ctl_importer *imp = ctx;
     const struct sc_csv_field *vals[MAX_FIELDS] = {NULL};
-    struct cmd cmd = {0};
+    struct ctl_cmd cmd = {0};
     imp->line = rec->line;
     if (!imp->nfilecols)
         return on_header(imp, rec) < 0 ? 1 : 0;
@@ -454,11 +445,11 @@ static int on_record(void *ctx, const struct sc_csv_record *rec)
     if (imp->pass == 1 && imp->rows % 8192 == 0)
         progress_tick(imp);
     if (rec->error) {
-        row_error(imp, "%s", rec->error);
+        ctl_row_error(imp, "%s", rec->error);
         return 0;
     }
     if (rec->nfields != imp->nfilecols) {
-        row_error(imp, "%zu fields, but the header has %zu", rec->nfields, imp->nfilecols);
+        ctl_row_error(imp, "%zu fields, but the header has %zu", rec->nfields, imp->nfilecols);
         return 0;
     }
     for (size_t i = 0; i < rec->nfields; i++)
@@ -470,7 +461,7 @@ static int on_record(void *ctx, const struct sc_csv_record *rec)
 
 /* Parse the whole file once. 0, or -1: a read error, a bad header or a lost
  * connection (each printed). */
-static int run_pass(struct importer *imp, int fd, int pass)
+static int run_pass(struct ctl_importer *imp, int fd, int pass)
 {
     char *buf = malloc(READ_CHUNK);
     struct sc_csv *p = sc_csv_new(MAX_RECORD_BYTES, MAX_FIELDS);
@@ -510,7 +501,7 @@ static int run_pass(struct importer *imp, int fd, int pass)
 
 /* After pass 1: list what was left unlisted and decide. -1 to stop with
  * exit 1, 0 to import. */
-static int judge_check(struct importer *imp)
+static int judge_check(struct ctl_importer *imp)
 {
     const char *path = imp->o->path;
     if (imp->nfilecols == 0) {
@@ -525,9 +516,9 @@ static int judge_check(struct importer *imp)
         fprintf(stderr, "%s: %lu rows hold control characters in a name or provider; they are "
                 "imported as they are\n", path, imp->warned);
     if (imp->bad && !imp->o->skip_bad) {
-        fprintf(stderr, "%s: %lu of %lu rows are bad; nothing imported "
-                "(--skip-bad imports the %lu good rows)\n",
-                path, imp->bad, imp->rows, imp->rows - imp->bad);
+        fprintf(stderr,
+                "%s: %lu of %lu rows are bad; nothing %s (--skip-bad %s the %lu good rows)\n",
+                path, imp->bad, imp->rows, imp->t->verb, imp->t->verb_now, imp->rows - imp->bad);
         return -1;
     }
     imp->total = imp->rows;
@@ -535,11 +526,11 @@ static int judge_check(struct importer *imp)
     return 0;
 }
 
-static int summary(struct importer *imp)
+static int summary(struct ctl_importer *imp)
 {
     double dt = now_s() - imp->prog.start;
-    fprintf(stderr, "%s: imported %lu %s rows into redis at %s in %.2f s (%.0f rows/s)",
-            imp->o->path, imp->imported, imp->t->name, imp->r->where, dt,
+    fprintf(stderr, "%s: %s %lu %s into redis at %s in %.2f s (%.0f rows/s)",
+            imp->o->path, imp->t->verb, imp->imported, imp->t->noun, imp->r->where, dt,
             dt > 0 ? (double)imp->imported / dt : 0.0);
     if (imp->total_bad)
         fprintf(stderr, "; skipped %lu bad rows", imp->total_bad);
@@ -553,7 +544,7 @@ static int summary(struct importer *imp)
 
 /* Catalogue: the scratch set that collects the codes written (removed at
  * the end; it expires on its own if the tool dies). 0, or -1 (printed). */
-static int scratch_start(struct importer *imp)
+static int scratch_start(struct ctl_importer *imp)
 {
     char pid[24];
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
@@ -572,7 +563,7 @@ static int scratch_start(struct importer *imp)
 
 /* Catalogue, after a complete import: list the codes of vas:catalogue this
  * file did not write (kept), then drop the scratch set. */
-static void scratch_finish(struct importer *imp)
+static void scratch_finish(struct ctl_importer *imp)
 {
     char q[96];
     const char *diff[] = {"SDIFF", SET_KEY, imp->scratch};
@@ -596,11 +587,11 @@ static void scratch_finish(struct importer *imp)
 }
 
 /* Pass 2 and its outcome. */
-static int import_rows(struct importer *imp, int fd)
+static int import_rows(struct ctl_importer *imp, int fd)
 {
     if (ctl_redis_connect(imp->r) < 0)
         return CTL_EXIT_REDIS;
-    if (imp->t == &g_tables[CTL_CATALOGUE] && scratch_start(imp) < 0)
+    if (imp->o->table == CTL_CATALOGUE && scratch_start(imp) < 0)
         return CTL_EXIT_REDIS;
     imp->prog.import_start = imp->prog.last = now_s();   /* first rate after 1 s */
     if (run_pass(imp, fd, 2) < 0) {
@@ -616,7 +607,7 @@ static int import_rows(struct importer *imp, int fd)
         summary(imp);
         return CTL_EXIT_DATA;
     }
-    if (imp->t == &g_tables[CTL_CATALOGUE])
+    if (imp->o->table == CTL_CATALOGUE)
         scratch_finish(imp);
     return summary(imp);
 }
@@ -639,12 +630,12 @@ static int open_file(const char *path)
 
 int ctl_import(struct ctl_redis *r, const struct ctl_import_opts *o)
 {
-    struct importer *imp = calloc(1, sizeof *imp);
+    struct ctl_importer *imp = calloc(1, sizeof *imp);
     if (!imp) {
         fprintf(stderr, "shortcodectl: out of memory\n");
         return CTL_EXIT_DATA;
     }
-    imp->t = &g_tables[o->table];
+    imp->t = g_tables[o->table];
     imp->o = o;
     imp->r = r;
     imp->now = (uint64_t)time(NULL);

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/sc.h"
+#include "base/smpp.h"
 #include "core/config.h"
 #include "ctl.h"
 
@@ -19,6 +21,7 @@
 #define DEFAULT_TIMEOUT_MS 2000
 #define EVENTS_DEFAULT 20
 #define EVENTS_MAX 10000
+#define DEFAULT_MAX_PARTS 8     /* smpp.max_parts when no -c CONFIG */
 
 static const char g_usage[] =
 "Usage: shortcodectl [-c CONFIG | --redis URL] COMMAND ...\n"
@@ -32,6 +35,14 @@ static const char g_usage[] =
 "  events [--count N]             the last N entries of vas:events (default 20)\n"
 "  index-catalogue                build the vas:catalogue set from the vas:svc:*\n"
 "                                 hashes once (SCANs the keyspace: offline use)\n"
+"  push --to MSISDN --text TEXT [--kind K] [--priority 0..9] [--quiet]\n"
+"       [--not-after TIME] [--from NUMBER] [--id ID]\n"
+"                                 queue one text in mt:push; prints its id\n"
+"  push --file FILE.csv           queue a file of texts: to,text[,kind,priority,\n"
+"                                 quiet,not_after,from,id]; a re-run sends\n"
+"                                 nothing twice\n"
+"  status ID                      a push's latest state and its recent\n"
+"                                 mt:status entries\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE  use redis.url and its timeouts from the daemon's config\n"
@@ -40,17 +51,27 @@ static const char g_usage[] =
 "  --skip-bad         import: import the good rows even if some are bad (exit 3)\n"
 "  --progress         import: progress on stderr even when it is not a terminal\n"
 "  --count N          events: how many entries, 1..10000\n"
+"  --not-after TIME   push: unix ms, or YYYY-MM-DDTHH:MM[:SS] local time\n"
+"                     (or ending in Z or +HH:MM); not sent later\n"
+"  --quiet            push: held by the daemon during its quiet hours\n"
+"  --id ID            push: 1..64 printable ASCII, no spaces; default\n"
+"                     HOST-PID-MS-N. The same id is sent once.\n"
+"  --skip-bad and --progress also apply to push --file\n"
 "  -h, --help         this text\n"
 "  --version          print the version\n"
 "\n"
 "CSV files need a header line naming their columns (any order). An import\n"
-"checks the whole file first and imports nothing if any row is bad.\n"
+"or push --file checks the whole file first and sends nothing if any row is\n"
+"bad. A pushed text must fit smpp.max_parts SMS (of -c CONFIG; default 8).\n"
 "Exit status: 0 ok, 1 bad data or redis error replies, 2 usage,\n"
 "3 rows skipped by --skip-bad, 4 redis unreachable.\n";
 
 struct cli {
     const char *config, *url;
     int skip_bad, progress;
+    const char *file;        /* push --file */
+    struct ctl_push_opts push;
+    int push_fields;         /* push field options given */
     long count;              /* -1: not given */
     char **args;             /* the command and its arguments */
     int nargs;
@@ -80,8 +101,15 @@ static long parse_count(const char *s)
  * an exit code. */
 static int parse_cli(int argc, char **argv, struct cli *cli)
 {
-    enum { O_REDIS = 256, O_SKIP_BAD, O_PROGRESS, O_COUNT, O_VERSION };
+    enum { O_REDIS = 256, O_SKIP_BAD, O_PROGRESS, O_COUNT, O_VERSION, O_FILE, O_QUIET,
+           O_TO, O_TEXT, O_KIND, O_PRIORITY, O_NOT_AFTER, O_FROM, O_ID };
     static const struct option opts[] = {
+        {"file", required_argument, NULL, O_FILE},   {"quiet", no_argument, NULL, O_QUIET},
+        {"to", required_argument, NULL, O_TO},       {"text", required_argument, NULL, O_TEXT},
+        {"kind", required_argument, NULL, O_KIND},
+        {"priority", required_argument, NULL, O_PRIORITY},
+        {"not-after", required_argument, NULL, O_NOT_AFTER},
+        {"from", required_argument, NULL, O_FROM},   {"id", required_argument, NULL, O_ID},
         {"config", required_argument, NULL, 'c'},  {"redis", required_argument, NULL, O_REDIS},
         {"skip-bad", no_argument, NULL, O_SKIP_BAD}, {"progress", no_argument, NULL, O_PROGRESS},
         {"count", required_argument, NULL, O_COUNT}, {"help", no_argument, NULL, 'h'},
@@ -89,6 +117,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
     };
     int c;
     cli->count = -1;
+    cli->push.lim.seg_mode = SC_SEG_UDH;      /* the daemon's defaults */
+    cli->push.lim.max_parts = DEFAULT_MAX_PARTS;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
         switch (c) {
@@ -100,6 +130,15 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
             if ((cli->count = parse_count(optarg)) < 0)
                 return usage_error("--count: expected a number 1..10000, got '%s'", optarg);
             break;
+        case O_FILE: cli->file = optarg; break;
+        case O_QUIET: cli->push.quiet = 1; cli->push_fields++; break;
+        case O_TO: cli->push.to = optarg; cli->push_fields++; break;
+        case O_TEXT: cli->push.text = optarg; cli->push_fields++; break;
+        case O_KIND: cli->push.kind = optarg; cli->push_fields++; break;
+        case O_PRIORITY: cli->push.priority = optarg; cli->push_fields++; break;
+        case O_NOT_AFTER: cli->push.not_after = optarg; cli->push_fields++; break;
+        case O_FROM: cli->push.from = optarg; cli->push_fields++; break;
+        case O_ID: cli->push.id = optarg; cli->push_fields++; break;
         case 'h': fputs(g_usage, stdout); return CTL_EXIT_OK;
         case O_VERSION: printf("shortcodectl %s\n", SC_VERSION); return CTL_EXIT_OK;
         case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -114,7 +153,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 }
 
 /* Fill r from the chosen URL. Returns -1 to go on, or an exit code. */
-static int choose_redis(const struct cli *cli, struct ctl_redis *r)
+static int choose_redis(struct cli *cli, struct ctl_redis *r)
 {
     char err[512];
     struct sc_config *cfg = NULL;
@@ -128,6 +167,8 @@ static int choose_redis(const struct cli *cli, struct ctl_redis *r)
         url = cfg->redis.url;
         r->connect_timeout_ms = cfg->redis.connect_timeout_ms;
         r->command_timeout_ms = cfg->redis.command_timeout_ms;
+        cli->push.lim.seg_mode = cfg->smpp.seg_mode;
+        cli->push.lim.max_parts = (unsigned)cfg->smpp.max_parts;
     }
     if (!url) {                     /* neither --redis nor -c */
         url = getenv("SHORTCODED_REDIS_URL");
@@ -143,12 +184,36 @@ static int choose_redis(const struct cli *cli, struct ctl_redis *r)
     return -1;
 }
 
+/* push: either --file alone or the fields (--to and --text at least). */
+static int check_push(const struct cli *cli)
+{
+    if (cli->nargs != 1 || cli->count >= 0)
+        return usage_error("usage: push --to MSISDN --text TEXT [options] | push --file FILE.csv");
+    if (cli->file && cli->push_fields)
+        return usage_error("push --file takes its fields from the file's columns");
+    if (!cli->file && (cli->skip_bad || cli->progress))
+        return usage_error("--skip-bad and --progress apply to push --file only");
+    if (!cli->file && (!cli->push.to || !cli->push.text))
+        return usage_error("push needs --to and --text (or --file FILE.csv)");
+    return -1;
+}
+
 /* Check the command's shape and the options it allows. -1 or an exit code. */
 static int check_command(const struct cli *cli)
 {
     if (cli->nargs == 0)
-        return usage_error("no command (import, show, events, index-catalogue)");
+        return usage_error("no command (import, push, status, show, events, index-catalogue)");
     const char *cmd = cli->args[0];
+    if (strcmp(cmd, "push") == 0)
+        return check_push(cli);
+    if (cli->file || cli->push_fields)
+        return usage_error("--file, --to, --text, --kind, --priority, --quiet, --not-after, "
+                           "--from and --id apply to push only");
+    if (strcmp(cmd, "status") == 0) {
+        if (cli->skip_bad || cli->progress || cli->count >= 0 || cli->nargs != 2)
+            return usage_error("usage: status ID");
+        return -1;
+    }
     int import = strcmp(cmd, "import") == 0, events = strcmp(cmd, "events") == 0;
     if (strcmp(cmd, "index-catalogue") == 0) {
         if (cli->skip_bad || cli->progress || cli->count >= 0 || cli->nargs != 1)
@@ -171,6 +236,13 @@ static int check_command(const struct cli *cli)
     return -1;
 }
 
+static unsigned long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (unsigned long long)ts.tv_sec * 1000u + (unsigned long long)ts.tv_nsec / 1000000u;
+}
+
 static int run(const struct cli *cli, struct ctl_redis *r)
 {
     const char *cmd = cli->args[0];
@@ -183,6 +255,21 @@ static int run(const struct cli *cli, struct ctl_redis *r)
         };
         return ctl_import(r, &o);
     }
+    if (strcmp(cmd, "push") == 0 && cli->file) {
+        struct ctl_import_opts o = {
+            .table = CTL_PUSH,
+            .path = cli->file,
+            .skip_bad = cli->skip_bad,
+            .progress = cli->progress || isatty(STDERR_FILENO),
+            .lim = cli->push.lim,
+            .now_ms = now_ms(),
+        };
+        return ctl_import(r, &o);
+    }
+    if (strcmp(cmd, "push") == 0)
+        return ctl_push(r, &cli->push);
+    if (strcmp(cmd, "status") == 0)
+        return ctl_status(r, cli->args[1]);
     if (strcmp(cmd, "show") == 0)
         return ctl_show(r, cli->args[1]);
     if (strcmp(cmd, "index-catalogue") == 0)

@@ -115,15 +115,55 @@ void ctl_redis_close(struct ctl_redis *r)
     if (r->c)
         redisFree(r->c);
     r->c = NULL;
+    free(r->out);
+    r->out = NULL;
+    r->outcap = 0;
     wipe_free(r->user);
     wipe_free(r->pass);
     r->user = r->pass = NULL;
     r->ready = 0;
 }
 
+/* Write c (the RESP marker), n and CRLF at p; returns the end. */
+static char *put_len(char *p, char c, size_t n)
+{
+    char d[24];
+    int k = 0;
+    *p++ = c;
+    do
+        d[k++] = (char)('0' + n % 10);
+    while ((n /= 10));
+    while (k)
+        *p++ = d[--k];
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+}
+
 void ctl_redis_append(struct ctl_redis *r, int argc, const char *const *argv, const size_t *lens)
 {
-    redisAppendCommandArgv(r->c, argc, (const char **)argv, lens);
+    size_t need = 32;
+    for (int i = 0; i < argc; i++)
+        need += 32 + (lens ? lens[i] : strlen(argv[i]));
+    if (need > r->outcap) {
+        char *b = realloc(r->out, need);
+        if (!b) {   /* hiredis reports out of memory itself */
+            redisAppendCommandArgv(r->c, argc, (const char **)argv, lens);
+            return;
+        }
+        r->out = b;
+        r->outcap = need;
+    }
+    char *p = put_len(r->out, '*', (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        size_t n = lens ? lens[i] : strlen(argv[i]);
+        p = put_len(p, '$', n);
+        memcpy(p, argv[i], n);
+        p += n;
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    redisAppendFormattedCommand(r->c, r->out, (size_t)(p - r->out));
 }
 
 redisReply *ctl_redis_read(struct ctl_redis *r)

@@ -24,6 +24,8 @@ struct ctl_redis {
     int command_timeout_ms;
     char where[300];            /* "host:port" for messages */
     int ready;                  /* connected, AUTH/SELECT/PING done */
+    char *out;                  /* ctl_redis_append's RESP buffer (owned) */
+    size_t outcap;
 };
 
 /* Parse redis://[[user]:password@]host[:port][/db] into r (host, port 6379
@@ -41,7 +43,10 @@ int ctl_redis_connect(struct ctl_redis *r);
 /* Disconnect and free the credentials. Safe on a zeroed struct. */
 void ctl_redis_close(struct ctl_redis *r);
 
-/* Queue one command (arguments are copied). NULL lens: NUL-terminated. */
+/* Queue one command (arguments are copied). NULL lens: NUL-terminated.
+ * Encoded here into RESP and handed over with redisAppendFormattedCommand:
+ * hiredis's own argv formatting (sdscatfmt) cost as much as the CSV parser
+ * per pushed row. */
 void ctl_redis_append(struct ctl_redis *r, int argc, const char *const *argv, const size_t *lens);
 
 /* The reply to the oldest queued command (sending what is queued first).

@@ -495,3 +495,125 @@ int ctl_events(struct ctl_redis *r, long count)
     freeReplyObject(rep);
     return sh.errors ? CTL_EXIT_DATA : CTL_EXIT_OK;
 }
+
+/* ---- status --------------------------------------------------------- */
+
+/* The fields of mt:{ID} in the order printed; others follow as stored. */
+static const char *const g_mt_fields[] = {"state", "to", "kind", "priority", "parts",
+                                          "err", "at", "entry"};
+
+/* mt:{ID}'s fields, "at" (unix ms) as local time. */
+static void print_mt(const char *id, const redisReply *h)
+{
+    char kbuf[64], buf[512], when[48];
+    printf("push %s\n", id);
+    for (size_t f = 0; f <= SC_ARRAY_LEN(g_mt_fields); f++) {
+        for (size_t i = 0; i + 1 < h->elements; i += 2) {
+            size_t kl = 0, vl = 0;
+            const char *k = str_of(h->element[i], &kl), *v = str_of(h->element[i + 1], &vl);
+            if (!k || !v)
+                continue;
+            size_t known = 0;
+            while (known < SC_ARRAY_LEN(g_mt_fields) &&
+                   (strlen(g_mt_fields[known]) != kl || memcmp(g_mt_fields[known], k, kl)))
+                known++;
+            if (known != f)   /* f == SC_ARRAY_LEN: the fields not in the list */
+                continue;
+            printf("  %-9s %s", ctl_printable(kbuf, sizeof kbuf, k, kl, 0),
+                   value_text(buf, sizeof buf, v, vl));
+            if (known == 6 && vl) {   /* at */
+                long long ms = strtoll(v, NULL, 10);
+                format_time(when, sizeof when, ms / 1000, 1);
+                printf("  (%s.%03lld)", when, ms % 1000);
+            }
+            fputc('\n', stdout);
+        }
+    }
+}
+
+/* The value of field name in HGETALL reply h, or NULL. */
+static const redisReply *hash_field(const redisReply *h, const char *name)
+{
+    for (size_t i = 0; i + 1 < h->elements; i += 2)
+        if (h->element[i]->type == REDIS_REPLY_STRING && strcmp(h->element[i]->str, name) == 0 &&
+            h->element[i + 1]->type == REDIS_REPLY_STRING)
+            return h->element[i + 1];
+    return NULL;
+}
+
+/* Does stream entry e carry id = id? */
+static int entry_is(const redisReply *e, const char *id)
+{
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+        e->element[1]->type != REDIS_REPLY_ARRAY)
+        return 0;
+    const redisReply *v = hash_field(e->element[1], "id");
+    return v && strcmp(v->str, id) == 0;
+}
+
+/* The push's entries among the STATUS_SCAN mt:status entries written up to
+ * STATUS_SLACK_MS after its latest state (and not before its mt:push entry):
+ * one bounded XREVRANGE; older entries of a long-lived push are not looked
+ * for (mt:{ID} holds its latest state). 0, or -1 if the connection failed. */
+#define STATUS_SCAN 1000
+#define STATUS_SLACK_MS 2000
+static int print_history(struct show *sh, const char *id, const redisReply *h)
+{
+    char end[32], n[16];
+    const redisReply *at = hash_field(h, "at"), *entry = hash_field(h, "entry");
+    if (!at)
+        return 0;
+    snprintf(end, sizeof end, "%lld", strtoll(at->str, NULL, 10) + STATUS_SLACK_MS);
+    snprintf(n, sizeof n, "%d", STATUS_SCAN);
+    const char *argv[6] = {"XREVRANGE", SC_KEY_MT_STATUS, end,
+                           entry && entry->len ? entry->str : "-", "COUNT", n};
+    redisReply *rep = ctl_redis_command(sh->r, 6, argv, NULL);
+    if (!rep)
+        return -1;
+    if (!reply_failed(sh, SC_KEY_MT_STATUS, rep, REDIS_REPLY_ARRAY)) {
+        size_t found = 0;
+        printf(SC_KEY_MT_STATUS " (latest first, among the %zu entries up to %d s after at):\n",
+               rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0, STATUS_SLACK_MS / 1000);
+        for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++)
+            if (entry_is(rep->element[i], id) && ++found)
+                print_entry("  ", rep->element[i]);
+        if (!found)
+            printf("  (none)\n");
+    }
+    freeReplyObject(rep);
+    return 0;
+}
+
+int ctl_status(struct ctl_redis *r, const char *id)
+{
+    char err[128], q[96], key[SC_KEY_MAX];
+    struct show sh = {.r = r};
+    if (ctl_check_push_id(id, strlen(id), err, sizeof err) < 0) {
+        fprintf(stderr, "shortcodectl: id %s %s\n", ctl_printable(q, sizeof q, id, strlen(id), 1),
+                err);
+        return CTL_EXIT_USAGE;
+    }
+    sc_key(key, sizeof key, SC_KEY_MT, id);
+    if (ctl_redis_connect(r) < 0)
+        return CTL_EXIT_REDIS;
+    const char *argv[2] = {"HGETALL", key};
+    redisReply *rep = ctl_redis_command(r, 2, argv, NULL);
+    if (!rep)
+        return CTL_EXIT_REDIS;
+    int rc = CTL_EXIT_OK;
+    if (reply_failed(&sh, key, rep, REDIS_REPLY_ARRAY)) {
+        rc = CTL_EXIT_DATA;
+    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0) {
+        fprintf(stderr, "shortcodectl: unknown id %s (no %s: never pushed, not read by a daemon "
+                "yet, or older than mt.dedup_horizon_s)\n", id, key);
+        rc = CTL_EXIT_DATA;
+    } else {
+        print_mt(id, rep);
+        if (print_history(&sh, id, rep) < 0)
+            rc = CTL_EXIT_REDIS;
+        else if (sh.errors)
+            rc = CTL_EXIT_DATA;
+    }
+    freeReplyObject(rep);
+    return rc;
+}
