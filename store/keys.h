@@ -95,12 +95,4 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
  * TTL mt.dedup_horizon_s (core/push.c). Its id is 1..64 printable ASCII. */
 #define SC_KEY_MT "mt:{%s}"
 
-/* MT pushes (docs/contracts.md). A push's latest state and dedup record:
- * HASH, the push id as hash tag (shortcodectl status). */
-#define SC_KEY_MT "mt:{%s}"
-/* Texts to send, written by shortcodectl push and other feeds: STREAM. */
-#define SC_KEY_MT_PUSH "mt:push"
-/* What became of each push, written by the daemon: STREAM. */
-#define SC_KEY_MT_STATUS "mt:status"
-
 #endif
