@@ -7,6 +7,7 @@ import os
 import re
 import time
 import signal
+import subprocess
 import socket
 
 import harness
@@ -100,6 +101,29 @@ class PushTest(PushEnv):
         self.assertGreater(self.r("TTL", "mt:{p1}"), 604000)
         self.assertEqual(self.pel(), 0)
         self.assertEqual(self.mts(sim), [(DEST, 1, 8, "您的话费余额为12.5元。")])
+
+    def test_shortcodectl_push_then_status(self):
+        """The tool and the daemon agree on the contract: what `shortcodectl
+        push` writes (every option) is sent, and `status` prints the state
+        the daemon recorded."""
+        sim = self.start_sim()
+        self.daemon(sim)
+        ctl = [os.path.join(harness.BUILD, "tools", "shortcodectl"), "--redis",
+               "redis://127.0.0.1:%d" % self.redis.port]
+        not_after = str(int(time.time() * 1000) + 3600 * 1000)
+        out = subprocess.run(ctl + ["push", "--to", "+86" + DEST, "--text", "话费提醒",
+                                    "--kind", "reminder", "--priority", "2", "--from", "10086",
+                                    "--not-after", not_after, "--id", "ctl1"],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.wait_status(1)
+        self.assertEqual([(f["id"], f["state"], f["parts"]) for f in self.status()],
+                         [("ctl1", "sent", "1")])
+        self.assertEqual(self.mts(sim), [("86" + DEST, 1, 8, "话费提醒")])
+        st = subprocess.run(ctl + ["status", "ctl1"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(st.returncode, 0, st.stderr)
+        self.assertRegex(st.stdout, r"state\s*[=:]?\s*sent")
+        self.assertIn("reminder", st.stdout)
 
     def test_long_ucs2_push_goes_in_parts(self):
         sim = self.start_sim()
