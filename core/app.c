@@ -263,7 +263,7 @@ static const char *const live_keys[] = {
     "smpp.dc0", "smpp.seg_mode", "smpp.max_parts", "smpp.source_ton", "smpp.source_npi",
     "smpp.source_addr", "smpp.reasm_timeout_ms", "smpp.reasm_max_per_source",
     "mt.block_ms", "mt.read_count", "mt.claim_idle_ms", "mt.max_queued", "mt.dedup_horizon_s",
-    "mt.default_priority",
+    "mt.default_priority", "mt.receipts", "mt.receipt_ttl_s",
 };
 
 static int key_is_live(const char *key)

@@ -51,6 +51,25 @@ class ReceiptTest(PushEnv):
         self.assertTrue(self.r("GET", keys[0]).startswith("r1 0 1"))
         self.assertGreater(self.r("TTL", keys[0]), 259000)
 
+    def test_reload_applies_receipt_keys(self):
+        """mt.receipts and receipt_ttl_s apply to the next push after SIGHUP."""
+        sim = self.start_sim("--dlr", "--seed", "7", "--dlr-delay-ms", "20")
+        d = self.daemon(sim)
+        self.push(id="before", to=DEST, text="before", kind="notice")
+        self.wait_status(2)
+        self.reload_with(d, "  block_ms: 200\n",
+                         "  block_ms: 200\n  receipts: [bill]\n  receipt_ttl_s: 600\n")
+        self.assertRegex(d.output(), r"event=reload_applied key=mt.receipts")
+        self.assertIn("event=reload_applied key=mt.receipt_ttl_s old=259200 new=600", d.output())
+        self.push(id="n2", to=DEST, text="no receipt now", kind="notice")
+        self.push(id="b2", to=DEST, text="a bill", kind="bill")
+        wait_for(lambda: self.states("b2") == [("sent", ""), ("delivered", "")], 20, "b2")
+        st = self.sim_until(sim, lambda st: st["dlr_status"].get("ESME_ROK") == 2, "2 receipts")
+        self.assertEqual(st["dlr_scheduled"], 2)      # before and b2, not n2
+        self.assertEqual(self.states("n2"), [("sent", "")])
+        key = next(k for k in self.r("KEYS", "mt:msg:*") if self.r("GET", k).startswith("b2 "))
+        self.assertLessEqual(self.r("TTL", key), 600)
+
     def test_undelivered_receipt_fails_with_err(self):
         sim = self.start_sim("--dlr-undeliv-share", "100", "--dlr-undeliv-err", "13",
                              "--seed", "7", "--dlr-delay-ms", "50")
