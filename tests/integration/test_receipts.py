@@ -156,11 +156,21 @@ class HostileReceiptTest(PushEnv):
         self.smsc.close()
         super().tearDown()
 
-    def receipt(self, seq, text, tlvs=b""):
+    def receipt(self, seq, text, tlvs=b"", want=0):
         body = deliver_body(text=text, src=DEST, dst="10086", esm_class=0x04, tlvs=tlvs)
         self.smsc.send(pdu(DELIVER_SM, seq, body))
         _, status, rseq, _ = self.smsc.read_until(DELIVER_SM_RESP)
-        self.assertEqual((status, rseq), (0, seq))
+        self.assertEqual((status, rseq), (want, seq))
+
+    def test_redis_away_gets_the_temporary_error(self):
+        """A receipt that could not be looked at is not acknowledged: the
+        SMSC keeps it and sends it again; an unreadable one still gets ROK."""
+        self.r.close()
+        self.redis.stop()
+        self.d.wait_log(r"event=redis_disconnected")
+        self.receipt(10, b"id:m1 stat:DELIVRD err:000", want=0x64)  # ESME_RX_T_APPN
+        self.receipt(11, b"\xff" * 20)
+        self.d.wait_log(r"event=receipt_not_matched id=m1 ")
 
     def test_repeated_and_hostile_receipts(self):
         self.push(id="h1", to=DEST, text="hi", kind="reminder")
