@@ -22,7 +22,8 @@
 #include "store/keys.h"
 
 /* KEYS mt:msg:{MID}, mt:status, mt:receipts:unknown; ARGV stat, err text.
- * {"unknown"} | {"gone", id} (its mt:{ID} expired) | {"same", id, state}
+ * {"unknown"} | {"gone", id} (its mt:{ID} expired) | {"interim", id} (ENROUTE,
+ * ACCEPTD, BUFFRED: not an outcome, nothing changed) | {"same", id, state}
  * (final already, or this part's receipt seen) | {"part", id} (a part
  * delivered, others to come) | {"delivered"|"failed", id}. The push's key
  * is SC_KEY_MT built here: it is named by the map's value only. */
@@ -35,6 +36,9 @@ const char sc__receipt_lua[] =
     "if redis.call('TYPE', k).ok ~= 'hash' then return {'gone', id} end\n"
     "local h = redis.call('HMGET', k, 'state', 'to', 'parts')\n"
     "if h[1] ~= 'sent' then return {'same', id, h[1] or ''} end\n"
+    "if ARGV[1] == 'ENROUTE' or ARGV[1] == 'ACCEPTD' or ARGV[1] == 'BUFFRED' then\n"
+    "  return {'interim', id}\n"
+    "end\n"
     "if redis.call('HSETNX', k, 'r' .. idx, ARGV[1]) == 0 then return {'same', id, h[1]} end\n"
     "local state, err = 'failed', ARGV[2]\n"
     "if ARGV[1] == 'DELIVRD' then\n"

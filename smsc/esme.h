@@ -48,7 +48,7 @@ struct sc_mo_token {
 };
 
 /* A delivery receipt (deliver_sm / data_sm with esm_class receipt bits),
- * already answered ESME_ROK by the esme. Borrowed: valid during the
+ * for the owner to answer (on_receipt). Borrowed: valid during the
  * callback. msgid is 1..64 printable ASCII without spaces; stat is 1..7
  * letters A-Z (DELIVRD, UNDELIV, EXPIRED, ...); err -1 when absent. */
 struct sc_receipt {

@@ -179,6 +179,7 @@ class HostileReceiptTest(PushEnv):
         wait_for(lambda: [f["state"] for f in self.status_of("h1")] == ["sent"], 20, "sent")
         ok = ("id:%s sub:001 dlvrd:001 submit date:2601011200 done date:2601011201 "
               "stat:DELIVRD err:000 text:hi" % mid).encode()
+        self.receipt(99, ("id:%s stat:ENROUTE err:000" % mid).encode())  # interim: no change
         self.receipt(100, ok)
         self.receipt(101, ok)                                   # repeated
         self.receipt(102, b"id:" + b"9" * 200 + b" stat:DELIVRD")  # id too long
