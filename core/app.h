@@ -39,7 +39,7 @@ struct sc_app {
     int longmo_script;            /* a long MO's part (core/longmo.c) */
     int longmo_done_script;       /* ... its tombstone */
     int receipt_script;           /* a delivery receipt (core/receipts.c) */
-    unsigned inflight;            /* MOs taken and not yet answered */
+    unsigned inflight;            /* MOs and receipts taken and not yet answered */
     struct {                      /* since start; logged at shutdown */
         unsigned long long mo_not_served;  /* to a number not in service_numbers */
         unsigned long long mo_bad_source;  /* refused: ESME_RINVSRCADR */

@@ -9,7 +9,9 @@
  * (an unknown message_id is logged and counted in mt:receipts:unknown and
  * in a->stats.receipts_unknown); only a script that could not run gets the
  * temporary error (limits' mo_error_status), so the SMSC sends it again.
- * A repeated receipt finds its part already marked and changes nothing. */
+ * A repeated receipt finds its part already marked and changes nothing.
+ * Receipts being matched count in a->inflight with the MOs (limits.
+ * max_inflight; over it, the temporary error). */
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +65,7 @@ static void on_matched(void *ctx, int err, redisReply *rep)
 {
     struct rcpt *r = ctx;
     struct sc_app *a = r->a;
+    a->inflight--;
     const char *st = err ? NULL : sc__reply_str(rep, 0);
     const char *id = st ? sc__reply_str(rep, 1) : NULL;
     if (!st) {
@@ -94,11 +97,16 @@ static void on_matched(void *ctx, int err, redisReply *rep)
 void sc__app_on_receipt(void *arg, const struct sc_receipt *rc, struct sc_mo_token tok)
 {
     struct sc_app *a = arg;
-    struct rcpt *r = malloc(sizeof *r);
+    /* Counted with the MOs: bounded by limits.max_inflight, and the
+     * shutdown waits for its answer. */
+    struct rcpt *r = a->inflight < (unsigned)a->gen->cfg->limits.max_inflight
+                         ? malloc(sizeof *r)
+                         : NULL;
     if (!r) {
         sc_esme_mo_done(a->esme, tok, a->gen->cfg->limits.mo_error_status);
         return;
     }
+    a->inflight++;
     r->a = a;
     r->tok = tok;
     sc_strlcpy(r->msgid, rc->msgid, sizeof r->msgid);
