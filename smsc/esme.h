@@ -186,8 +186,9 @@ unsigned sc_esme_bound(const struct sc_esme *e);
 /* MT parts queued or awaiting their submit_sm_resp. */
 size_t sc_esme_mt_pending(const struct sc_esme *e);
 
-/* Shutdown, step 1: answer every new MO with status (a temporary error) so
- * the SMSC keeps it for later; MTs keep flowing. */
+/* Shutdown, step 1: answer every new MO (and readable receipt, when
+ * on_receipt is set) with status (a temporary error) so the SMSC keeps it
+ * for later; MTs keep flowing. */
 void sc_esme_refuse_mo(struct sc_esme *e, uint32_t status);
 /* Shutdown, step 2: unbind every link (waiting for unbind_resp up to the
  * bind's response timeout), close, then call done. MTs still queued are

@@ -85,6 +85,11 @@ static void on_receipt(struct link *l, const struct sc_pdu_hdr *h, const struct 
     else
         SC__LINK_LOG(SC_LOG_WARN, l, "receipt_unreadable", " id=%s stat=%s src=%s",
                      SC_LOGV(d.id), SC_LOGV(d.stat), SC_LOGV(sm->src.addr));
+    if (ok && l->e->cbs.on_receipt && l->e->refusing) {
+        /* Shutting down: kept by the SMSC for the next daemon, like an MO. */
+        sc_session_send_str_resp(l->s, h->id | SC_CMD_RESP, l->e->refuse_status, h->seq, "");
+        return;
+    }
     if (ok && l->e->cbs.on_receipt) {
         struct sc_receipt r = {d.id, d.stat, d.err, l->name};
         struct sc_mo_token tok = {l->id, l->gen, h->seq, h->id | SC_CMD_RESP};

@@ -185,6 +185,8 @@ struct fx {
     int stopped;
     uint64_t stopped_at;
     int mt_done, mt_err[MAX_SUBS];
+    int nrcpt;                    /* receipts handed to the owner */
+    char rcpt[96];                /* the last one: "msgid stat err" */
     char mt_ids[MAX_SUBS][4 * 8];  /* a push's message_ids, "a,b," */
     int nmo;
     char mo_text[64];
@@ -297,7 +299,17 @@ static void on_mo(void *arg, const struct sc_mo *mo, struct sc_mo_token tok)
     assert_int_equal(sc_esme_mo_done(f->e, tok, SC_ESME_ROK), 0);
 }
 
-static const struct sc_esme_cbs g_esme_cbs = {.on_mo = on_mo};
+/* A receipt goes to the owner, who answers it (here SC_ESME_RSYSERR, to
+ * tell its answer from the esme's own ROK). */
+static void on_receipt(void *arg, const struct sc_receipt *r, struct sc_mo_token tok)
+{
+    struct fx *f = arg;
+    f->nrcpt++;
+    snprintf(f->rcpt, sizeof f->rcpt, "%s %s %d", r->msgid, r->stat, r->err);
+    assert_int_equal(sc_esme_mo_done(f->e, tok, SC_ESME_RSYSERR), 0);
+}
+
+static const struct sc_esme_cbs g_esme_cbs = {.on_mo = on_mo, .on_receipt = on_receipt};
 
 static int setup(void **state)
 {
@@ -610,13 +622,25 @@ static void test_mo_intake(void **state)
     assert_string_equal(f->mo_text, "0000");
     assert_int_equal(f->mo_status, SC_ESME_ROK);
 
+    /* A readable receipt is the owner's to answer; an unreadable one (a
+     * control character in its id, a stat not A-Z) is acknowledged here. */
     deliver(f, 0x04, "id:1 stat:DELIVRD err:000", 25);
+    assert_int_equal(f->mo_status, SC_ESME_RSYSERR);
+    assert_string_equal(f->rcpt, "1 DELIVRD 0");
+    deliver(f, 0x04, "id:\x1b[1 stat:DELIVRD", 19);
     assert_int_equal(f->mo_status, SC_ESME_ROK);
+    deliver(f, 0x04, "id:2 stat:deliv", 15);
+    assert_int_equal(f->mo_status, SC_ESME_ROK);
+    assert_int_equal(f->nrcpt, 1);
     deliver(f, SC_ESM_UDHI, "\x10\x00\x03", 3);     /* UDHL past the end */
     assert_int_equal(f->mo_status, SC_ESME_RX_P_APPN);
     sc_esme_refuse_mo(f->e, SC_ESME_RX_T_APPN);
     deliver(f, 0, "0000", 4);
     assert_int_equal(f->mo_status, SC_ESME_RX_T_APPN);
+    /* Shutting down: a receipt is kept by the SMSC too. */
+    deliver(f, 0x04, "id:3 stat:DELIVRD err:000", 25);
+    assert_int_equal(f->mo_status, SC_ESME_RX_T_APPN);
+    assert_int_equal(f->nrcpt, 1);
     assert_int_equal(f->nmo, 1);
 }
 
