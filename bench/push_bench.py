@@ -36,6 +36,7 @@ CONFIG = bind_bench.CONFIG + """mt:
   read_count: 500
 """
 DEST = "13000000000"
+NO_RECEIPTS = False  # --no-receipts
 
 
 def run_once(work, build, count, window, valgrind_out=None):
@@ -57,6 +58,7 @@ def run_once(work, build, count, window, valgrind_out=None):
             # The shipped routes and templates (the daemon needs them to start).
             f.write(CONFIG % {"smsc": sport, "redis": rport, "window": window,
                               "queued": 10 * window} +
+                    ("  receipts: []\n" if NO_RECEIPTS else "") +
                     shipped[shipped.index("\nroutes:"):shipped.index("\nlimits:")])
         daemon = [os.path.join(build, "shortcoded"), "-c", cfg]
         if valgrind_out:
@@ -106,8 +108,12 @@ def main():
     ap.add_argument("--window", type=int, default=100)
     ap.add_argument("--callgrind", action="store_true")
     ap.add_argument("--vs-bind", action="store_true")
+    ap.add_argument("--no-receipts", action="store_true",
+                    help="mt.receipts: [] (no registered_delivery, no mt:msg map)")
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     a = ap.parse_args()
+    global NO_RECEIPTS
+    NO_RECEIPTS = a.no_receipts
     build = os.path.abspath(a.build)
     work = tempfile.mkdtemp(prefix="sc-push-bench-")
     try:

@@ -84,8 +84,11 @@ static int register_scripts(struct sc_app *a, char *err, size_t errsz)
      * commands (the completed message is rate-limited as one). */
     a->longmo_script = sc_store_script(a->store, "longmo_part", sc__longmo_part_lua);
     a->longmo_done_script = sc_store_script(a->store, "longmo_done", sc__longmo_done_lua);
-    if (a->longmo_script < 0 || a->longmo_done_script < 0) {
-        int rc = a->longmo_script < 0 ? a->longmo_script : a->longmo_done_script;
+    a->receipt_script = sc_store_script(a->store, "receipt", sc__receipt_lua);
+    if (a->longmo_script < 0 || a->longmo_done_script < 0 || a->receipt_script < 0) {
+        int rc = a->longmo_script < 0        ? a->longmo_script
+                 : a->longmo_done_script < 0 ? a->longmo_done_script
+                                             : a->receipt_script;
         snprintf(err, errsz, "cannot register scripts: %s", sc_strerror(rc));
         return rc;
     }
@@ -137,7 +140,8 @@ static struct sc_esme_bind esme_bind(const struct sc_cfg_bind *b)
 /* Create the esme (binds connect from here on). Returns 0 or SC_ENOMEM. */
 static int start_binds(struct sc_app *a)
 {
-    static const struct sc_esme_cbs cbs = {.on_mo = sc__app_on_mo};
+    static const struct sc_esme_cbs cbs = {.on_mo = sc__app_on_mo,
+                                             .on_receipt = sc__app_on_receipt};
     /* Binds and PDU size from the boot config (they need a restart); the
      * rest from the current one. The esme copies binds[]; its strings stay
      * in the boot config, which lives as long as the app. */
@@ -259,7 +263,7 @@ static const char *const live_keys[] = {
     "smpp.dc0", "smpp.seg_mode", "smpp.max_parts", "smpp.source_ton", "smpp.source_npi",
     "smpp.source_addr", "smpp.reasm_timeout_ms", "smpp.reasm_max_per_source",
     "mt.block_ms", "mt.read_count", "mt.claim_idle_ms", "mt.max_queued", "mt.dedup_horizon_s",
-    "mt.default_priority",
+    "mt.default_priority", "mt.receipts", "mt.receipt_ttl_s",
 };
 
 static int key_is_live(const char *key)
@@ -378,9 +382,10 @@ void sc_app_stop(struct sc_app *a, void (*stopped)(void *), void *arg)
         stop_rest(a);
         return;
     }
-    sc_info("event=shutdown inflight=%u replies_pending=%zu mo_not_served=%llu mo_bad_source=%llu",
+    sc_info("event=shutdown inflight=%u replies_pending=%zu mo_not_served=%llu mo_bad_source=%llu "
+            "receipts_unknown=%llu",
             a->inflight, sc_esme_mt_pending(a->esme), a->stats.mo_not_served,
-            a->stats.mo_bad_source);
+            a->stats.mo_bad_source, a->stats.receipts_unknown);
     sc_esme_refuse_mo(a->esme, cfg->limits.mo_error_status);
     sc_pushes_quiesce(a->pushes);
     a->shutdown_deadline = uv_now(a->loop) + (uint64_t)cfg->limits.shutdown_timeout_ms;

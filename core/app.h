@@ -38,10 +38,12 @@ struct sc_app {
     int rate_script;              /* the prelude alone, for script-less handlers */
     int longmo_script;            /* a long MO's part (core/longmo.c) */
     int longmo_done_script;       /* ... its tombstone */
-    unsigned inflight;            /* MOs taken and not yet answered */
+    int receipt_script;           /* a delivery receipt (core/receipts.c) */
+    unsigned inflight;            /* MOs and receipts taken and not yet answered */
     struct {                      /* since start; logged at shutdown */
         unsigned long long mo_not_served;  /* to a number not in service_numbers */
         unsigned long long mo_bad_source;  /* refused: ESME_RINVSRCADR */
+        unsigned long long receipts_unknown; /* receipts matching no push */
     } stats;
     int stopping;
     void (*stopped)(void *);
@@ -84,6 +86,10 @@ void sc_app_free(struct sc_app *app);
 /* MO intake, from the esme (core/request.c): a whole MO starts a request,
  * a part of a long MO goes to core/longmo.c. */
 void sc__app_on_mo(void *arg, const struct sc_mo *mo, struct sc_mo_token tok);
+/* A delivery receipt, from the esme (core/receipts.c): matched to its push
+ * by one script (sc__receipt_lua, registered as a->receipt_script). */
+void sc__app_on_receipt(void *arg, const struct sc_receipt *r, struct sc_mo_token tok);
+extern const char sc__receipt_lua[];
 /* Start the request of a whole MO (mo borrowed; refused with the temporary
  * error over limits.max_inflight). longmo_key: the reassembly it completes
  * (core/longmo.h), marked done on a final ESME_ROK outcome; NULL for a

@@ -2,6 +2,7 @@
 #include "core/mt_conf.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "smsc/esme.h"
 
@@ -18,7 +19,19 @@ static const struct sc_field mt_fields[] = {
      .def = "604800"},
     {"default_priority", SC_FT_INT, M(default_priority), 0, .min = 0, .max = SC_ESME_PRIO_MAX,
      .def = "5"},
+    {"receipts", SC_FT_STRLIST, M(receipts), SC_F_NONEMPTY | SC_F_UNIQUE | SC_F_ONE_OR_LIST,
+     .def = "*", .max = 64, .count_offset = M(nreceipts)},
+    {"receipt_ttl_s", SC_FT_INT, M(receipt_ttl_s), 0, .min = 60, .max = 31536000,
+     .def = "259200"},
     {.name = NULL},
 };
 #undef M
 const struct sc_schema sc_cfg_mt_schema = {mt_fields, sizeof(struct sc_cfg_mt), NULL};
+
+int sc_mt_wants_receipt(const struct sc_cfg_mt *mc, const char *kind)
+{
+    for (size_t i = 0; i < mc->nreceipts; i++)
+        if (strcmp(mc->receipts[i], "*") == 0 || strcmp(mc->receipts[i], kind) == 0)
+            return 1;
+    return 0;
+}

@@ -20,8 +20,15 @@ struct sc_cfg_mt {
     int max_queued;              /* pushes taken and not finished, default 1000 */
     int dedup_horizon_s;         /* an id is sent once within this, default 604800 */
     int default_priority;        /* for an entry without priority, default 5 */
+    char **receipts;             /* kinds whose pushes ask for a receipt; "*" = all
+                                  * (the default), [] = none */
+    size_t nreceipts;
+    int receipt_ttl_s;           /* mt:msg:{MESSAGE_ID} lives this long, default 259200 */
 };
 
 extern const struct sc_schema sc_cfg_mt_schema;
+
+/* Does a push of this kind ask for a receipt (mt.receipts)? */
+int sc_mt_wants_receipt(const struct sc_cfg_mt *mc, const char *kind);
 
 #endif

@@ -65,9 +65,11 @@ static const char push_take_lua[] =
     "redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
     "return {'send'}\n";
 
-/* KEYS mt:{ID}, mt:status, mt:push; ARGV id, entry, state, to, kind,
- * priority, parts, err, ttl, group, record (1: write mt:{ID}). {"ok"}, or
- * {"dup"} when the id belongs to another entry (only acknowledged). */
+/* KEYS mt:{ID}, mt:status, mt:push, then mt:msg:{MESSAGE_ID} of each part
+ * to map (sent, with receipts asked: core/receipts.c); ARGV id, entry,
+ * state, to, kind, priority, parts, err, ttl, group, record (1: write
+ * mt:{ID}), receipt_ttl, then each mapped part's index. {"ok"}, or {"dup"}
+ * when the id belongs to another entry (only acknowledged). */
 static const char push_finish_lua[] =
     "local t = redis.call('TIME')\n"
     "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
@@ -82,6 +84,10 @@ static const char push_finish_lua[] =
     "             'priority', ARGV[6], 'parts', ARGV[7], 'err', ARGV[8], 'at', at,\n"
     "             'entry', ARGV[2])\n"
     "  redis.call('EXPIRE', KEYS[1], ARGV[9])\n"
+    "  for i = 4, #KEYS do\n"
+    "    redis.call('SET', KEYS[i], ARGV[1] .. ' ' .. ARGV[9 + i] .. ' ' .. ARGV[7], 'EX',\n"
+    "               ARGV[12])\n"
+    "  end\n"
     "end\n"
     "redis.call('XADD', KEYS[2], '*', 'id', ARGV[1], 'to', ARGV[4], 'state', ARGV[3],\n"
     "           'parts', ARGV[7], 'err', ARGV[8], 'at', at)\n"
@@ -122,6 +128,8 @@ struct job {
     char err[40];
     int record;                   /* write mt:{ID} */
     int retried;                  /* its record failed once (logged once) */
+    char (*msgids)[SC_MSGID_MAX]; /* the parts' message_ids (receipts asked), or NULL */
+    unsigned nids;
     char text[];
 };
 
@@ -153,6 +161,7 @@ static void job_free(struct job *j)
     struct sc_pushes *p = j->p;
     LIST_REMOVE(j, link);
     p->njobs--;
+    free(j->msgids);
     free(j);
     kick(p);
 }
@@ -200,20 +209,44 @@ static void on_recorded(void *ctx, int err, redisReply *rep)
     job_free(j);
 }
 
+/* The keys mt:msg:{MESSAGE_ID} and part indexes of a sent push's parts
+ * (those with a usable message_id) after the record's own: how many. */
+static int map_parts(const struct job *j, const char **keys, char (*kbuf)[SC_KEY_MAX],
+                     const char **args, char (*ibuf)[4])
+{
+    int n = 0;
+    if (strcmp(j->state, "sent") != 0 || !j->record)
+        return 0;
+    for (unsigned i = 0; i < j->nids && i < SC_MT_MAX_PARTS; i++) {
+        if (!sc_msgid_ok(j->msgids[i]))
+            continue;
+        sc_key(kbuf[n], SC_KEY_MAX, SC_KEY_MT_MSG, j->msgids[i]);
+        snprintf(ibuf[n], sizeof ibuf[n], "%u", i);
+        keys[n] = kbuf[n];
+        args[n] = ibuf[n];
+        n++;
+    }
+    return n;
+}
+
 static void write_record(struct job *j)
 {
     struct sc_pushes *p = j->p;
     const struct sc_cfg_mt *mc = mtcfg(p);
-    char key[SC_KEY_MAX], prio[4], parts[8], ttl[16];
+    char key[SC_KEY_MAX], prio[4], parts[8], ttl[16], rttl[16];
+    char kbuf[SC_MT_MAX_PARTS][SC_KEY_MAX], ibuf[SC_MT_MAX_PARTS][4];
     sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
     snprintf(prio, sizeof prio, "%u", j->m.priority);
     snprintf(parts, sizeof parts, "%u", j->parts);
     snprintf(ttl, sizeof ttl, "%d", mc->dedup_horizon_s);
-    const char *keys[] = {key, SC_KEY_MT_STATUS, SC_KEY_MT_PUSH};
-    const char *args[] = {j->m.id, j->entry, j->state, j->m.to, j->m.kind, prio, parts,
-                          j->err, ttl, GROUP, j->record ? "1" : "0"};
-    if (sc_store_eval(p->out, p->finish_script, 3, keys, NULL, 11, args, NULL, on_recorded,
-                      j) < 0)
+    snprintf(rttl, sizeof rttl, "%d", mc->receipt_ttl_s);
+    const char *keys[3 + SC_MT_MAX_PARTS] = {key, SC_KEY_MT_STATUS, SC_KEY_MT_PUSH};
+    const char *args[12 + SC_MT_MAX_PARTS] = {j->m.id, j->entry, j->state, j->m.to, j->m.kind,
+                                              prio, parts, j->err, ttl, GROUP,
+                                              j->record ? "1" : "0", rttl};
+    int n = map_parts(j, keys + 3, kbuf, args + 12, ibuf);
+    if (sc_store_eval(p->out, p->finish_script, 3 + n, keys, NULL, 12 + n, args, NULL,
+                      on_recorded, j) < 0)
         on_recorded(j, SC_EAGAIN, NULL);
 }
 
@@ -233,9 +266,19 @@ static void job_finish(struct job *j, const char *state, const char *err)
 
 /* ---- sending ------------------------------------------------------------------ */
 
-static void on_pushed(void *arg, int err, uint32_t status)
+/* Keep the parts' message_ids for the sent record (receipts asked). */
+static void keep_msgids(struct job *j, const struct sc_esme_msgids *ids)
+{
+    if (!ids || !ids->n || !(j->msgids = malloc(ids->n * sizeof *j->msgids)))
+        return;
+    memcpy(j->msgids, ids->id, ids->n * sizeof *j->msgids);
+    j->nids = ids->n;
+}
+
+static void on_pushed(void *arg, int err, uint32_t status, const struct sc_esme_msgids *ids)
 {
     struct job *j = arg;
+    keep_msgids(j, ids);
     if (err == 0)
         job_finish(j, "sent", "");
     else if (err == SC_EPROTO)
@@ -258,7 +301,8 @@ static void job_send(struct job *j)
     struct sc_addr to = {plus ? 1 : 0, 1, ""};
     sc_strlcpy(to.addr, j->m.to + plus, sizeof to.addr);
     int n = a->esme ? sc_esme_push(a->esme, &from, &to, j->text, j->m.text_len, j->m.priority,
-                                   j->m.not_after, on_pushed, j)
+                                   j->m.not_after, sc_mt_wants_receipt(&cfg->mt, j->m.kind),
+                                   on_pushed, j)
                     : SC_ECLOSED;
     if (n > 0) {
         j->parts = (unsigned)n;

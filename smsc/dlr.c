@@ -11,22 +11,34 @@
 #include "base/sc.h"
 #include "smsc/pdu.h"
 
-/* Copy the value at text[*i] up to the next space (bounded) into dst. */
+/* Copy the value at text[*i] up to the next space into dst; a value too
+ * long for dst leaves it "" (a cut id would name another message, a cut
+ * stat another outcome). */
 static void dlr_value(const uint8_t *text, size_t len, size_t *i, char *dst, size_t dstsz)
 {
-    size_t n = 0;
+    size_t n = 0, all = 0;
     while (*i < len && text[*i] != ' ' && text[*i] != '\0') {
         if (n + 1 < dstsz)
             dst[n++] = (char)text[*i];
+        all++;
         (*i)++;
     }
-    dst[n] = '\0';
+    dst[all < dstsz ? n : 0] = '\0';
 }
 
 static int dlr_key(const uint8_t *text, size_t len, size_t i, const char *key)
 {
     size_t kl = strlen(key);
     return len - i >= kl && strncasecmp((const char *)text + i, key, kl) == 0;
+}
+
+int sc_msgid_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] <= ' ' || (unsigned char)s[n] > '~' || n + 1 >= SC_MSGID_MAX)
+            return 0;
+    return n > 0;
 }
 
 int sc_dlr_parse(const uint8_t *text, size_t len, struct sc_dlr *out)

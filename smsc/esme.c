@@ -118,7 +118,7 @@ static int mt_prepare(struct sc_esme *e, const struct sc_addr *src, const struct
     int rc = sc__mtq_room(e);
     if (rc < 0)
         return rc;
-    rc = sc__mt_build(&e->o.live, ++e->mt_ref, src, dst, utf8, len, 1, parts);
+    rc = sc__mt_build(&e->o.live, ++e->mt_ref, src, dst, utf8, len, 1, 0, parts);
     if (rc > 0) {
         struct sc__mt_msg *m = STAILQ_FIRST(parts)->msg;
         m->cb = cb;
@@ -130,14 +130,15 @@ static int mt_prepare(struct sc_esme *e, const struct sc_addr *src, const struct
 
 int sc_esme_push(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
                  const char *utf8, size_t len, unsigned prio, long long not_after_ms,
-                 sc_esme_push_cb cb, void *arg)
+                 int receipt, sc_esme_push_cb cb, void *arg)
 {
     if (prio > SC_ESME_PRIO_MAX)
         return SC_EINVAL;
     if (e->stopping)
         return SC_ECLOSED;
     struct sc__mt_list parts;
-    int n = sc__mt_build(&e->o.live, ++e->mt_ref, src, dst, utf8, len, 0, &parts);
+    int n = sc__mt_build(&e->o.live, ++e->mt_ref, src, dst, utf8, len, 0, receipt ? 1 : 0,
+                         &parts);
     if (n < 0)
         return n;
     struct sc__mt_msg *m = STAILQ_FIRST(&parts)->msg;

@@ -47,8 +47,26 @@ struct sc_mo_token {
     uint32_t resp_id;         /* deliver_sm_resp or data_sm_resp */
 };
 
+/* A delivery receipt (deliver_sm / data_sm with esm_class receipt bits),
+ * for the owner to answer (on_receipt). Borrowed: valid during the
+ * callback. msgid is 1..64 printable ASCII without spaces; stat is 1..7
+ * letters A-Z (DELIVRD, UNDELIV, EXPIRED, ...); err -1 when absent. */
+struct sc_receipt {
+    const char *msgid;
+    const char *stat;
+    int err;
+    const char *link;         /* link name, for logs */
+};
+
 struct sc_esme_cbs {
     void (*on_mo)(void *arg, const struct sc_mo *mo, struct sc_mo_token tok);
+    /* A readable receipt; the owner answers it exactly once with
+     * sc_esme_mo_done (ESME_ROK once it is recorded or known to match
+     * nothing; a temporary error when it could not be looked at, so the
+     * SMSC sends it again). May be NULL: receipts are then logged and
+     * acknowledged by the esme. An unreadable receipt is always logged and
+     * acknowledged by the esme. */
+    void (*on_receipt)(void *arg, const struct sc_receipt *r, struct sc_mo_token tok);
 };
 
 /* What may change while the esme runs (SIGHUP): each value is read when it
@@ -124,22 +142,33 @@ int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_a
  * TPS budget per bind shared with the replies. */
 #define SC_ESME_PRIO_MAX 9
 
+/* The SMSC's message_id of each part of a push sent with a receipt
+ * requested, in part order ("" for a part not accepted); borrowed, valid
+ * during the callback. */
+struct sc_esme_msgids {
+    unsigned n;
+    const char (*id)[SC_MSGID_MAX];
+};
+
 /* A push's end: err 0 when the SMSC accepted every part; else SC_ETIMEOUT
  * (after the retries), SC_EPROTO with status the SMSC's error status,
  * SC_ERANGE (its not_after passed before its first part was sent: nothing
- * was sent), or SC_ECLOSED (shutdown: not sent, the owner keeps it). */
-typedef void (*sc_esme_push_cb)(void *arg, int err, uint32_t status);
+ * was sent), or SC_ECLOSED (shutdown: not sent, the owner keeps it). ids is
+ * the parts' message_ids when the push asked for receipts, else NULL. */
+typedef void (*sc_esme_push_cb)(void *arg, int err, uint32_t status,
+                                const struct sc_esme_msgids *ids);
 
 /* Queue a pushed text for src -> dst at priority prio (0..SC_ESME_PRIO_MAX),
  * not to be sent after not_after_ms (unix ms; 0 = no limit; checked when
- * its first part would go). Unlike sc_esme_send it is never cut: more than the live max_parts parts
+ * its first part would go), with registered_delivery 1 in every part when
+ * receipt is set (the message_ids then come to cb). Unlike sc_esme_send it is never cut: more than the live max_parts parts
  * is SC_ETOOBIG; and it takes none of the replies' room: the caller bounds
  * how many pushes it queues (sc_esme_push_queued). Returns the part count
  * (>= 1) with cb to come once, or SC_ETOOBIG / SC_ECLOSED / SC_ENOMEM /
  * SC_EINVAL with cb not called. */
 int sc_esme_push(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
                  const char *utf8, size_t len, unsigned prio, long long not_after_ms,
-                 sc_esme_push_cb cb, void *arg);
+                 int receipt, sc_esme_push_cb cb, void *arg);
 /* Push parts waiting for a window slot (not yet sent). */
 size_t sc_esme_push_queued(const struct sc_esme *e);
 
@@ -157,8 +186,9 @@ unsigned sc_esme_bound(const struct sc_esme *e);
 /* MT parts queued or awaiting their submit_sm_resp. */
 size_t sc_esme_mt_pending(const struct sc_esme *e);
 
-/* Shutdown, step 1: answer every new MO with status (a temporary error) so
- * the SMSC keeps it for later; MTs keep flowing. */
+/* Shutdown, step 1: answer every new MO (and readable receipt, when
+ * on_receipt is set) with status (a temporary error) so the SMSC keeps it
+ * for later; MTs keep flowing. */
 void sc_esme_refuse_mo(struct sc_esme *e, uint32_t status);
 /* Shutdown, step 2: unbind every link (waiting for unbind_resp up to the
  * bind's response timeout), close, then call done. MTs still queued are

@@ -88,6 +88,8 @@ struct sc__mt_msg {
     long long not_after;      /* unix ms, 0 = none (pushes) */
     int err;                  /* the first part's error, 0 if all went */
     uint32_t status;          /* the SMPP status of that error, 0 if none */
+    char (*msgids)[SC_MSGID_MAX]; /* one per part when a receipt was asked, else NULL */
+    unsigned nparts;
 };
 
 /* Priority classes, served strictly in this order: replies to MOs (and the
@@ -99,6 +101,7 @@ struct sc__mt_part {
     STAILQ_ENTRY(sc__mt_part) link;  /* the parts of one MT, then the MT queue */
     struct sc__mt_msg *msg;
     uint8_t tries;
+    uint8_t idx;              /* its place in the message, from 0 */
     uint16_t len;
     uint8_t pdu[];            /* encoded submit_sm; seq patched at each send */
 };
@@ -186,7 +189,9 @@ void sc__mtq_drain(struct sc_esme *e, int err);
 size_t sc__mtq_pending(const struct sc_esme *e);
 
 /* mtbuild.c: encode a text into submit_sm parts for src -> dst, under the
- * live seg_mode and max_parts, ref the concatenation reference; a text
+ * live seg_mode and max_parts, ref the concatenation reference, with
+ * registered_delivery regdel (and a message_id slot per part when it is
+ * set); a text
  * longer than max_parts is cut with "…" to fit when cut is set, else
  * refused with SC_ETOOBIG. Returns the part count with *parts holding them
  * in order (owned by the caller, all pointing at one new message whose
@@ -194,7 +199,7 @@ size_t sc__mtq_pending(const struct sc_esme *e);
  * and *parts empty. */
 int sc__mt_build(const struct sc_esme_live *live, uint16_t ref, const struct sc_addr *src,
                  const struct sc_addr *dst, const char *utf8, size_t len, int cut,
-                 struct sc__mt_list *parts);
+                 uint8_t regdel, struct sc__mt_list *parts);
 
 /* mo_intake.c: a deliver_sm or data_sm that arrived on l. */
 void sc__mo_handle(struct link *l, const struct sc_pdu_hdr *h, const uint8_t *pdu, size_t len);

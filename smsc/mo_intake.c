@@ -1,6 +1,6 @@
 /* mo_intake.c -- deliver_sm / data_sm from the SMSC -> struct sc_mo for
  * the owner, and the resp policy: what the esme answers itself (a PDU it
- * cannot decode, a receipt, a bad UDH or part number, shutdown) and how the
+ * cannot decode, an unreadable receipt, a bad UDH or part number, shutdown) and how the
  * owner's answer finds its link (sc_esme_mo_done). A whole MO is decoded to
  * UTF-8 by data_coding; a part of a long MO goes up raw, for the owner to
  * reassemble. */
@@ -48,17 +48,55 @@ static void deliver_part(struct link *l, const struct sc_pdu_hdr *h, const struc
     l->e->cbs.on_mo(l->e->arg, &mo, tok);
 }
 
-/* A delivery receipt (esm_class type bits): logged, acknowledged. */
-static void log_receipt(struct link *l, const struct sc_sm *sm)
+/* 1..7 letters A-Z. */
+static int stat_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (s[n] < 'A' || s[n] > 'Z')
+            return 0;
+    return n > 0 && n < 8;
+}
+
+/* message_state (SMPP 3.4 5.3.2.35) as a receipt text's stat, "" if none. */
+static const char *state_stat(uint8_t st)
+{
+    static const char *const names[] = {"", "ENROUTE", "DELIVRD", "EXPIRED", "DELETED",
+                                        "UNDELIV", "ACCEPTD", "UNKNOWN", "REJECTD"};
+    return st < SC_ARRAY_LEN(names) ? names[st] : "";
+}
+
+/* A delivery receipt (esm_class type bits): the text's id/stat/err
+ * (smsc/dlr.c), else the TLVs receipted_message_id / message_state; logged,
+ * and handed to the owner (who answers it) when both are well formed, else
+ * acknowledged ROK here. */
+static void on_receipt(struct link *l, const struct sc_pdu_hdr *h, const struct sc_sm *sm)
 {
     struct sc_dlr d;
-    if (sc_dlr_parse(sm->msg, sm->msg_len, &d) == 0)
+    if (sc_dlr_parse(sm->msg, sm->msg_len, &d) < 0 || !sc_msgid_ok(d.id)) {
+        sc_strlcpy(d.id, sm->receipted_message_id, sizeof d.id);
+        sc_strlcpy(d.stat, sm->has_message_state ? state_stat(sm->message_state) : "",
+                   sizeof d.stat);
+    }
+    int ok = sc_msgid_ok(d.id) && stat_ok(d.stat);
+    if (ok)
         SC__LINK_LOG(SC_LOG_INFO, l, "receipt", " id=%s stat=%s err=%d src=%s", SC_LOGV(d.id),
                      SC_LOGV(d.stat), d.err, SC_LOGV(sm->src.addr));
     else
-        SC__LINK_LOG(SC_LOG_INFO, l, "receipt", " id=%s state=%u src=%s",
-                     SC_LOGV(sm->receipted_message_id), sm->message_state,
-                     SC_LOGV(sm->src.addr));
+        SC__LINK_LOG(SC_LOG_WARN, l, "receipt_unreadable", " id=%s stat=%s src=%s",
+                     SC_LOGV(d.id), SC_LOGV(d.stat), SC_LOGV(sm->src.addr));
+    if (ok && l->e->cbs.on_receipt && l->e->refusing) {
+        /* Shutting down: kept by the SMSC for the next daemon, like an MO. */
+        sc_session_send_str_resp(l->s, h->id | SC_CMD_RESP, l->e->refuse_status, h->seq, "");
+        return;
+    }
+    if (ok && l->e->cbs.on_receipt) {
+        struct sc_receipt r = {d.id, d.stat, d.err, l->name};
+        struct sc_mo_token tok = {l->id, l->gen, h->seq, h->id | SC_CMD_RESP};
+        l->e->cbs.on_receipt(l->e->arg, &r, tok);
+        return;
+    }
+    sc_session_send_str_resp(l->s, h->id | SC_CMD_RESP, SC_ESME_ROK, h->seq, "");
 }
 
 /* The message's text without its UDH, and its concatenation (UDH IE or SAR
@@ -109,8 +147,7 @@ void sc__mo_handle(struct link *l, const struct sc_pdu_hdr *h, const uint8_t *pd
         return;
     }
     if (sm.esm_class & SC_ESM_TYPE_MASK) {
-        log_receipt(l, &sm);
-        sc_session_send_str_resp(l->s, resp, SC_ESME_ROK, h->seq, "");
+        on_receipt(l, h, &sm);
         return;
     }
     if (e->refusing) {

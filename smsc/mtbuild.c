@@ -65,7 +65,7 @@ static void sm_template(struct sc_sm *sm, const struct sc_esme_live *live,
 
 int sc__mt_build(const struct sc_esme_live *live, uint16_t ref, const struct sc_addr *src,
                  const struct sc_addr *dst, const char *utf8, size_t len, int cut,
-                 struct sc__mt_list *parts)
+                 uint8_t regdel, struct sc__mt_list *parts)
 {
     STAILQ_INIT(parts);
     struct sc_mt mt;
@@ -75,10 +75,15 @@ int sc__mt_build(const struct sc_esme_live *live, uint16_t ref, const struct sc_
     struct sc__mt_msg *m = calloc(1, sizeof *m);
     if (!m)
         return SC_ENOMEM;
-    m->parts_left = mt.nparts;
+    m->parts_left = m->nparts = mt.nparts;
+    if (regdel && !(m->msgids = calloc(mt.nparts, sizeof *m->msgids))) {
+        free(m);
+        return SC_ENOMEM;
+    }
 
     struct sc_sm sm;
     sm_template(&sm, live, &mt, src, dst);
+    sm.registered_delivery = regdel;
     uint8_t buf[SC_PDU_HEADER_LEN + 256 + SC_SM_MSG_MAX];
     for (unsigned i = 0; i < mt.nparts; i++) {
         sm.msg_len = mt.len[i];
@@ -96,11 +101,13 @@ int sc__mt_build(const struct sc_esme_live *live, uint16_t ref, const struct sc_
                 STAILQ_REMOVE_HEAD(parts, link);
                 free(p);
             }
+            free(m->msgids);
             free(m);
             return n < 0 ? (int)n : SC_ENOMEM;
         }
         p->msg = m;
         p->tries = 0;
+        p->idx = (uint8_t)i;
         p->len = (uint16_t)n;
         memcpy(p->pdu, buf, (size_t)n);
         STAILQ_INSERT_TAIL(parts, p, link);

@@ -36,8 +36,11 @@ static void part_done(struct sc__mt_part *p, int err, uint32_t status)
     if (--m->parts_left == 0) {
         if (m->cb)
             m->cb(m->arg, m->err);
-        else if (m->pcb)
-            m->pcb(m->arg, m->err, m->status);
+        else if (m->pcb) {
+            struct sc_esme_msgids ids = {m->nparts, (const char(*)[SC_MSGID_MAX])m->msgids};
+            m->pcb(m->arg, m->err, m->status, m->msgids ? &ids : NULL);
+        }
+        free(m->msgids);
         free(m);
     }
 }
@@ -139,9 +142,15 @@ void sc__mtq_on_resp(struct sc_session *s, void *ctx, int err, const struct sc_p
             queue_push_front(&e->mtq, p);
         }
     } else if (h->status == SC_ESME_ROK) {
+        /* The message_id matters when a receipt will name it (a resp
+         * without one leaves "": that part's receipt is unknown). */
+        char *id = p->msg->msgids ? p->msg->msgids[p->idx] : NULL;
+        if (id && sc_pdu_parse_str_resp(pdu, len, id, SC_MSGID_MAX) < 0)
+            id[0] = '\0';
         if (sc_log_enabled(SC_LOG_DEBUG)) {
-            char id[SC_MSGID_MAX] = "";
-            sc_pdu_parse_str_resp(pdu, len, id, sizeof id);
+            char own[SC_MSGID_MAX] = "";
+            if (!id)
+                sc_pdu_parse_str_resp(pdu, len, id = own, sizeof own);
             SC__LINK_LOG(SC_LOG_DEBUG, l, "submit_ok", " seq=%u message_id=%s", h->seq,
                          SC_LOGV(id));
         }

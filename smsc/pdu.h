@@ -173,6 +173,9 @@ struct sc_dlr {
 };
 /* Returns 0 if at least id and stat were found, else SC_EPROTO. */
 int sc_dlr_parse(const uint8_t *text, size_t len, struct sc_dlr *out);
+/* 1 if s is a message_id usable as a key: 1..SC_MSGID_MAX-1 printable
+ * ASCII characters without spaces. */
+int sc_msgid_ok(const char *s);
 /* Writes a receipt text for id/stat/err into out (NUL-terminated); returns
  * length. Used by smsc-sim. */
 size_t sc_dlr_format(char *out, size_t outsz, const char *id, const char *stat, int err,

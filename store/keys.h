@@ -94,5 +94,11 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 /* One push's latest state and dedup record: HASH, the push id as hash tag,
  * TTL mt.dedup_horizon_s (core/push.c). Its id is 1..64 printable ASCII. */
 #define SC_KEY_MT "mt:{%s}"
+/* The push a part belongs to, by the SMSC's message_id of that part:
+ * STRING "ID INDEX PARTS", TTL mt.receipt_ttl_s; written with the push's
+ * sent record, read by the receipt script (core/receipts.c). */
+#define SC_KEY_MT_MSG "mt:msg:{%s}"
+/* Receipts whose message_id matched no push: a counter (core/receipts.c). */
+#define SC_KEY_MT_RECEIPTS_UNKNOWN "mt:receipts:unknown"
 
 #endif

@@ -360,6 +360,17 @@ class Env(unittest.TestCase):
         with open(sim.stats_path) as f:
             return json.load(f)
 
+    def sim_stats_until(self, sim, pred, what, timeout=20):
+        """The simulator's --stats (written on SIGUSR1) once pred(stats)."""
+        def poll():
+            sim.signal(signal.SIGUSR1)
+            try:
+                st = self.sim_stats(sim)
+            except (OSError, ValueError):
+                return None
+            return st if pred(st) else None
+        return wait_for(poll, timeout, what, interval=0.1)
+
     # ---- shortcoded ---------------------------------------------------
     def write_config(self, smsc_port, redis_port=None, bind_extra="", extra="", binds=None,
                      limits=""):

@@ -59,6 +59,16 @@ class PushEnv(harness.Env):
         d.wait_log(r"event=bound ", timeout=10)
         return d
 
+    def reload_with(self, d, old, new):
+        """Replace old by new in the daemon's config, SIGHUP, wait for it."""
+        path = os.path.join(self.dir, "shortcoded.yaml")
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace(old, new))
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"event=reloaded ")
+
     def push(self, **fields):
         args = [x for kv in fields.items() for x in kv]
         return self.r("XADD", "mt:push", "*", *args)
@@ -227,14 +237,8 @@ class PushTest(PushEnv):
     def test_reload_applies_mt_keys_and_names_the_fixed_ones(self):
         sim = self.start_sim()
         d = self.daemon(sim)
-        path = os.path.join(self.dir, "shortcoded.yaml")
-        with open(path) as f:
-            text = f.read()
-        with open(path, "w") as f:
-            f.write(text.replace("  block_ms: 200\n",
-                                 "  block_ms: 300\n  enabled: false\n  default_priority: 1\n"))
-        d.signal(signal.SIGHUP)
-        d.wait_log(r"event=reloaded ")
+        self.reload_with(d, "  block_ms: 200\n",
+                         "  block_ms: 300\n  enabled: false\n  default_priority: 1\n")
         self.assertIn("event=reload_applied key=mt.block_ms old=200 new=300", d.output())
         self.assertIn("event=reload_applied key=mt.default_priority old=5 new=1", d.output())
         self.assertRegex(d.output(), r"event=reload_needs_restart key=mt.enabled ")

@@ -6,13 +6,11 @@ Shares are checked over N receipts with a fixed --seed: the PRNG's draws are
 made in order of acceptance, so the counts are the same on every run and the
 bounds cannot fail by luck. The only timing checks are "not before the
 delay", with 5 ms for the loop clock's millisecond granularity."""
-import signal
 import socket
 import struct
 import time
 
 import harness
-from harness import wait_for
 from test_hostile import RawSmsc, cstr
 
 BIND_RX, BIND_TX, BIND_TRX = 0x00000001, 0x00000002, 0x00000009
@@ -134,14 +132,7 @@ class SimDlrTest(harness.Env):
         return e
 
     def stats_until(self, sim, pred, what, timeout=20):
-        def poll():
-            sim.signal(signal.SIGUSR1)
-            try:
-                st = self.sim_stats(sim)
-            except (OSError, ValueError):
-                return None
-            return st if pred(st) else None
-        return wait_for(poll, timeout, what, interval=0.1)
+        return self.sim_stats_until(sim, pred, what, timeout)
 
     def test_receipt_after_delay(self):
         sim = self.start_sim("--dlr-delay-ms", "300")

@@ -115,7 +115,7 @@ static void test_mt_build_parts(void **state)
     struct sc__mt_list parts;
     struct sc_sm sm;
 
-    assert_int_equal(sc__mt_build(&live, 7, &g_src, &g_dst, "hello", 5, 1, &parts), 1);
+    assert_int_equal(sc__mt_build(&live, 7, &g_src, &g_dst, "hello", 5, 1, 0, &parts), 1);
     part_sm(&parts, 0, &sm);
     assert_string_equal(sm.src.addr, "10086");
     assert_string_equal(sm.dst.addr, "8613800138000");
@@ -129,7 +129,7 @@ static void test_mt_build_parts(void **state)
      * the ellipsis (not GSM: the whole text is UCS-2 then, 2 x 67 units). */
     char big[400];
     memset(big, 'a', sizeof big);
-    assert_int_equal(sc__mt_build(&live, 7, &g_src, &g_dst, big, sizeof big, 1, &parts),
+    assert_int_equal(sc__mt_build(&live, 7, &g_src, &g_dst, big, sizeof big, 1, 0, &parts),
                      2);
     part_sm(&parts, 1, &sm);
     assert_int_equal(sm.esm_class, SC_ESM_UDHI);
@@ -138,7 +138,7 @@ static void test_mt_build_parts(void **state)
     free_parts(&parts);
 
     live.seg_mode = SC_SEG_SAR;
-    assert_int_equal(sc__mt_build(&live, 9, &g_src, &g_dst, big, 300, 1, &parts), 2);
+    assert_int_equal(sc__mt_build(&live, 9, &g_src, &g_dst, big, 300, 1, 0, &parts), 2);
     part_sm(&parts, 1, &sm);
     assert_int_equal(sm.esm_class, 0);
     assert_true(sm.has_sar);
@@ -147,7 +147,7 @@ static void test_mt_build_parts(void **state)
     free_parts(&parts);
 
     live.seg_mode = SC_SEG_PAYLOAD;
-    assert_int_equal(sc__mt_build(&live, 9, &g_src, &g_dst, big, 300, 1, &parts), 1);
+    assert_int_equal(sc__mt_build(&live, 9, &g_src, &g_dst, big, 300, 1, 0, &parts), 1);
     part_sm(&parts, 0, &sm);
     assert_true(sm.use_payload);
     assert_int_equal(sm.msg_len, 300);
@@ -175,6 +175,7 @@ struct fx {
         uint32_t seq;
         uint64_t at;              /* loop time it arrived */
         char text[161];           /* short_message, GSM unpacked = ASCII here */
+        uint8_t regdel;           /* registered_delivery */
     } sub[MAX_SUBS];
     size_t nsub;
     int markers;                  /* enquire_link resps the SMSC received */
@@ -184,6 +185,9 @@ struct fx {
     int stopped;
     uint64_t stopped_at;
     int mt_done, mt_err[MAX_SUBS];
+    int nrcpt;                    /* receipts handed to the owner */
+    char rcpt[96];                /* the last one: "msgid stat err" */
+    char mt_ids[MAX_SUBS][4 * 8];  /* a push's message_ids, "a,b," */
     int nmo;
     char mo_text[64];
     int mo_resps;
@@ -218,6 +222,7 @@ static void smsc_on_pdu(struct sc_session *s, const struct sc_pdu_hdr *h, const 
         size_t n = SC_MIN((size_t)sm.msg_len, sizeof f->sub[0].text - 1);
         memcpy(f->sub[f->nsub].text, sm.msg, n);
         f->sub[f->nsub].text[n] = '\0';
+        f->sub[f->nsub].regdel = sm.registered_delivery;
         f->nsub++;
         if (f->answer == ANSWER_OK || (f->answer == ANSWER_THROTTLE_FIRST && f->nsub > 1))
             smsc_answer(f, h->seq, SC_ESME_ROK);
@@ -294,7 +299,17 @@ static void on_mo(void *arg, const struct sc_mo *mo, struct sc_mo_token tok)
     assert_int_equal(sc_esme_mo_done(f->e, tok, SC_ESME_ROK), 0);
 }
 
-static const struct sc_esme_cbs g_esme_cbs = {.on_mo = on_mo};
+/* A receipt goes to the owner, who answers it (here SC_ESME_RSYSERR, to
+ * tell its answer from the esme's own ROK). */
+static void on_receipt(void *arg, const struct sc_receipt *r, struct sc_mo_token tok)
+{
+    struct fx *f = arg;
+    f->nrcpt++;
+    snprintf(f->rcpt, sizeof f->rcpt, "%s %s %d", r->msgid, r->stat, r->err);
+    assert_int_equal(sc_esme_mo_done(f->e, tok, SC_ESME_RSYSERR), 0);
+}
+
+static const struct sc_esme_cbs g_esme_cbs = {.on_mo = on_mo, .on_receipt = on_receipt};
 
 static int setup(void **state)
 {
@@ -418,11 +433,38 @@ static void test_window_bounds_outstanding(void **state)
     assert_int_equal(sc_esme_mt_pending(f->e), 0);
 }
 
-static void on_push(void *arg, int err, uint32_t status)
+static void on_push(void *arg, int err, uint32_t status, const struct sc_esme_msgids *ids)
 {
     struct fx *f = arg;
     assert_true(f->mt_done < MAX_SUBS);
+    f->mt_ids[f->mt_done][0] = '\0';
+    for (unsigned i = 0; ids && i < ids->n; i++) {
+        strcat(f->mt_ids[f->mt_done], ids->id[i]);
+        strcat(f->mt_ids[f->mt_done], ",");
+    }
     f->mt_err[f->mt_done++] = err ? (status ? (int)status : err) : 0;
+}
+
+/* A push asking for receipts has registered_delivery 1 in each part and
+ * reports each part's message_id; one that does not, 0 and no ids. */
+static void test_push_receipt_ids(void **state)
+{
+    struct fx *f = *state;
+    f->answer = ANSWER_OK;
+    start(f);
+    char two[200];
+    memset(two, 'y', sizeof two);
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, two, sizeof two, 5, 0, 1, on_push, f), 2);
+    RUN_UNTIL(f, f->mt_done == 1, 5000);
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "no", 2, 5, 0, 0, on_push, f), 1);
+    RUN_UNTIL(f, f->mt_done == 2, 5000);
+    assert_int_equal(f->nsub, 3);
+    assert_int_equal(f->sub[0].regdel, 1);
+    assert_int_equal(f->sub[1].regdel, 1);
+    assert_int_equal(f->sub[2].regdel, 0);
+    assert_string_equal(f->mt_ids[0], "mid,mid,");
+    assert_string_equal(f->mt_ids[1], "");
+    assert_int_equal(f->mt_err[0], 0);
 }
 
 /* A push whose not_after passes while it waits is never sent: SC_ERANGE
@@ -436,9 +478,9 @@ static void test_push_expires_while_queued(void **state)
     struct timeval tv;
     gettimeofday(&tv, NULL);
     long long soon = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000 + 150;
-    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "first", 5, 5, soon, on_push, f), 1);
-    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "late", 4, 5, soon, on_push, f), 1);
-    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "free", 4, 5, 0, on_push, f), 1);
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "first", 5, 5, soon, 0, on_push, f), 1);
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "late", 4, 5, soon, 0, on_push, f), 1);
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "free", 4, 5, 0, 0, on_push, f), 1);
     RUN_UNTIL(f, f->nsub == 1, 5000);
     /* Wait past not_after on the loop, then free the window. */
     RUN_FOR(f, 300);
@@ -469,12 +511,12 @@ static void test_priority_classes(void **state)
     static const unsigned prio[] = {9, 9, 5, 0};
     for (int i = 0; i < 4; i++)
         assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, texts[i], strlen(texts[i]), prio[i], 0,
-                                      on_push, f),
+                                      0, on_push, f),
                          1);
-    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "x", 1, 10, 0, on_push, f), SC_EINVAL);
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, "x", 1, 10, 0, 0, on_push, f), SC_EINVAL);
     char big[161 * 4 + 1];
     memset(big, 'x', sizeof big);
-    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, big, sizeof big, 1, 0, on_push, f),
+    assert_int_equal(sc_esme_push(f->e, &g_src, &g_dst, big, sizeof big, 1, 0, 0, on_push, f),
                      SC_ETOOBIG);
     RUN_UNTIL(f, f->nsub == 1, 5000);
     assert_string_equal(f->sub[0].text, "p9a"); /* the queue was empty: it went at once */
@@ -580,13 +622,25 @@ static void test_mo_intake(void **state)
     assert_string_equal(f->mo_text, "0000");
     assert_int_equal(f->mo_status, SC_ESME_ROK);
 
+    /* A readable receipt is the owner's to answer; an unreadable one (a
+     * control character in its id, a stat not A-Z) is acknowledged here. */
     deliver(f, 0x04, "id:1 stat:DELIVRD err:000", 25);
+    assert_int_equal(f->mo_status, SC_ESME_RSYSERR);
+    assert_string_equal(f->rcpt, "1 DELIVRD 0");
+    deliver(f, 0x04, "id:\x1b[1 stat:DELIVRD", 19);
     assert_int_equal(f->mo_status, SC_ESME_ROK);
+    deliver(f, 0x04, "id:2 stat:deliv", 15);
+    assert_int_equal(f->mo_status, SC_ESME_ROK);
+    assert_int_equal(f->nrcpt, 1);
     deliver(f, SC_ESM_UDHI, "\x10\x00\x03", 3);     /* UDHL past the end */
     assert_int_equal(f->mo_status, SC_ESME_RX_P_APPN);
     sc_esme_refuse_mo(f->e, SC_ESME_RX_T_APPN);
     deliver(f, 0, "0000", 4);
     assert_int_equal(f->mo_status, SC_ESME_RX_T_APPN);
+    /* Shutting down: a receipt is kept by the SMSC too. */
+    deliver(f, 0x04, "id:3 stat:DELIVRD err:000", 25);
+    assert_int_equal(f->mo_status, SC_ESME_RX_T_APPN);
+    assert_int_equal(f->nrcpt, 1);
     assert_int_equal(f->nmo, 1);
 }
 
@@ -633,6 +687,7 @@ int main(void)
         T(test_tps_spaces_submits),
         T(test_priority_classes),
         T(test_push_expires_while_queued),
+        T(test_push_receipt_ids),
         T(test_throttled_part_waits_and_goes_again),
         T(test_timeout_retries_then_fails),
         T(test_mo_intake),

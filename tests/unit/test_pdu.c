@@ -1013,7 +1013,7 @@ static void test_dlr(void **state)
         {"", SC_EPROTO, "", "", -1},
         {"garbage \x01\x02\xff id", SC_EPROTO, "", "", -1},
         {"id: stat:", SC_EPROTO, "", "", -1},
-        {"id:x stat:DELIVEREDLONG err:abc", 0, "x", "DELIVER", -1},
+        {"id:x stat:DELIVEREDLONG err:abc", SC_EPROTO, "x", "", -1},
         {"  id:x   stat:ACCEPTD  err:99999999999", 0, "x", "ACCEPTD", -1},
         {"uid:9 id:x stat:REJECTD", 0, "x", "REJECTD", -1},
     };
@@ -1024,14 +1024,18 @@ static void test_dlr(void **state)
             d.err != cases[i].err)
             fail_msg("case %zu: rc %d id '%s' stat '%s' err %d", i, rc, d.id, d.stat, d.err);
     }
-    /* An id longer than the field is cut, never overflows. */
+    /* An id longer than the field is refused, never cut (a cut id could
+     * name another message) nor overflowing; one that fits exactly is kept. */
     char longtext[400] = "id:";
     memset(longtext + 3, '9', 300);
     strcpy(longtext + 303, " stat:DELIVRD");
     struct sc_dlr d;
+    assert_int_equal(dlr(longtext, &d), SC_EPROTO);
+    assert_string_equal(d.id, "");
+    assert_string_equal(d.stat, "DELIVRD");
+    strcpy(longtext + 3 + SC_MSGID_MAX - 1, " stat:DELIVRD");
     assert_int_equal(dlr(longtext, &d), 0);
     assert_int_equal(strlen(d.id), SC_MSGID_MAX - 1);
-    assert_string_equal(d.stat, "DELIVRD");
 
     /* Format, then parse back. */
     char out[256];
