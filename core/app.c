@@ -263,7 +263,8 @@ static const char *const live_keys[] = {
     "smpp.dc0", "smpp.seg_mode", "smpp.max_parts", "smpp.source_ton", "smpp.source_npi",
     "smpp.source_addr", "smpp.reasm_timeout_ms", "smpp.reasm_max_per_source",
     "mt.block_ms", "mt.read_count", "mt.claim_idle_ms", "mt.max_queued", "mt.dedup_horizon_s",
-    "mt.default_priority", "mt.receipts", "mt.receipt_ttl_s",
+    "mt.default_priority", "mt.receipts", "mt.receipt_ttl_s", "mt.quiet_hours", "mt.time_zone",
+    "mt.test_clock",
 };
 
 static int key_is_live(const char *key)
@@ -326,6 +327,7 @@ void sc_app_reload(struct sc_app *a)
         sc_esme_set_live(a->esme, &l);
     }
     sc_store_set_max_pending(a->store, store_max_pending(c));
+    sc_pushes_reconfigure(a->pushes);
     sc_router_lint(g->router, log_config_warning, NULL);
     sc_catalogue_refresh(a->cat);
     sc_info("event=reloaded path=%s routes=%zu templates=%zu changed=%zu needs_restart=%zu",

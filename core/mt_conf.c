@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "base/sc.h"
 #include "smsc/esme.h"
 
 #define M(m) offsetof(struct sc_cfg_mt, m)
@@ -23,10 +24,35 @@ static const struct sc_field mt_fields[] = {
      .def = "*", .max = 64, .count_offset = M(nreceipts)},
     {"receipt_ttl_s", SC_FT_INT, M(receipt_ttl_s), 0, .min = 60, .max = 31536000,
      .def = "259200"},
+    {"quiet_hours", SC_FT_STRING, M(quiet_hours), 0, .max = 32, .def = ""},
+    {"time_zone", SC_FT_STRING, M(time_zone), SC_F_NONEMPTY, .max = 64, .def = "Asia/Shanghai"},
+    {"test_clock", SC_FT_STRING, M(test_clock), SC_F_NONEMPTY, .max = 8},
     {.name = NULL},
 };
 #undef M
-const struct sc_schema sc_cfg_mt_schema = {mt_fields, sizeof(struct sc_cfg_mt), NULL};
+
+/* quiet_hours, time_zone and test_clock parsed, errors at their values. */
+static int check_mt(struct sc_schema_ctx *ctx, void *obj, const struct sc_cfg_node *map,
+                    const char *path)
+{
+    struct sc_cfg_mt *m = obj;
+    const char *why = NULL;
+    const char *pre = path && *path ? path : "mt";
+    if (sc_quiet_parse(m->quiet_hours, &m->quiet, &why) < 0)
+        return sc_schema_error(ctx, sc_cfg_node_get(map, "quiet_hours"), "%s.quiet_hours: %s",
+                               pre, why);
+    if (!sc_tz_valid(m->time_zone))
+        return sc_schema_error(ctx, sc_cfg_node_get(map, "time_zone"),
+                               "%s.time_zone: unknown time zone \"%s\" (a tz database name "
+                               "such as Asia/Shanghai)", pre, m->time_zone);
+    m->test_clock_s = -1;
+    if (m->test_clock && sc_quiet_parse_clock(m->test_clock, &m->test_clock_s) < 0)
+        return sc_schema_error(ctx, sc_cfg_node_get(map, "test_clock"),
+                               "%s.test_clock: must be \"HH:MM:SS\"", pre);
+    return 0;
+}
+
+const struct sc_schema sc_cfg_mt_schema = {mt_fields, sizeof(struct sc_cfg_mt), check_mt};
 
 int sc_mt_wants_receipt(const struct sc_cfg_mt *mc, const char *kind)
 {

@@ -8,6 +8,7 @@
 #define SC_MT_CONF_H
 
 #include "config/schema.h"
+#include "core/quiet.h"
 
 /* The "mt:" section. enabled and consumer need a restart; the others apply
  * from the next read after a SIGHUP. */
@@ -24,6 +25,15 @@ struct sc_cfg_mt {
                                   * (the default), [] = none */
     size_t nreceipts;
     int receipt_ttl_s;           /* mt:msg:{MESSAGE_ID} lives this long, default 259200 */
+    /* Quiet hours: pushes with quiet=1 read inside them are held until they
+     * end (core/push.c, docs/reliability.md "Quiet hours"). */
+    char *quiet_hours;           /* "HH:MM-HH:MM" local, "off" or "" = none; default "" */
+    char *time_zone;             /* of quiet_hours, a tz database name; default Asia/Shanghai */
+    char *test_clock;            /* TEST ONLY: "HH:MM:SS" = the local time of quiet-hour
+                                  * decisions when the config is applied (start, reload);
+                                  * it runs on from there. NULL = the real clock */
+    struct sc_quiet_range quiet; /* quiet_hours parsed (not a key) */
+    int test_clock_s;            /* test_clock parsed, -1 = none (not a key) */
 };
 
 extern const struct sc_schema sc_cfg_mt_schema;

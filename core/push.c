@@ -19,7 +19,12 @@
  * another daemon while this one lives.
  *
  * One entry. sc_push_check (core/mt_check.c); a bad one -> finish dropped
- * with the reason. not_after passed -> expired. Else push_take_lua: the id
+ * with the reason. not_after passed -> expired. quiet=1 inside the quiet
+ * hours (core/quiet_clock.h) -> push_hold_lua moves it to mt:held:P (its
+ * priority) and acknowledges it; when they end (one timer, no polling)
+ * mt:held:0..9 are read in turn like mt:push, before it; mt:{ID}.entry
+ * names such an entry "hP-" + its id.
+ * Else push_take_lua: the id
  * is another entry's (dup: XACK only), already final (XACK), or now
  * "queued" with this entry -> sc_esme_push at its priority (its not_after
  * checked again when its first part would go: expired). Accepted ->
@@ -44,72 +49,38 @@
 #include "core/app.h"
 #include "core/stream.h"
 #include "core/mt_check.h"
+#include "core/push_int.h"
+#include "core/quiet_clock.h"
 #include "store/keys.h"
 
 #define GROUP "shortcoded"
 #define TICK_MS 200
 #define ENTRY_MAX 48
-
-/* KEYS mt:{ID}; ARGV entry, to, kind, priority, ttl. {"send"} (recorded as
- * queued by this entry), {"dup"} (another entry's id), {"done", state}. */
-static const char push_take_lua[] =
-    "local ty = redis.call('TYPE', KEYS[1]).ok\n"
-    "if ty ~= 'none' and ty ~= 'hash' then return {'bad_data'} end\n"
-    "local h = redis.call('HMGET', KEYS[1], 'entry', 'state')\n"
-    "if h[1] and h[1] ~= ARGV[1] then return {'dup'} end\n"
-    "if h[1] and h[2] ~= 'queued' then return {'done', h[2]} end\n"
-    "local t = redis.call('TIME')\n"
-    "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
-    "redis.call('HSET', KEYS[1], 'state', 'queued', 'to', ARGV[2], 'kind', ARGV[3],\n"
-    "           'priority', ARGV[4], 'parts', '0', 'err', '', 'at', at, 'entry', ARGV[1])\n"
-    "redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
-    "return {'send'}\n";
-
-/* KEYS mt:{ID}, mt:status, mt:push, then mt:msg:{MESSAGE_ID} of each part
- * to map (sent, with receipts asked: core/receipts.c); ARGV id, entry,
- * state, to, kind, priority, parts, err, ttl, group, record (1: write
- * mt:{ID}), receipt_ttl, then each mapped part's index. {"ok"}, or {"dup"}
- * when the id belongs to another entry (only acknowledged). */
-static const char push_finish_lua[] =
-    "local t = redis.call('TIME')\n"
-    "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
-    "if ARGV[11] == '1' then\n"
-    "  local ty = redis.call('TYPE', KEYS[1]).ok\n"
-    "  local e = ty == 'hash' and redis.call('HGET', KEYS[1], 'entry')\n"
-    "  if ty ~= 'none' and (ty ~= 'hash' or (e and e ~= ARGV[2])) then\n"
-    "    redis.call('XACK', KEYS[3], ARGV[10], ARGV[2])\n"
-    "    return {'dup'}\n"
-    "  end\n"
-    "  redis.call('HSET', KEYS[1], 'state', ARGV[3], 'to', ARGV[4], 'kind', ARGV[5],\n"
-    "             'priority', ARGV[6], 'parts', ARGV[7], 'err', ARGV[8], 'at', at,\n"
-    "             'entry', ARGV[2])\n"
-    "  redis.call('EXPIRE', KEYS[1], ARGV[9])\n"
-    "  for i = 4, #KEYS do\n"
-    "    redis.call('SET', KEYS[i], ARGV[1] .. ' ' .. ARGV[9 + i] .. ' ' .. ARGV[7], 'EX',\n"
-    "               ARGV[12])\n"
-    "  end\n"
-    "end\n"
-    "redis.call('XADD', KEYS[2], '*', 'id', ARGV[1], 'to', ARGV[4], 'state', ARGV[3],\n"
-    "           'parts', ARGV[7], 'err', ARGV[8], 'at', at)\n"
-    "redis.call('XACK', KEYS[3], ARGV[10], ARGV[2])\n"
-    "return {'ok'}\n";
+/* The streams read: mt:push, then mt:held:0 .. mt:held:9 (one per priority). */
+#define NSTREAMS (2 + SC_ESME_PRIO_MAX)
 
 struct job;
 
 struct sc_pushes {
     struct sc_app *a;
     struct sc_store *in, *out;
-    int take_script, finish_script;
+    int take_script, finish_script, hold_script;
     uv_timer_t tick;
-    int group_ok, reading, quiet;
+    int reading, quiet;
+    unsigned groups_ok;           /* bit 0: group shortcoded made on mt:push */
+    struct sc_quiet_clock qc;     /* quiet hours (core/quiet_clock.h) */
+    char streams[NSTREAMS][16];   /* SC_KEY_MT_PUSH, then SC_KEY_MT_HELD by priority */
+    char cursors[NSTREAMS][ENTRY_MAX]; /* of XAUTOCLAIM, per stream */
+    unsigned held_next;           /* the held stream read next; NSTREAMS = none to read */
+    unsigned claim_next;          /* the stream of the next XAUTOCLAIM */
+    unsigned read_stream;         /* of the read in flight */
     uint64_t claimed_at;          /* loop ms of the last XAUTOCLAIM */
     uint64_t touched_at;          /* ... of the last XCLAIM of our own entries */
-    int touching;
+    int touching;                 /* XCLAIMs of our own entries in flight */
     unsigned njobs;               /* pushes taken and not finished ... */
     LIST_HEAD(, job) jobs;        /* ... listed here (a claim skips them) */
     struct job *retry;            /* records waiting to be written again */
     char consumer[96];
-    char cursor[ENTRY_MAX];
     unsigned closing;
     uint64_t stop_deadline;
     void (*done)(void *);
@@ -121,7 +92,9 @@ struct job {
     struct sc_pushes *p;
     LIST_ENTRY(job) link;         /* p->jobs */
     struct job *retry_next;
+    const char *stream;           /* one of p->streams */
     char entry[ENTRY_MAX];
+    char tag[ENTRY_MAX + 4];      /* entry; from mt:held:P "hP-" + entry: mt:{ID}'s entry */
     struct sc_push m;
     unsigned parts;
     const char *state;            /* final state being recorded */
@@ -146,11 +119,11 @@ static void kick(struct sc_pushes *p);
 
 /* ---- jobs ------------------------------------------------------------------ */
 
-static int job_running(const struct sc_pushes *p, const char *entry)
+static int job_running(const struct sc_pushes *p, const char *stream, const char *entry)
 {
     const struct job *j;
     LIST_FOREACH(j, &p->jobs, link)
-        if (strcmp(j->entry, entry) == 0)
+        if (j->stream == stream && strcmp(j->entry, entry) == 0)
             return 1;
     return 0;
 }
@@ -177,7 +150,7 @@ static void on_acked(void *ctx, int err, redisReply *rep)
 /* Only acknowledge (a duplicate, or already recorded). */
 static void job_ack(struct job *j)
 {
-    const char *argv[] = {"XACK", SC_KEY_MT_PUSH, GROUP, j->entry};
+    const char *argv[] = {"XACK", j->stream, GROUP, j->entry};
     if (sc_store_command(j->p->out, 4, argv, NULL, on_acked, j) < 0)
         on_acked(j, SC_EAGAIN, NULL);
 }
@@ -240,12 +213,12 @@ static void write_record(struct job *j)
     snprintf(parts, sizeof parts, "%u", j->parts);
     snprintf(ttl, sizeof ttl, "%d", mc->dedup_horizon_s);
     snprintf(rttl, sizeof rttl, "%d", mc->receipt_ttl_s);
-    const char *keys[3 + SC_MT_MAX_PARTS] = {key, SC_KEY_MT_STATUS, SC_KEY_MT_PUSH};
-    const char *args[12 + SC_MT_MAX_PARTS] = {j->m.id, j->entry, j->state, j->m.to, j->m.kind,
+    const char *keys[3 + SC_MT_MAX_PARTS] = {key, SC_KEY_MT_STATUS, j->stream};
+    const char *args[13 + SC_MT_MAX_PARTS] = {j->m.id, j->tag, j->state, j->m.to, j->m.kind,
                                               prio, parts, j->err, ttl, GROUP,
-                                              j->record ? "1" : "0", rttl};
-    int n = map_parts(j, keys + 3, kbuf, args + 12, ibuf);
-    if (sc_store_eval(p->out, p->finish_script, 3 + n, keys, NULL, 12 + n, args, NULL,
+                                              j->record ? "1" : "0", j->entry, rttl};
+    int n = map_parts(j, keys + 3, kbuf, args + 13, ibuf);
+    if (sc_store_eval(p->out, p->finish_script, 3 + n, keys, NULL, 13 + n, args, NULL,
                       on_recorded, j) < 0)
         on_recorded(j, SC_EAGAIN, NULL);
 }
@@ -337,14 +310,54 @@ static void on_taken(void *ctx, int err, redisReply *rep)
     }
 }
 
+/* ---- quiet hours ---------------------------------------------------------------- */
+
+static void on_held(void *ctx, int err, redisReply *rep)
+{
+    struct job *j = ctx;
+    const char *st = err ? NULL : sc__reply_str(rep, 0);
+    if (!st) {
+        sc_warn("event=push_hold_failed entry=%s error=\"%s\" msg=\"left pending\"", j->entry,
+                err ? sc_strerror(err) : rep->type == REDIS_REPLY_ERROR ? rep->str : "?");
+    } else if (strcmp(st, "bad_data") == 0) {
+        j->m.id[0] = '\0';
+        job_finish(j, "dropped", "bad_data");
+        return;
+    } else {
+        sc_log(strcmp(st, "held") == 0 ? SC_LOG_DEBUG : SC_LOG_INFO,
+               "event=push_%s entry=%s id=%s until_ms=%lld", st, j->entry, j->m.id,
+               j->p->qc.until_ms);
+    }
+    job_free(j); /* held: it waits in mt:held:P, not in memory */
+}
+
+/* A quiet push inside the quiet hours: moved to mt:held:P (its priority) in one script
+ * (sc__push_hold_lua); the clock's timer brings it back when they end. */
+static void job_hold(struct job *j)
+{
+    struct sc_pushes *p = j->p;
+    char key[SC_KEY_MAX], prio[4], ttl[16], na[24], tag[8];
+    sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
+    snprintf(tag, sizeof tag, "h%u-", j->m.priority);
+    snprintf(prio, sizeof prio, "%u", j->m.priority);
+    snprintf(ttl, sizeof ttl, "%d", mtcfg(p)->dedup_horizon_s);
+    snprintf(na, sizeof na, "%lld", j->m.not_after);
+    const char *keys[] = {key, p->streams[1 + j->m.priority], j->stream};
+    const char *args[] = {j->tag, j->entry, GROUP, ttl, j->m.id, j->m.to, j->text, j->m.from,
+                          j->m.kind, prio, na, tag};
+    if (sc_store_eval(p->out, p->hold_script, 3, keys, NULL, 12, args, NULL, on_held, j) < 0)
+        on_held(j, SC_EAGAIN, NULL);
+}
+
 /* ---- one entry ------------------------------------------------------------------ */
 
 /* The fields [f, v, ...] of one entry, checked; text copied into the job. */
-static struct job *job_new(struct sc_pushes *p, const char *entry, const redisReply *fields,
-                           const char **bad)
+static struct job *job_new(struct sc_pushes *p, const char *stream, const char *entry,
+                           const redisReply *fields, const char **bad)
 {
-    const char *f[SC_PUSH_FIELDS_MAX], *v[SC_PUSH_FIELDS_MAX];
-    size_t fl[SC_PUSH_FIELDS_MAX], vl[SC_PUSH_FIELDS_MAX], n = 0;
+    /* Zeroed: GCC cannot see that sc_push_check reads only the n filled. */
+    const char *f[SC_PUSH_FIELDS_MAX] = {0}, *v[SC_PUSH_FIELDS_MAX] = {0};
+    size_t fl[SC_PUSH_FIELDS_MAX] = {0}, vl[SC_PUSH_FIELDS_MAX] = {0}, n = 0;
     size_t nf = fields ? fields->elements / 2 : 0;
     for (size_t i = 0; i < nf && n < SC_PUSH_FIELDS_MAX; i++) {
         const redisReply *a = fields->element[2 * i], *b = fields->element[2 * i + 1];
@@ -361,6 +374,12 @@ static struct job *job_new(struct sc_pushes *p, const char *entry, const redisRe
         return NULL;
     j->p = p;
     sc_strlcpy(j->entry, entry, sizeof j->entry);
+    j->stream = stream;
+    unsigned si = (unsigned)((stream - p->streams[0]) / (long)sizeof p->streams[0]);
+    if (si)
+        snprintf(j->tag, sizeof j->tag, "h%u-%s", si - 1, entry);
+    else
+        sc_strlcpy(j->tag, entry, sizeof j->tag);
     j->m = m;
     if (!*bad)
         memcpy(j->text, m.text, m.text_len);
@@ -370,10 +389,11 @@ static struct job *job_new(struct sc_pushes *p, const char *entry, const redisRe
     return j;
 }
 
-static void job_start(struct sc_pushes *p, const char *entry, const redisReply *fields)
+static void job_start(struct sc_pushes *p, const char *stream, const char *entry,
+                      const redisReply *fields)
 {
     const char *bad;
-    struct job *j = job_new(p, entry, fields, &bad);
+    struct job *j = job_new(p, stream, entry, fields, &bad);
     if (!j)
         return; /* stays pending: claimed again */
     if (bad) {
@@ -384,31 +404,37 @@ static void job_start(struct sc_pushes *p, const char *entry, const redisReply *
         job_finish(j, "expired", "not_after");
         return;
     }
+    int ended;
+    if (j->m.quiet && sc_quiet_clock_in(&p->qc, &ended)) {
+        job_hold(j);
+        return;
+    }
     char key[SC_KEY_MAX], prio[4], ttl[16];
     sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
     snprintf(prio, sizeof prio, "%u", j->m.priority);
     snprintf(ttl, sizeof ttl, "%d", mtcfg(p)->dedup_horizon_s);
     const char *keys[] = {key};
-    const char *args[] = {j->entry, j->m.to, j->m.kind, prio, ttl};
+    const char *args[] = {j->tag, j->m.to, j->m.kind, prio, ttl};
     if (sc_store_eval(p->out, p->take_script, 1, keys, NULL, 5, args, NULL, on_taken, j) < 0)
         on_taken(j, SC_EAGAIN, NULL);
 }
 
 /* Start every entry of [[id, [fields]], ...]; claimed: skip this daemon's
  * own. Returns how many started. */
-static size_t start_entries(struct sc_pushes *p, const redisReply *list, int claimed)
+static size_t start_entries(struct sc_pushes *p, const char *stream, const redisReply *list,
+                            int claimed)
 {
     size_t n = 0;
     for (size_t i = 0; list && list->type == REDIS_REPLY_ARRAY && i < list->elements; i++) {
         const redisReply *e = list->element[i];
         const char *entry = sc__reply_str(e, 0);
-        if (!entry || strlen(entry) >= ENTRY_MAX || (claimed && job_running(p, entry)))
+        if (!entry || strlen(entry) >= ENTRY_MAX || (claimed && job_running(p, stream, entry)))
             continue;
         /* A deleted entry still pending comes without fields (nil). */
         const redisReply *fields = e->elements > 1 && e->element[1]->type == REDIS_REPLY_ARRAY
                                        ? e->element[1]
                                        : NULL;
-        job_start(p, entry, fields);
+        job_start(p, stream, entry, fields);
         n++;
     }
     return n;
@@ -422,17 +448,32 @@ static unsigned room(const struct sc_pushes *p)
     return p->njobs < max ? max - p->njobs : 0;
 }
 
+/* 0: a reply; 1: an error (logged); 2: NOGROUP. mt:push's group is made
+ * again; a held stream without one is empty (push_hold_lua makes both). */
 static int read_failed(struct sc_pushes *p, int err, const redisReply *rep, const char *what)
 {
     p->reading = 0;
     if (!err && rep->type != REDIS_REPLY_ERROR)
         return 0;
-    if (!err && strncmp(rep->str, "NOGROUP", 7) == 0)
-        p->group_ok = 0;
-    else if (!p->quiet)
+    if (!err && strncmp(rep->str, "NOGROUP", 7) == 0) {
+        if (p->read_stream == 0)
+            p->groups_ok = 0;
+        return 2;
+    }
+    if (!p->quiet)
         sc_warn("event=push_read_failed command=%s error=\"%s\"", what,
                 err ? sc_strerror(err) : rep->str);
     return 1;
+}
+
+/* [[stream, [entries]]] of XREADGROUP (nil when BLOCK ran out) started;
+ * how many. */
+static size_t read_entries(struct sc_pushes *p, const char *stream, const redisReply *rep)
+{
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&
+        rep->element[0]->type == REDIS_REPLY_ARRAY && rep->element[0]->elements == 2)
+        return start_entries(p, stream, rep->element[0]->element[1], 0);
+    return 0;
 }
 
 static void on_read(void *ctx, int err, redisReply *rep)
@@ -440,26 +481,38 @@ static void on_read(void *ctx, int err, redisReply *rep)
     struct sc_pushes *p = ctx;
     if (read_failed(p, err, rep, "XREADGROUP"))
         return;
-    /* [[stream, [entries]]], or nil when BLOCK ran out. */
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&
-        rep->element[0]->type == REDIS_REPLY_ARRAY && rep->element[0]->elements == 2)
-        start_entries(p, rep->element[0]->element[1], 0);
+    read_entries(p, p->streams[0], rep);
     kick(p);
 }
 
+/* mt:held:P read; empty: the next priority, until none is left. */
+static void on_read_held(void *ctx, int err, redisReply *rep)
+{
+    struct sc_pushes *p = ctx;
+    int e = read_failed(p, err, rep, "XREADGROUP");
+    if (e == 1)
+        return;
+    if (e == 2 || read_entries(p, p->streams[p->held_next], rep) == 0)
+        p->held_next++;
+    kick(p);
+}
+
+/* [next cursor, [entries], [deleted ids]] of XAUTOCLAIM on read_stream. */
 static void on_claim(void *ctx, int err, redisReply *rep)
 {
     struct sc_pushes *p = ctx;
-    if (read_failed(p, err, rep, "XAUTOCLAIM"))
+    if (read_failed(p, err, rep, "XAUTOCLAIM")) {
+        if (p->read_stream)
+            kick(p); /* a held stream not made yet */
         return;
-    /* [next cursor, [entries], [deleted ids]] */
+    }
+    char *cursor = p->cursors[p->read_stream];
     const char *next = sc__reply_str(rep, 0);
-    sc_strlcpy(p->cursor, next && strlen(next) < sizeof p->cursor ? next : "0-0",
-               sizeof p->cursor);
+    sc_strlcpy(cursor, next && strlen(next) < ENTRY_MAX ? next : "0-0", ENTRY_MAX);
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
-        size_t n = start_entries(p, rep->element[1], 1);
+        size_t n = start_entries(p, p->streams[p->read_stream], rep->element[1], 1);
         if (n)
-            sc_info("event=push_claimed entries=%zu", n);
+            sc_info("event=push_claimed stream=%s entries=%zu", p->streams[p->read_stream], n);
     }
     kick(p);
 }
@@ -470,18 +523,27 @@ static void on_group(void *ctx, int err, redisReply *rep)
     p->reading = 0;
     /* BUSYGROUP: another daemon made it first. */
     if (!err && (rep->type != REDIS_REPLY_ERROR || strncmp(rep->str, "BUSYGROUP", 9) == 0)) {
-        p->group_ok = 1;
+        p->groups_ok |= 1u << p->read_stream;
         kick(p);
     } else {
         sc_warn("event=push_group_failed error=\"%s\"", err ? sc_strerror(err) : rep->str);
     }
 }
 
-/* Issue the next read if one may go now; else the tick looks again. */
+/* The quiet clock's timer: quiet hours ended. */
+static void on_quiet_end(void *arg) { kick(arg); }
+
+/* Issue the next read if one may go now; else the tick looks again. In
+ * order: mt:push's group, an XAUTOCLAIM when due (of
+ * each stream in turn), mt:held:P from P = 0 while they have entries and
+ * quiet hours are off (no BLOCK), else mt:push. One decision table. */
 static void kick(struct sc_pushes *p)
 {
     struct sc_app *a = p->a;
     const struct sc_cfg_mt *mc = mtcfg(p);
+    int ended, in = sc_quiet_clock_in(&p->qc, &ended);
+    if (ended)
+        p->held_next = 1;
     unsigned n = room(p), low = (unsigned)SC_MIN(mc->read_count, SC_MAX(mc->max_queued / 2, 1));
     if (p->reading || p->quiet || n < low || !sc_store_connected(p->in) ||
         !sc_store_connected(p->out) || !a->esme || !sc_esme_bound(a->esme))
@@ -492,34 +554,47 @@ static void kick(struct sc_pushes *p)
     snprintf(count, sizeof count, "%u", SC_MIN(n, (unsigned)mc->read_count));
     sc_store_cb cb;
     uint64_t now = uv_now(a->loop);
-    if (!p->group_ok) {
-        const char *g[] = {"XGROUP", "CREATE", SC_KEY_MT_PUSH, GROUP, "0", "MKSTREAM"};
+    unsigned si = 0;
+    if (!(p->groups_ok & 1u)) {
+        /* mt:push's; the held streams' are made by push_hold_lua. */
+        const char *g[] = {"XGROUP", "CREATE", p->streams[0], GROUP, "0", "MKSTREAM"};
         memcpy(argv, g, sizeof g);
         argc = SC_ARRAY_LEN(g);
         cb = on_group;
-    } else if (now - p->claimed_at >= (uint64_t)mc->claim_idle_ms / 2) {
+    } else if (now - p->claimed_at >= (uint64_t)mc->claim_idle_ms / (2 * NSTREAMS)) {
+        /* Each stream every claim_idle_ms / 2, in turn. */
         p->claimed_at = now;
+        si = p->claim_next;
+        p->claim_next = (si + 1) % NSTREAMS;
         snprintf(idle, sizeof idle, "%d", mc->claim_idle_ms);
-        const char *c[] = {"XAUTOCLAIM", SC_KEY_MT_PUSH, GROUP, p->consumer, idle, p->cursor,
-                           "COUNT", count};
+        const char *c[] = {"XAUTOCLAIM", p->streams[si], GROUP, p->consumer, idle,
+                           p->cursors[si], "COUNT", count};
         memcpy(argv, c, sizeof c);
         argc = SC_ARRAY_LEN(c);
         cb = on_claim;
+    } else if (p->held_next < NSTREAMS && !in) {
+        si = p->held_next;
+        const char *r[] = {"XREADGROUP", "GROUP", GROUP, p->consumer, "COUNT", count,
+                           "STREAMS", p->streams[si], ">"};
+        memcpy(argv, r, sizeof r);
+        argc = SC_ARRAY_LEN(r);
+        cb = on_read_held;
     } else {
         snprintf(block, sizeof block, "%d", mc->block_ms);
         const char *r[] = {"XREADGROUP", "GROUP", GROUP, p->consumer, "COUNT", count,
-                           "BLOCK", block, "STREAMS", SC_KEY_MT_PUSH, ">"};
+                           "BLOCK", block, "STREAMS", p->streams[0], ">"};
         memcpy(argv, r, sizeof r);
         argc = SC_ARRAY_LEN(r);
         cb = on_read;
     }
+    p->read_stream = si;
     p->reading = sc_store_command(p->in, argc, argv, NULL, cb, p) == 0;
 }
 
 static void on_touched(void *ctx, int err, redisReply *rep)
 {
     struct sc_pushes *p = ctx;
-    p->touching = 0;
+    p->touching--;
     if (err || rep->type == REDIS_REPLY_ERROR)
         sc_warn("event=push_touch_failed error=\"%s\"", err ? sc_strerror(err) : rep->str);
 }
@@ -538,14 +613,18 @@ static void touch_own(struct sc_pushes *p)
     const char **argv = malloc(argc * sizeof *argv);
     if (!argv)
         return;
-    size_t i = 0;
-    argv[i++] = "XCLAIM", argv[i++] = SC_KEY_MT_PUSH, argv[i++] = GROUP;
-    argv[i++] = p->consumer, argv[i++] = "0";
-    const struct job *j;
-    LIST_FOREACH(j, &p->jobs, link)
-        argv[i++] = j->entry;
-    argv[i++] = "JUSTID";
-    p->touching = sc_store_command(p->out, (int)i, argv, NULL, on_touched, p) == 0;
+    for (size_t s = 0; s < NSTREAMS; s++) {
+        size_t i = 0;
+        argv[i++] = "XCLAIM", argv[i++] = p->streams[s], argv[i++] = GROUP;
+        argv[i++] = p->consumer, argv[i++] = "0";
+        const struct job *j;
+        LIST_FOREACH(j, &p->jobs, link)
+            if (j->stream == p->streams[s])
+                argv[i++] = j->entry;
+        argv[i++] = "JUSTID";
+        if (i > 6 && sc_store_command(p->out, (int)i, argv, NULL, on_touched, p) == 0)
+            p->touching++;
+    }
     free(argv);
 }
 
@@ -601,10 +680,12 @@ struct sc_pushes *sc_pushes_new(struct sc_app *a, char *err, size_t errsz)
     p->in = new_store(a, "push_in", 60000, 4, err, errsz);
     p->out = p->in ? new_store(a, "push_out", 0, 1000000 * 2 + 16, err, errsz) : NULL;
     if (p->out) {
-        p->take_script = sc_store_script(p->out, "push_take", push_take_lua);
-        p->finish_script = sc_store_script(p->out, "push_finish", push_finish_lua);
+        p->take_script = sc_store_script(p->out, "push_take", sc__push_take_lua);
+        p->finish_script = sc_store_script(p->out, "push_finish", sc__push_finish_lua);
+        p->hold_script = sc_store_script(p->out, "push_hold", sc__push_hold_lua);
     }
-    if (!p->out || p->take_script < 0 || p->finish_script < 0 || sc_store_start(p->in) < 0 ||
+    if (!p->out || p->take_script < 0 || p->finish_script < 0 || p->hold_script < 0 ||
+        sc_store_start(p->in) < 0 ||
         sc_store_start(p->out) < 0) {
         if (!err[0])
             snprintf(err, errsz, "cannot start the push intake's Redis connections");
@@ -618,13 +699,31 @@ struct sc_pushes *sc_pushes_new(struct sc_app *a, char *err, size_t errsz)
     } else {
         sc__stream_consumer(p->consumer, sizeof p->consumer);
     }
-    sc_strlcpy(p->cursor, "0-0", sizeof p->cursor);
+    for (unsigned i = 0; i < NSTREAMS; i++) {
+        char prio[4];
+        snprintf(prio, sizeof prio, "%u", i ? i - 1 : 0);
+        if (i == 0)
+            sc_strlcpy(p->streams[i], SC_KEY_MT_PUSH, sizeof p->streams[i]);
+        else
+            sc_key(p->streams[i], sizeof p->streams[i], SC_KEY_MT_HELD, prio);
+        sc_strlcpy(p->cursors[i], "0-0", sizeof p->cursors[i]);
+    }
+    p->held_next = 1; /* a previous run may have left some */
+    sc_quiet_clock_init(&p->qc, a->loop, &a->gen->cfg->mt, on_quiet_end, p);
     uv_timer_init(a->loop, &p->tick);
     p->tick.data = p;
     uv_timer_start(&p->tick, on_tick, TICK_MS, TICK_MS);
     sc_info("event=push_intake stream=%s group=%s consumer=%s", SC_KEY_MT_PUSH, GROUP,
             p->consumer);
     return p;
+}
+
+void sc_pushes_reconfigure(struct sc_pushes *p)
+{
+    if (!p)
+        return;
+    sc_quiet_clock_set(&p->qc, mtcfg(p));
+    kick(p);
 }
 
 void sc_pushes_quiesce(struct sc_pushes *p)
@@ -642,6 +741,11 @@ static void on_part_closed(void *arg)
 
 static void on_tick_closed(uv_handle_t *h) { on_part_closed(h->data); }
 
+static void on_clock_closed(uv_handle_t *h)
+{
+    on_part_closed(((struct sc_quiet_clock *)(void *)h)->arg);
+}
+
 static void close_all(struct sc_pushes *p)
 {
     uv_timer_stop(&p->tick);
@@ -651,8 +755,9 @@ static void close_all(struct sc_pushes *p)
         job_free(r);
     }
     p->retry = NULL;
-    p->closing = 3;
+    p->closing = 4;
     uv_close((uv_handle_t *)&p->tick, on_tick_closed);
+    sc_quiet_clock_close(&p->qc, on_clock_closed);
     sc_store_stop(p->in, on_part_closed, p);
     sc_store_stop(p->out, on_part_closed, p);
 }

@@ -17,6 +17,10 @@ struct sc_pushes;
  * up. NULL with err when mt.enabled is off (err ""), a store cannot be made
  * or memory is short. */
 struct sc_pushes *sc_pushes_new(struct sc_app *a, char *err, size_t errsz);
+/* After a reload (a->gen is the new one): quiet hours, time zone and test
+ * clock applied anew; held pushes are read at once when that ends them.
+ * NULL is a no-op. */
+void sc_pushes_reconfigure(struct sc_pushes *p);
 /* Stop reading at once (shutdown's first step); what is queued goes on. */
 void sc_pushes_quiesce(struct sc_pushes *p);
 /* Once the esme stopped: waits (up to limits.shutdown_timeout_ms) for the

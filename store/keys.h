@@ -91,6 +91,11 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 #define SC_KEY_MT_PUSH "mt:push"
 /* What became of each push: STREAM written by the daemon (core/push.c). */
 #define SC_KEY_MT_STATUS "mt:status"
+/* Quiet pushes of one priority (0..9) held until the quiet hours end:
+ * STREAM of mt:push entries (rewritten from their checked fields), read
+ * through group shortcoded (core/push.c, docs/reliability.md "Quiet
+ * hours"). */
+#define SC_KEY_MT_HELD "mt:held:%s"
 /* One push's latest state and dedup record: HASH, the push id as hash tag,
  * TTL mt.dedup_horizon_s (core/push.c). Its id is 1..64 printable ASCII. */
 #define SC_KEY_MT "mt:{%s}"
