@@ -1,8 +1,8 @@
 /* loop_wd.h -- for unit tests on a real uv loop: run it until a condition
  * holds, under a watchdog timer that fails the test after a deadline.
  *
- * The fixture f has: uv_loop_t loop; uv_timer_t wd (initialised on loop,
- * wd.data = &f->wd_fired); int wd_fired. Include after <cmocka.h>. */
+ * The fixture f has: uv_loop_t loop; uv_timer_t wd; int wd_fired
+ * (LOOP_WD_INIT sets them up). Include after <cmocka.h>. */
 #ifndef SC_TEST_LOOP_WD_H
 #define SC_TEST_LOOP_WD_H
 
@@ -12,6 +12,14 @@ static void on_wd(uv_timer_t *t)
 {
     *(int *)t->data = 1;
 }
+
+/* Initialise f's loop and its watchdog timer (in a fixture's setup). */
+#define LOOP_WD_INIT(f)                                                                    \
+    do {                                                                                   \
+        assert_int_equal(uv_loop_init(&(f)->loop), 0);                                     \
+        uv_timer_init(&(f)->loop, &(f)->wd);                                               \
+        (f)->wd.data = &(f)->wd_fired;                                                     \
+    } while (0)
 
 /* Run the loop until cond, failing after ms milliseconds. */
 #define RUN_UNTIL(f, cond, ms)                                                             \

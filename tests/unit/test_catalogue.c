@@ -81,9 +81,7 @@ static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    assert_int_equal(uv_loop_init(&f->loop), 0);
-    uv_timer_init(&f->loop, &f->wd);
-    f->wd.data = &f->wd_fired;
+    LOOP_WD_INIT(f);
     f->port = free_port();
     f->srv = srv_start(f->port, NULL);
     struct timeval tv = {5, 0};

@@ -315,9 +315,7 @@ static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    assert_int_equal(uv_loop_init(&f->loop), 0);
-    uv_timer_init(&f->loop, &f->wd);
-    f->wd.data = &f->wd_fired;
+    LOOP_WD_INIT(f);
     assert_int_equal(uv_tcp_init(&f->loop, &f->listener), 0);
     struct sockaddr_in sa;
     uv_ip4_addr("127.0.0.1", 0, &sa);

@@ -93,9 +93,7 @@ static void tcp_pair(int *a, int *b, int sndbuf)
 
 static void start(struct fx *f, size_t out_max, int sndbuf)
 {
-    assert_int_equal(uv_loop_init(&f->loop), 0);
-    uv_timer_init(&f->loop, &f->wd);
-    f->wd.data = &f->wd_fired;
+    LOOP_WD_INIT(f);
     int fd;
     tcp_pair(&fd, &f->peer, sndbuf);
     f->tcp = malloc(sizeof *f->tcp);
