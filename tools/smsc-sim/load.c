@@ -147,7 +147,9 @@ static int alloc_subs(struct sim_load *l, uint32_t n, char *err, size_t errsz)
     l->gap.v = malloc(n * sizeof *l->gap.v);
     l->h = malloc(sizeof *l->h);
     l->h_sec = malloc(sizeof *l->h_sec);
-    int oom = !l->subs || !l->idle.v || !l->follow.v || !l->gap.v || !l->h || !l->h_sec;
+    l->h_ack = malloc(sizeof *l->h_ack);
+    int oom = !l->subs || !l->idle.v || !l->follow.v || !l->gap.v || !l->h || !l->h_sec ||
+              !l->h_ack;
     for (int i = 0; i < SIM_SCN_N; i++)
         oom |= !(l->h_scn[i] = malloc(sizeof *l->h_scn[i]));
     if (oom) {
@@ -160,6 +162,7 @@ static int alloc_subs(struct sim_load *l, uint32_t n, char *err, size_t errsz)
     l->oldest = l->newest = NONE;
     sim_hist_reset(l->h);
     sim_hist_reset(l->h_sec);
+    sim_hist_reset(l->h_ack);
     for (int i = 0; i < SIM_SCN_N; i++)
         sim_hist_reset(l->h_scn[i]);
     return 0;
@@ -213,6 +216,7 @@ void sim_load_free(struct sim_load *l)
     free(l->gap.v);
     free(l->h);
     free(l->h_sec);
+    free(l->h_ack);
     free(l->series);
     free(l);
 }
@@ -470,6 +474,10 @@ void sim_load_on_mo_done(struct sim_load *l, struct sim_mo *mo)
                 send_part2(l, i);
             }
         } else {
+            /* The MO's acknowledgement: a long MO's part 2 is timed from
+             * part 1, so only one-part MOs are. */
+            if (s->scn != SIM_SCN_LONGTD)
+                sim_hist_record(l->h_ack, (uv_hrtime() - s->t_sent + 999) / 1000);
             s->got_resp = 1;
             if (s->got_reply)
                 end_command(l, i, 1);
@@ -546,6 +554,10 @@ static void on_check(uv_timer_t *t)
     while (l->oldest != NONE && now - l->subs[l->oldest].t_sent >= limit) {
         uint32_t i = l->oldest;
         l->missing++;
+        /* Acknowledged ROK and never answered: the reply was lost (a
+         * subscriber has one command at a time, so no later reply can be
+         * this one's; an MO the SMSC still redelivers has no ROK yet). */
+        l->reply_lost += l->subs[i].got_resp;
         sc_debug("event=load_missing_reply from=%llu resp=%d",
                  (unsigned long long)(l->from + i), l->subs[i].got_resp);
         end_command(l, i, 0);

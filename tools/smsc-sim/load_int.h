@@ -80,10 +80,12 @@ struct sim_load {
     struct sim_statmap resp_status;   /* every deliver_sm_resp / data_sm_resp */
     struct sim_statmap err_status;    /* errors: commands ended by an error resp */
     uint64_t err_status_n, missing, wrong, unexpected;
+    uint64_t reply_lost;         /* of missing: the MO was acknowledged ESME_ROK */
     uint64_t truncated;          /* cancel follow-ups not sent (bound reached) */
     uint64_t no_idle;            /* an MO slot found no idle subscriber */
     uint64_t send_failed;
     struct sim_hist *h, *h_scn[SIM_SCN_N], *h_sec;
+    struct sim_hist *h_ack;      /* MO -> its final ESME_ROK resp (one-part MOs) */
     uint32_t *series;            /* replies per second since t0 */
     size_t nseries, series_cap;
     uint64_t last_done;          /* for the progress line */

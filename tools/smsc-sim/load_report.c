@@ -128,12 +128,14 @@ json_t *sim__load_json(struct sim_load *l, int interrupted)
         json_object_set_new(scn, sim_scn_name[i], e);
     }
     SET("latency_us", json_lat(l->h));
+    SET("ack_latency_us", json_lat(l->h_ack));
     SET("mo_resp_status", sim_json_statmap(&l->resp_status));
     json_t *err = json_object();
     if (err) {
         json_object_set_new(err, "total", sim_json_u64(sim__load_errors(l)));
         json_object_set_new(err, "mo_status", sim_json_statmap(&l->err_status));
         json_object_set_new(err, "missing_reply", sim_json_u64(l->missing));
+        json_object_set_new(err, "reply_lost", sim_json_u64(l->reply_lost));
         json_object_set_new(err, "wrong_reply", sim_json_u64(l->wrong));
         json_object_set_new(err, "unexpected_reply", sim_json_u64(l->unexpected));
         json_object_set_new(err, "throttled",
@@ -187,10 +189,14 @@ void sim__load_summary(struct sim_load *l, int interrupted)
            sim__load_fmt_us(b3, sizeof b3, sim_hist_percentile(h, 99)),
            sim__load_fmt_us(b4, sizeof b4, sim_hist_percentile(h, 99.9)),
            sim__load_fmt_us(b5, sizeof b5, h->max));
-    printf("  errors %llu: mo_status %llu, missing_reply %llu, wrong_reply %llu, "
-           "unexpected_reply %llu; throttled submit_sm %llu\n",
+    printf("  MO ack latency p50 %s  p99 %s\n",
+           sim__load_fmt_us(b1, sizeof b1, sim_hist_percentile(l->h_ack, 50)),
+           sim__load_fmt_us(b2, sizeof b2, sim_hist_percentile(l->h_ack, 99)));
+    printf("  errors %llu: mo_status %llu, missing_reply %llu (acknowledged ROK %llu), "
+           "wrong_reply %llu, unexpected_reply %llu; throttled submit_sm %llu\n",
            (unsigned long long)sim__load_errors(l), (unsigned long long)l->err_status_n,
-           (unsigned long long)l->missing, (unsigned long long)l->wrong,
+           (unsigned long long)l->missing, (unsigned long long)l->reply_lost,
+           (unsigned long long)l->wrong,
            (unsigned long long)l->unexpected,
            (unsigned long long)(l->env->stats->total.submit_sm_throttled - l->throttled0));
     for (unsigned i = 0; i < l->err_status.n; i++) {
