@@ -183,29 +183,69 @@ void sc_req_fail(struct sc_req *r, const char *why) { end_with(R(r), SC_OUTCOME_
 
 void sc_req_silent(struct sc_req *r) { end_with(R(r), SC_OUTCOME_SILENT, NULL); }
 
-/* ack_policy after_reply: the MO is acknowledged once the SMSC accepted
- * the reply; until then the request's token waits here. */
-struct pending_ack {
+/* ack_policy after_reply: the MO is acknowledged ESME_ROK once the SMSC
+ * accepted the reply, with the temporary error when the reply failed or
+ * was not accepted within limits.reply_hold_ms (the SMSC delivers the MO
+ * again and the handler answers again, with what is true then;
+ * docs/reliability.md "Replies that survive a crash"). A hold lives until
+ * the reply ended (or was withdrawn) and its timer closed. */
+struct hold {
+    uv_timer_t timer;          /* limits.reply_hold_ms from the send */
     struct sc_app *app;
     struct sc_mo_token tok;
     uint32_t error_status;
+    int answered;              /* the MO has its resp */
     char msisdn[SC_ADDR_MAX];
     char longmo[SC_LONGMO_KEY_MAX];
 };
 
+static void hold_closed(uv_handle_t *h) { free(h->data); }
+
+/* The hold's work is over: free it once its timer closed. */
+static void hold_end(struct hold *p) { uv_close((uv_handle_t *)&p->timer, hold_closed); }
+
+/* The MO's one resp: status is ESME_ROK or the temporary error. */
+static void hold_answer(struct hold *p, uint32_t status)
+{
+    p->answered = 1;
+    sc_esme_mo_done(p->app->esme, p->tok, status);
+    p->app->inflight--;
+}
+
 static void on_reply_accepted(void *arg, int err)
 {
-    struct pending_ack *p = arg;
+    struct hold *p = arg;
     int done;
-    sc_esme_mo_done(p->app->esme, p->tok, sc__req_mt_ended(err, p->error_status, &done));
+    uint32_t status = sc__req_mt_ended(err, p->error_status, &done);
+    if (err)
+        sc_warn("event=reply_failed msisdn=%s error=\"%s\" action=%s", SC_LOGV(p->msisdn),
+                sc_strerror(err), p->answered ? "none" : "temporary_error");
+    if (!p->answered)
+        hold_answer(p, status);
+    /* Accepted after the hold expired: the MO got the temporary error, but
+     * a long MO's redelivered last part need not run again (its reply is
+     * at the SMSC). A one-part MO runs again and answers again. */
     if (done && p->longmo[0])
         sc__longmo_done(p->app, p->msisdn, p->longmo);
-    p->app->inflight--;
-    free(p);
+    hold_end(p);
+}
+
+/* reply_hold_ms passed: a reply none of whose parts went is withdrawn, so
+ * the MO's one outcome is the temporary error; one whose parts went may
+ * still be accepted (a second reply when the MO comes again). */
+static void on_hold_expired(uv_timer_t *t)
+{
+    struct hold *p = t->data;
+    int withdrawn = sc_esme_withdraw(p->app->esme, on_reply_accepted, p);
+    sc_warn("event=reply_hold_expired msisdn=%s reply=%s action=temporary_error",
+            SC_LOGV(p->msisdn), withdrawn ? "withdrawn" : "in_flight");
+    hold_answer(p, p->error_status);
+    if (withdrawn)
+        hold_end(p);
 }
 
 /* Send the reply and answer the MO when its plan says (after_reply: once
- * the SMSC accepted it, through a pending_ack). Returns 0 or SC_E*. */
+ * the SMSC accepted it, through a hold). Returns 0 or SC_E*. */
 static int send_reply(struct req *q, const struct sc_ack_plan *plan, const char *text)
 {
     struct sc_app *a = q->app;
@@ -215,17 +255,24 @@ static int send_reply(struct req *q, const struct sc_ack_plan *plan, const char 
     size_t len = strlen(text);
     if (!plan->resp_on_mt) /* resp, then the MT: esme writes them in this order */
         return sc_esme_reply(a->esme, q->tok, &from, &q->subscriber, text, len);
-    struct pending_ack *p = malloc(sizeof *p);
-    int rc = p ? sc_esme_send(a->esme, &from, &q->subscriber, text, len, on_reply_accepted, p)
-               : SC_ENOMEM;
+    struct hold *p = malloc(sizeof *p);
+    if (!p)
+        return SC_ENOMEM;
+    int rc = sc_esme_send(a->esme, &from, &q->subscriber, text, len, on_reply_accepted, p);
     if (rc < 0) {
         free(p);
         return rc;
     }
-    *p = (struct pending_ack){a, q->tok, q->gen->cfg->limits.mo_error_status, "", ""};
+    p->app = a;
+    p->tok = q->tok;
+    p->error_status = q->gen->cfg->limits.mo_error_status;
+    p->answered = 0;
     memcpy(p->msisdn, q->msisdn, sizeof p->msisdn);
     memcpy(p->longmo, q->longmo, sizeof p->longmo);
-    a->inflight++; /* held by p until the SMSC answers */
+    uv_timer_init(a->loop, &p->timer);
+    p->timer.data = p;
+    uv_timer_start(&p->timer, on_hold_expired, (uint64_t)q->gen->cfg->limits.reply_hold_ms, 0);
+    a->inflight++; /* held by p until the MO is answered */
     return 0;
 }
 

@@ -163,6 +163,11 @@ int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_a
     return 0;
 }
 
+int sc_esme_withdraw(struct sc_esme *e, sc_esme_mt_cb cb, void *arg)
+{
+    return sc__mtq_withdraw(e, cb, arg);
+}
+
 int sc_esme_reply(struct sc_esme *e, struct sc_mo_token tok, const struct sc_addr *src,
                   const struct sc_addr *dst, const char *utf8, size_t len)
 {

@@ -137,6 +137,11 @@ typedef void (*sc_esme_mt_cb)(void *arg, int err);
 int sc_esme_send(struct sc_esme *e, const struct sc_addr *src, const struct sc_addr *dst,
                  const char *utf8, size_t len, sc_esme_mt_cb cb, void *arg);
 
+/* Take back an MT queued with sc_esme_send(cb, arg) whose parts have not
+ * gone yet: it is dropped and cb is never called (returns 1). Returns 0
+ * when a part was sent already (cb is still to come) or it ended. */
+int sc_esme_withdraw(struct sc_esme *e, sc_esme_mt_cb cb, void *arg);
+
 /* Pushes (core/push.c): priority 0 (urgent) .. SC_ESME_PRIO_MAX (bulk),
  * served after every queued reply, lower numbers first, one window and one
  * TPS budget per bind shared with the replies. */

@@ -71,6 +71,7 @@ enum sc__link_phase {
  *                       close (it says how many)
  *   sc__mtq_drain       fail every queued part with err (shutdown, free)
  *   sc__mtq_pending     parts queued or awaiting their resp
+ *   sc__mtq_withdraw    drop a reply-class message none of whose parts went
  *
  * Its per-link state is struct sc__mtq_link, embedded in struct link; the
  * queue itself is struct sc__mtq, embedded in struct sc_esme. */
@@ -187,6 +188,10 @@ void sc__mtq_link_down(struct link *l);
 unsigned sc__mtq_link_stop(struct link *l, uv_close_cb close_cb);
 void sc__mtq_drain(struct sc_esme *e, int err);
 size_t sc__mtq_pending(const struct sc_esme *e);
+/* The reply-class message sent with (cb, arg): 1 when none of its parts
+ * had gone, now dropped without a callback; 0 when a part went or none is
+ * queued (its callback is still to come, or came). O(queued replies). */
+int sc__mtq_withdraw(struct sc_esme *e, sc_esme_mt_cb cb, void *arg);
 
 /* mtbuild.c: encode a text into submit_sm parts for src -> dst, under the
  * live seg_mode and max_parts, ref the concatenation reference, with

@@ -103,6 +103,37 @@ void sc__mtq_drain(struct sc_esme *e, int err)
         part_done(p, err, 0);
 }
 
+int sc__mtq_withdraw(struct sc_esme *e, sc_esme_mt_cb cb, void *arg)
+{
+    struct sc__mt_list *rq = &e->mtq.q[SC__MT_REPLY], rest;
+    struct sc__mt_msg *m = NULL;
+    struct sc__mt_part *p;
+    STAILQ_FOREACH(p, rq, link) {
+        if (p->msg->cb == cb && p->msg->arg == arg) {
+            m = p->msg;
+            break;
+        }
+    }
+    if (!m || m->sent)
+        return 0;
+    /* Nothing of it went, so every part is still in this queue. */
+    STAILQ_INIT(&rest);
+    while ((p = STAILQ_FIRST(rq))) {
+        STAILQ_REMOVE_HEAD(rq, link);
+        if (p->msg == m) {
+            free(p);
+            e->mtq.queued--;
+            m->parts_left--;
+        } else {
+            STAILQ_INSERT_TAIL(&rest, p, link);
+        }
+    }
+    STAILQ_CONCAT(rq, &rest);
+    free(m->msgids);
+    free(m);
+    return 1;
+}
+
 /* A resp that is ESME_RTHROTTLED or RMSGQFUL: pause the link, part again. */
 static void throttled(struct link *l, struct sc__mt_part *p, uint32_t status)
 {

@@ -154,11 +154,19 @@ class RawSmsc:
         self.srv.close()
 
 
+# A RawSmsc answers a submit_sm only when a test does: with the default
+# ack_policy after_reply every MO's resp would wait for that. These tests
+# are about hostile input, so the resp comes first (AckAfterReplyTest below
+# covers after_reply).
+RAW_LIMITS = "  rate_limit_count: 1000000\n  ack_policy: after_store\n"
+
+
 def start_on_raw_smsc(env, extra=""):
     """A RawSmsc and env's daemon bound to it (extra: config lines at the
     top level)."""
     smsc = RawSmsc()
-    cfg = env.write_config(smsc.port, bind_extra="    enquire_link_s: 60\n", extra=extra)
+    cfg = env.write_config(smsc.port, bind_extra="    enquire_link_s: 60\n", extra=extra,
+                           limits=RAW_LIMITS)
     d = env.start_daemon(cfg)
     smsc.accept_bind()
     d.wait_log(r"event=bound ")
@@ -308,7 +316,7 @@ class PeerBase(harness.Env):
         super().setUp()
         self.smsc = RawSmsc()
         cfg = self.write_config(self.smsc.port, bind_extra="    enquire_link_s: 60\n",
-                                extra=self.config_extra)
+                                extra=self.config_extra, limits=RAW_LIMITS)
         self.d = self.start_daemon(cfg)
         self.smsc.accept_bind(system_id="raw" + FORGED[:12])
         self.d.wait_log(r"event=bound ")
@@ -464,6 +472,47 @@ class AckAfterReplyTest(harness.Env):
         self.smsc.send(pdu(SUBMIT_SM_RESP, sseq, status=0x45))  # ESME_RSUBMITFAIL
         cmd, status, seq, _ = self.smsc.read_pdu()
         self.assertEqual((cmd, status, seq), (DELIVER_SM_RESP, 0x64, 6))
+
+
+class ReplyHoldTest(harness.Env):
+    """limits.reply_hold_ms: an MO whose reply the SMSC has not accepted in
+    time gets the temporary error (its one outcome: a reply not yet sent is
+    withdrawn, so the redelivered MO's is the only one)."""
+
+    def setUp(self):
+        super().setUp()
+        self.smsc = RawSmsc()
+        # window 1: a second reply waits behind an unanswered first one.
+        cfg = self.write_config(self.smsc.port, bind_extra="    window: 1\n"
+                                "    enquire_link_s: 60\n",
+                                limits="  rate_limit_count: 1000\n  reply_hold_ms: 500\n")
+        self.d = self.start_daemon(cfg)
+        self.smsc.accept_bind()
+
+    def tearDown(self):
+        self.smsc.close()
+        super().tearDown()
+
+    def test_reply_not_accepted_in_time_gives_the_temporary_error(self):
+        self.smsc.send(pdu(DELIVER_SM, 7, deliver_body()))
+        cmd, _, sseq, _ = self.smsc.read_pdu()
+        self.assertEqual(cmd, SUBMIT_SM)  # 7's reply, left unanswered
+        self.smsc.send(pdu(DELIVER_SM, 8, deliver_body()))  # its reply waits for the window
+        got = [self.smsc.read_pdu()[:3] for _ in range(2)]
+        self.assertEqual(got, [(DELIVER_SM_RESP, 0x64, 7), (DELIVER_SM_RESP, 0x64, 8)])
+        self.d.wait_log(r"event=reply_hold_expired .*reply=in_flight")
+        self.d.wait_log(r"event=reply_hold_expired .*reply=withdrawn")
+        # 7's reply accepted late changes nothing; 8's was withdrawn, so it is
+        # never sent (positive marker: the enquire_link_resp comes next, after
+        # anything the accepted submit_sm_resp let out).
+        self.smsc.send(pdu(SUBMIT_SM_RESP, sseq, cstr("m1")) + pdu(ENQUIRE_LINK, 7001))
+        self.assertEqual(self.smsc.read_pdu()[:3], (ENQUIRE_LINK_RESP, 0, 7001))
+        # The SMSC delivers 8 again: answered once its reply is accepted.
+        self.smsc.send(pdu(DELIVER_SM, 9, deliver_body()))
+        cmd, _, sseq, _ = self.smsc.read_pdu()
+        self.assertEqual(cmd, SUBMIT_SM)
+        self.smsc.send(pdu(SUBMIT_SM_RESP, sseq, cstr("m2")))
+        self.assertEqual(self.smsc.read_pdu()[:3], (DELIVER_SM_RESP, 0, 9))
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ static void test_shipped_defaults(void **state)
     assert_int_equal(cfg->smpp.dc0, SC_DC0_GSM);
     assert_int_equal(cfg->smpp.seg_mode, SC_SEG_UDH);
     assert_int_equal(cfg->limits.mo_error_status, SC_ESME_RX_T_APPN);
-    assert_int_equal(cfg->limits.ack_policy, SC_ACK_AFTER_STORE);
+    assert_int_equal(cfg->limits.ack_policy, SC_ACK_AFTER_REPLY);
 
     const struct sc_cfg_kv *help_kv = sc_config_template(cfg, "help");
     assert_non_null(help_kv);
@@ -226,7 +226,8 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->limits.rate_limit_count, 10);
     assert_int_equal(cfg->limits.rate_limit_window_s, 60);
     assert_int_equal(cfg->limits.max_inflight, 10000);
-    assert_int_equal(cfg->limits.ack_policy, SC_ACK_AFTER_STORE);
+    assert_int_equal(cfg->limits.ack_policy, SC_ACK_AFTER_REPLY);
+    assert_int_equal(cfg->limits.reply_hold_ms, 5000);
     assert_int_equal(cfg->limits.mo_error_status, SC_ESME_RX_T_APPN);
     assert_int_equal(cfg->limits.shutdown_timeout_ms, 10000);
     assert_int_equal(cfg->limits.refund_unconfirmed, 1);
@@ -300,7 +301,8 @@ static const char full_yaml[] =
     "  rate_limit_count: 3\n"
     "  rate_limit_window_s: 10\n"
     "  max_inflight: 7\n"
-    "  ack_policy: after_reply\n"
+    "  ack_policy: after_store\n"
+    "  reply_hold_ms: 1500\n"
     "  mo_error_status: RMSGQFUL\n"
     "  shutdown_timeout_ms: 0\n"
     "  refund_unconfirmed: false\n"
@@ -444,7 +446,8 @@ static void test_all_values_templates_limits(void **state)
     assert_int_equal(cfg->limits.rate_limit_count, 3);
     assert_int_equal(cfg->limits.rate_limit_window_s, 10);
     assert_int_equal(cfg->limits.max_inflight, 7);
-    assert_int_equal(cfg->limits.ack_policy, SC_ACK_AFTER_REPLY);
+    assert_int_equal(cfg->limits.ack_policy, SC_ACK_AFTER_STORE);
+    assert_int_equal(cfg->limits.reply_hold_ms, 1500);
     assert_int_equal(cfg->limits.mo_error_status, SC_ESME_RMSGQFUL);
     assert_int_equal(cfg->limits.shutdown_timeout_ms, 0);
     assert_int_equal(cfg->limits.refund_unconfirmed, 0);

@@ -494,6 +494,51 @@ static void test_push_expires_while_queued(void **state)
     assert_int_equal(f->mt_err[2], 0);
 }
 
+/* Window 1, held: a reply none of whose parts went can be withdrawn (its
+ * callback never comes, the next one goes in its place); one in flight
+ * cannot. Two 2-part replies queued behind: withdrawing the first takes
+ * both its parts and leaves the other's. */
+static void on_mt_never(void *arg, int err)
+{
+    (void)arg;
+    (void)err;
+    fail_msg("a withdrawn MT's callback ran");
+}
+
+static void on_mt_kept(void *arg, int err) { on_mt(arg, err); }
+
+static void test_withdraw_unsent_reply(void **state)
+{
+    struct fx *f = *state;
+    f->bind.window = 1;
+    f->answer = ANSWER_HOLD;
+    start(f);
+    char two[200];
+    memset(two, 'w', sizeof two);
+    assert_int_equal(sc_esme_send(f->e, &g_src, &g_dst, "sent", 4, on_mt, f), 0);
+    assert_int_equal(sc_esme_send(f->e, &g_src, &g_dst, two, sizeof two, on_mt_never, f), 0);
+    char kept[180];
+    memset(kept, 'k', sizeof kept);
+    assert_int_equal(sc_esme_send(f->e, &g_src, &g_dst, kept, sizeof kept, on_mt_kept, f), 0);
+    RUN_UNTIL(f, f->nsub == 1, 5000);
+    assert_int_equal(sc_esme_withdraw(f->e, on_mt, f), 0); /* "sent" is in flight */
+    assert_int_equal(sc_esme_withdraw(f->e, on_mt_never, f), 1);
+    assert_int_equal(sc_esme_withdraw(f->e, on_mt_never, f), 0); /* gone */
+    assert_int_equal(sc_esme_mt_pending(f->e), 3);
+    f->answer = ANSWER_OK;
+    smsc_answer(f, f->sub[0].seq, SC_ESME_ROK);
+    RUN_UNTIL(f, f->mt_done == 2, 5000);
+    marker(f);
+    assert_int_equal(f->nsub, 3);
+    assert_string_equal(f->sub[0].text, "sent");
+    /* Both parts are the kept reply's (after a 6-byte UDH). */
+    for (int i = 1; i < 3; i++)
+        assert_int_equal(f->sub[i].text[6], 'k');
+    assert_int_equal(f->mt_err[0], 0);
+    assert_int_equal(f->mt_err[1], 0);
+    assert_int_equal(sc_esme_mt_pending(f->e), 0);
+}
+
 /* Window 1, held: pushes of priorities 9, 5, 0 queued behind the one in
  * flight, then a reply. Once the window frees, the reply goes first, then
  * priority 0, 5, 9; the reply took none of the pushes' room; a push too
@@ -684,6 +729,7 @@ int main(void)
         T(test_window_bounds_outstanding),
         T(test_tps_spaces_submits),
         T(test_priority_classes),
+        T(test_withdraw_unsent_reply),
         T(test_push_expires_while_queued),
         T(test_push_receipt_ids),
         T(test_throttled_part_waits_and_goes_again),
