@@ -5,6 +5,7 @@ drop the connection, and keep running; under the ASan build the harness also
 fails the test on any sanitizer report."""
 import random
 import re
+import signal
 import socket
 import struct
 import time
@@ -15,6 +16,7 @@ DELIVER_SM, DELIVER_SM_RESP = 0x00000005, 0x80000005
 SUBMIT_SM, SUBMIT_SM_RESP = 0x00000004, 0x80000004
 BIND_TRX, BIND_TRX_RESP = 0x00000009, 0x80000009
 ENQUIRE_LINK, ENQUIRE_LINK_RESP = 0x00000015, 0x80000015
+UNBIND = 0x00000006
 GENERIC_NACK = 0x80000000
 ESME_RINVCMDLEN, ESME_RINVCMDID, ESME_RINVSRCADR = 0x02, 0x03, 0x0A
 
@@ -485,7 +487,8 @@ class ReplyHoldTest(harness.Env):
         # window 1: a second reply waits behind an unanswered first one.
         cfg = self.write_config(self.smsc.port, bind_extra="    window: 1\n"
                                 "    enquire_link_s: 60\n",
-                                limits="  rate_limit_count: 1000\n  reply_hold_ms: 500\n")
+                                limits="  rate_limit_count: 1000\n  reply_hold_ms: 500\n"
+                                "  shutdown_timeout_ms: 1500\n")
         self.d = self.start_daemon(cfg)
         self.smsc.accept_bind()
 
@@ -514,6 +517,26 @@ class ReplyHoldTest(harness.Env):
         self.smsc.send(pdu(SUBMIT_SM_RESP, sseq, cstr("m2")))
         self.assertEqual(self.smsc.read_pdu()[:3], (DELIVER_SM_RESP, 0, 9))
 
+    def test_sigterm_answers_held_mos_before_unbind(self):
+        # Two MOs held at SIGTERM: the first one's reply is accepted during
+        # the shutdown (ROK); the second's goes then, is never answered, and
+        # at reply_hold_ms the MO gets the temporary error; the unbind comes
+        # only after both resps (the part in flight is waited for up to
+        # shutdown_timeout_ms, 1500 here).
+        self.smsc.send(pdu(DELIVER_SM, 11, deliver_body()))
+        cmd, _, sseq, _ = self.smsc.read_pdu()
+        self.assertEqual(cmd, SUBMIT_SM)
+        self.smsc.send(pdu(DELIVER_SM, 12, deliver_body(src="13800138001")))
+        self.d.wait_log(r"event=mo msisdn=13800138001 ")
+        self.d.signal(signal.SIGTERM)
+        self.d.wait_log(r"event=shutdown ")
+        self.smsc.send(pdu(SUBMIT_SM_RESP, sseq, cstr("m1")))
+        got = [self.smsc.read_pdu()[:3] for _ in range(4)]
+        self.assertEqual(got[0], (DELIVER_SM_RESP, 0, 11))
+        self.assertEqual(got[1][0], SUBMIT_SM)  # 12's reply, left unanswered
+        self.assertEqual(got[2], (DELIVER_SM_RESP, 0x64, 12))
+        self.assertEqual(got[3][0], UNBIND)
+        self.d.wait_log(r"event=reply_hold_expired msisdn=13800138001 .*reply=in_flight")
 
 if __name__ == "__main__":
     harness.main()

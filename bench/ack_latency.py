@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""ack_latency.py -- what limits.ack_policy costs an MO: p50/p99 of the time
+from a deliver_sm to its deliver_sm_resp ESME_ROK (smsc-sim --load
+ack_latency_us), and of the reply, for after_store and after_reply on one
+bind, same daemon, same offered load, one run each.
+
+The daemon runs the shipped routes and templates (bind_bench.py's set-up:
+1000 subscribers paying for 3 services); the simulator offers "0000" at
+--rate MOs/s for --duration s (each MO answered by a 2-part UCS-2 list).
+--resp-delay-ms makes the SMSC answer every submit_sm that late (an SMSC
+farther away than loopback: after_reply's cost grows with it).
+
+Usage: bench/ack_latency.py [--rate R] [--duration S] [--resp-delay-ms N]
+                            [--policy after_store,after_reply] [--build DIR]
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+sys.path.insert(0, HERE)
+import bind_bench  # noqa: E402
+import harness  # noqa: E402
+from harness import Proc, free_port, wait_for  # noqa: E402
+
+
+def run(work, build, policy, rate, duration, resp_delay_ms, window):
+    """One run; returns the simulator's --json report."""
+    procs = []
+    try:
+        rport = free_port()
+        procs.append(Proc("redis", ["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
+                                    "--save", "", "--appendonly", "no", "--dir", work], work))
+        wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
+        bind_bench.seed(work, build, rport)
+        sport = free_port()
+        cfg = os.path.join(work, "ack.yaml")
+        with open(os.path.join(HERE, "..", "config", "shortcoded.yaml"), encoding="utf-8") as sh:
+            shipped = sh.read()
+        with open(cfg, "w") as f:
+            f.write(bind_bench.CONFIG % {"smsc": sport, "redis": rport, "window": window} +
+                    "  ack_policy: %s\n" % policy +
+                    shipped[shipped.index("\nroutes:"):shipped.index("\nlimits:")])
+        procs.append(Proc("shortcoded", [os.path.join(build, "shortcoded"), "-c", cfg], work))
+        report = os.path.join(work, "load.json")
+        sim = Proc("sim", [os.path.join(build, "tools", "smsc-sim"), "--listen",
+                           "127.0.0.1:%d" % sport, "--load", "--json", report,
+                           "--log-level", "warn", "--subscribers", str(bind_bench.SUBSCRIBERS),
+                           "--from", "13800000000", "--mix", "0000:100", "--rate", str(rate),
+                           "--duration", str(duration), "--seed", "7",
+                           "--resp-delay-ms", str(resp_delay_ms)], work)
+        procs.append(sim)
+        sim.wait(duration + 120)
+        with open(report) as f:
+            return json.load(f)
+    finally:
+        for p in reversed(procs):
+            p.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rate", type=int, default=1000)
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--resp-delay-ms", type=int, default=0)
+    ap.add_argument("--window", type=int, default=100)
+    ap.add_argument("--policy", default="after_store,after_reply")
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    a = ap.parse_args()
+    print("one bind, window %d, \"0000\" at %d MO/s for %d s, submit_sm_resp %d ms late"
+          % (a.window, a.rate, a.duration, a.resp_delay_ms))
+    for policy in a.policy.split(","):
+        with tempfile.TemporaryDirectory(prefix="ack-") as work:
+            rep = run(work, a.build, policy, a.rate, a.duration, a.resp_delay_ms, a.window)
+        ack, lat = rep["ack_latency_us"], rep["latency_us"]
+        print("  %-11s MO ack p50 %6d us  p99 %6d us | reply p50 %6d us  p99 %6d us | "
+              "%d MOs, errors %d" % (policy, ack["p50"], ack["p99"], lat["p50"], lat["p99"],
+                                     rep["sent"], rep["errors"]["total"]))
+
+
+if __name__ == "__main__":
+    main()
