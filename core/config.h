@@ -47,7 +47,7 @@ struct sc_cfg_limits {
     int rate_limit_window_s;     /* default 60 */
     int max_inflight;            /* MOs being processed at once, default 10000 */
     int ack_policy;              /* enum sc_ack_policy, default after_reply */
-    int reply_hold_ms;           /* after_reply: an MO's resp waits this long for its reply, default 5000 */
+    int reply_hold_ms;           /* after_reply: the resp waits this long for the reply, default 5000 */
     uint32_t mo_error_status;    /* status for temporary failures, default ESME_RX_T_APPN */
     uint32_t foreign_mo_status;  /* for an MO to a number not in service_numbers, default ESME_ROK */
     int shutdown_timeout_ms;     /* SIGTERM: wait for in-flight work, default 10000 */
