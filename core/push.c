@@ -206,19 +206,20 @@ static void write_record(struct job *j)
 {
     struct sc_pushes *p = j->p;
     const struct sc_cfg_mt *mc = mtcfg(p);
-    char key[SC_KEY_MAX], prio[4], parts[8], ttl[16], rttl[16];
+    char key[SC_KEY_MAX], prio[4], parts[8], ttl[16], rttl[16], maxlen[16];
     char kbuf[SC_MT_MAX_PARTS][SC_KEY_MAX], ibuf[SC_MT_MAX_PARTS][4];
     sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
     snprintf(prio, sizeof prio, "%u", j->m.priority);
     snprintf(parts, sizeof parts, "%u", j->parts);
     snprintf(ttl, sizeof ttl, "%d", mc->dedup_horizon_s);
     snprintf(rttl, sizeof rttl, "%d", mc->receipt_ttl_s);
+    snprintf(maxlen, sizeof maxlen, "%d", mc->status_maxlen);
     const char *keys[3 + SC_MT_MAX_PARTS] = {key, SC_KEY_MT_STATUS, j->stream};
-    const char *args[13 + SC_MT_MAX_PARTS] = {j->m.id, j->tag, j->state, j->m.to, j->m.kind,
+    const char *args[14 + SC_MT_MAX_PARTS] = {j->m.id, j->tag, j->state, j->m.to, j->m.kind,
                                               prio, parts, j->err, ttl, GROUP,
-                                              j->record ? "1" : "0", j->entry, rttl};
-    int n = map_parts(j, keys + 3, kbuf, args + 13, ibuf);
-    if (sc_store_eval(p->out, p->finish_script, 3 + n, keys, NULL, 13 + n, args, NULL,
+                                              j->record ? "1" : "0", j->entry, rttl, maxlen};
+    int n = map_parts(j, keys + 3, kbuf, args + 14, ibuf);
+    if (sc_store_eval(p->out, p->finish_script, 3 + n, keys, NULL, 14 + n, args, NULL,
                       on_recorded, j) < 0)
         on_recorded(j, SC_EAGAIN, NULL);
 }

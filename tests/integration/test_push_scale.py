@@ -102,6 +102,31 @@ class PushScaleTest(PushEnv):
               % (at, sent, n, rss_flowing, rss_later))
         self.r("DEL", "mt:push")
 
+    def test_status_capped_at_status_maxlen(self):
+        """mt:status is written with MAXLEN ~ mt.status_maxlen by both the
+        sent record and the receipt: 1,500 pushes with receipts (3,000
+        entries) leave about 1,000, the newest."""
+        n = 1500
+        xadd_many(self.redis.port, [{"id": "m%d" % i, "to": DEST, "text": "cap %d" % i}
+                                    for i in range(n)])
+        sim = self.start_sim("--dlr", "--seed", "3")
+        self.daemon(sim, mt="  status_maxlen: 1000\n")
+        wait_for(lambda: self.r("HGET", "mt:{m%d}" % (n - 1), "state") == "delivered", 60,
+                 "the last push delivered")
+        wait_for(lambda: self.pel() == 0, 30, "every entry acknowledged")
+        st = self.sim_until_receipts(sim, n)
+        self.assertEqual(st["dlr_status"], {"ESME_ROK": n})
+        got = self.r("XLEN", "mt:status")
+        # ~: trimmed by whole stream nodes (stream-node-max-entries, 100).
+        self.assertGreaterEqual(got, 1000)
+        self.assertLess(got, 1000 + 200, "mt:status not capped")
+        last = self.status()[-1]
+        self.assertEqual(last["state"], "delivered")
+
+    def sim_until_receipts(self, sim, n):
+        return self.sim_stats_until(sim, lambda s: sum(s["dlr_status"].values()) >= n,
+                                    "%d receipts answered" % n, timeout=60)
+
 
 if __name__ == "__main__":
     harness.main()
