@@ -10,7 +10,8 @@
  * pushes are taken (a low-water mark: at least min(read_count, max_queued /
  * 2) free), one read at a time: every claim_idle_ms / 2 an XAUTOCLAIM of
  * entries idle > claim_idle_ms (a dead daemon's; the entries this daemon
- * still holds are skipped), else XREADGROUP COUNT (the room, at most
+ * still holds are skipped; again at once while one returns entries and a
+ * cursor), else XREADGROUP COUNT (the room, at most
  * read_count) BLOCK. Memory is bounded by max_queued pushes whatever waits
  * in Redis; with no room, no bind or no Redis nothing is read and only the
  * 200 ms tick looks again (no spinning). Every claim_idle_ms / 3 the tick
@@ -514,6 +515,14 @@ static void on_claim(void *ctx, int err, redisReply *rep)
         size_t n = start_entries(p, p->streams[p->read_stream], rep->element[1], 1);
         if (n)
             sc_info("event=push_claimed stream=%s entries=%zu", p->streams[p->read_stream], n);
+        /* More past the cursor: the same stream again at once (room
+         * permitting), not after a turn of every stream and its BLOCKed
+         * read: a dead daemon's entries come back at sending speed. */
+        if (rep->element[1]->type == REDIS_REPLY_ARRAY && rep->element[1]->elements &&
+            strcmp(cursor, "0-0") != 0) {
+            p->claim_next = p->read_stream;
+            p->claimed_at = 0;
+        }
     }
     kick(p);
 }
