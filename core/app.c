@@ -265,6 +265,7 @@ static const char *const live_keys[] = {
     "mt.block_ms", "mt.read_count", "mt.claim_idle_ms", "mt.max_queued", "mt.dedup_horizon_s",
     "mt.default_priority", "mt.receipts", "mt.receipt_ttl_s", "mt.quiet_hours", "mt.time_zone",
     "mt.test_clock",
+    "mt.receipt_park_s", "mt.status_maxlen", "mt.order_priority", "mt.order_quiet",
 };
 
 static int key_is_live(const char *key)

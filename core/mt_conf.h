@@ -25,6 +25,11 @@ struct sc_cfg_mt {
                                   * (the default), [] = none */
     size_t nreceipts;
     int receipt_ttl_s;           /* mt:msg:{MESSAGE_ID} lives this long, default 259200 */
+    int receipt_park_s;          /* a receipt before its push's sent record waits
+                                  * this long for it (mt:msg:{MESSAGE_ID}), default 600 */
+    int order_priority;          /* of vas:orders confirmations (core/orders.c), default 0 */
+    int order_quiet;             /* they are held in quiet hours too, default false */
+    int status_maxlen;           /* mt:status capped at about this (MAXLEN ~), default 1000000 */
     /* Quiet hours: pushes with quiet=1 read inside them are held until they
      * end (core/push.c, docs/reliability.md "Quiet hours"). */
     char *quiet_hours;           /* "HH:MM-HH:MM" local, "off" or "" = none; default "" */

@@ -12,17 +12,22 @@
  * (bad ones: one vas:events order_declined with the reason, XACK, a log
  * line), then one script per entry (order_start_lua) applies the provider
  * protection and starts the dialogue (handlers/order.h); its confirmation
- * SMS goes out through sc_esme_send and the entry is acknowledged only in
- * that SMS's callback, once the SMSC accepted it. An SMS that failed leaves
- * the entry pending: it is claimed again after the idle time and sent again
- * (the script counts the sends; after SC_ORDER_MAX_SENDS the order ends
- * order_declined reason=undeliverable and the entry is acknowledged).
+ * SMS becomes an mt:push entry (kind order, id sc_order_push_id) written
+ * with the entry's XACK in one script (order_push_lua): the push path
+ * sends, records and, after a crash, re-sends it. Without the push intake
+ * (mt.enabled false) it goes out through sc_esme_send and the entry is
+ * acknowledged only in that SMS's callback, once the SMSC accepted it. An
+ * SMS that failed leaves the entry pending: it is claimed again after the
+ * idle time and sent again (the script counts the sends; after
+ * SC_ORDER_MAX_SENDS the order ends order_declined reason=undeliverable and
+ * the entry is acknowledged).
  *
  * Sweep. Every limits.order_sweep_ms: ZRANGEBYSCORE vas:orders:due up to
  * now (at most SWEEP_BATCH), then per member one script (order_expire_lua)
  * that records order_expired only if the order is still pending and past
  * its deadline: several daemons may sweep, each order expires once. */
 #include "core/orders.h"
+#include "core/orders_int.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -130,7 +135,7 @@ static const char order_expire_lua[] =
 struct sc_orders {
     struct sc_app *a;
     uv_timer_t poll, sweep;
-    int start_script, expire_script;
+    int start_script, expire_script, push_script;
     int group_ok;                 /* the consumer group exists (or was just made) */
     int reading, sweeping;        /* a read / a sweep is in flight */
     int no_template;              /* logged once: no order_request route */
@@ -151,6 +156,7 @@ struct job {
     char id[FIELD_MAX + 1], code[FIELD_MAX + 1], channel[FIELD_MAX + 1];
     char to[SC_ADDR_MAX];         /* the entry's msisdn, as written */
     char msisdn[SC_ADDR_MAX];     /* national */
+    char push_id[24];             /* its confirmation's mt:push id (sc_order_push_id) */
 };
 
 static const struct sc_config *cfg_of(const struct sc_orders *o) { return o->a->gen->cfg; }
@@ -259,6 +265,24 @@ static size_t router_render(void *arg, const char *tpl, const char *const *value
     return sc_tpl_render(t, values, out, outsz);
 }
 
+static void on_pushed(void *ctx, int err, redisReply *rep)
+{
+    struct job *j = ctx;
+    const char *st = err ? NULL : sc__reply_str(rep, 0);
+    if (!st) {
+        sc_warn("event=order_push_failed entry=%s msisdn=%s error=\"%s\" msg=\"claimed "
+                "again later\"", j->entry, j->msisdn,
+                err ? sc_strerror(err) : rep->type == REDIS_REPLY_ERROR ? rep->str : "?");
+        job_leave(j);
+        return;
+    }
+    sc_info("event=order_pushed entry=%s msisdn=%s service=%s order=%s push_id=%s", j->entry,
+            j->msisdn, j->code, SC_LOGV(j->id), j->push_id);
+    job_free(j); /* acknowledged by the script */
+}
+
+/* The confirmation request: a push while the push intake runs (mt.enabled),
+ * else straight to the esme (acknowledged once the SMSC accepted it). */
 static void job_send(struct job *j, const char *replaced)
 {
     struct sc_orders *o = j->o;
@@ -266,6 +290,12 @@ static void job_send(struct job *j, const char *replaced)
     char text[PROMPT_MAX];
     sc_order_prompt(o->a->cat, j->code, cfg->limits.confirm_ttl_s, replaced, router_render,
                     o->a->gen->router, text, sizeof text);
+    if (o->a->pushes) {
+        if (sc__order_push(o->a->store, o->push_script, cfg, j->entry, GROUP, j->push_id, j->to,
+                           text, on_pushed, j) < 0)
+            on_pushed(j, SC_EAGAIN, NULL);
+        return;
+    }
     struct sc_addr from = {(uint8_t)cfg->smpp.source_ton, (uint8_t)cfg->smpp.source_npi, ""};
     struct sc_addr to = {0, 0, ""};
     sc_strlcpy(from.addr, cfg->service_numbers[0], sizeof from.addr);
@@ -408,6 +438,7 @@ static int job_start(struct sc_orders *o, const char *entry, const redisReply *f
     snprintf(max, sizeof max, "%d", cfg->limits.order_max_per_provider_day);
     snprintf(block, sizeof block, "%d", cfg->limits.order_decline_block_s);
     snprintf(sends, sizeof sends, "%d", SC_ORDER_MAX_SENDS);
+    sc_order_push_id(svc->provider ? svc->provider : "", j->id, j->push_id, sizeof j->push_id);
     const char *keys[] = {order, pending, sub, SC_KEY_EVENTS, audit, SC_KEY_ORDERS_DUE};
     const char *args[] = {j->msisdn, j->id, j->code, j->channel, j->entry,
                           svc->provider ? svc->provider : "", ttl, keep, max, block, sends};
@@ -646,9 +677,12 @@ struct sc_orders *sc_orders_new(struct sc_app *a, char *err, size_t errsz)
     o->a = a;
     o->start_script = add_script(a->store, "order_start", order_start_head, order_start_lua);
     o->expire_script = add_script(a->store, "order_expire", order_expire_head, order_expire_lua);
-    if (o->start_script < 0 || o->expire_script < 0) {
+    o->push_script = sc_store_script(a->store, "order_push", sc__order_push_lua);
+    if (o->start_script < 0 || o->expire_script < 0 || o->push_script < 0) {
         snprintf(err, errsz, "cannot register scripts: %s",
-                 sc_strerror(o->start_script < 0 ? o->start_script : o->expire_script));
+                 sc_strerror(o->start_script < 0    ? o->start_script
+                             : o->expire_script < 0 ? o->expire_script
+                                                    : o->push_script));
         free(o);
         return NULL;
     }

@@ -22,4 +22,9 @@ void sc_orders_stop(struct sc_orders *o, void (*done)(void *), void *arg);
 /* After done, once the store and the esme are stopped. NULL is a no-op. */
 void sc_orders_free(struct sc_orders *o);
 
+/* The mt:push id of an order's confirmation: "order:" + 16 hex digits, the
+ * same for the same provider and order id (a re-read entry is deduplicated
+ * by the push path). out: at least 23 bytes. */
+void sc_order_push_id(const char *provider, const char *order_id, char *out, size_t outsz);
+
 #endif

@@ -10,7 +10,8 @@
  * pushes are taken (a low-water mark: at least min(read_count, max_queued /
  * 2) free), one read at a time: every claim_idle_ms / 2 an XAUTOCLAIM of
  * entries idle > claim_idle_ms (a dead daemon's; the entries this daemon
- * still holds are skipped), else XREADGROUP COUNT (the room, at most
+ * still holds are skipped; again at once while one returns entries and a
+ * cursor), else XREADGROUP COUNT (the room, at most
  * read_count) BLOCK. Memory is bounded by max_queued pushes whatever waits
  * in Redis; with no room, no bind or no Redis nothing is read and only the
  * 200 ms tick looks again (no spinning). Every claim_idle_ms / 3 the tick
@@ -206,19 +207,20 @@ static void write_record(struct job *j)
 {
     struct sc_pushes *p = j->p;
     const struct sc_cfg_mt *mc = mtcfg(p);
-    char key[SC_KEY_MAX], prio[4], parts[8], ttl[16], rttl[16];
+    char key[SC_KEY_MAX], prio[4], parts[8], ttl[16], rttl[16], maxlen[16];
     char kbuf[SC_MT_MAX_PARTS][SC_KEY_MAX], ibuf[SC_MT_MAX_PARTS][4];
     sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
     snprintf(prio, sizeof prio, "%u", j->m.priority);
     snprintf(parts, sizeof parts, "%u", j->parts);
     snprintf(ttl, sizeof ttl, "%d", mc->dedup_horizon_s);
     snprintf(rttl, sizeof rttl, "%d", mc->receipt_ttl_s);
+    snprintf(maxlen, sizeof maxlen, "%d", mc->status_maxlen);
     const char *keys[3 + SC_MT_MAX_PARTS] = {key, SC_KEY_MT_STATUS, j->stream};
-    const char *args[13 + SC_MT_MAX_PARTS] = {j->m.id, j->tag, j->state, j->m.to, j->m.kind,
+    const char *args[14 + SC_MT_MAX_PARTS] = {j->m.id, j->tag, j->state, j->m.to, j->m.kind,
                                               prio, parts, j->err, ttl, GROUP,
-                                              j->record ? "1" : "0", j->entry, rttl};
-    int n = map_parts(j, keys + 3, kbuf, args + 13, ibuf);
-    if (sc_store_eval(p->out, p->finish_script, 3 + n, keys, NULL, 13 + n, args, NULL,
+                                              j->record ? "1" : "0", j->entry, rttl, maxlen};
+    int n = map_parts(j, keys + 3, kbuf, args + 14, ibuf);
+    if (sc_store_eval(p->out, p->finish_script, 3 + n, keys, NULL, 14 + n, args, NULL,
                       on_recorded, j) < 0)
         on_recorded(j, SC_EAGAIN, NULL);
 }
@@ -513,6 +515,14 @@ static void on_claim(void *ctx, int err, redisReply *rep)
         size_t n = start_entries(p, p->streams[p->read_stream], rep->element[1], 1);
         if (n)
             sc_info("event=push_claimed stream=%s entries=%zu", p->streams[p->read_stream], n);
+        /* More past the cursor: the same stream again at once (room
+         * permitting), not after a turn of every stream and its BLOCKed
+         * read: a dead daemon's entries come back at sending speed. */
+        if (rep->element[1]->type == REDIS_REPLY_ARRAY && rep->element[1]->elements &&
+            strcmp(cursor, "0-0") != 0) {
+            p->claim_next = p->read_stream;
+            p->claimed_at = 0;
+        }
     }
     kick(p);
 }

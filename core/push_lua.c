@@ -1,6 +1,7 @@
 /* push_lua.c -- the push intake's Lua scripts (core/push_int.h), apart
  * from the C that runs them (core/push.c). */
 #include "core/push_int.h"
+#include "core/receipt_lua.h"
 
 /* KEYS mt:{ID}; ARGV entry, to, kind, priority, ttl. {"send"} (recorded as
  * queued by this entry), {"dup"} (another entry's id), {"done", state}. */
@@ -20,12 +21,16 @@ const char sc__push_take_lua[] =
 /* KEYS mt:{ID}, mt:status, the entry's stream, then mt:msg:{MESSAGE_ID}
  * of each part to map (sent, with receipts asked: core/receipts.c); ARGV
  * id, entry tag, state, to, kind, priority, parts, err, ttl, group, record
- * (1: write mt:{ID}), entry id, receipt_ttl, then each mapped part's
- * index. {"ok"}, or {"dup"} when the id belongs to another entry (only
- * acknowledged). */
+ * (1: write mt:{ID}), entry id, receipt_ttl, mt:status maxlen, then each
+ * mapped part's index. A receipt that came before this record was parked
+ * in its part's key (core/receipts.c): applied here, after the `sent`
+ * entry, and taken off mt:receipts:unknown. {"ok"}, or {"dup"} when the id
+ * belongs to another entry (only acknowledged). */
 const char sc__push_finish_lua[] =
+    SC__RECEIPT_APPLY_LUA
     "local t = redis.call('TIME')\n"
     "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
+    "local parked = {}\n"
     "if ARGV[11] == '1' then\n"
     "  local ty = redis.call('TYPE', KEYS[1]).ok\n"
     "  local e = ty == 'hash' and redis.call('HGET', KEYS[1], 'entry')\n"
@@ -38,12 +43,19 @@ const char sc__push_finish_lua[] =
     "             'entry', ARGV[2])\n"
     "  redis.call('EXPIRE', KEYS[1], ARGV[9])\n"
     "  for i = 4, #KEYS do\n"
-    "    redis.call('SET', KEYS[i], ARGV[1] .. ' ' .. ARGV[10 + i] .. ' ' .. ARGV[7], 'EX',\n"
-    "               ARGV[13])\n"
+    "    local old = redis.call('SET', KEYS[i], ARGV[1] .. ' ' .. ARGV[11 + i] .. ' ' .. ARGV[7],\n"
+    "                           'EX', ARGV[13], 'GET')\n"
+    "    local stat, err\n"
+    "    if old then stat, err = string.match(old, " SC__RECEIPT_PARKED_PATTERN ") end\n"
+    "    if stat then parked[#parked + 1] = {ARGV[11 + i], stat, err} end\n"
     "  end\n"
     "end\n"
-    "redis.call('XADD', KEYS[2], '*', 'id', ARGV[1], 'to', ARGV[4], 'state', ARGV[3],\n"
-    "           'parts', ARGV[7], 'err', ARGV[8], 'at', at)\n"
+    "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[14], '*', 'id', ARGV[1], 'to', ARGV[4],\n"
+    "           'state', ARGV[3], 'parts', ARGV[7], 'err', ARGV[8], 'at', at)\n"
+    "for _, r in ipairs(parked) do\n"
+    "  redis.call('DECR', '" SC_KEY_MT_RECEIPTS_UNKNOWN "')\n"
+    "  sc_rcpt_apply(KEYS[1], ARGV[1], r[1], ARGV[7], r[2], r[3], KEYS[2], ARGV[14])\n"
+    "end\n"
     "redis.call('XACK', KEYS[3], ARGV[10], ARGV[12])\n"
     "return {'ok'}\n";
 

@@ -5,10 +5,17 @@
  *
  * The map mt:msg:{MESSAGE_ID} -> "ID INDEX PARTS" is written by the push's
  * sent record (core/push.c), so it is shared by every daemon on the Redis.
+ * A receipt can come before that record (a fast SMSC sends it right after
+ * the resp, on any bind, while the record waits behind others on the push
+ * intake's connection, or for the push's last part): it is parked in the
+ * same key, "? STAT ERR" for mt.receipt_park_s, and the sent record applies
+ * it (core/push_lua.c), in one script, after its own `sent` entry: never
+ * lost to the race, and mt:status never has `sent` after `delivered`.
  * The receipt is answered ESME_ROK once the script ran, whatever it found
- * (an unknown message_id is logged and counted in mt:receipts:unknown and
- * in a->stats.receipts_unknown); only a script that could not run gets the
- * temporary error (limits' mo_error_status), so the SMSC sends it again.
+ * (an unknown message_id is logged, counted in a->stats.receipts_unknown
+ * and in mt:receipts:unknown, which the sent record that applies a parked
+ * one decrements); only a script that could not run gets the temporary
+ * error (limits' mo_error_status), so the SMSC sends it again.
  * A repeated receipt finds its part already marked and changes nothing.
  * Receipts being matched count in a->inflight with the MOs (limits.
  * max_inflight; over it, the temporary error). */
@@ -20,39 +27,33 @@
 #include "base/log.h"
 #include "base/sc.h"
 #include "core/app.h"
+#include "core/receipt_lua.h"
 #include "core/stream.h"
 #include "store/keys.h"
 
-/* KEYS mt:msg:{MID}, mt:status, mt:receipts:unknown; ARGV stat, err text.
- * {"unknown"} | {"gone", id} (its mt:{ID} expired) | {"interim", id} (ENROUTE,
- * ACCEPTD, BUFFRED: not an outcome, nothing changed) | {"same", id, state}
- * (final already, or this part's receipt seen) | {"part", id} (a part
- * delivered, others to come) | {"delivered"|"failed", id}. The push's key
- * is SC_KEY_MT built here: it is named by the map's value only. */
+/* KEYS mt:msg:{MID}, mt:status, mt:receipts:unknown; ARGV stat, err text,
+ * park ttl, mt:status maxlen. {"parked"} (no map yet: the receipt kept in
+ * mt:msg:{MID} as "? STAT ERR" for the sent record to apply, counted in
+ * mt:receipts:unknown until then; an interim stat is not kept) | {"gone",
+ * id} (its mt:{ID} expired) | the replies of sc_rcpt_apply
+ * (core/receipt_lua.h). The push's key is SC_KEY_MT built here: it is
+ * named by the map's value only. */
 const char sc__receipt_lua[] =
+    SC__RECEIPT_APPLY_LUA
     "local v = redis.call('GET', KEYS[1])\n"
     "local id, idx, n\n"
     "if v then id, idx, n = string.match(v, '^(%S+) (%d+) (%d+)$') end\n"
-    "if not id then redis.call('INCR', KEYS[3]) return {'unknown'} end\n"
+    "if not id then\n"
+    "  local interim = ARGV[1] == 'ENROUTE' or ARGV[1] == 'ACCEPTD' or ARGV[1] == 'BUFFRED'\n"
+    "  if not interim and (not v or string.match(v, " SC__RECEIPT_PARKED_PATTERN ")) then\n"
+    "    redis.call('SET', KEYS[1], '? ' .. ARGV[1] .. ' ' .. ARGV[2], 'EX', ARGV[3])\n"
+    "  end\n"
+    "  redis.call('INCR', KEYS[3])\n"
+    "  return {'parked'}\n"
+    "end\n"
     "local k = 'mt:{' .. id .. '}'\n"
     "if redis.call('TYPE', k).ok ~= 'hash' then return {'gone', id} end\n"
-    "local h = redis.call('HMGET', k, 'state', 'to', 'parts')\n"
-    "if h[1] ~= 'sent' then return {'same', id, h[1] or ''} end\n"
-    "if ARGV[1] == 'ENROUTE' or ARGV[1] == 'ACCEPTD' or ARGV[1] == 'BUFFRED' then\n"
-    "  return {'interim', id}\n"
-    "end\n"
-    "if redis.call('HSETNX', k, 'r' .. idx, ARGV[1]) == 0 then return {'same', id, h[1]} end\n"
-    "local state, err = 'failed', ARGV[2]\n"
-    "if ARGV[1] == 'DELIVRD' then\n"
-    "  if redis.call('HINCRBY', k, 'delivered', 1) < tonumber(n) then return {'part', id} end\n"
-    "  state, err = 'delivered', ''\n"
-    "end\n"
-    "local t = redis.call('TIME')\n"
-    "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
-    "redis.call('HSET', k, 'state', state, 'err', err, 'at', at)\n"
-    "redis.call('XADD', KEYS[2], '*', 'id', id, 'to', h[2] or '', 'state', state,\n"
-    "           'parts', h[3] or '', 'err', err, 'at', at)\n"
-    "return {state, id}\n";
+    "return sc_rcpt_apply(k, id, idx, n, ARGV[1], ARGV[2], KEYS[2], ARGV[4])\n";
 
 struct rcpt {
     struct sc_app *a;
@@ -79,10 +80,11 @@ static void on_matched(void *ctx, int err, redisReply *rep)
         return;
     }
     const char *qid = SC_LOGV(id ? id : "-");
-    if (strcmp(st, "unknown") == 0) {
+    if (strcmp(st, "parked") == 0) {
         a->stats.receipts_unknown++;
-        sc_info("event=receipt_unknown id=%s unknown_total=%llu", SC_LOGV(r->msgid),
-                a->stats.receipts_unknown);
+        sc_info("event=receipt_unknown id=%s unknown_total=%llu parked_s=%d msg=\"no push "
+                "mapped yet: its sent record applies it if it comes in time\"",
+                SC_LOGV(r->msgid), a->stats.receipts_unknown, a->gen->cfg->mt.receipt_park_s);
     } else if (strcmp(st, "delivered") == 0 || strcmp(st, "failed") == 0) {
         sc_info("event=push_%s id=%s message_id=%s err=%s", st, qid, SC_LOGV(r->msgid),
                 SC_LOGV(strcmp(st, "failed") == 0 ? r->err : ""));
@@ -118,8 +120,12 @@ void sc__app_on_receipt(void *arg, const struct sc_receipt *rc, struct sc_mo_tok
     char key[SC_KEY_MAX];
     sc_key(key, sizeof key, SC_KEY_MT_MSG, rc->msgid);
     const char *keys[] = {key, SC_KEY_MT_STATUS, SC_KEY_MT_RECEIPTS_UNKNOWN};
-    const char *args[] = {rc->stat, r->err};
-    if (sc_store_eval(a->store, a->receipt_script, 3, keys, NULL, 2, args, NULL, on_matched, r) <
+    const struct sc_cfg_mt *mc = &a->gen->cfg->mt;
+    char park[16], maxlen[16];
+    snprintf(park, sizeof park, "%d", mc->receipt_park_s);
+    snprintf(maxlen, sizeof maxlen, "%d", mc->status_maxlen);
+    const char *args[] = {rc->stat, r->err, park, maxlen};
+    if (sc_store_eval(a->store, a->receipt_script, 3, keys, NULL, 4, args, NULL, on_matched, r) <
         0)
         on_matched(r, SC_EAGAIN, NULL);
 }

@@ -6,6 +6,7 @@ accepted). shortcoded runs the shipped config against a real redis-server;
 smsc-sim scripts are the subscribers. Every test checks the replies, then
 Redis: sub:{M}:vas, sub:{M}:conf, vas:events, audit:{M}."""
 import os
+import re
 import signal
 import subprocess
 import time
@@ -241,30 +242,65 @@ class StreamOrderTest(OrderEnv):
         self.assertEqual(self.daemon.count(r"event=order_bad_entry"), 4)
 
     def test_daemon_killed_before_its_sms_was_accepted(self):
-        limits = dict(FAST, orders_claim_idle_ms=1000)
+        """The confirmation is a push (kind order, id from the order's): the
+        entry is acknowledged once the push is in mt:push, and the push path
+        keeps it: a daemon killed before the SMSC accepted the SMS leaves the
+        push pending, and another daemon claims it and sends it."""
+        limits = dict(FAST, orders_claim_idle_ms=1000, claim_idle_ms=1000)
         self.sim_port = harness.free_port()
         a = self.start_daemon_on(self.sim_port, limits, name="daemon_a", level="debug")
         # This SMSC never answers a submit_sm: A's SMS is never accepted.
         self.start_script("expect_none %s 60000\n" % M0, "--drop-resp-share", "100")
         self.add_order(id="K1", msisdn=M0, service="CL001", channel="sp")
-        a.wait_log(r"event=order_sms_queued entry=\S+ msisdn=%s" % M0)
-        # Past the claim idle time A claims its own entry, and skips it: its
-        # SMS is still waiting for the SMSC.
-        a.wait_log(r"event=order_in_flight entry=")
-        self.assertEqual(self.pel(), 1)
-        self.assertEqual(a.count(r"event=order_sms_queued"), 1)
+        a.wait_log(r"event=order_pushed entry=\S+ msisdn=%s service=CL001 order=K1 " % M0)
+        push_id = re.search(r"event=order_pushed .* push_id=(order:[0-9a-f]{16})",
+                            a.output()).group(1)
+        self.assertEqual(self.pel(), 0)
+        wait_for(lambda: self.r("HGET", "mt:{%s}" % push_id, "state") == "queued", 10,
+                 "A to take the push")
+        self.assertEqual(self.r("XPENDING", "mt:push", "shortcoded")[0], 1)
+        self.assertEqual(self.r("HGET", "mt:{%s}" % push_id, "kind"), "order")
+        self.assertEqual(self.r("HGET", "mt:{%s}" % push_id, "priority"), "0")
         a.signal(signal.SIGKILL)
         a.wait()
-        # Another daemon, on a working SMSC, claims the entry and sends it.
+        # Another daemon, on a working SMSC, claims the push and sends it.
         self.sim_port = harness.free_port()
         self.start_daemon_on(self.sim_port, limits, name="daemon_b", level="debug")
         self.run_script("expect %s %s 15000\nsend %s Y\nexpect %s ^您已成功订购\n"
                         % (M0, PROMPT, M0, M0))
-        self.assertIn("event=orders_claimed", self.daemon.output())
-        wait_for(lambda: self.pel() == 0, 10, "the entry to be acknowledged")
+        self.assertRegex(self.daemon.output(), r"event=push_claimed stream=mt:push ")
+        wait_for(lambda: [f["state"] for _, f in self.r.stream("mt:status")
+                          if f["id"] == push_id] == ["sent"], 10, "the push recorded sent")
         ev = self.order_events(M0)
         self.assertEqual([(e["event"], e["order"]) for e in ev], [("subscribe", "K1")])
 
+    def test_without_the_push_intake_the_sms_goes_directly(self):
+        """mt.enabled false: no mt:push; the SMS goes to the MT queue and
+        the entry is acknowledged once the SMSC accepted it."""
+        self.start_vas(dict(FAST, enabled="false"))
+        self.add_order(id="E1", msisdn=M0, service="CL001", channel="sp")
+        self.run_script("expect %s %s 15000\n" % (M0, PROMPT))
+        self.daemon.wait_log(r"event=order_sms_accepted entry=\S+ msisdn=%s" % M0)
+        wait_for(lambda: self.pel() == 0, 10, "the entry to be acknowledged")
+        self.assertEqual(self.r("EXISTS", "mt:push"), 0)
+        self.assertNotIn("event=order_pushed", self.daemon.output())
+
+    def test_confirmation_push_id_is_the_orders(self):
+        """The push id is "order:" + FNV-1a 64 of provider NUL order id: the
+        same order of the same provider always gives the same id (a re-read
+        entry is sent once), computed here independently."""
+        self.start_vas(FAST)
+        self.add_order(id="Q1", msisdn=M0, service="CL001", channel="sp")
+        self.run_script("expect %s %s 15000\n" % (M0, PROMPT))
+        self.daemon.wait_log(r"event=order_pushed .*order=Q1 ")
+        got = re.search(r"order=Q1 push_id=(order:[0-9a-f]{16})", self.daemon.output()).group(1)
+        h = 14695981039346656037
+        for b in b"SPCL001\0Q1":
+            h = ((h ^ b) * 1099511628211) % (1 << 64)
+        self.assertEqual(got, "order:%016x" % h)
+        wait_for(lambda: self.r("HGET", "mt:{%s}" % got, "state") == "sent", 10, "sent")
+        rec = self.r.hgetall("mt:{%s}" % got)
+        self.assertEqual((rec["kind"], rec["to"], rec["priority"]), ("order", M0, "0"))
 
 if __name__ == "__main__":
     harness.main()

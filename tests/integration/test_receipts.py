@@ -143,6 +143,26 @@ class ReceiptTest(PushEnv):
         self.assertEqual((rec["state"], rec["parts"], rec["delivered"]), ("delivered", "3", "3"))
 
 
+    def test_receipt_before_its_sent_record_is_matched(self):
+        """Window 1 and receipts at once: part 1's receipt reaches the daemon
+        before part 3 is even sent, so before the sent record (and the map)
+        is in Redis. It is parked, not lost: the sent record applies it, and
+        mt:status says sent, then delivered, never sent after delivered."""
+        sim = self.start_sim("--dlr", "--seed", "7", "--dlr-delay-ms", "0",
+                             "--resp-delay-ms", "20")
+        d = self.daemon(sim, mt=RECEIPTS, bind_extra="    window: 1\n")
+        self.push(id="race3", to=DEST, text="y" * 400, kind="reminder")
+        self.push(id="race1", to=DEST, text="one part", kind="bill")
+        self.sim_until(sim, lambda st: st["dlr_status"].get("ESME_ROK") == 4, "4 receipts")
+        wait_for(lambda: len(self.status()) >= 4, 20, "4 mt:status entries")
+        self.assertEqual(self.states("race3"), [("sent", ""), ("delivered", "")])
+        self.assertEqual(self.states("race1"), [("sent", ""), ("delivered", "")])
+        self.assertIn(self.r("GET", "mt:receipts:unknown"), (None, "0"))
+        self.assertRegex(d.output(), r"event=receipt_unknown .*parked_s=600 ")
+        rec = self.r.hgetall("mt:{race3}")
+        self.assertEqual((rec["state"], rec["delivered"]), ("delivered", "3"))
+
+
 class HostileReceiptTest(PushEnv):
     """Receipts written by hand to a raw SMSC's daemon: repeated, cut,
     malformed. Every one is answered ROK; only a readable one for a known
