@@ -244,6 +244,28 @@ class BillRunTest(harness.Env):
         self.assertEqual(texts[1], BILL_TEXT.replace("本期合计：106.10元", "合计106.10元")
                          .replace("详单请发送CXZD至10086查询。", "详单：https://e.example/b?m=202611"))
 
+    def test_compiled_in_texts_are_the_shipped_config_s(self):
+        """The texts bill-run uses without -c are those of
+        config/shortcoded.yaml: the same bill, with a plan name and an item
+        missing, renders the same with -c config/shortcoded.yaml."""
+        self.r("HSET", "bill:{%d}:202612" % BASE, *[x for kv in BILL.items() for x in kv
+                                                     if kv[0] != "sms_fen"])
+        self.r("HSET", "acct:{%d}" % BASE, "plan", "畅享套餐 128元")
+        lst = self.write_list("a.csv", [BASE])
+        rc, _, err = self.ctl("bill-run", "--cycle", "202612", "--msisdns", lst)
+        self.assertEqual(rc, 0, err)
+        self.r("DEL", "billrun:202612")
+        p = subprocess.run([CTL, "-c", os.path.join(harness.SRC, "config", "shortcoded.yaml"),
+                            "bill-run", "--cycle", "202612", "--msisdns", lst],
+                           capture_output=True, cwd=self.dir, timeout=60,
+                           env=dict(os.environ, SHORTCODED_REDIS_URL=self.url))
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        texts = [f["text"] for _, f in self.r.stream("mt:push")]
+        self.assertEqual(len(texts), 2)
+        self.assertEqual(texts[0], texts[1])
+        self.assertIn("套餐：畅享套餐 128元\n", texts[0])
+        self.assertIn("部分费用项目暂未出账", texts[0])
+
     def test_broadcast_rerun_sends_nothing_twice(self):
         sim = self.start_sim()
         self.daemon(sim)
