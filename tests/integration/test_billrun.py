@@ -191,6 +191,25 @@ class BillRunTest(harness.Env):
             self.assertEqual(fields["quiet"], "1")
 
 
+    def test_waits_while_the_backlog_is_above_the_bound(self):
+        """700 entries wait unread in mt:push: a run bounded at 500 pushes
+        nothing, not even its first batch, until the daemon has read them."""
+        self.r("XGROUP", "CREATE", "mt:push", "shortcoded", "$", "MKSTREAM")
+        pipeline(self.redis.port, [["XADD", "mt:push", "*", "id", "old%d" % i, "to",
+                                    "13000000000", "text", "old %d" % i] for i in range(700)])
+        pipeline(self.redis.port, [["HSET", "bill:{%d}:202611" % (BASE + i), "total_fen", "100"]
+                                   for i in range(100)])
+        lst = self.write_list("l.csv", [BASE + i for i in range(100)])
+        run = self.ctl_bg("ctl", "bill-run", "--cycle", "202611", "--msisdns", lst,
+                          "--max-backlog", "500")
+        run.wait_log(r"backlog 700 \(waiting for the daemons\)")
+        self.assertEqual(self.r("XLEN", "mt:push"), 700)
+        sim = self.start_sim()
+        self.daemon(sim)
+        self.assertEqual(run.wait(60), 0, run.output())
+        self.assertEqual(self.r("XLEN", "mt:push"), 800)
+        wait_for(lambda: len(self.arrivals(sim)) == 101, 60, "the old pushes and 100 bills")
+
     def test_bad_list_pushes_nothing(self):
         """A bad line anywhere: listed with its line, nothing pushed, no
         checkpoint, exit 1 -- before the tool even connects."""

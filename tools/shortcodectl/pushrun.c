@@ -73,7 +73,7 @@ struct run {
     struct ctl_ckpt ck;                 /* the counts, carried over a resume */
     unsigned long run_pushed;           /* this run's XADDs, for the rate */
     unsigned long todo, seen;           /* subscribers in the list, read so far */
-    long long backlog;                  /* after the last XINFO; -1 unknown */
+    long long backlog;                  /* lag + pending after the last XINFO */
     int lag_warned;
     int done_written;                   /* the last checkpoint said done */
     struct batch b[2];
@@ -231,9 +231,9 @@ static void sleep_ns(long ns)
     nanosleep(&ts, NULL);      /* EINTR (SIGINT): returns early, g_stop is set */
 }
 
-/* Wait until the backlog is at most the bound and the rate allows n more.
+/* Wait until the backlog is at most the bound and the rate allows more.
  * 0 to send, 1 when stopped (SIGINT) while waiting, -1 connection lost. */
-static int wait_turn(struct run *u, size_t n)
+static int wait_turn(struct run *u)
 {
     while (u->backlog > (long long)u->o->max_backlog) {
         tick(u, " (waiting for the daemons)");
@@ -249,7 +249,6 @@ static int wait_turn(struct run *u, size_t n)
         if (due > t && !g_stop)
             sleep_ns((long)((due - t) * 1e9));
     }
-    (void)n;
     return g_stop ? 1 : 0;
 }
 
@@ -292,7 +291,7 @@ static int read_xadds(struct run *u, struct batch *b)
 static int step(struct run *u, int done)
 {
     struct batch *ready = &u->b[u->cur], *next = &u->b[!u->cur];
-    int rc = ready->n ? wait_turn(u, ready->n) : (g_stop ? 1 : 0);
+    int rc = ready->n ? wait_turn(u) : (g_stop ? 1 : 0);
     if (rc)
         return rc;
     if (ready->n) {
@@ -486,8 +485,8 @@ static int push_list(struct run *u, int fd)
 {
     u->pass = 2;
     u->t0 = u->last_tick = now_s();
-    u->backlog = -1;
-    int rc = read_file(u, fd, on_push);
+    queue_backlog(u);                /* what waits already counts */
+    int rc = read_backlog(u) < 0 ? -1 : read_file(u, fd, on_push);
     while (rc == 0 && (u->b[0].n || u->b[1].n))
         rc = step(u, 1);
     if (rc == 0 && !u->done_written) {    /* every line was before the checkpoint */
