@@ -210,6 +210,18 @@ class BillRunTest(harness.Env):
         self.assertEqual(self.r("XLEN", "mt:push"), 800)
         wait_for(lambda: len(self.arrivals(sim)) == 101, 60, "the old pushes and 100 bills")
 
+    def test_rate_caps_the_pushes(self):
+        """--rate 500: batches of 101 (a fifth of a second), each due when
+        the pushes before it make 500/s: 300 take at least 0.4 s."""
+        pipeline(self.redis.port, [["HSET", "bill:{%d}:202611" % (BASE + i), "total_fen", "100"]
+                                   for i in range(300)])
+        lst = self.write_list("l.csv", [BASE + i for i in range(300)])
+        t0 = time.monotonic()
+        rc, _, err = self.ctl("bill-run", "--cycle", "202611", "--msisdns", lst, "--rate", "500/s")
+        self.assertEqual(rc, 0, err)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.4)
+        self.assertEqual(self.r("XLEN", "mt:push"), 300)
+
     def test_bad_list_pushes_nothing(self):
         """A bad line anywhere: listed with its line, nothing pushed, no
         checkpoint, exit 1 -- before the tool even connects."""
