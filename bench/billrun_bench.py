@@ -14,7 +14,7 @@ Reuses bench/bind_bench.py (config, seeding of the MO subscribers) and
 tests/integration/harness.py. Not part of CI.
 
 Usage: bench/billrun_bench.py [--count N] [--mo-rate R] [--window W]
-                              [--max-backlog N] [--build DIR]
+                              [--max-backlog N] [--rate N] [--build DIR]
 """
 import argparse
 import json
@@ -67,6 +67,7 @@ def main():
     ap.add_argument("--mo-rate", type=int, default=200)
     ap.add_argument("--window", type=int, default=100)
     ap.add_argument("--max-backlog", type=int, default=20000)
+    ap.add_argument("--rate", type=int, default=0, help="bill-run --rate (0: none)")
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     a = ap.parse_args()
     build = os.path.abspath(a.build)
@@ -112,7 +113,8 @@ def main():
         sec0 = max(per_second_p99(sim.output()))
         ctl = Proc("ctl", [os.path.join(build, "tools", "shortcodectl"), "--redis",
                            "redis://127.0.0.1:%d" % rport, "--progress", "bill-run", "--cycle",
-                           "202611", "--msisdns", lst, "--max-backlog", str(a.max_backlog)], work)
+                           "202611", "--msisdns", lst, "--max-backlog", str(a.max_backlog)] +
+                   (["--rate", str(a.rate)] if a.rate else []), work)
         procs.append(ctl)
         last = 0.0
         while True:
@@ -141,8 +143,8 @@ def main():
         before = [v for s, v in p99s.items() if s < sec0]
         during = [v for s, v in p99s.items() if sec0 < s <= sec1]
         during.sort()
-        print("bill run of %d subscribers (window %d, --max-backlog %d, %d MO/s of \"0000\"):"
-              % (a.count, a.window, a.max_backlog, a.mo_rate))
+        print("bill run of %d subscribers (window %d, --max-backlog %d, --rate %s, %d MO/s of "
+              "\"0000\"):" % (a.count, a.window, a.max_backlog, a.rate or "none", a.mo_rate))
         print("  bill-run itself: %s s; end to end (last bill sent): %.1f s" %
               (ctl_time.group(1) if ctl_time else "?", total))
         print("  bills/s: %.0f   MT PDUs/s: %.0f (%.2f parts per bill, last 1000)" %
