@@ -95,7 +95,7 @@ def main():
             shipped = sh.read()
         with open(cfg, "w") as f:
             f.write(bind_bench.CONFIG % {"smsc": sport, "redis": rport, "window": a.window} +
-                    "mt:\n  receipts: []\n  quiet_hours: \"off\"\n  read_count: 500\n" +
+                    "mt:\n  receipts: []\n  quiet_hours: \"off\"\n" +
                     shipped[shipped.index("\nroutes:"):shipped.index("\nlimits:")])
         sim = Proc("sim", [os.path.join(build, "tools", "smsc-sim"), "--listen",
                            "127.0.0.1:%d" % sport, "--log-level", "warn", "--load",
