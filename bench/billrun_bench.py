@@ -149,8 +149,10 @@ def main():
               (ctl_time.group(1) if ctl_time else "?", total))
         print("  bills/s: %.0f   MT PDUs/s: %.0f (%.2f parts per bill, last 1000)" %
               (a.count / total, a.count / total * parts / 1000.0, parts / 1000.0))
-        print("  daemon RSS (kB) sampled each second: first %d, max %d, last %d (%d samples)" %
-              (rss[0], max(rss), rss[-1], len(rss)))
+        print("  daemon RSS (kB) sampled each second: first %d, at 10/50/90 %% of the run %d / "
+              "%d / %d, max %d, last %d (%d samples)" %
+              (rss[0], rss[len(rss) // 10], rss[len(rss) // 2], rss[len(rss) * 9 // 10],
+               max(rss), rss[-1], len(rss)))
         print("  \"0000\" p99 per second: before the run max %.2f ms; during it median %.2f ms, "
               "max %.2f ms (%d s)" % (max(before or [0]), during[len(during) // 2] if during
                                       else 0, max(during or [0]), len(during)))
