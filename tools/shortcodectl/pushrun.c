@@ -75,7 +75,7 @@ struct run {
     unsigned long todo, seen;           /* subscribers in the list, read so far */
     long long backlog;                  /* lag + pending after the last XINFO */
     int lag_warned;
-    int done_written;                   /* the last checkpoint said done */
+    unsigned long last_line;            /* of the last batch pushed */
     struct batch b[2];
     int cur;                            /* b[cur]: texts ready; b[!cur]: filling */
     double t0, last_tick;
@@ -288,7 +288,7 @@ static int read_xadds(struct run *u, struct batch *b)
 /* One round trip: the ready batch's XADDs and checkpoint, the backlog, the
  * reads of the batch being filled. Then the filled batch becomes ready.
  * 0, 1 stopped (nothing of the ready batch sent), -1 connection lost. */
-static int step(struct run *u, int done)
+static int step(struct run *u)
 {
     struct batch *ready = &u->b[u->cur], *next = &u->b[!u->cur];
     int rc = ready->n ? wait_turn(u) : (g_stop ? 1 : 0);
@@ -302,13 +302,13 @@ static int step(struct run *u, int done)
                 u->ck.skipped++;
             else
                 u->ck.failed++;
-        /* Counted as if they succeed; an error reply moves one from pushed
-         * to failed in the next checkpoint (rare: WRONGTYPE, OOM). */
+        /* Counted as if they succeed; an error reply (rare: OOM) moves one
+         * from pushed to failed in the next checkpoint, or the final one. */
         unsigned long pushed = u->ck.pushed, failed = u->ck.failed;
         for (size_t i = 0; i < ready->n; i++)
             u->ck.pushed += ready->fate[i] == CTL_RUN_PUSH;
-        u->done_written = done && !next->n;
-        queue_ckpt(u, ready->items[ready->n - 1].line, u->done_written);
+        u->last_line = ready->items[ready->n - 1].line;
+        queue_ckpt(u, u->last_line, 0);
         u->ck.pushed = pushed;
         u->ck.failed = failed;
         queue_backlog(u);
@@ -348,7 +348,7 @@ static int on_push(void *ctx, const struct sc_csv_record *rec)
     it->line = rec->line;
     if (++next->n < u->batch_max)
         return 0;
-    int rc = step(u, 0);
+    int rc = step(u);
     return rc < 0 ? (u->lost = 1, 1) : rc > 0 ? 3 : 0;
 }
 
@@ -488,9 +488,9 @@ static int push_list(struct run *u, int fd)
     queue_backlog(u);                /* what waits already counts */
     int rc = read_backlog(u) < 0 ? -1 : read_file(u, fd, on_push);
     while (rc == 0 && (u->b[0].n || u->b[1].n))
-        rc = step(u, 1);
-    if (rc == 0 && !u->done_written) {    /* every line was before the checkpoint */
-        queue_ckpt(u, u->start_line, 1);
+        rc = step(u);
+    if (rc == 0) {                   /* the final counts, and done */
+        queue_ckpt(u, u->last_line > u->start_line ? u->last_line : u->start_line, 1);
         for (int i = 0; i < 2 && rc == 0; i++) {
             redisReply *rep = ctl_redis_read(u->r);
             rc = rep ? 0 : -1;
