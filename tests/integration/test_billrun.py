@@ -237,6 +237,23 @@ class BillRunTest(harness.Env):
         self.assertEqual(rc, 2, err)
         self.assertIn("--cycle", err)
 
+    def test_a_damaged_bill_is_listed_the_others_pushed(self):
+        """A bill key of another type: listed with its line, counted failed,
+        exit 1 at the end; the rest is pushed and the run is done."""
+        self.r("SET", "bill:{%d}:202611" % (BASE + 1), "oops")
+        for m in (BASE, BASE + 2):
+            self.r("HSET", "bill:{%d}:202611" % m, "total_fen", "100")
+        lst = self.write_list("l.csv", [BASE, BASE + 1, BASE + 2])
+        rc, _, err = self.ctl("bill-run", "--cycle", "202611", "--msisdns", lst)
+        self.assertEqual(rc, 1, err)
+        self.assertIn("l.csv:3: %d: bill: redis: WRONGTYPE" % (BASE + 1), err)
+        self.assertIn("done: 2 bills", err)
+        self.assertIn("1 failed", err)
+        self.assertEqual(self.r.hgetall("billrun:202611")["failed"], "1")
+        self.assertEqual(self.r.hgetall("billrun:202611")["done"], "1")
+        self.assertEqual([f["to"] for _, f in self.r.stream("mt:push")],
+                         [str(BASE), str(BASE + 2)])
+
     def test_another_file_for_the_same_cycle_is_refused(self):
         self.r("HSET", "bill:{%d}:202611" % BASE, "total_fen", "100")
         one = self.write_list("one.csv", [BASE, BASE + 1], header=False)
