@@ -138,13 +138,15 @@ static void xadd(struct run *u, const struct ctl_run_item *it, const char *text,
     snprintf(id, sizeof id, "%s%s%s", o->id_prefix, it->msisdn, o->id_suffix);
     const char *argv[16] = {"XADD", SC_KEY_MT_PUSH, "*", "id", id, "to", it->msisdn, "text", text};
     size_t lens[16] = {0, 0, 0, 0, 0, 0, 0, 0, len};
+    const char *opt[3][2] = {{"kind", o->kind}, {"priority", o->priority},
+                             {"quiet", o->quiet ? "1" : NULL}};
     int argc = 9;
-    if (o->kind)
-        argv[argc++] = "kind", argv[argc++] = o->kind;
-    if (o->priority)
-        argv[argc++] = "priority", argv[argc++] = o->priority;
-    if (o->quiet)
-        argv[argc++] = "quiet", argv[argc++] = "1";
+    for (int i = 0; i < 3; i++) {
+        if (opt[i][1]) {
+            argv[argc++] = opt[i][0];
+            argv[argc++] = opt[i][1];
+        }
+    }
     for (int i = 0; i < argc; i++)
         if (i != 8)
             lens[i] = strlen(argv[i]);
@@ -304,13 +306,12 @@ static int step(struct run *u)
                 u->ck.failed++;
         /* Counted as if they succeed; an error reply (rare: OOM) moves one
          * from pushed to failed in the next checkpoint, or the final one. */
-        unsigned long pushed = u->ck.pushed, failed = u->ck.failed;
+        unsigned long pushed = u->ck.pushed;
         for (size_t i = 0; i < ready->n; i++)
             u->ck.pushed += ready->fate[i] == CTL_RUN_PUSH;
         u->last_line = ready->items[ready->n - 1].line;
         queue_ckpt(u, u->last_line, 0);
         u->ck.pushed = pushed;
-        u->ck.failed = failed;
         queue_backlog(u);
     }
     if (next->n)
