@@ -12,6 +12,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -165,6 +166,8 @@ class BillRunTest(harness.Env):
             stop.set()
             watcher.join()
             w.close()
+        sys.stderr.write("largest backlog seen: %d (bound %d + batch %d)\n"
+                         % (worst[0], bound, batch))
         self.assertLessEqual(worst[0], bound + batch)
         self.assertGreater(worst[0], 0)
         # Every bill once (the ids the runs pushed twice were dropped by the
