@@ -20,12 +20,12 @@
 
 #include "base/log.h"
 #include "base/sc.h"
+#include "handlers/bill_text.h"
 #include "handlers/catalogue.h"
 #include "handlers/handler.h"
 #include "handlers/query.h"
 #include "store/keys.h"
 
-#define BILL_ITEMS 8          /* the fields of a bill, in reply order */
 #define BILL_CODES 20         /* subscriptions the script returns for the VAS line */
 #define BILL_NAMES 6          /* services named; more are counted (bill_vas_more) */
 #define BILL_NAME_CHARS 10    /* a longer service name is cut, with "…" */
@@ -67,59 +67,6 @@ static const char bill_lua[] =
     "for i = 1, math.min(#subs, " BILL_STR(BILL_CODES) ") do out[#out + 1] = subs[i][1] end\n"
     "return out\n";
 
-/* The items, in the order of the script's result and of the reply. */
-enum { B_PLAN, B_VOICE, B_DATA, B_SMS, B_VAS, B_OTHER, B_DISCOUNT, B_TOTAL };
-static const char *const bill_item_tpl[BILL_ITEMS] = {
-    "bill_plan", "bill_voice", "bill_data", "bill_sms", "bill_vas", "bill_other",
-    "bill_discount", "bill_total",
-};
-
-static const struct sc_tpl_decl bill_templates[] = {
-    SC_TPL_DECL("bill_header", "month"),
-    SC_TPL_DECL("bill_plan_name", "plan"),
-    SC_TPL_DECL("bill_plan", "amount"),
-    SC_TPL_DECL("bill_voice", "amount"),
-    SC_TPL_DECL("bill_data", "amount"),
-    SC_TPL_DECL("bill_sms", "amount"),
-    SC_TPL_DECL("bill_vas", "amount"),
-    SC_TPL_DECL("bill_vas_named", "amount", "services"),
-    SC_TPL_DECL("bill_vas_more", "count"),
-    SC_TPL_DECL("bill_other", "amount"),
-    SC_TPL_DECL("bill_discount", "amount"),
-    SC_TPL_DECL("bill_total", "amount"),
-    {"bill_partial", NULL, 0},
-    SC_TPL_DECL("bill_none", "month"),
-    {NULL, NULL, 0},
-};
-
-/* A reply put together line by line from rendered templates. */
-struct bill_text {
-    char s[BILL_TEXT_MAX];
-    size_t len;
-};
-
-static void line(struct bill_text *t, struct sc_req *req, const char *tpl,
-                 const char *const *values)
-{
-    if (t->len && t->len + 1 < sizeof t->s) {
-        t->s[t->len++] = '\n';
-        t->s[t->len] = '\0';
-    }
-    size_t room = sizeof t->s - t->len;
-    size_t n = sc_req_render(req, tpl, values, t->s + t->len, room);
-    t->len += n < room ? n : strlen(t->s + t->len);
-}
-
-/* "202611" -> "2026年11月" (the script made it; anything else is shown as is). */
-static const char *month_text(const char *yyyymm, char *out, size_t outsz)
-{
-    if (strlen(yyyymm) == 6 && strspn(yyyymm, "0123456789") == 6)
-        snprintf(out, outsz, "%.4s年%d月", yyyymm, (yyyymm[4] - '0') * 10 + (yyyymm[5] - '0'));
-    else
-        sc_strlcpy(out, yyyymm, outsz);
-    return out;
-}
-
 /* The names the catalogue knows of codes[0..n), joined with "、" (at most
  * BILL_NAMES, then bill_vas_more with the count of the others). */
 static void vas_names(struct sc_req *req, struct redisReply *const *codes, size_t n, char *out,
@@ -154,6 +101,13 @@ static void vas_names(struct sc_req *req, struct redisReply *const *codes, size_
     }
 }
 
+/* sc_bill_render_fn over the request's templates. */
+static size_t render(void *arg, const char *tpl, const char *const *values, char *out,
+                     size_t outsz)
+{
+    return sc_req_render(arg, tpl, values, out, outsz);
+}
+
 static void on_bill(struct sc_req *req, const void *opts, struct redisReply *const *e, size_t n)
 {
     (void)opts;
@@ -163,8 +117,8 @@ static void on_bill(struct sc_req *req, const void *opts, struct redisReply *con
     const char *st = n ? e[0]->str : "";
     char month[32];
     if (strcmp(st, "none") == 0 && n == 2) {
-        sc_req_reply_tpl(req, "bill_none", (const char *const[]){month_text(e[1]->str, month,
-                                                                            sizeof month)});
+        sc_req_reply_tpl(req, "bill_none",
+                         (const char *const[]){sc_bill_month_text(e[1]->str, month, sizeof month)});
         return;
     }
     if (strcmp(st, "bad") == 0 && n == 3) {
@@ -176,40 +130,18 @@ static void on_bill(struct sc_req *req, const void *opts, struct redisReply *con
         sc_req_reply_tpl(req, "service_error", NULL);
         return;
     }
-    if (strcmp(st, "bill") != 0 || n < 3 + BILL_ITEMS) {
+    if (strcmp(st, "bill") != 0 || n < 3 + SC_BILL_ITEMS) {
         sc_error("event=script_result_bad handler=bill msisdn=%s", SC_LOGV(req->msisdn));
         sc_req_fail(req, "bad script result");
         return;
     }
-    struct bill_text t = {"", 0};
-    line(&t, req, "bill_header", (const char *const[]){month_text(e[1]->str, month, sizeof month)});
-    char plan[64];
-    if (e[2]->str[0])
-        line(&t, req, "bill_plan_name",
-             (const char *const[]){sc_text_short(e[2]->str, 20, plan, sizeof plan)});
-    int partial = 0;
-    for (size_t i = 0; i < BILL_ITEMS; i++) {
-        long long fen;
-        if (sc_parse_int(e[3 + i]->str, &fen) < 0) {
-            partial = 1; /* absent, or not a number: left out, and said so */
-            continue;
-        }
-        if (i == B_DISCOUNT && fen > 0)
-            fen = -fen; /* a reduction, whichever sign billing wrote */
-        char amount[32], names[512];
-        sc_fmt_yuan(fen, amount, sizeof amount);
-        if (i == B_VAS) {
-            vas_names(req, e + 3 + BILL_ITEMS, n - 3 - BILL_ITEMS, names, sizeof names);
-            if (names[0]) {
-                line(&t, req, "bill_vas_named", (const char *const[]){amount, names});
-                continue;
-            }
-        }
-        line(&t, req, bill_item_tpl[i], (const char *const[]){amount});
-    }
-    if (partial)
-        line(&t, req, "bill_partial", NULL);
-    sc_req_reply(req, t.s);
+    char names[512], text[BILL_TEXT_MAX];
+    struct sc_bill b = {.month = e[1]->str, .plan = e[2]->str, .services = names};
+    for (size_t i = 0; i < SC_BILL_ITEMS; i++)
+        b.items[i] = e[3 + i]->str;
+    vas_names(req, e + 3 + SC_BILL_ITEMS, n - 3 - SC_BILL_ITEMS, names, sizeof names);
+    sc_bill_text(&b, 0, render, req, text, sizeof text);
+    sc_req_reply(req, text);
 }
 
 /* The script's keys and the fallback month (handlers/handler.h). */
@@ -236,7 +168,7 @@ static void bill_prepare(const struct sc_req *req, const void *opts, struct sc_r
 const struct sc_handler sc_handler_bill = {
     .name = "bill",
     .summary = "the last cycle's bill (bill:{M}:YYYYMM) itemised, VAS named from the catalogue",
-    .templates = bill_templates,
+    .templates = sc_bill_templates,
     .script = bill_lua,
     .key_types = "hhh",
     .prepare = bill_prepare,

@@ -9,6 +9,7 @@ PKGS=(
   libcmocka-dev redis-server redis-tools
   clang libclang-rt-14-dev valgrind
   libnet-smpp-perl perl python3
+  libssl-dev
 )
 
 missing=()

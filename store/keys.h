@@ -105,5 +105,10 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 #define SC_KEY_MT_MSG "mt:msg:{%s}"
 /* Receipts whose message_id matched no push: a counter (core/receipts.c). */
 #define SC_KEY_MT_RECEIPTS_UNKNOWN "mt:receipts:unknown"
+/* Checkpoints of shortcodectl's runs over a list (tools/shortcodectl/
+ * pushrun.c): HASH sha, line, pushed, skipped, failed, done; the prefix of
+ * billrun:YYYYMM (bill-run) and pushrun:PREFIX (push --file --text). */
+#define SC_KEY_BILLRUN_PREFIX "billrun:"
+#define SC_KEY_PUSHRUN_PREFIX "pushrun:"
 
 #endif

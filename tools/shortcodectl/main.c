@@ -22,6 +22,9 @@
 #define EVENTS_DEFAULT 20
 #define EVENTS_MAX 10000
 #define DEFAULT_MAX_PARTS 8     /* smpp.max_parts when no -c CONFIG */
+#define DEFAULT_MAX_BACKLOG 20000
+#define RATE_MAX 1000000ul
+#define BACKLOG_MAX 100000000ul
 
 static const char g_usage[] =
 "Usage: shortcodectl [-c CONFIG | --redis URL] COMMAND ...\n"
@@ -41,6 +44,13 @@ static const char g_usage[] =
 "  push --file FILE.csv           queue a file of texts: to,text[,kind,priority,\n"
 "                                 quiet,not_after,from,id]; a re-run sends\n"
 "                                 nothing twice\n"
+"  push --file LIST --text TEXT --id-prefix PFX [--kind K] [--priority P]\n"
+"       [--quiet] [--rate N/s] [--max-backlog N]\n"
+"                                 one text to every MSISDN of LIST (one a line,\n"
+"                                 or CSV first column); ids PFX:MSISDN\n"
+"  bill-run --cycle YYYYMM --msisdns LIST [--rate N/s] [--max-backlog N]\n"
+"       [--priority P]            push each subscriber's bill:{M}:YYYYMM as\n"
+"                                 the CXZD reply renders it; resumable\n"
 "  status ID                      a push's latest state and its recent\n"
 "                                 mt:status entries\n"
 "\n"
@@ -56,7 +66,11 @@ static const char g_usage[] =
 "  --quiet            push: held by the daemon during its quiet hours\n"
 "  --id ID            push: 1..64 printable ASCII, no spaces; default\n"
 "                     HOST-PID-MS-N. The same id is sent once.\n"
-"  --skip-bad and --progress also apply to push --file\n"
+"  --skip-bad and --progress also apply to push --file (--progress to bill-run\n"
+"                     and push --text too)\n"
+"  --rate N[/s]       bill-run, push --text: at most N pushes a second\n"
+"  --max-backlog N    bill-run, push --text: wait while more than N entries of\n"
+"                     mt:push are unread or unfinished (default 20000)\n"
 "  -h, --help         this text\n"
 "  --version          print the version\n"
 "\n"
@@ -64,7 +78,8 @@ static const char g_usage[] =
 "or push --file checks the whole file first and sends nothing if any row is\n"
 "bad. A pushed text must fit smpp.max_parts SMS (of -c CONFIG; default 8).\n"
 "Exit status: 0 ok, 1 bad data or redis error replies, 2 usage,\n"
-"3 rows skipped by --skip-bad, 4 redis unreachable.\n";
+"3 rows skipped by --skip-bad, 4 redis unreachable, 5 stopped by SIGINT\n"
+"(bill-run, push --text: run it again to go on).\n";
 
 struct cli {
     const char *config, *url;
@@ -73,6 +88,9 @@ struct cli {
     struct ctl_push_opts push;
     int push_fields;         /* push field options given */
     long count;              /* -1: not given */
+    const char *cycle, *msisdns, *id_prefix;   /* bill-run, push --text */
+    unsigned long rate, max_backlog;           /* 0: not given */
+    struct sc_config *cfg;   /* -c CONFIG, kept for bill-run's templates */
     char **args;             /* the command and its arguments */
     int nargs;
 };
@@ -90,6 +108,16 @@ static int usage_error(const char *fmt, ...)
     return CTL_EXIT_USAGE;
 }
 
+/* A number 1..max, optionally followed by suffix (e.g. "/s"). 0 if bad. */
+static unsigned long parse_limit(const char *s, unsigned long max, const char *suffix)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s < '0' || *s > '9' || (*end && strcmp(end, suffix) != 0) || v < 1 || v > max)
+        return 0;
+    return v;
+}
+
 static long parse_count(const char *s)
 {
     char *end;
@@ -102,7 +130,8 @@ static long parse_count(const char *s)
 static int parse_cli(int argc, char **argv, struct cli *cli)
 {
     enum { O_REDIS = 256, O_SKIP_BAD, O_PROGRESS, O_COUNT, O_VERSION, O_FILE, O_QUIET,
-           O_TO, O_TEXT, O_KIND, O_PRIORITY, O_NOT_AFTER, O_FROM, O_ID };
+           O_TO, O_TEXT, O_KIND, O_PRIORITY, O_NOT_AFTER, O_FROM, O_ID, O_CYCLE, O_MSISDNS,
+           O_RATE, O_MAX_BACKLOG, O_ID_PREFIX };
     static const struct option opts[] = {
         {"file", required_argument, NULL, O_FILE},   {"quiet", no_argument, NULL, O_QUIET},
         {"to", required_argument, NULL, O_TO},       {"text", required_argument, NULL, O_TEXT},
@@ -110,6 +139,11 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
         {"priority", required_argument, NULL, O_PRIORITY},
         {"not-after", required_argument, NULL, O_NOT_AFTER},
         {"from", required_argument, NULL, O_FROM},   {"id", required_argument, NULL, O_ID},
+        {"cycle", required_argument, NULL, O_CYCLE},
+        {"msisdns", required_argument, NULL, O_MSISDNS},
+        {"rate", required_argument, NULL, O_RATE},
+        {"max-backlog", required_argument, NULL, O_MAX_BACKLOG},
+        {"id-prefix", required_argument, NULL, O_ID_PREFIX},
         {"config", required_argument, NULL, 'c'},  {"redis", required_argument, NULL, O_REDIS},
         {"skip-bad", no_argument, NULL, O_SKIP_BAD}, {"progress", no_argument, NULL, O_PROGRESS},
         {"count", required_argument, NULL, O_COUNT}, {"help", no_argument, NULL, 'h'},
@@ -139,6 +173,19 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
         case O_NOT_AFTER: cli->push.not_after = optarg; cli->push_fields++; break;
         case O_FROM: cli->push.from = optarg; cli->push_fields++; break;
         case O_ID: cli->push.id = optarg; cli->push_fields++; break;
+        case O_CYCLE: cli->cycle = optarg; break;
+        case O_MSISDNS: cli->msisdns = optarg; break;
+        case O_ID_PREFIX: cli->id_prefix = optarg; break;
+        case O_RATE:
+            if (!(cli->rate = parse_limit(optarg, RATE_MAX, "/s")))
+                return usage_error("--rate: expected N or N/s, 1..%lu, got '%s'", RATE_MAX,
+                                   optarg);
+            break;
+        case O_MAX_BACKLOG:
+            if (!(cli->max_backlog = parse_limit(optarg, BACKLOG_MAX, "")))
+                return usage_error("--max-backlog: expected a number 1..%lu, got '%s'",
+                                   BACKLOG_MAX, optarg);
+            break;
         case 'h': fputs(g_usage, stdout); return CTL_EXIT_OK;
         case O_VERSION: printf("shortcodectl %s\n", SC_VERSION); return CTL_EXIT_OK;
         case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -176,7 +223,7 @@ static int choose_redis(struct cli *cli, struct ctl_redis *r)
             url = DEFAULT_URL;
     }
     int rc = ctl_redis_parse_url(r, url, err, sizeof err);
-    sc_config_free(cfg);
+    cli->cfg = cfg;             /* freed by main */
     if (rc < 0) {
         fprintf(stderr, "shortcodectl: %s\n", err);
         return CTL_EXIT_USAGE;
@@ -184,13 +231,41 @@ static int choose_redis(struct cli *cli, struct ctl_redis *r)
     return -1;
 }
 
+/* --priority of a run: one digit (the push checks its own). -1 or an exit code. */
+static int check_run_priority(const struct cli *cli)
+{
+    const char *p = cli->push.priority;
+    if (p && (strlen(p) != 1 || *p < '0' || *p > '9'))
+        return usage_error("--priority \"%s\" must be one digit, 0 (urgent) .. 9 (bulk)", p);
+    return -1;
+}
+
+/* push --file LIST --text TEXT --id-prefix PFX: the run's options only. */
+static int check_push_list(const struct cli *cli)
+{
+    const struct ctl_push_opts *p = &cli->push;
+    if (!cli->id_prefix)
+        return usage_error("push --file LIST --text needs --id-prefix PFX (ids PFX:MSISDN, so "
+                           "that a re-run sends nothing twice)");
+    if (p->to || p->not_after || p->from || p->id || cli->skip_bad)
+        return usage_error("push --file LIST --text takes --kind, --priority, --quiet, --rate, "
+                           "--max-backlog, --id-prefix and --progress only");
+    return check_run_priority(cli);
+}
+
 /* push: either --file alone or the fields (--to and --text at least). */
 static int check_push(const struct cli *cli)
 {
-    if (cli->nargs != 1 || cli->count >= 0)
+    if (cli->nargs != 1 || cli->count >= 0 || cli->cycle || cli->msisdns)
         return usage_error("usage: push --to MSISDN --text TEXT [options] | push --file FILE.csv");
+    if (cli->file && cli->push.text)
+        return check_push_list(cli);
+    if (cli->id_prefix || cli->rate || cli->max_backlog)
+        return usage_error("--id-prefix, --rate and --max-backlog apply to push --file LIST "
+                           "--text and bill-run only");
     if (cli->file && cli->push_fields)
-        return usage_error("push --file takes its fields from the file's columns");
+        return usage_error("push --file takes its fields from the file's columns (or --text "
+                           "for one text to a list of MSISDNs)");
     if (!cli->file && (cli->skip_bad || cli->progress))
         return usage_error("--skip-bad and --progress apply to push --file only");
     if (!cli->file && (!cli->push.to || !cli->push.text))
@@ -198,14 +273,34 @@ static int check_push(const struct cli *cli)
     return -1;
 }
 
+/* bill-run --cycle YYYYMM --msisdns LIST [--rate] [--max-backlog]
+ * [--priority] [--progress]. */
+static int check_bill_run(const struct cli *cli)
+{
+    if (cli->nargs != 1 || !cli->cycle || !cli->msisdns)
+        return usage_error("usage: bill-run --cycle YYYYMM --msisdns LIST [--rate N/s] "
+                           "[--max-backlog N] [--priority P] [--progress]");
+    if (cli->skip_bad || cli->count >= 0 || cli->file || cli->id_prefix ||
+        cli->push_fields != (cli->push.priority ? 1 : 0))
+        return usage_error("bill-run takes --cycle, --msisdns, --rate, --max-backlog, "
+                           "--priority and --progress only");
+    return check_run_priority(cli);
+}
+
 /* Check the command's shape and the options it allows. -1 or an exit code. */
 static int check_command(const struct cli *cli)
 {
     if (cli->nargs == 0)
-        return usage_error("no command (import, push, status, show, events, index-catalogue)");
+        return usage_error("no command (import, push, bill-run, status, show, events, "
+                           "index-catalogue)");
     const char *cmd = cli->args[0];
     if (strcmp(cmd, "push") == 0)
         return check_push(cli);
+    if (strcmp(cmd, "bill-run") == 0)
+        return check_bill_run(cli);
+    if (cli->cycle || cli->msisdns || cli->id_prefix || cli->rate || cli->max_backlog)
+        return usage_error("--cycle, --msisdns, --id-prefix, --rate and --max-backlog apply to "
+                           "bill-run and push --file --text only");
     if (cli->file || cli->push_fields)
         return usage_error("--file, --to, --text, --kind, --priority, --quiet, --not-after, "
                            "--from and --id apply to push only");
@@ -255,6 +350,17 @@ static int run(const struct cli *cli, struct ctl_redis *r)
         };
         return ctl_import(r, &o);
     }
+    struct ctl_list_opts lo = {
+        .path = cli->file ? cli->file : cli->msisdns, .cycle = cli->cycle,
+        .id_prefix = cli->id_prefix, .text = cli->push.text, .kind = cli->push.kind,
+        .priority = cli->push.priority, .quiet = cli->push.quiet, .rate = cli->rate,
+        .max_backlog = cli->max_backlog ? cli->max_backlog : DEFAULT_MAX_BACKLOG,
+        .progress = cli->progress || isatty(STDERR_FILENO), .lim = cli->push.lim, .cfg = cli->cfg,
+    };
+    if (strcmp(cmd, "bill-run") == 0)
+        return ctl_bill_run(r, &lo);
+    if (strcmp(cmd, "push") == 0 && cli->file && cli->push.text)
+        return ctl_push_list(r, &lo);
     if (strcmp(cmd, "push") == 0 && cli->file) {
         struct ctl_import_opts o = {
             .table = CTL_PUSH,
@@ -290,5 +396,6 @@ int main(int argc, char **argv)
     if (rc < 0)
         rc = run(&cli, &r);
     ctl_redis_close(&r);
+    sc_config_free(cli.cfg);
     return rc;
 }

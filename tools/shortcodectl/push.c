@@ -20,6 +20,7 @@
 #include "base/sc.h"
 #include "check.h"
 #include "ctl.h"
+#include "pushrun.h"
 #include "store/keys.h"
 #include "table.h"
 #include "text/text.h"
@@ -69,7 +70,7 @@ static int check_addr(const char *s, size_t len, char *why, size_t whysz)
     return ok ? 0 : -1;
 }
 
-static int check_kind(const char *s, size_t len, char *why, size_t whysz)
+int ctl_push_kind_ok(const char *s, size_t len, char *why, size_t whysz)
 {
     int ok = len >= 1 && len <= KIND_MAX;
     for (size_t i = 0; ok && i < len; i++)
@@ -80,8 +81,8 @@ static int check_kind(const char *s, size_t len, char *why, size_t whysz)
 }
 
 /* Non-empty UTF-8 that fits lim once encoded; *parts: how many SMS. */
-static int check_body(const char *s, size_t len, const struct ctl_mt_limits *lim,
-                      unsigned *parts, char *why, size_t whysz)
+int ctl_push_text_ok(const char *s, size_t len, const struct ctl_mt_limits *lim, unsigned *parts,
+                     char *why, size_t whysz)
 {
     static struct sc_mt mt;        /* 2.5 KiB: not on the stack for each row */
     if (ctl_check_text(s, len, 1, why, whysz) < 0)
@@ -188,8 +189,8 @@ static int check_fields(const struct sc_csv_field *const *v, const struct ctl_mt
         switch (*bad) {
         case F_TO:
         case F_FROM: rc = check_addr(f->s, f->len, why, whysz); break;
-        case F_TEXT: rc = check_body(f->s, f->len, lim, &c->parts, why, whysz); break;
-        case F_KIND: rc = check_kind(f->s, f->len, why, whysz); break;
+        case F_TEXT: rc = ctl_push_text_ok(f->s, f->len, lim, &c->parts, why, whysz); break;
+        case F_KIND: rc = ctl_push_kind_ok(f->s, f->len, why, whysz); break;
         case F_PRIORITY:   /* one digit: "05" is refused, not rewritten */
             if (f->len != 1 || f->s[0] < '0' || f->s[0] > '9') {
                 snprintf(why, whysz, "must be one digit, 0 (urgent) .. 9 (bulk)");
@@ -393,4 +394,62 @@ int ctl_push(struct ctl_redis *r, const struct ctl_push_opts *o)
         fprintf(stderr, "queued in " SC_KEY_MT_PUSH " as entry %s (%u SMS)\n", rep->str, c.parts);
     freeReplyObject(rep);
     return ok ? CTL_EXIT_OK : CTL_EXIT_DATA;
+}
+
+/* ---- push --file LIST --text (one text for all) ------------------------ */
+
+static void list_queue(void *arg, struct ctl_redis *r, int slot, const struct ctl_run_item *items,
+                       size_t n)
+{
+    (void)arg, (void)r, (void)slot, (void)items, (void)n;   /* nothing to read */
+}
+
+static int list_collect(void *arg, struct ctl_redis *r, int slot,
+                        const struct ctl_run_item *items, size_t n, enum ctl_run_fate *fate,
+                        const char **text, size_t *len)
+{
+    const char *t = arg;
+    (void)r, (void)slot, (void)items;
+    for (size_t i = 0; i < n; i++) {
+        fate[i] = CTL_RUN_PUSH;
+        text[i] = t;
+        len[i] = strlen(t);
+    }
+    return 0;
+}
+
+int ctl_push_list(struct ctl_redis *r, const struct ctl_list_opts *o)
+{
+    char why[128], q[96], id[ID_MAX + 8], key[ID_MAX + 16];
+    unsigned parts;
+    const char *kind = o->kind ? o->kind : "notice";
+    size_t plen = strlen(o->id_prefix);
+    const char *bad = NULL, *val = NULL;
+    if (ctl_push_text_ok(o->text, strlen(o->text), &o->lim, &parts, why, sizeof why) < 0)
+        bad = "--text", val = o->text;
+    else if (ctl_push_kind_ok(kind, strlen(kind), why, sizeof why) < 0)
+        bad = "--kind", val = kind;
+    if (bad) {
+        fprintf(stderr, "shortcodectl: %s %s %s\n", bad,
+                ctl_printable(q, sizeof q, val, strlen(val), 1), why);
+        return CTL_EXIT_USAGE;
+    }
+    /* The id is PREFIX:MSISDN, MSISDN up to CTL_MSISDN_MAX digits. */
+    snprintf(id, sizeof id, "%s:%0*d", o->id_prefix, CTL_MSISDN_MAX, 0);
+    if (ctl_check_push_id(o->id_prefix, plen, why, sizeof why) < 0 ||
+        ctl_check_push_id(id, strlen(id), why, sizeof why) < 0) {
+        fprintf(stderr, "shortcodectl: --id-prefix %s %s (with \":\" and the MSISDN: at most %d)\n",
+                ctl_printable(q, sizeof q, o->id_prefix, plen, 1), why, ID_MAX);
+        return CTL_EXIT_USAGE;
+    }
+    snprintf(key, sizeof key, SC_KEY_PUSHRUN_PREFIX "%s", o->id_prefix);
+    snprintf(id, sizeof id, "%s:", o->id_prefix);
+    const struct ctl_run_producer p = {"pushes", "skipped", list_queue, list_collect,
+                                       (void *)o->text};
+    const struct ctl_run_opts ro = {
+        .path = o->path, .ckpt_key = key, .id_prefix = id, .id_suffix = "", .kind = kind,
+        .priority = o->priority ? o->priority : "9", .quiet = o->quiet, .rate = o->rate,
+        .max_backlog = o->max_backlog, .progress = o->progress, .p = &p,
+    };
+    return ctl_run(r, &ro);
 }
