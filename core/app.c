@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/sc.h"
 #include "core/longmo.h"
+#include "core/metrics.h"
 #include "core/orders.h"
 #include "core/push.h"
 #include "core/request.h"
@@ -194,6 +195,7 @@ static void on_catalogue_loaded(void *arg, int ok)
 static void on_store_state(void *arg, int ready)
 {
     struct sc_app *a = arg;
+    sc__metrics_redis_up(ready);
     if (ready)
         sc_catalogue_connected(a->cat);
 }
@@ -213,6 +215,7 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
     if (!a->gen)
         return SC_ECONFIG;
     sc_router_lint(a->gen->router, log_config_warning, NULL);
+    sc__metrics_start(a);
     struct sc_store_opts so = {
         .url = cfg->redis.url,
         .connect_timeout_ms = (uint32_t)cfg->redis.connect_timeout_ms,
@@ -222,6 +225,7 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
         .max_pending = store_max_pending(cfg),
         .durability = cfg->redis.durability == SC_CFG_DURABILITY_WARN ? SC_DURABILITY_WARN
                                                                       : SC_DURABILITY_REFUSE,
+        .latency = sc__metrics_redis_latency(),
     };
     a->store = sc_store_new(loop, &so, err, errsz);
     if (!a->store)
@@ -398,6 +402,7 @@ void sc_app_stop(struct sc_app *a, void (*stopped)(void *), void *arg)
 
 void sc_app_free(struct sc_app *a)
 {
+    sc__metrics_stop(a);
     sc_esme_free(a->esme);
     sc_orders_free(a->orders);
     sc_pushes_free(a->pushes);

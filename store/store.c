@@ -159,6 +159,8 @@ int sc__submit(struct sc_store *st, struct st_cmd *c, const char *req, size_t le
     if (redisAsyncFormattedCommand(st->ac, on_reply, c, req, len) != REDIS_OK)
         return SC_EAGAIN;
     c->deadline = uv_now(st->loop) + st->o.command_timeout_ms;
+    if (st->o.latency)
+        c->sent_ns = uv_hrtime();
     sc__fifo_push(st, c);
     if (!st->cmd_timer_armed)
         arm_cmd_timer(st);
@@ -468,6 +470,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             return;
         }
     }
+    if (st->o.latency)
+        sc_histogram_observe(st->o.latency, (uv_hrtime() - c->sent_ns) / 1000);
     sc_store_cb cb = c->cb;
     void *ctx = c->ctx;
     sc__fifo_unlink(st, c);

@@ -36,6 +36,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "base/metrics.h"
+
 struct redisReply;
 struct sc_store;
 
@@ -50,6 +52,8 @@ struct sc_store_opts {
     const char *name;             /* NULL: the daemon's MO connection; else a
                                    * short word logged as conn=NAME after the
                                    * event (borrowed: must outlive the store) */
+    struct sc_histogram *latency; /* each reply's round trip in microseconds
+                                   * (base/metrics.h; borrowed), or NULL */
 };
 
 /* What to do with a server that cannot keep acknowledged writes (no AOF,
