@@ -8,6 +8,8 @@
 
 #include "base/log.h"
 #include "base/sc.h"
+#include "core/api.h"
+#include "core/http.h"
 #include "core/longmo.h"
 #include "core/metrics.h"
 #include "core/orders.h"
@@ -251,6 +253,9 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
         snprintf(err, errsz, "cannot start the store: %s", sc_strerror(rc));
         return rc;
     }
+    rc = sc_api_start(a, err, errsz); /* HTTP, when http.listen is set */
+    if (rc < 0)
+        return rc;
     sc_info("event=waiting_for_redis msg=\"binds start once Redis is ready\"");
     return 0;
 }
@@ -268,7 +273,7 @@ static const char *const live_keys[] = {
     "smpp.source_addr", "smpp.reasm_timeout_ms", "smpp.reasm_max_per_source",
     "mt.block_ms", "mt.read_count", "mt.claim_idle_ms", "mt.max_queued", "mt.dedup_horizon_s",
     "mt.default_priority", "mt.receipts", "mt.receipt_ttl_s", "mt.quiet_hours", "mt.time_zone",
-    "mt.test_clock",
+    "mt.test_clock", "http.token", "http.sendsms_users",
 };
 
 static int key_is_live(const char *key)
@@ -351,7 +356,9 @@ static void stop_rest(void *arg)
 {
     struct sc_app *a = arg;
     /* Binds are down: nothing can come in any more. */
-    a->stop_pending = 3 + (a->pushes != NULL);
+    a->stop_pending = 3 + (a->pushes != NULL) + (a->http != NULL);
+    if (a->http)
+        sc_http_stop(a->http, stop_step_done, a);
     if (a->pushes)
         sc_pushes_stop(a->pushes, stop_step_done, a);
     sc_orders_stop(a->orders, stop_step_done, a);
@@ -406,6 +413,7 @@ void sc_app_free(struct sc_app *a)
     sc_esme_free(a->esme);
     sc_orders_free(a->orders);
     sc_pushes_free(a->pushes);
+    sc_http_free(a->http);
     sc_catalogue_free(a->cat);
     sc_store_free(a->store);
     free(a->script_ids);

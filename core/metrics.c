@@ -91,11 +91,9 @@ static const char *const g_stats[] = {"unknown_id", "DELIVRD", "EXPIRED", "DELET
                                       "ACCEPTD",    "UNKNOWN", "REJECTD", "ENROUTE", "BUFFRED",
                                       "other"};
 
-static void cells_for(const char *route, struct sc_counter **mo, struct sc_histogram **secs)
+static struct sc_counter *mo_cell(const char *route, enum sc_outcome o)
 {
-    for (int o = 0; o < SC_OUTCOME_COUNT; o++)
-        mo[o] = sc_metric_counter(&g_mo_total, (const char *[]){route, sc__req_outcome_name(o)});
-    *secs = sc_metric_histogram(&g_mo_seconds, (const char *[]){route});
+    return sc_metric_counter(&g_mo_total, (const char *[]){route, sc__req_outcome_name(o)});
 }
 
 static void resolve(void)
@@ -103,26 +101,41 @@ static void resolve(void)
     if (g.resolved)
         return;
     g.resolved = 1;
-    cells_for("-", g.none, &g.none_seconds);
+    /* The families in the order a reader looks for them. */
+    g.none[SC_OUTCOME_NO_ROUTE] = mo_cell("-", SC_OUTCOME_NO_ROUTE);
+    g.none_seconds = sc_metric_histogram(&g_mo_seconds, (const char *[]){"-"});
     g.not_served = sc_metric_counter(&g_mo_total, (const char *[]){"-", "not_served"});
     g.bad_source = sc_metric_counter(&g_mo_total, (const char *[]){"-", "bad_source"});
     g.rate_limited = sc_metric_counter(&g_rate_limited, NULL);
+    sc_metric_counter(&g_long_mo, (const char *[]){"stored"});
+    sc_esme_mt_counter("reply", "sent");
     for (size_t i = 0; i < SC_ARRAY_LEN(g_stats); i++)
         g.receipts[i] = sc_metric_counter(&g_receipts, (const char *[]){g_stats[i]});
     g.redis_up = sc_metric_gauge(&g_redis_up, NULL);
     g.redis_seconds = sc_metric_histogram(&g_redis_seconds, NULL);
+    sc_metric_gauge(&g_build, (const char *[]){SC_VERSION});
+    sc_metric_counter(&g_cpu, NULL);
+    sc_metric_gauge(&g_rss, NULL);
+    sc_metric_gauge(&g_vsz, NULL);
+    sc_metric_gauge(&g_start, NULL);
+    sc_metric_gauge(&g_fds, NULL);
+    sc_metric_gauge(&g_max_fds, NULL);
 }
 
 void sc__metrics_route(struct sc_route *rt)
 {
     resolve();
-    cells_for(rt->name, rt->mo_total, &rt->mo_seconds);
+    /* A route's MO is never no_route: that cell is the "-" route's. */
+    for (int o = 0; o < SC_OUTCOME_COUNT; o++)
+        rt->mo_total[o] = o == SC_OUTCOME_NO_ROUTE ? g.none[o] : mo_cell(rt->name, o);
+    rt->mo_seconds = sc_metric_histogram(&g_mo_seconds, (const char *[]){rt->name});
 }
 
 void sc__metrics_mo(const struct sc_route *rt, enum sc_outcome o, uint64_t ns)
 {
-    struct sc_counter *const *mo = rt ? rt->mo_total : g.none;
-    sc_counter_inc(mo[o]);
+    if (!rt && !g.none[o]) /* not the hot path: nothing matched */
+        g.none[o] = mo_cell("-", o);
+    sc_counter_inc(rt ? rt->mo_total[o] : g.none[o]);
     sc_histogram_observe(rt ? rt->mo_seconds : g.none_seconds, ns / 1000);
     if (o == SC_OUTCOME_RATE_REPLY)
         sc_counter_inc(g.rate_limited);
@@ -225,7 +238,6 @@ void sc__metrics_start(struct sc_app *a)
     sc_gauge_set(sc_metric_gauge(&g_start, NULL),
                  (int64_t)tv.tv_sec * 1000000 + (int64_t)tv.tv_usec);
     sc_gauge_set(sc_metric_gauge(&g_build, (const char *[]){SC_VERSION}), 1);
-    sc_metric_counter(&g_long_mo, (const char *[]){"stored"});
     if (sc_metrics_collector_add(sc_metrics_global(), collect, a) < 0)
         sc_warn("event=metrics_collector_refused msg=\"process figures not updated\"");
 }

@@ -13,6 +13,7 @@
 #include "core/outcome.h"
 
 struct sc_app;
+struct sc_http;
 struct sc_route;
 
 /* Resolve a route's cells (its mo_total by outcome, its duration
@@ -47,5 +48,8 @@ void sc__metrics_redis_up(int up);
  * build and a's intake counters; stop removes it. */
 void sc__metrics_start(struct sc_app *a);
 void sc__metrics_stop(struct sc_app *a);
+
+/* GET /metrics on http (core/metrics_http.c): 0 or sc_http_route's error. */
+int sc__metrics_routes(struct sc_http *http);
 
 #endif
