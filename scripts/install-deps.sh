@@ -8,7 +8,7 @@ PKGS=(
   libsmpp34-dev libhiredis-dev libyaml-dev libuv1-dev libunistring-dev libjansson-dev
   libcmocka-dev redis-server redis-tools libmicrohttpd-dev
   clang libclang-rt-14-dev valgrind
-  libnet-smpp-perl perl python3
+  libnet-smpp-perl perl python3 python3-prometheus-client
 )
 
 missing=()

@@ -170,6 +170,19 @@ class Binds(MetricsMixin, harness.Env):
         for p in ["reply"] + [str(i) for i in range(10)]:
             self.assertEqual(v(smp, "shortcoded_mt_queued", priority=p), 0, p)
 
+    def test_receipt_counted_by_stat(self):
+        sim = self.start_sim("--dlr", "--seed", "7", "--dlr-delay-ms", "50")
+        self.daemon(sim)
+        self.r("XADD", "mt:push", "*", "id", "d1", "to", "13000000001", "text", "bill",
+               "kind", "bill")
+        wait_for(lambda: [f["state"] for _, f in self.r.stream("mt:status")] ==
+                 ["sent", "delivered"], 10, "d1 sent then delivered")
+        # Counted once the script's answer is back (after it wrote mt:status).
+        smp = self.wait_value(1, "shortcoded_receipts_total", stat="DELIVRD")
+        for stat in ("UNDELIV", "EXPIRED", "other", "unknown_id"):
+            self.assertEqual(prom.value(smp, "shortcoded_receipts_total", stat=stat), 0, stat)
+        self.assertEqual(prom.value(smp, "shortcoded_mt_total", kind="bill", state="sent"), 1)
+
     def test_reconnect_counted_after_the_smsc_closed_the_link(self):
         # The simulator unbinds a session after its first submit_sm; the
         # daemon binds again at once, and stays bound.
