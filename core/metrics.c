@@ -20,6 +20,10 @@
 #include "core/app.h"
 #include "core/router.h"
 
+/* Routes are the configuration's (bounded by it); a reload that renames
+ * them adds series, so they are bounded too, generously. */
+#define ROUTE_SERIES 512
+
 /* Upper bounds in microseconds. */
 static const uint64_t g_mo_bounds[] = {500,    1000,   2500,   5000,    10000,   25000,  50000,
                                        100000, 250000, 500000, 1000000, 2500000, 5000000};
@@ -28,11 +32,13 @@ static const uint64_t g_redis_bounds[] = {100,   250,    500,    1000,   2500,  
 
 static struct sc_metric g_mo_total = {
     .name = "shortcoded_mo_total", .type = SC_METRIC_COUNTER, .labels = {"route", "outcome"},
+    .max_series = ROUTE_SERIES * SC_OUTCOME_COUNT,
     .help = "MOs by route (- none matched) and outcome: reply, rate_limited, silent, no_route, "
             "temporary_error (answered so that the SMSC delivers it again); not_served and "
             "bad_source were refused before routing."};
 static struct sc_metric g_mo_seconds = {
     .name = "shortcoded_mo_duration_seconds", .type = SC_METRIC_HISTOGRAM, .labels = {"route"},
+    .max_series = ROUTE_SERIES,
     .decimals = 6, .bounds = g_mo_bounds, .nbounds = SC_ARRAY_LEN(g_mo_bounds),
     .help = "Time from an MO's intake to its outcome (its reply queued, or its answer), by route."};
 static struct sc_metric g_rate_limited = {
@@ -71,25 +77,26 @@ static struct sc_metric g_start = {
     .name = "process_start_time_seconds", .type = SC_METRIC_GAUGE, .decimals = 6,
     .help = "Start time of the process since unix epoch in seconds."};
 static struct sc_metric g_fds = {
-    .name = "process_open_fds", .type = SC_METRIC_GAUGE, .help = "Number of open file descriptors."};
+    .name = "process_open_fds", .type = SC_METRIC_GAUGE,
+    .help = "Number of open file descriptors."};
 static struct sc_metric g_max_fds = {
     .name = "process_max_fds", .type = SC_METRIC_GAUGE,
     .help = "Maximum number of open file descriptors."};
-
-static struct {
-    struct sc_counter *none[SC_OUTCOME_COUNT];
-    struct sc_histogram *none_seconds;
-    struct sc_counter *not_served, *bad_source, *rate_limited;
-    struct sc_counter *receipts[11];
-    struct sc_histogram *redis_seconds;
-    struct sc_gauge *redis_up;
-    int resolved;
-} g;
 
 /* Index 0 is unknown_id; the last is other. */
 static const char *const g_stats[] = {"unknown_id", "DELIVRD", "EXPIRED", "DELETED", "UNDELIV",
                                       "ACCEPTD",    "UNKNOWN", "REJECTD", "ENROUTE", "BUFFRED",
                                       "other"};
+
+static struct {
+    struct sc_counter *none[SC_OUTCOME_COUNT];
+    struct sc_histogram *none_seconds;
+    struct sc_counter *not_served, *bad_source, *rate_limited;
+    struct sc_counter *receipts[SC_ARRAY_LEN(g_stats)];
+    struct sc_histogram *redis_seconds;
+    struct sc_gauge *redis_up;
+    int resolved;
+} g;
 
 static struct sc_counter *mo_cell(const char *route, enum sc_outcome o)
 {

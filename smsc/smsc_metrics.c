@@ -13,8 +13,12 @@
 #include "base/metrics.h"
 #include "smsc/esme_int.h"
 
+/* Links are the configuration's binds (one or two each). */
+#define LINK_SERIES 256
+
 static struct sc_metric g_mt_total = {
     .name = "shortcoded_mt_total", .type = SC_METRIC_COUNTER, .labels = {"kind", "state"},
+    .max_series = 256, /* kinds come with the pushes: about 60 of them, 4 states each */
     .help = "MTs by kind (reply: replies to MOs and order confirmations; else a push's kind) "
             "and final state: sent (every part accepted by the SMSC), failed; pushes also "
             "dropped and expired."};
@@ -24,17 +28,21 @@ static struct sc_metric g_mt_queued = {
             "push priorities 0 (urgent) .. 9 (bulk)."};
 static struct sc_metric g_bind_up = {
     .name = "shortcoded_bind_up", .type = SC_METRIC_GAUGE, .labels = {"bind"},
+    .max_series = LINK_SERIES,
     .help = "1 when the link is bound, else 0 (a receiver+transmitter bind is two links, "
             "NAME/rx and NAME/tx)."};
 static struct sc_metric g_bind_window = {
     .name = "shortcoded_bind_window_used", .type = SC_METRIC_GAUGE, .labels = {"bind"},
+    .max_series = LINK_SERIES,
     .help = "submit_sm awaiting their resp on the link (at most the bind's window)."};
 static struct sc_metric g_bind_throttled = {
     .name = "shortcoded_bind_throttled_total", .type = SC_METRIC_COUNTER, .labels = {"bind"},
+    .max_series = LINK_SERIES,
     .help = "submit_sm_resp ESME_RTHROTTLED or ESME_RMSGQFUL on the link (each pauses it for "
             "throttle_pause_ms)."};
 static struct sc_metric g_bind_reconnects = {
     .name = "shortcoded_bind_reconnects_total", .type = SC_METRIC_COUNTER, .labels = {"bind"},
+    .max_series = LINK_SERIES,
     .help = "Reconnects scheduled for the link: after a lost bind or a failed attempt."};
 
 static struct sc_counter *g_reply[2]; /* sent, failed */
