@@ -10,6 +10,8 @@
 
 #include "base/metrics.h"
 #include "base/sc.h"
+#include "core/metrics.h"
+#include "core/router.h"
 
 static char *render(struct sc_metrics *reg)
 {
@@ -209,6 +211,52 @@ static void test_collectors(void **state)
     sc_metrics_free(reg);
 }
 
+/* The daemon's families (core/metrics.c) in the global registry: a route's
+ * cells, the "-" route, a push's kind checked, receipts' stat words. Runs
+ * before test_global, which empties the global registry. */
+static void test_core_families(void **state)
+{
+    (void)state;
+    struct sc_route rt = {.name = "vas_list"};
+    sc__metrics_route(&rt);
+    sc__metrics_mo(&rt, SC_OUTCOME_REPLY, 700000);     /* 0.7 ms */
+    sc__metrics_mo(&rt, SC_OUTCOME_RATE_REPLY, 3000);
+    sc__metrics_mo(&rt, SC_OUTCOME_RATE_SILENT, 3000);
+    sc__metrics_mo(NULL, SC_OUTCOME_NO_ROUTE, 2000000); /* 2 ms */
+    sc__metrics_push("promo", "sent");
+    sc__metrics_push("Bad kind!", "dropped");
+    sc__metrics_push("", "dropped");
+    sc__metrics_push("abcdefghijklmnopq", "dropped"); /* 17 bytes: one too many */
+    sc__metrics_push("abcdefghijklmno_", "sent");
+    assert_int_equal(sc__metrics_receipt_stat("DELIVRD"), sc__metrics_receipt_stat("DELIVRD"));
+    assert_int_not_equal(sc__metrics_receipt_stat("DELIVRD"), sc__metrics_receipt_stat("XYZ"));
+    assert_int_equal(sc__metrics_receipt_stat("XYZ"), sc__metrics_receipt_stat("deliv"));
+    sc__metrics_receipt(sc__metrics_receipt_stat("UNDELIV"));
+    sc__metrics_receipt(sc__metrics_receipt_stat("no such word"));
+    sc__metrics_receipt(SC__RECEIPT_UNKNOWN_ID);
+    char *t = render(sc_metrics_global());
+    assert_has(t, "shortcoded_mo_total{route=\"vas_list\",outcome=\"reply\"} 1\n");
+    /* The polite reply and the silence after it are both rate_limited; only
+     * the first counts a subscriber. */
+    assert_has(t, "shortcoded_mo_total{route=\"vas_list\",outcome=\"rate_limited\"} 2\n");
+    assert_has(t, "\nshortcoded_rate_limited_total 1\n");
+    assert_null(strstr(t, "route=\"vas_list\",outcome=\"no_route\""));
+    assert_has(t, "shortcoded_mo_total{route=\"-\",outcome=\"no_route\"} 1\n");
+    assert_has(t, "shortcoded_mo_duration_seconds_bucket{route=\"vas_list\",le=\"0.0005\"} 2\n"
+                  "shortcoded_mo_duration_seconds_bucket{route=\"vas_list\",le=\"0.001\"} 3\n");
+    assert_has(t, "shortcoded_mo_duration_seconds_sum{route=\"vas_list\"} 0.000706\n");
+    assert_has(t, "shortcoded_mo_duration_seconds_bucket{route=\"-\",le=\"0.001\"} 0\n"
+                  "shortcoded_mo_duration_seconds_bucket{route=\"-\",le=\"0.0025\"} 1\n");
+    assert_has(t, "shortcoded_mt_total{kind=\"promo\",state=\"sent\"} 1\n");
+    assert_has(t, "shortcoded_mt_total{kind=\"invalid\",state=\"dropped\"} 3\n");
+    assert_has(t, "shortcoded_mt_total{kind=\"abcdefghijklmno_\",state=\"sent\"} 1\n");
+    assert_has(t, "shortcoded_receipts_total{stat=\"UNDELIV\"} 1\n");
+    assert_has(t, "shortcoded_receipts_total{stat=\"other\"} 1\n");
+    assert_has(t, "shortcoded_receipts_total{stat=\"unknown_id\"} 1\n");
+    assert_has(t, "shortcoded_receipts_total{stat=\"DELIVRD\"} 0\n");
+    free(t);
+}
+
 /* A family resolved without a registry joins the global one. */
 static void test_global(void **state)
 {
@@ -230,7 +278,8 @@ int main(void)
         cmocka_unit_test(test_counter_labels), cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_histogram),      cmocka_unit_test(test_unlabelled),
         cmocka_unit_test(test_series_limit),   cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_collectors),     cmocka_unit_test(test_global),
+        cmocka_unit_test(test_collectors),     cmocka_unit_test(test_core_families),
+        cmocka_unit_test(test_global),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
