@@ -30,6 +30,8 @@ int sc_api_start(struct sc_app *a, char *err, size_t errsz)
     int rc = sc__api_health_routes(a);
     if (rc == 0)
         rc = sc__api_v1_routes(a);
+    if (rc == 0)
+        rc = sc__api_sendsms_routes(a);
     if (rc < 0) {
         snprintf(err, errsz, "cannot add the HTTP routes: %s", sc_strerror(rc));
         return rc;

@@ -35,6 +35,19 @@ void sc__api_json(struct sc_http_req *req, unsigned status, json_t *obj);
 /* 1 when the request has "Authorization: Bearer http.token"; else 0 with
  * 401 answered (also when http.token is empty). The token is never logged. */
 int sc__api_authorized(struct sc_app *a, struct sc_http_req *req);
+/* XADD stream * f[0] v[0] ... (n fields, values binary-safe) and answer:
+ * 202 {"id": id, "entry": ...} once Redis added it, 503 when it cannot;
+ * with kannel, Kannel's texts (SC_KANNEL_*) instead. */
+void sc__api_xadd(struct sc_app *a, struct sc_http_req *req, int kannel, const char *stream,
+                  const char *id, const char *const *f, const char *const *v,
+                  const size_t *vlen, size_t n);
+/* A unique push id for an entry without one: http-MS-PID-N (< 64 bytes). */
+void sc__api_make_id(char *out, size_t outsz);
+
+/* Kannel's sendsms answers (its smsbox's texts), as its clients parse them. */
+#define SC_KANNEL_ACCEPTED "0: Accepted for delivery"
+#define SC_KANNEL_TEMPFAIL "Temporal failure, try again later."
+
 /* An authorized request's body as a JSON object (new reference), or NULL
  * with 401 / 400 {"error": "bad_json"} answered. */
 json_t *sc__api_body(struct sc_app *a, struct sc_http_req *req);

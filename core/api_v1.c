@@ -25,6 +25,7 @@
 struct call {
     struct sc_http_req *req;
     char id[SC_PUSH_ID_MAX + 1];
+    int kannel;                   /* answer as Kannel's sendsms does */
 };
 
 /* A call for req about id, or NULL with 503 answered. */
@@ -65,7 +66,12 @@ static void on_xadd(void *ctx, int err, redisReply *rep)
         snprintf(why, sizeof why, "%s", err ? sc_strerror(err)
                                   : rep->type == REDIS_REPLY_ERROR ? rep->str : "bad reply");
         sc_warn("event=http_api_failed id=%s error=%s", SC_LOGV(c->id), SC_LOGV(why));
-        sc__api_error(c->req, 503, "redis_unavailable", NULL);
+        if (c->kannel)
+            sc_http_respond_str(c->req, 503, NULL, SC_KANNEL_TEMPFAIL);
+        else
+            sc__api_error(c->req, 503, "redis_unavailable", NULL);
+    } else if (c->kannel) {
+        sc_http_respond_str(c->req, 202, NULL, SC_KANNEL_ACCEPTED);
     } else {
         json_t *o = json_pack("{s:s, s:s}", "id", c->id, "entry", rep->str);
         sc__api_json(c->req, 202, o);
@@ -74,15 +80,16 @@ static void on_xadd(void *ctx, int err, redisReply *rep)
     free(c);
 }
 
-/* XADD stream * f[0] v[0] ...; the answer from on_xadd. */
-static void xadd(struct sc_app *a, struct sc_http_req *req, const char *stream, const char *id,
-                 const char *const *f, const char *const *v, const size_t *vlen, size_t n)
+void sc__api_xadd(struct sc_app *a, struct sc_http_req *req, int kannel, const char *stream,
+                  const char *id, const char *const *f, const char *const *v,
+                  const size_t *vlen, size_t n)
 {
     const char *argv[3 + 2 * (SC_PUSH_FIELDS_MAX + 1)];
     size_t lens[SC_ARRAY_LEN(argv)];
     struct call *c = call_new(req, id);
     if (!c)
         return;
+    c->kannel = kannel;
     argv[0] = "XADD";
     argv[1] = stream;
     argv[2] = "*";
@@ -97,12 +104,14 @@ static void xadd(struct sc_app *a, struct sc_http_req *req, const char *stream, 
     int rc = sc_store_command(a->store, (int)(3 + 2 * n), argv, lens, on_xadd, c);
     if (rc < 0) {
         free(c);
-        sc__api_error(req, 503, "redis_unavailable", NULL);
+        if (kannel)
+            sc_http_respond_str(req, 503, NULL, SC_KANNEL_TEMPFAIL);
+        else
+            sc__api_error(req, 503, "redis_unavailable", NULL);
     }
 }
 
-/* A unique id for a push without one: http-MS-PID-N. */
-static void make_id(char *out, size_t outsz)
+void sc__api_make_id(char *out, size_t outsz)
 {
     static unsigned long long n;
     struct timespec ts;
@@ -165,7 +174,7 @@ static void on_post_mt(struct sc_http_req *req, void *arg)
             goto out;
         }
     if (!json_object_get(o, "id")) { /* optional here: one is made */
-        make_id(id, sizeof id);
+        sc__api_make_id(id, sizeof id);
         f[n] = "id";
         flen[n] = 2;
         v[n] = id;
@@ -178,7 +187,7 @@ static void on_post_mt(struct sc_http_req *req, void *arg)
         sc__api_error(req, 400, why, reason_field(why));
         goto out;
     }
-    xadd(a, req, SC_KEY_MT_PUSH, p.id, f, v, vlen, n);
+    sc__api_xadd(a, req, 0, SC_KEY_MT_PUSH, p.id, f, v, vlen, n);
 out:
     json_decref(o);
 }
@@ -296,7 +305,7 @@ static void on_post_orders(struct sc_http_req *req, void *arg)
     const char *v[4];
     size_t vlen[4];
     if (order_fields(a, req, o, v, vlen) == 0)
-        xadd(a, req, SC_KEY_ORDERS, v[0], names, v, vlen, 4);
+        sc__api_xadd(a, req, 0, SC_KEY_ORDERS, v[0], names, v, vlen, 4);
     json_decref(o);
 }
 

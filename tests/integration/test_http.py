@@ -270,6 +270,68 @@ class ClientGoneMidBody(HttpEnv):
         self.assertEqual(self.r("XLEN", "mt:push"), 0)
 
 
+class SendSms(HttpEnv):
+    """Kannel's GET /cgi-bin/sendsms: its parameters, answers and texts."""
+    def setUp(self):
+        super().setUp()
+        self.sim = self.start_sim()
+        self.d = self.daemon(self.sim.port, extra="mt:\n  block_ms: 200\n")
+
+    def sendsms(self, **q):
+        args = dict(username="kannel", password="pw1")
+        args.update(q)
+        args = {k: v for k, v in args.items() if v is not None}
+        st, b = self.req("GET", "/cgi-bin/sendsms?" + urllib.parse.urlencode(args))
+        return st, b.decode("utf-8", "replace")
+
+    def test_accepted_and_sent(self):
+        st, b = self.sendsms(to="13800138005", text="您的验证码是1234", **{"from": "10086"})
+        self.assertEqual((st, b), (202, "0: Accepted for delivery"))
+        (entry, fields), = self.r.stream("mt:push")
+        self.assertEqual((fields["to"], fields["text"], fields["from"]),
+                         ("13800138005", "您的验证码是1234", "10086"))
+        self.sim.wait_log(r'event=mt .*to="?13800138005"? ', timeout=10)
+        # UCS-2 with Kannel's default charset for it (UTF-16BE), and GBK.
+        st, b = self.sendsms(to="13800138006", text="话费".encode("utf-16-be"), coding="2")
+        self.assertEqual(st, 202, b)
+        st, b = self.sendsms(to="13800138007", text="话费".encode("gbk"), charset="GBK")
+        self.assertEqual(st, 202, b)
+        texts = [f["text"] for _, f in self.r.stream("mt:push")]
+        self.assertEqual(texts[1:], ["话费", "话费"])
+
+    def test_errors(self):
+        cases = [
+            (dict(password="wrong", to="13800138000", text="x"), 403,
+             "Authorization failed for sendsms"),
+            (dict(password=None, to="13800138000", text="x"), 403,
+             "Authorization failed for sendsms"),
+            (dict(username="nobody", to="13800138000", text="x"), 403,
+             "Authorization failed for sendsms"),
+            (dict(text="x"), 400, "Missing receiver number, rejected"),
+            (dict(to="", text="x"), 400, "Empty receiver number not allowed, rejected"),
+            (dict(to="abc", text="x"), 400, "Receiver number misformed, rejected"),
+            (dict(to="13800138000", text="x", coding="1"), 400,
+             "Coding field misformed, rejected"),
+            (dict(to="13800138000", text="x", coding="9"), 400,
+             "Coding field misformed, rejected"),
+            (dict(to="13800138000", text=b"\xff\xfe", charset="UTF-8"), 400,
+             "Charset or body misformed, rejected"),
+            (dict(to="13800138000", text="x", charset="NO-SUCH-CHARSET"), 400,
+             "Charset or body misformed, rejected"),
+            (dict(to="13800138000"), 400, "Charset or body misformed, rejected"),
+            (dict(to="13800138000", text="x", **{"from": "abc"}), 400,
+             "Sender field misformed, rejected"),
+        ]
+        for q, want, text in cases:
+            self.assertEqual(self.sendsms(**q), (want, text), q)
+        self.assertEqual(self.r("XLEN", "mt:push"), 0)
+        self.assertNotIn("pw1", self.d.output())
+        self.redis.stop()
+        self.d.wait_log(r"event=redis_(disconnected|connect_failed|lost)", timeout=10)
+        self.assertEqual(self.sendsms(to="13800138000", text="x"),
+                         (503, "Temporal failure, try again later."))
+
+
 class ApiDisabled(HttpEnv):
     def test_empty_token_is_401_and_warned(self):
         sim = self.start_sim()
