@@ -97,12 +97,25 @@ static void on_timer(uv_timer_t *t) { http_run(t->data); }
 
 static void on_poll(uv_poll_t *p, int status, int events) { http_run(p->data); }
 
-/* MHD_run, then the timer armed for MHD's next timeout. */
+static unsigned connections(const struct sc_http *s)
+{
+    const union MHD_DaemonInfo *i =
+        MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return i ? i->num_connections : 0;
+}
+
+/* MHD_run, then the timer armed for MHD's next timeout. At the connection
+ * limit libmicrohttpd takes the listen socket out of its epoll set, and
+ * puts it back only at the start of a run: when a run closed connections
+ * from the limit, one more run lets the waiting ones in at once. */
 static void http_run(struct sc_http *s)
 {
     if (!s->d)
         return;
+    unsigned before = connections(s);
     MHD_run(s->d);
+    if (before >= s->o.max_connections && connections(s) < before)
+        MHD_run(s->d);
     MHD_UNSIGNED_LONG_LONG ms;
     if (MHD_get_timeout(s->d, &ms) == MHD_YES)
         uv_timer_start(&s->timer, on_timer, ms, 0);

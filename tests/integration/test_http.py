@@ -336,6 +336,60 @@ class SendSms(HttpEnv):
                          (503, "Temporal failure, try again later."))
 
 
+class Lifecycle(HttpEnv):
+    def test_reload_keeps_listener_and_applies_token(self):
+        sim = self.start_sim()
+        d = self.daemon(sim.port)
+        c = http.client.HTTPConnection("127.0.0.1", self.hport, timeout=10)
+        c.request("GET", "/healthz")  # a keep-alive connection across the reload
+        r = c.getresponse()
+        r.read()
+        self.assertEqual(r.status, 200)
+        self.write_config(sim.port, self.redis.port,
+                          extra="http:\n  listen: 127.0.0.1:%d\n  token: new-token\n"
+                          % self.hport)
+        d.signal(harness.signal.SIGHUP)
+        d.wait_log(r"event=reloaded ")
+        self.assertEqual(d.count(r"event=reload_applied key=http.token"), 1)
+        self.assertNotIn("new-token", d.output())
+        c.request("GET", "/healthz")
+        r = c.getresponse()
+        r.read()
+        self.assertEqual(r.status, 200)
+        c.close()
+        st, _ = self.req("GET", "/v1/mt/x", token=TOKEN)
+        self.assertEqual(st, 401)
+        st, _ = self.req("GET", "/v1/mt/x", token="new-token")
+        self.assertEqual(st, 404)
+        self.assertEqual(d.count(r"event=http_listening"), 1)
+
+    def test_connection_limit(self):
+        sim = self.start_sim()
+        self.daemon(sim.port, http="http:\n  listen: 127.0.0.1:%d\n  max_connections: 2\n"
+                    % self.hport)
+        held = [socket.create_connection(("127.0.0.1", self.hport), timeout=5)
+                for _ in range(2)]
+        for s in held:  # both accepted and served
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertIn(b" 200 ", s.recv(4096))
+        # A third waits in the listen backlog, unanswered ...
+        extra = socket.create_connection(("127.0.0.1", self.hport), timeout=5)
+        extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        # ... while the daemon goes on serving the two (the marker that it
+        # ran after the third came) ...
+        held[0].sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIn(b" 200 ", held[0].recv(4096))
+        extra.setblocking(False)
+        with self.assertRaises(BlockingIOError):
+            extra.recv(4096)
+        extra.settimeout(5)
+        # ... and is served once one of them leaves.
+        held[0].close()
+        self.assertIn(b" 200 ", extra.recv(4096))
+        extra.close()
+        held[1].close()
+
+
 class ApiDisabled(HttpEnv):
     def test_empty_token_is_401_and_warned(self):
         sim = self.start_sim()
