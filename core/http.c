@@ -258,6 +258,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         r->body[r->len] = '\0';
         return MHD_YES;
     }
+    if (r->gone) /* resumed by sc_http_stop without an answer: close it */
+        return MHD_NO;
     if (r->resp) /* resumed with its answer */
         return queue(r);
     if (r->dispatched) /* cannot happen: it stays suspended until answered */
@@ -492,14 +494,18 @@ static void on_stop_tick(uv_timer_t *t)
         return;
     if (s->nowed)
         sc_warn("event=http_stop_incomplete answers_owed=%u", s->nowed);
-    /* Answers still owed are dropped when they come: the connections go. */
-    while (s->owed) {
-        struct sc_http_req *r = s->owed;
-        owed_unlink(r);
-        r->suspended = 0;
+    /* Answers still owed are dropped when they come. libmicrohttpd 0.9.75
+     * aborts in MHD_stop_daemon while a connection is suspended: resume
+     * them, marked gone (the access handler then closes them, and
+     * on_completed takes them off the list). */
+    for (struct sc_http_req *r = s->owed; r; r = r->next) {
         r->gone = 1;
-        r->c = NULL;
+        MHD_resume_connection(r->c);
     }
+    for (int i = 0; s->owed && i < 10; i++)
+        MHD_run(s->d);
+    if (s->owed)
+        sc_error("event=http_stop_error msg=\"suspended connections left\" n=%u", s->nowed);
     uv_close((uv_handle_t *)&s->poll, on_handle_closed); /* off the epoll fd first */
     MHD_stop_daemon(s->d);
     s->d = NULL;
