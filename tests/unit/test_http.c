@@ -117,8 +117,8 @@ static void on_connected(uv_connect_t *c, int status)
     uv_read_start((uv_stream_t *)&f->client, on_alloc, on_read);
 }
 
-/* One request on a new connection (HTTP/1.0: closed after the answer). */
-static const char *ask(struct fx *f, const char *method, const char *path)
+/* Send one request on a new connection (HTTP/1.0: closed after the answer). */
+static void send_request(struct fx *f, const char *method, const char *path)
 {
     snprintf(f->req, sizeof f->req, "%s %s HTTP/1.0\r\n\r\n", method, path);
     f->ngot = 0;
@@ -128,6 +128,12 @@ static const char *ask(struct fx *f, const char *method, const char *path)
     struct sockaddr_in a;
     uv_ip4_addr("127.0.0.1", (int)sc_http_port(f->s), &a);
     uv_tcp_connect(&f->conn, &f->client, (const struct sockaddr *)&a, on_connected);
+}
+
+/* The answer to one request. */
+static const char *ask(struct fx *f, const char *method, const char *path)
+{
+    send_request(f, method, path);
     while (!f->eof)
         uv_run(&f->loop, UV_RUN_ONCE);
     return f->got;
@@ -165,14 +171,7 @@ static void test_routes_and_answers(void **state)
 
     /* An answer still owed at stop: the connection goes, the request stays
      * the route's until it answers (dropped, freed). */
-    snprintf(f->req, sizeof f->req, "GET /never HTTP/1.0\r\n\r\n");
-    f->ngot = 0;
-    f->eof = 0;
-    uv_tcp_init(&f->loop, &f->client);
-    f->client.data = f->conn.data = f;
-    struct sockaddr_in a;
-    uv_ip4_addr("127.0.0.1", (int)sc_http_port(f->s), &a);
-    uv_tcp_connect(&f->conn, &f->client, (const struct sockaddr *)&a, on_connected);
+    send_request(f, "GET", "/never");
     while (!f->owed)
         uv_run(&f->loop, UV_RUN_ONCE);
     sc_http_stop(f->s, on_stopped, f);
