@@ -145,6 +145,8 @@ static const struct route *route_find(const struct sc_http *s, const char *metho
 /* Queue the answer r->resp on its connection (inside the access handler). */
 static enum MHD_Result queue(struct sc_http_req *r)
 {
+    if (!r->resp) /* the answer could not be made: close */
+        return MHD_NO;
     enum MHD_Result ok = MHD_queue_response(r->c, r->status, r->resp);
     MHD_destroy_response(r->resp);
     r->resp = NULL;
@@ -354,8 +356,18 @@ int sc_http_respond(struct sc_http_req *r, unsigned status, const char *ctype, c
     }
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!resp)
-        return SC_ENOMEM; /* the access handler closes the connection */
+    if (!resp) {
+        /* The access handler closes the connection (at once, or once
+         * resumed); on_completed frees the request. */
+        if (r->suspended) {
+            owed_unlink(r);
+            r->suspended = 0;
+            r->gone = 1;
+            MHD_resume_connection(r->c);
+            uv_timer_start(&r->s->timer, on_timer, 0, 0);
+        }
+        return SC_ENOMEM;
+    }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             ctype ? ctype : "text/plain; charset=utf-8");
     for (unsigned i = 0; i < r->nheaders; i++)
