@@ -62,7 +62,11 @@ static void on_healthz(struct sc_http_req *req, void *arg)
     int rc = sc_store_command(a->store, 1, argv, NULL, on_ping, p);
     if (rc < 0) {
         free(p);
-        answer(a, req, rc == SC_EAGAIN ? "not connected" : sc_strerror(rc));
+        char why[160];
+        const char *last = sc_store_last_error(a->store);
+        snprintf(why, sizeof why, "%s%s%s", rc == SC_EAGAIN ? "not connected" : sc_strerror(rc),
+                 last[0] ? ": " : "", last);
+        answer(a, req, why);
     }
 }
 

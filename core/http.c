@@ -97,12 +97,25 @@ static void on_timer(uv_timer_t *t) { http_run(t->data); }
 
 static void on_poll(uv_poll_t *p, int status, int events) { http_run(p->data); }
 
-/* MHD_run, then the timer armed for MHD's next timeout. */
+static unsigned connections(const struct sc_http *s)
+{
+    const union MHD_DaemonInfo *i =
+        MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return i ? i->num_connections : 0;
+}
+
+/* MHD_run, then the timer armed for MHD's next timeout. At the connection
+ * limit libmicrohttpd takes the listen socket out of its epoll set, and
+ * puts it back only at the start of a run: when a run closed connections
+ * from the limit, one more run lets the waiting ones in at once. */
 static void http_run(struct sc_http *s)
 {
     if (!s->d)
         return;
+    unsigned before = connections(s);
     MHD_run(s->d);
+    if (before >= s->o.max_connections && connections(s) < before)
+        MHD_run(s->d);
     MHD_UNSIGNED_LONG_LONG ms;
     if (MHD_get_timeout(s->d, &ms) == MHD_YES)
         uv_timer_start(&s->timer, on_timer, ms, 0);
@@ -132,6 +145,8 @@ static const struct route *route_find(const struct sc_http *s, const char *metho
 /* Queue the answer r->resp on its connection (inside the access handler). */
 static enum MHD_Result queue(struct sc_http_req *r)
 {
+    if (!r->resp) /* the answer could not be made: close */
+        return MHD_NO;
     enum MHD_Result ok = MHD_queue_response(r->c, r->status, r->resp);
     MHD_destroy_response(r->resp);
     r->resp = NULL;
@@ -245,6 +260,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         r->body[r->len] = '\0';
         return MHD_YES;
     }
+    if (r->gone) /* resumed by sc_http_stop without an answer: close it */
+        return MHD_NO;
     if (r->resp) /* resumed with its answer */
         return queue(r);
     if (r->dispatched) /* cannot happen: it stays suspended until answered */
@@ -339,8 +356,18 @@ int sc_http_respond(struct sc_http_req *r, unsigned status, const char *ctype, c
     }
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!resp)
-        return SC_ENOMEM; /* the access handler closes the connection */
+    if (!resp) {
+        /* The access handler closes the connection (at once, or once
+         * resumed); on_completed frees the request. */
+        if (r->suspended) {
+            owed_unlink(r);
+            r->suspended = 0;
+            r->gone = 1;
+            MHD_resume_connection(r->c);
+            uv_timer_start(&r->s->timer, on_timer, 0, 0);
+        }
+        return SC_ENOMEM;
+    }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             ctype ? ctype : "text/plain; charset=utf-8");
     for (unsigned i = 0; i < r->nheaders; i++)
@@ -479,14 +506,18 @@ static void on_stop_tick(uv_timer_t *t)
         return;
     if (s->nowed)
         sc_warn("event=http_stop_incomplete answers_owed=%u", s->nowed);
-    /* Answers still owed are dropped when they come: the connections go. */
-    while (s->owed) {
-        struct sc_http_req *r = s->owed;
-        owed_unlink(r);
-        r->suspended = 0;
+    /* Answers still owed are dropped when they come. libmicrohttpd 0.9.75
+     * aborts in MHD_stop_daemon while a connection is suspended: resume
+     * them, marked gone (the access handler then closes them, and
+     * on_completed takes them off the list). */
+    for (struct sc_http_req *r = s->owed; r; r = r->next) {
         r->gone = 1;
-        r->c = NULL;
+        MHD_resume_connection(r->c);
     }
+    for (int i = 0; s->owed && i < 10; i++)
+        MHD_run(s->d);
+    if (s->owed)
+        sc_error("event=http_stop_error msg=\"suspended connections left\" n=%u", s->nowed);
     uv_close((uv_handle_t *)&s->poll, on_handle_closed); /* off the epoll fd first */
     MHD_stop_daemon(s->d);
     s->d = NULL;

@@ -27,7 +27,7 @@ struct sc_http_opts {
     const char *listen;           /* "host:port", "[v6]:port"; port 0 = any (tests) */
     size_t max_body;              /* a larger body is answered 413 */
     unsigned timeout_s;           /* an idle or slow connection is closed after this */
-    unsigned max_connections;     /* more are refused at accept */
+    unsigned max_connections;     /* more wait in the listen backlog */
     unsigned stop_timeout_ms;     /* sc_http_stop waits this long for owed answers */
 };
 

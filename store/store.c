@@ -210,6 +210,7 @@ static void lost(struct sc_store *st, const char *event_reason, int was_ready)
         return;
     unsigned failures = st->failures + 1;
     uint32_t d = sc__retry_later(st);
+    sc_strlcpy(st->last_error, event_reason, sizeof st->last_error);
     if (was_ready)
         ST_LOG(SC_LOG_WARN, st, "redis_disconnected", " reason=%s failed=%u retry_ms=%u",
                quote(q, sizeof q, event_reason), st->nfailed, d);
@@ -269,6 +270,7 @@ static void do_connect(struct sc_store *st)
     return;
 fail:;
     unsigned failures = st->failures + 1;
+    sc_strlcpy(st->last_error, why, sizeof st->last_error);
     uv_timer_stop(&st->conn_timer);
     uint32_t d = sc__retry_later(st);
     ST_LOG(SC_LOG_WARN, st, "redis_connect_failed", " addr=%s reason=%s attempt=%u retry_ms=%u",
@@ -309,9 +311,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         unsigned failures = st->failures + 1;
         uv_timer_stop(&st->conn_timer);
         uint32_t d = sc__retry_later(st);
+        sc_strlcpy(st->last_error, status < 0 ? uv_strerror(status) : "no address",
+                   sizeof st->last_error);
         ST_LOG(SC_LOG_WARN, st, "redis_connect_failed",
-               " stage=resolve reason=\"%s\" attempt=%u retry_ms=%u",
-               status < 0 ? uv_strerror(status) : "no address", failures, d);
+               " stage=resolve reason=\"%s\" attempt=%u retry_ms=%u", st->last_error, failures, d);
         return;
     }
     do_connect(st);
@@ -391,6 +394,7 @@ static void on_conn_timer(uv_timer_t *t)
     sc__drop(st);
     unsigned failures = st->failures + 1;
     uint32_t d = sc__retry_later(st);
+    sc_strlcpy(st->last_error, reason, sizeof st->last_error);
     ST_LOG(SC_LOG_WARN, st, "redis_connect_failed", " addr=%s reason=\"%s\" attempt=%u retry_ms=%u",
            st->addr[0] ? st->addr : "-", reason, failures, d);
 }
@@ -593,6 +597,8 @@ int sc_store_ready(const struct sc_store *st) { return st->ready && !st->held; }
 int sc_store_connected(const struct sc_store *st) { return st->ready; }
 
 void sc_store_hold(struct sc_store *st, int on) { st->held = on != 0; }
+
+const char *sc_store_last_error(const struct sc_store *st) { return st->last_error; }
 
 const struct sc_store_server *sc_store_server(const struct sc_store *st) { return &st->srv; }
 

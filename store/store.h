@@ -102,6 +102,9 @@ int sc_store_connected(const struct sc_store *st);
 /* Hold (on = 1) or release the store: see the top of this file. Does not
  * call on_state. */
 void sc_store_hold(struct sc_store *st, int on);
+/* Why the last connection attempt failed or the connection was lost
+ * (hiredis' text, e.g. "Connection refused"); "" if none did. Borrowed. */
+const char *sc_store_last_error(const struct sc_store *st);
 /* The server as of the last handshake. Borrowed, lives as long as st. */
 const struct sc_store_server *sc_store_server(const struct sc_store *st);
 

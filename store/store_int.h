@@ -164,6 +164,7 @@ struct sc_store {
     void (*done)(void *arg);
     void *done_arg;
     int report_down;             /* stop: on_state(0) still owed */
+    char last_error[128];        /* why the last connection failed or was lost */
     int closing;
     int open_handles;
 };
