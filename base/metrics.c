@@ -304,21 +304,26 @@ static void out_escaped(struct out *o, const char *s, int quoted)
     }
 }
 
-/* v / 10^dec in decimal, without trailing zeros after the point. */
-static void out_fixed(struct out *o, uint64_t v, unsigned dec, int neg)
+/* v / 10^dec in decimal, without trailing zeros after the point, into b
+ * (48 bytes hold any): its length. */
+static size_t fmt_fixed(char b[48], uint64_t v, unsigned dec, int neg)
 {
-    char b[48];
     uint64_t p = 1;
     for (unsigned i = 0; i < dec; i++)
         p *= 10;
-    int n = snprintf(b, sizeof b, "%s%llu", neg ? "-" : "", (unsigned long long)(v / p));
+    int n = snprintf(b, 48, "%s%llu", neg ? "-" : "", (unsigned long long)(v / p));
     if (dec && v % p) {
-        n += snprintf(b + n, sizeof b - (size_t)n, ".%0*llu", (int)dec,
-                      (unsigned long long)(v % p));
+        n += snprintf(b + n, 48 - (size_t)n, ".%0*llu", (int)dec, (unsigned long long)(v % p));
         while (b[n - 1] == '0')
             b[--n] = '\0';
     }
-    out_mem(o, b, (size_t)n);
+    return (size_t)n;
+}
+
+static void out_fixed(struct out *o, uint64_t v, unsigned dec, int neg)
+{
+    char b[48];
+    out_mem(o, b, fmt_fixed(b, v, dec, neg));
 }
 
 /* name SUFFIX{labels[,le="LE"]} -- le NULL: none. */
@@ -353,17 +358,10 @@ static void out_histogram(struct out *o, const struct sc_metric *m, const struct
     uint64_t cum = 0;
     for (unsigned i = 0; i <= m->nbounds; i++) {
         cum += h->buckets[i];
-        struct out le = {0};
+        char le[48] = "+Inf";
         if (i < m->nbounds)
-            out_fixed(&le, m->bounds[i], m->decimals, 0);
-        else
-            out_str(&le, "+Inf");
-        if (le.failed) {
-            o->failed = 1;
-            return;
-        }
-        out_series_name(o, m, "_bucket", s, le.buf);
-        free(le.buf);
+            fmt_fixed(le, m->bounds[i], m->decimals, 0);
+        out_series_name(o, m, "_bucket", s, le);
         out_mem(o, " ", 1);
         out_fixed(o, cum, 0, 0);
         out_mem(o, "\n", 1);
