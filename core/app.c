@@ -8,7 +8,10 @@
 
 #include "base/log.h"
 #include "base/sc.h"
+#include "core/api.h"
+#include "core/http.h"
 #include "core/longmo.h"
+#include "core/metrics.h"
 #include "core/orders.h"
 #include "core/push.h"
 #include "core/request.h"
@@ -194,6 +197,7 @@ static void on_catalogue_loaded(void *arg, int ok)
 static void on_store_state(void *arg, int ready)
 {
     struct sc_app *a = arg;
+    sc__metrics_redis_up(ready);
     if (ready)
         sc_catalogue_connected(a->cat);
 }
@@ -213,6 +217,7 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
     if (!a->gen)
         return SC_ECONFIG;
     sc_router_lint(a->gen->router, log_config_warning, NULL);
+    sc__metrics_start(a);
     struct sc_store_opts so = {
         .url = cfg->redis.url,
         .connect_timeout_ms = (uint32_t)cfg->redis.connect_timeout_ms,
@@ -222,6 +227,7 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
         .max_pending = store_max_pending(cfg),
         .durability = cfg->redis.durability == SC_CFG_DURABILITY_WARN ? SC_DURABILITY_WARN
                                                                       : SC_DURABILITY_REFUSE,
+        .latency = sc__metrics_redis_latency(),
     };
     a->store = sc_store_new(loop, &so, err, errsz);
     if (!a->store)
@@ -247,6 +253,9 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
         snprintf(err, errsz, "cannot start the store: %s", sc_strerror(rc));
         return rc;
     }
+    rc = sc_api_start(a, err, errsz); /* HTTP, when http.listen is set */
+    if (rc < 0)
+        return rc;
     sc_info("event=waiting_for_redis msg=\"binds start once Redis is ready\"");
     return 0;
 }
@@ -264,7 +273,7 @@ static const char *const live_keys[] = {
     "smpp.source_addr", "smpp.reasm_timeout_ms", "smpp.reasm_max_per_source",
     "mt.block_ms", "mt.read_count", "mt.claim_idle_ms", "mt.max_queued", "mt.dedup_horizon_s",
     "mt.default_priority", "mt.receipts", "mt.receipt_ttl_s", "mt.quiet_hours", "mt.time_zone",
-    "mt.test_clock",
+    "mt.test_clock", "http.token", "http.sendsms_users",
     "mt.receipt_park_s", "mt.status_maxlen", "mt.order_priority", "mt.order_quiet",
 };
 
@@ -348,7 +357,9 @@ static void stop_rest(void *arg)
 {
     struct sc_app *a = arg;
     /* Binds are down: nothing can come in any more. */
-    a->stop_pending = 3 + (a->pushes != NULL);
+    a->stop_pending = 3 + (a->pushes != NULL) + (a->http != NULL);
+    if (a->http)
+        sc_http_stop(a->http, stop_step_done, a);
     if (a->pushes)
         sc_pushes_stop(a->pushes, stop_step_done, a);
     sc_orders_stop(a->orders, stop_step_done, a);
@@ -399,9 +410,11 @@ void sc_app_stop(struct sc_app *a, void (*stopped)(void *), void *arg)
 
 void sc_app_free(struct sc_app *a)
 {
+    sc__metrics_stop(a);
     sc_esme_free(a->esme);
     sc_orders_free(a->orders);
     sc_pushes_free(a->pushes);
+    sc_http_free(a->http);
     sc_catalogue_free(a->cat);
     sc_store_free(a->store);
     free(a->script_ids);

@@ -201,6 +201,7 @@ static const struct sc_field config_fields[] = {
     {"templates", SC_FT_MAP, C(templates), 0, .count_offset = C(ntemplates)},
     {"limits", SC_FT_SECTION, C(limits), 0, .sub = &limits_schema},
     {"mt", SC_FT_SECTION, C(mt), 0, .sub = &sc_cfg_mt_schema},
+    {"http", SC_FT_SECTION, C(http), 0, .sub = &sc_cfg_http_schema},
     {.name = NULL},
 };
 #undef C

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/sc.h"
 #include "core/app.h"
+#include "core/metrics.h"
 #include "store/keys.h"
 #include "text/text.h"
 
@@ -179,6 +180,7 @@ struct part {
 static void log_part(const struct part *p, enum sc_log_level lvl, const char *outcome,
                      const char *why)
 {
+    sc__metrics_long_mo_part(outcome);
     if (!sc_log_enabled(lvl))
         return;
     sc_log(lvl, "event=long_mo_part msisdn=%s service=%s ref=%u part=%u/%u outcome=%s%s%s%s ms=%llu",

@@ -46,6 +46,7 @@ enum sc_outcome {
     SC_OUTCOME_NO_ROUTE,        /* no route matched: ESME_ROK, no reply */
     SC_OUTCOME_FAIL,            /* the temporary error, no reply */
 };
+#define SC_OUTCOME_COUNT (SC_OUTCOME_FAIL + 1)
 
 /* "reply", "rate_limited", "silent", "no_route", "temporary_error". */
 const char *sc__req_outcome_name(enum sc_outcome o);

@@ -48,6 +48,7 @@
 #include "base/log.h"
 #include "base/sc.h"
 #include "core/app.h"
+#include "core/metrics.h"
 #include "core/stream.h"
 #include "core/mt_check.h"
 #include "core/push_int.h"
@@ -229,6 +230,7 @@ static void write_record(struct job *j)
 static void job_finish(struct job *j, const char *state, const char *err)
 {
     j->state = state;
+    sc__metrics_push(j->m.kind, state);
     sc_strlcpy(j->err, err, sizeof j->err);
     j->record = j->m.id[0] != '\0';
     char q[96];

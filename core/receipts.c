@@ -28,6 +28,7 @@
 #include "base/sc.h"
 #include "core/app.h"
 #include "core/receipt_lua.h"
+#include "core/metrics.h"
 #include "core/stream.h"
 #include "store/keys.h"
 
@@ -60,6 +61,7 @@ struct rcpt {
     struct sc_mo_token tok;
     char msgid[SC_MSGID_MAX];
     char err[24];
+    int stat;                 /* sc__metrics_receipt_stat */
 };
 
 static void on_matched(void *ctx, int err, redisReply *rep)
@@ -80,6 +82,7 @@ static void on_matched(void *ctx, int err, redisReply *rep)
         return;
     }
     const char *qid = SC_LOGV(id ? id : "-");
+    sc__metrics_receipt(strcmp(st, "parked") == 0 ? SC__RECEIPT_UNKNOWN_ID : r->stat);
     if (strcmp(st, "parked") == 0) {
         a->stats.receipts_unknown++;
         sc_info("event=receipt_unknown id=%s unknown_total=%llu parked_s=%d msg=\"no push "
@@ -112,6 +115,7 @@ void sc__app_on_receipt(void *arg, const struct sc_receipt *rc, struct sc_mo_tok
     r->a = a;
     r->tok = tok;
     sc_strlcpy(r->msgid, rc->msgid, sizeof r->msgid);
+    r->stat = sc__metrics_receipt_stat(rc->stat);
     /* err as the receipt says it: "UNDELIV:001" (stat alone when absent). */
     if (rc->err >= 0)
         snprintf(r->err, sizeof r->err, "%s:%03d", rc->stat, rc->err);

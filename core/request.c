@@ -20,6 +20,7 @@
 #include "base/sc.h"
 #include "core/app.h"
 #include "core/longmo.h"
+#include "core/metrics.h"
 #include "core/outcome.h"
 #include "store/keys.h"
 #include "text/text.h"
@@ -120,6 +121,7 @@ struct req {
     struct sc_addr subscriber; /* the MO's source, exactly as received */
     struct sc_addr service;    /* the number it was sent to */
     uint64_t t0;
+    uint64_t t0_ns;            /* uv_hrtime at intake: shortcoded_mo_duration_seconds */
     char msisdn[SC_ADDR_MAX];
     char longmo[SC_LONGMO_KEY_MAX]; /* the reassembly this MO completes, or "" */
     char *capheap;             /* captures that did not fit in capbuf, or NULL */
@@ -140,6 +142,7 @@ static void log_outcome(struct req *q, enum sc_outcome o, const char *why)
 {
     struct sc_app *a = q->app;
     char qt[96];
+    sc__metrics_mo(q->route, o, uv_hrtime() - q->t0_ns);
     sc_info("event=mo msisdn=%s service=%s route=%s command=%s outcome=%s%s%s%s ms=%llu",
             SC_LOGV(q->msisdn), SC_LOGV(q->service.addr), q->route ? q->route->name : "-",
             sc_log_quote(qt, sizeof qt, q->text, strlen(q->text)), sc__req_outcome_name(o),
@@ -561,6 +564,7 @@ void sc__req_start(struct sc_app *a, const struct sc_mo *mo, struct sc_mo_token 
     q->gen->refs++;
     q->tok = tok;
     q->t0 = uv_now(a->loop);
+    q->t0_ns = uv_hrtime();
     q->subscriber = mo->src;
     q->service = mo->dst;
     if (longmo_key)

@@ -8,6 +8,7 @@
 #include "base/sc.h"
 #include "config/schema.h"
 #include "core/intake.h"
+#include "core/metrics.h"
 #include "core/request.h"
 #include "text/text.h"
 
@@ -190,6 +191,8 @@ struct sc_router *sc_router_new(const struct sc_config *cfg, char *err, size_t e
         sc_router_free(r);
         return NULL;
     }
+    for (size_t i = 0; i < r->nroutes; i++)
+        sc__metrics_route(&r->routes[i]);
     return r;
 }
 

@@ -10,7 +10,9 @@
 #include <regex.h>
 #include <stddef.h>
 
+#include "base/metrics.h"
 #include "core/config.h"
+#include "core/outcome.h"
 #include "handlers/handler.h"
 #include "text/template.h"
 
@@ -24,6 +26,8 @@ struct sc_route {
     const struct sc_handler *handler;
     size_t handler_index;         /* in sc_handlers[] */
     void *opts;                   /* handler->options struct, or NULL */
+    struct sc_counter *mo_total[SC_OUTCOME_COUNT]; /* its cells (core/metrics.c) */
+    struct sc_histogram *mo_seconds;
 };
 
 struct sc_router;

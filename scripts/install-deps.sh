@@ -6,9 +6,9 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config meson ninja-build
   libsmpp34-dev libhiredis-dev libyaml-dev libuv1-dev libunistring-dev libjansson-dev
-  libcmocka-dev redis-server redis-tools
+  libcmocka-dev redis-server redis-tools libmicrohttpd-dev
   clang libclang-rt-14-dev valgrind
-  libnet-smpp-perl perl python3
+  libnet-smpp-perl perl python3 python3-prometheus-client
   libssl-dev
 )
 

@@ -101,6 +101,7 @@ static void schedule_reconnect(struct link *l)
                                     (uint64_t)l->cfg->reconnect_max_ms, l->attempts,
                                     sc_xorshift64s(&l->e->rng));
     l->attempts++;
+    sc_counter_inc(l->m.reconnects);
     set_phase(l, SC__LP_WAITING);
     SC__LINK_LOG(SC_LOG_INFO, l, "reconnect_scheduled", " in_ms=%llu attempt=%u",
                  (unsigned long long)d, l->attempts);
@@ -430,6 +431,7 @@ struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_esme_opts *o,
             sc__mtq_link_init(l);
         }
     }
+    sc__esme_metrics_start(e);
     for (k = 0; k < e->nlinks; k++)
         link_connect(&e->links[k]);
     return e;
@@ -525,6 +527,7 @@ void sc_esme_free(struct sc_esme *e)
     if (!e)
         return;
     sc__mtq_drain(e, SC_ECLOSED);
+    sc__esme_metrics_stop(e);
     free(e->links);
     free(e->binds);
     free(e);

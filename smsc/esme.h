@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "base/metrics.h"
 #include "smsc/pdu.h"
 
 struct sc_esme;
@@ -190,6 +191,11 @@ int sc_esme_reply(struct sc_esme *e, struct sc_mo_token tok, const struct sc_add
 unsigned sc_esme_bound(const struct sc_esme *e);
 /* MT parts queued or awaiting their submit_sm_resp. */
 size_t sc_esme_mt_pending(const struct sc_esme *e);
+
+/* The shortcoded_mt_total cell of kind and state (smsc/smsc_metrics.c;
+ * the esme counts kind "reply" itself). Set-up or once per MT: it looks
+ * the cell up. Never NULL. */
+struct sc_counter *sc_esme_mt_counter(const char *kind, const char *state);
 
 /* Shutdown, step 1: answer every new MO (and readable receipt, when
  * on_receipt is set) with status (a temporary error) so the SMSC keeps it

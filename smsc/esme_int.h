@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/sc.h"
 #include "smsc/esme.h"
 #include "smsc/session.h"
@@ -140,6 +141,10 @@ struct link {
     uv_timer_t timer;         /* connect+bind deadline, or reconnect wait */
     unsigned attempts;
     struct sc__mtq_link mt;
+    struct {                  /* its cells (smsc_metrics.c) */
+        struct sc_gauge *up, *window;
+        struct sc_counter *throttled, *reconnects;
+    } m;
 };
 
 struct sc_esme {
@@ -159,6 +164,7 @@ struct sc_esme {
     void (*stop_done)(void *);
     void *stop_arg;
     unsigned open_handles;
+    struct sc_gauge *mq[SC__MT_CLASSES]; /* shortcoded_mt_queued per class */
 };
 
 /* mtq.c */
@@ -192,6 +198,13 @@ size_t sc__mtq_pending(const struct sc_esme *e);
  * had gone, now dropped without a callback; 0 when a part went or none is
  * queued (its callback is still to come, or came). O(queued replies). */
 int sc__mtq_withdraw(struct sc_esme *e, sc_esme_mt_cb cb, void *arg);
+
+/* smsc_metrics.c: the links' and the queue's cells and the collector that
+ * sets the gauges (start: once the links are made; stop: before free). A
+ * reply-class message ended with err. */
+void sc__esme_metrics_start(struct sc_esme *e);
+void sc__esme_metrics_stop(struct sc_esme *e);
+void sc__esme_metrics_mt_end(int err);
 
 /* mtbuild.c: encode a text into submit_sm parts for src -> dst, under the
  * live seg_mode and max_parts, ref the concatenation reference, with

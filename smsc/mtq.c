@@ -34,6 +34,8 @@ static void part_done(struct sc__mt_part *p, int err, uint32_t status)
         m->status = status;
     }
     if (--m->parts_left == 0) {
+        if (m->cls == SC__MT_REPLY)
+            sc__esme_metrics_mt_end(m->err);
         if (m->cb)
             m->cb(m->arg, m->err);
         else if (m->pcb) {
@@ -138,6 +140,7 @@ int sc__mtq_withdraw(struct sc_esme *e, sc_esme_mt_cb cb, void *arg)
 static void throttled(struct link *l, struct sc__mt_part *p, uint32_t status)
 {
     uint64_t until = uv_now(l->e->loop) + (uint64_t)l->cfg->throttle_pause_ms;
+    sc_counter_inc(l->m.throttled);
     if (l->mt.paused_until < until) {
         l->mt.paused_until = until;
         SC__LINK_LOG(SC_LOG_WARN, l, "throttled", " status=%s pause_ms=%d",

@@ -159,6 +159,8 @@ int sc__submit(struct sc_store *st, struct st_cmd *c, const char *req, size_t le
     if (redisAsyncFormattedCommand(st->ac, on_reply, c, req, len) != REDIS_OK)
         return SC_EAGAIN;
     c->deadline = uv_now(st->loop) + st->o.command_timeout_ms;
+    if (st->o.latency)
+        c->sent_ns = uv_hrtime();
     sc__fifo_push(st, c);
     if (!st->cmd_timer_armed)
         arm_cmd_timer(st);
@@ -208,6 +210,7 @@ static void lost(struct sc_store *st, const char *event_reason, int was_ready)
         return;
     unsigned failures = st->failures + 1;
     uint32_t d = sc__retry_later(st);
+    sc_strlcpy(st->last_error, event_reason, sizeof st->last_error);
     if (was_ready)
         ST_LOG(SC_LOG_WARN, st, "redis_disconnected", " reason=%s failed=%u retry_ms=%u",
                quote(q, sizeof q, event_reason), st->nfailed, d);
@@ -267,6 +270,7 @@ static void do_connect(struct sc_store *st)
     return;
 fail:;
     unsigned failures = st->failures + 1;
+    sc_strlcpy(st->last_error, why, sizeof st->last_error);
     uv_timer_stop(&st->conn_timer);
     uint32_t d = sc__retry_later(st);
     ST_LOG(SC_LOG_WARN, st, "redis_connect_failed", " addr=%s reason=%s attempt=%u retry_ms=%u",
@@ -307,9 +311,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         unsigned failures = st->failures + 1;
         uv_timer_stop(&st->conn_timer);
         uint32_t d = sc__retry_later(st);
+        sc_strlcpy(st->last_error, status < 0 ? uv_strerror(status) : "no address",
+                   sizeof st->last_error);
         ST_LOG(SC_LOG_WARN, st, "redis_connect_failed",
-               " stage=resolve reason=\"%s\" attempt=%u retry_ms=%u",
-               status < 0 ? uv_strerror(status) : "no address", failures, d);
+               " stage=resolve reason=\"%s\" attempt=%u retry_ms=%u", st->last_error, failures, d);
         return;
     }
     do_connect(st);
@@ -389,6 +394,7 @@ static void on_conn_timer(uv_timer_t *t)
     sc__drop(st);
     unsigned failures = st->failures + 1;
     uint32_t d = sc__retry_later(st);
+    sc_strlcpy(st->last_error, reason, sizeof st->last_error);
     ST_LOG(SC_LOG_WARN, st, "redis_connect_failed", " addr=%s reason=\"%s\" attempt=%u retry_ms=%u",
            st->addr[0] ? st->addr : "-", reason, failures, d);
 }
@@ -468,6 +474,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             return;
         }
     }
+    if (st->o.latency)
+        sc_histogram_observe(st->o.latency, (uv_hrtime() - c->sent_ns) / 1000);
     sc_store_cb cb = c->cb;
     void *ctx = c->ctx;
     sc__fifo_unlink(st, c);
@@ -589,6 +597,8 @@ int sc_store_ready(const struct sc_store *st) { return st->ready && !st->held; }
 int sc_store_connected(const struct sc_store *st) { return st->ready; }
 
 void sc_store_hold(struct sc_store *st, int on) { st->held = on != 0; }
+
+const char *sc_store_last_error(const struct sc_store *st) { return st->last_error; }
 
 const struct sc_store_server *sc_store_server(const struct sc_store *st) { return &st->srv; }
 

@@ -36,6 +36,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "base/metrics.h"
+
 struct redisReply;
 struct sc_store;
 
@@ -50,6 +52,8 @@ struct sc_store_opts {
     const char *name;             /* NULL: the daemon's MO connection; else a
                                    * short word logged as conn=NAME after the
                                    * event (borrowed: must outlive the store) */
+    struct sc_histogram *latency; /* each reply's round trip in microseconds
+                                   * (base/metrics.h; borrowed), or NULL */
 };
 
 /* What to do with a server that cannot keep acknowledged writes (no AOF,
@@ -98,6 +102,9 @@ int sc_store_connected(const struct sc_store *st);
 /* Hold (on = 1) or release the store: see the top of this file. Does not
  * call on_state. */
 void sc_store_hold(struct sc_store *st, int on);
+/* Why the last connection attempt failed or the connection was lost
+ * (hiredis' text, e.g. "Connection refused"); "" if none did. Borrowed. */
+const char *sc_store_last_error(const struct sc_store *st);
 /* The server as of the last handshake. Borrowed, lives as long as st. */
 const struct sc_store_server *sc_store_server(const struct sc_store *st);
 

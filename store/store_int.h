@@ -91,6 +91,7 @@ struct st_cmd {
     struct sc_store *st;
     TAILQ_ENTRY(st_cmd) link;    /* on the FIFO, the failed list or the free list */
     uint64_t deadline;           /* loop time in ms */
+    uint64_t sent_ns;            /* uv_hrtime when written (o.latency set) */
     sc_store_cb cb;
     void *ctx;
     int err;                     /* failure to deliver (0: SC_ECLOSED) */
@@ -163,6 +164,7 @@ struct sc_store {
     void (*done)(void *arg);
     void *done_arg;
     int report_down;             /* stop: on_state(0) still owed */
+    char last_error[128];        /* why the last connection failed or was lost */
     int closing;
     int open_handles;
 };

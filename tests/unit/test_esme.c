@@ -397,8 +397,25 @@ static void send_texts(struct fx *f, int n)
     }
 }
 
+/* The value of the series named exactly series (name{labels}) in the
+ * global registry's text; -1 when it is not there. Counters carry over
+ * from earlier tests of this file (same bind name): compare differences. */
+static long long metric(const char *series)
+{
+    char *t = sc_metrics_render(sc_metrics_global(), NULL);
+    assert_non_null(t);
+    long long v = -1;
+    size_t n = strlen(series);
+    for (const char *p = t; (p = strstr(p, series)); p += n)
+        if ((p == t || p[-1] == '\n') && p[n] == ' ')
+            v = strtoll(p + n + 1, NULL, 10);
+    free(t);
+    return v;
+}
+
 /* No more than window submit_sm await their resp; each resp lets the next
- * one go, oldest first. */
+ * one go, oldest first. The window in use and the parts waiting are the
+ * metrics' too (smsc/smsc_metrics.c). */
 static void test_window_bounds_outstanding(void **state)
 {
     struct fx *f = *state;
@@ -410,6 +427,10 @@ static void test_window_bounds_outstanding(void **state)
     marker(f);
     assert_int_equal(f->nsub, 3);
     assert_int_equal(sc_esme_mt_pending(f->e), 10);
+    assert_int_equal(metric("shortcoded_bind_window_used{bind=\"t\"}"), 3);
+    assert_int_equal(metric("shortcoded_mt_queued{priority=\"reply\"}"), 7);
+    assert_int_equal(metric("shortcoded_bind_up{bind=\"t\"}"), 1);
+    long long sent = metric("shortcoded_mt_total{kind=\"reply\",state=\"sent\"}");
 
     smsc_answer(f, f->sub[0].seq, SC_ESME_ROK);
     RUN_UNTIL(f, f->nsub >= 4 && f->mt_done == 1, 5000);
@@ -429,6 +450,10 @@ static void test_window_bounds_outstanding(void **state)
         assert_int_equal(f->mt_err[i], 0);
     }
     assert_int_equal(sc_esme_mt_pending(f->e), 0);
+    assert_int_equal(metric("shortcoded_bind_window_used{bind=\"t\"}"), 0);
+    assert_int_equal(metric("shortcoded_mt_queued{priority=\"reply\"}"), 0);
+    /* sc_esme_send's texts are replies' class: each counted once, when done. */
+    assert_int_equal(metric("shortcoded_mt_total{kind=\"reply\",state=\"sent\"}") - sent, 10);
 }
 
 static void on_push(void *arg, int err, uint32_t status, const struct sc_esme_msgids *ids)
@@ -599,8 +624,11 @@ static void test_throttled_part_waits_and_goes_again(void **state)
     struct fx *f = *state;
     f->answer = ANSWER_THROTTLE_FIRST;
     start(f);
+    long long before = metric("shortcoded_bind_throttled_total{bind=\"t\"}");
+    assert_true(before >= 0);
     send_texts(f, 1);
     RUN_UNTIL(f, f->mt_done == 1, 5000);
+    assert_int_equal(metric("shortcoded_bind_throttled_total{bind=\"t\"}") - before, 1);
     assert_int_equal(f->nsub, 2);
     assert_string_equal(f->sub[1].text, f->sub[0].text);
     assert_true(f->sub[1].at - f->sub[0].at >= 200);
