@@ -182,6 +182,12 @@ class Api(HttpEnv):
     def test_too_large_is_413(self):
         st, b = self.post("/v1/mt", {"to": "13800138000", "text": "x" * 3000})
         self.assertEqual(st, 413)
+        # A declared size over the limit is answered before any of the body.
+        s = socket.create_connection(("127.0.0.1", self.hport), timeout=5)
+        s.sendall(b"POST /v1/mt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                  b"Content-Length: 1000000000\r\n\r\n" % TOKEN.encode())
+        self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 413 "))
+        s.close()
         # Also without a Content-Length (chunked), the limit holds.
         c = http.client.HTTPConnection("127.0.0.1", self.hport, timeout=10)
         c.putrequest("POST", "/v1/mt")
