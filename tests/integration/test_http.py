@@ -92,6 +92,20 @@ class Health(HttpEnv):
             "/healthz to say why")
         self.assertRegex(body, rb"^redis: not connected: Connection refused\n$")
 
+    def test_redis_emptied_is_503(self):
+        harness.put_service(self.r, "SVC1", "音乐包", 500)
+        sim = self.start_sim()
+        d = self.daemon(sim.port)
+        wait_for(lambda: self.health()[0] == 200, 10, "/healthz 200")
+        self.r("FLUSHALL")
+        d.wait_log(r"event=redis_dataset_lost ", timeout=10)
+        st, body = self.health()
+        self.assertEqual((st, body), (503, b"redis: dataset lost (the catalogue vanished): "
+                                           b"MOs get the temporary error\n"))
+        harness.put_service(self.r, "SVC1", "音乐包", 500)
+        d.wait_log(r"event=redis_dataset_back ", timeout=10)
+        self.assertEqual(self.health()[0], 200)
+
     def test_off_when_listen_empty(self):
         sim = self.start_sim()
         d = self.daemon(sim.port, http="http:\n  listen: \"\"\n  token: %s\n" % TOKEN)
