@@ -1,5 +1,6 @@
 /* health.c -- GET /healthz: 200 "ok" when a bind is bound and Redis
- * answers a PING, else 503 with every reason in the body. */
+ * answers a PING (with the daemon's data: not a Redis emptied under it),
+ * else 503 with every reason in the body. */
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@ static void answer(struct sc_app *a, struct sc_http_req *req, const char *redis)
         n += (size_t)snprintf(body + n, sizeof body - n, "%s\n",
                               a->esme ? "no bind bound" : "no bind bound (binds start once "
                                                           "Redis is ready)");
+    if (!redis && sc_catalogue_lost(a->cat))
+        redis = "dataset lost (the catalogue vanished): MOs get the temporary error";
     if (redis)
         n += (size_t)snprintf(body + n, sizeof body - n, "redis: %s\n", redis);
     if (a->stopping)

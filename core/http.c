@@ -236,7 +236,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         if (!(r = req_new(s, c, url, method)))
             return MHD_NO;
         *con_cls = r;
-        return MHD_YES;
+        /* A declared body over the limit: 413 before reading it. */
+        return r->too_large ? dispatch(r) : MHD_YES;
     }
     if (*data_size) {
         size_t n = *data_size;

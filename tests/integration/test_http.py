@@ -92,6 +92,20 @@ class Health(HttpEnv):
             "/healthz to say why")
         self.assertRegex(body, rb"^redis: not connected: Connection refused\n$")
 
+    def test_redis_emptied_is_503(self):
+        harness.put_service(self.r, "SVC1", "音乐包", 500)
+        sim = self.start_sim()
+        d = self.daemon(sim.port)
+        wait_for(lambda: self.health()[0] == 200, 10, "/healthz 200")
+        self.r("FLUSHALL")
+        d.wait_log(r"event=redis_dataset_lost ", timeout=10)
+        st, body = self.health()
+        self.assertEqual((st, body), (503, b"redis: dataset lost (the catalogue vanished): "
+                                           b"MOs get the temporary error\n"))
+        harness.put_service(self.r, "SVC1", "音乐包", 500)
+        d.wait_log(r"event=redis_dataset_back ", timeout=10)
+        self.assertEqual(self.health()[0], 200)
+
     def test_off_when_listen_empty(self):
         sim = self.start_sim()
         d = self.daemon(sim.port, http="http:\n  listen: \"\"\n  token: %s\n" % TOKEN)
@@ -182,6 +196,12 @@ class Api(HttpEnv):
     def test_too_large_is_413(self):
         st, b = self.post("/v1/mt", {"to": "13800138000", "text": "x" * 3000})
         self.assertEqual(st, 413)
+        # A declared size over the limit is answered before any of the body.
+        s = socket.create_connection(("127.0.0.1", self.hport), timeout=5)
+        s.sendall(b"POST /v1/mt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                  b"Content-Length: 1000000000\r\n\r\n" % TOKEN.encode())
+        self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 413 "))
+        s.close()
         # Also without a Content-Length (chunked), the limit holds.
         c = http.client.HTTPConnection("127.0.0.1", self.hport, timeout=10)
         c.putrequest("POST", "/v1/mt")
