@@ -9,6 +9,8 @@ PKGS=(
   libcmocka-dev redis-server redis-tools
   clang libclang-rt-14-dev valgrind
   libnet-smpp-perl perl python3
+  # The Debian package and its test (tests/integration/test_package.py).
+  debhelper dpkg-dev devscripts fakeroot lintian systemd man-db adduser
 )
 
 missing=()
