@@ -41,6 +41,46 @@ HARDENING = [
 MAX_EXPOSURE = 15
 
 
+# test_postinst_and_purge_in_private_namespace, run by sh -c inside
+# `unshare -m`: $1 scratch folder, $2 ROOT, $3 the .deb's control files,
+# $4 the installed daemon. Prints what the test compares.
+POSTINST_NS = r"""set -eu
+W=$1 ROOT=$2 CTRL=$3 EXE=$4
+cp -a /etc "$W/etc"
+touch "$W/etc/.sc-package-test"
+mkdir -p "$W/etc/shortcoded" "$W/admin" "$W/systemd"
+cp -a /lib/systemd/system "$W/units"
+cp -p "$ROOT/lib/systemd/system/shortcoded.service" "$W/units/"
+cp -p "$ROOT/etc/shortcoded/shortcoded.yaml" "$W/etc/shortcoded/"
+cp -p "$ROOT/etc/default/shortcoded" "$W/etc/default/"
+: > "$W/admin/statoverride"
+mount --bind "$W/etc" /etc
+mount --bind "$W/systemd" /var/lib/systemd
+mount --bind "$W/units" /lib/systemd/system
+[ -e /etc/.sc-package-test ] || { echo "the copy of /etc is not in place" >&2; exit 1; }
+export DPKG_ADMINDIR="$W/admin" DPKG_MAINTSCRIPT_PACKAGE=shortcoded
+overrides() { dpkg-statoverride --list | sort | tr '\n' ','; }
+DPKG_MAINTSCRIPT_NAME=postinst sh -e "$CTRL/postinst" configure
+echo "user: $(getent passwd shortcoded | cut -d: -f6,7)"
+stat -c 'mode: %%a %%U %%G %%n' /etc/shortcoded/shortcoded.yaml /etc/default/shortcoded
+before="$(overrides)"
+echo "overrides: $before"
+DPKG_MAINTSCRIPT_NAME=postinst sh -e "$CTRL/postinst" configure 0.1.0
+[ "$(overrides)" = "$before" ] && echo "upgrade: same"
+if [ -e /etc/systemd/system/multi-user.target.wants/shortcoded.service ]; then
+    echo "enabled: yes"
+else
+    echo "enabled: no"
+fi
+as() { env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin %(env)s \
+       runuser -u "$1" -- "$EXE" -c /etc/shortcoded/shortcoded.yaml --check 2>&1 || echo "exit $?"; }
+echo "as shortcoded: $(as shortcoded)"
+echo "as nobody: $(as nobody)"
+DPKG_MAINTSCRIPT_NAME=postrm sh -e "$CTRL/postrm" purge
+echo "purged: overrides: $(overrides)"
+"""
+
+
 def run(argv, **kw):
     kw.setdefault("timeout", 300)
     return subprocess.run(argv, capture_output=True, text=True, **kw)
@@ -136,11 +176,41 @@ class PackageTest(harness.Env):
         for path in (CONF, ENVFILE):
             self.assertIn(path, text)
         self.assertIn('dpkg-statoverride --update --add root shortcoded 0640 "$f"', text)
-        # Not enabled on install: only re-enabled when it was (--no-enable).
-        self.assertNotRegex(text, r"deb-systemd-helper enable 'shortcoded.service'[^\n]*\n\s*fi\n\s*else")
-        self.assertIn("was-enabled 'shortcoded.service'", text)
+        # --no-enable: enabled again on upgrade only when the admin had it.
+        self.assertIn("if deb-systemd-helper --quiet was-enabled 'shortcoded.service'; then", text)
         p = run(["sh", "-n", os.path.join(self.ctrl, "postinst")])
         self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_postinst_and_purge_in_private_namespace(self):
+        """Runs postinst (install, then upgrade) and postrm purge for real,
+        in a mount namespace of its own: /etc is a copy bind-mounted over
+        it, /var/lib/systemd a scratch folder, dpkg's statoverride file a
+        scratch one (DPKG_ADMINDIR). The host's /etc is never written: the
+        script checks that the copy is in place before anything runs."""
+        if os.geteuid() != 0 or not shutil.which("unshare"):
+            self.skipTest("needs root and unshare(1) for a private mount namespace")
+        work = tempfile.mkdtemp(prefix="ns-", dir=self.tmp)
+        os.chmod(self.tmp, 0o755)          # the shortcoded user runs ROOT/usr/bin/shortcoded
+        os.chmod(work, 0o755)
+        env_lines = " ".join("%s=%s" % kv for kv in self.env_file().items())
+        script = POSTINST_NS % {"env": env_lines}
+        host_user = run(["getent", "passwd", "shortcoded"]).stdout
+        p = run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "ns",
+                 work, self.root, self.ctrl, self.installed("/usr/bin/shortcoded")])
+        self.assertEqual(run(["getent", "passwd", "shortcoded"]).stdout, host_user)
+        out = p.stdout + p.stderr
+        self.assertEqual(p.returncode, 0, out)
+        self.assertIn("user: /nonexistent:/usr/sbin/nologin\n", out)
+        self.assertIn("mode: 640 root shortcoded /etc/shortcoded/shortcoded.yaml\n", out)
+        self.assertIn("mode: 640 root shortcoded /etc/default/shortcoded\n", out)
+        self.assertIn("overrides: root shortcoded 640 /etc/default/shortcoded,"
+                      "root shortcoded 640 /etc/shortcoded/shortcoded.yaml,\n", out)
+        self.assertIn("upgrade: same\n", out)
+        self.assertRegex(out, r"as shortcoded: /etc/shortcoded/shortcoded.yaml: OK \(1 binds")
+        self.assertRegex(out, r"as nobody: [^\n]*Permission denied[^\n]*\nexit 1\n")
+        self.assertIn("enabled: no\n", out)
+        self.assertNotIn("deb-systemd-helper: error", out)
+        self.assertIn("purged: overrides: \n", out)
 
     # ---- the installed binaries and config ------------------------------
     def test_installed_check_passes_with_env_file(self):
