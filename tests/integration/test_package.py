@@ -15,6 +15,7 @@ host's units, such as sysinit.target, in ROOT as well).
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import unittest
@@ -89,6 +90,47 @@ def run(argv, **kw):
 def tree_state():
     """What `git status` says of the tree: the build must leave it as is."""
     return run(["git", "-C", harness.SRC, "status", "--porcelain", "--ignored"]).stdout
+
+
+def syscall_groups():
+    """systemd's system call groups, {"@name": [member, ...]}, as printed by
+    `systemd-analyze syscall-filter` (members may be groups)."""
+    groups, cur = {}, None
+    for line in run(["systemd-analyze", "syscall-filter"], check=True).stdout.splitlines():
+        if line.startswith("@"):
+            cur = groups.setdefault(line.strip(), [])
+        elif cur is not None and line.strip() and not line.strip().startswith("#"):
+            cur.append(line.strip())
+    return groups
+
+
+def unit_syscalls(unit_text):
+    """The x86_64 numbers the unit's SystemCallFilter= lines allow, the way
+    systemd reads them: the first line an allow list, a later "~" line
+    removes from it, a later plain line adds to it."""
+    groups = syscall_groups()
+
+    def expand(name, seen=()):
+        if not name.startswith("@"):
+            return {name}
+        return set().union(*(expand(m, seen + (name,)) for m in groups[name] if m not in seen))
+
+    allowed = None
+    for line in unit_text.splitlines():
+        if line.startswith("SystemCallFilter="):
+            value = line.split("=", 1)[1]
+            deny = value.startswith("~")
+            names = set().union(*(expand(n) for n in value.lstrip("~").split()))
+            if allowed is None:
+                assert not deny, "the unit's first SystemCallFilter= is an allow list"
+                allowed = names
+            else:
+                allowed = allowed - names if deny else allowed | names
+    nrs = {}
+    with open("/usr/include/x86_64-linux-gnu/asm/unistd_64.h") as f:
+        for m in re.finditer(r"#define __NR_(\w+) (\d+)", f.read()):
+            nrs[m.group(1)] = int(m.group(2))
+    return sorted(nrs[n] for n in allowed if n in nrs), allowed
 
 
 class PackageTest(harness.Env):
@@ -275,6 +317,53 @@ class PackageTest(harness.Env):
         self.assertTrue(d.alive(), d.output())
 
     # ---- the systemd unit -------------------------------------------------
+    def test_daemon_under_unit_syscall_filter(self):
+        """The installed daemon under the seccomp half of the unit's sandbox
+        (unit_sandbox.c: SystemCallFilter=, SystemCallErrorNumber=EPERM,
+        SystemCallArchitectures=, MemoryDenyWriteExecute=,
+        RestrictAddressFamilies=, RestrictNamespaces=, built from the unit's
+        own lines): it binds, answers a "0000", sends a push (its blocking
+        XREADGROUP on connections of its own), reloads on SIGHUP and stops
+        cleanly on SIGTERM. Mounts, users and capabilities are not emulated:
+        systemd is not PID 1 here."""
+        with open(self.installed(UNIT)) as f:
+            nrs, names = unit_syscalls(f.read())
+        self.assertNotIn("setuid", names)          # ~@privileged took it out
+        self.assertIn("epoll_wait", names)
+        wrapper = os.path.join(harness.BUILD, "tests", "integration", "unit_sandbox")
+        allow = ",".join(map(str, nrs))
+        # The wrapper refuses what the unit refuses: a check of the check.
+        p = run([wrapper, allow, "--", "/usr/bin/python3", "-c",
+                 "import socket; socket.socket(socket.AF_PACKET, socket.SOCK_RAW)"])
+        self.assertIn("Address family not supported", p.stderr)
+        p = run([wrapper, allow, "--", "/bin/sh", "-c", "unshare -n true"])
+        self.assertIn("Operation not permitted", p.stderr)
+
+        redis = self.start_redis()
+        env = self.service_env(SHORTCODED_REDIS_URL="redis://127.0.0.1:%d" % redis.port)
+        with open(os.path.join(self.dir, "svc.csv"), "w", encoding="utf-8") as f:
+            f.write("code,name,price_fen\nCL001,彩铃,500\n")
+        ctl = [self.installed("/usr/bin/shortcodectl"), "-c", self.installed(CONF)]
+        p = run(ctl + ["import", "catalogue", os.path.join(self.dir, "svc.csv")], env=env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        sim = self.start_sim(script="wait_bound 20000\nsend 13800138001 0000\n"
+                                    "expect 13800138001 ^您目前没有订购任何包月增值业务 10000\n"
+                                    "expect 13800138002 ^sandboxed-push$ 20000\n")
+        env["SHORTCODED_SMSC_PORT"] = str(sim.port)
+        d = self.start("shortcoded", [wrapper, allow, "--", self.installed("/usr/bin/shortcoded"),
+                                      "-c", self.installed(CONF)], env=env)
+        d.wait_log(r"event=bound ", timeout=20)
+        p = run(ctl + ["push", "--to", "13800138002", "--text", "sandboxed-push"], env=env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"event=reloaded ", timeout=20)
+        rc, out = self.run_sim_script(sim, timeout=60)
+        self.assertEqual(rc, 0, out)
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait(20), 0, d.output())
+        self.assertIn("event=stopped", d.output())
+        self.assertNotRegex(d.output(), r"level=error|Operation not permitted|not supported")
+
     def unit_copy(self):
         """The installed unit with its binary and /etc paths inside ROOT."""
         with open(self.installed(UNIT)) as f:
