@@ -14,6 +14,7 @@ host's units, such as sysinit.target, in ROOT as well).
 """
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -88,8 +89,11 @@ def run(argv, **kw):
 
 
 def tree_state():
-    """What `git status` says of the tree: the build must leave it as is."""
-    return run(["git", "-C", harness.SRC, "status", "--porcelain", "--ignored"]).stdout
+    """What `git status` says, ignored files included, of where a package
+    build writes (debian/, obj-*/): the test's build must leave it as is.
+    (Not the whole tree: build*/ may change under a parallel build.)"""
+    return run(["git", "-C", harness.SRC, "status", "--porcelain", "--ignored", "--",
+                "debian", "obj-*"]).stdout
 
 
 def syscall_groups():
@@ -234,7 +238,7 @@ class PackageTest(harness.Env):
         work = tempfile.mkdtemp(prefix="ns-", dir=self.tmp)
         os.chmod(self.tmp, 0o755)          # the shortcoded user runs ROOT/usr/bin/shortcoded
         os.chmod(work, 0o755)
-        env_lines = " ".join("%s=%s" % kv for kv in self.env_file().items())
+        env_lines = " ".join(shlex.quote("%s=%s" % kv) for kv in self.env_file().items())
         script = POSTINST_NS % {"env": env_lines}
         host_user = run(["getent", "passwd", "shortcoded"]).stdout
         p = run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "ns",
