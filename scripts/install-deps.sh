@@ -10,6 +10,8 @@ PKGS=(
   clang libclang-rt-14-dev valgrind
   libnet-smpp-perl perl python3 python3-prometheus-client
   libssl-dev
+  # The Debian package and its test (tests/integration/test_package.py).
+  debhelper dpkg-dev devscripts fakeroot lintian systemd man-db adduser
 )
 
 missing=()
