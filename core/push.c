@@ -76,7 +76,8 @@ void sc__push_job_free(struct job *j)
     struct sc_pushes *p = j->p;
     LIST_REMOVE(j, link);
     p->njobs--;
-    free(j->msgids);
+    if (j->msgids != &j->msgid1)
+        free(j->msgids);
     free(j);
     sc__push_kick(p);
 }
@@ -121,34 +122,39 @@ static struct job *job_new(struct sc_pushes *p, const char *stream, const char *
     return j;
 }
 
-static void job_start(struct sc_pushes *p, const char *stream, const char *entry,
-                      const redisReply *fields)
+/* One entry read: the job to take, or NULL (not made: stays pending;
+ * or dropped, expired or held: ended here). */
+static struct job *job_start(struct sc_pushes *p, const char *stream, const char *entry,
+                             const redisReply *fields)
 {
     const char *bad;
     struct job *j = job_new(p, stream, entry, fields, &bad);
     if (!j)
-        return; /* stays pending: claimed again */
+        return NULL; /* stays pending: claimed again */
     if (bad) {
         sc__push_finish(j, "dropped", bad);
-        return;
+        return NULL;
     }
     if (j->m.not_after && j->m.not_after < now_ms()) {
         sc__push_finish(j, "expired", "not_after");
-        return;
+        return NULL;
     }
     int ended;
     if (j->m.quiet && sc_quiet_clock_in(&p->qc, &ended)) {
         sc__push_hold(j);
-        return;
+        return NULL;
     }
-    sc__push_take(j);
+    return j;
 }
 
 /* Start every entry of [[id, [fields]], ...]; claimed: skip this daemon's
- * own. Returns how many started. */
+ * own. Those to send are taken SC__PUSH_TAKE_MAX per script. Returns how
+ * many started. */
 static size_t start_entries(struct sc_pushes *p, const char *stream, const redisReply *list,
                             int claimed)
 {
+    struct job *take[SC__PUSH_TAKE_MAX];
+    unsigned nt = 0;
     size_t n = 0;
     for (size_t i = 0; list && list->type == REDIS_REPLY_ARRAY && i < list->elements; i++) {
         const redisReply *e = list->element[i];
@@ -159,9 +165,17 @@ static size_t start_entries(struct sc_pushes *p, const char *stream, const redis
         const redisReply *fields = e->elements > 1 && e->element[1]->type == REDIS_REPLY_ARRAY
                                        ? e->element[1]
                                        : NULL;
-        job_start(p, stream, entry, fields);
+        struct job *j = job_start(p, stream, entry, fields);
+        if (j)
+            take[nt++] = j;
+        if (nt == SC__PUSH_TAKE_MAX) {
+            sc__push_take(p, take, nt);
+            nt = 0;
+        }
         n++;
     }
+    if (nt)
+        sc__push_take(p, take, nt);
     return n;
 }
 
@@ -360,7 +374,7 @@ static void on_tick(uv_timer_t *t)
     struct job *r = p->retry;
     p->retry = NULL;
     while (r) {
-        struct job *next = r->retry_next;
+        struct job *next = r->next;
         sc__push_record(r);
         r = next;
     }
@@ -437,6 +451,9 @@ struct sc_pushes *sc_pushes_new(struct sc_app *a, char *err, size_t errsz)
     sc_quiet_clock_init(&p->qc, a->loop, &a->gen->cfg->mt, on_quiet_end, p);
     uv_timer_init(a->loop, &p->tick);
     p->tick.data = p;
+    uv_idle_init(a->loop, &p->flush);
+    p->flush.data = p;
+    p->recs_tail = &p->recs;
     uv_timer_start(&p->tick, on_tick, TICK_MS, TICK_MS);
     sc_info("event=push_intake stream=%s group=%s consumer=%s", SC_KEY_MT_PUSH, GROUP,
             p->consumer);
@@ -474,14 +491,22 @@ static void on_clock_closed(uv_handle_t *h)
 static void close_all(struct sc_pushes *p)
 {
     uv_timer_stop(&p->tick);
-    /* Records still waiting for a retry stay pending in mt:push. */
+    /* Records still waiting (a retry, or the next batch) stay pending in mt:push. */
     for (struct job *r = p->retry, *next; r; r = next) {
-        next = r->retry_next;
+        next = r->next;
         sc__push_job_free(r);
     }
     p->retry = NULL;
-    p->closing = 4;
+    for (struct job *r = p->recs, *next; r; r = next) {
+        next = r->next;
+        sc__push_job_free(r);
+    }
+    p->recs = NULL;
+    p->recs_tail = &p->recs;
+    p->nrecs = 0;
+    p->closing = 5;
     uv_close((uv_handle_t *)&p->tick, on_tick_closed);
+    uv_close((uv_handle_t *)&p->flush, on_tick_closed);
     sc_quiet_clock_close(&p->qc, on_clock_closed);
     sc_store_stop(p->in, on_part_closed, p);
     sc_store_stop(p->out, on_part_closed, p);
@@ -491,7 +516,8 @@ static void close_all(struct sc_pushes *p)
 static void on_stop_tick(uv_timer_t *t)
 {
     struct sc_pushes *p = t->data;
-    if (sc_store_pending(p->out) == 0 || uv_now(p->a->loop) >= p->stop_deadline) {
+    if ((sc_store_pending(p->out) == 0 && !p->recs) ||
+        uv_now(p->a->loop) >= p->stop_deadline) {
         if (p->njobs)
             sc_warn("event=push_shutdown left_pending=%u", p->njobs);
         close_all(p);

@@ -14,6 +14,7 @@
 #include "core/mt_check.h"
 #include "core/quiet_clock.h"
 #include "smsc/esme.h"
+#include "store/keys.h"
 
 extern const char sc__push_take_lua[];   /* mt:{ID} marked queued by this entry */
 extern const char sc__push_finish_lua[]; /* mt:{ID}, mt:status and the XACK */
@@ -24,12 +25,22 @@ extern const char sc__push_hold_lua[];   /* a quiet push moved to mt:held:P */
 #define ENTRY_MAX 48
 /* The streams read: mt:push, then mt:held:0 .. mt:held:9 (one per priority). */
 #define NSTREAMS (2 + SC_ESME_PRIO_MAX)
+/* Entries taken in one push_take_lua (a read's are cut in such batches),
+ * records written in one push_finish_lua: one round trip and one reply for
+ * a batch instead of one per push. */
+#define SC__PUSH_TAKE_MAX 100
+#define SC__PUSH_REC_MAX 100
 
 #define GROUP "shortcoded"
 #define TICK_MS 200
 #define ENTRY_MAX 48
 /* The streams read: mt:push, then mt:held:0 .. mt:held:9 (one per priority). */
 #define NSTREAMS (2 + SC_ESME_PRIO_MAX)
+/* Entries taken in one push_take_lua (a read's are cut in such batches),
+ * records written in one push_finish_lua: one round trip and one reply for
+ * a batch instead of one per push. */
+#define SC__PUSH_TAKE_MAX 100
+#define SC__PUSH_REC_MAX 100
 
 struct job;
 
@@ -52,6 +63,9 @@ struct sc_pushes {
     unsigned njobs;               /* pushes taken and not finished ... */
     LIST_HEAD(, job) jobs;        /* ... listed here (a claim skips them) */
     struct job *retry;            /* records waiting to be written again */
+    struct job *recs, **recs_tail; /* records to write at the loop's next turn ... */
+    unsigned nrecs;               /* ... how many (a full batch goes at once) */
+    uv_idle_t flush;              /* started while recs is not empty */
     char consumer[96];
     unsigned closing;
     uint64_t stop_deadline;
@@ -63,7 +77,7 @@ struct sc_pushes {
 struct job {
     struct sc_pushes *p;
     LIST_ENTRY(job) link;         /* p->jobs */
-    struct job *retry_next;
+    struct job *next;             /* p->recs or p->retry */
     const char *stream;           /* one of p->streams */
     char entry[ENTRY_MAX];
     char tag[ENTRY_MAX + 4];      /* entry; from mt:held:P "hP-" + entry: mt:{ID}'s entry */
@@ -73,7 +87,9 @@ struct job {
     char err[40];
     int record;                   /* write mt:{ID} */
     int retried;                  /* its record failed once (logged once) */
-    char (*msgids)[SC_MSGID_MAX]; /* the parts' message_ids (receipts asked), or NULL */
+    char (*msgids)[SC_MSGID_MAX]; /* the parts' message_ids (receipts asked): &msgid1
+                                   * for one part, else malloc'd; or NULL */
+    char msgid1[SC_MSGID_MAX];
     unsigned nids;
     char text[];
 };
@@ -89,15 +105,19 @@ void sc__push_kick(struct sc_pushes *p);
  * off the list, freed, the intake kicked. */
 void sc__push_job_free(struct job *j);
 
-/* core/push_send.c. A checked job (not expired, not held): push_take_lua,
- * then sent, acknowledged or dropped; it ends in sc__push_finish. */
-void sc__push_take(struct job *j);
+/* core/push_send.c. n (1..SC__PUSH_TAKE_MAX) checked jobs (not expired,
+ * not held) in one push_take_lua; then each is sent, acknowledged or
+ * dropped, and ends in sc__push_finish. */
+void sc__push_take(struct sc_pushes *p, struct job *const *jobs, unsigned n);
 /* A quiet push inside the quiet hours moved to mt:held:P (its priority). */
 void sc__push_hold(struct job *j);
 /* The job's final state: mt:status, mt:{ID} (when its id is usable), XACK;
  * the job is freed once recorded, else put on p->retry. */
 void sc__push_finish(struct job *j, const char *state, const char *err);
-/* Write j's record (again: the tick's retry of p->retry). */
+/* Queue j's record (again: the tick's retry of p->retry) for the next
+ * batch: written at the loop's next idle phase (sc__push_on_flush, p->flush's
+ * callback), or at once when SC__PUSH_REC_MAX are queued. */
 void sc__push_record(struct job *j);
+void sc__push_on_flush(uv_idle_t *h);
 
 #endif

@@ -2,50 +2,85 @@
  * from the C that runs them (core/push.c). */
 #include "core/push_int.h"
 
-/* KEYS mt:{ID}; ARGV entry, to, kind, priority, ttl. {"send"} (recorded as
- * queued by this entry), {"dup"} (another entry's id), {"done", state}. */
+/* A batch of entries read together (core/push_send.c, at most
+ * SC__PUSH_TAKE_MAX). KEYS mt:{ID} of each entry; ARGV ttl, then per entry
+ * its tag, to, kind, priority. One reply per entry, in order: "send"
+ * (recorded as queued by this entry), "dup" (another entry's id, an
+ * earlier one of this batch included), "done" (already final),
+ * "bad_data" (mt:{ID} is not a hash). */
 const char sc__push_take_lua[] =
-    "local ty = redis.call('TYPE', KEYS[1]).ok\n"
-    "if ty ~= 'none' and ty ~= 'hash' then return {'bad_data'} end\n"
-    "local h = redis.call('HMGET', KEYS[1], 'entry', 'state')\n"
-    "if h[1] and h[1] ~= ARGV[1] then return {'dup'} end\n"
-    "if h[1] and h[2] ~= 'queued' and h[2] ~= 'held' then return {'done', h[2]} end\n"
     "local t = redis.call('TIME')\n"
     "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
-    "redis.call('HSET', KEYS[1], 'state', 'queued', 'to', ARGV[2], 'kind', ARGV[3],\n"
-    "           'priority', ARGV[4], 'parts', '0', 'err', '', 'at', at, 'entry', ARGV[1])\n"
-    "redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
-    "return {'send'}\n";
+    "local out = {}\n"
+    "for i = 1, #KEYS do\n"
+    "  local a, k = 4 * i - 2, KEYS[i]\n"
+    "  local ty = redis.call('TYPE', k).ok\n"
+    "  if ty ~= 'none' and ty ~= 'hash' then\n"
+    "    out[i] = 'bad_data'\n"
+    "  else\n"
+    "    local h = redis.call('HMGET', k, 'entry', 'state')\n"
+    "    if h[1] and h[1] ~= ARGV[a] then\n"
+    "      out[i] = 'dup'\n"
+    "    elseif h[1] and h[2] ~= 'queued' and h[2] ~= 'held' then\n"
+    "      out[i] = 'done'\n"
+    "    else\n"
+    "      redis.call('HSET', k, 'state', 'queued', 'to', ARGV[a + 1], 'kind', ARGV[a + 2],\n"
+    "                 'priority', ARGV[a + 3], 'parts', '0', 'err', '', 'at', at,\n"
+    "                 'entry', ARGV[a])\n"
+    "      redis.call('EXPIRE', k, ARGV[1])\n"
+    "      out[i] = 'send'\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
 
-/* KEYS mt:{ID}, mt:status, the entry's stream, then mt:msg:{MESSAGE_ID}
- * of each part to map (sent, with receipts asked: core/receipts.c); ARGV
- * id, entry tag, state, to, kind, priority, parts, err, ttl, group, record
- * (1: write mt:{ID}), entry id, receipt_ttl, then each mapped part's
- * index. {"ok"}, or {"dup"} when the id belongs to another entry (only
- * acknowledged). */
+/* A batch of final records (core/push_send.c, at most SC__PUSH_REC_MAX).
+ * KEYS mt:status, then per record: mt:{ID}, the entry's stream, then
+ * mt:msg:{MESSAGE_ID} of each part to map (sent, with receipts asked:
+ * core/receipts.c). ARGV group, ttl, receipt_ttl, then per record: id,
+ * entry tag, state, to, kind, priority, parts, err, record (1: write
+ * mt:{ID}), entry id, the number of mapped parts, then each mapped part's
+ * index. Each record: mt:{ID} (unless its id is another entry's: "dup",
+ * only acknowledged), its mt:status entry; the entries acknowledged with
+ * one XACK per stream at the end. One reply per record, in order: "ok" or
+ * "dup". */
 const char sc__push_finish_lua[] =
     "local t = redis.call('TIME')\n"
     "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
-    "if ARGV[11] == '1' then\n"
-    "  local ty = redis.call('TYPE', KEYS[1]).ok\n"
-    "  local e = ty == 'hash' and redis.call('HGET', KEYS[1], 'entry')\n"
-    "  if ty ~= 'none' and (ty ~= 'hash' or (e and e ~= ARGV[2])) then\n"
-    "    redis.call('XACK', KEYS[3], ARGV[10], ARGV[12])\n"
-    "    return {'dup'}\n"
+    "local out, streams, acks = {}, {}, {}\n"
+    "local k, a = 2, 4\n"
+    "while a <= #ARGV do\n"
+    "  local id, tag, st, to, kind, prio, parts, err, rec, entry, nmap =\n"
+    "    unpack(ARGV, a, a + 10)\n"
+    "  nmap = tonumber(nmap)\n"
+    "  local key, stream, r = KEYS[k], KEYS[k + 1], 'ok'\n"
+    "  if rec == '1' then\n"
+    "    local ty = redis.call('TYPE', key).ok\n"
+    "    local e = ty == 'hash' and redis.call('HGET', key, 'entry')\n"
+    "    if ty ~= 'none' and (ty ~= 'hash' or (e and e ~= tag)) then\n"
+    "      r = 'dup'\n"
+    "    else\n"
+    "      redis.call('HSET', key, 'state', st, 'to', to, 'kind', kind, 'priority', prio,\n"
+    "                 'parts', parts, 'err', err, 'at', at, 'entry', tag)\n"
+    "      redis.call('EXPIRE', key, ARGV[2])\n"
+    "      for i = 1, nmap do\n"
+    "        redis.call('SET', KEYS[k + 1 + i], id .. ' ' .. ARGV[a + 10 + i] .. ' ' .. parts,\n"
+    "                   'EX', ARGV[3])\n"
+    "      end\n"
+    "    end\n"
     "  end\n"
-    "  redis.call('HSET', KEYS[1], 'state', ARGV[3], 'to', ARGV[4], 'kind', ARGV[5],\n"
-    "             'priority', ARGV[6], 'parts', ARGV[7], 'err', ARGV[8], 'at', at,\n"
-    "             'entry', ARGV[2])\n"
-    "  redis.call('EXPIRE', KEYS[1], ARGV[9])\n"
-    "  for i = 4, #KEYS do\n"
-    "    redis.call('SET', KEYS[i], ARGV[1] .. ' ' .. ARGV[10 + i] .. ' ' .. ARGV[7], 'EX',\n"
-    "               ARGV[13])\n"
+    "  if r == 'ok' then\n"
+    "    redis.call('XADD', KEYS[1], '*', 'id', id, 'to', to, 'state', st, 'parts', parts,\n"
+    "               'err', err, 'at', at)\n"
     "  end\n"
+    "  if not acks[stream] then acks[stream] = {}; streams[#streams + 1] = stream end\n"
+    "  local l = acks[stream]\n"
+    "  l[#l + 1] = entry\n"
+    "  out[#out + 1] = r\n"
+    "  k, a = k + 2 + nmap, a + 11 + nmap\n"
     "end\n"
-    "redis.call('XADD', KEYS[2], '*', 'id', ARGV[1], 'to', ARGV[4], 'state', ARGV[3],\n"
-    "           'parts', ARGV[7], 'err', ARGV[8], 'at', at)\n"
-    "redis.call('XACK', KEYS[3], ARGV[10], ARGV[12])\n"
-    "return {'ok'}\n";
+    "for _, s in ipairs(streams) do redis.call('XACK', s, ARGV[1], unpack(acks[s])) end\n"
+    "return out\n";
 
 /* KEYS mt:{ID}, mt:held:P, the entry's stream; ARGV tag, entry, group,
  * ttl, id, to, text, from, kind, priority, not_after, the tag prefix of

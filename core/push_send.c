@@ -31,70 +31,156 @@ static void job_ack(struct job *j)
         on_acked(j, SC_EAGAIN, NULL);
 }
 
+/* Jobs sent in one script (takes or records), the callback's context. */
+struct batch {
+    struct sc_pushes *p;
+    unsigned n;
+    struct job *j[];
+};
+
+static struct batch *batch_new(struct sc_pushes *p, unsigned n)
+{
+    struct batch *b = malloc(sizeof *b + n * sizeof b->j[0]);
+    if (b) {
+        b->p = p;
+        b->n = n;
+    }
+    return b;
+}
+
+/* Short decimal strings of small numbers (priorities, part counts and
+ * indexes: at most SC_MT_MAX_PARTS) without snprintf. */
+static const char *small_dec(unsigned v)
+{
+    static const char d[][3] = {"0",  "1",  "2",  "3",  "4",  "5",  "6",  "7",  "8",
+                                "9",  "10", "11", "12", "13", "14", "15", "16"};
+    return v < SC_ARRAY_LEN(d) ? d[v] : "99";
+}
+
+/* ---- final records ---------------------------------------------------------- */
+
+static void record_failed(struct job *j, int err, const redisReply *rep)
+{
+    /* Logged once per push: a Redis that is away must not flood the log. */
+    if (!j->retried++) {
+        const char *why = err ? sc_strerror(err)
+                          : rep && rep->type == REDIS_REPLY_ERROR ? rep->str
+                                                                  : "unexpected reply";
+        char e[160];
+        sc_warn("event=push_record_failed entry=%s state=%s error=%s msg=\"tried again "
+                "every %d ms\"", j->entry, j->state, sc_log_quote(e, sizeof e, why, strlen(why)),
+                TICK_MS);
+    }
+    j->next = j->p->retry;
+    j->p->retry = j;
+}
+
+/* One reply per record of the batch ("ok" / "dup"), or err. */
 static void on_recorded(void *ctx, int err, redisReply *rep)
 {
-    struct job *j = ctx;
-    const char *st = err ? NULL : sc__reply_str(rep, 0);
-    if (!st) {
-        /* Logged once per push: a Redis that is away must not flood the log. */
-        if (!j->retried++) {
-            const char *why = err ? sc_strerror(err)
-                              : rep->type == REDIS_REPLY_ERROR ? rep->str
-                                                               : "unexpected reply";
-            char e[160];
-            sc_warn("event=push_record_failed entry=%s state=%s error=%s msg=\"tried again "
-                    "every %d ms\"", j->entry, j->state, sc_log_quote(e, sizeof e, why, strlen(why)),
-                    TICK_MS);
+    struct batch *b = ctx;
+    int whole = err || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != b->n;
+    for (unsigned i = 0; i < b->n; i++) {
+        struct job *j = b->j[i];
+        const char *st = whole ? NULL : sc__reply_str(rep, i);
+        if (!st) {
+            record_failed(j, err, rep);
+            continue;
         }
-        j->retry_next = j->p->retry;
-        j->p->retry = j;
-        return;
+        if (strcmp(st, "dup") == 0)
+            sc_info("event=push_duplicate entry=%s id=%s msg=\"the id is another entry's: "
+                    "acknowledged, not recorded\"", j->entry, j->m.id);
+        sc__push_job_free(j);
     }
-    if (strcmp(st, "dup") == 0)
-        sc_info("event=push_duplicate entry=%s id=%s msg=\"the id is another entry's: "
-                "acknowledged, not recorded\"", j->entry, j->m.id);
-    sc__push_job_free(j);
+    free(b);
 }
 
 /* The keys mt:msg:{MESSAGE_ID} and part indexes of a sent push's parts
  * (those with a usable message_id) after the record's own: how many. */
-static int map_parts(const struct job *j, const char **keys, char (*kbuf)[SC_KEY_MAX],
-                     const char **args, char (*ibuf)[4])
+static unsigned map_parts(const struct job *j, const char **keys, char (*kbuf)[SC_KEY_MAX],
+                          const char **args)
 {
-    int n = 0;
+    unsigned n = 0;
     if (strcmp(j->state, "sent") != 0 || !j->record)
         return 0;
     for (unsigned i = 0; i < j->nids && i < SC_MT_MAX_PARTS; i++) {
         if (!sc_msgid_ok(j->msgids[i]))
             continue;
         sc_key(kbuf[n], SC_KEY_MAX, SC_KEY_MT_MSG, j->msgids[i]);
-        snprintf(ibuf[n], sizeof ibuf[n], "%u", i);
         keys[n] = kbuf[n];
-        args[n] = ibuf[n];
+        args[n] = small_dec(i);
         n++;
     }
     return n;
 }
 
+/* Room of one record in the script's KEYS and ARGV, its parts mapped. */
+#define REC_KEYS (2 + SC_MT_MAX_PARTS)
+#define REC_ARGS (11 + SC_MT_MAX_PARTS)
+
+/* Up to SC__PUSH_REC_MAX records of p->recs in one push_finish_lua. The
+ * keys' text lives in kbuf until sc_store_eval has copied it. */
+static void record_batch(struct sc_pushes *p)
+{
+    const struct sc_cfg_mt *mc = sc__push_mtcfg(p);
+    static const char *keys[1 + SC__PUSH_REC_MAX * REC_KEYS];
+    static const char *args[3 + SC__PUSH_REC_MAX * REC_ARGS];
+    static char kbuf[SC__PUSH_REC_MAX * (1 + SC_MT_MAX_PARTS)][SC_KEY_MAX];
+    char ttl[16], rttl[16];
+    struct batch *b = batch_new(p, SC_MIN(p->nrecs, SC__PUSH_REC_MAX));
+    if (!b)
+        return; /* tried again at the next turn of the loop */
+    snprintf(ttl, sizeof ttl, "%d", mc->dedup_horizon_s);
+    snprintf(rttl, sizeof rttl, "%d", mc->receipt_ttl_s);
+    int nk = 0, na = 0;
+    unsigned nb = 0;
+    keys[nk++] = SC_KEY_MT_STATUS;
+    args[na++] = GROUP, args[na++] = ttl, args[na++] = rttl;
+    for (unsigned i = 0; i < b->n; i++) {
+        struct job *j = p->recs;
+        p->recs = j->next;
+        p->nrecs--;
+        b->j[i] = j;
+        sc_key(kbuf[nb], SC_KEY_MAX, SC_KEY_MT, j->m.id);
+        keys[nk++] = kbuf[nb++], keys[nk++] = j->stream;
+        const char *f[] = {j->m.id, j->tag, j->state, j->m.to, j->m.kind,
+                           small_dec(j->m.priority), small_dec(j->parts), j->err,
+                           j->record ? "1" : "0", j->entry};
+        memcpy(args + na, f, sizeof f);
+        na += (int)SC_ARRAY_LEN(f);
+        unsigned m = map_parts(j, keys + nk, kbuf + nb, args + na + 1);
+        args[na++] = small_dec(m);
+        nk += (int)m, na += (int)m, nb += m;
+    }
+    if (!p->recs)
+        p->recs_tail = &p->recs;
+    if (sc_store_eval(p->out, p->finish_script, nk, keys, NULL, na, args, NULL, on_recorded,
+                      b) < 0)
+        on_recorded(b, SC_EAGAIN, NULL);
+}
+
+/* p->flush, an idle handle: it runs before the store's prepare (which
+ * writes what was queued) and keeps the loop from blocking while records
+ * wait, so each goes out in the same turn as the resps read before it.
+ * Every record made since, in batches. */
+void sc__push_on_flush(uv_idle_t *h)
+{
+    struct sc_pushes *p = h->data;
+    uv_idle_stop(h);
+    while (p->recs)
+        record_batch(p);
+}
+
 void sc__push_record(struct job *j)
 {
     struct sc_pushes *p = j->p;
-    const struct sc_cfg_mt *mc = sc__push_mtcfg(p);
-    char key[SC_KEY_MAX], prio[4], parts[8], ttl[16], rttl[16];
-    char kbuf[SC_MT_MAX_PARTS][SC_KEY_MAX], ibuf[SC_MT_MAX_PARTS][4];
-    sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
-    snprintf(prio, sizeof prio, "%u", j->m.priority);
-    snprintf(parts, sizeof parts, "%u", j->parts);
-    snprintf(ttl, sizeof ttl, "%d", mc->dedup_horizon_s);
-    snprintf(rttl, sizeof rttl, "%d", mc->receipt_ttl_s);
-    const char *keys[3 + SC_MT_MAX_PARTS] = {key, SC_KEY_MT_STATUS, j->stream};
-    const char *args[13 + SC_MT_MAX_PARTS] = {j->m.id, j->tag, j->state, j->m.to, j->m.kind,
-                                              prio, parts, j->err, ttl, GROUP,
-                                              j->record ? "1" : "0", j->entry, rttl};
-    int n = map_parts(j, keys + 3, kbuf, args + 13, ibuf);
-    if (sc_store_eval(p->out, p->finish_script, 3 + n, keys, NULL, 13 + n, args, NULL,
-                      on_recorded, j) < 0)
-        on_recorded(j, SC_EAGAIN, NULL);
+    j->next = NULL;
+    *p->recs_tail = j;
+    p->recs_tail = &j->next;
+    if (++p->nrecs >= SC__PUSH_REC_MAX)
+        record_batch(p);
+    else
+        uv_idle_start(&p->flush, sc__push_on_flush);
 }
 
 void sc__push_finish(struct job *j, const char *state, const char *err)
@@ -102,11 +188,13 @@ void sc__push_finish(struct job *j, const char *state, const char *err)
     j->state = state;
     sc_strlcpy(j->err, err, sizeof j->err);
     j->record = j->m.id[0] != '\0';
-    char q[96];
-    sc_log(strcmp(state, "sent") == 0 ? SC_LOG_DEBUG : SC_LOG_INFO,
-           "event=push_%s entry=%s id=%s to=%s parts=%u err=%s", state, j->entry,
-           sc_log_quote(q, sizeof q, j->m.id, strlen(j->m.id)), SC_LOGV(j->m.to), j->parts,
-           SC_LOGV(j->err));
+    if (sc_log_enabled(strcmp(state, "sent") == 0 ? SC_LOG_DEBUG : SC_LOG_INFO)) {
+        char q[96];
+        sc_log(strcmp(state, "sent") == 0 ? SC_LOG_DEBUG : SC_LOG_INFO,
+               "event=push_%s entry=%s id=%s to=%s parts=%u err=%s", state, j->entry,
+               sc_log_quote(q, sizeof q, j->m.id, strlen(j->m.id)), SC_LOGV(j->m.to),
+               j->parts, SC_LOGV(j->err));
+    }
     sc__push_record(j);
 }
 
@@ -115,7 +203,10 @@ void sc__push_finish(struct job *j, const char *state, const char *err)
 /* Keep the parts' message_ids for the sent record (receipts asked). */
 static void keep_msgids(struct job *j, const struct sc_esme_msgids *ids)
 {
-    if (!ids || !ids->n || !(j->msgids = malloc(ids->n * sizeof *j->msgids)))
+    if (!ids || !ids->n)
+        return;
+    j->msgids = ids->n == 1 ? &j->msgid1 : malloc(ids->n * sizeof *j->msgids);
+    if (!j->msgids)
         return;
     memcpy(j->msgids, ids->id, ids->n * sizeof *j->msgids);
     j->nids = ids->n;
@@ -163,10 +254,9 @@ static void job_send(struct job *j)
     sc__push_job_free(j);
 }
 
-static void on_taken(void *ctx, int err, redisReply *rep)
+/* j's reply of push_take_lua (NULL: the script failed, err). */
+static void taken(struct job *j, const char *st, int err)
 {
-    struct job *j = ctx;
-    const char *st = err ? NULL : sc__reply_str(rep, 0);
     if (!st) {
         sc_warn("event=push_take_failed entry=%s error=\"%s\" msg=\"left pending\"", j->entry,
                 err ? sc_strerror(err) : "unexpected reply");
@@ -181,6 +271,15 @@ static void on_taken(void *ctx, int err, redisReply *rep)
                 strcmp(st, "dup") == 0 ? "duplicate" : "already_done", j->entry, j->m.id);
         job_ack(j);
     }
+}
+
+static void on_taken(void *ctx, int err, redisReply *rep)
+{
+    struct batch *b = ctx;
+    int whole = err || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != b->n;
+    for (unsigned i = 0; i < b->n; i++)
+        taken(b->j[i], whole ? NULL : sc__reply_str(rep, i), err);
+    free(b);
 }
 
 /* ---- quiet hours ---------------------------------------------------------------- */
@@ -224,15 +323,26 @@ void sc__push_hold(struct job *j)
 
 /* ---- taking ------------------------------------------------------------------- */
 
-void sc__push_take(struct job *j)
+void sc__push_take(struct sc_pushes *p, struct job *const *jobs, unsigned n)
 {
-    struct sc_pushes *p = j->p;
-    char key[SC_KEY_MAX], prio[4], ttl[16];
-    sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
-    snprintf(prio, sizeof prio, "%u", j->m.priority);
+    const char *keys[SC__PUSH_TAKE_MAX], *args[1 + 4 * SC__PUSH_TAKE_MAX];
+    char kbuf[SC__PUSH_TAKE_MAX][SC_KEY_MAX], ttl[16];
+    struct batch *b = n && n <= SC__PUSH_TAKE_MAX ? batch_new(p, n) : NULL;
+    if (!b) {
+        for (unsigned i = 0; i < n; i++)
+            sc__push_job_free(jobs[i]); /* stays pending: claimed again */
+        return;
+    }
     snprintf(ttl, sizeof ttl, "%d", sc__push_mtcfg(p)->dedup_horizon_s);
-    const char *keys[] = {key};
-    const char *args[] = {j->tag, j->m.to, j->m.kind, prio, ttl};
-    if (sc_store_eval(p->out, p->take_script, 1, keys, NULL, 5, args, NULL, on_taken, j) < 0)
-        on_taken(j, SC_EAGAIN, NULL);
+    args[0] = ttl;
+    for (unsigned i = 0; i < n; i++) {
+        struct job *j = b->j[i] = jobs[i];
+        sc_key(kbuf[i], SC_KEY_MAX, SC_KEY_MT, j->m.id);
+        keys[i] = kbuf[i];
+        args[1 + 4 * i] = j->tag, args[2 + 4 * i] = j->m.to, args[3 + 4 * i] = j->m.kind;
+        args[4 + 4 * i] = small_dec(j->m.priority);
+    }
+    if (sc_store_eval(p->out, p->take_script, (int)n, keys, NULL, 1 + 4 * (int)n, args, NULL,
+                      on_taken, b) < 0)
+        on_taken(b, SC_EAGAIN, NULL);
 }
