@@ -7,18 +7,17 @@
  * its tag, to, kind, priority. One reply per entry, in order: "send"
  * (recorded as queued by this entry), "dup" (another entry's id, an
  * earlier one of this batch included), "done" (already final),
- * "bad_data" (mt:{ID} is not a hash). */
+ * "bad_data" (mt:{ID} is not a hash: the pcall's error). */
 const char sc__push_take_lua[] =
     "local t = redis.call('TIME')\n"
     "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
     "local out = {}\n"
     "for i = 1, #KEYS do\n"
     "  local a, k = 4 * i - 2, KEYS[i]\n"
-    "  local ty = redis.call('TYPE', k).ok\n"
-    "  if ty ~= 'none' and ty ~= 'hash' then\n"
+    "  local h = redis.pcall('HMGET', k, 'entry', 'state')\n"
+    "  if h.err then\n"
     "    out[i] = 'bad_data'\n"
     "  else\n"
-    "    local h = redis.call('HMGET', k, 'entry', 'state')\n"
     "    if h[1] and h[1] ~= ARGV[a] then\n"
     "      out[i] = 'dup'\n"
     "    elseif h[1] and h[2] ~= 'queued' and h[2] ~= 'held' then\n"
@@ -40,8 +39,10 @@ const char sc__push_take_lua[] =
  * core/receipts.c). ARGV group, ttl, receipt_ttl, then per record: id,
  * entry tag, state, to, kind, priority, parts, err, record (1: write
  * mt:{ID}), entry id, the number of mapped parts, then each mapped part's
- * index. Each record: mt:{ID} (unless its id is another entry's: "dup",
- * only acknowledged), its mt:status entry; the entries acknowledged with
+ * index. Each record: mt:{ID} (unless its id is another entry's, or
+ * mt:{ID} is not a hash: "dup", only acknowledged; the fields take wrote,
+ * to, kind, priority and entry, are not written again), its mt:status
+ * entry; the entries acknowledged with
  * one XACK per stream at the end. One reply per record, in order: "ok" or
  * "dup". */
 const char sc__push_finish_lua[] =
@@ -55,13 +56,16 @@ const char sc__push_finish_lua[] =
     "  nmap = tonumber(nmap)\n"
     "  local key, stream, r = KEYS[k], KEYS[k + 1], 'ok'\n"
     "  if rec == '1' then\n"
-    "    local ty = redis.call('TYPE', key).ok\n"
-    "    local e = ty == 'hash' and redis.call('HGET', key, 'entry')\n"
-    "    if ty ~= 'none' and (ty ~= 'hash' or (e and e ~= tag)) then\n"
+    "    local e = redis.pcall('HGET', key, 'entry')\n"
+    "    if type(e) == 'table' or (e and e ~= tag) then\n"
     "      r = 'dup'\n"
+    "    elseif e then\n"
+    "      redis.call('HSET', key, 'state', st, 'parts', parts, 'err', err, 'at', at)\n"
     "    else\n"
     "      redis.call('HSET', key, 'state', st, 'to', to, 'kind', kind, 'priority', prio,\n"
     "                 'parts', parts, 'err', err, 'at', at, 'entry', tag)\n"
+    "    end\n"
+    "    if r == 'ok' then\n"
     "      redis.call('EXPIRE', key, ARGV[2])\n"
     "      for i = 1, nmap do\n"
     "        redis.call('SET', KEYS[k + 1 + i], id .. ' ' .. ARGV[a + 10 + i] .. ' ' .. parts,\n"
