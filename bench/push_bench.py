@@ -250,15 +250,20 @@ def main():
             print("  bind_bench HELP, same run: %.0f MOs/s (%.0f reply MTs/s); pushes/s : "
                   "MOs/s = %.2f" % (mos, 2 * mos, rate / mos))
         if a.backlog:
-            r, left = backlog_latency(work, build, a.backlog, a.window, a.p99_rate,
-                                      a.p99_duration)
-            lat = r["latency_us"]
-            print("\"0000\" at %d/s for %d s while %d pushes drain: %d replies, p50 %s, p90 %s, "
-                  "p99 %s, max %s; errors %s; pushes still to record at the end: %d%s" %
-                  (a.p99_rate, a.p99_duration, a.backlog, r["done"],
-                   *(kannel_bench.fmt_us(lat[k]) for k in ("p50", "p90", "p99", "max")),
-                   {k: v for k, v in r["errors"].items() if v}, left,
-                   "" if left > 0 else " (the backlog drained first: rerun with a larger one)"))
+            # The same load with mt:push empty first: what the backlog adds.
+            for n in (0, a.backlog):
+                r, left = backlog_latency(work, build, n, a.window, a.p99_rate, a.p99_duration)
+                lat = r["latency_us"]
+                err = {k: v for k, v in r["errors"].items()
+                       if v and k not in ("total", "unexpected_reply")}
+                print("\"0000\" at %d/s for %d s while %d pushes drain: %d replies, p50 %s, "
+                      "p90 %s, p99 %s, max %s; errors %s; pushes received meanwhile %d, still "
+                      "to record at the end %d%s"
+                      % (a.p99_rate, a.p99_duration, n, r["done"],
+                         *(kannel_bench.fmt_us(lat[k]) for k in ("p50", "p90", "p99", "max")),
+                         err or "none", r["errors"].get("unexpected_reply", 0), left,
+                         "" if left > 0 or n == 0 else
+                         " (the backlog drained first: rerun with a larger one)"))
         if a.callgrind:
             benchlib.callgrind_report(
                 "pushed one-part MT", work,
