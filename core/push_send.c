@@ -118,9 +118,10 @@ static unsigned map_parts(const struct job *j, const char **keys, char (*kbuf)[S
 #define REC_KEYS (2 + SC_MT_MAX_PARTS)
 #define REC_ARGS (11 + SC_MT_MAX_PARTS)
 
-/* Up to SC__PUSH_REC_MAX records of p->recs in one push_finish_lua. The
- * keys' text lives in kbuf until sc_store_eval has copied it. */
-static void record_batch(struct sc_pushes *p)
+/* Up to SC__PUSH_REC_MAX records of p->recs in one push_finish_lua (0),
+ * or SC_ENOMEM with p->recs untouched. The keys' text lives in kbuf until
+ * sc_store_eval has copied it. */
+static int record_batch(struct sc_pushes *p)
 {
     const struct sc_cfg_mt *mc = sc__push_mtcfg(p);
     static const char *keys[1 + SC__PUSH_REC_MAX * REC_KEYS];
@@ -129,7 +130,7 @@ static void record_batch(struct sc_pushes *p)
     char ttl[16], rttl[16];
     struct batch *b = batch_new(p, SC_MIN(p->nrecs, SC__PUSH_REC_MAX));
     if (!b)
-        return; /* tried again at the next turn of the loop */
+        return SC_ENOMEM; /* tried again at the next turn of the loop */
     snprintf(ttl, sizeof ttl, "%d", mc->dedup_horizon_s);
     snprintf(rttl, sizeof rttl, "%d", mc->receipt_ttl_s);
     int nk = 0, na = 0;
@@ -157,6 +158,7 @@ static void record_batch(struct sc_pushes *p)
     if (sc_store_eval(p->out, p->finish_script, nk, keys, NULL, na, args, NULL, on_recorded,
                       b) < 0)
         on_recorded(b, SC_EAGAIN, NULL);
+    return 0;
 }
 
 /* p->flush, an idle handle: it runs before the store's prepare (which
@@ -168,7 +170,10 @@ void sc__push_on_flush(uv_idle_t *h)
     struct sc_pushes *p = h->data;
     uv_idle_stop(h);
     while (p->recs)
-        record_batch(p);
+        if (record_batch(p) < 0) {
+            uv_idle_start(h, sc__push_on_flush); /* out of memory: the next turn */
+            return;
+        }
 }
 
 void sc__push_record(struct job *j)
@@ -177,9 +182,7 @@ void sc__push_record(struct job *j)
     j->next = NULL;
     *p->recs_tail = j;
     p->recs_tail = &j->next;
-    if (++p->nrecs >= SC__PUSH_REC_MAX)
-        record_batch(p);
-    else
+    if (++p->nrecs < SC__PUSH_REC_MAX || record_batch(p) < 0 || p->recs)
         uv_idle_start(&p->flush, sc__push_on_flush);
 }
 
