@@ -34,14 +34,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 sys.path.insert(0, HERE)
-import callgrind_split  # noqa: E402
+import benchlib  # noqa: E402
 import harness  # noqa: E402
-from harness import Proc, free_port, wait_for  # noqa: E402
+from harness import free_port  # noqa: E402
 
 CONFIG = """log:
   level: warn
@@ -137,45 +136,17 @@ def seed(work, build, rport, nsubs=SUBSCRIBERS, orders=False):
 
 def run_once(work, build, count, window, command, valgrind_out=None, parts=1):
     """Start redis, daemon and a scripted sim; return seconds the sim ran."""
-    procs = []
-    try:
-        rport = free_port()
-        procs.append(Proc("redis", ["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
-                                    "--save", "", "--appendonly", "no", "--dir", work], work))
-        wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
+    with benchlib.Run(work, build) as run:
+        rport, _ = run.redis()
         nsubs = subscribers_for(count, command)
         seed(work, build, rport, nsubs, orders=command in CONFIRM)
         sport = free_port()
-        cfg = os.path.join(work, "bench.yaml")
-        with open(cfg, "w") as f:
-            # The shipped routes and templates: the real commands.
-            with open(os.path.join(HERE, "..", "config", "shortcoded.yaml"), encoding="utf-8") as sh:
-                shipped = sh.read()
-            f.write(CONFIG % {"smsc": sport, "redis": rport, "window": window} +
-                    shipped[shipped.index("\nroutes:"):shipped.index("\nlimits:")])
-        daemon = [os.path.join(build, "shortcoded"), "-c", cfg]
-        if valgrind_out:
-            daemon = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + valgrind_out] + daemon
-        procs.append(Proc("shortcoded", daemon, work))
-        script = os.path.join(work, "bench.script")
-        with open(script, "w") as f:
-            f.write("wait_bound 60000\nburst --spread %d%s %d 13800000000 %s\n"
-                    "expect_count * %d 600000\n"
-                    % (nsubs, " --parts %d" % parts if parts > 1 else "", count, command,
-                       count))
-        t0 = time.monotonic()
-        sim = Proc("sim", [os.path.join(build, "tools", "smsc-sim"), "--listen",
-                           "127.0.0.1:%d" % sport, "--script", script, "--log-level", "warn"], work)
-        procs.append(sim)
-        rc = sim.wait(900)
-        elapsed = time.monotonic() - t0
-        if rc != 0:
-            raise SystemExit("smsc-sim script failed:\n" + sim.output()[-3000:] +
-                             "\nshortcoded:\n" + procs[1].output()[-3000:])
-        return elapsed
-    finally:
-        for p in reversed(procs):
-            p.stop()
+        run.daemon(run.daemon_config(CONFIG % {"smsc": sport, "redis": rport, "window": window},
+                                     "bench.yaml"), valgrind_out)
+        script = ("wait_bound 60000\nburst --spread %d%s %d 13800000000 %s\n"
+                  "expect_count * %d 600000\n"
+                  % (nsubs, " --parts %d" % parts if parts > 1 else "", count, command, count))
+        return run.sim_script(sport, script, name="bench")[0]
 
 
 def codec_inclusive(path):
@@ -196,30 +167,17 @@ def callgrind_report(work, build, window, command, small=200, delta=2000, parts=
     """Instructions per command in the daemon, split by object, from the
     difference of two callgrind runs (small and small+delta MOs); prints the
     report and returns {group: instructions per MO}."""
-    outs = []
-    for n in (small, small + delta):
-        out = os.path.join(work, "callgrind.%d" % n)
-        run_once(work, build, n, window, command, valgrind_out=out, parts=parts)
-        outs.append(callgrind_split.split(out))
-    per = {}
-    for ob in set(outs[0]) | set(outs[1]):
-        g = callgrind_split.group(ob)
-        per[g] = per.get(g, 0) + (outs[1].get(ob, 0) - outs[0].get(ob, 0)) / delta
-    total = sum(per.values())
-    print("callgrind, daemon, instructions per %s in %d part(s) (difference of %d and %d MOs):" %
-          (command, parts, small, small + delta))
-    for g, v in sorted(per.items(), key=lambda kv: -kv[1]):
-        if abs(v) >= 1:
-            print("  %-14s %8.0f  (%4.1f%%)" % (g, v, 100 * v / total))
-    print("  %-14s %8.0f" % ("total", total))
-    codec = [codec_inclusive(os.path.join(work, "callgrind.%d" % n))
-             for n in (small, small + delta)]
+    per, files = benchlib.callgrind_report(
+        "%s in %d part(s) (MOs)" % (command, parts), work,
+        lambda n, out: run_once(work, build, n, window, command, valgrind_out=out, parts=parts),
+        small, delta)
+    total = per["total"]
+    codec = [codec_inclusive(f) for f in files]
     c = (codec[1] - codec[0]) / delta
     print("  libsmpp34 calls, inclusive (incl. the snprintf they do): %.0f per MO, "
           "%.0f%% of the total;\n  everything else: %.0f (%.2fx the codec alone)" %
           (c, 100 * c / total, total - c, total / c))
     per["libsmpp34_inclusive"] = c
-    per["total"] = total
     return per
 
 

@@ -44,11 +44,12 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+sys.path.insert(0, HERE)
 import bind_bench  # noqa: E402
 import harness  # noqa: E402
-from harness import Proc, free_port, wait_for  # noqa: E402
+from benchlib import Run, cpu_s, rss_kib  # noqa: E402
+from harness import free_port, wait_for  # noqa: E402
 
-TICK = os.sysconf("SC_CLK_TCK")
 FIRST_MSISDN = 13800000000
 SYSTEMS = ("shortcoded", "kannel-static", "kannel-geturl")
 SHORT = {"shortcoded": "sc", "redis-server": "redis", "bearerbox": "bb", "smsbox": "sb",
@@ -58,28 +59,6 @@ SHORT = {"shortcoded": "sc", "redis-server": "redis", "bearerbox": "bb", "smsbox
 # as bench/bind_bench.py, so the two benches measure the same work.
 DAEMON_CONFIG = bind_bench.CONFIG
 SERVICES = bind_bench.SERVICES
-
-
-# ---- /proc ------------------------------------------------------------------
-def cpu_s(pid):
-    """utime + stime of a process (its threads included), in seconds."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            rest = f.read().rsplit(")", 1)[1].split()
-        return (int(rest[11]) + int(rest[12])) / TICK   # fields 14, 15
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
 # ---- the text ---------------------------------------------------------------
@@ -104,37 +83,7 @@ def expect_regex():
     return "^" + "".join("\\" + c if c in ".[]()*+?{}|^$\\" else c for c in list_text()) + "$"
 
 
-# ---- processes --------------------------------------------------------------
-class Run:
-    """Every process this run started, stopped in reverse order at the end."""
-
-    def __init__(self, work, build, verbose):
-        self.work, self.build, self.verbose = work, build, verbose
-        self.procs = []
-
-    def start(self, name, argv, env=None):
-        p = Proc(name, argv, self.work, env=env)
-        self.procs.append(p)
-        return p
-
-    def stop(self, p):
-        if p in self.procs:
-            p.stop()
-            self.procs.remove(p)
-
-    def stop_all(self):
-        for p in reversed(self.procs):
-            try:
-                p.stop()
-            except Exception as e:   # keep stopping the others
-                sys.stderr.write("stopping %s: %s\n" % (p.name, e))
-        self.procs = []
-
-    def log(self, msg):
-        if self.verbose:
-            sys.stderr.write("[%s] %s\n" % (time.strftime("%H:%M:%S"), msg))
-
-
+# ---- processes: benchlib.Run (bench/benchlib.py) ---------------------------
 def seed(run, rport, subscribers):
     cat = os.path.join(run.work, "cat.csv")
     subs = os.path.join(run.work, "subs.csv")
@@ -499,11 +448,7 @@ def main():
     ok = False
     try:
         if "shortcoded" in systems:
-            rport = free_port()
-            redis = run.start("redis", ["redis-server", "--port", str(rport), "--bind",
-                                        "127.0.0.1", "--save", "", "--appendonly", "no",
-                                        "--dir", work])
-            wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
+            rport, redis = run.redis()
             run.log("seeding %d subscribers x %d services" % (a.subscribers, len(SERVICES)))
             seed(run, rport, a.subscribers)
             run.log("shortcoded")

@@ -1,5 +1,7 @@
 /* push.c -- the push intake: mt:push -> checked, deduplicated -> the esme at
- * its priority -> mt:status + mt:{ID} + XACK.
+ * its priority -> mt:status + mt:{ID} + XACK. This file reads (the
+ * streams, claims, backpressure) and keeps the job list; core/push_send.c
+ * takes, holds, sends and records one job (core/push_int.h between them).
  *
  * Connections. Two of its own (neither is the MO path's): "in" only reads
  * (XGROUP CREATE, XAUTOCLAIM, XREADGROUP ... BLOCK mt.block_ms; its command
@@ -47,68 +49,9 @@
 
 #include "base/log.h"
 #include "base/sc.h"
-#include "core/app.h"
-#include "core/metrics.h"
-#include "core/stream.h"
-#include "core/mt_check.h"
 #include "core/push_int.h"
-#include "core/quiet_clock.h"
+#include "core/stream.h"
 #include "store/keys.h"
-
-#define GROUP "shortcoded"
-#define TICK_MS 200
-#define ENTRY_MAX 48
-/* The streams read: mt:push, then mt:held:0 .. mt:held:9 (one per priority). */
-#define NSTREAMS (2 + SC_ESME_PRIO_MAX)
-
-struct job;
-
-struct sc_pushes {
-    struct sc_app *a;
-    struct sc_store *in, *out;
-    int take_script, finish_script, hold_script;
-    uv_timer_t tick;
-    int reading, quiet;
-    unsigned groups_ok;           /* bit 0: group shortcoded made on mt:push */
-    struct sc_quiet_clock qc;     /* quiet hours (core/quiet_clock.h) */
-    char streams[NSTREAMS][16];   /* SC_KEY_MT_PUSH, then SC_KEY_MT_HELD by priority */
-    char cursors[NSTREAMS][ENTRY_MAX]; /* of XAUTOCLAIM, per stream */
-    unsigned held_next;           /* the held stream read next; NSTREAMS = none to read */
-    unsigned claim_next;          /* the stream of the next XAUTOCLAIM */
-    unsigned read_stream;         /* of the read in flight */
-    uint64_t claimed_at;          /* loop ms of the last XAUTOCLAIM */
-    uint64_t touched_at;          /* ... of the last XCLAIM of our own entries */
-    int touching;                 /* XCLAIMs of our own entries in flight */
-    unsigned njobs;               /* pushes taken and not finished ... */
-    LIST_HEAD(, job) jobs;        /* ... listed here (a claim skips them) */
-    struct job *retry;            /* records waiting to be written again */
-    char consumer[96];
-    unsigned closing;
-    uint64_t stop_deadline;
-    void (*done)(void *);
-    void *done_arg;
-};
-
-/* One entry taken from the stream; the text is copied after it. */
-struct job {
-    struct sc_pushes *p;
-    LIST_ENTRY(job) link;         /* p->jobs */
-    struct job *retry_next;
-    const char *stream;           /* one of p->streams */
-    char entry[ENTRY_MAX];
-    char tag[ENTRY_MAX + 4];      /* entry; from mt:held:P "hP-" + entry: mt:{ID}'s entry */
-    struct sc_push m;
-    unsigned parts;
-    const char *state;            /* final state being recorded */
-    char err[40];
-    int record;                   /* write mt:{ID} */
-    int retried;                  /* its record failed once (logged once) */
-    char (*msgids)[SC_MSGID_MAX]; /* the parts' message_ids (receipts asked), or NULL */
-    unsigned nids;
-    char text[];
-};
-
-static const struct sc_cfg_mt *mtcfg(const struct sc_pushes *p) { return &p->a->gen->cfg->mt; }
 
 static long long now_ms(void)
 {
@@ -116,8 +59,6 @@ static long long now_ms(void)
     gettimeofday(&tv, NULL);
     return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
-
-static void kick(struct sc_pushes *p);
 
 /* ---- jobs ------------------------------------------------------------------ */
 
@@ -131,226 +72,15 @@ static int job_running(const struct sc_pushes *p, const char *stream, const char
 }
 
 /* The job ends (recorded, or left pending for a later claim). */
-static void job_free(struct job *j)
+void sc__push_job_free(struct job *j)
 {
     struct sc_pushes *p = j->p;
     LIST_REMOVE(j, link);
     p->njobs--;
-    free(j->msgids);
+    if (j->msgids != &j->msgid1)
+        free(j->msgids);
     free(j);
-    kick(p);
-}
-
-static void on_acked(void *ctx, int err, redisReply *rep)
-{
-    struct job *j = ctx;
-    if (err || rep->type == REDIS_REPLY_ERROR)
-        sc_warn("event=push_ack_failed entry=%s msg=\"claimed again later\"", j->entry);
-    job_free(j);
-}
-
-/* Only acknowledge (a duplicate, or already recorded). */
-static void job_ack(struct job *j)
-{
-    const char *argv[] = {"XACK", j->stream, GROUP, j->entry};
-    if (sc_store_command(j->p->out, 4, argv, NULL, on_acked, j) < 0)
-        on_acked(j, SC_EAGAIN, NULL);
-}
-
-static void write_record(struct job *j);
-
-static void on_recorded(void *ctx, int err, redisReply *rep)
-{
-    struct job *j = ctx;
-    const char *st = err ? NULL : sc__reply_str(rep, 0);
-    if (!st) {
-        /* Logged once per push: a Redis that is away must not flood the log. */
-        if (!j->retried++) {
-            const char *why = err ? sc_strerror(err)
-                              : rep->type == REDIS_REPLY_ERROR ? rep->str
-                                                               : "unexpected reply";
-            char e[160];
-            sc_warn("event=push_record_failed entry=%s state=%s error=%s msg=\"tried again "
-                    "every %d ms\"", j->entry, j->state, sc_log_quote(e, sizeof e, why, strlen(why)),
-                    TICK_MS);
-        }
-        j->retry_next = j->p->retry;
-        j->p->retry = j;
-        return;
-    }
-    if (strcmp(st, "dup") == 0)
-        sc_info("event=push_duplicate entry=%s id=%s msg=\"the id is another entry's: "
-                "acknowledged, not recorded\"", j->entry, j->m.id);
-    job_free(j);
-}
-
-/* The keys mt:msg:{MESSAGE_ID} and part indexes of a sent push's parts
- * (those with a usable message_id) after the record's own: how many. */
-static int map_parts(const struct job *j, const char **keys, char (*kbuf)[SC_KEY_MAX],
-                     const char **args, char (*ibuf)[4])
-{
-    int n = 0;
-    if (strcmp(j->state, "sent") != 0 || !j->record)
-        return 0;
-    for (unsigned i = 0; i < j->nids && i < SC_MT_MAX_PARTS; i++) {
-        if (!sc_msgid_ok(j->msgids[i]))
-            continue;
-        sc_key(kbuf[n], SC_KEY_MAX, SC_KEY_MT_MSG, j->msgids[i]);
-        snprintf(ibuf[n], sizeof ibuf[n], "%u", i);
-        keys[n] = kbuf[n];
-        args[n] = ibuf[n];
-        n++;
-    }
-    return n;
-}
-
-static void write_record(struct job *j)
-{
-    struct sc_pushes *p = j->p;
-    const struct sc_cfg_mt *mc = mtcfg(p);
-    char key[SC_KEY_MAX], prio[4], parts[8], ttl[16], rttl[16], maxlen[16];
-    char kbuf[SC_MT_MAX_PARTS][SC_KEY_MAX], ibuf[SC_MT_MAX_PARTS][4];
-    sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
-    snprintf(prio, sizeof prio, "%u", j->m.priority);
-    snprintf(parts, sizeof parts, "%u", j->parts);
-    snprintf(ttl, sizeof ttl, "%d", mc->dedup_horizon_s);
-    snprintf(rttl, sizeof rttl, "%d", mc->receipt_ttl_s);
-    snprintf(maxlen, sizeof maxlen, "%d", mc->status_maxlen);
-    const char *keys[3 + SC_MT_MAX_PARTS] = {key, SC_KEY_MT_STATUS, j->stream};
-    const char *args[14 + SC_MT_MAX_PARTS] = {j->m.id, j->tag, j->state, j->m.to, j->m.kind,
-                                              prio, parts, j->err, ttl, GROUP,
-                                              j->record ? "1" : "0", j->entry, rttl, maxlen};
-    int n = map_parts(j, keys + 3, kbuf, args + 14, ibuf);
-    if (sc_store_eval(p->out, p->finish_script, 3 + n, keys, NULL, 14 + n, args, NULL,
-                      on_recorded, j) < 0)
-        on_recorded(j, SC_EAGAIN, NULL);
-}
-
-/* The push's final state: mt:status, mt:{ID} (when its id is usable), XACK. */
-static void job_finish(struct job *j, const char *state, const char *err)
-{
-    j->state = state;
-    sc__metrics_push(j->m.kind, state);
-    sc_strlcpy(j->err, err, sizeof j->err);
-    j->record = j->m.id[0] != '\0';
-    char q[96];
-    sc_log(strcmp(state, "sent") == 0 ? SC_LOG_DEBUG : SC_LOG_INFO,
-           "event=push_%s entry=%s id=%s to=%s parts=%u err=%s", state, j->entry,
-           sc_log_quote(q, sizeof q, j->m.id, strlen(j->m.id)), SC_LOGV(j->m.to), j->parts,
-           SC_LOGV(j->err));
-    write_record(j);
-}
-
-/* ---- sending ------------------------------------------------------------------ */
-
-/* Keep the parts' message_ids for the sent record (receipts asked). */
-static void keep_msgids(struct job *j, const struct sc_esme_msgids *ids)
-{
-    if (!ids || !ids->n || !(j->msgids = malloc(ids->n * sizeof *j->msgids)))
-        return;
-    memcpy(j->msgids, ids->id, ids->n * sizeof *j->msgids);
-    j->nids = ids->n;
-}
-
-static void on_pushed(void *arg, int err, uint32_t status, const struct sc_esme_msgids *ids)
-{
-    struct job *j = arg;
-    keep_msgids(j, ids);
-    if (err == 0)
-        job_finish(j, "sent", "");
-    else if (err == SC_EPROTO)
-        job_finish(j, "failed", sc_pdu_status_name(status));
-    else if (err == SC_ETIMEOUT)
-        job_finish(j, "failed", "timeout");
-    else if (err == SC_ERANGE)
-        job_finish(j, "expired", "not_after");
-    else
-        job_free(j); /* shutdown: not sent, left pending */
-}
-
-static void job_send(struct job *j)
-{
-    struct sc_app *a = j->p->a;
-    const struct sc_config *cfg = a->gen->cfg;
-    struct sc_addr from = {(uint8_t)cfg->smpp.source_ton, (uint8_t)cfg->smpp.source_npi, ""};
-    sc_strlcpy(from.addr, j->m.from[0] ? j->m.from : cfg->service_numbers[0], sizeof from.addr);
-    int plus = j->m.to[0] == '+';
-    struct sc_addr to = {plus ? 1 : 0, 1, ""};
-    sc_strlcpy(to.addr, j->m.to + plus, sizeof to.addr);
-    int n = a->esme ? sc_esme_push(a->esme, &from, &to, j->text, j->m.text_len, j->m.priority,
-                                   j->m.not_after, sc_mt_wants_receipt(&cfg->mt, j->m.kind),
-                                   on_pushed, j)
-                    : SC_ECLOSED;
-    if (n > 0) {
-        j->parts = (unsigned)n;
-        return;
-    }
-    if (n == SC_ETOOBIG) {
-        job_finish(j, "dropped", "too_long");
-        return;
-    }
-    sc_warn("event=push_not_queued entry=%s error=\"%s\" msg=\"left pending\"", j->entry,
-            sc_strerror(n));
-    job_free(j);
-}
-
-static void on_taken(void *ctx, int err, redisReply *rep)
-{
-    struct job *j = ctx;
-    const char *st = err ? NULL : sc__reply_str(rep, 0);
-    if (!st) {
-        sc_warn("event=push_take_failed entry=%s error=\"%s\" msg=\"left pending\"", j->entry,
-                err ? sc_strerror(err) : "unexpected reply");
-        job_free(j);
-    } else if (strcmp(st, "send") == 0) {
-        job_send(j);
-    } else if (strcmp(st, "bad_data") == 0) {
-        j->m.id[0] = '\0'; /* not a hash: not ours to overwrite */
-        job_finish(j, "dropped", "bad_data");
-    } else {
-        sc_info("event=push_%s entry=%s id=%s msg=\"acknowledged, not sent\"",
-                strcmp(st, "dup") == 0 ? "duplicate" : "already_done", j->entry, j->m.id);
-        job_ack(j);
-    }
-}
-
-/* ---- quiet hours ---------------------------------------------------------------- */
-
-static void on_held(void *ctx, int err, redisReply *rep)
-{
-    struct job *j = ctx;
-    const char *st = err ? NULL : sc__reply_str(rep, 0);
-    if (!st) {
-        sc_warn("event=push_hold_failed entry=%s error=\"%s\" msg=\"left pending\"", j->entry,
-                err ? sc_strerror(err) : rep->type == REDIS_REPLY_ERROR ? rep->str : "?");
-    } else if (strcmp(st, "bad_data") == 0) {
-        j->m.id[0] = '\0';
-        job_finish(j, "dropped", "bad_data");
-        return;
-    } else {
-        sc_log(strcmp(st, "held") == 0 ? SC_LOG_DEBUG : SC_LOG_INFO,
-               "event=push_%s entry=%s id=%s until_ms=%lld", st, j->entry, j->m.id,
-               j->p->qc.until_ms);
-    }
-    job_free(j); /* held: it waits in mt:held:P, not in memory */
-}
-
-/* A quiet push inside the quiet hours: moved to mt:held:P (its priority) in one script
- * (sc__push_hold_lua); the clock's timer brings it back when they end. */
-static void job_hold(struct job *j)
-{
-    struct sc_pushes *p = j->p;
-    char key[SC_KEY_MAX], prio[4], ttl[16], na[24], tag[8];
-    sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
-    snprintf(tag, sizeof tag, "h%u-", j->m.priority);
-    snprintf(prio, sizeof prio, "%u", j->m.priority);
-    snprintf(ttl, sizeof ttl, "%d", mtcfg(p)->dedup_horizon_s);
-    snprintf(na, sizeof na, "%lld", j->m.not_after);
-    const char *keys[] = {key, p->streams[1 + j->m.priority], j->stream};
-    const char *args[] = {j->tag, j->entry, GROUP, ttl, j->m.id, j->m.to, j->text, j->m.from,
-                          j->m.kind, prio, na, tag};
-    if (sc_store_eval(p->out, p->hold_script, 3, keys, NULL, 12, args, NULL, on_held, j) < 0)
-        on_held(j, SC_EAGAIN, NULL);
+    sc__push_kick(p);
 }
 
 /* ---- one entry ------------------------------------------------------------------ */
@@ -370,7 +100,7 @@ static struct job *job_new(struct sc_pushes *p, const char *stream, const char *
         f[n] = a->str, fl[n] = a->len, v[n] = b->str, vl[n++] = b->len;
     }
     struct sc_push m;
-    *bad = sc_push_check(f, fl, v, vl, n, (unsigned)mtcfg(p)->default_priority, &m);
+    *bad = sc_push_check(f, fl, v, vl, n, (unsigned)sc__push_mtcfg(p)->default_priority, &m);
     if (!*bad && nf > SC_PUSH_FIELDS_MAX)
         *bad = "unknown_field"; /* more fields than the contract has */
     struct job *j = calloc(1, sizeof *j + (*bad ? 0 : m.text_len) + 1);
@@ -393,41 +123,39 @@ static struct job *job_new(struct sc_pushes *p, const char *stream, const char *
     return j;
 }
 
-static void job_start(struct sc_pushes *p, const char *stream, const char *entry,
-                      const redisReply *fields)
+/* One entry read: the job to take, or NULL (not made: stays pending;
+ * or dropped, expired or held: ended here). */
+static struct job *job_start(struct sc_pushes *p, const char *stream, const char *entry,
+                             const redisReply *fields)
 {
     const char *bad;
     struct job *j = job_new(p, stream, entry, fields, &bad);
     if (!j)
-        return; /* stays pending: claimed again */
+        return NULL; /* stays pending: claimed again */
     if (bad) {
-        job_finish(j, "dropped", bad);
-        return;
+        sc__push_finish(j, "dropped", bad);
+        return NULL;
     }
     if (j->m.not_after && j->m.not_after < now_ms()) {
-        job_finish(j, "expired", "not_after");
-        return;
+        sc__push_finish(j, "expired", "not_after");
+        return NULL;
     }
     int ended;
     if (j->m.quiet && sc_quiet_clock_in(&p->qc, &ended)) {
-        job_hold(j);
-        return;
+        sc__push_hold(j);
+        return NULL;
     }
-    char key[SC_KEY_MAX], prio[4], ttl[16];
-    sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
-    snprintf(prio, sizeof prio, "%u", j->m.priority);
-    snprintf(ttl, sizeof ttl, "%d", mtcfg(p)->dedup_horizon_s);
-    const char *keys[] = {key};
-    const char *args[] = {j->tag, j->m.to, j->m.kind, prio, ttl};
-    if (sc_store_eval(p->out, p->take_script, 1, keys, NULL, 5, args, NULL, on_taken, j) < 0)
-        on_taken(j, SC_EAGAIN, NULL);
+    return j;
 }
 
 /* Start every entry of [[id, [fields]], ...]; claimed: skip this daemon's
- * own. Returns how many started. */
+ * own. Those to send are taken SC__PUSH_TAKE_MAX per script. Returns how
+ * many started. */
 static size_t start_entries(struct sc_pushes *p, const char *stream, const redisReply *list,
                             int claimed)
 {
+    struct job *take[SC__PUSH_TAKE_MAX];
+    unsigned nt = 0;
     size_t n = 0;
     for (size_t i = 0; list && list->type == REDIS_REPLY_ARRAY && i < list->elements; i++) {
         const redisReply *e = list->element[i];
@@ -438,9 +166,17 @@ static size_t start_entries(struct sc_pushes *p, const char *stream, const redis
         const redisReply *fields = e->elements > 1 && e->element[1]->type == REDIS_REPLY_ARRAY
                                        ? e->element[1]
                                        : NULL;
-        job_start(p, stream, entry, fields);
+        struct job *j = job_start(p, stream, entry, fields);
+        if (j)
+            take[nt++] = j;
+        if (nt == SC__PUSH_TAKE_MAX) {
+            sc__push_take(p, take, nt);
+            nt = 0;
+        }
         n++;
     }
+    if (nt)
+        sc__push_take(p, take, nt);
     return n;
 }
 
@@ -448,7 +184,7 @@ static size_t start_entries(struct sc_pushes *p, const char *stream, const redis
 
 static unsigned room(const struct sc_pushes *p)
 {
-    unsigned max = (unsigned)mtcfg(p)->max_queued;
+    unsigned max = (unsigned)sc__push_mtcfg(p)->max_queued;
     return p->njobs < max ? max - p->njobs : 0;
 }
 
@@ -486,7 +222,7 @@ static void on_read(void *ctx, int err, redisReply *rep)
     if (read_failed(p, err, rep, "XREADGROUP"))
         return;
     read_entries(p, p->streams[0], rep);
-    kick(p);
+    sc__push_kick(p);
 }
 
 /* mt:held:P read; empty: the next priority, until none is left. */
@@ -498,7 +234,7 @@ static void on_read_held(void *ctx, int err, redisReply *rep)
         return;
     if (e == 2 || read_entries(p, p->streams[p->held_next], rep) == 0)
         p->held_next++;
-    kick(p);
+    sc__push_kick(p);
 }
 
 /* [next cursor, [entries], [deleted ids]] of XAUTOCLAIM on read_stream. */
@@ -507,7 +243,7 @@ static void on_claim(void *ctx, int err, redisReply *rep)
     struct sc_pushes *p = ctx;
     if (read_failed(p, err, rep, "XAUTOCLAIM")) {
         if (p->read_stream)
-            kick(p); /* a held stream not made yet */
+            sc__push_kick(p); /* a held stream not made yet */
         return;
     }
     char *cursor = p->cursors[p->read_stream];
@@ -526,7 +262,7 @@ static void on_claim(void *ctx, int err, redisReply *rep)
             p->claimed_at = 0;
         }
     }
-    kick(p);
+    sc__push_kick(p);
 }
 
 static void on_group(void *ctx, int err, redisReply *rep)
@@ -536,23 +272,23 @@ static void on_group(void *ctx, int err, redisReply *rep)
     /* BUSYGROUP: another daemon made it first. */
     if (!err && (rep->type != REDIS_REPLY_ERROR || strncmp(rep->str, "BUSYGROUP", 9) == 0)) {
         p->groups_ok |= 1u << p->read_stream;
-        kick(p);
+        sc__push_kick(p);
     } else {
         sc_warn("event=push_group_failed error=\"%s\"", err ? sc_strerror(err) : rep->str);
     }
 }
 
 /* The quiet clock's timer: quiet hours ended. */
-static void on_quiet_end(void *arg) { kick(arg); }
+static void on_quiet_end(void *arg) { sc__push_kick(arg); }
 
 /* Issue the next read if one may go now; else the tick looks again. In
  * order: mt:push's group, an XAUTOCLAIM when due (of
  * each stream in turn), mt:held:P from P = 0 while they have entries and
  * quiet hours are off (no BLOCK), else mt:push. One decision table. */
-static void kick(struct sc_pushes *p)
+void sc__push_kick(struct sc_pushes *p)
 {
     struct sc_app *a = p->a;
-    const struct sc_cfg_mt *mc = mtcfg(p);
+    const struct sc_cfg_mt *mc = sc__push_mtcfg(p);
     int ended, in = sc_quiet_clock_in(&p->qc, &ended);
     if (ended)
         p->held_next = 1;
@@ -618,7 +354,7 @@ static void touch_own(struct sc_pushes *p)
 {
     uint64_t now = uv_now(p->a->loop);
     if (p->touching || p->njobs == 0 ||
-        now - p->touched_at < (uint64_t)mtcfg(p)->claim_idle_ms / 3)
+        now - p->touched_at < (uint64_t)sc__push_mtcfg(p)->claim_idle_ms / 3)
         return;
     p->touched_at = now;
     size_t argc = 6 + p->njobs;
@@ -647,12 +383,12 @@ static void on_tick(uv_timer_t *t)
     struct job *r = p->retry;
     p->retry = NULL;
     while (r) {
-        struct job *next = r->retry_next;
-        write_record(r);
+        struct job *next = r->next;
+        sc__push_record(r);
         r = next;
     }
     touch_own(p);
-    kick(p);
+    sc__push_kick(p);
 }
 
 /* ---- life ------------------------------------------------------------------------ */
@@ -724,6 +460,9 @@ struct sc_pushes *sc_pushes_new(struct sc_app *a, char *err, size_t errsz)
     sc_quiet_clock_init(&p->qc, a->loop, &a->gen->cfg->mt, on_quiet_end, p);
     uv_timer_init(a->loop, &p->tick);
     p->tick.data = p;
+    uv_idle_init(a->loop, &p->flush);
+    p->flush.data = p;
+    p->recs_tail = &p->recs;
     uv_timer_start(&p->tick, on_tick, TICK_MS, TICK_MS);
     sc_info("event=push_intake stream=%s group=%s consumer=%s", SC_KEY_MT_PUSH, GROUP,
             p->consumer);
@@ -734,8 +473,8 @@ void sc_pushes_reconfigure(struct sc_pushes *p)
 {
     if (!p)
         return;
-    sc_quiet_clock_set(&p->qc, mtcfg(p));
-    kick(p);
+    sc_quiet_clock_set(&p->qc, sc__push_mtcfg(p));
+    sc__push_kick(p);
 }
 
 void sc_pushes_quiesce(struct sc_pushes *p)
@@ -761,14 +500,22 @@ static void on_clock_closed(uv_handle_t *h)
 static void close_all(struct sc_pushes *p)
 {
     uv_timer_stop(&p->tick);
-    /* Records still waiting for a retry stay pending in mt:push. */
+    /* Records still waiting (a retry, or the next batch) stay pending in mt:push. */
     for (struct job *r = p->retry, *next; r; r = next) {
-        next = r->retry_next;
-        job_free(r);
+        next = r->next;
+        sc__push_job_free(r);
     }
     p->retry = NULL;
-    p->closing = 4;
+    for (struct job *r = p->recs, *next; r; r = next) {
+        next = r->next;
+        sc__push_job_free(r);
+    }
+    p->recs = NULL;
+    p->recs_tail = &p->recs;
+    p->nrecs = 0;
+    p->closing = 5;
     uv_close((uv_handle_t *)&p->tick, on_tick_closed);
+    uv_close((uv_handle_t *)&p->flush, on_tick_closed);
     sc_quiet_clock_close(&p->qc, on_clock_closed);
     sc_store_stop(p->in, on_part_closed, p);
     sc_store_stop(p->out, on_part_closed, p);
@@ -778,7 +525,8 @@ static void close_all(struct sc_pushes *p)
 static void on_stop_tick(uv_timer_t *t)
 {
     struct sc_pushes *p = t->data;
-    if (sc_store_pending(p->out) == 0 || uv_now(p->a->loop) >= p->stop_deadline) {
+    if ((sc_store_pending(p->out) == 0 && !p->recs) ||
+        uv_now(p->a->loop) >= p->stop_deadline) {
         if (p->njobs)
             sc_warn("event=push_shutdown left_pending=%u", p->njobs);
         close_all(p);
@@ -800,7 +548,7 @@ void sc_pushes_free(struct sc_pushes *p)
         return;
     p->quiet = 1;
     while (!LIST_EMPTY(&p->jobs))
-        job_free(LIST_FIRST(&p->jobs));
+        sc__push_job_free(LIST_FIRST(&p->jobs));
     sc_store_free(p->in);
     sc_store_free(p->out);
     free(p);

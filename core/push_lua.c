@@ -3,61 +3,100 @@
 #include "core/push_int.h"
 #include "core/receipt_lua.h"
 
-/* KEYS mt:{ID}; ARGV entry, to, kind, priority, ttl. {"send"} (recorded as
- * queued by this entry), {"dup"} (another entry's id), {"done", state}. */
+/* A batch of entries read together (core/push_send.c, at most
+ * SC__PUSH_TAKE_MAX). KEYS mt:{ID} of each entry; ARGV ttl, then per entry
+ * its tag, to, kind, priority. One reply per entry, in order: "send"
+ * (recorded as queued by this entry), "dup" (another entry's id, an
+ * earlier one of this batch included), "done" (already final),
+ * "bad_data" (mt:{ID} is not a hash: the pcall's error). */
 const char sc__push_take_lua[] =
-    "local ty = redis.call('TYPE', KEYS[1]).ok\n"
-    "if ty ~= 'none' and ty ~= 'hash' then return {'bad_data'} end\n"
-    "local h = redis.call('HMGET', KEYS[1], 'entry', 'state')\n"
-    "if h[1] and h[1] ~= ARGV[1] then return {'dup'} end\n"
-    "if h[1] and h[2] ~= 'queued' and h[2] ~= 'held' then return {'done', h[2]} end\n"
     "local t = redis.call('TIME')\n"
     "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
-    "redis.call('HSET', KEYS[1], 'state', 'queued', 'to', ARGV[2], 'kind', ARGV[3],\n"
-    "           'priority', ARGV[4], 'parts', '0', 'err', '', 'at', at, 'entry', ARGV[1])\n"
-    "redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
-    "return {'send'}\n";
+    "local out = {}\n"
+    "for i = 1, #KEYS do\n"
+    "  local a, k = 4 * i - 2, KEYS[i]\n"
+    "  local h = redis.pcall('HMGET', k, 'entry', 'state')\n"
+    "  if h.err then\n"
+    "    out[i] = 'bad_data'\n"
+    "  else\n"
+    "    if h[1] and h[1] ~= ARGV[a] then\n"
+    "      out[i] = 'dup'\n"
+    "    elseif h[1] and h[2] ~= 'queued' and h[2] ~= 'held' then\n"
+    "      out[i] = 'done'\n"
+    "    else\n"
+    "      redis.call('HSET', k, 'state', 'queued', 'to', ARGV[a + 1], 'kind', ARGV[a + 2],\n"
+    "                 'priority', ARGV[a + 3], 'parts', '0', 'err', '', 'at', at,\n"
+    "                 'entry', ARGV[a])\n"
+    "      redis.call('EXPIRE', k, ARGV[1])\n"
+    "      out[i] = 'send'\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
 
-/* KEYS mt:{ID}, mt:status, the entry's stream, then mt:msg:{MESSAGE_ID}
- * of each part to map (sent, with receipts asked: core/receipts.c); ARGV
- * id, entry tag, state, to, kind, priority, parts, err, ttl, group, record
- * (1: write mt:{ID}), entry id, receipt_ttl, mt:status maxlen, then each
- * mapped part's index. A receipt that came before this record was parked
- * in its part's key (core/receipts.c): applied here, after the `sent`
- * entry, and taken off mt:receipts:unknown. {"ok"}, or {"dup"} when the id
- * belongs to another entry (only acknowledged). */
+/* A batch of final records (core/push_send.c, at most SC__PUSH_REC_MAX).
+ * KEYS mt:status, then per record: mt:{ID}, the entry's stream, then
+ * mt:msg:{MESSAGE_ID} of each part to map (sent, with receipts asked:
+ * core/receipts.c). ARGV group, ttl, receipt_ttl, mt:status maxlen
+ * (XADD MAXLEN ~), then per record: id,
+ * entry tag, state, to, kind, priority, parts, err, record (1: write
+ * mt:{ID}), entry id, the number of mapped parts, then each mapped part's
+ * index. Each record: mt:{ID} (unless its id is another entry's, or
+ * mt:{ID} is not a hash: "dup", only acknowledged; the fields take wrote,
+ * to, kind, priority and entry, are not written again), its mt:status
+ * entry; a receipt that came before its record was parked in its part's
+ * key (core/receipts.c): applied after the record's `sent` entry and taken
+ * off mt:receipts:unknown; the entries acknowledged with
+ * one XACK per stream at the end. One reply per record, in order: "ok" or
+ * "dup". */
 const char sc__push_finish_lua[] =
     SC__RECEIPT_APPLY_LUA
     "local t = redis.call('TIME')\n"
     "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
-    "local parked = {}\n"
-    "if ARGV[11] == '1' then\n"
-    "  local ty = redis.call('TYPE', KEYS[1]).ok\n"
-    "  local e = ty == 'hash' and redis.call('HGET', KEYS[1], 'entry')\n"
-    "  if ty ~= 'none' and (ty ~= 'hash' or (e and e ~= ARGV[2])) then\n"
-    "    redis.call('XACK', KEYS[3], ARGV[10], ARGV[12])\n"
-    "    return {'dup'}\n"
+    "local out, streams, acks = {}, {}, {}\n"
+    "local k, a = 2, 5\n"
+    "while a <= #ARGV do\n"
+    "  local id, tag, st, to, kind, prio, parts, err, rec, entry, nmap =\n"
+    "    unpack(ARGV, a, a + 10)\n"
+    "  nmap = tonumber(nmap)\n"
+    "  local key, stream, r, parked = KEYS[k], KEYS[k + 1], 'ok', {}\n"
+    "  if rec == '1' then\n"
+    "    local e = redis.pcall('HGET', key, 'entry')\n"
+    "    if type(e) == 'table' or (e and e ~= tag) then\n"
+    "      r = 'dup'\n"
+    "    elseif e then\n"
+    "      redis.call('HSET', key, 'state', st, 'parts', parts, 'err', err, 'at', at)\n"
+    "    else\n"
+    "      redis.call('HSET', key, 'state', st, 'to', to, 'kind', kind, 'priority', prio,\n"
+    "                 'parts', parts, 'err', err, 'at', at, 'entry', tag)\n"
+    "    end\n"
+    "    if r == 'ok' then\n"
+    "      redis.call('EXPIRE', key, ARGV[2])\n"
+    "      for i = 1, nmap do\n"
+    "        local old = redis.call('SET', KEYS[k + 1 + i],\n"
+    "                               id .. ' ' .. ARGV[a + 10 + i] .. ' ' .. parts, 'EX', ARGV[3], 'GET')\n"
+    "        local pst, perr\n"
+    "        if old then pst, perr = string.match(old, " SC__RECEIPT_PARKED_PATTERN ") end\n"
+    "        if pst then parked[#parked + 1] = {ARGV[a + 10 + i], pst, perr} end\n"
+    "      end\n"
+    "    end\n"
     "  end\n"
-    "  redis.call('HSET', KEYS[1], 'state', ARGV[3], 'to', ARGV[4], 'kind', ARGV[5],\n"
-    "             'priority', ARGV[6], 'parts', ARGV[7], 'err', ARGV[8], 'at', at,\n"
-    "             'entry', ARGV[2])\n"
-    "  redis.call('EXPIRE', KEYS[1], ARGV[9])\n"
-    "  for i = 4, #KEYS do\n"
-    "    local old = redis.call('SET', KEYS[i], ARGV[1] .. ' ' .. ARGV[11 + i] .. ' ' .. ARGV[7],\n"
-    "                           'EX', ARGV[13], 'GET')\n"
-    "    local stat, err\n"
-    "    if old then stat, err = string.match(old, " SC__RECEIPT_PARKED_PATTERN ") end\n"
-    "    if stat then parked[#parked + 1] = {ARGV[11 + i], stat, err} end\n"
+    "  if r == 'ok' then\n"
+    "    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'id', id, 'to', to,\n"
+    "               'state', st, 'parts', parts, 'err', err, 'at', at)\n"
+    "    for _, pr in ipairs(parked) do\n"
+    "      redis.call('DECR', '" SC_KEY_MT_RECEIPTS_UNKNOWN "')\n"
+    "      sc_rcpt_apply(key, id, pr[1], parts, pr[2], pr[3], KEYS[1], ARGV[4])\n"
+    "    end\n"
     "  end\n"
+    "  if not acks[stream] then acks[stream] = {}; streams[#streams + 1] = stream end\n"
+    "  local l = acks[stream]\n"
+    "  l[#l + 1] = entry\n"
+    "  out[#out + 1] = r\n"
+    "  k, a = k + 2 + nmap, a + 11 + nmap\n"
     "end\n"
-    "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[14], '*', 'id', ARGV[1], 'to', ARGV[4],\n"
-    "           'state', ARGV[3], 'parts', ARGV[7], 'err', ARGV[8], 'at', at)\n"
-    "for _, r in ipairs(parked) do\n"
-    "  redis.call('DECR', '" SC_KEY_MT_RECEIPTS_UNKNOWN "')\n"
-    "  sc_rcpt_apply(KEYS[1], ARGV[1], r[1], ARGV[7], r[2], r[3], KEYS[2], ARGV[14])\n"
-    "end\n"
-    "redis.call('XACK', KEYS[3], ARGV[10], ARGV[12])\n"
-    "return {'ok'}\n";
+    "for _, s in ipairs(streams) do redis.call('XACK', s, ARGV[1], unpack(acks[s])) end\n"
+    "return out\n";
 
 /* KEYS mt:{ID}, mt:held:P, the entry's stream; ARGV tag, entry, group,
  * ttl, id, to, text, from, kind, priority, not_after, the tag prefix of

@@ -201,6 +201,29 @@ class PushTest(PushEnv):
         self.assertEqual([m[3] for m in self.mts(sim)], ["first", "marker"])
         self.assertEqual(self.pel(), 0)
 
+    def test_one_read_of_many_taken_and_recorded_in_batches(self):
+        """252 entries waiting before the daemon starts come in one read
+        (read_count 500): taken SC__PUSH_TAKE_MAX (100) per script and
+        recorded in batches. An id repeated inside one take batch and one
+        repeated across two are each sent once; every other entry is sent,
+        recorded once with its mt:msg map, and acknowledged."""
+        entries = [{"id": "m%d" % i, "to": DEST, "text": "batch %d" % i} for i in range(250)]
+        entries.insert(50, {"id": "m7", "to": DEST, "text": "again in the batch"})
+        entries.insert(151, {"id": "m7", "to": DEST, "text": "again in the next batch"})
+        xadd_many(self.redis.port, entries)
+        sim = self.start_sim()
+        d = self.daemon(sim, mt="  read_count: 500\n  max_queued: 1000\n")
+        self.wait_status(250)
+        d.wait_log(r"event=push_duplicate .*id=m7", count=2)
+        st = self.status()
+        self.assertEqual(sorted(f["id"] for f in st), sorted("m%d" % i for i in range(250)))
+        self.assertEqual({f["state"] for f in st}, {"sent"})
+        wait_for(lambda: len(self.mts(sim)) >= 250, 10, "250 MTs")
+        self.assertEqual([m[3] for m in self.mts(sim)], ["batch %d" % i for i in range(250)])
+        self.assertEqual(len(self.r("KEYS", "mt:msg:*")), 250)
+        self.assertEqual(self.r("HGET", "mt:{m7}", "state"), "sent")
+        self.assertEqual(self.pel(), 0)
+
     def test_expired_is_not_sent(self):
         sim = self.start_sim()
         self.daemon(sim)

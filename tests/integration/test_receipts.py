@@ -11,7 +11,7 @@ from harness import wait_for
 from test_push import PushEnv, DEST
 from test_sim_dlr import RawEsme, BIND_TX
 from test_hostile import (start_on_raw_smsc, pdu, cstr, tlv, deliver_body, DELIVER_SM, DELIVER_SM_RESP,
-                          SUBMIT_SM)
+                          SUBMIT_SM, SUBMIT_SM_RESP)
 
 RECEIPTS = "  receipts: [reminder, bill]\n"
 
@@ -213,6 +213,48 @@ class HostileReceiptTest(PushEnv):
 
     def states(self, ident):
         return [(f["state"], f["err"]) for f in self.status_of(ident)]
+
+
+class RecordRetryTest(PushEnv):
+    """Records that cannot be written (Redis away when the resps come) are
+    written again, as one batch, once Redis is back."""
+
+    def setUp(self):
+        harness.Env.setUp(self)
+        # Every write kept (fsync always): the restart on the same port
+        # finds the entries and the takes.
+        self.redis = self.start_redis_aof(harness.free_port(), "redis")
+        self.r = harness.Redis(self.redis.port)
+        self.smsc, self.d = start_on_raw_smsc(self, extra="mt:\n  block_ms: 200\n" + RECEIPTS)
+
+    def tearDown(self):
+        self.smsc.close()
+        super().tearDown()
+
+    def test_records_written_again_after_redis_returns(self):
+        for i in range(3):
+            self.push(id="w%d" % i, to=DEST, text="again %d" % i, kind="reminder")
+        seqs = []
+        while len(seqs) < 3:  # taken (mt:{ID} queued) and sent, not answered yet
+            c, _, seq, _ = self.smsc.read_pdu(10)
+            if c == SUBMIT_SM:
+                seqs.append(seq)
+        self.r.close()
+        self.redis.stop()
+        self.d.wait_log(r"event=redis_disconnected .*conn=push_out")
+        for seq in seqs:
+            self.smsc.send(pdu(SUBMIT_SM_RESP, seq, cstr("m%d" % seq)))
+        self.d.wait_log(r"event=push_record_failed ", count=3)
+        self.redis = self.start_redis_aof(self.redis.port, "redis2")
+        self.r = harness.Redis(self.redis.port)
+        self.wait_status(3)
+        st = self.status()
+        self.assertEqual(sorted((f["id"], f["state"]) for f in st),
+                         [("w0", "sent"), ("w1", "sent"), ("w2", "sent")])
+        self.assertEqual(sorted(self.r("GET", "mt:msg:{m%d}" % s).split()[0] for s in seqs),
+                         ["w0", "w1", "w2"])
+        self.assertEqual(self.pel(), 0)
+        self.assertEqual(self.d.count(r"event=push_record_failed "), 3)  # once per push
 
 
 if __name__ == "__main__":
