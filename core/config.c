@@ -200,6 +200,7 @@ static const struct sc_field config_fields[] = {
     {"templates", SC_FT_MAP, C(templates), 0, .count_offset = C(ntemplates)},
     {"limits", SC_FT_SECTION, C(limits), 0, .sub = &limits_schema},
     {"mt", SC_FT_SECTION, C(mt), 0, .sub = &sc_cfg_mt_schema},
+    {"reminders", SC_FT_SECTION, C(reminders), 0, .sub = &sc_cfg_reminders_schema},
     {.name = NULL},
 };
 #undef C

@@ -7,6 +7,7 @@
  *   binds:, smpp:                  smsc/smsc_conf.h
  *   redis:                         store/store_conf.h
  *   mt:                            core/mt_conf.h (the push intake)
+ *   reminders:                     core/reminders_conf.h (usage:in, reminder rules)
  *
  * Every key is declared once; an unknown key, a value of the wrong type or
  * out of range, and a missing required value are errors reported as
@@ -21,6 +22,7 @@
 
 #include "config/schema.h"
 #include "core/mt_conf.h"
+#include "core/reminders_conf.h"
 #include "smsc/smsc_conf.h"
 #include "store/store_conf.h"
 
@@ -85,6 +87,7 @@ struct sc_config {
 
     struct sc_cfg_limits limits;
     struct sc_cfg_mt mt;         /* core/mt_conf.h */
+    struct sc_cfg_reminders reminders; /* core/reminders_conf.h */
 };
 
 /* Load and validate path. Returns a new config (free with sc_config_free), or

@@ -56,6 +56,13 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 /* The subscriber's reminder settings: HASH data_pct (handlers/lltx.c; read
  * by the reminders). */
 #define SC_KEY_REM "rem:{%s}"
+/* When each acct:{M} field was last set from usage:in: HASH field -> the
+ * entry's at (unix ms); an entry older than a field's is not applied to it
+ * (core/usage_lua.c). */
+#define SC_KEY_ACCTAT "acctat:{%s}"
+/* Reminders had this cycle: HASH "RULE:THRESHOLD" -> the cycle (YYYYMM)
+ * it was had in; TTL reminders.state_ttl_s (core/usage_lua.c). */
+#define SC_KEY_REMSENT "remsent:{%s}"
 /* A dialogue waiting for a reply, e.g. "00000" then "Y" (core/request.c). */
 #define SC_KEY_PENDING "pending:{%s}"
 /* The subscriber's latest order and provider counters: HASH
@@ -89,6 +96,9 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 /* Texts to push, written by other systems (shortcodectl push), read by the
  * daemon through group shortcoded: STREAM (core/push.c, docs/contracts.md). */
 #define SC_KEY_MT_PUSH "mt:push"
+/* Billing's account updates, read by the daemon through group shortcoded:
+ * STREAM (core/usage.c, docs/contracts.md "usage:in"). */
+#define SC_KEY_USAGE_IN "usage:in"
 /* What became of each push: STREAM written by the daemon (core/push.c). */
 #define SC_KEY_MT_STATUS "mt:status"
 /* Quiet pushes of one priority (0..9) held until the quiet hours end:
