@@ -18,7 +18,7 @@
  * pipelined on "out". When every script of the batch answered, one XACK
  * acknowledges the entries applied, stale or bad; one whose script failed
  * (Redis away, a timeout) stays pending and is claimed again. The script
- * is idempotent (per-field at in acctat:{M}, remsent:{M}, deterministic
+ * is idempotent (per-field at in acct:{M}, remsent:{M}, deterministic
  * push ids), so an entry applied twice (a claim racing a slow script, a
  * crash between script and XACK) changes nothing the second time. */
 #include "core/usage.h"
@@ -40,7 +40,7 @@
 #define TICK_MS 200
 #define STATS_MS 10000
 #define ENTRY_MAX 48
-#define NKEYS 6
+#define NKEYS 5
 
 struct counts {
     unsigned long long applied, stale, bad, reminders;
@@ -223,8 +223,8 @@ static void ent_start(struct sc_usage *u, struct ent *e, const redisReply *field
         return;
     }
     char kb[NKEYS][SC_KEY_MAX];
-    static const char *const fmt[NKEYS - 1] = {SC_KEY_ACCT, SC_KEY_ACCTAT, SC_KEY_REM,
-                                                SC_KEY_REMSENT, SC_KEY_AUDIT};
+    static const char *const fmt[NKEYS - 1] = {SC_KEY_ACCT, SC_KEY_REM, SC_KEY_REMSENT,
+                                                SC_KEY_AUDIT};
     const char *keys[NKEYS];
     for (int i = 0; i < NKEYS - 1; i++)
         sc_key(kb[i], sizeof kb[i], fmt[i], m), keys[i] = kb[i];

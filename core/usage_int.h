@@ -7,8 +7,7 @@
 
 /* The script for rc: the rules, thresholds and templates (rendered into
  * Lua strings with "\1N" where value N goes) as a Lua prelude, then the
- * body. KEYS acct:{M}, acctat:{M}, rem:{M}, remsent:{M}, audit:{M},
- * mt:push; ARGV msisdn (national), at, the usage:in entry id, then field,
+ * body. KEYS acct:{M}, rem:{M}, remsent:{M}, audit:{M}, mt:push; ARGV msisdn (national), at, the usage:in entry id, then field,
  * value pairs (checked by sc_usage_check). Returns {"applied", fields set,
  * fields stale, push id...}, {"stale", 0, fields stale} (nothing newer:
  * nothing written) or {"bad_data", key} (a key of the wrong type: nothing

@@ -2,7 +2,7 @@
  * the same run, which reminders are due (core/usage_int.h). The rules of the
  * config become a Lua prelude; the body below is the same for every config.
  *
- * Order: per field, the entry's at against acctat:{M} (newer only: an older
+ * Order: per field, the entry's at against acct:{M}'s "at:FIELD" (newer only: an older
  * or equal at changes nothing, so a redelivered or out-of-order entry never
  * moves the account backwards); the rules over the account as it will be;
  * remsent:{M} for what this cycle already had; type checks of the streams
@@ -26,79 +26,91 @@ static const char usage_push_lua[] =
     "  redis.call('XADD', PUSH, '*', unpack(f))\n"
     "end\n";
 
+/* The common case (nothing due) allocates little: the config's constants
+ * are locals of the prelude, the templates a table built only when a
+ * reminder goes (RULES_TABLE). Per-field times are fields "at:FIELD" of
+ * acct:{M} itself: one HMGET reads values and times, one HSET writes both. */
 static const char usage_body_lua[] =
     "local NF = (#ARGV - 3) / 2\n"
-    "local fields = {}\n"
-    "for i = 1, NF do fields[i] = ARGV[2 + 2 * i] end\n"
-    "local last = redis.call('HMGET', STAMP, unpack(fields))\n"
-    "local c = redis.call('HMGET', ACCT, 'balance_fen', 'cycle', 'data_quota_kb',\n"
-    "                     'data_used_kb', 'charges_fen', 'credit_fen', 'roaming')\n"
+    "local q = {'balance_fen', 'cycle', 'data_quota_kb', 'data_used_kb', 'charges_fen',\n"
+    "           'credit_fen', 'roaming'}\n"
+    "for i = 1, NF do q[7 + i] = 'at:' .. ARGV[2 + 2 * i] end\n"
+    "local c = redis.call('HMGET', ACCT, unpack(q))\n"
     "local a = {balance_fen = c[1], cycle = c[2], data_quota_kb = c[3], data_used_kb = c[4],\n"
     "           charges_fen = c[5], credit_fen = c[6], roaming = c[7] or ''}\n"
     "local was_roaming = a.roaming\n"
-    "local set, stamp, stale, changed = {}, {}, 0, {}\n"
+    "local set, stale, roam_set = {}, 0, false\n"
     "for i = 1, NF do\n"
-    "  local f, v = fields[i], ARGV[3 + 2 * i]\n"
-    "  if NOW > (tonumber(last[i]) or -1) then\n"
-    "    set[#set + 1] = f; set[#set + 1] = v\n"
-    "    stamp[#stamp + 1] = f; stamp[#stamp + 1] = AT\n"
-    "    a[f] = v; changed[f] = true\n"
+    "  local f, v = ARGV[2 + 2 * i], ARGV[3 + 2 * i]\n"
+    "  if NOW > (tonumber(c[7 + i]) or -1) then\n"
+    "    local n = #set\n"
+    "    set[n + 1] = f; set[n + 2] = v; set[n + 3] = q[7 + i]; set[n + 4] = AT\n"
+    "    a[f] = v\n"
+    "    if f == 'roaming' then roam_set = true end\n"
     "  else\n"
     "    stale = stale + 1\n"
     "  end\n"
     "end\n"
     "if #set == 0 then return {'stale', 0, stale} end\n"
     "local CYCLE = a.cycle or '-'\n"
-    "local function yuan(f)\n"
-    "  local s = f < 0 and '-' or ''\n"
-    "  f = math.abs(f)\n"
-    "  return s .. string.format('%d.%02d', math.floor(f / 100), f % 100)\n"
-    "end\n"
-    "local function mb(kb) return string.format('%d', math.floor(kb / 1024)) end\n"
-    "local cand = {}\n"
-    "local function due(rule, th, rank, vals)\n"
-    "  cand[#cand + 1] = {rule = rule, th = th, rank = rank, vals = vals,\n"
-    "                     name = rule .. ':' .. th}\n"
-    "end\n"
+    "local cand = nil\n"
     "local quota, used = tonumber(a.data_quota_kb), tonumber(a.data_used_kb)\n"
-    "if RULES.data.on and quota and quota > 0 and used then\n"
-    "  local pcts = {unpack(PCTS)}\n"
+    "if ON_DATA and quota and quota > 0 and used then\n"
     "  local own = tonumber(redis.call('HGET', REM, 'data_pct') or '')\n"
+    "  local pcts = PCTS()\n"
     "  if own then pcts[#pcts + 1] = own end\n"
     "  for _, p in ipairs(pcts) do\n"
     "    if used * 100 >= p * quota then\n"
-    "      due('data', string.format('%d', p), p, {string.format('%d', p), mb(used), mb(quota)})\n"
+    "      cand = cand or {}\n"
+    "      cand[#cand + 1] = {'data', string.format('%d', p), p, string.format('%d', p),\n"
+    "                         string.format('%d', math.floor(used / 1024)),\n"
+    "                         string.format('%d', math.floor(quota / 1024))}\n"
     "    end\n"
     "  end\n"
     "end\n"
     "local bal, credit = tonumber(a.balance_fen), tonumber(a.credit_fen) or 0\n"
     "local suspended = bal and bal < -credit\n"
-    "if RULES.suspension.on and suspended then\n"
-    "  due('suspension', string.format('%d', credit), 0, {yuan(bal), yuan(credit)})\n"
-    "end\n"
-    "if RULES.balance.on and bal and not suspended and bal < BAL_BELOW then\n"
-    "  due('balance', string.format('%d', BAL_BELOW), 0, {yuan(bal), yuan(BAL_BELOW)})\n"
-    "end\n"
-    "if RULES.roaming.on and changed.roaming and a.roaming ~= '' and a.roaming ~= was_roaming then\n"
-    "  due('roaming', a.roaming, 0, {a.roaming, HINTS[a.roaming] or HINT0})\n"
-    "end\n"
     "local chg = tonumber(a.charges_fen)\n"
-    "if RULES.charges.on and chg and chg >= CHG_ABOVE then\n"
-    "  due('charges', string.format('%d', CHG_ABOVE), 0, {yuan(chg), yuan(CHG_ABOVE)})\n"
-    "end\n"
-    /* What this cycle had: data sends only the highest threshold newly
-     * reached (a jump from 50 % to 100 % is one text), the lower ones are
-     * marked as had. */
+    "local roams = roam_set and a.roaming ~= '' and a.roaming ~= was_roaming\n"
+    "if (ON_SUSP and suspended) or (ON_BAL and bal and not suspended and bal < BAL_BELOW) or\n"
+    "   (ON_ROAM and roams) or (ON_CHG and chg and chg >= CHG_ABOVE) then\n"
+    "  local function yuan(f)\n"
+    "    local s = f < 0 and '-' or ''\n"
+    "    f = math.abs(f)\n"
+    "    return s .. string.format('%d.%02d', math.floor(f / 100), f % 100)\n"
+    "  end\n"
+    "  cand = cand or {}\n"
+    "  if ON_SUSP and suspended then\n"
+    "    cand[#cand + 1] = {'suspension', string.format('%d', credit), 0, yuan(bal), yuan(credit)}\n"
+    "  elseif ON_BAL and bal and bal < BAL_BELOW then\n"
+    "    cand[#cand + 1] = {'balance', string.format('%d', BAL_BELOW), 0, yuan(bal),\n"
+    "                       yuan(BAL_BELOW)}\n"
+    "  end\n"
+    "  if ON_ROAM and roams then\n"
+    "    cand[#cand + 1] = {'roaming', a.roaming, 0, a.roaming, HINT(a.roaming)}\n"
+    "  end\n"
+    "  if ON_CHG and chg and chg >= CHG_ABOVE then\n"
+    "    cand[#cand + 1] = {'charges', string.format('%d', CHG_ABOVE), 0, yuan(chg),\n"
+    "                       yuan(CHG_ABOVE)}\n"
+    "  end\n"
+    "end\n";
+
+/* What this cycle had (cand[i] = {rule, threshold, rank, values...}):
+ * data sends only the highest threshold newly reached (a jump from 50 %
+ * to 100 % is one text), the lower ones are marked as had; then every
+ * write. */
+static const char usage_send_lua[] =
     "local marks, out, best = {}, {}, nil\n"
-    "if #cand > 0 then\n"
+    "if cand then\n"
     "  local names = {}\n"
-    "  for i, x in ipairs(cand) do names[i] = x.name end\n"
+    "  for i, x in ipairs(cand) do names[i] = x[1] .. ':' .. x[2] end\n"
     "  local got = redis.call('HMGET', SENT, unpack(names))\n"
     "  for i, x in ipairs(cand) do\n"
     "    if got[i] ~= CYCLE then\n"
-    "      marks[#marks + 1] = x.name; marks[#marks + 1] = CYCLE\n"
-    "      if x.rule ~= 'data' then out[#out + 1] = x\n"
-    "      elseif not best or x.rank > best.rank then best = x end\n"
+    "      marks[#marks + 1] = names[i]; marks[#marks + 1] = CYCLE\n"
+    "      x.name = names[i]\n"
+    "      if x[1] ~= 'data' then out[#out + 1] = x\n"
+    "      elseif not best or x[3] > best[3] then best = x end\n"
     "    end\n"
     "  end\n"
     "  if best then out[#out + 1] = best end\n"
@@ -110,22 +122,22 @@ static const char usage_body_lua[] =
     "  end\n"
     "end\n"
     "redis.call('HSET', ACCT, unpack(set))\n"
-    "redis.call('HSET', STAMP, unpack(stamp))\n"
-    "local res = {'applied', #set / 2, stale}\n"
+    "local res = {'applied', #set / 4, stale}\n"
     "if #marks == 0 then return res end\n"
     "redis.call('HSET', SENT, unpack(marks))\n"
     "redis.call('EXPIRE', SENT, STATE_TTL)\n"
     "if #out == 0 then return res end\n"
+    "local RULES = RULES_TABLE()\n"
     "local t = redis.call('TIME')\n"
     "local now_ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
     "local minid = string.format('%.0f', tonumber(now_ms) - 186 * 86400000)\n"
     "for _, x in ipairs(out) do\n"
-    "  local R = RULES[x.rule]\n"
+    "  local R = RULES[x[1]]\n"
     "  local id = 'rem:' .. M .. ':' .. CYCLE .. ':' .. x.name\n"
-    "  local text = (string.gsub(R.t, '\\1(%d)', function(d) return x.vals[tonumber(d)] end))\n"
+    "  local text = (string.gsub(R.t, '\\1(%d)', function(d) return x[3 + tonumber(d)] end))\n"
     "  rem_push(id, text, R.k, R.p, not R.urgent)\n"
-    "  redis.call('XADD', AUDIT, 'MINID', '~', minid, '*', 'event', 'reminder', 'rule', x.rule,\n"
-    "             'threshold', x.th, 'cycle', CYCLE, 'id', id, 'entry', ARGV[3], 'at', now_ms)\n"
+    "  redis.call('XADD', AUDIT, 'MINID', '~', minid, '*', 'event', 'reminder', 'rule', x[1],\n"
+    "             'threshold', x[2], 'cycle', CYCLE, 'id', id, 'entry', ARGV[3], 'at', now_ms)\n"
     "  res[#res + 1] = id\n"
     "end\n"
     "return res\n";
@@ -202,14 +214,38 @@ static int put_template(struct buf *b, const struct sc_cfg_rule *r, int i)
 char *sc__usage_script(const struct sc_cfg_reminders *rc)
 {
     struct buf b = {0};
-    char line[160];
-    puts_(&b, "local ACCT, STAMP, REM, SENT, AUDIT, PUSH = "
-              "KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]\nlocal RULES = {\n");
+    char line[200];
+    puts_(&b, "local ACCT, REM, SENT, AUDIT, PUSH = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
+              "local M, AT, NOW = ARGV[1], ARGV[2], tonumber(ARGV[2])\n");
+    snprintf(line, sizeof line,
+             "local ON_DATA, ON_BAL, ON_SUSP, ON_ROAM, ON_CHG = %s, %s, %s, %s, %s\n",
+             rc->data.r.enabled ? "true" : "false", rc->balance.r.enabled ? "true" : "false",
+             rc->suspension.enabled ? "true" : "false", rc->roaming.r.enabled ? "true" : "false",
+             rc->charges.r.enabled ? "true" : "false");
+    puts_(&b, line);
+    snprintf(line, sizeof line, "local BAL_BELOW, CHG_ABOVE, STATE_TTL = %d, %d, %d\n",
+             rc->balance.below_fen, rc->charges.above_fen, rc->state_ttl_s);
+    puts_(&b, line);
+    puts_(&b, "local function PCTS() return {");
+    for (size_t i = 0; i < rc->data.npercents; i++) {
+        snprintf(line, sizeof line, "%s%d", i ? ", " : "", rc->data.pct[i]);
+        puts_(&b, line);
+    }
+    puts_(&b, "} end\nlocal function HINT(c)\n  local h = {\n");
+    for (size_t i = 0; i < rc->roaming.nhints; i++) {
+        puts_(&b, "    [");
+        put_lua_str(&b, rc->roaming.hints[i].key);
+        puts_(&b, "] = ");
+        put_lua_str(&b, rc->roaming.hints[i].value ? rc->roaming.hints[i].value : "");
+        puts_(&b, ",\n");
+    }
+    puts_(&b, "  }\n  return h[c] or ");
+    put_lua_str(&b, rc->roaming.default_hint ? rc->roaming.default_hint : "");
+    puts_(&b, "\nend\nlocal function RULES_TABLE() return {\n");
     for (int i = 0; i < SC_RULE_COUNT; i++) {
         const struct sc_cfg_rule *r = sc_reminders_rule(rc, i);
-        snprintf(line, sizeof line, "  %s = {on = %s, urgent = %s, p = '%d', k = ",
-                 sc_rule_names[i], r->enabled ? "true" : "false", r->urgent ? "true" : "false",
-                 r->priority);
+        snprintf(line, sizeof line, "  %s = {urgent = %s, p = '%d', k = ", sc_rule_names[i],
+                 r->urgent ? "true" : "false", r->priority);
         puts_(&b, line);
         put_lua_str(&b, r->kind);
         puts_(&b, ", t = ");
@@ -219,27 +255,10 @@ char *sc__usage_script(const struct sc_cfg_reminders *rc)
         }
         puts_(&b, "},\n");
     }
-    puts_(&b, "}\nlocal PCTS = {");
-    for (size_t i = 0; i < rc->data.npercents; i++) {
-        snprintf(line, sizeof line, "%s%d", i ? ", " : "", rc->data.pct[i]);
-        puts_(&b, line);
-    }
-    snprintf(line, sizeof line, "}\nlocal BAL_BELOW, CHG_ABOVE, STATE_TTL = %d, %d, %d\n",
-             rc->balance.below_fen, rc->charges.above_fen, rc->state_ttl_s);
-    puts_(&b, line);
-    puts_(&b, "local HINTS = {\n");
-    for (size_t i = 0; i < rc->roaming.nhints; i++) {
-        puts_(&b, "  [");
-        put_lua_str(&b, rc->roaming.hints[i].key);
-        puts_(&b, "] = ");
-        put_lua_str(&b, rc->roaming.hints[i].value ? rc->roaming.hints[i].value : "");
-        puts_(&b, ",\n");
-    }
-    puts_(&b, "}\nlocal HINT0 = ");
-    put_lua_str(&b, rc->roaming.default_hint ? rc->roaming.default_hint : "");
-    puts_(&b, "\nlocal M, AT, NOW = ARGV[1], ARGV[2], tonumber(ARGV[2])\n");
+    puts_(&b, "} end\n");
     puts_(&b, usage_push_lua);
     puts_(&b, usage_body_lua);
+    puts_(&b, usage_send_lua);
     if (b.failed) {
         free(b.s);
         return NULL;

@@ -48,7 +48,9 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 #define SC_KEY_AUDIT "audit:{%s}"
 /* Account data from billing: HASH balance_fen, plan, cycle, data_quota_kb,
  * data_used_kb, charges_fen, credit_fen, roaming (handlers/bill.c; the
- * lookup routes of the shipped config name it too; shortcodectl show). */
+ * lookup routes of the shipped config name it too; shortcodectl show);
+ * and "at:FIELD" = the usage:in at (unix ms) that last set FIELD: an older
+ * entry is not applied to it (core/usage_lua.c). */
 #define SC_KEY_ACCT "acct:{%s}"
 /* A cycle's bill from billing: the prefix of HASH bill:{M}:YYYYMM, to which
  * handlers/bill.c's script appends the month (it depends on acct's cycle). */
@@ -56,10 +58,6 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 /* The subscriber's reminder settings: HASH data_pct (handlers/lltx.c; read
  * by the reminders). */
 #define SC_KEY_REM "rem:{%s}"
-/* When each acct:{M} field was last set from usage:in: HASH field -> the
- * entry's at (unix ms); an entry older than a field's is not applied to it
- * (core/usage_lua.c). */
-#define SC_KEY_ACCTAT "acctat:{%s}"
 /* Reminders had this cycle: HASH "RULE:THRESHOLD" -> the cycle (YYYYMM)
  * it was had in; TTL reminders.state_ttl_s (core/usage_lua.c). */
 #define SC_KEY_REMSENT "remsent:{%s}"

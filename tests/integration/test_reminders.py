@@ -164,7 +164,7 @@ class UsageFeedTest(UsageEnv):
         self.done(self.feed(at=1500, data_used_kb=str(GB * 9 // 10), balance_fen="777"))
         acct = self.r.hgetall("acct:{%s}" % M)
         self.assertEqual((acct["data_used_kb"], acct["balance_fen"]), (str(GB // 2), "777"))
-        self.assertEqual(self.r.hgetall("acctat:{%s}" % M)["data_used_kb"], "2000")
+        self.assertEqual(self.r.hgetall("acct:{%s}" % M)["at:data_used_kb"], "2000")
         # The marker: balance 777 < 1000 made the only reminder.
         self.wait_text("余额为7.77元")
         self.assertEqual([r for r, _, _ in self.reminders_in_audit()], ["balance"])
@@ -221,7 +221,8 @@ class UsageFeedTest(UsageEnv):
         for entry, (_, reason) in zip(ids, bad):
             self.assertRegex(out, r"event=usage_bad_entry entry=%s reason=%s " % (entry, reason))
         wait_for(lambda: self.usage_pel() == 0, 15, "every entry acknowledged")
-        self.assertEqual(self.r.hgetall("acct:{%s}" % M), {"balance_fen": "123456"})
+        self.assertEqual(self.r.hgetall("acct:{%s}" % M),
+                         {"balance_fen": "123456", "at:balance_fen": "5"})
         self.d.signal(signal.SIGTERM)
         self.d.wait(20)
         self.assertRegex(self.d.output(), r"event=usage_stats applied=1 stale=0 bad=9 ")

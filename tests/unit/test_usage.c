@@ -139,9 +139,9 @@ static int fx_teardown(void **state)
 /* Run the script for M with at and field/value pairs; the reply. */
 static redisReply *apply(struct fx *f, const char *at, int n, const char **kv)
 {
-    const char *argv[32] = {"EVAL", f->lua, "6", "acct:{M}", "acctat:{M}", "rem:{M}",
-                            "remsent:{M}", "audit:{M}", "mt:push", "M", at, "1-1"};
-    int argc = 12;
+    const char *argv[32] = {"EVAL", f->lua, "5", "acct:{M}", "rem:{M}", "remsent:{M}",
+                            "audit:{M}", "mt:push", "M", at, "1-1"};
+    int argc = 11;
     for (int i = 0; i < 2 * n; i++)
         argv[argc++] = kv[i];
     return cmd(f, argc, argv);
@@ -245,7 +245,7 @@ static void test_script_bad_data_writes_nothing(void **state)
     assert_string_equal(r->element[0]->str, "bad_data");
     assert_string_equal(r->element[1]->str, "mt:push");
     freeReplyObject(r);
-    r = CMD(f, "EXISTS", "acct:{M}", "acctat:{M}", "remsent:{M}");
+    r = CMD(f, "EXISTS", "acct:{M}", "remsent:{M}");
     assert_int_equal(r->integer, 0);
     freeReplyObject(r);
     freeReplyObject(CMD(f, "DEL", "mt:push"));
