@@ -39,6 +39,7 @@
 #define GROUP "shortcoded"
 #define TICK_MS 200
 #define STATS_MS 10000
+#define NO_STREAM_MS 1000         /* no usage:in yet: ask again this often */
 #define ENTRY_MAX 48
 #define NKEYS 5
 
@@ -54,6 +55,7 @@ struct sc_usage {
     int reading, quiet, group_ok, no_stream_logged;
     unsigned inflight;            /* entries read and not yet finished */
     uint64_t claimed_at, stats_at;
+    uint64_t group_at;            /* loop ms of the last XGROUP CREATE */
     struct counts n, logged;
     char consumer[96];
     char cursor[ENTRY_MAX];       /* XAUTOCLAIM's, across ticks */
@@ -339,6 +341,7 @@ static void on_group(void *ctx, int err, redisReply *rep)
         sc_info("event=usage_group stream=%s group=%s", SC_KEY_USAGE_IN, GROUP);
         kick(u);
     } else if (!err && strstr(rep->str, "requires the key to exist")) {
+        u->group_at = uv_now(u->a->loop);
         if (!u->no_stream_logged++)
             sc_info("event=usage_waiting msg=\"no %s stream yet\"", SC_KEY_USAGE_IN);
     } else {
@@ -359,6 +362,8 @@ static void kick(struct sc_usage *u)
     uint64_t now = uv_now(u->a->loop);
     int rc2;
     if (!u->group_ok) {
+        if (u->group_at && now - u->group_at < NO_STREAM_MS)
+            return;
         const char *argv[] = {"XGROUP", "CREATE", SC_KEY_USAGE_IN, GROUP, "0"};
         rc2 = sc_store_command(u->in, SC_ARRAY_LEN(argv), argv, NULL, on_group, u);
     } else if (now - u->claimed_at >= (uint64_t)rc->claim_idle_ms / 2) {
