@@ -33,7 +33,12 @@ static int only(const char *s, size_t n, const char *set)
 
 static int digits(const char *s, size_t n, size_t max)
 {
-    return n >= 1 && n <= max && only(s, n, "0123456789");
+    if (n < 1 || n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
 }
 
 static const char *value_bad(enum kind k, const char *s, size_t n)

@@ -6,6 +6,7 @@ receipts: mt:status ends "delivered"). Quiet hours come from the test-only
 mt.test_clock, never from waiting for real time."""
 import re
 import signal
+import subprocess
 
 import harness
 from harness import wait_for
@@ -233,6 +234,32 @@ class UsageFeedTest(UsageEnv):
         self.assertEqual(self.r("EXISTS", "usage:in"), 0)
         self.done(self.feed(balance_fen="5000"))
         self.assertEqual(self.usage_pel(), 0)
+
+
+class ReminderCheckTest(harness.Env):
+    def check(self, rem):
+        path = self.write_config(2775, 6379, extra="reminders:\n" + rem)
+        p = subprocess.run([harness.DAEMON, "-c", path, "--check"], capture_output=True,
+                           text=True, timeout=30)
+        return path, p.returncode, p.stdout + p.stderr
+
+    def test_bad_rules_stop_check_with_their_position(self):
+        for rem, msg in (
+                ("  data:\n    template: \"{pct} {balance_yuan}\"\n",
+                 r":\d+:\d+: reminders\.data\.template: unknown placeholder \{balance_yuan\}"),
+                ("  data:\n    percents: [80, abc]\n",
+                 r":\d+:\d+: reminders\.data\.percents: \"abc\" is not a percentage"),
+                ("  roaming:\n    hints:\n      jp: x\n",
+                 r":\d+:\d+: reminders\.roaming\.hints: \"jp\" is not a country code"),
+                ("  balance:\n    kind: Reminder\n",
+                 r":\d+:\d+: reminders\.balance\.kind: must be lower-case"),
+                ("  charges:\n    priority: 10\n", r":\d+:\d+: reminders\.charges\.priority: must be 0\.\.9"),
+                ("  colour: red\n", r":\d+:\d+: reminders\.colour")):
+            path, rc, out = self.check(rem)
+            self.assertEqual(rc, 1, out)
+            self.assertRegex(out, re.escape(path) + msg)
+        path, rc, out = self.check("  data:\n    percents: [50, 90]\n    template: \"{{x}} {pct}\"\n")
+        self.assertEqual(rc, 0, out)
 
 
 if __name__ == "__main__":
