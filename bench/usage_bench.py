@@ -18,11 +18,17 @@ divided by DELTA, as bench/bind_bench.py does.
 Process start and the config head come from bench/bind_bench.py (mtperf
 is factoring the common part of push_bench/bind_bench into a module).
 
-Usage: bench/usage_bench.py [--count N] [--callgrind] [--small N --delta N] [--build DIR]
+--redis-callgrind N runs redis-server under callgrind instead (counters
+zeroed once the entries are in): the instructions Redis spends per entry,
+the figure that decides the rate when both share the cores.
+
+Usage: bench/usage_bench.py [--count N] [--callgrind] [--small N --delta N]
+                            [--redis-callgrind N] [--build DIR]
 """
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -44,8 +50,9 @@ reminders:
 
 QUOTA = 1024000  # kB: 80 % is exact
 FEED_LUA = """
-local n, subs, base = tonumber(ARGV[1]), tonumber(ARGV[2]), 1764000000000
-for i = 0, n - 1 do
+local first, n, subs, base = tonumber(ARGV[4]), tonumber(ARGV[1]), tonumber(ARGV[2]),
+                              1764000000000
+for i = first, math.min(first + tonumber(ARGV[5]), n) - 1 do
   local s, j = i % subs, math.floor(i / subs)
   local m = tostring(13800000000 + s)
   if j == 0 then
@@ -79,19 +86,30 @@ def group_state(r):
     return False, None, None
 
 
-def run_once(work, build, count, valgrind_out=None):
+def run_once(work, build, count, valgrind_out=None, redis_out=None):
     """Start redis (COUNT entries in usage:in) and the daemon; return
-    (seconds, daemon CPU s, redis CPU s, reminders queued)."""
+    (seconds, daemon CPU s, redis CPU s, reminders queued). valgrind_out:
+    the daemon runs under callgrind; redis_out: redis-server does, its
+    counters zeroed once the entries are in (callgrind_control -z)."""
     procs = []
     try:
         rport = free_port()
-        redis = Proc("redis", ["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
-                               "--save", "", "--appendonly", "no", "--dir", work], work)
+        argv = ["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", work]
+        if redis_out:
+            argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + redis_out] + argv
+        redis = Proc("redis", argv, work)
         procs.append(redis)
-        wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
+        wait_for(lambda: harness.Env._redis_ping(rport), 60, "redis")
         r = harness.Redis(rport)
-        r("EVAL", FEED_LUA, "0", str(count), str(max(count // 10, 1)), str(QUOTA))
+        step = 1000 if redis_out else 50000  # in slices: each one short script
+        for first in range(0, count, step):
+            r("EVAL", FEED_LUA, "0", str(count), str(max(count // 10, 1)), str(QUOTA), str(first),
+              str(step))
         last = r("XREVRANGE", "usage:in", "+", "-", "COUNT", "1")[0][0]
+        if redis_out:
+            subprocess.run(["callgrind_control", "-z", str(redis.p.pid)], check=True,
+                           capture_output=True, timeout=60)
         cfg = os.path.join(work, "usage.yaml")
         with open(os.path.join(HERE, "..", "config", "shortcoded.yaml"), encoding="utf-8") as sh:
             shipped = sh.read()
@@ -138,12 +156,24 @@ def callgrind_report(work, build, small, delta):
     print("  %-14s %8.0f" % ("total", total))
 
 
+def redis_callgrind(work, build, count):
+    """Instructions redis-server spends per entry: everything it ran from
+    the moment the entries were in (handshakes and polls included)."""
+    out = os.path.join(work, "callgrind.redis")
+    run_once(work, build, count, redis_out=out)
+    total = sum(callgrind_split.split(out).values())
+    print("callgrind, redis-server, instructions per usage:in entry (%d entries, from the "
+          "feed's end to the last XACK): %.0f" % (count, total / count))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--count", type=int, default=1000000)
     ap.add_argument("--callgrind", action="store_true")
     ap.add_argument("--small", type=int, default=1000)
     ap.add_argument("--delta", type=int, default=10000)
+    ap.add_argument("--redis-callgrind", type=int, metavar="N", default=0,
+                    help="also run redis-server under callgrind with N entries")
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     a = ap.parse_args()
     build = os.path.abspath(a.build)
@@ -156,6 +186,8 @@ def main():
               (1000 * dcpu / a.count, 1000 * rcpu / a.count, 1000 * (dcpu + rcpu) / a.count))
         if a.callgrind:
             callgrind_report(work, build, a.small, a.delta)
+        if a.redis_callgrind:
+            redis_callgrind(work, build, a.redis_callgrind)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
