@@ -13,6 +13,7 @@
 #include "core/longmo.h"
 #include "core/metrics.h"
 #include "core/orders.h"
+#include "core/usage.h"
 #include "core/push.h"
 #include "core/request.h"
 #include "smsc/pdu.h"
@@ -241,6 +242,9 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
     a->pushes = sc_pushes_new(a, err, errsz); /* mt:push, on connections of its own */
     if (!a->pushes && err[0])
         return SC_ECONFIG;
+    a->usage = sc_usage_new(a, err, errsz); /* usage:in, on connections of its own */
+    if (!a->usage && err[0])
+        return SC_ECONFIG;
     a->cat = sc_catalogue_new(loop, a->store, (unsigned)cfg->redis.catalogue_refresh_s,
                               (unsigned)cfg->redis.dataset_check_ms, on_catalogue_loaded, a);
     if (!a->cat) {
@@ -363,6 +367,10 @@ static void stop_rest(void *arg)
     if (a->pushes)
         sc_pushes_stop(a->pushes, stop_step_done, a);
     sc_orders_stop(a->orders, stop_step_done, a);
+    if (a->usage) {
+        a->stop_pending++;
+        sc_usage_stop(a->usage, stop_step_done, a);
+    }
     sc_catalogue_stop(a->cat, stop_step_done, a);
     sc_store_stop(a->store, stop_step_done, a);
 }
@@ -402,6 +410,7 @@ void sc_app_stop(struct sc_app *a, void (*stopped)(void *), void *arg)
             a->stats.mo_bad_source, a->stats.receipts_unknown);
     sc_esme_refuse_mo(a->esme, cfg->limits.mo_error_status);
     sc_pushes_quiesce(a->pushes);
+    sc_usage_quiesce(a->usage);
     a->shutdown_deadline = uv_now(a->loop) + (uint64_t)cfg->limits.shutdown_timeout_ms;
     uv_timer_init(a->loop, &a->shutdown_timer);
     a->shutdown_timer.data = a;
@@ -415,6 +424,7 @@ void sc_app_free(struct sc_app *a)
     sc_orders_free(a->orders);
     sc_pushes_free(a->pushes);
     sc_http_free(a->http);
+    sc_usage_free(a->usage);
     sc_catalogue_free(a->cat);
     sc_store_free(a->store);
     free(a->script_ids);
