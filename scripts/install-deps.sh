@@ -10,6 +10,7 @@ PKGS=(
   clang libclang-rt-14-dev valgrind
   libnet-smpp-perl perl python3 python3-prometheus-client
   libssl-dev
+  libcurl4-openssl-dev
 )
 
 missing=()
