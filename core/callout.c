@@ -19,7 +19,9 @@
 #include "base/log.h"
 #include "base/sc.h"
 
-#define SC_CALLOUT_MAX_CONNS 64      /* kept-alive connections in the cache */
+#define SC_CALLOUT_MAX_CONNS 256     /* kept-alive connections in the cache: more
+                                      * than calls in flight (an MO window), so a
+                                      * burst does not close and reopen them */
 #define SC_CALLOUT_MAX_URL 8192
 #define SC_CALLOUT_MAX_CTYPE 128
 
@@ -365,8 +367,12 @@ void sc_callout_stop(struct sc_callout *c, void (*done)(void *), void *arg)
     CURLM *m = c->multi;
     c->multi = NULL;
     curl_multi_cleanup(m);
-    while (c->socks)
+    unsigned left = 0;
+    while (c->socks) {
         sock_close(c->socks);
+        left++;
+    }
+    sc_debug("event=callout_stopped sockets_left=%u", left);
     uv_close((uv_handle_t *)&c->timer, timer_closed);
 }
 

@@ -30,7 +30,7 @@
 #define HTTP_URL_MAX 1024
 #define HTTP_FALLBACK_MAX 1024
 #define HTTP_ROUTES 64           /* routes with per-route state */
-#define HTTP_ROUTE_NAME 64
+#define HTTP_ROUTE_NAME 65       /* routes[].name: at most 64 bytes, unique */
 
 enum { HTTP_GET, HTTP_POST };
 enum { HTTP_FORM, HTTP_JSON };
@@ -136,7 +136,7 @@ static size_t g_nstates;
 static struct http_state *state_for(const char *route)
 {
     for (size_t i = 0; i < g_nstates; i++)
-        if (strncmp(g_states[i].route, route, HTTP_ROUTE_NAME - 1) == 0)
+        if (strcmp(g_states[i].route, route) == 0)
             return &g_states[i];
     if (g_nstates == HTTP_ROUTES)
         return NULL;
