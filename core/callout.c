@@ -18,6 +18,7 @@
 
 #include "base/log.h"
 #include "base/sc.h"
+#include "handlers/http.h"
 
 #define SC_CALLOUT_MAX_CONNS 256     /* kept-alive connections in the cache: more
                                       * than calls in flight (an MO window), so a
@@ -280,6 +281,7 @@ struct sc_callout *sc_callout_new(uv_loop_t *loop)
     curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)SC_CALLOUT_MAX_CONNS);
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
+    sc_http_handler_metrics(); /* its user's families, listed from the start */
     return c;
 }
 

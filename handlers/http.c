@@ -25,6 +25,7 @@
 #include "config/schema.h"
 #include "handlers/breaker.h"
 #include "handlers/handler.h"
+#include "handlers/http.h"
 #include "handlers/http_body.h"
 
 #define HTTP_URL_MAX 1024
@@ -119,6 +120,15 @@ static struct sc_metric g_callout_seconds = {
     .labels = {"route"}, .max_series = HTTP_ROUTES, .decimals = 6, .bounds = g_callout_bounds,
     .nbounds = SC_ARRAY_LEN(g_callout_bounds),
     .help = "How long the callouts of http routes took (those that were made)."};
+
+void sc_http_handler_metrics(void)
+{
+    struct sc_metrics *reg = sc_metrics_global();
+    if (!g_callout_total.reg)
+        sc_metrics_add(reg, &g_callout_total);
+    if (!g_callout_seconds.reg)
+        sc_metrics_add(reg, &g_callout_seconds);
+}
 
 struct http_state {
     char route[HTTP_ROUTE_NAME];

@@ -12,7 +12,9 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import harness
+import prom
 from harness import wait_for
+from test_metrics import scrape
 from test_vas import VasEnv, unshow
 
 M = "13900000001"
@@ -173,9 +175,11 @@ class CalloutTest(harness.Env):
         self.nsim = 0
 
     def config(self, **kw):
+        self.hport = harness.free_port()   # GET /metrics
         path = self.write_config(self.sim_port, self.redis.port,
                                  limits="  rate_limit_count: 1000000\n"
-                                        "  shutdown_timeout_ms: 100\n")
+                                        "  shutdown_timeout_ms: 100\n",
+                                 extra="http:\n  listen: 127.0.0.1:%d\n" % self.hport)
         with open(path, encoding="utf-8") as f:
             text = f.read()
         text = text.replace("routes:\n  - handler: help\n",
@@ -288,6 +292,24 @@ class CalloutTest(harness.Env):
         self.b.release.set()
         self.finish(sim)
         self.assertEqual(len(self.b.of("/hold")), 2)
+
+    def test_metrics_count_each_result(self):
+        self.start_callout()
+        self.run_script("send %s GET A\nexpect %s ^echo:\nsend %s GET B\nexpect %s ^echo:\n"
+                        "send %s EMPTY\nexpect_status ESME_ROK\n"
+                        "send %s FAIL\nexpect_status ESME_RX_T_APPN 5000\n"
+                        "send %s SLOW\nexpect_status ESME_RX_T_APPN 5000\n" % ((M,) * 7))
+        smp = prom.samples(scrape(self.hport))
+        want = {("cb_get", "reply"): 2, ("cb_empty", "silent"): 1, ("cb_fail", "failed"): 1,
+                ("cb_slow", "timeout"): 1, ("cb_get", "failed"): 0}
+        for (route, result), n in want.items():
+            self.assertEqual(prom.value(smp, "shortcoded_callout_total", route=route,
+                                        result=result), n, (route, result))
+        # Calls that got a response: two GETs, the empty one, the 500.
+        self.assertEqual(prom.value(smp, "shortcoded_callout_duration_seconds_count",
+                                    route="cb_get"), 2)
+        self.assertEqual(prom.value(smp, "shortcoded_callout_duration_seconds_count",
+                                    route="cb_slow"), 0)
 
     # ---- the breaker -----------------------------------------------------------
     def test_breaker_opens_then_half_open_probe_closes_it(self):
