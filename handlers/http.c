@@ -230,6 +230,12 @@ static void on_response(void *arg, const struct sc_callout_res *res)
     }
     struct sc_breaker_conf bc = breaker_conf(o);
     log_breaker(st, sc_breaker_result(&st->br, &bc, now_ms(), probe, why == NULL), o);
+    if (why && strcmp(why, "stopped") == 0) {
+        /* The daemon is stopping (core/callout.h): no new reply now. */
+        sc_counter_inc(st->count[HR_FAILED]);
+        sc_req_fail(req, "callout stopped");
+        return;
+    }
     if (why) {
         give_up(req, o, st, res->err == SC_ETIMEOUT ? HR_TIMEOUT : HR_FAILED, why, res->status,
                 res->ms);

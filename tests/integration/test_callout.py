@@ -369,6 +369,20 @@ class CalloutTest(harness.Env):
         self.assertEqual(d.wait(10), 0)
         self.assertNotIn("event=shutdown_incomplete", d.output())
 
+    def test_sigterm_with_the_smsc_gone_ends_calls_in_flight(self):
+        # The binds are lost during the shutdown: nothing can be answered
+        # any more, so the daemon stops the call (no fallback reply) and exits.
+        d = self.start_callout(hold_timeout_ms=8000)
+        sim = self.script("send %s HOLD\nexpect %s ^late:HOLD$ 15000\n" % (M, M))
+        wait_for(lambda: self.b.of("/hold"), 15, "the backend to get the call")
+        d.signal(signal.SIGTERM)
+        d.wait_log(r"event=shutdown inflight=1", timeout=5)
+        sim.signal(signal.SIGKILL)
+        self.assertEqual(d.wait(10), 0)
+        self.assertRegex(d.output(), r"event=mo msisdn=%s .*route=cb_hold .*"
+                                     r"outcome=temporary_error reason=\"callout stopped\"" % M)
+        self.assertNotIn("event=callout_failed", d.output())
+
 
 if __name__ == "__main__":
     harness.main()
