@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/sc.h"
 #include "core/api.h"
+#include "core/callout.h"
 #include "core/http.h"
 #include "core/longmo.h"
 #include "core/metrics.h"
@@ -245,6 +246,11 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
     a->usage = sc_usage_new(a, err, errsz); /* usage:in, on connections of its own */
     if (!a->usage && err[0])
         return SC_ECONFIG;
+    a->callout = sc_callout_new(loop); /* the http handler's client (core/callout.h) */
+    if (!a->callout) {
+        snprintf(err, errsz, "cannot start the HTTP client (libcurl)");
+        return SC_ENOMEM;
+    }
     a->cat = sc_catalogue_new(loop, a->store, (unsigned)cfg->redis.catalogue_refresh_s,
                               (unsigned)cfg->redis.dataset_check_ms, on_catalogue_loaded, a);
     if (!a->cat) {
@@ -361,7 +367,9 @@ static void stop_rest(void *arg)
 {
     struct sc_app *a = arg;
     /* Binds are down: nothing can come in any more. */
-    a->stop_pending = 3 + (a->pushes != NULL) + (a->http != NULL);
+    a->stop_pending = 3 + (a->pushes != NULL) + (a->http != NULL) + (a->callout != NULL);
+    if (a->callout)
+        sc_callout_stop(a->callout, stop_step_done, a);
     if (a->http)
         sc_http_stop(a->http, stop_step_done, a);
     if (a->pushes)
@@ -382,7 +390,8 @@ static void on_shutdown_tick(uv_timer_t *t)
     struct sc_app *a = t->data;
     /* Pushes not yet sent are not waited for: they stay pending in mt:push. */
     size_t mt = sc_esme_mt_pending(a->esme) - sc_esme_push_queued(a->esme);
-    int late = uv_now(a->loop) >= a->shutdown_deadline;
+    /* Callouts in flight are waited for up to their own timeout. */
+    int late = uv_now(a->loop) >= SC_MAX(a->shutdown_deadline, sc_callout_deadline(a->callout));
     if ((a->inflight == 0 && mt == 0) || late || sc_esme_bound(a->esme) == 0) {
         uv_close((uv_handle_t *)t, NULL);
         if (mt || a->inflight)
@@ -425,6 +434,7 @@ void sc_app_free(struct sc_app *a)
     sc_pushes_free(a->pushes);
     sc_http_free(a->http);
     sc_usage_free(a->usage);
+    sc_callout_free(a->callout);
     sc_catalogue_free(a->cat);
     sc_store_free(a->store);
     free(a->script_ids);
