@@ -10,6 +10,7 @@
 #include "base/sc.h"
 #include "core/api.h"
 #include "core/http.h"
+#include "core/lease.h"
 #include "core/longmo.h"
 #include "core/metrics.h"
 #include "core/orders.h"
@@ -137,6 +138,7 @@ static struct sc_esme_bind esme_bind(const struct sc_cfg_bind *b)
         .throttle_pause_ms = b->throttle_pause_ms,
         .reconnect_min_ms = b->reconnect_min_ms,
         .reconnect_max_ms = b->reconnect_max_ms,
+        .gated = b->account_sessions > 0,   /* binds under a lease (core/lease.c) */
     };
 }
 
@@ -162,6 +164,8 @@ static int start_binds(struct sc_app *a)
     };
     a->esme = sc_esme_new(a->loop, &o, &cbs, a);
     free(binds);
+    if (a->esme)
+        sc_leases_attach(a->leases, a->esme);
     return a->esme ? 0 : SC_ENOMEM;
 }
 
@@ -240,6 +244,9 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
         return SC_ENOMEM;
     a->pushes = sc_pushes_new(a, err, errsz); /* mt:push, on connections of its own */
     if (!a->pushes && err[0])
+        return SC_ECONFIG;
+    a->leases = sc_leases_new(a, err, errsz); /* binds.account_sessions, own connection */
+    if (!a->leases && err[0])
         return SC_ECONFIG;
     a->cat = sc_catalogue_new(loop, a->store, (unsigned)cfg->redis.catalogue_refresh_s,
                               (unsigned)cfg->redis.dataset_check_ms, on_catalogue_loaded, a);
@@ -357,7 +364,8 @@ static void stop_rest(void *arg)
 {
     struct sc_app *a = arg;
     /* Binds are down: nothing can come in any more. */
-    a->stop_pending = 3 + (a->pushes != NULL) + (a->http != NULL);
+    a->stop_pending = 4 + (a->pushes != NULL) + (a->http != NULL);
+    sc_leases_stop(a->leases, stop_step_done, a); /* after the unbinds: frees the slots */
     if (a->http)
         sc_http_stop(a->http, stop_step_done, a);
     if (a->pushes)
@@ -414,6 +422,7 @@ void sc_app_free(struct sc_app *a)
     sc_esme_free(a->esme);
     sc_orders_free(a->orders);
     sc_pushes_free(a->pushes);
+    sc_leases_free(a->leases);
     sc_http_free(a->http);
     sc_catalogue_free(a->cat);
     sc_store_free(a->store);

@@ -52,6 +52,7 @@ static const struct sc_field bind_fields[] = {
     {"reconnect_min_ms", SC_FT_INT, B(reconnect_min_ms), 0, .min = 1, .max = 3600000, .def = "500"},
     {"reconnect_max_ms", SC_FT_INT, B(reconnect_max_ms), 0,
      .min = 1, .max = 3600000, .def = "30000"},
+    {"account_sessions", SC_FT_INT, B(account_sessions), 0, .min = 0, .max = 64, .def = "0"},
     {.name = NULL},
 };
 #undef B
