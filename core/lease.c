@@ -384,6 +384,9 @@ struct sc_leases *sc_leases_new(struct sc_app *a, char *err, size_t errsz)
 {
     const struct sc_config *c = a->boot_cfg;
     err[0] = '\0';
+    /* Exported (0) without leases too: dashboards see one set of names. */
+    struct sc_gauge *held_g = sc_metric_gauge(&g_held, NULL);
+    struct sc_counter *lost_c = sc_metric_counter(&g_lost, NULL);
     int any = 0;
     for (size_t i = 0; i < c->nbinds; i++)
         any |= c->binds[i].account_sessions > 0;
@@ -438,8 +441,8 @@ struct sc_leases *sc_leases_new(struct sc_app *a, char *err, size_t errsz)
         sc_leases_free(ls);
         return NULL;
     }
-    ls->held_g = sc_metric_gauge(&g_held, NULL);
-    ls->lost_c = sc_metric_counter(&g_lost, NULL);
+    ls->held_g = held_g;
+    ls->lost_c = lost_c;
     uv_timer_init(a->loop, &ls->timer);
     ls->timer.data = ls;
     for (unsigned i = 0; i < ls->nacct; i++)
