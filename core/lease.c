@@ -25,18 +25,23 @@
 #define KEY_LEN 320           /* lease:{SYSTEM_ID@HOST:PORT}:N, host <= 255 */
 #define TICK_MIN_MS 50
 
-/* KEYS: the candidate slots in order; ARGV: owner, ttl. A slot still ours
- * (a take whose reply was lost) is kept first; else the first free one is
- * set. Returns its index in KEYS, or -1. */
+/* KEYS: the candidate slots in order; ARGV: owner, ttl, need (1, or 2 for
+ * a receiver+transmitter pair: both or none). Slots still ours (a take
+ * whose reply was lost) come first, then free ones; all are set with the
+ * ttl. Returns their indexes in KEYS, or an empty array (nothing set). */
 static const char take_lua[] =
+    "local need, got = tonumber(ARGV[3]), {}\n"
     "for i, k in ipairs(KEYS) do\n"
-    "  if redis.call('GET', k) == ARGV[1] then\n"
-    "    redis.call('PEXPIRE', k, ARGV[2]) return i - 1 end\n"
+    "  if #got < need and redis.call('GET', k) == ARGV[1] then got[#got + 1] = i end\n"
     "end\n"
     "for i, k in ipairs(KEYS) do\n"
-    "  if redis.call('SET', k, ARGV[1], 'NX', 'PX', ARGV[2]) then return i - 1 end\n"
+    "  if #got < need and redis.call('EXISTS', k) == 0 then got[#got + 1] = i end\n"
     "end\n"
-    "return -1\n";
+    "if #got < need then return {} end\n"
+    "for j, i in ipairs(got) do\n"
+    "  redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) got[j] = i - 1\n"
+    "end\n"
+    "return got\n";
 /* Compare-and-pexpire: 1 renewed, 0 not ours (expired or taken). */
 static const char renew_lua[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
@@ -64,6 +69,9 @@ struct acct {
 
 struct llink {
     struct acct *ac;
+    struct llink *peer;       /* the other link of a receiver+transmitter bind:
+                               * both are taken and lost together */
+    int second;               /* the pair's transmitter: taken with its peer */
     unsigned link;            /* esme link index */
     int slot;                 /* -1: none */
     uint32_t gen;             /* bumped when slot changes: late replies are ignored */
@@ -107,7 +115,7 @@ struct req {
     struct llink *l;
     uint32_t gen;
     uint64_t sent;
-    unsigned cand[64];
+    unsigned cand[64], ncand;
 };
 
 /* ---- pure parts ---------------------------------------------------------- */
@@ -163,9 +171,25 @@ static const char *link_name(const struct sc_leases *ls, const struct llink *l)
     return sc_esme_link_name(ls->e, l->link);
 }
 
-/* Give up l's lease (the link unbinds, closed by close_by). */
+static void release_one(struct sc_leases *ls, struct llink *l);
+static void on_release(void *ctx, int err, redisReply *r);
+
+/* Give up l's lease (the link unbinds, closed by close_by), and its
+ * peer's: half a receiver+transmitter pair cannot answer an MO. */
 static void lose(struct sc_leases *ls, struct llink *l, uint64_t now, const char *why)
 {
+    if (l->peer && l->peer->slot >= 0) {
+        struct llink *p = l->peer;
+        uint64_t close_in = p->t.close_by > now ? p->t.close_by - now : 0;
+        sc_warn("event=lease_lost bind=%s reason=peer_lost close_in_ms=%llu", link_name(ls, p),
+                (unsigned long long)close_in);
+        if (p->permitted)
+            sc_esme_permit(ls->e, p->link, 0, close_in);
+        p->permitted = 0;
+        p->next_try = now + ls->poll;
+        sc_counter_inc(ls->lost_c);
+        release_one(ls, p);   /* still ours: free it for another daemon */
+    }
     char key[KEY_LEN];
     lease_key(key, l->ac, (unsigned)l->slot);
     uint64_t close_in = l->t.close_by > now ? l->t.close_by - now : 0;
@@ -203,22 +227,28 @@ static void on_take(void *ctx, int err, redisReply *r)
     struct req *q = ctx;
     struct sc_leases *ls = q->ls;
     struct llink *l = q->l;
-    int ok;
-    long long i = reply_int(err, r, &ok);
+    size_t need = l->peer ? 2 : 1;
+    int ok = !err && r && r->type == REDIS_REPLY_ARRAY;
     ls->taking = 0;
     uint64_t now = uv_now(ls->loop);
-    if (ok && i >= 0 && (unsigned long long)i < l->ac->n && l->slot < 0) {
-        l->slot = (int)q->cand[i];
-        l->gen++;
-        l->ac->held |= (uint64_t)1 << l->slot;
-        l->t = sc_lease_times(q->sent, ls->ttl);
-        l->use_from = sc_lease_use_from(now, ls->trusted_since, ls->ttl);
-        sc_gauge_add(ls->held_g, 1);
-        char key[KEY_LEN];
-        lease_key(key, l->ac, (unsigned)l->slot);
-        sc_info("event=lease_taken bind=%s key=%s owner=%s bind_in_ms=%llu", link_name(ls, l), key,
-                ls->owner, (unsigned long long)(l->use_from - now));
-        maybe_permit(ls, l, now);
+    for (size_t j = 0; ok && j < r->elements; j++)
+        ok = r->element[j]->type == REDIS_REPLY_INTEGER && r->element[j]->integer >= 0 &&
+             r->element[j]->integer < (long long)q->ncand;
+    if (ok && r->elements == need && l->slot < 0 && (!l->peer || l->peer->slot < 0)) {
+        for (size_t j = 0; j < need; j++) {
+            struct llink *t = j ? l->peer : l;
+            t->slot = (int)q->cand[r->element[j]->integer];
+            t->gen++;
+            t->ac->held |= (uint64_t)1 << t->slot;
+            t->t = sc_lease_times(q->sent, ls->ttl);
+            t->use_from = sc_lease_use_from(now, ls->trusted_since, ls->ttl);
+            sc_gauge_add(ls->held_g, 1);
+            char key[KEY_LEN];
+            lease_key(key, t->ac, (unsigned)t->slot);
+            sc_info("event=lease_taken bind=%s key=%s owner=%s bind_in_ms=%llu",
+                    link_name(ls, t), key, ls->owner, (unsigned long long)(t->use_from - now));
+            maybe_permit(ls, t, now);
+        }
     } else {
         if (ok)
             sc_debug("event=lease_none_free bind=%s", link_name(ls, l));
@@ -265,8 +295,10 @@ static int send_eval(struct sc_leases *ls, int script, int nkeys, char (*keys)[K
     const char *kv[64];
     for (int i = 0; i < nkeys; i++)
         kv[i] = keys[i];
-    const char *args[2] = {ls->owner, ls->ttl_arg};
-    return sc_store_eval(ls->st, script, nkeys, kv, NULL, 2, args, NULL, cb, q);
+    const char *need = q->l->peer ? "2" : "1";    /* take only */
+    const char *args[3] = {ls->owner, ls->ttl_arg, need};
+    return sc_store_eval(ls->st, script, nkeys, kv, NULL, script == ls->take_script ? 3 : 2,
+                         args, NULL, cb, q);
 }
 
 static void take(struct sc_leases *ls, struct llink *l, uint64_t now)
@@ -275,7 +307,7 @@ static void take(struct sc_leases *ls, struct llink *l, uint64_t now)
     char (*keys)[KEY_LEN] = malloc(64 * KEY_LEN);
     unsigned n = q ? sc_lease_candidates(l->ac->n, l->ac->held, q->cand) : 0;
     l->next_try = now + ls->poll;
-    if (!q || !keys || n == 0) {
+    if (!q || !keys || n < (l->peer ? 2u : 1u)) {
         free(q);
         free(keys);
         return;
@@ -285,6 +317,7 @@ static void take(struct sc_leases *ls, struct llink *l, uint64_t now)
     q->ls = ls;
     q->l = l;
     q->sent = now;
+    q->ncand = n;
     if (send_eval(ls, ls->take_script, (int)n, keys, on_take, q) == 0)
         ls->taking = 1;
     else
@@ -324,8 +357,10 @@ static void on_tick(uv_timer_t *t)
             if (!l->renewing && now >= l->t.renew_at)
                 renew(ls, l, now);
             maybe_permit(ls, l, now);
-        } else if (!ls->taking && ls->trusted && now >= l->next_try &&
-                   !sc_esme_link_busy(ls->e, l->link) && sc_store_connected(ls->st)) {
+        } else if (!l->second && !ls->taking && ls->trusted && now >= l->next_try &&
+                   !sc_esme_link_busy(ls->e, l->link) &&
+                   !(l->peer && (l->peer->slot >= 0 || sc_esme_link_busy(ls->e, l->peer->link))) &&
+                   sc_store_connected(ls->st)) {
             take(ls, l, now);
         }
     }
@@ -375,7 +410,11 @@ static int build(struct sc_leases *ls, const struct sc_config *c)
         if (ac && (unsigned)b->account_sessions < ac->n)
             ac->n = (unsigned)b->account_sessions;
         for (int j = 0; j <= (b->mode == SC_BIND_RX_TX); j++, k++)
-            ls->links[k] = (struct llink){.ac = ac, .link = k, .slot = -1};
+            ls->links[k] = (struct llink){.ac = ac, .link = k, .slot = -1, .second = j};
+        if (b->mode == SC_BIND_RX_TX) {
+            ls->links[k - 2].peer = &ls->links[k - 1];
+            ls->links[k - 1].peer = &ls->links[k - 2];
+        }
     }
     return 0;
 }
@@ -486,9 +525,10 @@ static void on_timer_closed(uv_handle_t *h)
     sc_store_stop(ls->st, on_store_stopped, ls);
 }
 
+/* Stopping: once nothing is in flight, close the timer, then the store. */
 static void finish(struct sc_leases *ls)
 {
-    if (ls->releasing || ls->taking || uv_is_closing((uv_handle_t *)&ls->timer))
+    if (!ls->stopping || ls->releasing || ls->taking || uv_is_closing((uv_handle_t *)&ls->timer))
         return;
     for (unsigned i = 0; i < ls->nlinks; i++)
         if (ls->links[i].renewing)
@@ -511,32 +551,36 @@ static void on_release(void *ctx, int err, redisReply *r)
     finish(ls);
 }
 
-/* Delete every lease still ours (once nothing else is in flight: a take
+/* Delete l's lease if still ours (compare-and-delete); l holds none
+ * after. */
+static void release_one(struct sc_leases *ls, struct llink *l)
+{
+    struct req *q = calloc(1, sizeof *q);
+    char key[1][KEY_LEN];
+    lease_key(key[0], l->ac, (unsigned)l->slot);
+    l->ac->held &= ~((uint64_t)1 << l->slot);
+    if (q) {
+        *q = (struct req){.ls = ls, .l = l, .gen = l->gen};
+        q->cand[0] = (unsigned)l->slot;
+    }
+    l->slot = -1;
+    l->gen++;
+    sc_gauge_add(ls->held_g, -1);
+    if (q && send_eval(ls, ls->release_script, 1, key, on_release, q) == 0)
+        ls->releasing++;
+    else
+        free(q);   /* Redis unreachable: it expires after the ttl */
+}
+
+/* Stopping: delete every lease still ours (once no take is in flight: it
  * may still bring one), then close. */
 static void release_all(struct sc_leases *ls)
 {
-    if (ls->taking || ls->releasing || uv_is_closing((uv_handle_t *)&ls->timer))
+    if (ls->taking || uv_is_closing((uv_handle_t *)&ls->timer))
         return;
-    for (unsigned i = 0; i < ls->nlinks; i++) {
-        struct llink *l = &ls->links[i];
-        if (l->slot < 0)
-            continue;
-        struct req *q = calloc(1, sizeof *q);
-        char key[1][KEY_LEN];
-        if (!q)
-            continue;
-        *q = (struct req){.ls = ls, .l = l, .gen = l->gen};
-        q->cand[0] = (unsigned)l->slot;
-        lease_key(key[0], l->ac, (unsigned)l->slot);
-        l->ac->held &= ~((uint64_t)1 << l->slot);
-        l->slot = -1;
-        l->gen++;
-        sc_gauge_add(ls->held_g, -1);
-        if (send_eval(ls, ls->release_script, 1, key, on_release, q) == 0)
-            ls->releasing++;
-        else
-            free(q);   /* Redis unreachable: it expires after the ttl */
-    }
+    for (unsigned i = 0; i < ls->nlinks; i++)
+        if (ls->links[i].slot >= 0)
+            release_one(ls, &ls->links[i]);
     finish(ls);
 }
 

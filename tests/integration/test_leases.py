@@ -49,18 +49,19 @@ class LeaseTest(harness.Env):
         self.sim.p.stdin.close()
         super().tearDown()
 
-    def config(self, name):
-        path = self.write_config(self.sim.port, bind_extra="    account_sessions: 2\n",
+    def config(self, name, mode="transceiver"):
+        path = self.write_config(self.sim.port, bind_extra="    account_sessions: 2\n"
+                                                           "    mode: %s\n" % mode,
                                  extra="leases:\n  ttl_ms: %d\n  poll_ms: %d\n"
                                        % (TTL_MS, POLL_MS))
         mine = os.path.join(self.dir, name + ".yaml")
         os.rename(path, mine)
         return mine
 
-    def start_daemons(self, *names):
+    def start_daemons(self, *names, mode="transceiver"):
         out = []
         for n in names:
-            d = self.start_daemon(self.config(n), name=n)
+            d = self.start_daemon(self.config(n, mode), name=n)
             self.daemons.append(d)
             out.append(d)
         return out
@@ -140,6 +141,26 @@ class LeaseTest(harness.Env):
         live.remove(leaving)
         d4.wait_log(r"event=lease_taken ", timeout=TTL_MS / 1000 + 5)
         self.bound_now(2, "d4 bound after the SIGTERM", timeout=10)
+        self.assert_never_more()
+
+    def test_receiver_transmitter_pair_leased_together(self):
+        # Two links per daemon, two sessions on the account: one daemon gets
+        # both (half a pair could take MOs and never answer them).
+        a, b = self.start_daemons("d1", "d2", mode="receiver+transmitter")
+        self.bound_now(2, "one pair bound", timeout=20)
+        holder = a if self.holds(a) else b
+        other = b if holder is a else a
+        other.wait_log(r"event=lease_none_free ", timeout=TTL_MS / 1000 + 10)
+        self.assertEqual(holder.count(r"event=lease_taken "), 2)
+        self.assertEqual(other.count(r"event=lease_taken "), 0)
+        self.type("0000\n0000\n")
+        self.sim.wait_log(re.escape(HELP), count=2, timeout=15)
+        holder.signal(signal.SIGKILL)
+        holder.wait()
+        other.wait_log(r"event=lease_taken ", count=2, timeout=TTL_MS / 1000 + 5)
+        self.bound_now(2, "the other pair bound", timeout=10)
+        self.type("0000\n")
+        self.sim.wait_log(re.escape(HELP), count=3, timeout=15)
         self.assert_never_more()
 
     def test_redis_restart_losing_the_leases(self):
