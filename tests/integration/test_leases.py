@@ -163,6 +163,24 @@ class LeaseTest(harness.Env):
         self.sim.wait_log(re.escape(HELP), count=3, timeout=15)
         self.assert_never_more()
 
+    def test_redis_frozen_past_the_ttl(self):
+        # No renewal can succeed: each holder unbinds before its lease can
+        # expire in Redis; once Redis runs again the leases have expired
+        # there and the daemons take them again (same server: no fence).
+        daemons = self.start_daemons("d1", "d2", "d3")
+        self.bound_now(2, "two daemons bound", timeout=20)
+        holders = [d for d in daemons if self.holds(d)]
+        self.redis.signal(signal.SIGSTOP)
+        try:
+            for d in holders:
+                d.wait_log(r"event=lease_lost .*reason=not_renewed", timeout=TTL_MS / 1000 + 5)
+            self.bound_now(0, "every bind closed while Redis is frozen", timeout=10)
+        finally:
+            self.redis.signal(signal.SIGCONT)
+            self.redis.expected_signal = None
+        self.bound_now(2, "two binds again", timeout=TTL_MS / 1000 + 10)
+        self.assert_never_more()
+
     def test_redis_restart_losing_the_leases(self):
         self.start_daemons("d1", "d2", "d3")
         self.bound_now(2, "two daemons bound", timeout=20)
