@@ -512,6 +512,16 @@ void sc_leases_attach(struct sc_leases *ls, struct sc_esme *e)
     uv_timer_start(&ls->timer, on_tick, 0, ls->tick);
 }
 
+int sc_leases_standby(const struct sc_leases *ls)
+{
+    if (!ls || !ls->e)
+        return 0;
+    for (unsigned i = 0; i < ls->nlinks; i++)
+        if (!ls->links[i].ac || ls->links[i].slot >= 0)
+            return 0;
+    return 1;
+}
+
 static void on_store_stopped(void *arg)
 {
     struct sc_leases *ls = arg;

@@ -63,6 +63,10 @@ struct sc_leases *sc_leases_new(struct sc_app *a, char *err, size_t errsz);
  * permit them as leases are held. e must outlive ls's use of it (until
  * sc_leases_stop). */
 void sc_leases_attach(struct sc_leases *ls, struct sc_esme *e);
+/* 1 when every link is gated and none holds a lease now: a standby
+ * daemon, whose unbound links are as they should be (GET /healthz). 0 for
+ * NULL, before attach, or when a link holds one or is not gated. */
+int sc_leases_standby(const struct sc_leases *ls);
 /* Shutdown, after the esme stopped (every link unbound): delete the leases
  * still ours, close the connection, then done(arg). NULL ls: done now. */
 void sc_leases_stop(struct sc_leases *ls, void (*done)(void *), void *arg);

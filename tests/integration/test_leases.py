@@ -8,6 +8,7 @@ binds per system_id ("accounts" in --stats) and refuses a third
 ever tried) through a kill -9, a SIGTERM and a Redis restart that loses
 every lease. MOs are answered by whichever daemon the sim gives them to.
 """
+import http.client
 import os
 import re
 import signal
@@ -44,16 +45,20 @@ class LeaseTest(harness.Env):
         self.sim.port = int(read_text(portfile).strip())
         self.sim.stats_path = self.stats_path
         self.daemons = []
+        self.http_ports = {}
 
     def tearDown(self):
         self.sim.p.stdin.close()
         super().tearDown()
 
     def config(self, name, mode="transceiver"):
+        port = harness.free_port()
+        self.http_ports[name] = port
         path = self.write_config(self.sim.port, bind_extra="    account_sessions: 2\n"
                                                            "    mode: %s\n" % mode,
                                  extra="leases:\n  ttl_ms: %d\n  poll_ms: %d\n"
-                                       % (TTL_MS, POLL_MS))
+                                       "http:\n  listen: 127.0.0.1:%d\n"
+                                       % (TTL_MS, POLL_MS, port))
         mine = os.path.join(self.dir, name + ".yaml")
         os.rename(path, mine)
         return mine
@@ -86,6 +91,15 @@ class LeaseTest(harness.Env):
         """Whether d's log says it holds a lease now (taken more often than lost)."""
         return d.count(r"event=lease_taken ") > d.count(r"event=lease_lost ")
 
+    def healthz(self, d):
+        c = http.client.HTTPConnection("127.0.0.1", self.http_ports[d.name], timeout=5)
+        try:
+            c.request("GET", "/healthz")
+            r = c.getresponse()
+            return r.status, r.read().decode()
+        finally:
+            c.close()
+
     def type(self, text):
         self.sim.p.stdin.write(text.encode())
         self.sim.p.stdin.flush()
@@ -103,10 +117,17 @@ class LeaseTest(harness.Env):
         live = [a, b, c]
         waiting = self.waiting_daemon(live)
         self.assert_never_more()
+        # A standby daemon is healthy (a supervisor must not restart it).
+        self.assertEqual(self.healthz(waiting), (200, "ok (standby: waiting for a session lease)\n"))
+        holder = [d for d in live if d is not waiting][0]
+        self.assertEqual(self.healthz(holder), (200, "ok\n"))
 
         # MOs: answered by whichever daemon the SMSC gives them to.
         self.type("0000\n0000\n0000\n0000\n")
         self.sim.wait_log(re.escape(HELP), count=4, timeout=15)
+        # The MO's log line may come just after its reply left.
+        wait_for(lambda: sum(d.count(r"event=mo ") for d in live) >= 4, 10,
+                 "4 MOs logged by the daemons")
         self.assertEqual(sum(d.count(r"event=mo ") for d in live), 4)
         self.assertEqual(waiting.count(r"event=mo "), 0)
 
