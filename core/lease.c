@@ -29,7 +29,7 @@
  * a receiver+transmitter pair: both or none). Slots still ours (a take
  * whose reply was lost) come first, then free ones; all are set with the
  * ttl. Returns their indexes in KEYS, or an empty array (nothing set). */
-static const char take_lua[] =
+const char sc__lease_take_lua[] =
     "local need, got = tonumber(ARGV[3]), {}\n"
     "for i, k in ipairs(KEYS) do\n"
     "  if #got < need and redis.call('GET', k) == ARGV[1] then got[#got + 1] = i end\n"
@@ -43,12 +43,12 @@ static const char take_lua[] =
     "end\n"
     "return got\n";
 /* Compare-and-pexpire: 1 renewed, 0 not ours (expired or taken). */
-static const char renew_lua[] =
+const char sc__lease_renew_lua[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
     "  return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end\n"
     "return 0\n";
 /* Compare-and-delete. */
-static const char release_lua[] =
+const char sc__lease_release_lua[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
     "return 0\n";
 
@@ -469,9 +469,9 @@ struct sc_leases *sc_leases_new(struct sc_app *a, char *err, size_t errsz)
     };
     ls->st = sc_store_new(a->loop, &so, err, errsz);
     if (ls->st) {
-        ls->take_script = sc_store_script(ls->st, "lease_take", take_lua);
-        ls->renew_script = sc_store_script(ls->st, "lease_renew", renew_lua);
-        ls->release_script = sc_store_script(ls->st, "lease_release", release_lua);
+        ls->take_script = sc_store_script(ls->st, "lease_take", sc__lease_take_lua);
+        ls->renew_script = sc_store_script(ls->st, "lease_renew", sc__lease_renew_lua);
+        ls->release_script = sc_store_script(ls->st, "lease_release", sc__lease_release_lua);
     }
     if (!ls->st || ls->take_script < 0 || ls->renew_script < 0 || ls->release_script < 0 ||
         (sc_store_on_state(ls->st, on_store_state, ls), sc_store_start(ls->st) < 0)) {

@@ -53,6 +53,16 @@ struct sc_lease_times sc_lease_times(uint64_t sent_ms, uint64_t ttl_ms);
  * elsewhere, and their holders stop within ttl. */
 uint64_t sc_lease_use_from(uint64_t now, uint64_t trusted_since, uint64_t ttl_ms);
 
+/* The scripts (tests/unit/test_lease.c runs them on a real Redis).
+ * take: KEYS the candidate slots, ARGV owner, ttl_ms, need (1 or 2):
+ * the indexes in KEYS of the slots now ours (kept ones first, then free
+ * ones; all set with the ttl), or an empty array when fewer than need.
+ * renew: KEYS[1], ARGV owner, ttl_ms: 1 renewed, 0 not ours.
+ * release: KEYS[1], ARGV owner: 1 deleted, 0 not ours. */
+extern const char sc__lease_take_lua[];
+extern const char sc__lease_renew_lua[];
+extern const char sc__lease_release_lua[];
+
 /* ---- the running side ---- */
 
 /* Prepare the leases of the boot configuration's binds with

@@ -1,5 +1,6 @@
 /* test_lease.c -- core/lease.c's pure parts: the owner id, the slot
- * choice, the renewal timeline and the fence after a new Redis server. */
+ * choice, the renewal timeline and the fence after a new Redis server; and
+ * its three scripts on a real redis-server (redis_child.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include "base/sc.h"
 #include "core/lease.h"
+#include "redis_child.h"
 
 static void test_owner(void **state)
 {
@@ -84,6 +86,108 @@ static void test_use_from(void **state)
     assert_int_equal(sc_lease_use_from(16000, 1000, 15000), 16000);
 }
 
+/* ---- the scripts on a real Redis ---- */
+
+#define K0 "lease:{s@h:1}:0"
+#define K1 "lease:{s@h:1}:1"
+#define K2 "lease:{s@h:1}:2"
+
+/* EVAL script with the keys and args of argv (strings) on c. */
+static redisReply *eval(redisContext *c, const char *script, int nkeys, int argc,
+                        const char *const *argv)
+{
+    const char *v[12] = {"EVAL", script, NULL};
+    char nk[8];
+    snprintf(nk, sizeof nk, "%d", nkeys);
+    v[2] = nk;
+    assert_true(argc <= 9);
+    for (int i = 0; i < argc; i++)
+        v[3 + i] = argv[i];
+    redisReply *r = redisCommandArgv(c, 3 + argc, v, NULL);
+    assert_non_null(r);
+    assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
+    return r;
+}
+
+/* The take script's answer as "i,j," ("" for none). */
+static void take(redisContext *c, const char *owner, const char *need, int nkeys,
+                 const char *const *keys, char *out, size_t outsz)
+{
+    const char *argv[9];
+    for (int i = 0; i < nkeys; i++)
+        argv[i] = keys[i];
+    argv[nkeys] = owner;
+    argv[nkeys + 1] = "10000";
+    argv[nkeys + 2] = need;
+    redisReply *r = eval(c, sc__lease_take_lua, nkeys, nkeys + 3, argv);
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    out[0] = '\0';
+    for (size_t i = 0; i < r->elements; i++)
+        snprintf(out + strlen(out), outsz - strlen(out), "%lld,", r->element[i]->integer);
+    freeReplyObject(r);
+}
+
+static long long cmd_int(redisContext *c, const char *script, const char *key,
+                         const char *owner)
+{
+    const char *argv[3] = {key, owner, "10000"};
+    redisReply *r = eval(c, script, 1, 3, argv);
+    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+    long long v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+static void test_scripts(void **state)
+{
+    (void)state;
+    int port = free_port();
+    pid_t pid = srv_start(port, NULL);
+    redisContext *c = redisConnect("127.0.0.1", port);
+    assert_true(c && !c->err);
+    const char *keys[3] = {K0, K1, K2};
+    char got[32];
+    /* A takes slot 0, B the next free one; then none is free for C. */
+    take(c, "A", "1", 3, keys, got, sizeof got);
+    assert_string_equal(got, "0,");
+    take(c, "B", "1", 3, keys, got, sizeof got);
+    assert_string_equal(got, "1,");
+    /* A pair needs two: one free is not enough, and nothing is set. */
+    take(c, "C", "2", 3, keys, got, sizeof got);
+    assert_string_equal(got, "");
+    redisReply *r = redisCommand(c, "EXISTS " K2);
+    assert_int_equal(r->integer, 0);
+    freeReplyObject(r);
+    take(c, "C", "1", 3, keys, got, sizeof got);
+    assert_string_equal(got, "2,");
+    take(c, "D", "1", 3, keys, got, sizeof got);
+    assert_string_equal(got, "");
+    /* A take whose reply was lost: the slot still ours comes back first. */
+    const char *b_keys[2] = {K0, K1};
+    take(c, "B", "1", 2, b_keys, got, sizeof got);
+    assert_string_equal(got, "1,");
+    /* Renew only one's own; the ttl is set again. */
+    freeReplyObject(redisCommand(c, "PEXPIRE " K0 " 50"));
+    assert_int_equal(cmd_int(c, sc__lease_renew_lua, K0, "A"), 1);
+    r = redisCommand(c, "PTTL " K0);
+    assert_true(r->integer > 9000);
+    freeReplyObject(r);
+    assert_int_equal(cmd_int(c, sc__lease_renew_lua, K0, "B"), 0);
+    assert_int_equal(cmd_int(c, sc__lease_renew_lua, "lease:{s@h:1}:9", "A"), 0);
+    /* Release only one's own. */
+    assert_int_equal(cmd_int(c, sc__lease_release_lua, K1, "A"), 0);
+    assert_int_equal(cmd_int(c, sc__lease_release_lua, K1, "B"), 1);
+    assert_int_equal(cmd_int(c, sc__lease_release_lua, K1, "B"), 0);
+    /* Slot 1 freed: one free slot is still not a pair's two. */
+    take(c, "E", "2", 3, keys, got, sizeof got);
+    assert_string_equal(got, "");
+    assert_int_equal(cmd_int(c, sc__lease_release_lua, K2, "C"), 1);
+    take(c, "E", "2", 3, keys, got, sizeof got);
+    assert_string_equal(got, "1,2,");
+    redisFree(c);
+    srv_kill(pid);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -91,6 +195,7 @@ int main(void)
         cmocka_unit_test(test_candidates),
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_use_from),
+        cmocka_unit_test(test_scripts),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
