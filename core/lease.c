@@ -171,7 +171,6 @@ static const char *link_name(const struct sc_leases *ls, const struct llink *l)
     return sc_esme_link_name(ls->e, l->link);
 }
 
-static void release_one(struct sc_leases *ls, struct llink *l);
 static void on_release(void *ctx, int err, redisReply *r);
 
 /* Give up l's lease (the link unbinds, closed by close_by), and its
@@ -188,7 +187,13 @@ static void lose(struct sc_leases *ls, struct llink *l, uint64_t now, const char
         p->permitted = 0;
         p->next_try = now + ls->poll;
         sc_counter_inc(ls->lost_c);
-        release_one(ls, p);   /* still ours: free it for another daemon */
+        /* Not deleted: its session may be open until close_by; the key
+         * expires after that, unrenewed (a delete now could let another
+         * daemon bind while it is still open). */
+        p->ac->held &= ~((uint64_t)1 << p->slot);
+        p->slot = -1;
+        p->gen++;
+        sc_gauge_add(ls->held_g, -1);
     }
     char key[KEY_LEN];
     lease_key(key, l->ac, (unsigned)l->slot);
