@@ -511,11 +511,6 @@ const char *sc_esme_link_name(const struct sc_esme *e, unsigned link)
     return link < e->nlinks ? e->links[link].name : "";
 }
 
-const struct sc_esme_bind *sc_esme_link_bind(const struct sc_esme *e, unsigned link)
-{
-    return link < e->nlinks ? e->links[link].cfg : NULL;
-}
-
 int sc_esme_link_busy(const struct sc_esme *e, unsigned link)
 {
     if (link >= e->nlinks)

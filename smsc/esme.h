@@ -212,10 +212,9 @@ void sc_esme_free(struct sc_esme *e);
 
 /* Links, numbered 0 .. sc_esme_nlinks() - 1 in the order of the binds
  * (a receiver+transmitter bind gives two: NAME/rx, then NAME/tx). The
- * name and the bind are borrowed, valid as long as e. */
+ * name is borrowed, valid as long as e ("" for a link out of range). */
 unsigned sc_esme_nlinks(const struct sc_esme *e);
 const char *sc_esme_link_name(const struct sc_esme *e, unsigned link);
-const struct sc_esme_bind *sc_esme_link_bind(const struct sc_esme *e, unsigned link);
 
 /* A gated link (sc_esme_bind.gated) may be bound only while permitted.
  * on = 1: it connects and binds (and reconnects with its backoff) from
