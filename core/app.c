@@ -11,6 +11,7 @@
 #include "core/api.h"
 #include "core/callout.h"
 #include "core/http.h"
+#include "core/lease.h"
 #include "core/longmo.h"
 #include "core/metrics.h"
 #include "core/orders.h"
@@ -139,6 +140,7 @@ static struct sc_esme_bind esme_bind(const struct sc_cfg_bind *b)
         .throttle_pause_ms = b->throttle_pause_ms,
         .reconnect_min_ms = b->reconnect_min_ms,
         .reconnect_max_ms = b->reconnect_max_ms,
+        .gated = b->account_sessions > 0,   /* binds under a lease (core/lease.c) */
     };
 }
 
@@ -164,6 +166,8 @@ static int start_binds(struct sc_app *a)
     };
     a->esme = sc_esme_new(a->loop, &o, &cbs, a);
     free(binds);
+    if (a->esme)
+        sc_leases_attach(a->leases, a->esme);
     return a->esme ? 0 : SC_ENOMEM;
 }
 
@@ -251,6 +255,9 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
         snprintf(err, errsz, "cannot start the HTTP client (libcurl)");
         return SC_ENOMEM;
     }
+    a->leases = sc_leases_new(a, err, errsz); /* binds.account_sessions, own connection */
+    if (!a->leases && err[0])
+        return SC_ECONFIG;
     a->cat = sc_catalogue_new(loop, a->store, (unsigned)cfg->redis.catalogue_refresh_s,
                               (unsigned)cfg->redis.dataset_check_ms, on_catalogue_loaded, a);
     if (!a->cat) {
@@ -367,9 +374,10 @@ static void stop_rest(void *arg)
 {
     struct sc_app *a = arg;
     /* Binds are down: nothing can come in any more. */
-    a->stop_pending = 3 + (a->pushes != NULL) + (a->http != NULL) + (a->callout != NULL);
+    a->stop_pending = 4 + (a->pushes != NULL) + (a->http != NULL) + (a->callout != NULL);
     if (a->callout)
         sc_callout_stop(a->callout, stop_step_done, a);
+    sc_leases_stop(a->leases, stop_step_done, a); /* after the unbinds: frees the slots */
     if (a->http)
         sc_http_stop(a->http, stop_step_done, a);
     if (a->pushes)
@@ -432,6 +440,7 @@ void sc_app_free(struct sc_app *a)
     sc_esme_free(a->esme);
     sc_orders_free(a->orders);
     sc_pushes_free(a->pushes);
+    sc_leases_free(a->leases);
     sc_http_free(a->http);
     sc_usage_free(a->usage);
     sc_callout_free(a->callout);

@@ -34,6 +34,8 @@ struct sc_app {
     struct sc_catalogue *cat;
     struct sc_orders *orders;     /* core/orders.h: vas:orders, order expiry */
     struct sc_pushes *pushes;     /* core/push.h: mt:push; NULL when mt.enabled is off */
+    struct sc_leases *leases;     /* core/lease.h: session leases; NULL when no bind has
+                                   * account_sessions */
     struct sc_http *http;         /* core/http.h, routes core/api.h; NULL when http.listen is "" */
     struct sc_usage *usage;       /* core/usage.h: usage:in; NULL when reminders.enabled is off */
     struct sc_callout *callout;   /* core/callout.h: the http handler's client (req->callout) */

@@ -203,6 +203,7 @@ static const struct sc_field config_fields[] = {
     {"mt", SC_FT_SECTION, C(mt), 0, .sub = &sc_cfg_mt_schema},
     {"http", SC_FT_SECTION, C(http), 0, .sub = &sc_cfg_http_schema},
     {"reminders", SC_FT_SECTION, C(reminders), 0, .sub = &sc_cfg_reminders_schema},
+    {"leases", SC_FT_SECTION, C(leases), 0, .sub = &sc_cfg_leases_schema},
     {.name = NULL},
 };
 #undef C

@@ -9,6 +9,7 @@
  *   mt:                            core/mt_conf.h (the push intake)
  *   http:                          core/http_conf.h (the HTTP server and API)
  *   reminders:                     core/reminders_conf.h (usage:in, reminder rules)
+ *   leases:                        core/lease_conf.h (session leases, account_sessions)
  *
  * Every key is declared once; an unknown key, a value of the wrong type or
  * out of range, and a missing required value are errors reported as
@@ -23,6 +24,7 @@
 
 #include "config/schema.h"
 #include "core/http_conf.h"
+#include "core/lease_conf.h"
 #include "core/mt_conf.h"
 #include "core/reminders_conf.h"
 #include "smsc/smsc_conf.h"
@@ -92,6 +94,7 @@ struct sc_config {
     struct sc_cfg_mt mt;         /* core/mt_conf.h */
     struct sc_cfg_http http;     /* core/http_conf.h */
     struct sc_cfg_reminders reminders; /* core/reminders_conf.h */
+    struct sc_cfg_leases leases; /* core/lease_conf.h */
 };
 
 /* Load and validate path. Returns a new config (free with sc_config_free), or

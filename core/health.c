@@ -1,6 +1,7 @@
-/* health.c -- GET /healthz: 200 "ok" when a bind is bound and Redis
- * answers a PING (with the daemon's data: not a Redis emptied under it),
- * else 503 with every reason in the body. */
+/* health.c -- GET /healthz: 200 "ok" when a bind is bound (or the daemon
+ * is a standby waiting for a session lease) and Redis answers a PING (with
+ * the daemon's data: not a Redis emptied under it), else 503 with every
+ * reason in the body. */
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "core/api.h"
 #include "core/app.h"
 #include "core/http.h"
+#include "core/lease.h"
 
 struct probe {
     struct sc_app *a;
@@ -22,7 +24,8 @@ static void answer(struct sc_app *a, struct sc_http_req *req, const char *redis)
     char body[256];
     size_t n = 0;
     unsigned bound = a->esme ? sc_esme_bound(a->esme) : 0;
-    if (!bound)
+    int standby = !bound && sc_leases_standby(a->leases);
+    if (!bound && !standby)
         n += (size_t)snprintf(body + n, sizeof body - n, "%s\n",
                               a->esme ? "no bind bound" : "no bind bound (binds start once "
                                                           "Redis is ready)");
@@ -33,7 +36,8 @@ static void answer(struct sc_app *a, struct sc_http_req *req, const char *redis)
     if (a->stopping)
         n += (size_t)snprintf(body + n, sizeof body - n, "shutting down\n");
     if (n == 0)
-        snprintf(body, sizeof body, "ok\n");
+        snprintf(body, sizeof body, standby ? "ok (standby: waiting for a session lease)\n"
+                                            : "ok\n");
     sc_http_respond_str(req, n ? 503 : 200, NULL, body);
 }
 

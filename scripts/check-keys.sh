@@ -4,7 +4,7 @@
 # Usage: scripts/check-keys.sh [SOURCE_DIR]
 set -eu
 cd "${1:-$(dirname "$0")/..}"
-pattern='"(sub|items|gone|allgone|pending|rl|audit|acct|bill|rem|reasm|order|mt):\{|"vas:(svc|catalogue|events|orders)|"mt:(push|status|held)'
+pattern='"(sub|items|gone|allgone|pending|rl|audit|acct|bill|rem|reasm|order|mt|lease):\{|"vas:(svc|catalogue|events|orders)|"mt:(push|status|held)'
 found=$(find core handlers store smsc text config tools -name '*.[ch]' ! -path store/keys.h \
         -exec grep -nHE "$pattern" {} + | grep -vE '^[^:]+:[0-9]+:\s*(/?\*|//)' || true)
 if [ -n "$found" ]; then

@@ -35,6 +35,8 @@ static const char *const g_phase_names[] = {
 };
 
 static void link_connect(struct link *l);
+static void on_unbind_resp(struct sc_session *s, void *ctx, int err, const struct sc_pdu_hdr *h,
+                           const uint8_t *pdu, size_t len);
 
 static void set_phase(struct link *l, enum sc__link_phase p)
 {
@@ -68,6 +70,9 @@ static void on_link_timer(uv_timer_t *t)
         SC__LINK_LOG(SC_LOG_WARN, l, "bind_timeout", " timeout_ms=%d", l->cfg->bind_timeout_ms);
         sc_session_close(l->s, "bind timeout");
         break;
+    case SC__LP_UNBINDING:   /* sc_esme_permit(0): its deadline */
+        sc_session_close(l->s, "unbind deadline");
+        break;
     default:
         break;
     }
@@ -95,6 +100,10 @@ static void schedule_reconnect(struct link *l)
 {
     if (l->e->stopping) {
         set_phase(l, SC__LP_STOPPED);
+        return;
+    }
+    if (!l->permitted) {      /* gated: waits for sc_esme_permit */
+        set_phase(l, SC__LP_IDLE);
         return;
     }
     uint64_t d = sc_esme_backoff_ms((uint64_t)l->cfg->reconnect_min_ms,
@@ -338,7 +347,7 @@ static void on_connect(uv_connect_t *req, int status)
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
     struct link *l = req->data;
-    if (status < 0 || l->e->stopping) {
+    if (status < 0 || l->e->stopping || !l->permitted) {
         if (status < 0 && status != UV_ECANCELED)
             SC__LINK_LOG(SC_LOG_WARN, l, "resolve_failed", " error=\"%s\"", uv_strerror(status));
         uv_freeaddrinfo(res);
@@ -426,6 +435,7 @@ struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_esme_opts *o,
             l->role = !pair ? SC__ROLE_TRX : j == 0 ? SC__ROLE_RX : SC__ROLE_TX;
             snprintf(l->name, sizeof l->name, "%s%s", b->name,
                      !pair ? "" : j == 0 ? "/rx" : "/tx");
+            l->permitted = !b->gated;
             uv_timer_init(loop, &l->timer);
             l->timer.data = l;
             sc__mtq_link_init(l);
@@ -433,7 +443,8 @@ struct sc_esme *sc_esme_new(uv_loop_t *loop, const struct sc_esme_opts *o,
     }
     sc__esme_metrics_start(e);
     for (k = 0; k < e->nlinks; k++)
-        link_connect(&e->links[k]);
+        if (e->links[k].permitted)
+            link_connect(&e->links[k]);
     return e;
 }
 
@@ -480,6 +491,79 @@ static void on_unbind_resp(struct sc_session *s, void *ctx, int err, const struc
     sc_session_close(s, "unbound");
 }
 
+/* Send unbind on a bound link; the session closes on its resp (or when
+ * the request fails). */
+static void link_unbind(struct link *l)
+{
+    uint8_t b[SC_PDU_HEADER_LEN];
+    uint32_t seq = sc_session_next_seq(l->s);
+    sc_pdu_build_simple(b, SC_CMD_UNBIND, 0, seq);
+    set_phase(l, SC__LP_UNBINDING);
+    sc_session_set_state(l->s, SC_SS_UNBINDING);
+    if (sc_session_request(l->s, seq, b, sizeof b, on_unbind_resp, NULL) < 0)
+        sc_session_close(l->s, "shutdown");
+}
+
+unsigned sc_esme_nlinks(const struct sc_esme *e) { return e->nlinks; }
+
+const char *sc_esme_link_name(const struct sc_esme *e, unsigned link)
+{
+    return link < e->nlinks ? e->links[link].name : "";
+}
+
+int sc_esme_link_busy(const struct sc_esme *e, unsigned link)
+{
+    if (link >= e->nlinks)
+        return 0;
+    enum sc__link_phase p = e->links[link].phase;
+    return p != SC__LP_IDLE && p != SC__LP_WAITING && p != SC__LP_STOPPED;
+}
+
+void sc_esme_permit(struct sc_esme *e, unsigned link, int on, uint64_t close_in_ms)
+{
+    if (link >= e->nlinks || e->stopping)
+        return;
+    struct link *l = &e->links[link];
+    if (on) {
+        if (!l->permitted) {
+            l->permitted = 1;
+            if (l->phase == SC__LP_IDLE)
+                link_connect(l);
+        }
+        return;
+    }
+    l->permitted = 0;
+    switch (l->phase) {
+    case SC__LP_BOUND:
+        SC__LINK_LOG(SC_LOG_INFO, l, "unbinding", " reason=not_permitted close_in_ms=%llu",
+                     (unsigned long long)close_in_ms);
+        link_unbind(l);
+        if (l->phase == SC__LP_UNBINDING)
+            uv_timer_start(&l->timer, on_link_timer, close_in_ms, 0);
+        break;
+    case SC__LP_UNBINDING:   /* already going: keep the earlier deadline */
+        if (uv_timer_get_due_in(&l->timer) == 0 || uv_timer_get_due_in(&l->timer) > close_in_ms)
+            uv_timer_start(&l->timer, on_link_timer, close_in_ms, 0);
+        break;
+    case SC__LP_BINDING:
+        sc_session_close(l->s, "not permitted");
+        break;
+    case SC__LP_RESOLVING:
+        uv_cancel((uv_req_t *)&l->gai);   /* its callback: schedule_reconnect -> idle */
+        break;
+    case SC__LP_CONNECTING:
+        uv_close((uv_handle_t *)l->tcp, (uv_close_cb)free); /* connect cb: ECANCELED */
+        l->tcp = NULL;
+        break;
+    case SC__LP_WAITING:
+        uv_timer_stop(&l->timer);
+        set_phase(l, SC__LP_IDLE);
+        break;
+    default:
+        break;
+    }
+}
+
 void sc_esme_stop(struct sc_esme *e, void (*done)(void *arg), void *arg)
 {
     e->stopping = 1;
@@ -490,16 +574,9 @@ void sc_esme_stop(struct sc_esme *e, void (*done)(void *arg), void *arg)
         struct link *l = &e->links[i];
         sc__mtq_link_stop(l, NULL);
         switch (l->phase) {
-        case SC__LP_BOUND: {
-            uint8_t b[SC_PDU_HEADER_LEN];
-            uint32_t seq = sc_session_next_seq(l->s);
-            sc_pdu_build_simple(b, SC_CMD_UNBIND, 0, seq);
-            set_phase(l, SC__LP_UNBINDING);
-            sc_session_set_state(l->s, SC_SS_UNBINDING);
-            if (sc_session_request(l->s, seq, b, sizeof b, on_unbind_resp, NULL) < 0)
-                sc_session_close(l->s, "shutdown");
+        case SC__LP_BOUND:
+            link_unbind(l);
             break;
-        }
         case SC__LP_BINDING:
             sc_session_close(l->s, "shutdown");
             break;

@@ -97,6 +97,8 @@ struct sc_esme_bind {
     int submit_retries;           /* resends of a submit_sm after timeout/throttle */
     int throttle_pause_ms;        /* pause after ESME_RTHROTTLED/RMSGQFUL */
     int reconnect_min_ms, reconnect_max_ms;  /* backoff: first, cap */
+    int gated;                    /* 1: its links stay idle until sc_esme_permit
+                                   * allows them (a session lease, core/lease.c) */
 };
 
 /* Everything the esme needs, filled from the configuration by its owner.
@@ -207,6 +209,23 @@ void sc_esme_refuse_mo(struct sc_esme *e, uint32_t status);
 void sc_esme_stop(struct sc_esme *e, void (*done)(void *arg), void *arg);
 /* Free after done was called (or before anything ran). NULL is a no-op. */
 void sc_esme_free(struct sc_esme *e);
+
+/* Links, numbered 0 .. sc_esme_nlinks() - 1 in the order of the binds
+ * (a receiver+transmitter bind gives two: NAME/rx, then NAME/tx). The
+ * name is borrowed, valid as long as e ("" for a link out of range). */
+unsigned sc_esme_nlinks(const struct sc_esme *e);
+const char *sc_esme_link_name(const struct sc_esme *e, unsigned link);
+
+/* A gated link (sc_esme_bind.gated) may be bound only while permitted.
+ * on = 1: it connects and binds (and reconnects with its backoff) from
+ * now on. on = 0: it stops at once: a bound link unbinds cleanly and its
+ * session is closed after close_in_ms at the latest (unbind_resp or not);
+ * a link connecting or binding is closed now; then it stays idle until
+ * permitted again. No-op for a link out of range or while stopping. */
+void sc_esme_permit(struct sc_esme *e, unsigned link, int on, uint64_t close_in_ms);
+/* 1 when link has a TCP connection or session open (connecting, binding,
+ * bound or unbinding): a lease must be kept for it. */
+int sc_esme_link_busy(const struct sc_esme *e, unsigned link);
 
 /* The reconnect schedule, pure (tests/unit/test_esme.c). The wait after
  * `attempts` failures: min_ms * 2^attempts capped at max_ms, then a point

@@ -140,6 +140,7 @@ struct link {
     struct sc_session *s;
     uv_timer_t timer;         /* connect+bind deadline, or reconnect wait */
     unsigned attempts;
+    uint8_t permitted;        /* may connect (always 1 unless cfg->gated) */
     struct sc__mtq_link mt;
     struct {                  /* its cells (smsc_metrics.c) */
         struct sc_gauge *up, *window;

@@ -27,6 +27,11 @@ static int check_bind(struct sc_schema_ctx *ctx, void *obj, const struct sc_cfg_
                                "%s.reconnect_min_ms: must not exceed reconnect_max_ms (%d)", path,
                                b->reconnect_max_ms);
     }
+    /* Its two links are leased together (core/lease.c): one could never bind. */
+    if (b->mode == SC_BIND_RX_TX && b->account_sessions == 1)
+        return sc_schema_error(ctx, sc_cfg_node_get(map, "account_sessions"),
+                               "%s.account_sessions: a receiver+transmitter bind needs 2 "
+                               "sessions (0 = no limit, or at least 2)", path);
     return 0;
 }
 
@@ -52,6 +57,7 @@ static const struct sc_field bind_fields[] = {
     {"reconnect_min_ms", SC_FT_INT, B(reconnect_min_ms), 0, .min = 1, .max = 3600000, .def = "500"},
     {"reconnect_max_ms", SC_FT_INT, B(reconnect_max_ms), 0,
      .min = 1, .max = 3600000, .def = "30000"},
+    {"account_sessions", SC_FT_INT, B(account_sessions), 0, .min = 0, .max = 64, .def = "0"},
     {.name = NULL},
 };
 #undef B

@@ -34,6 +34,9 @@ struct sc_cfg_bind {
     int throttle_pause_ms;       /* pause after ESME_RTHROTTLED/RMSGQFUL, default 1000 */
     int reconnect_min_ms;        /* first backoff, default 500 */
     int reconnect_max_ms;        /* cap, default 30000 */
+    int account_sessions;        /* sessions all daemons together may hold on
+                                  * this system_id at host:port (a lease each,
+                                  * core/lease.c); 0 = no limit (default) */
     int line, col;               /* where the entry starts, for messages */
 };
 

@@ -118,5 +118,9 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
  * billrun:YYYYMM (bill-run) and pushrun:PREFIX (push --file --text). */
 #define SC_KEY_BILLRUN_PREFIX "billrun:"
 #define SC_KEY_PUSHRUN_PREFIX "pushrun:"
+/* One session slot of an SMSC account (system_id@host:port), slot 0..N-1
+ * of a bind's account_sessions: STRING owner instance id with a PX ttl
+ * (core/lease.c). Every slot of one account shares its hash tag. */
+#define SC_KEY_LEASE "lease:{%s@%s:%d}:%u"
 
 #endif

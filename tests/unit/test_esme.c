@@ -169,7 +169,7 @@ struct fx {
     /* The SMSC side of the one connection. */
     struct sc_session *s;
     int smsc_closed;
-    int binds, unbinds, answer_unbind;
+    int conns, binds, unbinds, answer_unbind;
     enum answer answer;
     struct {
         uint32_t seq;
@@ -256,6 +256,7 @@ static void on_conn(uv_stream_t *srv, int status)
     struct fx *f = srv->data;
     assert_int_equal(status, 0);
     assert_null(f->s);
+    f->conns++;
     uv_tcp_t *c = malloc(sizeof *c);
     assert_non_null(c);
     assert_int_equal(uv_tcp_init(&f->loop, c), 0);
@@ -730,6 +731,49 @@ static void test_shutdown_deadline(void **state)
     assert_int_equal(sc_esme_send(f->e, &g_src, &g_dst, "x", 1, NULL, NULL), SC_ECLOSED);
 }
 
+/* A gated link (a session lease, core/lease.c) connects only once
+ * permitted; sc_esme_permit(0) unbinds it and closes the session by the
+ * deadline given when the SMSC does not answer the unbind (well before the
+ * response timeout), and it stays idle: no reconnect until permitted. */
+static void test_gated_link_binds_only_when_permitted(void **state)
+{
+    struct fx *f = *state;
+    f->bind.gated = 1;
+    f->answer_unbind = 0;
+    struct sc_esme_opts o = {
+        .binds = &f->bind, .nbinds = 1, .max_pdu_len = 4096,
+        .live = {SC_ESME_RX_T_APPN, SC_DC0_GSM, SC_SEG_UDH, 4, 16},
+    };
+    f->e = sc_esme_new(&f->loop, &o, &g_esme_cbs, f);
+    assert_non_null(f->e);
+    assert_int_equal(sc_esme_nlinks(f->e), 1);
+    assert_string_equal(sc_esme_link_name(f->e, 0), "t");
+    /* Not permitted: no connection in many reconnect periods (max 200 ms). */
+    RUN_FOR(f, 600);
+    assert_int_equal(f->conns, 0);
+    assert_false(sc_esme_link_busy(f->e, 0));
+    sc_esme_permit(f->e, 0, 1, 0);
+    RUN_UNTIL(f, sc_esme_bound(f->e) == 1, 5000);
+    assert_int_equal(f->binds, 1);
+    assert_true(sc_esme_link_busy(f->e, 0));
+
+    uint64_t t0 = uv_now(&f->loop);
+    sc_esme_permit(f->e, 0, 0, 300);
+    RUN_UNTIL(f, f->smsc_closed, 5000);
+    uint64_t took = uv_now(&f->loop) - t0;
+    assert_int_equal(f->unbinds, 1);
+    assert_true(took >= 290 && took < 2000);   /* the deadline, not the 5 s resp timeout */
+    assert_int_equal(sc_esme_bound(f->e), 0);
+    RUN_FOR(f, 600);
+    assert_int_equal(f->conns, 1);
+    assert_false(sc_esme_link_busy(f->e, 0));
+    /* Permitted again: binds again. */
+    f->answer_unbind = 1;
+    sc_esme_permit(f->e, 0, 1, 0);
+    RUN_UNTIL(f, sc_esme_bound(f->e) == 1, 5000);
+    assert_int_equal(f->binds, 2);
+}
+
 /* Shutdown fails the MTs still queued or awaiting their resp with
  * SC_ECLOSED, each callback once. */
 static void test_shutdown_fails_pending_mts(void **state)
@@ -765,6 +809,7 @@ int main(void)
         T(test_mo_intake),
         T(test_shutdown_deadline),
         T(test_shutdown_fails_pending_mts),
+        T(test_gated_link_binds_only_when_permitted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@ struct sim_conn {
     int rx, tx;                  /* bound and able to receive MOs / send MTs */
     uint64_t pdus_in, submits_in; /* for --close-every / --unbind-after */
     int unbinding;               /* 1: unbind received, 2: unbind sent */
+    struct sim_acct *acct;       /* its system_id's bind count while bound, or NULL */
     uv_timer_t timer;            /* closes the session after an unbind */
     struct sim_conn *prev, *next;
 };

@@ -47,6 +47,9 @@ static const char g_usage[] =
 "  --log-level L            debug, info, warn or error (default info); logs go to stderr\n"
 "  --max-pdu N              largest command_length accepted (default 4096)\n"
 "  --max-sessions N         ESME connections at once (default 64)\n"
+"  --max-binds N            binds per system_id at once; beyond, the bind is refused\n"
+"                           (default 0 = no bound; counted in --stats \"accounts\")\n"
+"  --max-binds-status S     that refusal: bindfail (ESME_RBINDFAIL, default) or alybnd\n"
 "  --window N               deliver_sm/data_sm awaiting resp per session (default 10)\n"
 "  --resp-timeout-ms N      wait for a resp to anything we send (default 10000)\n"
 "  --max-queue N            bound of the MO queue, delayed resps and unread MTs (default 100000)\n"
@@ -321,6 +324,17 @@ static int opt_dc0(struct sim_opts *o, const char *a)
     return (o->dc0 = sc_dc0_parse(a)) < 0 ? SC_EINVAL : 0;
 }
 
+static int opt_max_binds_status(struct sim_opts *o, const char *a)
+{
+    if (strcmp(a, "bindfail") == 0)
+        o->max_binds_status = SC_ESME_RBINDFAIL;
+    else if (strcmp(a, "alybnd") == 0)
+        o->max_binds_status = SC_ESME_RALYBND;
+    else
+        return SC_EINVAL;
+    return 0;
+}
+
 static int opt_mix(struct sim_opts *o, const char *a)
 {
     return sim_parse_mix(a, o->load.mix);
@@ -432,6 +446,9 @@ static const struct opt_def g_opts[] = {
     FN("log-level", opt_log_level, "--log-level: expected debug, info, warn or error, got \"%s\""),
     NUM("max-pdu", max_pdu, 64, 1 << 20, "--max-pdu: expected 64..1048576, got \"%s\""),
     NUM("max-sessions", max_sessions, 1, 10000, "--max-sessions: expected 1..10000, got \"%s\""),
+    NUM("max-binds", max_binds, 0, 10000, "--max-binds: expected 0..10000, got \"%s\""),
+    FN("max-binds-status", opt_max_binds_status,
+       "--max-binds-status: expected bindfail or alybnd, got \"%s\""),
     NUM("window", window, 1, 10000, "--window: expected 1..10000, got \"%s\""),
     NUM("resp-timeout-ms", resp_timeout_ms, 1, 86400000, g_bad_ms),
     NUM("max-queue", max_queue, 1, 100000000, "--max-queue: expected 1..100000000, got \"%s\""),
@@ -535,6 +552,7 @@ static void set_defaults(struct sim_opts *o)
     o->timeout_ms = 5000;
     o->max_pdu = 4096;
     o->max_sessions = 64;
+    o->max_binds_status = SC_ESME_RBINDFAIL;
     o->window = 10;
     o->resp_timeout_ms = 10000;
     o->max_queue = 100000;

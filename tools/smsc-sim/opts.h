@@ -90,6 +90,8 @@ struct sim_opts {
     const char *stats_file;
     uint32_t max_pdu;
     unsigned max_sessions;
+    unsigned max_binds;          /* binds per system_id at once; 0 = no bound */
+    uint32_t max_binds_status;   /* the refusal beyond it: ESME_RBINDFAIL or ESME_RALYBND */
     unsigned window;
     uint32_t resp_timeout_ms;
     size_t max_queue;

@@ -106,6 +106,12 @@ static void handle_bind(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
             sc_strlcpy(err, "wrong password", sizeof err);
         }
     }
+    struct sim_acct *acct = status == SC_ESME_ROK ? sim_stats_acct(srv->stats, b.system_id) : NULL;
+    if (acct && srv->o->max_binds && acct->now >= srv->o->max_binds) {
+        status = srv->o->max_binds_status;
+        snprintf(err, sizeof err, "--max-binds %u reached", srv->o->max_binds);
+        acct->refused++;
+    }
     if (status != SC_ESME_ROK) {
         c->st->c.binds_refused++;
         srv->stats->total.binds_refused++;
@@ -120,6 +126,8 @@ static void handle_bind(struct sim_conn *c, const struct sc_pdu_hdr *h, const ui
     c->tx = h->id != SC_CMD_BIND_RECEIVER;
     sc_strlcpy(c->st->system_id, b.system_id, sizeof c->st->system_id);
     c->st->bind = bind_mode_name(h->id);
+    if ((c->acct = acct) != NULL && ++acct->now > acct->max)
+        acct->max = acct->now;
     c->st->c.binds_accepted++;
     srv->stats->total.binds_accepted++;
     /* The session logs its name unquoted: keep only safe characters. */
@@ -239,6 +247,9 @@ static void on_conn_closed(struct sc_session *s, const char *reason)
     srv->stats->total.enquire_link_sent += c->st->c.enquire_link_sent;
     srv->stats->total.enquire_link_resp_received += c->st->c.enquire_link_resp_received;
     c->st->open = 0;
+    if (c->acct)
+        c->acct->now--;
+    c->acct = NULL;
     SIM__CONN_LOG(SC_LOG_INFO, c, "disconnected", " system_id=%s reason=\"%s\"",
                   quoted(q, sizeof q, c->st->system_id), reason);
     sim__resps_purge(srv, c);

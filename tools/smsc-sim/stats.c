@@ -181,3 +181,15 @@ void sim_stats_free(struct sim_stats *s)
     s->sess_head = s->sess_tail = NULL;
     s->nsess = 0;
 }
+
+struct sim_acct *sim_stats_acct(struct sim_stats *s, const char *system_id)
+{
+    for (unsigned i = 0; i < s->nacct; i++)
+        if (strcmp(s->acct[i].system_id, system_id) == 0)
+            return &s->acct[i];
+    if (s->nacct == SIM_ACCT_MAX)
+        return NULL;
+    struct sim_acct *a = &s->acct[s->nacct++];
+    sc_strlcpy(a->system_id, system_id, sizeof a->system_id);
+    return a;
+}

@@ -98,8 +98,19 @@ struct sim_sess_stats {
     size_t nsubmit_ms, submit_ms_cap;
 };
 
+/* Binds held at once per system_id (--max-binds), the first SIM_ACCT_MAX
+ * system_ids bound; later ones are not counted. */
+#define SIM_ACCT_MAX 16
+struct sim_acct {
+    char system_id[16];
+    unsigned now, max;             /* bound sessions now, and the most seen */
+    uint64_t refused;              /* binds refused by --max-binds */
+};
+
 struct sim_stats {
-    struct sim_counters total;     /* enquire_link: of closed sessions only */
+    struct sim_counters total;
+    struct sim_acct acct[SIM_ACCT_MAX];
+    unsigned nacct;     /* enquire_link: of closed sessions only */
     uint64_t sessions_accepted, sessions_refused;
     uint64_t mo_sent;
     struct sim_statmap mo_status;
@@ -127,5 +138,8 @@ void sim_stats_submit_arrival(struct sim_stats *s, struct sim_sess_stats *st, ui
  * records dropped beyond a bound). NULL when out of memory. */
 struct sim_sess_stats *sim_stats_session_new(struct sim_stats *s, unsigned id);
 void sim_stats_free(struct sim_stats *s);
+/* The record of system_id (made on first use), or NULL when SIM_ACCT_MAX
+ * system_ids are counted already. */
+struct sim_acct *sim_stats_acct(struct sim_stats *s, const char *system_id);
 
 #endif

@@ -115,6 +115,21 @@ static json_t *stats_json(struct sim *sim)
     json_object_set_new(o, "dlr_delay_max_ms", sim_json_u64(ss->dlr_delay_max_ms));
     json_object_set_new(o, "faults",
                         sim_fault_json(&sim->faults, sim_mo_redelivery_pending(&sim->mos)));
+    json_t *acct = json_object();
+    json_object_set_new(o, "accounts", acct);
+    for (unsigned i = 0; acct && i < ss->nacct; i++) {
+        json_t *a = json_object();
+        json_t *k = sim_json_text(ss->acct[i].system_id);
+        if (a && k) {
+            json_object_set_new(a, "bound_now", sim_json_u64(ss->acct[i].now));
+            json_object_set_new(a, "bound_max", sim_json_u64(ss->acct[i].max));
+            json_object_set_new(a, "refused_max_binds", sim_json_u64(ss->acct[i].refused));
+            json_object_set_new(acct, json_string_value(k), a);
+        } else {
+            json_decref(a);
+        }
+        json_decref(k);
+    }
     json_t *arr = json_array();
     json_object_set_new(o, "sessions", arr);
     for (struct sim_sess_stats *st = ss->sess_head; arr && st; st = st->next) {
