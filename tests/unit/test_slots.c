@@ -13,6 +13,7 @@
 #include <hiredis/hiredis.h>
 
 #include "base/sc.h"
+#include "base/url.h"
 #include "store/slots.h"
 
 static void test_crc16_vector(void **state)
@@ -184,12 +185,48 @@ static void test_route_decide(void **state)
     assert_int_equal(sc_route_decide(SC_REDIR_CLUSTERDOWN, 0), SC_ROUTE_TEMP);
 }
 
+/* redis.url with several seeds (base/url.c). */
+static void test_url_seeds(void **state)
+{
+    (void)state;
+    struct sc_redis_url u = {0};
+    char err[160];
+    assert_int_equal(sc_redis_url_parse("redis://:pw@h1:7000,127.0.0.1:7001,[::1]:7002,h4",
+                                        &u, err, sizeof err), 0);
+    assert_int_equal(u.nseeds, 4);
+    assert_string_equal(u.host, "h1");
+    assert_int_equal(u.port, 7000);
+    assert_string_equal(u.seeds[1].host, "127.0.0.1");
+    assert_int_equal(u.seeds[1].port, 7001);
+    assert_string_equal(u.seeds[2].host, "::1");
+    assert_string_equal(u.seeds[3].host, "h4");
+    assert_int_equal(u.seeds[3].port, 6379);
+    assert_string_equal(u.pass, "pw");
+    sc_redis_url_free(&u);
+    struct sc_redis_url v = {0};
+    assert_int_equal(sc_redis_url_parse("redis://h1:7000,h2:7001/0", &v, err, sizeof err), 0);
+    assert_int_equal(v.nseeds, 2);
+    sc_redis_url_free(&v);
+    static const char *const bad[] = {"redis://h1:7000,h2:7001/3", "redis://h1,", "redis://,h1",
+                                      "redis://h1:0,h2", "redis://a,b,c,d,e,f,g,h,i"};
+    for (size_t i = 0; i < SC_ARRAY_LEN(bad); i++) {
+        struct sc_redis_url w = {0};
+        assert_int_equal(sc_redis_url_parse(bad[i], &w, err, sizeof err), SC_ECONFIG);
+        sc_redis_url_free(&w);
+    }
+    struct sc_redis_url w = {0};
+    sc_redis_url_parse("redis://h1:7000,h2:7001/3", &w, err, sizeof err);
+    assert_non_null(strstr(err, "only db 0"));
+    sc_redis_url_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc16_vector), cmocka_unit_test(test_hash_tags),
         cmocka_unit_test(test_key_index),    cmocka_unit_test(test_slots_parse),
         cmocka_unit_test(test_redirect_parse), cmocka_unit_test(test_route_decide),
+        cmocka_unit_test(test_url_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
