@@ -8,6 +8,7 @@ import os
 import re
 import time
 
+import cluster_harness
 import harness
 from harness import wait_for
 
@@ -65,12 +66,21 @@ class VasEnv(harness.Env):
     (test_vas.py, test_longmo.py, test_redis.py)."""
     # ---- set-up ---------------------------------------------------------
     aof = False  # True: a redis-server that keeps its data over a restart
+    # A Redis Cluster (cluster_harness.py) instead of one server: set by
+    # setUpClass of a class that calls cluster_harness.class_cluster.
+    cluster = None
 
     def setUp(self):
         super().setUp()
-        self.redis = (self.start_redis_aof(harness.free_port(), "redis") if self.aof
-                      else self.start_redis())
-        self.r = harness.Redis(self.redis.port)
+        if self.cluster:
+            self.cluster.flush()
+            self.redis_url = self.cluster.url()
+            self.r = cluster_harness.ClusterRedis(self.cluster)
+        else:
+            self.redis = (self.start_redis_aof(harness.free_port(), "redis") if self.aof
+                          else self.start_redis())
+            self.redis_url = "redis://127.0.0.1:%d" % self.redis.port
+            self.r = harness.Redis(self.redis.port)
         self.addCleanup(self.r.close)
         self.seed()
         self.nsim = 0
@@ -121,7 +131,7 @@ class VasEnv(harness.Env):
         self.sim_port = harness.free_port()
         env = dict(os.environ)
         env["SHORTCODED_SMSC_PORT"] = str(self.sim_port)
-        env["SHORTCODED_REDIS_URL"] = "redis://127.0.0.1:%d" % self.redis.port
+        env["SHORTCODED_REDIS_URL"] = self.redis_url
         d = self.start("shortcoded", [harness.DAEMON, "-c", self.config(limits, level)], env=env)
         d.wait_log(r"event=catalogue_loaded services=%d" % len(CATALOGUE), timeout=10)
         self.daemon = d
@@ -239,7 +249,7 @@ class VasEnv(harness.Env):
         n = self.r("SCARD", "vas:catalogue")
         self.sim_port = harness.free_port()
         env = dict(os.environ, SHORTCODED_SMSC_PORT=str(self.sim_port),
-                   SHORTCODED_REDIS_URL="redis://127.0.0.1:%d" % self.redis.port)
+                   SHORTCODED_REDIS_URL=self.redis_url)
         d = self.start("shortcoded", [harness.DAEMON, "-c", SHIPPED], env=env)
         d.wait_log(r"event=catalogue_loaded services=\d+", timeout=10)
         self.assertIn("services=%d" % n, d.output())
@@ -507,6 +517,16 @@ class VasTest(VasEnv):
                                 % (M3, M3))
         self.assertEqual(texts, [self.done_text(["SP003"])])
         self.assert_cancelled(M3, ["SP003"], SUBS3)
+
+
+class VasClusterTest(VasTest):
+    """VasTest's cases, with the same assertions, against a Redis Cluster of
+    3 masters + 3 replicas (one cluster for the class, emptied per test)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster = cluster_harness.class_cluster(cls)
 
 
 def unshow(s):
