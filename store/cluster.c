@@ -414,9 +414,9 @@ static int redirect(struct cl_cmd *c, const struct sc_redirect *rd, enum sc_rout
         }
         cl_refresh(cl);
     }
-    ST_DEBUG(cl->seed, "redis_cluster_redirect", " kind=%s slot=%u to=%s:%d",
-             a == SC_ROUTE_ASK ? "ask" : "moved", rd->slot, rd->host[0] ? rd->host : from,
-             rd->port);
+    /* Rare (a migration, a failover): worth a line at info. */
+    ST_LOG(SC_LOG_INFO, cl->seed, "redis_cluster_redirect", " kind=%s slot=%u to=%s:%d",
+           a == SC_ROUTE_ASK ? "ask" : "moved", rd->slot, rd->host[0] ? rd->host : from, rd->port);
     return cmd_send(c, k);
 }
 

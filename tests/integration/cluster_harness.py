@@ -219,6 +219,43 @@ class Cluster:
             self.forget_map()
         return sorted({p for _, _, p in self.slot_map()})
 
+    def node_id(self, port):
+        return ask(port, "CLUSTER", "MYID")
+
+    def begin_move(self, slot):
+        """Start moving slot to another master and move its keys (MIGRATE),
+        leaving the slot MIGRATING / IMPORTING: its old owner now answers
+        -ASK. Returns (old owner, new owner) ports."""
+        src = self._owner_of(slot)
+        dst = [p for p in self.masters(fresh=True) if p != src][0]
+        ask(dst, "CLUSTER", "SETSLOT", slot, "IMPORTING", self.node_id(src))
+        ask(src, "CLUSTER", "SETSLOT", slot, "MIGRATING", self.node_id(dst))
+        keys = ask(src, "CLUSTER", "GETKEYSINSLOT", slot, 1000)
+        if keys:
+            ask(src, "MIGRATE", "127.0.0.1", dst, "", 0, 5000, "KEYS", *keys)
+        return src, dst
+
+    def end_move(self, slot, dst):
+        """Give slot to dst for good (every master is told): -MOVED."""
+        for p in self.masters(fresh=True):
+            ask(p, "CLUSTER", "SETSLOT", slot, "NODE", self.node_id(dst))
+        self.forget_map()
+        wait_for(lambda: all(self._owner_seen(p, slot) == dst for p in self.ports), 20,
+                 "every node to see slot %d on %d" % (slot, dst))
+
+    def _owner_of(self, slot):
+        for lo, hi, port in self.slot_map():
+            if lo <= slot <= hi:
+                return port
+        raise AssertionError("no owner for slot %d" % slot)
+
+    @staticmethod
+    def _owner_seen(port, slot):
+        for r in ask(port, "CLUSTER", "SLOTS"):
+            if r[0] <= slot <= r[1]:
+                return r[2][1]
+        return None
+
     def flush(self):
         """Empty every master (replicas follow) between tests."""
         for p in self.masters(fresh=True):
