@@ -75,16 +75,18 @@ class VasEnv(harness.Env):
         super().setUp()
         if self.cluster:
             self.cluster.flush()
-            self.redis_url = self.cluster.url()
             self.r = cluster_harness.ClusterRedis(self.cluster)
         else:
             self.redis = (self.start_redis_aof(harness.free_port(), "redis") if self.aof
                           else self.start_redis())
-            self.redis_url = "redis://127.0.0.1:%d" % self.redis.port
             self.r = harness.Redis(self.redis.port)
         self.addCleanup(self.r.close)
         self.seed()
         self.nsim = 0
+
+    def redis_url(self):
+        """redis.url for the daemon: the cluster's seeds, or this test's server."""
+        return self.cluster.url() if self.cluster else "redis://127.0.0.1:%d" % self.redis.port
 
     def seed(self, catalogue=CATALOGUE):
         r = self.r
@@ -132,7 +134,7 @@ class VasEnv(harness.Env):
         self.sim_port = harness.free_port()
         env = dict(os.environ)
         env["SHORTCODED_SMSC_PORT"] = str(self.sim_port)
-        env["SHORTCODED_REDIS_URL"] = self.redis_url
+        env["SHORTCODED_REDIS_URL"] = self.redis_url()
         d = self.start("shortcoded", [harness.DAEMON, "-c", self.config(limits, level)], env=env)
         d.wait_log(r"event=catalogue_loaded services=%d" % len(CATALOGUE), timeout=10)
         self.daemon = d
@@ -250,7 +252,7 @@ class VasEnv(harness.Env):
         n = self.r("SCARD", "vas:catalogue")
         self.sim_port = harness.free_port()
         env = dict(os.environ, SHORTCODED_SMSC_PORT=str(self.sim_port),
-                   SHORTCODED_REDIS_URL=self.redis_url)
+                   SHORTCODED_REDIS_URL=self.redis_url())
         d = self.start("shortcoded", [harness.DAEMON, "-c", SHIPPED], env=env)
         d.wait_log(r"event=catalogue_loaded services=\d+", timeout=10)
         self.assertIn("services=%d" % n, d.output())
