@@ -592,6 +592,22 @@ class VasClusterTest(VasTest):
         self.assertEqual(cluster_harness.ask(dst, "CLUSTER", "COUNTKEYSINSLOT", slot),
                          len(self.r("KEYS", "*{%s}*" % M3)))
 
+    def test_master_killed_the_daemon_follows(self):
+        """kill -9 of M3's master: the store stops being ready (MOs get the
+        temporary error); once a replica is promoted the daemon finds it in
+        the map (refreshed every 500 ms while not ready), connects, and
+        answers from the replicated data."""
+        d = self.start_vas()
+        want = "send %s 0000\nexpect %s ^您已订购3项\n" % (M3, M3)
+        self.run_script(want)
+        slot = cluster_harness.key_slot("{%s}" % M3)
+        dead = self.cluster.kill_master_of(slot)
+        self.addCleanup(self.cluster.restart_node, dead)  # the next test needs 3+3
+        d.wait_log(r"event=redis_cluster_not_ready ")
+        d.wait_log(r"event=redis_cluster_ready ", count=2, timeout=30)
+        self.run_script(want)
+        self.assertEqual(self.r.hgetall("sub:{%s}:vas" % M3), SUBS3)
+
 
 for _name in NEEDS_RELAY:
     setattr(VasClusterTest, _name, unittest.skip(
