@@ -8,6 +8,8 @@
 /* The seed's handshake found cluster_enabled:1: make the router (first
  * time) and ask the slot map. */
 void sc__cluster_seed_ready(struct sc_store *st);
+/* Several seeds in the URL: make the next one this attempt's host. */
+void sc__pick_seed(struct sc_store *st);
 /* Every slot has an owner whose engine is ready. */
 int sc__cluster_ready(const struct sc_cluster *cl);
 /* sc_store_eval / sc_store_command routed by slot: same contract. */

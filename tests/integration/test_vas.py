@@ -592,6 +592,14 @@ class VasClusterTest(VasTest):
         self.assertEqual(cluster_harness.ask(dst, "CLUSTER", "COUNTKEYSINSLOT", slot),
                          len(self.r("KEYS", "*{%s}*" % M3)))
 
+    def test_seeds_tried_in_turn(self):
+        """The URL's first seed does not answer: the next one gives the map."""
+        dead = harness.free_port()
+        self.redis_url = lambda: self.cluster.url(seeds=[dead, self.cluster.ports[4]])
+        d = self.start_vas()
+        self.assertIn("port=%d" % dead, d.output())
+        self.run_script("send %s 0000\nexpect %s ^您已订购3项\n" % (M3, M3))
+
     def test_master_killed_the_daemon_follows(self):
         """kill -9 of M3's master: the store stops being ready (MOs get the
         temporary error); once a replica is promoted the daemon finds it in
