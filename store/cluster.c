@@ -84,6 +84,7 @@ struct sc_cluster {
     void *user_arg;
     void (*done)(void *arg);
     void *done_arg;
+    struct sc_store_server srv; /* sc__cluster_server's answer */
     int stopping;
     unsigned stop_left;        /* engines and the timer not closed yet */
     TAILQ_HEAD(cl_cmdq, cl_cmd) free_cmds;
@@ -556,6 +557,14 @@ void sc__cluster_seed_ready(struct sc_store *st)
 }
 
 int sc__cluster_ready(const struct sc_cluster *cl) { return cl->ready; }
+
+const struct sc_store_server *sc__cluster_server(struct sc_cluster *cl)
+{
+    cl->srv = cl->seed->srv;
+    cl->srv.run_id[0] = '\0';
+    cl->srv.keys = -1;
+    return &cl->srv;
+}
 
 unsigned sc__cluster_pending(const struct sc_cluster *cl)
 {

@@ -609,7 +609,10 @@ void sc_store_hold(struct sc_store *st, int on) { st->held = on != 0; }
 
 const char *sc_store_last_error(const struct sc_store *st) { return st->last_error; }
 
-const struct sc_store_server *sc_store_server(const struct sc_store *st) { return &st->srv; }
+const struct sc_store_server *sc_store_server(const struct sc_store *st)
+{
+    return st->cl ? sc__cluster_server(st->cl) : &st->srv;
+}
 
 unsigned sc_store_pending(const struct sc_store *st)
 {

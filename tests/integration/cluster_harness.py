@@ -258,6 +258,22 @@ class Cluster:
                 return r[2][1]
         return None
 
+    def reshard(self, nslots, timeout=60):
+        """redis-cli --cluster reshard: move nslots slots from the first
+        master to the second (keys MIGRATEd, slots MIGRATING / IMPORTING
+        meanwhile). Blocks until done; returns (from port, to port)."""
+        src, dst = self.masters(fresh=True)[:2]
+        out = subprocess.run(
+            ["redis-cli", "--cluster", "reshard", "127.0.0.1:%d" % src,
+             "--cluster-from", self.node_id(src), "--cluster-to", self.node_id(dst),
+             "--cluster-slots", str(nslots), "--cluster-yes", "--cluster-pipeline", "10"],
+            capture_output=True, text=True, timeout=timeout)
+        if out.returncode != 0:
+            raise AssertionError("reshard failed:\n" + out.stdout[-3000:] + out.stderr)
+        self.forget_map()
+        wait_for(self._all_ok, 30, "the cluster to settle after the reshard")
+        return src, dst
+
     def kill_master_of(self, slot):
         """SIGKILL slot's master; wait until a replica has taken its slots.
         Returns the dead master's port (restart_node brings it back, as a
