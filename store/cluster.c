@@ -51,6 +51,7 @@ struct cl_node {
     struct sc_cluster *cl;
     unsigned nslots;           /* slots the map gives it */
     int ready;
+    int retiring;              /* down and no longer in the map: being stopped */
 };
 
 struct cl_cmd {
@@ -176,8 +177,12 @@ fail:
 static int node_find(struct sc_cluster *cl, const char *host, int port)
 {
     for (int i = 0; i < cl->nnodes; i++)
-        if (cl->nodes[i].port == port && strcmp(cl->nodes[i].host, host) == 0)
-            return cl->nodes[i].eng ? i : -1;
+        if (cl->nodes[i].port == port && strcmp(cl->nodes[i].host, host) == 0) {
+            struct cl_node *n = &cl->nodes[i];
+            if (!n->eng && !n->retiring && !cl->stopping) /* retired, wanted again */
+                n->eng = node_engine(cl, n);
+            return n->eng && !n->retiring ? i : -1;
+        }
     if (cl->nnodes == CL_MAX_NODES || cl->stopping || strlen(host) >= sizeof cl->nodes[0].host)
         return -1;
     struct cl_node *n = &cl->nodes[cl->nnodes];
@@ -192,6 +197,36 @@ static int node_find(struct sc_cluster *cl, const char *host, int port)
 }
 
 /* ---- the slot map ------------------------------------------------------ */
+
+static void stop_step(struct sc_cluster *cl);
+
+static void on_retired(void *arg)
+{
+    struct cl_node *n = arg;
+    struct sc_store *e = n->eng;
+    n->eng = NULL;
+    n->retiring = 0;
+    n->ready = 0;
+    sc_store_free(e); /* its last close callback: nothing touches it after */
+    if (n->cl->stopping)
+        stop_step(n->cl);
+}
+
+/* A node that is down and owns no slot any more (a master that failed
+ * over, a node removed): stop its engine, which would otherwise retry it
+ * forever. It is made again if a map or a redirect names it. */
+static void retire_idle(struct sc_cluster *cl)
+{
+    for (int i = 0; i < cl->nnodes; i++) {
+        struct cl_node *n = &cl->nodes[i];
+        if (n->eng && !n->retiring && !n->nslots && !n->ready) {
+            n->retiring = 1;
+            ST_LOG(SC_LOG_INFO, cl->seed, "redis_cluster_node_retired",
+                   " node=%s:%d msg=\"down and no longer in the slot map\"", n->host, n->port);
+            sc_store_stop(n->eng, on_retired, n);
+        }
+    }
+}
 
 /* Install a parsed CLUSTER SLOTS answer. */
 static void cl_install(struct sc_cluster *cl, const struct sc_slot_range *rg, int n)
@@ -225,6 +260,7 @@ static void cl_install(struct sc_cluster *cl, const struct sc_slot_range *rg, in
         ST_LOG(SC_LOG_INFO, cl->seed, "redis_cluster_map", " masters=%d ranges=%d covered=%u",
                masters, n, covered);
     }
+    retire_idle(cl);
 }
 
 static void on_slots(void *ctx, int err, struct redisReply *r)
@@ -609,6 +645,8 @@ int sc__cluster_stop(struct sc_cluster *cl, void (*done)(void *arg), void *arg)
     cl->stop_left = 2 + (unsigned)cl->nnodes; /* the timer, the seed, each node */
     uv_close((uv_handle_t *)&cl->timer, on_timer_closed);
     for (int i = 0; i < cl->nnodes; i++) {
+        if (cl->nodes[i].retiring)
+            continue; /* on_retired counts it */
         if (cl->nodes[i].eng)
             sc_store_stop(cl->nodes[i].eng, on_engine_stopped, cl);
         else

@@ -660,6 +660,8 @@ class VasClusterTest(VasTest):
         d.wait_log(r"event=redis_cluster_ready ", count=2, timeout=30)
         self.run_script(want)
         self.assertEqual(self.r.hgetall("sub:{%s}:vas" % M3), SUBS3)
+        # The dead master, no longer in the map, is not retried forever.
+        d.wait_log(r"event=redis_cluster_node_retired host=\S+ port=\d+ node=127.0.0.1:%d " % dead)
 
 
 for _name in NEEDS_RELAY:
