@@ -24,8 +24,12 @@ same processes set-up), so start-up and bind time cancel out. Instruction
 counts are the difference of two callgrind runs (SMALL and SMALL+DELTA MOs)
 divided by DELTA, so start-up costs cancel out too.
 
+--cluster: a Redis Cluster of 3 masters (no replicas, AOF everysec) on
+loopback instead of one redis-server, seeded by slot (tests/integration/
+cluster_harness.py); 0000 and HELP only (the commands that need no relay).
+
 Usage: bench/bind_bench.py [--count N] [--window W] [--command C] [--parts N] [--callgrind]
-                           [--build DIR]
+                           [--build DIR] [--cluster]
 """
 import argparse
 import os
@@ -40,6 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 sys.path.insert(0, HERE)
 import callgrind_split  # noqa: E402
+import cluster_harness  # noqa: E402
 import harness  # noqa: E402
 from harness import Proc, free_port, wait_for  # noqa: E402
 
@@ -55,7 +60,7 @@ binds:
     reconnect_min_ms: 50
     reconnect_max_ms: 200
 redis:
-  url: redis://127.0.0.1:%(redis)d
+  url: %(url)s
   # The figures in docs/performance.md were measured with a Redis without
   # AOF (--appendonly no), which the daemon refuses by default.
   durability: warn
@@ -135,23 +140,46 @@ def seed(work, build, rport, nsubs=SUBSCRIBERS, orders=False):
         r.close()
 
 
-def run_once(work, build, count, window, command, valgrind_out=None, parts=1):
-    """Start redis, daemon and a scripted sim; return seconds the sim ran."""
-    procs = []
+def seed_cluster(cluster, nsubs):
+    """seed() on a cluster: each key written to its slot's master."""
+    r = cluster_harness.ClusterRedis(cluster)
     try:
-        rport = free_port()
-        procs.append(Proc("redis", ["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
-                                    "--save", "", "--appendonly", "no", "--dir", work], work))
-        wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
+        for code, name, fee in SERVICES + [ORDERABLE]:
+            harness.put_service(r, code, name, fee)
+        for i in range(nsubs):
+            m = 13800000000 + i
+            r("HSET", "sub:{%d}:vas" % m,
+              *[x for k, (c, _, _) in enumerate(SERVICES) for x in (c, 1700000000 + k)])
+    finally:
+        r.close()
+
+
+def run_once(work, build, count, window, command, valgrind_out=None, parts=1, cluster=False):
+    """Start redis (or a cluster), daemon and a scripted sim; return seconds
+    the sim ran."""
+    procs = []
+    cl = None
+    try:
         nsubs = subscribers_for(count, command)
-        seed(work, build, rport, nsubs, orders=command in CONFIRM)
+        if cluster:
+            cl = cluster_harness.Cluster(masters=3, replicas=0).start()
+            seed_cluster(cl, nsubs)
+            url = cl.url()
+        else:
+            rport = free_port()
+            procs.append(Proc("redis", ["redis-server", "--port", str(rport), "--bind",
+                                        "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+                                        work], work))
+            wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
+            seed(work, build, rport, nsubs, orders=command in CONFIRM)
+            url = "redis://127.0.0.1:%d" % rport
         sport = free_port()
         cfg = os.path.join(work, "bench.yaml")
         with open(cfg, "w") as f:
             # The shipped routes and templates: the real commands.
             with open(os.path.join(HERE, "..", "config", "shortcoded.yaml"), encoding="utf-8") as sh:
                 shipped = sh.read()
-            f.write(CONFIG % {"smsc": sport, "redis": rport, "window": window} +
+            f.write(CONFIG % {"smsc": sport, "url": url, "window": window} +
                     shipped[shipped.index("\nroutes:"):shipped.index("\nlimits:")])
         daemon = [os.path.join(build, "shortcoded"), "-c", cfg]
         if valgrind_out:
@@ -171,11 +199,13 @@ def run_once(work, build, count, window, command, valgrind_out=None, parts=1):
         elapsed = time.monotonic() - t0
         if rc != 0:
             raise SystemExit("smsc-sim script failed:\n" + sim.output()[-3000:] +
-                             "\nshortcoded:\n" + procs[1].output()[-3000:])
+                             "\nshortcoded:\n" + procs[-2].output()[-3000:])
         return elapsed
     finally:
         for p in reversed(procs):
             p.stop()
+        if cl:
+            cl.stop()
 
 
 def codec_inclusive(path):
@@ -192,14 +222,15 @@ def codec_inclusive(path):
     return total
 
 
-def callgrind_report(work, build, window, command, small=200, delta=2000, parts=1):
+def callgrind_report(work, build, window, command, small=200, delta=2000, parts=1,
+                     cluster=False):
     """Instructions per command in the daemon, split by object, from the
     difference of two callgrind runs (small and small+delta MOs); prints the
     report and returns {group: instructions per MO}."""
     outs = []
     for n in (small, small + delta):
         out = os.path.join(work, "callgrind.%d" % n)
-        run_once(work, build, n, window, command, valgrind_out=out, parts=parts)
+        run_once(work, build, n, window, command, valgrind_out=out, parts=parts, cluster=cluster)
         outs.append(callgrind_split.split(out))
     per = {}
     for ob in set(outs[0]) | set(outs[1]):
@@ -235,21 +266,24 @@ def main():
     ap.add_argument("--parts", type=int, default=1,
                     help="send every MO as a long MO of this many parts (UDH)")
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--cluster", action="store_true",
+                    help="a 3-master Redis Cluster instead of one server (0000, HELP)")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     work = tempfile.mkdtemp(prefix="sc-bench-")
     try:
-        base = min(run_once(work, build, 1, a.window, a.command, parts=a.parts) for _ in range(3))
-        full = min(run_once(work, build, a.count, a.window, a.command, parts=a.parts)
-                   for _ in range(3))
+        kw = dict(parts=a.parts, cluster=a.cluster)
+        base = min(run_once(work, build, 1, a.window, a.command, **kw) for _ in range(3))
+        full = min(run_once(work, build, a.count, a.window, a.command, **kw) for _ in range(3))
         mos = (a.count - 1) / max(full - base, 1e-9)
         # deliver_sm + resp per part, submit_sm + resp per reply part (0000: 2)
         pdus = 2 * a.parts + 2 * REPLY_PARTS.get(a.command, 1)
-        print("one bind, window %d, command %s in %d part(s): %d MOs in %.3f s (baseline 1 MO: "
-              "%.3f s)" % (a.window, a.command, a.parts, a.count, full, base))
+        print("one bind, window %d, command %s in %d part(s)%s: %d MOs in %.3f s (baseline 1 "
+              "MO: %.3f s)" % (a.window, a.command, a.parts, ", Redis Cluster" if a.cluster else "",
+                               a.count, full, base))
         print("  %.0f MOs/s = %.0f PDUs/s on the bind (%d PDUs per MO)" % (mos, pdus * mos, pdus))
         if a.callgrind:
-            callgrind_report(work, build, a.window, a.command, parts=a.parts)
+            callgrind_report(work, build, a.window, a.command, parts=a.parts, cluster=a.cluster)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
