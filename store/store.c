@@ -58,7 +58,7 @@
  * script registry and the NOSCRIPT retry; resp.c RESP formatting; adapter.c
  * the hiredis <-> libuv adapter; cluster.c the Redis Cluster router in front
  * of this engine (slots.c its pure parts); store_int.h what they share. This
- * file is a little over 700 lines (about 60 of them this comment) because the state
+ * file is about 780 lines (about 60 of them this comment) because the state
  * machine and the command FIFO share every transition: a failure in any
  * state ends the pending commands, and splitting them would put one
  * transition in two files.

@@ -645,6 +645,15 @@ class VasClusterTest(VasTest):
         for i in range(0, n, 3):
             self.assertEqual(self.r.hgetall("sub:{%d}:vas" % (first + i)), SUBS3)
 
+    def test_db_other_than_0_is_refused_clearly(self):
+        """One seed with /3: the server is a cluster, which has only db 0."""
+        env = dict(os.environ, SHORTCODED_SMSC_PORT=str(harness.free_port()),
+                   SHORTCODED_REDIS_URL="redis://127.0.0.1:%d/3" % self.cluster.ports[0])
+        d = self.start("shortcoded", [harness.DAEMON, "-c", SHIPPED], env=env)
+        d.wait_log(r'level=error event=redis_cluster_db msg="a Redis Cluster has only db 0: '
+                   r'drop /3 from redis.url"')
+        d.wait_log(r"event=redis_select_failed ")
+
     def test_master_killed_the_daemon_follows(self):
         """kill -9 of M3's master: the store stops being ready (MOs get the
         temporary error); once a replica is promoted the daemon finds it in
