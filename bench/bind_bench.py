@@ -24,8 +24,14 @@ same processes set-up), so start-up and bind time cancel out. Instruction
 counts are the difference of two callgrind runs (SMALL and SMALL+DELTA MOs)
 divided by DELTA, so start-up costs cancel out too.
 
+--cluster: a Redis Cluster of 3 masters (no replicas, AOF everysec) on
+loopback instead of one redis-server, seeded by slot (tests/integration/
+cluster_harness.py); 0000 and HELP only (the commands that need no relay).
+--wait-replicas N starts N replicas of the Redis and sets
+redis.wait_replicas: N (store/wait.c: a WAIT after every script).
+
 Usage: bench/bind_bench.py [--count N] [--window W] [--command C] [--parts N] [--callgrind]
-                           [--build DIR]
+                           [--cluster | --wait-replicas N] [--build DIR]
 """
 import argparse
 import os
@@ -39,8 +45,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 sys.path.insert(0, HERE)
 import benchlib  # noqa: E402
+import cluster_harness  # noqa: E402
 import harness  # noqa: E402
-from harness import free_port  # noqa: E402
+from harness import free_port, wait_for  # noqa: E402
 
 CONFIG = """log:
   level: warn
@@ -54,7 +61,7 @@ binds:
     reconnect_min_ms: 50
     reconnect_max_ms: 200
 redis:
-  url: redis://127.0.0.1:%(redis)d
+  url: %(url)s
   # The figures in docs/performance.md were measured with a Redis without
   # AOF (--appendonly no), which the daemon refuses by default.
   durability: warn
@@ -134,19 +141,76 @@ def seed(work, build, rport, nsubs=SUBSCRIBERS, orders=False):
         r.close()
 
 
-def run_once(work, build, count, window, command, valgrind_out=None, parts=1):
-    """Start redis, daemon and a scripted sim; return seconds the sim ran."""
+def seed_cluster(cluster, nsubs):
+    """seed() on a cluster: each key written to its slot's master."""
+    r = cluster_harness.ClusterRedis(cluster)
+    try:
+        for code, name, fee in SERVICES + [ORDERABLE]:
+            harness.put_service(r, code, name, fee)
+        for i in range(nsubs):
+            m = 13800000000 + i
+            r("HSET", "sub:{%d}:vas" % m,
+              *[x for k, (c, _, _) in enumerate(SERVICES) for x in (c, 1700000000 + k)])
+    finally:
+        r.close()
+
+
+def start_replicas(run, rport, n):
+    """n replicas of the redis on rport (redis.wait_replicas), connected."""
+    for i in range(n):
+        port = free_port()
+        d = os.path.join(run.work, "replica%d" % i)
+        os.makedirs(d, exist_ok=True)
+        run.start("replica%d" % i, ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                    "--save", "", "--appendonly", "no", "--dir", d,
+                                    "--replicaof", "127.0.0.1", str(rport)])
+    if n:
+        r = harness.Redis(rport)
+        wait_for(lambda: "connected_slaves:%d" % n in r("INFO", "replication"), 20, "replicas")
+        r.close()
+
+
+def replicas_synced(rport, n):
+    """Wait until n replicas have everything written so far (the seed)."""
+    if n:
+        r = harness.Redis(rport)
+        got = r("WAIT", n, 30000)
+        r.close()
+        if got < n:
+            raise SystemExit("only %d of %d replicas synced" % (got, n))
+
+
+def run_once(work, build, count, window, command, valgrind_out=None, parts=1, cluster=False,
+             wait_replicas=0):
+    """Start redis (a cluster, or one server with wait_replicas replicas),
+    daemon and a scripted sim; return seconds the sim ran."""
+    cl = None
     with benchlib.Run(work, build) as run:
-        rport, _ = run.redis()
-        nsubs = subscribers_for(count, command)
-        seed(work, build, rport, nsubs, orders=command in CONFIRM)
-        sport = free_port()
-        run.daemon(run.daemon_config(CONFIG % {"smsc": sport, "redis": rport, "window": window},
-                                     "bench.yaml"), valgrind_out)
-        script = ("wait_bound 60000\nburst --spread %d%s %d 13800000000 %s\n"
-                  "expect_count * %d 600000\n"
-                  % (nsubs, " --parts %d" % parts if parts > 1 else "", count, command, count))
-        return run.sim_script(sport, script, name="bench")[0]
+        try:
+            nsubs = subscribers_for(count, command)
+            if cluster:
+                cl = cluster_harness.Cluster(masters=3, replicas=0).start()
+                seed_cluster(cl, nsubs)
+                url = cl.url()
+            else:
+                rport, _ = run.redis()
+                start_replicas(run, rport, wait_replicas)
+                seed(work, build, rport, nsubs, orders=command in CONFIRM)
+                replicas_synced(rport, wait_replicas)
+                url = "redis://127.0.0.1:%d" % rport
+            sport = free_port()
+            head = CONFIG % {"smsc": sport, "url": url, "window": window}
+            if wait_replicas:
+                head = head.replace("  durability: warn\n",
+                                    "  durability: warn\n  wait_replicas: %d\n" % wait_replicas)
+            run.daemon(run.daemon_config(head, "bench.yaml"), valgrind_out)
+            script = ("wait_bound 60000\nburst --spread %d%s %d 13800000000 %s\n"
+                      "expect_count * %d 600000\n"
+                      % (nsubs, " --parts %d" % parts if parts > 1 else "", count, command, count))
+            return run.sim_script(sport, script, name="bench")[0]
+        finally:
+            if cl:
+                cl.stop()
 
 
 def codec_inclusive(path):
@@ -163,13 +227,14 @@ def codec_inclusive(path):
     return total
 
 
-def callgrind_report(work, build, window, command, small=200, delta=2000, parts=1):
+def callgrind_report(work, build, window, command, small=200, delta=2000, parts=1, **redis):
     """Instructions per command in the daemon, split by object, from the
     difference of two callgrind runs (small and small+delta MOs); prints the
     report and returns {group: instructions per MO}."""
     per, files = benchlib.callgrind_report(
         "%s in %d part(s) (MOs)" % (command, parts), work,
-        lambda n, out: run_once(work, build, n, window, command, valgrind_out=out, parts=parts),
+        lambda n, out: run_once(work, build, n, window, command, valgrind_out=out, parts=parts,
+                                **redis),
         small, delta)
     total = per["total"]
     codec = [codec_inclusive(f) for f in files]
@@ -192,22 +257,30 @@ def main():
                          "text, 1 part)")
     ap.add_argument("--parts", type=int, default=1,
                     help="send every MO as a long MO of this many parts (UDH)")
+    ap.add_argument("--cluster", action="store_true",
+                    help="a 3-master Redis Cluster instead of one server (0000, HELP)")
+    ap.add_argument("--wait-replicas", type=int, default=0,
+                    help="start this many replicas and set redis.wait_replicas to it")
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     a = ap.parse_args()
+    redis = dict(cluster=a.cluster, wait_replicas=a.wait_replicas)
     build = os.path.abspath(a.build)
     work = tempfile.mkdtemp(prefix="sc-bench-")
     try:
-        base = min(run_once(work, build, 1, a.window, a.command, parts=a.parts) for _ in range(3))
-        full = min(run_once(work, build, a.count, a.window, a.command, parts=a.parts)
+        base = min(run_once(work, build, 1, a.window, a.command, parts=a.parts, **redis)
+                   for _ in range(3))
+        full = min(run_once(work, build, a.count, a.window, a.command, parts=a.parts, **redis)
                    for _ in range(3))
         mos = (a.count - 1) / max(full - base, 1e-9)
         # deliver_sm + resp per part, submit_sm + resp per reply part (0000: 2)
         pdus = 2 * a.parts + 2 * REPLY_PARTS.get(a.command, 1)
-        print("one bind, window %d, command %s in %d part(s): %d MOs in %.3f s (baseline 1 MO: "
-              "%.3f s)" % (a.window, a.command, a.parts, a.count, full, base))
+        where = (", Redis Cluster" if a.cluster else
+                 ", wait_replicas %d" % a.wait_replicas if a.wait_replicas else "")
+        print("one bind, window %d, command %s in %d part(s)%s: %d MOs in %.3f s (baseline 1 "
+              "MO: %.3f s)" % (a.window, a.command, a.parts, where, a.count, full, base))
         print("  %.0f MOs/s = %.0f PDUs/s on the bind (%d PDUs per MO)" % (mos, pdus * mos, pdus))
         if a.callgrind:
-            callgrind_report(work, build, a.window, a.command, parts=a.parts)
+            callgrind_report(work, build, a.window, a.command, parts=a.parts, **redis)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

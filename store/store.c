@@ -56,13 +56,14 @@
  * deadline, deferred failures and the public API; handshake.c the pipelined
  * handshake; server.c the INFO/CONFIG durability judgement; scripts.c the
  * script registry and the NOSCRIPT retry; resp.c RESP formatting; adapter.c
- * the hiredis <-> libuv adapter; store_int.h what they share. This file is
- * a little over 700 lines (about 60 of them this comment) because the state
+ * the hiredis <-> libuv adapter; cluster.c the Redis Cluster router in front
+ * of this engine (slots.c its pure parts); store_int.h what they share. This
+ * file is about 780 lines (about 60 of them this comment) because the state
  * machine and the command FIFO share every transition: a failure in any
  * state ends the pending commands, and splitting them would put one
  * transition in two files.
  */
-#include "store/store_int.h"
+#include "store/cluster.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -323,6 +324,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 /* Start one attempt: its deadline covers every step up to ready. */
 static void connect_now(struct sc_store *st)
 {
+    if (st->u.nseeds > 1) /* several seeds: each attempt the next one */
+        sc__pick_seed(st);
     st->attempt_deadline = uv_now(st->loop) + st->o.connect_timeout_ms;
     uv_timer_start(&st->conn_timer, on_conn_timer, SC_MIN(st->o.connect_timeout_ms, ST_PROBE_MS),
                    0);
@@ -592,20 +595,34 @@ int sc_store_start(struct sc_store *st)
     return 0;
 }
 
-int sc_store_ready(const struct sc_store *st) { return st->ready && !st->held; }
+int sc_store_ready(const struct sc_store *st)
+{
+    return (st->cl ? sc__cluster_ready(st->cl) : st->ready) && !st->held;
+}
 
-int sc_store_connected(const struct sc_store *st) { return st->ready; }
+int sc_store_connected(const struct sc_store *st)
+{
+    return st->cl ? sc__cluster_ready(st->cl) : st->ready;
+}
 
 void sc_store_hold(struct sc_store *st, int on) { st->held = on != 0; }
 
 const char *sc_store_last_error(const struct sc_store *st) { return st->last_error; }
 
-const struct sc_store_server *sc_store_server(const struct sc_store *st) { return &st->srv; }
+const struct sc_store_server *sc_store_server(const struct sc_store *st)
+{
+    return st->cl ? sc__cluster_server(st->cl) : &st->srv;
+}
 
-unsigned sc_store_pending(const struct sc_store *st) { return st->npending; }
+unsigned sc_store_pending(const struct sc_store *st)
+{
+    return st->cl ? sc__cluster_pending(st->cl) : st->npending;
+}
 
 void sc_store_set_max_pending(struct sc_store *st, unsigned max_pending)
 {
+    if (st->cl)
+        sc__cluster_set_max_pending(st->cl, max_pending);
     st->o.max_pending = max_pending ? max_pending : ST_DEF_MAX_PENDING;
 }
 
@@ -616,6 +633,10 @@ int sc_store_eval(struct sc_store *st, int script, int nkeys, const char *const 
     if (script < 0 || script >= st->nscripts || nkeys < 0 || nargs < 0 || (nkeys && !keys) ||
         (nargs && !args) || !cb)
         return SC_EINVAL;
+    if (st->cl)
+        return st->held ? SC_EAGAIN
+                        : sc__cluster_eval(st->cl, script, nkeys, keys, keylens, nargs, args,
+                                           arglens, cb, ctx);
     if (!st->ready || st->held)
         return SC_EAGAIN;
     if (st->npending >= st->o.max_pending)
@@ -679,6 +700,15 @@ static int refused_command(const char *name, size_t len)
 int sc_store_command(struct sc_store *st, int argc, const char *const *argv,
                      const size_t *argvlen, sc_store_cb cb, void *ctx)
 {
+    if (st->cl && argc >= 1 && argv && argv[0] && cb &&
+        !refused_command(argv[0], sc__arg_len(argv, argvlen, 0)))
+        return sc__cluster_command(st->cl, argc, argv, argvlen, cb, ctx);
+    return sc__raw_command(st, argc, argv, argvlen, cb, ctx);
+}
+
+int sc__raw_command(struct sc_store *st, int argc, const char *const *argv,
+                    const size_t *argvlen, sc_store_cb cb, void *ctx)
+{
     if (argc < 1 || !argv || !argv[0] || !cb)
         return SC_EINVAL;
     if (refused_command(argv[0], sc__arg_len(argv, argvlen, 0)))
@@ -704,6 +734,8 @@ int sc_store_command(struct sc_store *st, int argc, const char *const *argv,
 
 void sc_store_stop(struct sc_store *st, void (*done)(void *arg), void *arg)
 {
+    if (st->cl && sc__cluster_stop(st->cl, done, arg))
+        return;
     if (st->state == ST_STOPPING || st->state == ST_STOPPED)
         return;
     st->done = done;
@@ -733,6 +765,8 @@ void sc_store_free(struct sc_store *st)
 {
     if (!st)
         return;
+    if (st->cl)
+        sc__cluster_free(st->cl);
     struct st_cmd *c;
     while ((c = TAILQ_FIRST(&st->free_cmds)) != NULL) {
         TAILQ_REMOVE(&st->free_cmds, c, link);

@@ -3,11 +3,15 @@ shipped config/shortcoded.yaml (or a copy with other limits), a real
 redis-server seeded with a catalogue and subscriptions, and smsc-sim
 scripts as the subscribers. Every test checks the replies and then the
 Redis state exactly: sub:{M}:vas, the vas:events entries and audit:{M}."""
+import json
 import math
 import os
 import re
+import sys
 import time
+import unittest
 
+import cluster_harness
 import harness
 from harness import wait_for
 
@@ -83,15 +87,26 @@ class VasEnv(harness.Env):
     (test_vas.py, test_longmo.py, test_redis.py)."""
     # ---- set-up ---------------------------------------------------------
     aof = False  # True: a redis-server that keeps its data over a restart
+    # A Redis Cluster (cluster_harness.py) instead of one server: set by
+    # setUpClass of a class that calls cluster_harness.class_cluster.
+    cluster = None
 
     def setUp(self):
         super().setUp()
-        self.redis = (self.start_redis_aof(harness.free_port(), "redis") if self.aof
-                      else self.start_redis())
-        self.r = harness.Redis(self.redis.port)
+        if self.cluster:
+            self.cluster.flush()
+            self.r = cluster_harness.ClusterRedis(self.cluster)
+        else:
+            self.redis = (self.start_redis_aof(harness.free_port(), "redis") if self.aof
+                          else self.start_redis())
+            self.r = harness.Redis(self.redis.port)
         self.addCleanup(self.r.close)
         self.seed()
         self.nsim = 0
+
+    def redis_url(self):
+        """redis.url for the daemon: the cluster's seeds, or this test's server."""
+        return self.cluster.url() if self.cluster else "redis://127.0.0.1:%d" % self.redis.port
 
     def seed(self, catalogue=CATALOGUE):
         r = self.r
@@ -138,7 +153,7 @@ class VasEnv(harness.Env):
         self.sim_port = harness.free_port()
         env = dict(os.environ)
         env["SHORTCODED_SMSC_PORT"] = str(self.sim_port)
-        env["SHORTCODED_REDIS_URL"] = "redis://127.0.0.1:%d" % self.redis.port
+        env["SHORTCODED_REDIS_URL"] = self.redis_url()
         d = self.start("shortcoded", [harness.DAEMON, "-c", self.config(limits, level)], env=env)
         d.wait_log(r"event=catalogue_loaded services=%d" % len(CATALOGUE), timeout=10)
         self.daemon = d
@@ -256,7 +271,7 @@ class VasEnv(harness.Env):
         n = self.r("SCARD", "vas:catalogue")
         self.sim_port = harness.free_port()
         env = dict(os.environ, SHORTCODED_SMSC_PORT=str(self.sim_port),
-                   SHORTCODED_REDIS_URL="redis://127.0.0.1:%d" % self.redis.port)
+                   SHORTCODED_REDIS_URL=self.redis_url())
         d = self.start("shortcoded", [harness.DAEMON, "-c", SHIPPED], env=env)
         d.wait_log(r"event=catalogue_loaded services=\d+", timeout=10)
         self.assertIn("services=%d" % n, d.output())
@@ -524,6 +539,161 @@ class VasTest(VasEnv):
                                 % (M3, M3))
         self.assertEqual(texts, [self.done_text(["SP003"])])
         self.assert_cancelled(M3, ["SP003"], SUBS3)
+
+
+# VasTest's cases that send a cancel ("1", "TD"+CODE, "00000"/"Y"): their
+# scripts declare vas:events (and vas_cancel_items the vas:svc: prefix) next
+# to the subscriber's {MSISDN} keys, which a cluster refuses (CROSSSLOT)
+# until helper "relay" moves those writes to a per-subscriber outbox.
+# test_cancel_is_refused_whole_until_the_relay below checks what happens
+# meanwhile (the temporary error, nothing half-written); when the relay
+# lands, this set empties and that test goes.
+NEEDS_RELAY = {
+    "test_bad_data_in_redis", "test_cancel_all_then_something_else", "test_cancel_all_then_yes",
+    "test_cancel_items_with_fullwidth_and_chinese_commas", "test_expired_menu", "test_no_menu",
+    "test_numbers_out_of_range", "test_pending_confirmation_expires", "test_rate_limit",
+    "test_redelivered_mo_writes_one_event", "test_td_code", "test_too_many_numbers",
+}
+
+
+class VasClusterTest(VasTest):
+    """VasTest's cases, with the same assertions, against a Redis Cluster of
+    3 masters + 3 replicas (one cluster for the class, emptied per test)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster = cluster_harness.class_cluster(cls)
+
+    def test_redis_down_then_back(self):
+        self.skipTest("one server's restart; a cluster's master failover is another test")
+
+    def test_cancel_is_refused_whole_until_the_relay(self):
+        """A cancel's script is refused by the cluster (CROSSSLOT): the MO
+        gets the temporary error, so the SMSC keeps it, and nothing of it
+        is written."""
+        d = self.start_vas()
+        # run_script would fail on the script_error line this test is about.
+        rc, out = self.run_sim_script(self.start_script(
+            "send %s TDCL001\nexpect_status ESME_RX_T_APPN\n" % M3))
+        self.assertEqual(rc, 0, out)
+        wait_for(lambda: self.outcomes(M3) == ["temporary_error"], 10, "the MO's outcome")
+        self.assertRegex(d.output(), r"event=script_error msisdn=%s route=vas_cancel_code .*"
+                                     r"error=\"CROSSSLOT" % M3)
+        self.assertEqual(self.r.hgetall("sub:{%s}:vas" % M3), SUBS3)
+        self.assertEqual(self.r("EXISTS", "vas:events"), 0)
+        self.assertEqual(self.r("EXISTS", "audit:{%s}" % M3), 0)
+
+    def test_slot_moves_while_the_daemon_runs(self):
+        """M3's slot migrates to another master under a running daemon. Half
+        way (its keys moved, the slot MIGRATING / IMPORTING) the old owner
+        answers -ASK, the daemon sends ASKING + the script there, and the
+        new owner answers -TRYAGAIN (the script names keys that exist
+        nowhere yet): the MO gets the temporary error, nothing is written.
+        Once the slot is moved for good the old owner answers -MOVED, the
+        daemon follows it and refreshes its map, and the MO is answered from
+        the same data."""
+        d = self.start_vas()
+        want = "send %s 0000\nexpect %s ^您已订购3项\n" % (M3, M3)
+        self.run_script(want)
+        slot = cluster_harness.key_slot("{%s}" % M3)
+        src, dst = self.cluster.begin_move(slot)
+        self.addCleanup(self.cluster.end_move, slot, dst)  # the next test needs a stable map
+        self.refused_without_reply(M3, "send %s 0000\n" % M3)
+        d.wait_log(r"event=redis_cluster_redirect .*kind=ask slot=%d to=127.0.0.1:%d" % (slot, dst))
+        self.assertIn("TRYAGAIN", d.output())
+        self.cluster.end_move(slot, dst)
+        self.run_script(want)
+        d.wait_log(r"event=redis_cluster_redirect .*kind=moved slot=%d to=127.0.0.1:%d" % (slot, dst))
+        d.wait_log(r"event=redis_cluster_map .*masters=3 ", count=2)
+        self.assertEqual(self.r.hgetall("sub:{%s}:vas" % M3), SUBS3)
+        self.assertEqual(self.r("EXISTS", "vas:events"), 0)
+        self.assertEqual(cluster_harness.ask(dst, "CLUSTER", "COUNTKEYSINSLOT", slot),
+                         len(self.r("KEYS", "*{%s}*" % M3)))
+
+    def test_seeds_tried_in_turn(self):
+        """The URL's first seed does not answer: the next one gives the map."""
+        dead = harness.free_port()
+        self.redis_url = lambda: self.cluster.url(seeds=[dead, self.cluster.ports[4]])
+        d = self.start_vas()
+        self.assertIn("port=%d" % dead, d.output())
+        self.run_script("send %s 0000\nexpect %s ^您已订购3项\n" % (M3, M3))
+
+    def test_reshard_while_mos_flow(self):
+        """redis-cli --cluster reshard moves 1000 slots between two masters
+        while "0000"s from 300 subscribers flow at 150/s. MOs caught by the
+        move (ASK, TRYAGAIN) get the temporary error and are redelivered:
+        every MO finally ESME_ROK, each with its one reply (0 lost, 0
+        duplicated), and the subscriptions are unchanged. (Cancels, where
+        a double application would show, need the relay: NEEDS_RELAY.)"""
+        n, first = 300, 13900000000
+        for i in range(0, n, 3):  # a third of them with M3's services
+            self.r("HSET", "sub:{%d}:vas" % (first + i), *[x for kv in SUBS3.items() for x in kv])
+        d = self.start_vas()
+        report = os.path.join(self.dir, "load.json")
+        sim = self.start_sim("--load", "--json", report, "--log-level", "warn",
+                             "--subscribers", str(n), "--from", str(first), "--mix", "0000:100",
+                             "--rate", "150", "--duration", "7", "--seed", "3",
+                             "--redeliver", "--redeliver-interval-ms", "200",
+                             "--redeliver-timeout-ms", "3000", "--redeliver-max", "200",
+                             "--reply-timeout-ms", "8000", port=self.sim_port, name="load")
+        d.wait_log(r"event=mo msisdn=", count=100, timeout=30)
+        self.cluster.reshard(1000)
+        moved = d.count(r"event=redis_cluster_redirect ")
+        try:
+            sim.wait(60)
+        except Exception:
+            raise AssertionError("smsc-sim did not finish:\n" + sim.output()[-3000:])
+        with open(report) as f:
+            rep = json.load(f)
+        f, e = rep["faults"], rep["errors"]
+        sys.stderr.write("\n[reshard] 1000 slots moved under load: MOs %d, ROK %d (%d after "
+                         "redelivery), redelivered %d, redirects followed %d, replies %d, "
+                         "lost %d, duplicate %d\n"
+                         % (rep["sent"], rep["mo_status"].get("ESME_ROK", 0),
+                            f["mo_ok_after_redelivery"], f["mo_redelivered"], moved, rep["done"],
+                            e["reply_lost"], e["unexpected_reply"]))
+        self.assertEqual(rep["mo_status"].get("ESME_ROK", 0), rep["sent"], rep["mo_status"])
+        self.assertEqual(f["mo_redeliver_exhausted"], 0)
+        self.assertEqual(e["reply_lost"], 0)
+        self.assertEqual(e["missing_reply"], 0)
+        self.assertEqual(e["unexpected_reply"], 0)
+        self.assertGreater(moved, 0)  # the move was seen, not missed
+        for i in range(0, n, 3):
+            self.assertEqual(self.r.hgetall("sub:{%d}:vas" % (first + i)), SUBS3)
+
+    def test_db_other_than_0_is_refused_clearly(self):
+        """One seed with /3: the server is a cluster, which has only db 0."""
+        env = dict(os.environ, SHORTCODED_SMSC_PORT=str(harness.free_port()),
+                   SHORTCODED_REDIS_URL="redis://127.0.0.1:%d/3" % self.cluster.ports[0])
+        d = self.start("shortcoded", [harness.DAEMON, "-c", SHIPPED], env=env)
+        d.wait_log(r'level=error event=redis_cluster_db msg="a Redis Cluster has only db 0: '
+                   r'drop /3 from redis.url"')
+        d.wait_log(r"event=redis_select_failed ")
+
+    def test_master_killed_the_daemon_follows(self):
+        """kill -9 of M3's master: the store stops being ready (MOs get the
+        temporary error); once a replica is promoted the daemon finds it in
+        the map (refreshed every 500 ms while not ready), connects, and
+        answers from the replicated data."""
+        d = self.start_vas()
+        want = "send %s 0000\nexpect %s ^您已订购3项\n" % (M3, M3)
+        self.run_script(want)
+        slot = cluster_harness.key_slot("{%s}" % M3)
+        dead = self.cluster.kill_master_of(slot)
+        self.addCleanup(self.cluster.restart_node, dead)  # the next test needs 3+3
+        d.wait_log(r"event=redis_cluster_not_ready ")
+        d.wait_log(r"event=redis_cluster_ready ", count=2, timeout=30)
+        self.run_script(want)
+        self.assertEqual(self.r.hgetall("sub:{%s}:vas" % M3), SUBS3)
+        # The dead master, no longer in the map, is not retried forever.
+        d.wait_log(r"event=redis_cluster_node_retired host=\S+ port=\d+ node=127.0.0.1:%d " % dead)
+
+
+for _name in NEEDS_RELAY:
+    setattr(VasClusterTest, _name, unittest.skip(
+        "needs the relay: the script writes vas:events from a subscriber's slot (CROSSSLOT)")(
+            getattr(VasTest, _name)))
 
 
 def unshow(s):
