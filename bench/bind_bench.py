@@ -24,8 +24,11 @@ same processes set-up), so start-up and bind time cancel out. Instruction
 counts are the difference of two callgrind runs (SMALL and SMALL+DELTA MOs)
 divided by DELTA, so start-up costs cancel out too.
 
+--wait-replicas N starts N replicas of the Redis and sets
+redis.wait_replicas: N (store/wait.c: a WAIT after every script).
+
 Usage: bench/bind_bench.py [--count N] [--window W] [--command C] [--parts N] [--callgrind]
-                           [--build DIR]
+                           [--wait-replicas N] [--build DIR]
 """
 import argparse
 import os
@@ -135,14 +138,41 @@ def seed(work, build, rport, nsubs=SUBSCRIBERS, orders=False):
         r.close()
 
 
-def run_once(work, build, count, window, command, valgrind_out=None, parts=1):
-    """Start redis, daemon and a scripted sim; return seconds the sim ran."""
+def start_replicas(work, procs, rport, n):
+    """n replicas of the redis on rport (redis.wait_replicas), synced."""
+    for i in range(n):
+        port = free_port()
+        d = os.path.join(work, "replica%d" % i)
+        os.makedirs(d, exist_ok=True)
+        procs.append(Proc("replica%d" % i, ["redis-server", "--port", str(port), "--bind",
+                                            "127.0.0.1", "--save", "", "--appendonly", "no",
+                                            "--dir", d, "--replicaof", "127.0.0.1", str(rport)],
+                          work))
+    if n:
+        r = harness.Redis(rport)
+        wait_for(lambda: "connected_slaves:%d" % n in r("INFO", "replication"), 20, "replicas")
+        r.close()
+
+
+def config_text(sport, rport, window, wait_replicas=0):
+    """CONFIG for these ports, with redis.wait_replicas when asked."""
+    text = CONFIG % {"smsc": sport, "redis": rport, "window": window}
+    if wait_replicas:
+        text = text.replace("  durability: warn\n",
+                            "  durability: warn\n  wait_replicas: %d\n" % wait_replicas)
+    return text
+
+
+def run_once(work, build, count, window, command, valgrind_out=None, parts=1, wait_replicas=0):
+    """Start redis (and wait_replicas replicas), daemon and a scripted sim;
+    return seconds the sim ran."""
     procs = []
     try:
         rport = free_port()
         procs.append(Proc("redis", ["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
                                     "--save", "", "--appendonly", "no", "--dir", work], work))
         wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
+        start_replicas(work, procs, rport, wait_replicas)
         nsubs = subscribers_for(count, command)
         seed(work, build, rport, nsubs, orders=command in CONFIRM)
         sport = free_port()
@@ -151,7 +181,7 @@ def run_once(work, build, count, window, command, valgrind_out=None, parts=1):
             # The shipped routes and templates: the real commands.
             with open(os.path.join(HERE, "..", "config", "shortcoded.yaml"), encoding="utf-8") as sh:
                 shipped = sh.read()
-            f.write(CONFIG % {"smsc": sport, "redis": rport, "window": window} +
+            f.write(config_text(sport, rport, window, wait_replicas) +
                     shipped[shipped.index("\nroutes:"):shipped.index("\nlimits:")])
         daemon = [os.path.join(build, "shortcoded"), "-c", cfg]
         if valgrind_out:
@@ -192,22 +222,24 @@ def codec_inclusive(path):
     return total
 
 
-def callgrind_report(work, build, window, command, small=200, delta=2000, parts=1):
+def callgrind_report(work, build, window, command, small=200, delta=2000, parts=1,
+                     wait_replicas=0):
     """Instructions per command in the daemon, split by object, from the
     difference of two callgrind runs (small and small+delta MOs); prints the
     report and returns {group: instructions per MO}."""
     outs = []
     for n in (small, small + delta):
         out = os.path.join(work, "callgrind.%d" % n)
-        run_once(work, build, n, window, command, valgrind_out=out, parts=parts)
+        run_once(work, build, n, window, command, valgrind_out=out, parts=parts,
+                 wait_replicas=wait_replicas)
         outs.append(callgrind_split.split(out))
     per = {}
     for ob in set(outs[0]) | set(outs[1]):
         g = callgrind_split.group(ob)
         per[g] = per.get(g, 0) + (outs[1].get(ob, 0) - outs[0].get(ob, 0)) / delta
     total = sum(per.values())
-    print("callgrind, daemon, instructions per %s in %d part(s) (difference of %d and %d MOs):" %
-          (command, parts, small, small + delta))
+    print("callgrind, daemon, instructions per %s in %d part(s), wait_replicas %d (difference "
+          "of %d and %d MOs):" % (command, parts, wait_replicas, small, small + delta))
     for g, v in sorted(per.items(), key=lambda kv: -kv[1]):
         if abs(v) >= 1:
             print("  %-14s %8.0f  (%4.1f%%)" % (g, v, 100 * v / total))
@@ -234,14 +266,18 @@ def main():
                          "text, 1 part)")
     ap.add_argument("--parts", type=int, default=1,
                     help="send every MO as a long MO of this many parts (UDH)")
+    ap.add_argument("--wait-replicas", type=int, default=0,
+                    help="start this many replicas and set redis.wait_replicas to it")
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     work = tempfile.mkdtemp(prefix="sc-bench-")
     try:
-        base = min(run_once(work, build, 1, a.window, a.command, parts=a.parts) for _ in range(3))
-        full = min(run_once(work, build, a.count, a.window, a.command, parts=a.parts)
+        w = a.wait_replicas
+        base = min(run_once(work, build, 1, a.window, a.command, parts=a.parts, wait_replicas=w)
                    for _ in range(3))
+        full = min(run_once(work, build, a.count, a.window, a.command, parts=a.parts,
+                            wait_replicas=w) for _ in range(3))
         mos = (a.count - 1) / max(full - base, 1e-9)
         # deliver_sm + resp per part, submit_sm + resp per reply part (0000: 2)
         pdus = 2 * a.parts + 2 * REPLY_PARTS.get(a.command, 1)
@@ -249,7 +285,7 @@ def main():
               "%.3f s)" % (a.window, a.command, a.parts, a.count, full, base))
         print("  %.0f MOs/s = %.0f PDUs/s on the bind (%d PDUs per MO)" % (mos, pdus * mos, pdus))
         if a.callgrind:
-            callgrind_report(work, build, a.window, a.command, parts=a.parts)
+            callgrind_report(work, build, a.window, a.command, parts=a.parts, wait_replicas=w)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

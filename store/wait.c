@@ -15,7 +15,8 @@
  * handshake (INFO connected_slaves) or a WAIT says replicas are missing, the
  * store is "short": one eval at a time goes out as a probe, the others get
  * SC_EAGAIN at once (their MOs the temporary error, nothing written); the
- * first probe whose WAIT is answered >= N ends it. */
+ * first probe whose WAIT is answered >= N ends it (a reconnect does not:
+ * a replica connected is not a replica caught up). */
 #include "store/store_int.h"
 
 #include <stdalign.h>
@@ -226,9 +227,12 @@ void sc__wait_handshake(struct sc_store *st)
     if (!st->o.wait_replicas)
         return;
     int have = st->srv.replicas;
-    /* Unknown (INFO refused): the WAITs will tell. */
-    st->wait_short = have >= 0 && have < (int)st->o.wait_replicas;
-    if (st->wait_short)
+    /* Connected is not caught up: a store short before the reconnect stays
+     * short until a probe's WAIT says otherwise. Unknown (INFO refused):
+     * the WAITs will tell. */
+    int missing = have >= 0 && have < (int)st->o.wait_replicas;
+    st->wait_short |= missing;
+    if (missing)
         ST_LOG(SC_LOG_ERROR, st, "redis_replicas_missing",
                " replicas=%d need=%u msg=\"the master has fewer connected replicas than "
                "redis.wait_replicas\" action=\"used: writes get the temporary error until "
