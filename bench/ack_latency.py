@@ -42,6 +42,7 @@ def run(work, build, policy, rate, duration, resp_delay_ms, window, wait_replica
         wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
         bind_bench.start_replicas(work, procs, rport, wait_replicas)
         bind_bench.seed(work, build, rport)
+        bind_bench.replicas_synced(rport, wait_replicas)
         sport = free_port()
         cfg = os.path.join(work, "ack.yaml")
         with open(os.path.join(HERE, "..", "config", "shortcoded.yaml"), encoding="utf-8") as sh:

@@ -139,7 +139,8 @@ def seed(work, build, rport, nsubs=SUBSCRIBERS, orders=False):
 
 
 def start_replicas(work, procs, rport, n):
-    """n replicas of the redis on rport (redis.wait_replicas), synced."""
+    """n replicas of the redis on rport (redis.wait_replicas), connected
+    (call replicas_synced after seeding)."""
     for i in range(n):
         port = free_port()
         d = os.path.join(work, "replica%d" % i)
@@ -152,6 +153,16 @@ def start_replicas(work, procs, rport, n):
         r = harness.Redis(rport)
         wait_for(lambda: "connected_slaves:%d" % n in r("INFO", "replication"), 20, "replicas")
         r.close()
+
+
+def replicas_synced(rport, n):
+    """Wait until n replicas have everything written so far (the seed)."""
+    if n:
+        r = harness.Redis(rport)
+        got = r("WAIT", n, 30000)
+        r.close()
+        if got < n:
+            raise SystemExit("only %d of %d replicas synced" % (got, n))
 
 
 def config_text(sport, rport, window, wait_replicas=0):
@@ -175,6 +186,7 @@ def run_once(work, build, count, window, command, valgrind_out=None, parts=1, wa
         start_replicas(work, procs, rport, wait_replicas)
         nsubs = subscribers_for(count, command)
         seed(work, build, rport, nsubs, orders=command in CONFIRM)
+        replicas_synced(rport, wait_replicas)
         sport = free_port()
         cfg = os.path.join(work, "bench.yaml")
         with open(cfg, "w") as f:
