@@ -1059,7 +1059,7 @@ static void wait_store(struct fx *f, unsigned replicas)
     static char url[128];
     struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
     o.wait_replicas = replicas;
-    o.wait_timeout_ms = 300;
+    o.wait_timeout_ms = 1000; /* a loaded machine may be slow to acknowledge */
     f->st = mk_store(f, &o);
     assert_int_equal(sc_store_script(f->st, "echo", ECHO_LUA), 0);
     assert_int_equal(sc_store_script(f->st, "set", SET_LUA), 1);
