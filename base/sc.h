@@ -21,7 +21,8 @@
     X(BUSY,   -11, "busy")                                \
     X(RANGE,  -12, "out of range")                        \
     X(STATE,  -13, "wrong state")                         \
-    X(ENCODING,-14, "invalid encoding")
+    X(ENCODING,-14, "invalid encoding")                   \
+    X(REPLICA, -15, "too few replicas acknowledged")
 
 enum sc_err {
     SC_OK = 0,

@@ -10,8 +10,12 @@ The daemon runs the shipped routes and templates (bind_bench.py's set-up:
 --resp-delay-ms makes the SMSC answer every submit_sm that late (an SMSC
 farther away than loopback: after_reply's cost grows with it).
 
+--wait-replicas 0,1 repeats each run with that many replicas of the Redis
+and redis.wait_replicas set to it (store/wait.c), for the cost of WAIT.
+
 Usage: bench/ack_latency.py [--rate R] [--duration S] [--resp-delay-ms N]
-                            [--policy after_store,after_reply] [--build DIR]
+                            [--policy after_store,after_reply] [--wait-replicas 0,1]
+                            [--mix SPEC] [--build DIR]
 """
 import argparse
 import json
@@ -27,7 +31,8 @@ import harness  # noqa: E402
 from harness import Proc, free_port, wait_for  # noqa: E402
 
 
-def run(work, build, policy, rate, duration, resp_delay_ms, window):
+def run(work, build, policy, rate, duration, resp_delay_ms, window, wait_replicas=0,
+        mix="0000:100"):
     """One run; returns the simulator's --json report."""
     procs = []
     try:
@@ -35,13 +40,15 @@ def run(work, build, policy, rate, duration, resp_delay_ms, window):
         procs.append(Proc("redis", ["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
                                     "--save", "", "--appendonly", "no", "--dir", work], work))
         wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
+        bind_bench.start_replicas(work, procs, rport, wait_replicas)
         bind_bench.seed(work, build, rport)
+        bind_bench.replicas_synced(rport, wait_replicas)
         sport = free_port()
         cfg = os.path.join(work, "ack.yaml")
         with open(os.path.join(HERE, "..", "config", "shortcoded.yaml"), encoding="utf-8") as sh:
             shipped = sh.read()
         with open(cfg, "w") as f:
-            f.write(bind_bench.CONFIG % {"smsc": sport, "redis": rport, "window": window} +
+            f.write(bind_bench.config_text(sport, rport, window, wait_replicas) +
                     "  ack_policy: %s\n" % policy +
                     shipped[shipped.index("\nroutes:"):shipped.index("\nlimits:")])
         procs.append(Proc("shortcoded", [os.path.join(build, "shortcoded"), "-c", cfg], work))
@@ -49,7 +56,7 @@ def run(work, build, policy, rate, duration, resp_delay_ms, window):
         sim = Proc("sim", [os.path.join(build, "tools", "smsc-sim"), "--listen",
                            "127.0.0.1:%d" % sport, "--load", "--json", report,
                            "--log-level", "warn", "--subscribers", str(bind_bench.SUBSCRIBERS),
-                           "--from", "13800000000", "--mix", "0000:100", "--rate", str(rate),
+                           "--from", "13800000000", "--mix", mix, "--rate", str(rate),
                            "--duration", str(duration), "--seed", "7",
                            "--resp-delay-ms", str(resp_delay_ms)], work)
         procs.append(sim)
@@ -68,17 +75,24 @@ def main():
     ap.add_argument("--resp-delay-ms", type=int, default=0)
     ap.add_argument("--window", type=int, default=100)
     ap.add_argument("--policy", default="after_store,after_reply")
+    ap.add_argument("--wait-replicas", default="0",
+                    help="comma-separated redis.wait_replicas values, each a run with that "
+                         "many replicas, e.g. 0,1")
+    ap.add_argument("--mix", default="0000:100", help="smsc-sim --mix, e.g. 0000:50,cancel:50")
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     a = ap.parse_args()
-    print("one bind, window %d, \"0000\" at %d MO/s for %d s, submit_sm_resp %d ms late"
-          % (a.window, a.rate, a.duration, a.resp_delay_ms))
+    print("one bind, window %d, %s at %d MO/s for %d s, submit_sm_resp %d ms late"
+          % (a.window, a.mix, a.rate, a.duration, a.resp_delay_ms))
     for policy in a.policy.split(","):
-        with tempfile.TemporaryDirectory(prefix="ack-") as work:
-            rep = run(work, a.build, policy, a.rate, a.duration, a.resp_delay_ms, a.window)
-        ack, lat = rep["ack_latency_us"], rep["latency_us"]
-        print("  %-11s MO ack p50 %6d us  p99 %6d us | reply p50 %6d us  p99 %6d us | "
-              "%d MOs, errors %d" % (policy, ack["p50"], ack["p99"], lat["p50"], lat["p99"],
-                                     rep["sent"], rep["errors"]["total"]))
+        for w in [int(x) for x in a.wait_replicas.split(",")]:
+            with tempfile.TemporaryDirectory(prefix="ack-") as work:
+                rep = run(work, a.build, policy, a.rate, a.duration, a.resp_delay_ms, a.window,
+                          w, a.mix)
+            ack, lat = rep["ack_latency_us"], rep["latency_us"]
+            print("  %-11s wait_replicas %d: MO ack p50 %6d us  p99 %6d us | reply p50 %6d us  "
+                  "p99 %6d us | %d MOs, errors %d"
+                  % (policy, w, ack["p50"], ack["p99"], lat["p50"], lat["p99"], rep["sent"],
+                     rep["errors"]["total"]))
 
 
 if __name__ == "__main__":

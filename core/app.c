@@ -234,6 +234,8 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
         .durability = cfg->redis.durability == SC_CFG_DURABILITY_WARN ? SC_DURABILITY_WARN
                                                                       : SC_DURABILITY_REFUSE,
         .latency = sc__metrics_redis_latency(),
+        .wait_replicas = (unsigned)cfg->redis.wait_replicas,
+        .wait_timeout_ms = (uint32_t)cfg->redis.wait_timeout_ms,
     };
     a->store = sc_store_new(loop, &so, err, errsz);
     if (!a->store)

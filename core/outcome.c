@@ -22,7 +22,9 @@ void sc__req_verdict(int err, const redisReply *rep, struct sc_verdict *v)
     memset(v, 0, sizeof *v);
     v->kind = SC_VERDICT_FAIL;
     if (err) {
-        v->why = err == SC_ETIMEOUT ? "redis timeout" : "redis connection lost";
+        v->why = err == SC_ETIMEOUT   ? "redis timeout"
+                 : err == SC_EREPLICA ? "redis replicas behind"
+                                      : "redis connection lost";
         return;
     }
     v->why = "script error";

@@ -36,6 +36,8 @@ struct sc_store *sc__stream_store(struct sc_app *a, const char *name, uint32_t e
         .durability = cfg->redis.durability == SC_CFG_DURABILITY_WARN ? SC_DURABILITY_WARN
                                                                       : SC_DURABILITY_REFUSE,
         .name = name,
+        .wait_replicas = (unsigned)cfg->redis.wait_replicas,
+        .wait_timeout_ms = (uint32_t)cfg->redis.wait_timeout_ms,
     };
     return sc_store_new(a->loop, &so, err, errsz);
 }

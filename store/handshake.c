@@ -82,6 +82,8 @@ static void on_ping_reply(redisAsyncContext *ac, void *reply, void *privdata)
         return;
     if (st->hs_left == 1 && sc__check_durability(st) < 0)
         return;
+    if (st->hs_left == 1)
+        sc__wait_handshake(st);
     sc__hs_step(st);
 }
 
@@ -111,6 +113,7 @@ void sc__send_handshake(struct sc_store *st)
     memset(&st->hs, 0, sizeof st->hs);
     st->hs.info_aof = st->hs.cfg_aof = -1;
     st->hs.keys = -1;
+    st->hs.replicas = -1;
     if (st->u.pass) {
         const char *argv[3] = {"AUTH", st->u.user, st->u.pass};
         size_t lens[3] = {4, st->u.userlen, st->u.passlen};

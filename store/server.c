@@ -43,6 +43,8 @@ void sc__on_info_reply(redisAsyncContext *ac, void *reply, void *privdata)
         st->hs.info_aof = v[0] ? v[0] == '1' : -1;
         info_field(r, "cluster_enabled", v, sizeof v);
         st->hs.cluster = v[0] == '1';
+        info_field(r, "connected_slaves", v, sizeof v);
+        st->hs.replicas = v[0] ? atoi(v) : -1;
         snprintf(db, sizeof db, "db%u", st->u.db);
         info_field(r, db, v, sizeof v);
         /* The default INFO has a keyspace section, where an empty db has no
@@ -96,6 +98,7 @@ static void judge_durability(struct sc_store *st)
     sc_strlcpy(s->run_id, st->hs.run_id, sizeof s->run_id);
     s->keys = st->hs.keys;
     s->config_refused = st->hs.config_refused;
+    s->replicas = st->hs.replicas;
     if (aof < 0)
         s->durable = -1;
     else if (!aof)

@@ -55,7 +55,8 @@
  * Files: this one is the connection state machine, the command FIFO with its
  * deadline, deferred failures and the public API; handshake.c the pipelined
  * handshake; server.c the INFO/CONFIG durability judgement; scripts.c the
- * script registry and the NOSCRIPT retry; resp.c RESP formatting; adapter.c
+ * script registry and the NOSCRIPT retry; wait.c the WAIT after each eval
+ * (redis.wait_replicas); resp.c RESP formatting; adapter.c
  * the hiredis <-> libuv adapter; cluster.c the Redis Cluster router in front
  * of this engine (slots.c its pure parts); store_int.h what they share. This
  * file is about 780 lines (about 60 of them this comment) because the state
@@ -118,6 +119,10 @@ static void cmd_put(struct sc_store *st, struct st_cmd *c)
     }
     TAILQ_INSERT_HEAD(&st->free_cmds, c, link);
 }
+
+struct st_cmd *sc__cmd_get(struct sc_store *st) { return cmd_get(st); }
+
+void sc__cmd_put(struct sc_store *st, struct st_cmd *c) { cmd_put(st, c); }
 
 static void on_defer_timer(uv_timer_t *t);
 
@@ -473,6 +478,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
         memcmp(r->str, "NOSCRIPT", 8) == 0 && ac == st->ac) {
         c->retried = 1;
         if (sc__retry_as_eval(st, c) == 0) {
+            sc__wait_retried(st, c);
             ST_DEBUG(st, "redis_noscript", " script=%s", st->scripts[c->script].name);
             return;
         }
@@ -573,6 +579,9 @@ struct sc_store *sc_store_new(uv_loop_t *loop, const struct sc_store_opts *o, ch
     st->state = ST_IDLE;
     st->srv.keys = -1;
     st->srv.durable = -1;
+    st->srv.replicas = -1;
+    if (st->o.wait_replicas && !st->o.wait_timeout_ms)
+        st->o.wait_timeout_ms = ST_DEF_WAIT_TIMEOUT_MS;
     return st;
 }
 
@@ -679,7 +688,8 @@ int sc_store_eval(struct sc_store *st, int script, int nkeys, const char *const 
     c->script = script;
     c->cb = cb;
     c->ctx = ctx;
-    int rc = sc__submit(st, c, c->buf, c->len);
+    int rc = st->o.wait_replicas ? sc__wait_submit(st, c, cb, ctx)
+                                 : sc__submit(st, c, c->buf, c->len);
     if (rc < 0)
         cmd_put(st, c);
     return rc;

@@ -22,6 +22,16 @@
  * fails with an error line saying why and how to fix it, and is tried again
  * with the reconnect backoff (so a CONFIG SET appendonly yes is picked up).
  *
+ * Replicas (wait_replicas N > 0, store/wait.c): every sc_store_eval is
+ * followed in the same pipeline by WAIT N wait_timeout_ms, and its callback
+ * gets the script's reply only once WAIT said N replicas have the write;
+ * fewer -> SC_EREPLICA (the write may be on the master alone: the caller
+ * must treat the outcome as unknown, like SC_ETIMEOUT). While replicas are
+ * missing (the handshake's INFO says so, or a WAIT came back short) one
+ * eval at a time is let through as a probe and the others fail at once with
+ * SC_EAGAIN, so a blocked WAIT does not hold up a queue of them. Commands
+ * (sc_store_command) are never followed by WAIT.
+ *
  * Hold: the owner may hold the store (sc_store_hold) when it does not trust
  * the server's data (the catalogue vanished): the connection stays up for
  * sc_store_command, but sc_store_ready() is 0 and sc_store_eval() fails
@@ -62,6 +72,9 @@ struct sc_store_opts {
                                    * event (borrowed: must outlive the store) */
     struct sc_histogram *latency; /* each reply's round trip in microseconds
                                    * (base/metrics.h; borrowed), or NULL */
+    unsigned wait_replicas;       /* 0: off; else WAIT for this many after evals */
+    uint32_t wait_timeout_ms;     /* WAIT's timeout (0: 500); keep it well below
+                                   * command_timeout_ms (config checks 2x) */
 };
 
 /* What to do with a server that cannot keep acknowledged writes (no AOF,
@@ -81,11 +94,13 @@ struct sc_store_server {
     int durable;                  /* 1 yes, 0 no, -1 cannot be told */
     int config_refused;           /* CONFIG GET was refused (managed Redis) */
     char found[160];              /* e.g. "appendonly=no save=\"\"", for logs */
+    int replicas;                 /* INFO connected_slaves; -1 not said */
 };
 
 /* err: 0 with reply (which may be a Redis error reply: check reply->type),
  * or SC_ETIMEOUT, SC_ECLOSED (connection lost), SC_EAGAIN (a cluster said
- * TRYAGAIN / CLUSTERDOWN, or could not be followed), with reply NULL. */
+ * TRYAGAIN / CLUSTERDOWN, or could not be followed), SC_EREPLICA (an eval
+ * whose WAIT saw fewer than wait_replicas replicas), with reply NULL. */
 typedef void (*sc_store_cb)(void *ctx, int err, struct redisReply *reply);
 
 /* Parse the URL and prepare; does not connect yet. Returns NULL with a
@@ -121,8 +136,9 @@ const struct sc_store_server *sc_store_server(const struct sc_store *st);
 
 /* Run script id with keys and args (binary-safe: lengths given; a NULL
  * lens array means NUL-terminated strings). cb is called exactly once,
- * never from inside this call. Returns 0, SC_EAGAIN (not connected),
- * SC_EBUSY (max_pending reached); on error cb is not called. */
+ * never from inside this call. Returns 0, SC_EAGAIN (not connected, or
+ * replicas missing and a probe in flight: see the top), SC_EBUSY
+ * (max_pending reached); on error cb is not called. */
 int sc_store_eval(struct sc_store *st, int script, int nkeys, const char *const *keys,
                   const size_t *keylens, int nargs, const char *const *args,
                   const size_t *arglens, sc_store_cb cb, void *ctx);

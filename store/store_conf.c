@@ -27,6 +27,12 @@ static int check_redis(struct sc_schema_ctx *ctx, void *obj, const struct sc_cfg
         const char *why = strncmp(msg, pre, sizeof pre - 1) == 0 ? msg + sizeof pre - 1 : msg;
         return sc_schema_error(ctx, sc_cfg_node_get(map, "url"), "%s.url: %s", path, why);
     }
+    /* A WAIT that blocks holds up what is pipelined behind it: it must end
+     * well before the command deadline drops the connection. */
+    if (r->wait_replicas && r->wait_timeout_ms * 2 > r->command_timeout_ms)
+        return sc_schema_error(ctx, sc_cfg_node_get(map, "wait_timeout_ms"),
+                               "%s.wait_timeout_ms: %d is more than half of command_timeout_ms "
+                               "(%d)", path, r->wait_timeout_ms, r->command_timeout_ms);
     return 0;
 }
 
@@ -43,6 +49,8 @@ static const struct sc_field redis_fields[] = {
     {"durability", SC_FT_ENUM, R(durability), 0, .names = durabilities, .def = "refuse"},
     {"dataset_check_ms", SC_FT_INT, R(dataset_check_ms), 0,
      .min = 100, .max = 60000, .def = "1000"},
+    {"wait_replicas", SC_FT_INT, R(wait_replicas), 0, .min = 0, .max = 16, .def = "0"},
+    {"wait_timeout_ms", SC_FT_INT, R(wait_timeout_ms), 0, .min = 10, .max = 300000, .def = "500"},
     {.name = NULL},
 };
 #undef R

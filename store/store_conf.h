@@ -20,6 +20,8 @@ struct sc_cfg_redis {
     int catalogue_refresh_s;     /* default 300 */
     int durability;              /* enum sc_cfg_durability, default refuse */
     int dataset_check_ms;        /* EXISTS vas:catalogue probe period, default 1000 */
+    int wait_replicas;           /* WAIT for this many replicas after each script; 0 off */
+    int wait_timeout_ms;         /* WAIT's timeout, default 500 */
 };
 
 /* The "redis:" section, into a struct sc_cfg_redis; its check parses the URL

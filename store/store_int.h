@@ -63,6 +63,7 @@
 #define ST_DEF_RECONNECT_MIN_MS 200u
 #define ST_DEF_RECONNECT_MAX_MS 5000u
 #define ST_DEF_MAX_PENDING 10000u
+#define ST_DEF_WAIT_TIMEOUT_MS 500u
 
 /* While a TCP connect is in progress its socket error is checked this
  * often: the libuv adapter never reports a refused connect (see the top of this file). */
@@ -122,6 +123,9 @@ struct sc_store {
     enum st_state state;
     int ready;
     int held;                    /* sc_store_hold: no evals, not "ready" */
+    int wait_short;              /* wait.c: replicas missing, evals go one at a time */
+    int wait_probe;              /* wait.c: that one eval is in flight */
+    char wait_req[64];           /* wait.c: "WAIT N T" formatted once ("" not yet) */
     struct sc_store_server srv;  /* learnt by the last handshake */
     struct {                     /* this handshake's answers, judged at PING */
         int info_aof;            /* INFO aof_enabled: 1, 0, -1 not said */
@@ -133,6 +137,7 @@ struct sc_store {
         char run_id[41];
         long long keys;
         int cluster;             /* INFO cluster_enabled:1 */
+        int replicas;            /* connected_slaves, -1 not said */
     } hs;
     redisAsyncContext *ac;       /* NULL when not connected */
     uv_getaddrinfo_t *resolve;   /* the current request, if any */
@@ -329,6 +334,19 @@ int sc__check_durability(struct sc_store *st);
 void sc__on_script_reply(redisAsyncContext *ac, void *reply, void *privdata);
 /* Resend c (an EVALSHA answered NOSCRIPT) as EVAL with the source: 0 or SC_E*. */
 int sc__retry_as_eval(struct sc_store *st, struct st_cmd *c);
+
+/* ---- defined in wait.c (redis.wait_replicas) ---- */
+/* Submit eval c (formatted in c->buf) for cb/ctx, followed by WAIT: 0, or
+ * SC_EAGAIN (replicas missing and a probe is in flight; c not sent) or
+ * another SC_E* from sc__submit. On error the caller still owns c. */
+int sc__wait_submit(struct sc_store *st, struct st_cmd *c, sc_store_cb cb, void *ctx);
+/* c was resent as EVAL (NOSCRIPT): a WAIT must follow the resent write. */
+void sc__wait_retried(struct sc_store *st, struct st_cmd *c);
+/* At the handshake's end: judge INFO's replica count against wait_replicas. */
+void sc__wait_handshake(struct sc_store *st);
+/* A command wrapper from the free list (store.c), and back. */
+struct st_cmd *sc__cmd_get(struct sc_store *st);
+void sc__cmd_put(struct sc_store *st, struct st_cmd *c);
 
 /* ---- defined in adapter.c ---- */
 /* Attach ac to the loop with our adapter. Returns 0, or -1 with nothing installed. */

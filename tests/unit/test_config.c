@@ -988,8 +988,22 @@ static void test_section_schemas(void **state)
     assert_int_equal(apply_section(&sc_cfg_redis_schema, &r, "url: redis://h:1/2\n", "redis",
                                    err, sizeof err), 0);
     assert_int_equal(r.command_timeout_ms, 2000);
+    assert_int_equal(r.wait_replicas, 0);
+    assert_int_equal(r.wait_timeout_ms, 500);
     sc_schema_free(&sc_cfg_redis_schema, &r);
     assert_null(r.url);
+    /* A WAIT must end well before the command deadline drops the link. */
+    assert_int_equal(apply_section(&sc_cfg_redis_schema, &r,
+                                   "url: redis://h:1\nwait_replicas: 1\nwait_timeout_ms: 1001\n",
+                                   "redis", err, sizeof err), SC_ECONFIG);
+    assert_string_equal(err, "S:3:18: redis.wait_timeout_ms: 1001 is more than half of "
+                             "command_timeout_ms (2000)");
+    sc_schema_free(&sc_cfg_redis_schema, &r);
+    assert_int_equal(apply_section(&sc_cfg_redis_schema, &r,
+                                   "url: redis://h:1\nwait_replicas: 1\nwait_timeout_ms: 1000\n",
+                                   "redis", err, sizeof err), 0);
+    assert_int_equal(r.wait_replicas, 1);
+    sc_schema_free(&sc_cfg_redis_schema, &r);
 }
 
 /* sc_schema_load_file with any schema: the top level must be a mapping. */

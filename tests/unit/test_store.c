@@ -1000,6 +1000,168 @@ static void test_stop_in_callback(void **state)
     finish(f);
 }
 
+/* ---- wait_replicas (store/wait.c) ------------------------------------------ */
+
+/* Blocking: whether redis on port has needle in its INFO replication. */
+static int info_has(int port, const char *needle)
+{
+    struct timeval tv = {2, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    int yes = 0;
+    if (c && !c->err) {
+        redisReply *r = redisCommand(c, "INFO replication");
+        yes = r && r->type == REDIS_REPLY_STRING && strstr(r->str, needle) != NULL;
+        if (r)
+            freeReplyObject(r);
+    }
+    if (c)
+        redisFree(c);
+    return yes;
+}
+
+static void wait_info(int port, const char *needle)
+{
+    for (int i = 0; i < 1000 && !info_has(port, needle); i++) /* 10 s */
+        usleep(10000);
+    if (!info_has(port, needle))
+        fail_msg("redis on port %d: INFO replication never showed %s", port, needle);
+}
+
+/* Blocking GET of key on the replica (the loop is not running): "" if none. */
+static void replica_get(int port, const char *key, char *out, size_t outsz)
+{
+    struct timeval tv = {2, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    assert_true(c && !c->err);
+    redisReply *r = redisCommand(c, "GET %s", key);
+    assert_non_null(r);
+    snprintf(out, outsz, "%s", r->type == REDIS_REPLY_STRING ? r->str : "");
+    freeReplyObject(r);
+    redisFree(c);
+}
+
+static pid_t start_replica(int port, int master_port)
+{
+    char mp[16];
+    snprintf(mp, sizeof mp, "%d", master_port);
+    const char *extra[] = {"--replicaof", "127.0.0.1", mp, NULL};
+    pid_t pid = srv_start(port, extra);
+    wait_info(port, "master_link_status:up");
+    return pid;
+}
+
+/* Script 1 of the wait tests: a write, answered with what was written. */
+static const char SET_LUA[] = "redis.call('SET', KEYS[2], ARGV[1]) return {KEYS[1], KEYS[2], "
+                              "ARGV[1], ARGV[2], #KEYS, #ARGV}";
+
+static void wait_store(struct fx *f, unsigned replicas)
+{
+    static char url[128];
+    struct sc_store_opts o = default_opts(url_for(url, sizeof url, NULL, f->port, NULL));
+    o.wait_replicas = replicas;
+    o.wait_timeout_ms = 1000; /* a loaded machine may be slow to acknowledge */
+    f->st = mk_store(f, &o);
+    assert_int_equal(sc_store_script(f->st, "echo", ECHO_LUA), 0);
+    assert_int_equal(sc_store_script(f->st, "set", SET_LUA), 1);
+    assert_int_equal(sc_store_start(f->st), 0);
+    RUN_UNTIL(f, f->ups == 1, 10000);
+}
+
+/* A write acknowledged with wait_replicas 1 is on the replica when the
+ * caller hears of it (also after a NOSCRIPT retry); with the replica gone
+ * the caller gets SC_EREPLICA, further evals go one at a time, and the
+ * store recovers by itself once a replica is back. */
+static void test_wait_replicas(void **state)
+{
+    struct fx *f = *state;
+    char got[64];
+    f->srv = srv_start(f->port, NULL);
+    int rport = free_port();
+    pid_t rep = start_replica(rport, f->port);
+    wait_info(f->port, "connected_slaves:1");
+    wait_store(f, 1);
+    assert_int_equal(sc_store_server(f->st)->replicas, 1);
+
+    static const char bin[] = {'v', '\0', '1', '\xff'};
+    struct res x, y;
+    assert_int_equal(eval_echo(f, &x, 1, "{t}:w1", bin, sizeof bin), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    check_echo(&x, "{t}:w1", bin, sizeof bin); /* the held copy, intact */
+    replica_get(rport, "{t}:w1", got, sizeof got);
+    assert_memory_equal(got, "v", 2);          /* the write is on the replica */
+
+    assert_int_equal(CMD(f, &y, "SCRIPT", "FLUSH"), 0);
+    RUN_UNTIL(f, y.called, 10000);
+    assert_int_equal(eval_echo(f, &x, 1, "{t}:w2", "after-flush", 11), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    check_echo(&x, "{t}:w2", "after-flush", 11);
+    replica_get(rport, "{t}:w2", got, sizeof got);
+    assert_string_equal(got, "after-flush");
+
+    /* The replica dies: WAIT times out short. */
+    srv_kill(rep);
+    wait_info(f->port, "connected_slaves:0");
+    struct cap c;
+    cap_begin(&c);
+    assert_int_equal(eval_echo(f, &x, 1, "{t}:w3", "lost?", 5), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    assert_int_equal(x.err, SC_EREPLICA);
+    /* Short now: one probe at a time, the others refused at once. */
+    assert_int_equal(eval_echo(f, &x, 1, "{t}:w4", "probe", 5), 0);
+    assert_int_equal(eval_echo(f, &y, 1, "{t}:w5", "refused", 7), SC_EAGAIN);
+    RUN_UNTIL(f, x.called, 10000);
+    assert_int_equal(x.err, SC_EREPLICA);
+    assert_int_equal(cap_count(&c, "event=redis_replicas_behind"), 1);
+
+    /* A replica again: a probe gets through and the store is itself again. */
+    rep = start_replica(rport, f->port);
+    wait_info(f->port, "connected_slaves:1");
+    int ok = 0;
+    for (int i = 0; i < 50 && !ok; i++) {
+        assert_int_equal(eval_echo(f, &x, 1, "{t}:w6", "back", 4), 0);
+        RUN_UNTIL(f, x.called, 10000);
+        ok = x.err == 0;
+    }
+    assert_true(ok);
+    assert_int_equal(cap_count(&c, "event=redis_replicas_ok"), 1);
+    free(cap_end(&c));
+    replica_get(rport, "{t}:w6", got, sizeof got);
+    assert_string_equal(got, "back");
+    assert_int_equal(eval_echo(f, &x, 1, "{t}:w7", "a", 1), 0);
+    assert_int_equal(eval_echo(f, &y, 1, "{t}:w8", "b", 1), 0); /* not short: both go */
+    RUN_UNTIL(f, x.called && y.called, 10000);
+    assert_int_equal(x.err, 0);
+    assert_int_equal(y.err, 0);
+    assert_int_equal(f->downs, 0);
+    finish(f);
+    srv_kill(rep);
+}
+
+/* A master without the replicas asked for: logged at the handshake, used,
+ * evals get SC_EREPLICA (one probe at a time), commands work. */
+static void test_wait_no_replica(void **state)
+{
+    struct fx *f = *state;
+    f->srv = srv_start(f->port, NULL);
+    struct cap c;
+    cap_begin(&c);
+    wait_store(f, 1);
+    char *log = cap_end(&c);
+    assert_non_null(strstr(log, "event=redis_replicas_missing"));
+    free(log);
+    assert_int_equal(sc_store_server(f->st)->replicas, 0);
+    assert_true(sc_store_ready(f->st));
+    struct res x, y, p;
+    assert_int_equal(eval_echo(f, &x, 1, "{t}:n1", "1", 1), 0);
+    assert_int_equal(eval_echo(f, &y, 0, "{t}:n2", "2", 1), SC_EAGAIN);
+    assert_int_equal(CMD(f, &p, "PING"), 0);
+    RUN_UNTIL(f, x.called && p.called, 10000);
+    assert_int_equal(x.err, SC_EREPLICA);
+    assert_int_equal(p.err, 0);
+    assert_int_equal(sc_store_pending(f->st), 0);
+    finish(f);
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1015,6 +1177,7 @@ int main(void)
         T(test_server_killed),    T(test_command_after_server_died), T(test_refused_then_up), T(test_auth),
         T(test_select_db),        T(test_hostname),      T(test_max_pending),
         T(test_stop_with_pending), T(test_stop_in_callback),
+        T(test_wait_replicas),    T(test_wait_no_replica),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
