@@ -1,4 +1,4 @@
-/* url.c -- redis://[[user]:password@]host[:port][/db] parsed once for the
+/* url.c -- redis://[[user]:password@]host[:port][,host[:port]...][/db] parsed once for the
  * configuration check, the daemon's store and shortcodectl. */
 #include "base/url.h"
 
@@ -70,6 +70,44 @@ static int host_char_ok(char c, int v6)
            c == '.' || c == '-' || c == '_' || (v6 && (c == ':' || c == '%'));
 }
 
+/* One host[:port] at *p (advanced past it); NULL, or why it is bad. */
+static const char *parse_hostport(const char **pp, struct sc_redis_seed *sd)
+{
+    const char *p = *pp, *h = p, *he;
+    int v6 = 0;
+    if (*p == '[') {
+        h = ++p;
+        he = strchr(p, ']');
+        if (!he)
+            return "unclosed [ in host";
+        p = he + 1;
+        v6 = 1;
+    } else {
+        he = p + strcspn(p, ":/,");
+        p = he;
+    }
+    if (he == h)
+        return "missing host";
+    if ((size_t)(he - h) >= sizeof sd->host)
+        return "host too long";
+    for (const char *q = h; q < he; q++)
+        if (!host_char_ok(*q, v6))
+            return "bad character in host (query strings are not supported)";
+    memcpy(sd->host, h, (size_t)(he - h));
+    sd->host[he - h] = '\0';
+    sd->port = 6379;
+    if (*p == ':') {
+        size_t n = strcspn(++p, "/,");
+        unsigned long v;
+        if (parse_uint(p, n, 65535, &v) < 0 || v == 0)
+            return "bad port (1..65535)";
+        sd->port = (int)v;
+        p += n;
+    }
+    *pp = p;
+    return NULL;
+}
+
 int sc_redis_url_parse(const char *url, struct sc_redis_url *st, char *err, size_t errsz)
 {
 #define URL_FAIL(msg)                                                                      \
@@ -100,37 +138,20 @@ int sc_redis_url_parse(const char *url, struct sc_redis_url *st, char *err, size
         }
         p = at + 1;
     }
-    const char *h = p, *he;
-    int v6 = 0;
-    if (*p == '[') {
-        h = ++p;
-        he = strchr(p, ']');
-        if (!he)
-            URL_FAIL("unclosed [ in host");
-        p = he + 1;
-        v6 = 1;
-    } else {
-        he = p + strcspn(p, ":/");
-        p = he;
+    for (;;) {
+        if (st->nseeds == SC_URL_MAX_SEEDS)
+            URL_FAIL("too many seeds (at most 8)");
+        struct sc_redis_seed *sd = &st->seeds[st->nseeds];
+        const char *why = parse_hostport(&p, sd);
+        if (why)
+            URL_FAIL(why);
+        st->nseeds++;
+        if (*p != ',')
+            break;
+        p++;
     }
-    if (he == h)
-        URL_FAIL("missing host");
-    if ((size_t)(he - h) >= sizeof st->host)
-        URL_FAIL("host too long");
-    for (const char *q = h; q < he; q++)
-        if (!host_char_ok(*q, v6))
-            URL_FAIL("bad character in host (query strings are not supported)");
-    memcpy(st->host, h, (size_t)(he - h));
-    st->host[he - h] = '\0';
-    st->port = 6379;
-    if (*p == ':') {
-        size_t n = strcspn(++p, "/");
-        unsigned long v;
-        if (parse_uint(p, n, 65535, &v) < 0 || v == 0)
-            URL_FAIL("bad port (1..65535)");
-        st->port = (int)v;
-        p += n;
-    }
+    memcpy(st->host, st->seeds[0].host, sizeof st->host);
+    st->port = st->seeds[0].port;
     st->db = 0;
     if (*p == '/') {
         size_t n = strlen(++p);
@@ -142,6 +163,8 @@ int sc_redis_url_parse(const char *url, struct sc_redis_url *st, char *err, size
     }
     if (*p)
         URL_FAIL("unexpected text after host");
+    if (st->nseeds > 1 && st->db)
+        URL_FAIL("several seeds mean a Redis Cluster, which has only db 0 (drop the /db)");
     return 0;
 #undef URL_FAIL
 }

@@ -1,4 +1,9 @@
-/* url.h -- Redis URLs: redis://[[user]:password@]host[:port][/db].
+/* url.h -- Redis URLs: redis://[[user]:password@]host[:port][,host[:port]...][/db].
+ *
+ * Several comma-separated seeds: the nodes of a Redis Cluster to ask for
+ * the slot map (tried in turn); a cluster has only db 0, so /db with
+ * several seeds is refused (with one seed the server's answer decides:
+ * store/cluster.c).
  *
  * "redis://secret@host" (no colon) is a password, as redis-cli reads it;
  * credentials may be %-escaped; IPv6 hosts go in brackets. TLS (rediss://)
@@ -11,9 +16,18 @@
 
 #include <stddef.h>
 
-struct sc_redis_url {
+#define SC_URL_MAX_SEEDS 8
+
+struct sc_redis_seed {
     char host[256];
     int port;                    /* default 6379 */
+};
+
+struct sc_redis_url {
+    char host[256];              /* the first seed */
+    int port;                    /* default 6379 */
+    int nseeds;                  /* >= 1 after a successful parse */
+    struct sc_redis_seed seeds[SC_URL_MAX_SEEDS];
     unsigned db;                 /* default 0 */
     char *user, *pass;           /* %-decoded, NUL-terminated; NULL if absent */
     size_t userlen, passlen;

@@ -1,6 +1,6 @@
 /* handshake.c -- the pipelined connect handshake: AUTH, SELECT, SCRIPT LOAD, INFO,
  * CONFIG GET, PING, and the move to READY when the last reply arrives. */
-#include "store/store_int.h"
+#include "store/cluster.h"
 
 #include <string.h>
 
@@ -17,6 +17,10 @@ static void become_ready(struct sc_store *st)
     ST_LOG(SC_LOG_INFO, st, "redis_connected", " addr=%s db=%u%s%s scripts=%d broken_scripts=%d",
            st->addr, st->u.db, st->u.user ? " user=" : "", st->u.user ? st->u.user : "", st->nscripts,
            broken);
+    if (st->hs.cluster && !st->parent) { /* the router reports readiness */
+        sc__cluster_seed_ready(st);
+        return;
+    }
     if (st->on_state)
         st->on_state(st->state_arg, 1);
 }
@@ -62,6 +66,10 @@ static void on_auth_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
 static void on_select_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
+    const redisReply *r = reply;
+    if (r && sc__is_error(r) && r->len > 12 && strstr(r->str, "cluster mode"))
+        sc_log(SC_LOG_ERROR, "event=redis_cluster_db msg=\"a Redis Cluster has only db 0: "
+                             "drop /%u from redis.url\"", ((struct sc_store *)privdata)->u.db);
     if (hs_reply_ok(privdata, ac, reply, "redis_select_failed"))
         sc__hs_step(privdata);
 }

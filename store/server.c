@@ -41,6 +41,8 @@ void sc__on_info_reply(redisAsyncContext *ac, void *reply, void *privdata)
         info_field(r, "run_id", st->hs.run_id, sizeof st->hs.run_id);
         info_field(r, "aof_enabled", v, sizeof v);
         st->hs.info_aof = v[0] ? v[0] == '1' : -1;
+        info_field(r, "cluster_enabled", v, sizeof v);
+        st->hs.cluster = v[0] == '1';
         snprintf(db, sizeof db, "db%u", st->u.db);
         info_field(r, db, v, sizeof v);
         /* The default INFO has a keyspace section, where an empty db has no

@@ -62,7 +62,7 @@
  * state ends the pending commands, and splitting them would put one
  * transition in two files.
  */
-#include "store/store_int.h"
+#include "store/cluster.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -320,9 +320,22 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     do_connect(st);
 }
 
+/* Take the URL's next seed as this attempt's host. */
+static void pick_seed(struct sc_store *st)
+{
+    const struct sc_redis_seed *sd = &st->u.seeds[st->next_seed++ % (unsigned)st->u.nseeds];
+    unsigned char buf[sizeof(struct in6_addr)];
+    sc_strlcpy(st->u.host, sd->host, sizeof st->u.host);
+    st->u.port = sd->port;
+    st->host_numeric = uv_inet_pton(AF_INET, st->u.host, buf) == 0 ||
+                       uv_inet_pton(AF_INET6, st->u.host, buf) == 0;
+}
+
 /* Start one attempt: its deadline covers every step up to ready. */
 static void connect_now(struct sc_store *st)
 {
+    if (st->u.nseeds > 1) /* several seeds: each attempt the next one */
+        pick_seed(st);
     st->attempt_deadline = uv_now(st->loop) + st->o.connect_timeout_ms;
     uv_timer_start(&st->conn_timer, on_conn_timer, SC_MIN(st->o.connect_timeout_ms, ST_PROBE_MS),
                    0);
@@ -592,9 +605,15 @@ int sc_store_start(struct sc_store *st)
     return 0;
 }
 
-int sc_store_ready(const struct sc_store *st) { return st->ready && !st->held; }
+int sc_store_ready(const struct sc_store *st)
+{
+    return (st->cl ? sc__cluster_ready(st->cl) : st->ready) && !st->held;
+}
 
-int sc_store_connected(const struct sc_store *st) { return st->ready; }
+int sc_store_connected(const struct sc_store *st)
+{
+    return st->cl ? sc__cluster_ready(st->cl) : st->ready;
+}
 
 void sc_store_hold(struct sc_store *st, int on) { st->held = on != 0; }
 
@@ -602,10 +621,15 @@ const char *sc_store_last_error(const struct sc_store *st) { return st->last_err
 
 const struct sc_store_server *sc_store_server(const struct sc_store *st) { return &st->srv; }
 
-unsigned sc_store_pending(const struct sc_store *st) { return st->npending; }
+unsigned sc_store_pending(const struct sc_store *st)
+{
+    return st->cl ? sc__cluster_pending(st->cl) : st->npending;
+}
 
 void sc_store_set_max_pending(struct sc_store *st, unsigned max_pending)
 {
+    if (st->cl)
+        sc__cluster_set_max_pending(st->cl, max_pending);
     st->o.max_pending = max_pending ? max_pending : ST_DEF_MAX_PENDING;
 }
 
@@ -616,6 +640,10 @@ int sc_store_eval(struct sc_store *st, int script, int nkeys, const char *const 
     if (script < 0 || script >= st->nscripts || nkeys < 0 || nargs < 0 || (nkeys && !keys) ||
         (nargs && !args) || !cb)
         return SC_EINVAL;
+    if (st->cl)
+        return st->held ? SC_EAGAIN
+                        : sc__cluster_eval(st->cl, script, nkeys, keys, keylens, nargs, args,
+                                           arglens, cb, ctx);
     if (!st->ready || st->held)
         return SC_EAGAIN;
     if (st->npending >= st->o.max_pending)
@@ -679,6 +707,15 @@ static int refused_command(const char *name, size_t len)
 int sc_store_command(struct sc_store *st, int argc, const char *const *argv,
                      const size_t *argvlen, sc_store_cb cb, void *ctx)
 {
+    if (st->cl && argc >= 1 && argv && argv[0] && cb &&
+        !refused_command(argv[0], sc__arg_len(argv, argvlen, 0)))
+        return sc__cluster_command(st->cl, argc, argv, argvlen, cb, ctx);
+    return sc__raw_command(st, argc, argv, argvlen, cb, ctx);
+}
+
+int sc__raw_command(struct sc_store *st, int argc, const char *const *argv,
+                    const size_t *argvlen, sc_store_cb cb, void *ctx)
+{
     if (argc < 1 || !argv || !argv[0] || !cb)
         return SC_EINVAL;
     if (refused_command(argv[0], sc__arg_len(argv, argvlen, 0)))
@@ -704,6 +741,8 @@ int sc_store_command(struct sc_store *st, int argc, const char *const *argv,
 
 void sc_store_stop(struct sc_store *st, void (*done)(void *arg), void *arg)
 {
+    if (st->cl && sc__cluster_stop(st->cl, done, arg))
+        return;
     if (st->state == ST_STOPPING || st->state == ST_STOPPED)
         return;
     st->done = done;
@@ -733,6 +772,8 @@ void sc_store_free(struct sc_store *st)
 {
     if (!st)
         return;
+    if (st->cl)
+        sc__cluster_free(st->cl);
     struct st_cmd *c;
     while ((c = TAILQ_FIRST(&st->free_cmds)) != NULL) {
         TAILQ_REMOVE(&st->free_cmds, c, link);

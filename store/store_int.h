@@ -132,6 +132,7 @@ struct sc_store {
         int config_refused;
         char run_id[41];
         long long keys;
+        int cluster;             /* INFO cluster_enabled:1 */
     } hs;
     redisAsyncContext *ac;       /* NULL when not connected */
     uv_getaddrinfo_t *resolve;   /* the current request, if any */
@@ -167,6 +168,10 @@ struct sc_store {
     char last_error[128];        /* why the last connection failed or was lost */
     int closing;
     int open_handles;
+    /* Redis Cluster (cluster.c): */
+    struct sc_store *parent;     /* a node's engine: the seed it serves */
+    struct sc_cluster *cl;       /* the seed, once a cluster was detected */
+    unsigned next_seed;          /* the URL's seed the next attempt uses */
 };
 
 /* ---- small shared helpers (inline: on the per-command path) ----------- */
@@ -298,6 +303,11 @@ int sc__submit(struct sc_store *st, struct st_cmd *c, const char *req, size_t le
 void sc__drop(struct sc_store *st);
 /* Arm the reconnect backoff after a failure; returns the delay chosen (ms). */
 uint32_t sc__retry_later(struct sc_store *st);
+
+/* The engine's own sc_store_command, bypassing a cluster router (the seed
+ * asks CLUSTER SLOTS on its connection with it). */
+int sc__raw_command(struct sc_store *st, int argc, const char *const *argv,
+                    const size_t *argvlen, sc_store_cb cb, void *ctx);
 
 /* ---- defined in handshake.c ---- */
 /* TCP is up: pipeline the whole handshake in one write. Never frees the context. */

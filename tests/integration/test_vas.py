@@ -7,7 +7,9 @@ import math
 import os
 import re
 import time
+import unittest
 
+import cluster_harness
 import harness
 from harness import wait_for
 
@@ -65,15 +67,26 @@ class VasEnv(harness.Env):
     (test_vas.py, test_longmo.py, test_redis.py)."""
     # ---- set-up ---------------------------------------------------------
     aof = False  # True: a redis-server that keeps its data over a restart
+    # A Redis Cluster (cluster_harness.py) instead of one server: set by
+    # setUpClass of a class that calls cluster_harness.class_cluster.
+    cluster = None
 
     def setUp(self):
         super().setUp()
-        self.redis = (self.start_redis_aof(harness.free_port(), "redis") if self.aof
-                      else self.start_redis())
-        self.r = harness.Redis(self.redis.port)
+        if self.cluster:
+            self.cluster.flush()
+            self.r = cluster_harness.ClusterRedis(self.cluster)
+        else:
+            self.redis = (self.start_redis_aof(harness.free_port(), "redis") if self.aof
+                          else self.start_redis())
+            self.r = harness.Redis(self.redis.port)
         self.addCleanup(self.r.close)
         self.seed()
         self.nsim = 0
+
+    def redis_url(self):
+        """redis.url for the daemon: the cluster's seeds, or this test's server."""
+        return self.cluster.url() if self.cluster else "redis://127.0.0.1:%d" % self.redis.port
 
     def seed(self, catalogue=CATALOGUE):
         r = self.r
@@ -121,7 +134,7 @@ class VasEnv(harness.Env):
         self.sim_port = harness.free_port()
         env = dict(os.environ)
         env["SHORTCODED_SMSC_PORT"] = str(self.sim_port)
-        env["SHORTCODED_REDIS_URL"] = "redis://127.0.0.1:%d" % self.redis.port
+        env["SHORTCODED_REDIS_URL"] = self.redis_url()
         d = self.start("shortcoded", [harness.DAEMON, "-c", self.config(limits, level)], env=env)
         d.wait_log(r"event=catalogue_loaded services=%d" % len(CATALOGUE), timeout=10)
         self.daemon = d
@@ -239,7 +252,7 @@ class VasEnv(harness.Env):
         n = self.r("SCARD", "vas:catalogue")
         self.sim_port = harness.free_port()
         env = dict(os.environ, SHORTCODED_SMSC_PORT=str(self.sim_port),
-                   SHORTCODED_REDIS_URL="redis://127.0.0.1:%d" % self.redis.port)
+                   SHORTCODED_REDIS_URL=self.redis_url())
         d = self.start("shortcoded", [harness.DAEMON, "-c", SHIPPED], env=env)
         d.wait_log(r"event=catalogue_loaded services=\d+", timeout=10)
         self.assertIn("services=%d" % n, d.output())
@@ -507,6 +520,83 @@ class VasTest(VasEnv):
                                 % (M3, M3))
         self.assertEqual(texts, [self.done_text(["SP003"])])
         self.assert_cancelled(M3, ["SP003"], SUBS3)
+
+
+# VasTest's cases that send a cancel ("1", "TD"+CODE, "00000"/"Y"): their
+# scripts declare vas:events (and vas_cancel_items the vas:svc: prefix) next
+# to the subscriber's {MSISDN} keys, which a cluster refuses (CROSSSLOT)
+# until helper "relay" moves those writes to a per-subscriber outbox.
+# test_cancel_is_refused_whole_until_the_relay below checks what happens
+# meanwhile (the temporary error, nothing half-written); when the relay
+# lands, this set empties and that test goes.
+NEEDS_RELAY = {
+    "test_bad_data_in_redis", "test_cancel_all_then_something_else", "test_cancel_all_then_yes",
+    "test_cancel_items_with_fullwidth_and_chinese_commas", "test_expired_menu", "test_no_menu",
+    "test_numbers_out_of_range", "test_pending_confirmation_expires", "test_rate_limit",
+    "test_redelivered_mo_writes_one_event", "test_td_code", "test_too_many_numbers",
+}
+
+
+class VasClusterTest(VasTest):
+    """VasTest's cases, with the same assertions, against a Redis Cluster of
+    3 masters + 3 replicas (one cluster for the class, emptied per test)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster = cluster_harness.class_cluster(cls)
+
+    def test_redis_down_then_back(self):
+        self.skipTest("one server's restart; a cluster's master failover is another test")
+
+    def test_cancel_is_refused_whole_until_the_relay(self):
+        """A cancel's script is refused by the cluster (CROSSSLOT): the MO
+        gets the temporary error, so the SMSC keeps it, and nothing of it
+        is written."""
+        d = self.start_vas()
+        # run_script would fail on the script_error line this test is about.
+        rc, out = self.run_sim_script(self.start_script(
+            "send %s TDCL001\nexpect_status ESME_RX_T_APPN\n" % M3))
+        self.assertEqual(rc, 0, out)
+        wait_for(lambda: self.outcomes(M3) == ["temporary_error"], 10, "the MO's outcome")
+        self.assertRegex(d.output(), r"event=script_error msisdn=%s route=vas_cancel_code .*"
+                                     r"error=\"CROSSSLOT" % M3)
+        self.assertEqual(self.r.hgetall("sub:{%s}:vas" % M3), SUBS3)
+        self.assertEqual(self.r("EXISTS", "vas:events"), 0)
+        self.assertEqual(self.r("EXISTS", "audit:{%s}" % M3), 0)
+
+    def test_slot_moves_while_the_daemon_runs(self):
+        """M3's slot migrates to another master under a running daemon. Half
+        way (its keys moved, the slot MIGRATING / IMPORTING) the old owner
+        answers -ASK, the daemon sends ASKING + the script there, and the
+        new owner answers -TRYAGAIN (the script names keys that exist
+        nowhere yet): the MO gets the temporary error, nothing is written.
+        Once the slot is moved for good the old owner answers -MOVED, the
+        daemon follows it and refreshes its map, and the MO is answered from
+        the same data."""
+        d = self.start_vas()
+        want = "send %s 0000\nexpect %s ^您已订购3项\n" % (M3, M3)
+        self.run_script(want)
+        slot = cluster_harness.key_slot("{%s}" % M3)
+        src, dst = self.cluster.begin_move(slot)
+        self.addCleanup(self.cluster.end_move, slot, dst)  # the next test needs a stable map
+        self.refused_without_reply(M3, "send %s 0000\n" % M3)
+        d.wait_log(r"event=redis_cluster_redirect .*kind=ask slot=%d to=127.0.0.1:%d" % (slot, dst))
+        self.assertIn("TRYAGAIN", d.output())
+        self.cluster.end_move(slot, dst)
+        self.run_script(want)
+        d.wait_log(r"event=redis_cluster_redirect .*kind=moved slot=%d to=127.0.0.1:%d" % (slot, dst))
+        d.wait_log(r"event=redis_cluster_map .*masters=3 ", count=2)
+        self.assertEqual(self.r.hgetall("sub:{%s}:vas" % M3), SUBS3)
+        self.assertEqual(self.r("EXISTS", "vas:events"), 0)
+        self.assertEqual(cluster_harness.ask(dst, "CLUSTER", "COUNTKEYSINSLOT", slot),
+                         len(self.r("KEYS", "*{%s}*" % M3)))
+
+
+for _name in NEEDS_RELAY:
+    setattr(VasClusterTest, _name, unittest.skip(
+        "needs the relay: the script writes vas:events from a subscriber's slot (CROSSSLOT)")(
+            getattr(VasTest, _name)))
 
 
 def unshow(s):
