@@ -40,6 +40,7 @@
 #include "core/app.h"
 #include "core/stream.h"
 #include "core/intake.h"
+#include "handlers/emit_lua.h"
 #include "handlers/order.h"
 #include "store/keys.h"
 
@@ -50,8 +51,12 @@
 #define PROMPT_MAX 2048
 
 /* Type checks and the time, for the two scripts (they run without the
- * request layer's prelude: they are not commands). */
+ * request layer's prelude: they are not commands). Their global writes
+ * (sc_emit) go straight to their keys: these scripts name vas:events and
+ * vas:orders:due next to order:{M}, so they run on one Redis server only
+ * (docs/scaling.md "The relay": not yet through an outbox). */
 #define ORDERS_LUA_HEAD(types)                                                           \
+    "local OUTBOX = nil\n" SC_EMIT_LUA                                                   \
     "local TYPES = {" types "}\n"                                                        \
     "for i, want in ipairs(TYPES) do\n"                                                  \
     "  local ty = redis.call('TYPE', KEYS[i]).ok\n"                                      \

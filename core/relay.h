@@ -1,0 +1,34 @@
+/* relay.h -- the daemon's half of the outbox (handlers/emit_lua.h): on a
+ * Redis Cluster, a script's writes of global keys wait in the outbox of
+ * its own slot (out:{TAG}); the caller of the script hands the entries the
+ * script returned to sc__relay, which runs each on its global key (XADD
+ * with '*': consumers dedup by the entry's `id` field) and then XDELs them
+ * from the outbox. Whoever ran the script acknowledges its input (the MO,
+ * the stream entry) only after done(0): a daemon that dies before leaves
+ * the input unacknowledged, its next run (the MO redelivered, the entry
+ * reclaimed) returns the entries still in the outbox, and they are relayed
+ * then (docs/reliability.md "The relay"). Internal to core/. */
+#ifndef SC_CORE_RELAY_H
+#define SC_CORE_RELAY_H
+
+#include <stddef.h>
+
+struct redisReply;
+struct sc_store;
+
+/* Relay entries (XRANGE's reply: [[id, [field, value, ...]], ...],
+ * borrowed: read before this returns) of the outbox key outbox. done is
+ * called exactly once, from the loop: err 0 once every entry was written
+ * to its global key (its XDEL may have failed: the entry is then relayed
+ * again by a later run, with the same id), else SC_E* (nothing is known of
+ * the entries: they stay in the outbox). An entry that is not an outbox
+ * entry is logged, left in the outbox, and skipped. Returns 0, or a
+ * negative SC_E* (done not called). */
+int sc__relay(struct sc_store *st, const char *outbox, const struct redisReply *entries,
+              void (*done)(void *arg, int err), void *arg);
+
+/* A deep copy of a reply (freed with sc__reply_free), or NULL. */
+struct redisReply *sc__reply_dup(const struct redisReply *r);
+void sc__reply_free(struct redisReply *r);
+
+#endif
