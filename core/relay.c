@@ -95,9 +95,15 @@ static void all_written(struct relay *r)
     struct sc_histogram *h = sc_metric_histogram(&g_relay_seconds, NULL);
     for (unsigned i = 0; i < r->n; i++)
         sc_histogram_observe(h, t > r->at_ms[i] ? t - r->at_ms[i] : 0);
-    const char *argv[2 + SC_OUTBOX_BATCH];
+    /* The outbox goes once empty (a subscriber who never writes again
+     * leaves no key behind); EVAL, not a registered script: the relay has
+     * no set-up of its own, and Redis caches the script by its text. */
+    const char *argv[4 + SC_OUTBOX_BATCH];
     unsigned argc = 0;
-    argv[argc++] = "XDEL";
+    argv[argc++] = "EVAL";
+    argv[argc++] = "redis.call('XDEL', KEYS[1], unpack(ARGV))\n"
+                   "if redis.call('XLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) end\n";
+    argv[argc++] = "1";
     argv[argc++] = r->outbox;
     for (unsigned i = 0; i < r->n && argc < SC_ARRAY_LEN(argv); i++)
         argv[argc++] = r->ids[i];

@@ -209,6 +209,8 @@ class VasEnv(harness.Env):
         """codes were cancelled for m, in this order, each with one event
         and one audit entry; nothing else changed for m."""
         left = {c: v for c, v in subs_before.items() if c not in codes}
+        # One server: no outbox ever; a cluster: relayed, then deleted.
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
         self.assertEqual(self.r.hgetall("sub:{%s}:vas" % m), left)
         # A cancellation takes its confirmation with it.
         conf = self.r.hgetall("sub:{%s}:conf" % m)

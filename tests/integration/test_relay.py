@@ -1,0 +1,85 @@
+"""test_relay.py -- the relay on a Redis Cluster (3 masters + 3 replicas):
+a subscriber's script writes its global writes (vas:events, vas:orders:due)
+to its outbox out:{M}, and the daemon relays them before it answers the MO
+(docs/reliability.md "The relay", docs/scaling.md). An order confirmed by
+"Y" reaches vas:events through the outbox; a daemon killed -9 between the
+script and the relay loses nothing: the entry waits in the outbox, the MO is
+not answered, and when the SMSC delivers it again the entry is relayed."""
+import signal
+
+import cluster_harness
+import harness
+from harness import wait_for
+from test_vas import VasEnv
+
+SINCE = "1650000000"
+
+
+class RelayClusterTest(VasEnv):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster = cluster_harness.class_cluster(cls)
+
+    def owner(self, key):
+        slot = cluster_harness.key_slot(key)
+        for lo, hi, port in self.cluster.slot_map():
+            if lo <= slot <= hi:
+                return port
+        raise AssertionError("no owner of %s" % key)
+
+    def subscriber_away_from_events(self):
+        """An MSISDN whose keys live on another master than vas:events."""
+        events = self.owner("vas:events")
+        for i in range(100):
+            m = "1380013%04d" % i
+            if self.owner("{%s}" % m) != events:
+                return m
+        raise AssertionError("every subscriber next to vas:events")
+
+    def test_order_confirmation_goes_through_the_outbox(self):
+        m = self.subscriber_away_from_events()
+        self.start_vas()
+        self.run_script("send %s KTCL001\nexpect %s ^您将订购\n"
+                        "send %s Y\nexpect %s ^您已成功订购\n" % (m, m, m, m))
+        since = self.r("HGET", "sub:{%s}:vas" % m, "CL001")
+        ev = [e for e in self.events() if e.get("msisdn") == m]
+        self.assertEqual([(e["event"], e["id"]) for e in ev],
+                         [("subscribe", "%s:CL001:%s:subscribe" % (m, since))])
+        # The order's deadline reached the sweep's set through the outbox too.
+        self.assertEqual(len(self.r("ZRANGE", "vas:orders:due", 0, -1)), 1)
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
+
+    def test_killed_between_script_and_relay(self):
+        m = self.subscriber_away_from_events()
+        self.r("HSET", "sub:{%s}:vas" % m, "CL001", SINCE)
+        # Confirmed: the cancel files no refund, its one write is the event.
+        self.r("HSET", "sub:{%s}:conf" % m, "CL001", "ref")
+        d = self.start_vas()
+        # vas:events' master takes no write: the relay's XADD waits there.
+        events = self.owner("vas:events")
+        cluster_harness.ask(events, "CLIENT", "PAUSE", 20000, "WRITE")
+        self.addCleanup(cluster_harness.ask, events, "CLIENT", "UNPAUSE")
+        # The simulator stays bound (the SMSC keeps the MO unanswered).
+        self.start_script("send %s TDCL001\nexpect_none %s 60000\n" % (m, m))
+        wait_for(lambda: self.r("XLEN", "out:{%s}" % m) == 1, 10, "the cancel's outbox entry")
+        self.assertEqual(self.outcomes(m), [])  # the MO is not answered
+        d.signal(signal.SIGKILL)
+        d.wait()
+        cluster_harness.ask(events, "CLIENT", "UNPAUSE")
+        self.assertEqual(self.r.hgetall("sub:{%s}:vas" % m), {})
+        self.assertEqual(self.r("XLEN", "out:{%s}" % m), 1)
+        # The SMSC delivers the unanswered MO again, to a new daemon: its
+        # script finds the code cancelled, and returns the outbox's entry.
+        self.start_vas()
+        self.run_script("send %s TDCL001\nexpect %s ^彩铃已于[0-9:]+退订\n" % (m, m))
+        want = "%s:CL001:%s:unsubscribe" % (m, SINCE)
+        ev = [e for e in self.events() if e.get("msisdn") == m]
+        self.assertGreaterEqual(len(ev), 1)
+        # Repeated at most, always the same entry (consumers dedup by id).
+        self.assertEqual({(e["event"], e["id"]) for e in ev}, {("unsubscribe", want)})
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
+
+
+if __name__ == "__main__":
+    harness.main()
