@@ -36,6 +36,7 @@
 #include "store/cluster.h"
 
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 
 #include "store/slots.h"
@@ -83,6 +84,7 @@ struct sc_cluster {
     void *user_arg;
     void (*done)(void *arg);
     void *done_arg;
+    struct sc_store_server srv; /* sc__cluster_server's answer */
     int stopping;
     unsigned stop_left;        /* engines and the timer not closed yet */
     TAILQ_HEAD(cl_cmdq, cl_cmd) free_cmds;
@@ -424,10 +426,9 @@ static void on_cmd_reply(void *ctx, int err, struct redisReply *r)
 {
     struct cl_cmd *c = ctx;
     struct sc_cluster *cl = c->cl;
-    if (err || cl->stopping) {
-        if (err)
-            cl_refresh(cl);
-        deliver(c, err ? err : SC_ECLOSED, err ? NULL : r);
+    if (err) {
+        cl_refresh(cl);
+        deliver(c, err, NULL);
         return;
     }
     struct sc_redirect rd;
@@ -514,6 +515,16 @@ int sc__cluster_command(struct sc_cluster *cl, int argc, const char *const *argv
 
 /* ---- life cycle ------------------------------------------------------- */
 
+void sc__pick_seed(struct sc_store *st)
+{
+    const struct sc_redis_seed *sd = &st->u.seeds[st->next_seed++ % (unsigned)st->u.nseeds];
+    unsigned char buf[sizeof(struct in6_addr)];
+    sc_strlcpy(st->u.host, sd->host, sizeof st->u.host);
+    st->u.port = sd->port;
+    st->host_numeric = uv_inet_pton(AF_INET, st->u.host, buf) == 0 ||
+                       uv_inet_pton(AF_INET6, st->u.host, buf) == 0;
+}
+
 static void on_seed_state(void *arg, int ready)
 {
     struct sc_cluster *cl = arg;
@@ -546,6 +557,14 @@ void sc__cluster_seed_ready(struct sc_store *st)
 }
 
 int sc__cluster_ready(const struct sc_cluster *cl) { return cl->ready; }
+
+const struct sc_store_server *sc__cluster_server(struct sc_cluster *cl)
+{
+    cl->srv = cl->seed->srv;
+    cl->srv.run_id[0] = '\0';
+    cl->srv.keys = -1;
+    return &cl->srv;
+}
 
 unsigned sc__cluster_pending(const struct sc_cluster *cl)
 {

@@ -56,8 +56,9 @@
  * deadline, deferred failures and the public API; handshake.c the pipelined
  * handshake; server.c the INFO/CONFIG durability judgement; scripts.c the
  * script registry and the NOSCRIPT retry; resp.c RESP formatting; adapter.c
- * the hiredis <-> libuv adapter; store_int.h what they share. This file is
- * a little over 700 lines (about 60 of them this comment) because the state
+ * the hiredis <-> libuv adapter; cluster.c the Redis Cluster router in front
+ * of this engine (slots.c its pure parts); store_int.h what they share. This
+ * file is a little over 700 lines (about 60 of them this comment) because the state
  * machine and the command FIFO share every transition: a failure in any
  * state ends the pending commands, and splitting them would put one
  * transition in two files.
@@ -320,22 +321,11 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     do_connect(st);
 }
 
-/* Take the URL's next seed as this attempt's host. */
-static void pick_seed(struct sc_store *st)
-{
-    const struct sc_redis_seed *sd = &st->u.seeds[st->next_seed++ % (unsigned)st->u.nseeds];
-    unsigned char buf[sizeof(struct in6_addr)];
-    sc_strlcpy(st->u.host, sd->host, sizeof st->u.host);
-    st->u.port = sd->port;
-    st->host_numeric = uv_inet_pton(AF_INET, st->u.host, buf) == 0 ||
-                       uv_inet_pton(AF_INET6, st->u.host, buf) == 0;
-}
-
 /* Start one attempt: its deadline covers every step up to ready. */
 static void connect_now(struct sc_store *st)
 {
     if (st->u.nseeds > 1) /* several seeds: each attempt the next one */
-        pick_seed(st);
+        sc__pick_seed(st);
     st->attempt_deadline = uv_now(st->loop) + st->o.connect_timeout_ms;
     uv_timer_start(&st->conn_timer, on_conn_timer, SC_MIN(st->o.connect_timeout_ms, ST_PROBE_MS),
                    0);
@@ -621,7 +611,10 @@ void sc_store_hold(struct sc_store *st, int on) { st->held = on != 0; }
 
 const char *sc_store_last_error(const struct sc_store *st) { return st->last_error; }
 
-const struct sc_store_server *sc_store_server(const struct sc_store *st) { return &st->srv; }
+const struct sc_store_server *sc_store_server(const struct sc_store *st)
+{
+    return st->cl ? sc__cluster_server(st->cl) : &st->srv;
+}
 
 unsigned sc_store_pending(const struct sc_store *st)
 {

@@ -27,6 +27,14 @@
  * sc_store_command, but sc_store_ready() is 0 and sc_store_eval() fails
  * with SC_EAGAIN, so MOs get the temporary error.
  *
+ * Redis Cluster: when the server's INFO says cluster_enabled:1 (the URL may
+ * list several seeds), this store becomes a router with one such
+ * connection per master, every call sent to its key's slot (a script's
+ * first key; a command's key argument), MOVED / ASK followed, and
+ * TRYAGAIN / CLUSTERDOWN / a lost master handed back as SC_EAGAIN (a
+ * callback's err may then be SC_EAGAIN too). Same API: store/cluster.c,
+ * docs/scaling.md.
+ *
  * Ownership: a reply passed to a callback is borrowed and freed when the
  * callback returns. Strings passed to calls are copied before they return. */
 #ifndef SC_STORE_H
@@ -76,7 +84,8 @@ struct sc_store_server {
 };
 
 /* err: 0 with reply (which may be a Redis error reply: check reply->type),
- * or SC_ETIMEOUT, SC_ECLOSED (connection lost), with reply NULL. */
+ * or SC_ETIMEOUT, SC_ECLOSED (connection lost), SC_EAGAIN (a cluster said
+ * TRYAGAIN / CLUSTERDOWN, or could not be followed), with reply NULL. */
 typedef void (*sc_store_cb)(void *ctx, int err, struct redisReply *reply);
 
 /* Parse the URL and prepare; does not connect yet. Returns NULL with a
@@ -109,7 +118,9 @@ void sc_store_hold(struct sc_store *st, int on);
 /* Why the last connection attempt failed or the connection was lost
  * (hiredis' text, e.g. "Connection refused"); "" if none did. Borrowed. */
 const char *sc_store_last_error(const struct sc_store *st);
-/* The server as of the last handshake. Borrowed, lives as long as st. */
+/* The server as of the last handshake. Borrowed, lives as long as st. On a
+ * Redis Cluster: the seed's durability, run_id "" and keys -1 (many
+ * servers: docs/scaling.md). */
 const struct sc_store_server *sc_store_server(const struct sc_store *st);
 
 /* Run script id with keys and args (binary-safe: lengths given; a NULL

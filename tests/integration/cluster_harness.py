@@ -12,6 +12,7 @@ the daemon's default redis.durability: refuse requires it.
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -191,10 +192,11 @@ class Cluster:
             if "cluster_state:ok" not in info:
                 return False
             epochs.add([l for l in info.split() if l.startswith("cluster_current_epoch")][0])
-        # Replicas attached: each master reports its replica.
+        # Replicas in sync (a replica that never synced does not fail over).
         if self.replicas:
             for p in self.masters(fresh=True):
-                if ask(p, "INFO", "replication").count("slave0:") == 0:
+                rows = [l for l in ask(p, "INFO", "replication").split() if l.startswith("slave")]
+                if len(rows) < self.replicas or not all("state=online" in l for l in rows):
                     return False
         return len(epochs) == 1
 
@@ -255,6 +257,55 @@ class Cluster:
             if r[0] <= slot <= r[1]:
                 return r[2][1]
         return None
+
+    def reshard(self, nslots, timeout=60):
+        """redis-cli --cluster reshard: move nslots slots from the first
+        master to the second (keys MIGRATEd, slots MIGRATING / IMPORTING
+        meanwhile). Blocks until done; returns (from port, to port)."""
+        src, dst = self.masters(fresh=True)[:2]
+        out = subprocess.run(
+            ["redis-cli", "--cluster", "reshard", "127.0.0.1:%d" % src,
+             "--cluster-from", self.node_id(src), "--cluster-to", self.node_id(dst),
+             "--cluster-slots", str(nslots), "--cluster-yes", "--cluster-pipeline", "10"],
+            capture_output=True, text=True, timeout=timeout)
+        if out.returncode != 0:
+            raise AssertionError("reshard failed:\n" + out.stdout[-3000:] + out.stderr)
+        self.forget_map()
+        wait_for(self._all_ok, 30, "the cluster to settle after the reshard")
+        return src, dst
+
+    def kill_master_of(self, slot):
+        """SIGKILL slot's master; wait until a replica has taken its slots.
+        Returns the dead master's port (restart_node brings it back, as a
+        replica)."""
+        port = self._owner_of(slot)
+        self.procs[port].signal(signal.SIGKILL)
+        self.procs[port].wait(10)
+
+        def promoted():
+            self.forget_map()
+            owner = None
+            for p in self.ports:
+                if p != port and self.procs[p].alive():
+                    try:
+                        owner = self._owner_seen(p, slot)
+                        info = ask(p, "CLUSTER", "INFO")
+                    except (OSError, RuntimeError):
+                        return False
+                    if owner in (None, port) or "cluster_state:ok" not in info:
+                        return False
+            return owner is not None
+        wait_for(promoted, 30, "a replica to take over slot %d from %d" % (slot, port))
+        self.forget_map()
+        return port
+
+    def restart_node(self, port):
+        """Start a killed node again on its port and data: it rejoins (as a
+        replica) and the cluster is whole again."""
+        self.procs[port].stop()
+        self.start_node(port)
+        wait_for(lambda: harness.Env._redis_ping(port), 10, "node %d to answer" % port)
+        wait_for(self._all_ok, 30, "the cluster to be whole again")
 
     def flush(self):
         """Empty every master (replicas follow) between tests."""

@@ -22,8 +22,10 @@ import signal
 import subprocess
 import sys
 import time
+import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cluster_harness  # noqa: E402
 import harness  # noqa: E402
 from harness import wait_for  # noqa: E402
 from test_vas import CATALOGUE, SHIPPED  # noqa: E402
@@ -53,10 +55,12 @@ class FaultTest(harness.Env):
             r("HSET", "sub:{%s}:vas" % m, *[x for kv in subs[m].items() for x in kv])
         return subs
 
-    def start_vas(self, sim_port, redis_port, name):
+    def start_vas(self, sim_port, redis, name):
+        """redis: a port, or a redis.url (a cluster's seeds)."""
         env = dict(os.environ)
         env["SHORTCODED_SMSC_PORT"] = str(sim_port)
-        env["SHORTCODED_REDIS_URL"] = "redis://127.0.0.1:%d" % redis_port
+        env["SHORTCODED_REDIS_URL"] = redis if isinstance(redis, str) else \
+            "redis://127.0.0.1:%d" % redis
         # The shipped config, without the per-subscriber rate limit (each
         # subscriber sends a dozen commands here; a rate-limited MO changes
         # nothing and gets no reply, which would hide what is tested).
@@ -192,15 +196,20 @@ class FaultTest(harness.Env):
     # ---- tests -----------------------------------------------------------------
     def test_crash(self):
         n = 300
-        self.redis = self.start_redis()
-        r = harness.Redis(self.redis.port)
+        cluster = getattr(self, "cluster", None)  # FaultClusterTest
+        if cluster:
+            cluster.flush()
+            url, r = cluster.url(), cluster_harness.ClusterRedis(cluster)
+        else:
+            self.redis = self.start_redis()
+            url, r = self.redis.port, harness.Redis(self.redis.port)
         self.addCleanup(r.close)
         subs = self.seed(r, n)
         r.close()  # a fresh connection for the checks
         # A slow SMSC (every submit_sm_resp 33 ms late): the window is often
         # full, so replies wait in the daemon when it is killed.
         sim = self.load_sim(n, 200, 15, "--resp-delay-ms", "33")
-        d = self.start_vas(sim.port, self.redis.port, "shortcoded0")
+        d = self.start_vas(sim.port, url, "shortcoded0")
         rnd = random.Random(5)
         kills = 0
         t_end = time.monotonic() + 14
@@ -221,7 +230,7 @@ class FaultTest(harness.Env):
             d.signal(signal.SIGKILL)
             d.wait(5)
             kills += 1
-            d = self.start_vas(sim.port, self.redis.port, "shortcoded%d" % kills)
+            d = self.start_vas(sim.port, url, "shortcoded%d" % kills)
         self.assertGreaterEqual(kills, 3)
         rep = self.finish_sim(sim)
         self.assertTrue(d.alive())
@@ -391,6 +400,27 @@ class FaultTest(harness.Env):
         self.assertLess(throttled, 0.05 * busy1)
         self.assertLess(down, 0.05 * busy2)
         self.assertTrue(d.alive())
+
+
+@unittest.skip("needs the relay: every cancel's script writes vas:events from the "
+               "subscriber's slot and the cluster refuses it (CROSSSLOT); run once: "
+               "cancellations applied 0, lost 0, duplicated 0, cancels without ROK")
+class FaultClusterTest(FaultTest):
+    """test_crash against a Redis Cluster of 3 masters + 3 replicas, with the
+    same assertions. The other fault tests are about one server. Skipped as
+    a class, so that no cluster is started for nothing."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster = cluster_harness.class_cluster(cls)
+
+    def test_crash(self):
+        FaultTest.test_crash(self)
+
+
+for _name in [n for n in dir(FaultTest) if n.startswith("test_") and n != "test_crash"]:
+    setattr(FaultClusterTest, _name, None)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@ shipped config/shortcoded.yaml (or a copy with other limits), a real
 redis-server seeded with a catalogue and subscriptions, and smsc-sim
 scripts as the subscribers. Every test checks the replies and then the
 Redis state exactly: sub:{M}:vas, the vas:events entries and audit:{M}."""
+import json
 import math
 import os
 import re
+import sys
 import time
 import unittest
 
@@ -562,6 +564,73 @@ class VasClusterTest(VasTest):
         self.assertEqual(self.r("EXISTS", "vas:events"), 0)
         self.assertEqual(cluster_harness.ask(dst, "CLUSTER", "COUNTKEYSINSLOT", slot),
                          len(self.r("KEYS", "*{%s}*" % M3)))
+
+    def test_seeds_tried_in_turn(self):
+        """The URL's first seed does not answer: the next one gives the map."""
+        dead = harness.free_port()
+        self.redis_url = lambda: self.cluster.url(seeds=[dead, self.cluster.ports[4]])
+        d = self.start_vas()
+        self.assertIn("port=%d" % dead, d.output())
+        self.run_script("send %s 0000\nexpect %s ^您已订购3项\n" % (M3, M3))
+
+    def test_reshard_while_mos_flow(self):
+        """redis-cli --cluster reshard moves 1000 slots between two masters
+        while "0000"s from 300 subscribers flow at 150/s. MOs caught by the
+        move (ASK, TRYAGAIN) get the temporary error and are redelivered:
+        every MO finally ESME_ROK, each with its one reply (0 lost, 0
+        duplicated), and the subscriptions are unchanged. (Cancels, where
+        a double application would show, need the relay: NEEDS_RELAY.)"""
+        n, first = 300, 13900000000
+        for i in range(0, n, 3):  # a third of them with M3's services
+            self.r("HSET", "sub:{%d}:vas" % (first + i), *[x for kv in SUBS3.items() for x in kv])
+        d = self.start_vas()
+        report = os.path.join(self.dir, "load.json")
+        sim = self.start_sim("--load", "--json", report, "--log-level", "warn",
+                             "--subscribers", str(n), "--from", str(first), "--mix", "0000:100",
+                             "--rate", "150", "--duration", "7", "--seed", "3",
+                             "--redeliver", "--redeliver-interval-ms", "200",
+                             "--redeliver-timeout-ms", "3000", "--redeliver-max", "200",
+                             "--reply-timeout-ms", "8000", port=self.sim_port, name="load")
+        d.wait_log(r"event=mo msisdn=", count=100, timeout=30)
+        self.cluster.reshard(1000)
+        moved = d.count(r"event=redis_cluster_redirect ")
+        try:
+            sim.wait(60)
+        except Exception:
+            raise AssertionError("smsc-sim did not finish:\n" + sim.output()[-3000:])
+        with open(report) as f:
+            rep = json.load(f)
+        f, e = rep["faults"], rep["errors"]
+        sys.stderr.write("\n[reshard] 1000 slots moved under load: MOs %d, ROK %d (%d after "
+                         "redelivery), redelivered %d, redirects followed %d, replies %d, "
+                         "lost %d, duplicate %d\n"
+                         % (rep["sent"], rep["mo_status"].get("ESME_ROK", 0),
+                            f["mo_ok_after_redelivery"], f["mo_redelivered"], moved, rep["done"],
+                            e["reply_lost"], e["unexpected_reply"]))
+        self.assertEqual(rep["mo_status"].get("ESME_ROK", 0), rep["sent"], rep["mo_status"])
+        self.assertEqual(f["mo_redeliver_exhausted"], 0)
+        self.assertEqual(e["reply_lost"], 0)
+        self.assertEqual(e["missing_reply"], 0)
+        self.assertEqual(e["unexpected_reply"], 0)
+        self.assertGreater(moved, 0)  # the move was seen, not missed
+        for i in range(0, n, 3):
+            self.assertEqual(self.r.hgetall("sub:{%d}:vas" % (first + i)), SUBS3)
+
+    def test_master_killed_the_daemon_follows(self):
+        """kill -9 of M3's master: the store stops being ready (MOs get the
+        temporary error); once a replica is promoted the daemon finds it in
+        the map (refreshed every 500 ms while not ready), connects, and
+        answers from the replicated data."""
+        d = self.start_vas()
+        want = "send %s 0000\nexpect %s ^您已订购3项\n" % (M3, M3)
+        self.run_script(want)
+        slot = cluster_harness.key_slot("{%s}" % M3)
+        dead = self.cluster.kill_master_of(slot)
+        self.addCleanup(self.cluster.restart_node, dead)  # the next test needs 3+3
+        d.wait_log(r"event=redis_cluster_not_ready ")
+        d.wait_log(r"event=redis_cluster_ready ", count=2, timeout=30)
+        self.run_script(want)
+        self.assertEqual(self.r.hgetall("sub:{%s}:vas" % M3), SUBS3)
 
 
 def unshow(s):
