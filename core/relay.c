@@ -12,6 +12,7 @@
 #include "base/metrics.h"
 #include "base/sc.h"
 #include "handlers/emit_lua.h"
+#include "store/keys.h"
 #include "store/store.h"
 
 #define MAX_ARGS 64             /* an entry's a1..an */
@@ -215,6 +216,76 @@ int sc__relay(struct sc_store *st, const char *outbox, const struct redisReply *
         return err ? err : SC_EINVAL;
     }
     return 0;
+}
+
+/* ---- scripts with an outbox that are not an MO's ---------------------------- */
+
+#define MAX_KEYS 16
+
+struct reval {
+    void (*cb)(void *, int, redisReply *);
+    void *ctx;
+    struct sc_store *st;
+    redisReply *reply;          /* the script's own, while its outbox is relayed */
+    char outbox[SC_KEY_MAX];
+};
+
+static void reval_relayed(void *arg, int err)
+{
+    struct reval *e = arg;
+    e->cb(e->ctx, err ? SC_EIO : 0, err ? NULL : e->reply);
+    sc__reply_free(e->reply);
+    free(e);
+}
+
+static void on_reval(void *ctx, int err, redisReply *rep)
+{
+    struct reval *e = ctx;
+    if (err || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) {
+        e->cb(e->ctx, err, rep);
+        free(e);
+        return;
+    }
+    redisReply *box = rep->element[--rep->elements];
+    if (box->type != REDIS_REPLY_ARRAY || box->elements == 0) {
+        e->cb(e->ctx, 0, rep);
+        rep->elements++;
+        free(e);
+        return;
+    }
+    e->reply = sc__reply_dup(rep);
+    rep->elements++;
+    int rc = e->reply ? sc__relay(e->st, e->outbox, box, reval_relayed, e) : SC_ENOMEM;
+    if (rc < 0) {
+        sc__reply_free(e->reply);
+        e->cb(e->ctx, SC_EIO, NULL);
+        free(e);
+    }
+}
+
+int sc__relay_eval(struct sc_store *st, int script, const char *tag, int nkeys,
+                   const char *const *keys, int nargs, const char *const *args,
+                   void (*cb)(void *ctx, int err, struct redisReply *reply), void *ctx)
+{
+    if (!sc_store_is_cluster(st))
+        return sc_store_eval(st, script, nkeys, keys, NULL, nargs, args, NULL, cb, ctx);
+    if (nkeys >= MAX_KEYS)
+        return SC_EINVAL;
+    struct reval *e = calloc(1, sizeof *e);
+    if (!e)
+        return SC_ENOMEM;
+    e->cb = cb;
+    e->ctx = ctx;
+    e->st = st;
+    sc_key(e->outbox, sizeof e->outbox, SC_KEY_OUTBOX, tag);
+    const char *k[MAX_KEYS];
+    for (int i = 0; i < nkeys; i++)
+        k[i] = strchr(keys[i], '{') ? keys[i] : e->outbox;
+    k[nkeys] = e->outbox;
+    int rc = sc_store_eval(st, script, nkeys + 1, k, NULL, nargs, args, NULL, on_reval, e);
+    if (rc < 0)
+        free(e);
+    return rc;
 }
 
 /* ---- reply copies ---------------------------------------------------------- */

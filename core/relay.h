@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include "handlers/emit_lua.h"
+
 struct redisReply;
 struct sc_store;
 
@@ -26,6 +28,26 @@ struct sc_store;
  * negative SC_E* (done not called). */
 int sc__relay(struct sc_store *st, const char *outbox, const struct redisReply *entries,
               void (*done)(void *arg, int err), void *arg);
+
+/* sc_store_eval for a script that is not an MO's (core/orders.c) but
+ * keeps the same outbox rule: its Lua starts with SC_RELAY_LUA_OPEN(n) (n:
+ * its own key count) and ends with SC_RELAY_LUA_CLOSE. On one server it is
+ * sc_store_eval. On a cluster every key without a hash tag is replaced by
+ * out:{tag} (tag: the script's, e.g. the MSISDN), which is also added as
+ * the last key; the script's outbox entries are relayed before cb gets the
+ * script's own reply (err SC_EIO, reply NULL, when the relay failed: the
+ * entries stay for the next run). Same contract as sc_store_eval. */
+int sc__relay_eval(struct sc_store *st, int script, const char *tag, int nkeys,
+                   const char *const *keys, int nargs, const char *const *args,
+                   void (*cb)(void *ctx, int err, struct redisReply *reply), void *ctx);
+
+/* The frame of such a script: OUTBOX, sc_emit, and its reply followed by
+ * the outbox's entries on a cluster. The script's body returns a table. */
+#define SC_RELAY_LUA_OPEN(nkeys)                                                           \
+    "local OUTBOX = #KEYS > " #nkeys " and KEYS[#KEYS] or nil\n" SC_EMIT_LUA              \
+    "local function sc_main()\n"
+#define SC_RELAY_LUA_CLOSE                                                                 \
+    "\nend\nlocal r = sc_main()\nif OUTBOX then r[#r + 1] = sc_outbox() end\nreturn r\n"
 
 /* A deep copy of a reply (freed with sc__reply_free), or NULL. */
 struct redisReply *sc__reply_dup(const struct redisReply *r);

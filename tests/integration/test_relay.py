@@ -9,8 +9,9 @@ import signal
 
 import cluster_harness
 import harness
+import test_orders
 from harness import wait_for
-from test_vas import VasEnv
+from test_vas import M0, VasEnv
 
 SINCE = "1650000000"
 
@@ -79,6 +80,40 @@ class RelayClusterTest(VasEnv):
         # Repeated at most, always the same entry (consumers dedup by id).
         self.assertEqual({(e["event"], e["id"]) for e in ev}, {("unsubscribe", want)})
         self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
+
+
+class OrderExpiryClusterTest(test_orders.OrderExpiryTest):
+    """An order's expiry by the sweeps of two daemons, on the cluster: the
+    expire script's order_expired event and the due set's ZREM go through
+    out:{M}; still one event, and the due set empties."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster = cluster_harness.class_cluster(cls)
+
+
+class StreamOrderClusterTest(test_orders.OrderEnv):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster = cluster_harness.class_cluster(cls)
+
+    def test_provider_order_then_yes(self):
+        """A vas:orders entry on the cluster (mt.enabled false: the SMS goes
+        straight to the MT queue; the push path does not run on a cluster
+        yet): the start script's writes of vas:orders:due go through the
+        outbox, the entry is acknowledged, the "Y" subscribes once."""
+        self.start_vas(dict(test_orders.FAST, enabled="false"))
+        self.add_order(id="P-1", msisdn=M0, service="SP003", channel="sp")
+        self.run_script("expect %s %s 15000\nsend %s Y\nexpect %s ^您已成功订购\n"
+                        % (M0, test_orders.PROMPT, M0, M0))
+        wait_for(lambda: self.pel() == 0, 10, "the entry to be acknowledged")
+        ev = self.order_events(M0)
+        self.assertEqual([(e["event"], e["service"], e["channel"], e["order"]) for e in ev],
+                         [("subscribe", "SP003", "sp", "P-1")])
+        self.assertEqual(self.r("ZCARD", "vas:orders:due"), 1)
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % M0), 0)
 
 
 if __name__ == "__main__":

@@ -578,8 +578,8 @@ class VasClusterTest(VasTest):
         while "0000"s from 300 subscribers flow at 150/s. MOs caught by the
         move (ASK, TRYAGAIN) get the temporary error and are redelivered:
         every MO finally ESME_ROK, each with its one reply (0 lost, 0
-        duplicated), and the subscriptions are unchanged. (Cancels, where
-        a double application would show, need the relay: NEEDS_RELAY.)"""
+        duplicated), and the subscriptions are unchanged.
+        (Cancels under a reshard: not tested yet.)"""
         n, first = 300, 13900000000
         for i in range(0, n, 3):  # a third of them with M3's services
             self.r("HSET", "sub:{%d}:vas" % (first + i), *[x for kv in SUBS3.items() for x in kv])
