@@ -14,6 +14,10 @@ Systems (each against its own fresh smsc-sim in --load mode, loopback only):
   kannel-geturl   the same, the sms-service fetching the text with get-url
                   from a trivial local HTTP server (python3 http.server), the
                   way Kannel users plug in logic such as a Redis lookup.
+  shortcoded-callout  shortcoded with "0000" routed to the `http` handler,
+                  which GETs the text from the same HTTP server (its
+                  get-url); a private redis-server for the prelude's rate
+                  limit. CPU: daemon + redis-server + the HTTP server.
 
 Phases, the same for every system:
   A throughput    --rate max --count N "0000" from S subscribers
@@ -51,7 +55,7 @@ from benchlib import Run, cpu_s, rss_kib  # noqa: E402
 from harness import free_port, wait_for  # noqa: E402
 
 FIRST_MSISDN = 13800000000
-SYSTEMS = ("shortcoded", "kannel-static", "kannel-geturl")
+SYSTEMS = ("shortcoded", "kannel-static", "kannel-geturl", "shortcoded-callout")
 SHORT = {"shortcoded": "sc", "redis-server": "redis", "bearerbox": "bb", "smsbox": "sb",
          "http-server": "http"}
 
@@ -197,6 +201,87 @@ def bench_shortcoded(run, a, rport, redis):
     return out
 
 
+# ---- shortcoded-callout: the http handler against get-url's backend --------
+CALLOUT_ROUTES = """routes:
+  - name: list
+    match: ["0000"]
+    handler: http
+    options:
+      url: "http://127.0.0.1:%(http)d/list"
+      timeout_ms: 10000
+      max_concurrent: 1000
+      breaker:
+        failures: 0
+  - handler: help
+templates:
+  help: "?"
+  rate_limited: "?"
+  service_error: "?"
+"""
+
+
+def start_geturl_server(run, d, text, name):
+    """bench/kannel/geturl_server.py answering text; (process, port)."""
+    tfile, pfile = os.path.join(d, "reply.txt"), os.path.join(d, "http.port")
+    with open(tfile, "w", encoding="utf-8") as f:
+        f.write(text)
+    http = run.start(name, [sys.executable, os.path.join(HERE, "kannel", "geturl_server.py"),
+                            tfile, pfile])
+    wait_for(lambda: os.path.exists(pfile) or not http.alive(), 10, "the HTTP backend")
+    with open(pfile) as f:
+        return http, int(f.read())
+
+
+def bench_callout(run, a, text):
+    d = os.path.join(run.work, "callout")
+    os.makedirs(d, exist_ok=True)
+    rport, sport = free_port(), free_port()
+    redis = run.start("redis-callout", ["redis-server", "--port", str(rport), "--bind",
+                                        "127.0.0.1", "--save", "", "--appendonly", "no",
+                                        "--dir", d])
+    wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
+    http, hport = start_geturl_server(run, d, text, "callout-http")
+    cfg = os.path.join(d, "shortcoded.yaml")
+    with open(cfg, "w", encoding="utf-8") as f:
+        f.write(DAEMON_CONFIG % {"smsc": sport, "redis": rport, "window": a.window} +
+                CALLOUT_ROUTES % {"http": hport})
+    sc = run.start("shortcoded-callout", [os.path.join(run.build, "shortcoded"), "-c", cfg])
+    pids = {"shortcoded": sc.p.pid, "redis-server": redis.p.pid, "http-server": http.p.pid}
+    out = {"processes": sorted(pids), "rss_kib": {}}
+    try:
+        def at_start():
+            out["rss_kib"].setdefault("start", rss_kib(sc.p.pid))
+        for ph, args, tmo in phases(a):
+            out[ph] = run_phase(run, "callout-" + ph, sport, "shortcoded:secret", args, pids,
+                                tmo, at_start)
+            out["rss_kib"]["after_" + ph] = rss_kib(sc.p.pid)
+        if not sc.alive():
+            raise SystemExit("shortcoded (callout) died:\n" + sc.output()[-3000:])
+        out["callout_failed"] = sc.count(r"event=callout_failed")
+    finally:
+        for p in (sc, http, redis):
+            run.stop(p)
+    return out
+
+
+def callout_summary(res):
+    """shortcoded-callout against kannel-geturl: the same backend, lines."""
+    c, k = res.get("shortcoded-callout"), res.get("kannel-geturl")
+    if not c:
+        return []
+    out = ["shortcoded-callout: callouts failed %d; CPU-s / 1000 (sc + redis + http) A %.4f, "
+           "B %.4f; p99 at phase B %s" % (c["callout_failed"], c["A"]["cpu_s_per_1000"],
+                                          c["B"]["cpu_s_per_1000"],
+                                          fmt_us(c["B"]["latency_us"]["p99"]))]
+    if k:
+        out.append("  vs kannel-geturl (bb + sb + http): CPU %.1fx lower (A), %.1fx (B); "
+                   "p99 at phase B %s vs %s" % (
+                       k["A"]["cpu_s_per_1000"] / max(c["A"]["cpu_s_per_1000"], 1e-9),
+                       k["B"]["cpu_s_per_1000"] / max(c["B"]["cpu_s_per_1000"], 1e-9),
+                       fmt_us(c["B"]["latency_us"]["p99"]), fmt_us(k["B"]["latency_us"]["p99"])))
+    return out
+
+
 def kannel_services(kind, text, url):
     common = "max-messages = 10\nconcatenation = true\nomit-empty = true\n"
     if kind == "static":
@@ -235,16 +320,7 @@ def bench_kannel(run, a, kind, text):
     try:
         url = ""
         if kind == "geturl":
-            tfile = os.path.join(kdir, "reply.txt")
-            with open(tfile, "w", encoding="utf-8") as f:
-                f.write(text)
-            pfile = os.path.join(kdir, "http.port")
-            http = run.start("geturl-http", [sys.executable, os.path.join(HERE, "kannel",
-                                                                          "geturl_server.py"),
-                                             tfile, pfile])
-            wait_for(lambda: os.path.exists(pfile) or not http.alive(), 10, "the HTTP backend")
-            with open(pfile) as f:
-                hport = int(f.read())
+            http, hport = start_geturl_server(run, kdir, text, "geturl-http")
             url = "http://127.0.0.1:%d/list?from=%%p&to=%%P&text=%%a" % hport
             pids["http-server"] = http.p.pid
         conf = os.path.join(kdir, "kannel.conf")
@@ -302,7 +378,7 @@ def fmt_us(us):
 def table(res, a):
     cols = [s for s in SYSTEMS if s in res]
     sc = res.get("shortcoded")
-    ks = [k for k in cols if k != "shortcoded"]
+    ks = [k for k in cols if k.startswith("kannel")]
     heads = ["", *cols] + (["sc better x: " + k[7:] for k in ks] if sc else [])
     rows = []
 
@@ -458,6 +534,9 @@ def main():
             if "kannel-" + kind in systems:
                 run.log("kannel-" + kind)
                 res["kannel-" + kind] = bench_kannel(run, a, kind, text)
+        if "shortcoded-callout" in systems:
+            run.log("shortcoded-callout")
+            res["shortcoded-callout"] = bench_callout(run, a, text)
         ok = True
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
@@ -479,6 +558,8 @@ def main():
           "sc = shortcoded + redis-server, Kannel = bearerbox + smsbox (+ the HTTP server); "
           "VmRSS: shortcoded alone, Kannel the sum of its processes. Phase A latency is "
           "under saturation: Kannel acknowledges each MO at once and queues it.)")
+    for line in callout_summary(res):
+        print(line)
     vs = verdicts(res)
     if vs:
         print("targets:")

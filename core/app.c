@@ -9,10 +9,12 @@
 #include "base/log.h"
 #include "base/sc.h"
 #include "core/api.h"
+#include "core/callout.h"
 #include "core/http.h"
 #include "core/longmo.h"
 #include "core/metrics.h"
 #include "core/orders.h"
+#include "core/usage.h"
 #include "core/push.h"
 #include "core/request.h"
 #include "smsc/pdu.h"
@@ -241,6 +243,14 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
     a->pushes = sc_pushes_new(a, err, errsz); /* mt:push, on connections of its own */
     if (!a->pushes && err[0])
         return SC_ECONFIG;
+    a->usage = sc_usage_new(a, err, errsz); /* usage:in, on connections of its own */
+    if (!a->usage && err[0])
+        return SC_ECONFIG;
+    a->callout = sc_callout_new(loop); /* the http handler's client (core/callout.h) */
+    if (!a->callout) {
+        snprintf(err, errsz, "cannot start the HTTP client (libcurl)");
+        return SC_ENOMEM;
+    }
     a->cat = sc_catalogue_new(loop, a->store, (unsigned)cfg->redis.catalogue_refresh_s,
                               (unsigned)cfg->redis.dataset_check_ms, on_catalogue_loaded, a);
     if (!a->cat) {
@@ -357,12 +367,18 @@ static void stop_rest(void *arg)
 {
     struct sc_app *a = arg;
     /* Binds are down: nothing can come in any more. */
-    a->stop_pending = 3 + (a->pushes != NULL) + (a->http != NULL);
+    a->stop_pending = 3 + (a->pushes != NULL) + (a->http != NULL) + (a->callout != NULL);
+    if (a->callout)
+        sc_callout_stop(a->callout, stop_step_done, a);
     if (a->http)
         sc_http_stop(a->http, stop_step_done, a);
     if (a->pushes)
         sc_pushes_stop(a->pushes, stop_step_done, a);
     sc_orders_stop(a->orders, stop_step_done, a);
+    if (a->usage) {
+        a->stop_pending++;
+        sc_usage_stop(a->usage, stop_step_done, a);
+    }
     sc_catalogue_stop(a->cat, stop_step_done, a);
     sc_store_stop(a->store, stop_step_done, a);
 }
@@ -374,7 +390,8 @@ static void on_shutdown_tick(uv_timer_t *t)
     struct sc_app *a = t->data;
     /* Pushes not yet sent are not waited for: they stay pending in mt:push. */
     size_t mt = sc_esme_mt_pending(a->esme) - sc_esme_push_queued(a->esme);
-    int late = uv_now(a->loop) >= a->shutdown_deadline;
+    /* Callouts in flight are waited for up to their own timeout. */
+    int late = uv_now(a->loop) >= SC_MAX(a->shutdown_deadline, sc_callout_deadline(a->callout));
     if ((a->inflight == 0 && mt == 0) || late || sc_esme_bound(a->esme) == 0) {
         uv_close((uv_handle_t *)t, NULL);
         if (mt || a->inflight)
@@ -402,6 +419,7 @@ void sc_app_stop(struct sc_app *a, void (*stopped)(void *), void *arg)
             a->stats.mo_bad_source, a->stats.receipts_unknown);
     sc_esme_refuse_mo(a->esme, cfg->limits.mo_error_status);
     sc_pushes_quiesce(a->pushes);
+    sc_usage_quiesce(a->usage);
     a->shutdown_deadline = uv_now(a->loop) + (uint64_t)cfg->limits.shutdown_timeout_ms;
     uv_timer_init(a->loop, &a->shutdown_timer);
     a->shutdown_timer.data = a;
@@ -415,6 +433,8 @@ void sc_app_free(struct sc_app *a)
     sc_orders_free(a->orders);
     sc_pushes_free(a->pushes);
     sc_http_free(a->http);
+    sc_usage_free(a->usage);
+    sc_callout_free(a->callout);
     sc_catalogue_free(a->cat);
     sc_store_free(a->store);
     free(a->script_ids);

@@ -35,6 +35,8 @@ struct sc_app {
     struct sc_orders *orders;     /* core/orders.h: vas:orders, order expiry */
     struct sc_pushes *pushes;     /* core/push.h: mt:push; NULL when mt.enabled is off */
     struct sc_http *http;         /* core/http.h, routes core/api.h; NULL when http.listen is "" */
+    struct sc_usage *usage;       /* core/usage.h: usage:in; NULL when reminders.enabled is off */
+    struct sc_callout *callout;   /* core/callout.h: the http handler's client (req->callout) */
     int *script_ids;              /* per sc_handlers[] index; -1 = none */
     int rate_script;              /* the prelude alone, for script-less handlers */
     int longmo_script;            /* a long MO's part (core/longmo.c) */

@@ -202,6 +202,7 @@ static const struct sc_field config_fields[] = {
     {"limits", SC_FT_SECTION, C(limits), 0, .sub = &limits_schema},
     {"mt", SC_FT_SECTION, C(mt), 0, .sub = &sc_cfg_mt_schema},
     {"http", SC_FT_SECTION, C(http), 0, .sub = &sc_cfg_http_schema},
+    {"reminders", SC_FT_SECTION, C(reminders), 0, .sub = &sc_cfg_reminders_schema},
     {.name = NULL},
 };
 #undef C

@@ -8,6 +8,7 @@
  *   redis:                         store/store_conf.h
  *   mt:                            core/mt_conf.h (the push intake)
  *   http:                          core/http_conf.h (the HTTP server and API)
+ *   reminders:                     core/reminders_conf.h (usage:in, reminder rules)
  *
  * Every key is declared once; an unknown key, a value of the wrong type or
  * out of range, and a missing required value are errors reported as
@@ -23,6 +24,7 @@
 #include "config/schema.h"
 #include "core/http_conf.h"
 #include "core/mt_conf.h"
+#include "core/reminders_conf.h"
 #include "smsc/smsc_conf.h"
 #include "store/store_conf.h"
 
@@ -89,6 +91,7 @@ struct sc_config {
     struct sc_cfg_limits limits;
     struct sc_cfg_mt mt;         /* core/mt_conf.h */
     struct sc_cfg_http http;     /* core/http_conf.h */
+    struct sc_cfg_reminders reminders; /* core/reminders_conf.h */
 };
 
 /* Load and validate path. Returns a new config (free with sc_config_free), or

@@ -446,8 +446,8 @@ static int job_start(struct sc_orders *o, const char *entry, const redisReply *f
     const char *keys[] = {order, pending, sub, SC_KEY_EVENTS, audit, SC_KEY_ORDERS_DUE};
     const char *args[] = {j->msisdn, j->id, j->code, j->channel, j->entry,
                           svc->provider ? svc->provider : "", ttl, keep, max, block, sends};
-    if (sc__relay_eval(a->store, o->start_script, j->msisdn, 6, keys, 11, args, on_started, j) <
-        0)
+    if (sc__relay_eval(a->store, o->start_script, j->msisdn, 6, keys, 11, args, NULL, on_started,
+                       j) < 0)
         job_leave(j);
     return 1;
 }
@@ -628,7 +628,7 @@ static void expire_one(struct sc_orders *o, const char *member)
     sc_key(audit, sizeof audit, SC_KEY_AUDIT, msisdn);
     const char *keys[] = {order, pending, SC_KEY_EVENTS, audit, SC_KEY_ORDERS_DUE};
     const char *args[] = {msisdn, colon + 1, member};
-    if (sc__relay_eval(o->a->store, o->expire_script, msisdn, 5, keys, 3, args, on_expired,
+    if (sc__relay_eval(o->a->store, o->expire_script, msisdn, 5, keys, 3, args, NULL, on_expired,
                        copy) < 0)
         free(copy);
 }

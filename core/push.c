@@ -393,24 +393,6 @@ static void on_tick(uv_timer_t *t)
 
 /* ---- life ------------------------------------------------------------------------ */
 
-static struct sc_store *new_store(struct sc_app *a, const char *name, uint32_t extra_ms,
-                                  unsigned max_pending, char *err, size_t errsz)
-{
-    const struct sc_config *cfg = a->boot_cfg;
-    struct sc_store_opts so = {
-        .url = cfg->redis.url,
-        .connect_timeout_ms = (uint32_t)cfg->redis.connect_timeout_ms,
-        .command_timeout_ms = (uint32_t)cfg->redis.command_timeout_ms + extra_ms,
-        .reconnect_min_ms = 100,
-        .reconnect_max_ms = 5000,
-        .max_pending = max_pending,
-        .durability = cfg->redis.durability == SC_CFG_DURABILITY_WARN ? SC_DURABILITY_WARN
-                                                                      : SC_DURABILITY_REFUSE,
-        .name = name,
-    };
-    return sc_store_new(a->loop, &so, err, errsz);
-}
-
 struct sc_pushes *sc_pushes_new(struct sc_app *a, char *err, size_t errsz)
 {
     const struct sc_cfg_mt *mc = &a->boot_cfg->mt;
@@ -425,8 +407,8 @@ struct sc_pushes *sc_pushes_new(struct sc_app *a, char *err, size_t errsz)
     p->a = a;
     /* The block time may grow on a reload: the read's timeout allows the
      * largest. Records: two commands per push at most, and a margin. */
-    p->in = new_store(a, "push_in", 60000, 4, err, errsz);
-    p->out = p->in ? new_store(a, "push_out", 0, 1000000 * 2 + 16, err, errsz) : NULL;
+    p->in = sc__stream_store(a, "push_in", 60000, 4, err, errsz);
+    p->out = p->in ? sc__stream_store(a, "push_out", 0, 1000000 * 2 + 16, err, errsz) : NULL;
     if (p->out) {
         p->take_script = sc_store_script(p->out, "push_take", sc__push_take_lua);
         p->finish_script = sc_store_script(p->out, "push_finish", sc__push_finish_lua);

@@ -265,10 +265,11 @@ static void on_reval(void *ctx, int err, redisReply *rep)
 
 int sc__relay_eval(struct sc_store *st, int script, const char *tag, int nkeys,
                    const char *const *keys, int nargs, const char *const *args,
+                   const size_t *arglens,
                    void (*cb)(void *ctx, int err, struct redisReply *reply), void *ctx)
 {
     if (!sc_store_is_cluster(st))
-        return sc_store_eval(st, script, nkeys, keys, NULL, nargs, args, NULL, cb, ctx);
+        return sc_store_eval(st, script, nkeys, keys, NULL, nargs, args, arglens, cb, ctx);
     if (nkeys >= MAX_KEYS)
         return SC_EINVAL;
     struct reval *e = calloc(1, sizeof *e);
@@ -282,7 +283,7 @@ int sc__relay_eval(struct sc_store *st, int script, const char *tag, int nkeys,
     for (int i = 0; i < nkeys; i++)
         k[i] = strchr(keys[i], '{') ? keys[i] : e->outbox;
     k[nkeys] = e->outbox;
-    int rc = sc_store_eval(st, script, nkeys + 1, k, NULL, nargs, args, NULL, on_reval, e);
+    int rc = sc_store_eval(st, script, nkeys + 1, k, NULL, nargs, args, arglens, on_reval, e);
     if (rc < 0)
         free(e);
     return rc;

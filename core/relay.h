@@ -36,9 +36,11 @@ int sc__relay(struct sc_store *st, const char *outbox, const struct redisReply *
  * out:{tag} (tag: the script's, e.g. the MSISDN), which is also added as
  * the last key; the script's outbox entries are relayed before cb gets the
  * script's own reply (err SC_EIO, reply NULL, when the relay failed: the
- * entries stay for the next run). Same contract as sc_store_eval. */
+ * entries stay for the next run). Same contract as sc_store_eval (keys
+ * NUL-terminated; arglens NULL: args too). */
 int sc__relay_eval(struct sc_store *st, int script, const char *tag, int nkeys,
                    const char *const *keys, int nargs, const char *const *args,
+                   const size_t *arglens,
                    void (*cb)(void *ctx, int err, struct redisReply *reply), void *ctx);
 
 /* The frame of such a script: OUTBOX, sc_emit, and its reply followed by

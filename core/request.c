@@ -669,10 +669,12 @@ void sc__req_start(struct sc_app *a, const struct sc_mo *mo, struct sc_mo_token 
     q->limits = (struct sc_req_limits){cfg->limits.menu_ttl_s, cfg->limits.confirm_ttl_s,
                                        cfg->limits.redelivery_horizon_s,
                                        cfg->limits.refund_unconfirmed,
-                                       cfg->limits.refund_max_months};
+                                       cfg->limits.refund_max_months,
+                                       cfg->smpp.max_parts, cfg->smpp.seg_mode};
     q->pub.limits = &q->limits;
     q->pub.catalogue = a->cat;
     q->pub.cluster = sc_store_is_cluster(a->store);
+    q->pub.callout = a->callout;
 
     regmatch_t m[SC_REQ_MAX_CAPS];
     q->route = sc_router_match(q->gen->router, q->service.addr, q->text, m, SC_REQ_MAX_CAPS);
@@ -680,6 +682,7 @@ void sc__req_start(struct sc_app *a, const struct sc_mo *mo, struct sc_mo_token 
         end_with(q, SC_OUTCOME_NO_ROUTE, NULL);
         return;
     }
+    q->pub.route = q->route->name;
     if (set_caps(q, m) < 0) {
         sc_req_fail(&q->pub, "out of memory");
         return;

@@ -16,7 +16,8 @@
  * What a handler must keep to:
  * - prepare() and result() must not block. result() ends the request with
  *   exactly one of sc_req_reply(), sc_req_reply_tpl(), sc_req_silent() or
- *   sc_req_fail(), before it returns.
+ *   sc_req_fail(), before it returns (or from the callback of the one HTTP
+ *   call it started: sc_callout_call below).
  * - Redis work is its one Lua script: one round trip per MO, rate limit and
  *   pending dialogue included, whatever the handler does.
  * - Idempotent: the SMSC redelivers an MO whose resp was lost, so the same
@@ -31,6 +32,7 @@
 #include <stddef.h>
 
 struct redisReply;
+struct sc_callout;
 struct sc_catalogue;
 struct sc_schema;
 
@@ -59,6 +61,11 @@ struct sc_req_limits {
     int redelivery_horizon_s;  /* how long the SMSC may deliver an MO again */
     int refund_unconfirmed;    /* 1: cancelling an unconfirmed service files a refund */
     int refund_max_months;     /* the months a refund covers at most */
+    /* How replies are sent (smpp.max_parts, smpp.seg_mode as enum
+     * sc_seg_mode): a handler whose reply comes from outside (handlers/
+     * http.c) checks it fits. */
+    int max_parts;
+    int seg_mode;
 };
 
 /* The highest limits.refund_max_months (the month starts it takes fit in
@@ -81,6 +88,10 @@ struct sc_req {
      * request layer swaps them) and its global writes go through sc_emit
      * (handlers/emit_lua.h); it can read no global key. */
     int cluster;
+    /* The route that matched (its name, for logs and per-route state) and
+     * the daemon's HTTP client (below). */
+    const char *route;
+    struct sc_callout *callout;
 };
 
 /* The script call a handler states in prepare(): its keys (K[1..]) and
@@ -118,6 +129,40 @@ void sc_req_reply_tpl(struct sc_req *req, const char *tpl, const char *const *va
 void sc_req_silent(struct sc_req *req);
 /* Temporary failure; why goes to the log. */
 void sc_req_fail(struct sc_req *req, const char *why);
+
+/* ---- an HTTP call (implemented by core/callout.c) --------------------------
+ *
+ * The one exception to "result() ends the request before it returns": a
+ * handler may start one call from result() and end the request from the
+ * call's callback (handlers/http.c). The request, its options and its
+ * strings stay valid until it ends; the callback always runs, exactly once
+ * and never from inside sc_callout_call. */
+
+struct sc_callout_req {
+    const char *url;           /* http:// or https://, the query included */
+    const char *body;          /* POST this (body_len bytes), or NULL: GET */
+    size_t body_len;
+    const char *content_type;  /* of body */
+    long timeout_ms;           /* the whole call, connect included */
+    size_t max_response;       /* body bytes kept: a longer body fails the call */
+};
+
+struct sc_callout_res {
+    int err;                   /* 0 (a response came, any status), or SC_E* */
+    const char *why;           /* err's word for logs: timeout, connect, too_big, ... */
+    long status;               /* HTTP status; 0 without a response */
+    const char *content_type;  /* the response's, or NULL */
+    const char *body;          /* NUL-terminated (len bytes); borrowed for the callback */
+    size_t len;
+    unsigned long long ms;     /* how long the call took */
+};
+
+typedef void (*sc_callout_cb)(void *arg, const struct sc_callout_res *res);
+
+/* Start a call; every string of r is copied. 0, or SC_E* (no memory,
+ * stopping: SC_ESTATE, a URL over 8 KiB: SC_ETOOBIG) and cb will not run. */
+int sc_callout_call(struct sc_callout *c, const struct sc_callout_req *r, sc_callout_cb cb,
+                    void *arg);
 
 /* ---- the handler ---------------------------------------------------------- */
 

@@ -8,6 +8,7 @@ extern const struct sc_handler sc_handler_vas_list, sc_handler_vas_cancel_items,
     sc_handler_vas_cancel_all, sc_handler_vas_confirm, sc_handler_vas_cancel_code;
 extern const struct sc_handler sc_handler_lookup, sc_handler_bill, sc_handler_data_reminder;
 extern const struct sc_handler sc_handler_order_request;
+extern const struct sc_handler sc_handler_http;
 
 const struct sc_handler *const sc_handlers[] = {
     &sc_handler_help,
@@ -20,6 +21,7 @@ const struct sc_handler *const sc_handlers[] = {
     &sc_handler_lookup,
     &sc_handler_bill,
     &sc_handler_data_reminder,
+    &sc_handler_http,
     NULL,
 };
 

@@ -58,6 +58,9 @@ done
 
 export SHORTCODED_SMSC_HOST=127.0.0.1 SHORTCODED_SMSC_PORT=$SMSC_PORT
 export SHORTCODED_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+# Reminders show at once whatever the hour (the shipped default holds them
+# from 22:00 to 08:00 Asia/Shanghai); SHORTCODED_QUIET_HOURS=... to try it.
+export SHORTCODED_QUIET_HOURS=${SHORTCODED_QUIET_HOURS:-off}
 # Demo data: 12 services; 13800138000 has 3, 13900139000 has 12,
 # 13700137000 none. Accounts (acct:{M}) and last month's bills
 # (bill:{M}:202611), as billing would write them, for CXYE, CXLL, CXZD:
@@ -78,6 +81,8 @@ You are subscriber 13800138000 (3 monthly services; 13900139000 has 12,
 then Y or N; CXYE (balance), CXLL (data), CXZD (last month's bill), LLTX 80
 (data reminder); or anything for help. A provider's order, from another shell:
   redis-cli -p $REDIS_PORT XADD vas:orders '*' id P1 msisdn 13800138000 service YY001 channel sp
+Billing's usage feed (80 % of the 10 GB quota used: a data reminder arrives):
+  redis-cli -p $REDIS_PORT XADD usage:in '*' msisdn 13800138000 at \$(date +%s000) cycle 202612 data_quota_kb 10485760 data_used_kb 8400000
 ":from 13900139000" switches subscriber, ":help" lists simulator commands,
 Ctrl-D or Ctrl-C quits.
 Daemon log: $work/shortcoded.log

@@ -12,6 +12,7 @@ PKGS=(
   libssl-dev
   # The Debian package and its test (tests/integration/test_package.py).
   debhelper dpkg-dev devscripts fakeroot lintian systemd man-db adduser
+  libcurl4-openssl-dev
 )
 
 missing=()

@@ -48,7 +48,9 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 #define SC_KEY_AUDIT "audit:{%s}"
 /* Account data from billing: HASH balance_fen, plan, cycle, data_quota_kb,
  * data_used_kb, charges_fen, credit_fen, roaming (handlers/bill.c; the
- * lookup routes of the shipped config name it too; shortcodectl show). */
+ * lookup routes of the shipped config name it too; shortcodectl show);
+ * and "at:FIELD" = the usage:in at (unix ms) that last set FIELD: an older
+ * entry is not applied to it (core/usage_lua.c). */
 #define SC_KEY_ACCT "acct:{%s}"
 /* A cycle's bill from billing: the prefix of HASH bill:{M}:YYYYMM, to which
  * handlers/bill.c's script appends the month (it depends on acct's cycle). */
@@ -56,6 +58,9 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 /* The subscriber's reminder settings: HASH data_pct (handlers/lltx.c; read
  * by the reminders). */
 #define SC_KEY_REM "rem:{%s}"
+/* Reminders had this cycle: HASH "RULE:THRESHOLD" -> the cycle (YYYYMM)
+ * it was had in; TTL reminders.state_ttl_s (core/usage_lua.c). */
+#define SC_KEY_REMSENT "remsent:{%s}"
 /* A dialogue waiting for a reply, e.g. "00000" then "Y" (core/request.c). */
 #define SC_KEY_PENDING "pending:{%s}"
 /* The subscriber's latest order and provider counters: HASH
@@ -95,6 +100,9 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 /* Texts to push, written by other systems (shortcodectl push), read by the
  * daemon through group shortcoded: STREAM (core/push.c, docs/contracts.md). */
 #define SC_KEY_MT_PUSH "mt:push"
+/* Billing's account updates, read by the daemon through group shortcoded:
+ * STREAM (core/usage.c, docs/contracts.md "usage:in"). */
+#define SC_KEY_USAGE_IN "usage:in"
 /* What became of each push: STREAM written by the daemon (core/push.c). */
 #define SC_KEY_MT_STATUS "mt:status"
 /* Quiet pushes of one priority (0..9) held until the quiet hours end:

@@ -20,7 +20,7 @@ esac
 # libFuzzer reads -max_total_time=0 as "no limit": 0 means skip instead.
 if [ "$SECONDS_EACH" -eq 0 ]; then echo "fuzz: skipped (FUZZ_SECONDS=0)"; exit 0; fi
 BUILD=${FUZZ_BUILD:-build-fuzz}
-ALL_TARGETS=(pdu text reasm config template router)
+ALL_TARGETS=(pdu text reasm config template router callout)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL_TARGETS[@]}")
 
@@ -32,6 +32,7 @@ max_len() {
     config) echo 4096 ;;
     template) echo 1024 ;;
     router) echo 2048 ;;     # > the request layer's 1024-byte text
+    callout) echo 20000 ;;   # > the 16 KiB response limit
     *) echo 4096 ;;
   esac
 }

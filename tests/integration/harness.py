@@ -114,6 +114,51 @@ def tps_worst_window(sessions, tps, window, late=0):
     return worst
 
 
+def _read_reply(f):
+    """One RESP reply from f (a file over a Redis socket): an exception
+    for an error reply, else the value (bulk strings as bytes)."""
+    line = f.readline()
+    if not line:
+        raise AssertionError("redis closed the connection")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"-":
+        raise AssertionError("redis: %r" % rest)
+    if kind == b":":
+        return int(rest)
+    if kind == b"+":
+        return rest
+    if kind == b"$":
+        n = int(rest)
+        return None if n < 0 else f.read(n + 2)[:-2]
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [_read_reply(f) for _ in range(n)]
+    raise AssertionError("not a RESP reply: %r" % line)
+
+
+def redis_pipeline(port, commands, batch=1000):
+    """Send commands (lists of args) to the Redis at port, pipelined in
+    batches, reading every reply; fail on an error reply. Returns the
+    replies."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    f = s.makefile("rb")
+    replies = []
+    try:
+        for i in range(0, len(commands), batch):
+            out = []
+            for args in commands[i:i + batch]:
+                out.append(b"*%d\r\n" % len(args))
+                for a in args:
+                    b = a if isinstance(a, bytes) else str(a).encode()
+                    out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+            s.sendall(b"".join(out))
+            replies += [_read_reply(f) for _ in commands[i:i + batch]]
+    finally:
+        f.close()
+        s.close()
+    return replies
+
+
 class Redis:
     """A minimal RESP2 client (stdlib only) for checking what tests stored.
     Connects on first use (then AUTH / SELECT when given). Bulk strings come

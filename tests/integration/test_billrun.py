@@ -10,7 +10,6 @@ without its checkpoint) sends nothing twice (docs/shortcodectl.md
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,26 +28,8 @@ BILL_TEXT = ("您2026年11月的账单：\n套餐及固定费：58.00元\n语音
              "优惠减免：-5.00元\n本期合计：106.10元\n详单请发送CXZD至10086查询。")
 
 
-def pipeline(port, commands, batch=1000):
-    """Send commands (lists of args) pipelined; fail on an error reply."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=30)
-    f = s.makefile("rb")
-    try:
-        for i in range(0, len(commands), batch):
-            out = []
-            for args in commands[i:i + batch]:
-                out.append(b"*%d\r\n" % len(args))
-                for a in args:
-                    b = str(a).encode()
-                    out.append(b"$%d\r\n%s\r\n" % (len(b), b))
-            s.sendall(b"".join(out))
-            for _ in commands[i:i + batch]:
-                line = f.readline()
-                if line.startswith(b"-"):
-                    raise AssertionError("redis: %r" % line)
-    finally:
-        f.close()
-        s.close()
+# Every reply read (an XADD's is a bulk string: two lines).
+pipeline = harness.redis_pipeline
 
 
 def backlog_of(r):

@@ -129,7 +129,9 @@ class InteractiveTest(harness.Env):
 
 
 class DemoTest(harness.Env):
-    def test_ctrl_c_stops_everything(self):
+    def run_demo(self, body):
+        """Start scripts/demo.sh, wait for its daemon to bind, run
+        body(stdin, out, banner), then Ctrl-C it: nothing is left."""
         log = open(os.path.join(self.dir, "demo.out"), "wb")
         self.addCleanup(log.close)
         env = dict(os.environ, DEMO_BUILD_DIR=harness.BUILD)
@@ -149,9 +151,7 @@ class DemoTest(harness.Env):
             daemon_log = m.group(1)
             wait_for(lambda: "event=bound " in read_text(daemon_log), 30,
                      "the demo daemon to bind")
-            p.stdin.write("0000\n".encode())
-            p.stdin.flush()
-            wait_for(lambda: "10086 -> 13800138000: " in out(), 20, "the reply to 0000")
+            body(p.stdin, out, out())
             os.killpg(p.pid, signal.SIGINT)  # Ctrl-C
             rc = p.wait(timeout=40)
             self.assertIn(rc, (0, 130), out())
@@ -168,6 +168,22 @@ class DemoTest(harness.Env):
             if m:
                 shutil.rmtree(m.group(1), ignore_errors=True)
 
+    def test_ctrl_c_stops_everything(self):
+        def body(stdin, out, banner):
+            stdin.write("0000\n".encode())
+            stdin.flush()
+            wait_for(lambda: "10086 -> 13800138000: " in out(), 20, "the reply to 0000")
+        self.run_demo(body)
+
+    def test_documented_usage_command_shows_a_data_reminder(self):
+        """The one-line command the banner prints (README.md,
+        docs/reminders.md) feeds a usage entry; its reminder arrives."""
+        def body(stdin, out, banner):
+            cmd = re.search(r"^\s*(redis-cli -p \d+ XADD usage:in .*)$", banner, re.M).group(1)
+            subprocess.run(["bash", "-c", cmd], check=True, capture_output=True, timeout=30)
+            wait_for(lambda: re.search(r"10086 -> 13800138000: .*已使用80%", out()), 30,
+                     "the data reminder at the simulator")
+        self.run_demo(body)
 
 if __name__ == "__main__":
     harness.main()

@@ -101,7 +101,7 @@ class LongMoTest(VasEnv):
         # after_store: the "0000", answered once this script has gone, must
         # not keep the one slot while its reply waits for the next bind (with
         # after_reply it would, up to reply_hold_ms: docs/reliability.md).
-        self.start_vas(limits={"max_inflight": 1, "ack_policy": "after_store"})
+        self.start_vas(limits={"limits.max_inflight": 1, "ack_policy": "after_store"})
         self.run_script(part(1, 14) + "expect_status ESME_ROK\n")
         self.redis.signal(signal.SIGSTOP)
         try:

@@ -246,7 +246,7 @@ class StreamOrderTest(OrderEnv):
         entry is acknowledged once the push is in mt:push, and the push path
         keeps it: a daemon killed before the SMSC accepted the SMS leaves the
         push pending, and another daemon claims it and sends it."""
-        limits = dict(FAST, orders_claim_idle_ms=1000, claim_idle_ms=1000)
+        limits = dict(FAST, orders_claim_idle_ms=1000, **{"mt.claim_idle_ms": 1000})
         self.sim_port = harness.free_port()
         a = self.start_daemon_on(self.sim_port, limits, name="daemon_a", level="debug")
         # This SMSC never answers a submit_sm: A's SMS is never accepted.
@@ -277,7 +277,7 @@ class StreamOrderTest(OrderEnv):
     def test_without_the_push_intake_the_sms_goes_directly(self):
         """mt.enabled false: no mt:push; the SMS goes to the MT queue and
         the entry is acknowledged once the SMSC accepted it."""
-        self.start_vas(dict(FAST, enabled="false"))
+        self.start_vas(dict(FAST, **{"mt.enabled": "false"}))
         self.add_order(id="E1", msisdn=M0, service="CL001", channel="sp")
         self.run_script("expect %s %s 15000\n" % (M0, PROMPT))
         self.daemon.wait_log(r"event=order_sms_accepted entry=\S+ msisdn=%s" % M0)

@@ -8,7 +8,6 @@ import re
 import time
 import signal
 import subprocess
-import socket
 
 import harness
 from harness import wait_for
@@ -20,26 +19,8 @@ MT_LINE = re.compile(r'event=mt from="?([^"\s]*)"? to="?([^"\s]*)"? parts=(\d+) 
 
 def xadd_many(port, entries, batch=500):
     """XADD every entry (a dict of fields) to mt:push, pipelined."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=30)
-    f = s.makefile("rb")
-    try:
-        for i in range(0, len(entries), batch):
-            out = []
-            for e in entries[i:i + batch]:
-                args = ["XADD", "mt:push", "*"] + [x for kv in e.items() for x in kv]
-                out.append(b"*%d\r\n" % len(args))
-                for a in args:
-                    b = str(a).encode()
-                    out.append(b"$%d\r\n%s\r\n" % (len(b), b))
-            s.sendall(b"".join(out))
-            for _ in entries[i:i + batch]:
-                line = f.readline()
-                if not line.startswith(b"$"):
-                    raise AssertionError("XADD failed: %r" % line)
-                f.readline()
-    finally:
-        f.close()
-        s.close()
+    harness.redis_pipeline(port, [["XADD", "mt:push", "*"] + [x for kv in e.items() for x in kv]
+                                  for e in entries], batch)
 
 
 class PushEnv(harness.Env):

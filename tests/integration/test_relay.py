@@ -51,6 +51,24 @@ class RelayClusterTest(VasEnv):
         self.assertEqual(len(self.r("ZRANGE", "vas:orders:due", 0, -1)), 1)
         self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
 
+    def test_reminder_reaches_mt_push_through_the_outbox(self):
+        """A usage:in entry crossing 80 % of the data quota: its reminder's
+        mt:push entry (written by the usage script through sc_emit) is
+        relayed from out:{M} before the entry is acknowledged."""
+        m = self.subscriber_away_from_events()
+        self.start_vas()
+        at = 1764000000000
+        for used in ("0", "800"):
+            at += 1
+            self.r("XADD", "usage:in", "*", "msisdn", m, "at", str(at), "cycle", "202612",
+                   "data_quota_kb", "1000", "data_used_kb", used)
+        want = "rem:%s:202612:data:80" % m
+        wait_for(lambda: [f["id"] for _, f in self.r.stream("mt:push")] == [want], 15,
+                 "the reminder in mt:push")
+        wait_for(lambda: self.r("XPENDING", "usage:in", "shortcoded")[0] == 0, 10,
+                 "the usage:in entries acknowledged")
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
+
     def test_killed_between_script_and_relay(self):
         m = self.subscriber_away_from_events()
         self.r("HSET", "sub:{%s}:vas" % m, "CL001", SINCE)

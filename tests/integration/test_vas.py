@@ -64,6 +64,24 @@ def ucs2_parts(text):
     return 1 if units <= 70 else math.ceil(units / 67)
 
 
+def set_key(text, key, value):
+    """text (the shipped config) with KEY set to VALUE. KEY is a key of a
+    top-level section, once in the file, or SECTION.KEY (e.g. mt.enabled)
+    where the name is in several sections."""
+    section, _, name = key.rpartition(".")
+    start, end = 0, len(text)
+    if section:
+        m = re.search(r"(?m)^%s:\n" % re.escape(section), text)
+        assert m, "section %s not found in the shipped config" % section
+        start = m.end()
+        nxt = re.search(r"(?m)^\S", text[start:])
+        end = start + nxt.start() if nxt else len(text)
+    body, n = re.subn(r"(?m)^  (?:# )?%s: \S+" % re.escape(name), "  %s: %s" % (name, value),
+                      text[start:end])
+    assert n == 1, "%s found %d times in the shipped config" % (key, n)
+    return text[:start] + body + text[end:]
+
+
 class VasEnv(harness.Env):
     """The shipped config against a seeded redis-server, driven by scripts
     (test_vas.py, test_longmo.py, test_redis.py)."""
@@ -118,8 +136,7 @@ class VasEnv(harness.Env):
         with open(SHIPPED, encoding="utf-8") as f:
             text = f.read()
         for key, value in (limits or {}).items():
-            text, n = re.subn(r"(?m)^  (?:# )?%s: \S+" % key, "  %s: %s" % (key, value), text)
-            self.assertEqual(n, 1, "limits.%s not found in the shipped config" % key)
+            text = set_key(text, key, value)
         if level:
             text, n = re.subn(r"(?m)^  level: \w+", "  level: " + level, text)
             self.assertEqual(n, 1)

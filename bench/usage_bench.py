@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""usage_bench.py -- usage:in entries applied by the daemon (core/usage.c) on
+this machine, the daemon and Redis sharing its cores: entries per second,
+CPU seconds per 1,000 entries (daemon and redis-server apart) and callgrind
+instructions per entry in the daemon.
+
+COUNT entries go into usage:in before the daemon starts (one Lua script in
+Redis writes them: fast, and not measured). Subscribers are COUNT / 10,
+each with 10 entries (data_used_kb at 8, 16, ... 80 % of its quota, with
+balance_fen and charges_fen that cross nothing): the 10th crosses the
+80 % data threshold, so 10 % of the entries queue a reminder on mt:push
+(the push intake is off: what is measured is applying entries). The clock
+runs from the consumer's group appearing to every entry being delivered
+and acknowledged (XINFO GROUPS, polled every 0.1 s). Instruction counts
+are the difference of two callgrind runs (SMALL and SMALL+DELTA entries)
+divided by DELTA, as bench/bind_bench.py does.
+
+Process start and the config head come from bench/bind_bench.py (mtperf
+is factoring the common part of push_bench/bind_bench into a module).
+
+--redis-callgrind N runs redis-server under callgrind instead (counters
+zeroed once the entries are in): the instructions Redis spends per entry,
+the figure that decides the rate when both share the cores.
+
+Usage: bench/usage_bench.py [--count N] [--callgrind] [--small N --delta N]
+                            [--redis-callgrind N] [--build DIR]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+sys.path.insert(0, HERE)
+import bind_bench  # noqa: E402
+import callgrind_split  # noqa: E402
+import harness  # noqa: E402
+from harness import Proc, free_port, wait_for  # noqa: E402
+
+CONFIG = bind_bench.CONFIG + """mt:
+  enabled: false
+reminders:
+  read_count: 1000
+  max_inflight: 4000
+"""
+
+QUOTA = 1024000  # kB: 80 % is exact
+FEED_LUA = """
+local first, n, subs, base = tonumber(ARGV[4]), tonumber(ARGV[1]), tonumber(ARGV[2]),
+                              1764000000000
+for i = first, math.min(first + tonumber(ARGV[5]), n) - 1 do
+  local s, j = i % subs, math.floor(i / subs)
+  local m = tostring(13800000000 + s)
+  if j == 0 then
+    redis.call('HSET', 'acct:{' .. m .. '}', 'cycle', '202612', 'data_quota_kb', ARGV[3],
+               'credit_fen', '5000')
+  end
+  redis.call('XADD', 'usage:in', '*', 'msisdn', m, 'at', string.format('%.0f', base + i),
+             'data_used_kb', string.format('%d', tonumber(ARGV[3]) * 8 * (j + 1) / 100),
+             'balance_fen', tostring(100000 - j), 'charges_fen', tostring(100 + j))
+end
+return n
+"""
+
+
+def cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def group_state(r):
+    """(group exists, last delivered id, pending) of group shortcoded."""
+    try:
+        groups = r("XINFO", "GROUPS", "usage:in")
+    except Exception:  # noqa: BLE001 -- the stream or group is not there yet
+        return False, None, None
+    for g in groups:
+        d = dict(zip(g[::2], g[1::2]))
+        if d.get("name") == "shortcoded":
+            return True, d.get("last-delivered-id"), d.get("pending")
+    return False, None, None
+
+
+def run_once(work, build, count, valgrind_out=None, redis_out=None):
+    """Start redis (COUNT entries in usage:in) and the daemon; return
+    (seconds, daemon CPU s, redis CPU s, reminders queued). valgrind_out:
+    the daemon runs under callgrind; redis_out: redis-server does, its
+    counters zeroed once the entries are in (callgrind_control -z)."""
+    procs = []
+    try:
+        rport = free_port()
+        argv = ["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", work]
+        if redis_out:
+            argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + redis_out] + argv
+        redis = Proc("redis", argv, work)
+        procs.append(redis)
+        wait_for(lambda: harness.Env._redis_ping(rport), 60, "redis")
+        r = harness.Redis(rport)
+        step = 1000 if redis_out else 50000  # in slices: each one short script
+        for first in range(0, count, step):
+            r("EVAL", FEED_LUA, "0", str(count), str(max(count // 10, 1)), str(QUOTA), str(first),
+              str(step))
+        last = r("XREVRANGE", "usage:in", "+", "-", "COUNT", "1")[0][0]
+        if redis_out:
+            subprocess.run(["callgrind_control", "-z", str(redis.p.pid)], check=True,
+                           capture_output=True, timeout=60)
+        cfg = os.path.join(work, "usage.yaml")
+        with open(os.path.join(HERE, "..", "config", "shortcoded.yaml"), encoding="utf-8") as sh:
+            shipped = sh.read()
+        with open(cfg, "w") as f:
+            f.write(CONFIG % {"smsc": free_port(), "redis": rport, "window": 10} +
+                    shipped[shipped.index("\nroutes:"):shipped.index("\nlimits:")])
+        daemon = [os.path.join(build, "shortcoded"), "-c", cfg]
+        if valgrind_out:
+            daemon = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + valgrind_out] + daemon
+        d = Proc("shortcoded", daemon, work)
+        procs.append(d)
+        wait_for(lambda: group_state(r)[0], 120, "the consumer group")
+        t0, c0, r0 = time.monotonic(), cpu_s(d.p.pid), cpu_s(redis.p.pid)
+
+        def done():
+            ok, last_id, pending = group_state(r)
+            return ok and last_id == last and pending == 0
+        wait_for(done, 3600, "every entry applied", interval=0.1)
+        t1, c1, r1 = time.monotonic(), cpu_s(d.p.pid), cpu_s(redis.p.pid)
+        pushes = r("XLEN", "mt:push")
+        r.close()
+        return t1 - t0, c1 - c0, r1 - r0, pushes
+    finally:
+        for p in reversed(procs):
+            p.stop()
+
+
+def callgrind_report(work, build, small, delta):
+    outs = []
+    for n in (small, small + delta):
+        out = os.path.join(work, "callgrind.%d" % n)
+        run_once(work, build, n, valgrind_out=out)
+        outs.append(callgrind_split.split(out))
+    per = {}
+    for ob in set(outs[0]) | set(outs[1]):
+        g = callgrind_split.group(ob)
+        per[g] = per.get(g, 0) + (outs[1].get(ob, 0) - outs[0].get(ob, 0)) / delta
+    total = sum(per.values())
+    print("callgrind, daemon, instructions per usage:in entry (difference of %d and %d "
+          "entries):" % (small, small + delta))
+    for g, v in sorted(per.items(), key=lambda kv: -kv[1]):
+        if abs(v) >= 1:
+            print("  %-14s %8.0f  (%4.1f%%)" % (g, v, 100 * v / total))
+    print("  %-14s %8.0f" % ("total", total))
+
+
+def redis_callgrind(work, build, count):
+    """Instructions redis-server spends per entry: everything it ran from
+    the moment the entries were in (handshakes and polls included)."""
+    out = os.path.join(work, "callgrind.redis")
+    run_once(work, build, count, redis_out=out)
+    total = sum(callgrind_split.split(out).values())
+    print("callgrind, redis-server, instructions per usage:in entry (%d entries, from the "
+          "feed's end to the last XACK): %.0f" % (count, total / count))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--count", type=int, default=1000000)
+    ap.add_argument("--callgrind", action="store_true")
+    ap.add_argument("--small", type=int, default=1000)
+    ap.add_argument("--delta", type=int, default=10000)
+    ap.add_argument("--redis-callgrind", type=int, metavar="N", default=0,
+                    help="also run redis-server under callgrind with N entries")
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    work = tempfile.mkdtemp(prefix="sc-usage-bench-")
+    try:
+        secs, dcpu, rcpu, pushes = run_once(work, build, a.count)
+        print("%d usage:in entries (%d reminders queued) applied in %.2f s: %.0f entries/s" %
+              (a.count, pushes, secs, a.count / secs))
+        print("  CPU s per 1,000 entries: daemon %.4f, redis-server %.4f, both %.4f" %
+              (1000 * dcpu / a.count, 1000 * rcpu / a.count, 1000 * (dcpu + rcpu) / a.count))
+        if a.callgrind:
+            callgrind_report(work, build, a.small, a.delta)
+        if a.redis_callgrind:
+            redis_callgrind(work, build, a.redis_callgrind)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

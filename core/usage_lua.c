@@ -1,0 +1,271 @@
+/* usage_lua.c -- the script that applies one usage:in entry and decides, in
+ * the same run, which reminders are due (core/usage_int.h). The rules of the
+ * config become a Lua prelude; the body below is the same for every config.
+ *
+ * Order: per field, the entry's at against acct:{M}'s "at:FIELD" (newer only: an older
+ * or equal at changes nothing, so a redelivered or out-of-order entry never
+ * moves the account backwards); the rules over the account as it will be;
+ * remsent:{M} for what this cycle already had; type checks of the streams
+ * if a reminder goes; then every write. Nothing is written before the
+ * last check that can refuse. */
+#include "core/usage_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/sc.h"
+#include "core/relay.h"
+#include "store/keys.h"
+#include "text/template.h"
+
+/* The writes of a reminder to the MT path: ONE function, through sc_emit:
+ * on a Redis Cluster to the subscriber's outbox out:{M} (core/relay.h). */
+static const char usage_push_lua[] =
+    "local function rem_push(id, text, kind, prio, quiet)\n"
+    "  local f = {'id', id, 'to', M, 'text', text, 'kind', kind, 'priority', prio}\n"
+    "  if quiet then f[#f + 1] = 'quiet'; f[#f + 1] = '1' end\n"
+    "  sc_emit('" SC_KEY_MT_PUSH "', unpack(f))\n"
+    "end\n";
+
+/* The common case (nothing due) allocates little: the config's constants
+ * are locals of the prelude, the templates a table built only when a
+ * reminder goes (RULES_TABLE). Per-field times are fields "at:FIELD" of
+ * acct:{M} itself: one HMGET reads values and times, one HSET writes both. */
+static const char usage_body_lua[] =
+    "local NF = (#ARGV - 3) / 2\n"
+    "local q = {'balance_fen', 'cycle', 'data_quota_kb', 'data_used_kb', 'charges_fen',\n"
+    "           'credit_fen', 'roaming'}\n"
+    "for i = 1, NF do q[7 + i] = 'at:' .. ARGV[2 + 2 * i] end\n"
+    "local c = redis.call('HMGET', ACCT, unpack(q))\n"
+    "local a = {balance_fen = c[1], cycle = c[2], data_quota_kb = c[3], data_used_kb = c[4],\n"
+    "           charges_fen = c[5], credit_fen = c[6], roaming = c[7] or ''}\n"
+    "local was_roaming = a.roaming\n"
+    "local set, stale, roam_set = {}, 0, false\n"
+    "for i = 1, NF do\n"
+    "  local f, v = ARGV[2 + 2 * i], ARGV[3 + 2 * i]\n"
+    "  if NOW > (tonumber(c[7 + i]) or -1) then\n"
+    "    local n = #set\n"
+    "    set[n + 1] = f; set[n + 2] = v; set[n + 3] = q[7 + i]; set[n + 4] = AT\n"
+    "    a[f] = v\n"
+    "    if f == 'roaming' then roam_set = true end\n"
+    "  else\n"
+    "    stale = stale + 1\n"
+    "  end\n"
+    "end\n"
+    "if #set == 0 then return {'stale', 0, stale} end\n"
+    "local CYCLE = a.cycle or '-'\n"
+    "local cand = nil\n"
+    "local quota, used = tonumber(a.data_quota_kb), tonumber(a.data_used_kb)\n"
+    "if ON_DATA and quota and quota > 0 and used then\n"
+    "  local own = tonumber(redis.call('HGET', REM, 'data_pct') or '')\n"
+    "  local pcts = PCTS()\n"
+    "  if own then pcts[#pcts + 1] = own end\n"
+    "  for _, p in ipairs(pcts) do\n"
+    "    if used * 100 >= p * quota then\n"
+    "      cand = cand or {}\n"
+    "      cand[#cand + 1] = {'data', string.format('%d', p), p, string.format('%d', p),\n"
+    "                         string.format('%d', math.floor(used / 1024)),\n"
+    "                         string.format('%d', math.floor(quota / 1024))}\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "local bal, credit = tonumber(a.balance_fen), tonumber(a.credit_fen) or 0\n"
+    "local suspended = bal and bal < -credit\n"
+    "local chg = tonumber(a.charges_fen)\n"
+    "local roams = roam_set and a.roaming ~= '' and a.roaming ~= was_roaming\n"
+    "if (ON_SUSP and suspended) or (ON_BAL and bal and not suspended and bal < BAL_BELOW) or\n"
+    "   (ON_ROAM and roams) or (ON_CHG and chg and chg >= CHG_ABOVE) then\n"
+    "  local function yuan(f)\n"
+    "    local s = f < 0 and '-' or ''\n"
+    "    f = math.abs(f)\n"
+    "    return s .. string.format('%d.%02d', math.floor(f / 100), f % 100)\n"
+    "  end\n"
+    "  cand = cand or {}\n"
+    "  if ON_SUSP and suspended then\n"
+    "    cand[#cand + 1] = {'suspension', string.format('%d', credit), 0, yuan(bal), yuan(credit)}\n"
+    "  elseif ON_BAL and bal and bal < BAL_BELOW then\n"
+    "    cand[#cand + 1] = {'balance', string.format('%d', BAL_BELOW), 0, yuan(bal),\n"
+    "                       yuan(BAL_BELOW)}\n"
+    "  end\n"
+    "  if ON_ROAM and roams then\n"
+    "    cand[#cand + 1] = {'roaming', a.roaming, 0, a.roaming, HINT(a.roaming)}\n"
+    "  end\n"
+    "  if ON_CHG and chg and chg >= CHG_ABOVE then\n"
+    "    cand[#cand + 1] = {'charges', string.format('%d', CHG_ABOVE), 0, yuan(chg),\n"
+    "                       yuan(CHG_ABOVE)}\n"
+    "  end\n"
+    "end\n";
+
+/* What this cycle had (cand[i] = {rule, threshold, rank, values...}):
+ * data sends only the highest threshold newly reached (a jump from 50 %
+ * to 100 % is one text), the lower ones are marked as had; then every
+ * write. */
+static const char usage_send_lua[] =
+    "local marks, out, best = {}, {}, nil\n"
+    "if cand then\n"
+    "  local names = {}\n"
+    "  for i, x in ipairs(cand) do names[i] = x[1] .. ':' .. x[2] end\n"
+    "  local got = redis.call('HMGET', SENT, unpack(names))\n"
+    "  for i, x in ipairs(cand) do\n"
+    "    if got[i] ~= CYCLE then\n"
+    "      marks[#marks + 1] = names[i]; marks[#marks + 1] = CYCLE\n"
+    "      x.name = names[i]\n"
+    "      if x[1] ~= 'data' then out[#out + 1] = x\n"
+    "      elseif not best or x[3] > best[3] then best = x end\n"
+    "    end\n"
+    "  end\n"
+    "  if best then out[#out + 1] = best end\n"
+    "end\n"
+    "if #out > 0 then\n"
+    "  for _, k in ipairs({AUDIT, PUSH}) do\n"
+    "    local ty = redis.call('TYPE', k).ok\n"
+    "    if ty ~= 'none' and ty ~= 'stream' then return {'bad_data', k} end\n"
+    "  end\n"
+    "end\n"
+    "redis.call('HSET', ACCT, unpack(set))\n"
+    "local res = {'applied', #set / 4, stale}\n"
+    "if #marks == 0 then return res end\n"
+    "redis.call('HSET', SENT, unpack(marks))\n"
+    "redis.call('EXPIRE', SENT, STATE_TTL)\n"
+    "if #out == 0 then return res end\n"
+    "local RULES = RULES_TABLE()\n"
+    "local t = redis.call('TIME')\n"
+    "local now_ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
+    "local minid = string.format('%.0f', tonumber(now_ms) - 186 * 86400000)\n"
+    "for _, x in ipairs(out) do\n"
+    "  local R = RULES[x[1]]\n"
+    "  local id = 'rem:' .. M .. ':' .. CYCLE .. ':' .. x.name\n"
+    "  local text = (string.gsub(R.t, '\\1(%d)', function(d) return x[3 + tonumber(d)] end))\n"
+    "  rem_push(id, text, R.k, R.p, not R.urgent)\n"
+    "  redis.call('XADD', AUDIT, 'MINID', '~', minid, '*', 'event', 'reminder', 'rule', x[1],\n"
+    "             'threshold', x[2], 'cycle', CYCLE, 'id', id, 'entry', ARGV[3], 'at', now_ms)\n"
+    "  res[#res + 1] = id\n"
+    "end\n"
+    "return res\n";
+
+/* A growing buffer; on ENOMEM it stays failed and the build returns NULL. */
+struct buf {
+    char *s;
+    size_t n, cap;
+    int failed;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = (b->n + n + 1) * 2;
+        char *p = realloc(b->s, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->s = p, b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+}
+
+static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
+
+/* s as a Lua string literal: every byte but letters, digits and space as a
+ * decimal escape, so that nothing in a template can end the literal. */
+static void put_lua_str(struct buf *b, const char *s)
+{
+    char e[8];
+    puts_(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == ' ') {
+            put(b, (const char *)p, 1);
+        } else {
+            snprintf(e, sizeof e, "\\%03u", *p);
+            puts_(b, e);
+        }
+    }
+    puts_(b, "\"");
+}
+
+/* Rule i's template rendered with "\1N" for value N (1-based). */
+static int put_template(struct buf *b, const struct sc_cfg_rule *r, int i)
+{
+    char err[200], marks[4][3];
+    const char *vals[4];
+    for (size_t k = 0; k < sc_rule_nvars[i] && k < 4; k++) {
+        marks[k][0] = '\1', marks[k][1] = (char)('1' + k), marks[k][2] = '\0';
+        vals[k] = marks[k];
+    }
+    struct sc_tpl *t = sc_tpl_compile(r->template, sc_rule_vars[i], sc_rule_nvars[i], err,
+                                      sizeof err);
+    if (!t)
+        return SC_ECONFIG;
+    size_t n = sc_tpl_render(t, vals, NULL, 0);
+    char *out = malloc(n + 1);
+    if (out) {
+        sc_tpl_render(t, vals, out, n + 1);
+        put_lua_str(b, out);
+    }
+    free(out);
+    sc_tpl_free(t);
+    return out ? 0 : SC_ENOMEM;
+}
+
+char *sc__usage_script(const struct sc_cfg_reminders *rc)
+{
+    struct buf b = {0};
+    char line[200];
+    puts_(&b, SC_RELAY_LUA_OPEN(5)); /* closed below: SC_RELAY_LUA_CLOSE */
+    puts_(&b, "local ACCT, REM, SENT, AUDIT, PUSH = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
+              "local M, AT, NOW = ARGV[1], ARGV[2], tonumber(ARGV[2])\n");
+    snprintf(line, sizeof line,
+             "local ON_DATA, ON_BAL, ON_SUSP, ON_ROAM, ON_CHG = %s, %s, %s, %s, %s\n",
+             rc->data.r.enabled ? "true" : "false", rc->balance.r.enabled ? "true" : "false",
+             rc->suspension.enabled ? "true" : "false", rc->roaming.r.enabled ? "true" : "false",
+             rc->charges.r.enabled ? "true" : "false");
+    puts_(&b, line);
+    snprintf(line, sizeof line, "local BAL_BELOW, CHG_ABOVE, STATE_TTL = %d, %d, %d\n",
+             rc->balance.below_fen, rc->charges.above_fen, rc->state_ttl_s);
+    puts_(&b, line);
+    puts_(&b, "local function PCTS() return {");
+    for (size_t i = 0; i < rc->data.npercents; i++) {
+        snprintf(line, sizeof line, "%s%d", i ? ", " : "", rc->data.pct[i]);
+        puts_(&b, line);
+    }
+    puts_(&b, "} end\nlocal function HINT(c)\n  local h = {\n");
+    for (size_t i = 0; i < rc->roaming.nhints; i++) {
+        puts_(&b, "    [");
+        put_lua_str(&b, rc->roaming.hints[i].key);
+        puts_(&b, "] = ");
+        put_lua_str(&b, rc->roaming.hints[i].value ? rc->roaming.hints[i].value : "");
+        puts_(&b, ",\n");
+    }
+    puts_(&b, "  }\n  return h[c] or ");
+    put_lua_str(&b, rc->roaming.default_hint ? rc->roaming.default_hint : "");
+    puts_(&b, "\nend\nlocal function RULES_TABLE() return {\n");
+    for (int i = 0; i < SC_RULE_COUNT; i++) {
+        const struct sc_cfg_rule *r = sc_reminders_rule(rc, i);
+        snprintf(line, sizeof line, "  %s = {urgent = %s, p = '%d', k = ", sc_rule_names[i],
+                 r->urgent ? "true" : "false", r->priority);
+        puts_(&b, line);
+        put_lua_str(&b, r->kind);
+        puts_(&b, ", t = ");
+        if (put_template(&b, r, i) < 0) {
+            free(b.s);
+            return NULL;
+        }
+        puts_(&b, "},\n");
+    }
+    puts_(&b, "} end\n");
+    puts_(&b, usage_push_lua);
+    puts_(&b, usage_body_lua);
+    puts_(&b, usage_send_lua);
+    puts_(&b, SC_RELAY_LUA_CLOSE);
+    if (b.failed) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
