@@ -122,7 +122,7 @@ class StreamOrderClusterTest(test_orders.OrderEnv):
         straight to the MT queue; the push path does not run on a cluster
         yet): the start script's writes of vas:orders:due go through the
         outbox, the entry is acknowledged, the "Y" subscribes once."""
-        self.start_vas(dict(test_orders.FAST, enabled="false"))
+        self.start_vas(dict(test_orders.FAST, **{"mt.enabled": "false"}))
         self.add_order(id="P-1", msisdn=M0, service="SP003", channel="sp")
         self.run_script("expect %s %s 15000\nsend %s Y\nexpect %s ^您已成功订购\n"
                         % (M0, test_orders.PROMPT, M0, M0))
