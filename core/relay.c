@@ -36,6 +36,13 @@ static struct sc_metric g_relay_failed = {
     .help = "Relays that failed (the entries stay in the outbox; the input is not "
             "acknowledged, so they are relayed when it comes again)."};
 
+void sc__relay_metrics(void)
+{
+    sc_metric_histogram(&g_relay_seconds, NULL);
+    sc_metric_gauge(&g_relay_pending, NULL);
+    sc_metric_counter(&g_relay_failed, NULL);
+}
+
 struct relay {
     struct sc_store *st;
     void (*done)(void *, int);

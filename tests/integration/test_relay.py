@@ -5,13 +5,16 @@ to its outbox out:{M}, and the daemon relays them before it answers the MO
 "Y" reaches vas:events through the outbox; a daemon killed -9 between the
 script and the relay loses nothing: the entry waits in the outbox, the MO is
 not answered, and when the SMSC delivers it again the entry is relayed."""
+import os
 import signal
 
 import cluster_harness
 import harness
 import test_orders
 from harness import wait_for
-from test_vas import M0, VasEnv
+import prom
+from test_metrics import MetricsMixin
+from test_vas import M0, M3, VasEnv
 
 SINCE = "1650000000"
 
@@ -132,6 +135,29 @@ class StreamOrderClusterTest(test_orders.OrderEnv):
                          [("subscribe", "SP003", "sp", "P-1")])
         self.assertEqual(self.r("ZCARD", "vas:orders:due"), 1)
         self.assertEqual(self.r("EXISTS", "out:{%s}" % M0), 0)
+
+
+class RelayMetricsClusterTest(MetricsMixin, VasEnv):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster = cluster_harness.class_cluster(cls)
+
+    def test_relay_lag_is_a_metric(self):
+        self.sim_port, self.hport = harness.free_port(), harness.free_port()
+        env = dict(os.environ, SHORTCODED_SMSC_PORT=str(self.sim_port),
+                   SHORTCODED_REDIS_URL=self.redis_url(),
+                   SHORTCODED_HTTP_LISTEN="127.0.0.1:%d" % self.hport)
+        self.daemon = self.start("shortcoded", [harness.DAEMON, "-c", self.config()], env=env)
+        self.daemon.wait_log(r"event=catalogue_loaded ", timeout=10)
+        self.assertEqual(prom.value(self.samples(), "shortcoded_relay_seconds_count"), 0)
+        self.run_script("send %s TDCL001\nexpect %s ^您已成功退订彩铃\n" % (M3, M3))
+        n = len([e for e in self.events() if e["msisdn"] == M3])  # the event, a refund
+        smp = self.samples()
+        self.assertEqual(prom.value(smp, "shortcoded_relay_seconds_count"), n)
+        self.assertEqual(prom.value(smp, "shortcoded_relay_seconds_bucket", le="+Inf"), n)
+        self.assertEqual(prom.value(smp, "shortcoded_relay_pending"), 0)
+        self.assertEqual(prom.value(smp, "shortcoded_relay_failed_total"), 0)
 
 
 if __name__ == "__main__":
