@@ -201,8 +201,8 @@ static void on_store_state(void *arg, int ready)
 {
     struct sc_app *a = arg;
     sc__metrics_redis_up(ready);
-    if (ready && sc_store_is_cluster(a->store))
-        sc__relay_metrics(); /* the relay's series, at 0 until it relays */
+    if (ready)
+        sc__relay_metrics(); /* the relay's series: 0 but on a cluster */
     if (ready)
         sc_catalogue_connected(a->cat);
 }

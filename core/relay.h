@@ -51,8 +51,8 @@ int sc__relay_eval(struct sc_store *st, int script, const char *tag, int nkeys,
 #define SC_RELAY_LUA_CLOSE                                                                 \
     "\nend\nlocal r = sc_main()\nif OUTBOX then r[#r + 1] = sc_outbox() end\nreturn r\n"
 
-/* Make the relay's metric series (at 0) appear in /metrics: called once
- * the store is found to be a cluster. */
+/* Make the relay's metric series (at 0) appear in /metrics, on one server
+ * too (where they stay 0): called when the store becomes ready. */
 void sc__relay_metrics(void);
 
 /* A deep copy of a reply (freed with sc__reply_free), or NULL. */
