@@ -17,6 +17,7 @@
 #include "core/orders.h"
 #include "core/usage.h"
 #include "core/push.h"
+#include "core/relay.h"
 #include "core/request.h"
 #include "smsc/pdu.h"
 
@@ -204,6 +205,8 @@ static void on_store_state(void *arg, int ready)
 {
     struct sc_app *a = arg;
     sc__metrics_redis_up(ready);
+    if (ready)
+        sc__relay_metrics(); /* the relay's series: 0 but on a cluster */
     if (ready)
         sc_catalogue_connected(a->cat);
 }

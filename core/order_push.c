@@ -1,11 +1,15 @@
 /* order_push.c -- a vas:orders confirmation becomes a push (core/orders_int.h):
- * its mt:push id and the script that writes it with the entry's XACK. */
+ * its mt:push id and the script that writes it with the entry's XACK (on a
+ * Redis Cluster, two commands). */
 #include "core/orders_int.h"
 
+#include <hiredis/hiredis.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
+#include "base/log.h"
 #include "base/sc.h"
 #include "core/orders.h"
 #include "store/keys.h"
@@ -36,6 +40,63 @@ void sc_order_push_id(const char *provider, const char *order_id, char *out, siz
     snprintf(out, outsz, "order:%016llx", (unsigned long long)h);
 }
 
+/* On a Redis Cluster mt:push and vas:orders are on two slots: the XADD,
+ * then the XACK (a crash between: the entry is claimed again and makes the
+ * same push id, which the push path sends once). cb gets what the script
+ * would answer, {"ok", push entry id}, once the XADD is written. */
+struct split {
+    sc_store_cb cb;
+    void *ctx;
+    struct sc_store *st;
+    char entry[48], group[32];
+};
+
+static void on_split_ack(void *ctx, int err, redisReply *rep)
+{
+    (void)ctx;
+    if (err || rep->type == REDIS_REPLY_ERROR)
+        sc_warn("event=order_ack_failed msg=\"claimed again later; the same push id\"");
+}
+
+static void on_split_xadd(void *ctx, int err, redisReply *rep)
+{
+    struct split *p = ctx;
+    if (err || rep->type != REDIS_REPLY_STRING) {
+        p->cb(p->ctx, err, rep);
+        free(p);
+        return;
+    }
+    const char *argv[] = {"XACK", SC_KEY_ORDERS, p->group, p->entry};
+    if (sc_store_command(p->st, 4, argv, NULL, on_split_ack, NULL) < 0)
+        sc_warn("event=order_ack_failed entry=%s msg=\"claimed again later\"", p->entry);
+    redisReply ok = {.type = REDIS_REPLY_STRING, .str = "ok", .len = 2};
+    redisReply *el[] = {&ok, rep};
+    redisReply out = {.type = REDIS_REPLY_ARRAY, .elements = 2, .element = el};
+    p->cb(p->ctx, 0, &out);
+    free(p);
+}
+
+static int push_split(struct sc_store *st, const char *const *args, size_t nargs, sc_store_cb cb,
+                      void *ctx)
+{
+    struct split *p = calloc(1, sizeof *p);
+    if (!p)
+        return SC_ENOMEM;
+    p->cb = cb;
+    p->ctx = ctx;
+    p->st = st;
+    sc_strlcpy(p->entry, args[0], sizeof p->entry);
+    sc_strlcpy(p->group, args[1], sizeof p->group);
+    const char *argv[3 + 16] = {"XADD", SC_KEY_MT_PUSH, "*"};
+    size_t n = 3;
+    for (size_t i = 2; i < nargs && n < SC_ARRAY_LEN(argv); i++)
+        argv[n++] = args[i];
+    int rc = sc_store_command(st, (int)n, argv, NULL, on_split_xadd, p);
+    if (rc < 0)
+        free(p);
+    return rc;
+}
+
 int sc__order_push(struct sc_store *st, int script, const struct sc_config *cfg,
                    const char *entry, const char *group, const char *push_id, const char *to,
                    const char *text, sc_store_cb cb, void *ctx)
@@ -48,6 +109,8 @@ int sc__order_push(struct sc_store *st, int script, const struct sc_config *cfg,
     const char *args[] = {entry, group, "id", push_id, "to", to, "text", text,
                           "from", cfg->service_numbers[0], "kind", "order", "priority", prio,
                           "not_after", not_after, "quiet", cfg->mt.order_quiet ? "1" : "0"};
+    if (sc_store_is_cluster(st))
+        return push_split(st, args, SC_ARRAY_LEN(args), cb, ctx);
     return sc_store_eval(st, script, 2, keys, NULL, (int)SC_ARRAY_LEN(args), args, NULL, cb,
                          ctx);
 }

@@ -40,6 +40,7 @@
 #include "core/app.h"
 #include "core/stream.h"
 #include "core/intake.h"
+#include "core/relay.h"
 #include "handlers/order.h"
 #include "store/keys.h"
 
@@ -50,11 +51,14 @@
 #define PROMPT_MAX 2048
 
 /* Type checks and the time, for the two scripts (they run without the
- * request layer's prelude: they are not commands). */
-#define ORDERS_LUA_HEAD(types)                                                           \
+ * request layer's prelude: they are not commands). Their global writes go
+ * through sc_emit: on a Redis Cluster to out:{M}, relayed by
+ * sc__relay_eval before the reply is acted on (core/relay.h). */
+#define ORDERS_LUA_HEAD(nkeys, types)                                                    \
+    SC_RELAY_LUA_OPEN(nkeys)                                                             \
     "local TYPES = {" types "}\n"                                                        \
     "for i, want in ipairs(TYPES) do\n"                                                  \
-    "  local ty = redis.call('TYPE', KEYS[i]).ok\n"                                      \
+    "  local ty = KEYS[i] ~= OUTBOX and redis.call('TYPE', KEYS[i]).ok or 'none'\n"      \
     "  if ty ~= 'none' and ty ~= want then return {'bad_data', KEYS[i], ty, want} end\n" \
     "end\n"                                                                              \
     "local t = redis.call('TIME')\n"                                                     \
@@ -69,7 +73,7 @@
  * {"subscribed"}, {"dup"} (this order was handled: acknowledge) or
  * {"gave_up"}. The provider counter counts the orders let through. */
 static const char order_start_head[] =
-    ORDERS_LUA_HEAD("'hash', 'string', 'hash', 'stream', 'stream', 'zset'");
+    ORDERS_LUA_HEAD(6, "'hash', 'string', 'hash', 'stream', 'stream', 'zset'");
 static const char order_start_lua[] =
     "local OK = {order = KEYS[1], pending = KEYS[2], sub = KEYS[3], events = KEYS[4],\n"
     "            audit = KEYS[5], due = KEYS[6]}\n"
@@ -89,7 +93,7 @@ static const char order_start_lua[] =
     "  -- The SMS goes out again: the subscriber gets the whole window.\n"
     "  redis.call('HSET', OK.order, 'sends', tostring(sends), 'deadline', tostring(NOW + TTL))\n"
     "  redis.call('SET', OK.pending, 'order:' .. ID, 'EX', TTL)\n"
-    "  redis.call('ZADD', OK.due, NOW + TTL, MSISDN .. ':' .. ID)\n"
+    "  sc_emit_cmd('ZADD', '" SC_KEY_ORDERS_DUE "', tostring(NOW + TTL), MSISDN .. ':' .. ID)\n"
     "  return {'send', ''}\n"
     "end\n"
     "if redis.call('HEXISTS', OK.sub, CODE) == 1 then\n"
@@ -114,7 +118,7 @@ static const char order_start_lua[] =
  * recorded the expiry, {"later"} (answered in time or sent again), or
  * {"gone"} (ended otherwise; the member is dropped). */
 static const char order_expire_head[] =
-    ORDERS_LUA_HEAD("'hash', 'string', 'stream', 'stream', 'zset'");
+    ORDERS_LUA_HEAD(5, "'hash', 'string', 'stream', 'stream', 'zset'");
 static const char order_expire_lua[] =
     "local OK = {order = KEYS[1], pending = KEYS[2], events = KEYS[3], audit = KEYS[4],\n"
     "            due = KEYS[5]}\n"
@@ -122,14 +126,14 @@ static const char order_expire_lua[] =
     "local o = ord_load()\n"
     "if o.id == ARGV[2] and o.state == 'pending' then\n"
     "  if tonumber(o.deadline) > NOW then\n"
-    "    redis.call('ZADD', OK.due, o.deadline, ARGV[3])\n"
+    "    sc_emit_cmd('ZADD', '" SC_KEY_ORDERS_DUE "', o.deadline, ARGV[3])\n"
     "    return {'later'}\n"
     "  end\n"
     "  ord_end(o, 'expired', 'order_expired')\n"
-    "  redis.call('ZREM', OK.due, ARGV[3])\n"
+    "  sc_emit_cmd('ZREM', '" SC_KEY_ORDERS_DUE "', ARGV[3])\n"
     "  return {'expired'}\n"
     "end\n"
-    "redis.call('ZREM', OK.due, ARGV[3])\n"
+    "sc_emit_cmd('ZREM', '" SC_KEY_ORDERS_DUE "', ARGV[3])\n"
     "return {'gone'}\n";
 
 struct sc_orders {
@@ -442,7 +446,8 @@ static int job_start(struct sc_orders *o, const char *entry, const redisReply *f
     const char *keys[] = {order, pending, sub, SC_KEY_EVENTS, audit, SC_KEY_ORDERS_DUE};
     const char *args[] = {j->msisdn, j->id, j->code, j->channel, j->entry,
                           svc->provider ? svc->provider : "", ttl, keep, max, block, sends};
-    if (sc_store_eval(a->store, o->start_script, 6, keys, NULL, 11, args, NULL, on_started, j) < 0)
+    if (sc__relay_eval(a->store, o->start_script, j->msisdn, 6, keys, 11, args, NULL, on_started,
+                       j) < 0)
         job_leave(j);
     return 1;
 }
@@ -623,8 +628,8 @@ static void expire_one(struct sc_orders *o, const char *member)
     sc_key(audit, sizeof audit, SC_KEY_AUDIT, msisdn);
     const char *keys[] = {order, pending, SC_KEY_EVENTS, audit, SC_KEY_ORDERS_DUE};
     const char *args[] = {msisdn, colon + 1, member};
-    if (sc_store_eval(o->a->store, o->expire_script, 5, keys, NULL, 3, args, NULL, on_expired,
-                      copy) < 0)
+    if (sc__relay_eval(o->a->store, o->expire_script, msisdn, 5, keys, 3, args, NULL, on_expired,
+                       copy) < 0)
         free(copy);
 }
 
@@ -654,14 +659,15 @@ static void on_sweep(uv_timer_t *t)
 
 /* ---- life ----------------------------------------------------------------------- */
 
-/* Register head + the order library + body (each within C's string limits). */
+/* Register head + the order library + body + the relay's close (each within
+ * C's string limits). */
 static int add_script(struct sc_store *st, const char *name, const char *head, const char *body)
 {
-    size_t n = strlen(head) + strlen(sc_order_lua) + strlen(body) + 1;
+    size_t n = strlen(head) + strlen(sc_order_lua) + strlen(body) + strlen(SC_RELAY_LUA_CLOSE) + 1;
     char *lua = malloc(n);
     if (!lua)
         return SC_ENOMEM;
-    snprintf(lua, n, "%s%s%s", head, sc_order_lua, body);
+    snprintf(lua, n, "%s%s%s%s", head, sc_order_lua, body, SC_RELAY_LUA_CLOSE);
     int id = sc_store_script(st, name, lua);
     free(lua);
     return id;

@@ -22,6 +22,8 @@
 #include "core/longmo.h"
 #include "core/metrics.h"
 #include "core/outcome.h"
+#include "core/relay.h"
+#include "handlers/emit_lua.h"
 #include "store/keys.h"
 #include "text/text.h"
 
@@ -32,7 +34,11 @@
 #define ARG_KEY_TYPES 3         /* ARGV[4]: the handler's key_types */
 #define PRELUDE_BYTES (2 * SC_KEY_MAX + 48)
 
-/* KEYS[1] rate-limit counter, KEYS[2] pending dialogue; ARGV[1] limit,
+/* KEYS[1] rate-limit counter, KEYS[2] pending dialogue, then the handler's;
+ * on a Redis Cluster one more, the subscriber's outbox out:{M} (OUTBOX; nil
+ * on one server), which also stands in for every global key the handler
+ * named (the cluster refuses a script whose keys are on several slots:
+ * their writes go through sc_emit, handlers/emit_lua.h). ARGV[1] limit,
  * ARGV[2] window (s), ARGV[3] "1" when this handler continues the dialogue,
  * ARGV[4] the expected type of each handler key (one letter per key, see
  * handler.h). The handler's body sees its own keys and args as K[] and A[],
@@ -47,9 +53,9 @@ const char sc__lua_prelude[] =
     "local t = redis.call('TYPE', KEYS[2]).ok\n"
     "if t ~= 'none' and t ~= 'string' then return {'bad_data', KEYS[2], t, 'string'} end\n"
     "local pending = t ~= 'none'\n"
-    "for i = 3, #KEYS do\n"
+    "for i = 3, NK do\n"
     "  local want = TYPES[string.sub(ARGV[4], i - 2, i - 2)] or '?'\n"
-    "  t = redis.call('TYPE', KEYS[i]).ok\n"
+    "  t = KEYS[i] ~= OUTBOX and redis.call('TYPE', KEYS[i]).ok or 'none'\n"
     "  if t ~= 'none' and t ~= want then return {'bad_data', KEYS[i], t, want} end\n"
     "end\n"
     "local n = redis.pcall('INCR', KEYS[1])\n"
@@ -70,7 +76,7 @@ const char sc__lua_prelude[] =
     "local now_ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
     "local PENDING = KEYS[2]\n"
     "local K, A = {}, {}\n"
-    "for i = 3, #KEYS do K[#K + 1] = KEYS[i] end\n"
+    "for i = 3, NK do K[#K + 1] = KEYS[i] end\n"
     "for i = 5, #ARGV do A[#A + 1] = ARGV[i] end\n";
 
 /* The script's keys and args: the prelude's first, then the handler's
@@ -81,8 +87,8 @@ struct sc_req_call {
     int overflow;              /* a key or arg did not fit: the request fails */
     size_t used;               /* bytes of buf */
     /* From here on written before read (not zeroed: see REQ_ZEROED). */
-    const char *keys[PRELUDE_KEYS + SC_REQ_MAX_KEYS];
-    size_t keylens[PRELUDE_KEYS + SC_REQ_MAX_KEYS];
+    const char *keys[PRELUDE_KEYS + SC_REQ_MAX_KEYS + 1]; /* + the outbox */
+    size_t keylens[PRELUDE_KEYS + SC_REQ_MAX_KEYS + 1];
     const char *args[PRELUDE_ARGS + SC_REQ_MAX_ARGS];
     size_t arglens[PRELUDE_ARGS + SC_REQ_MAX_ARGS];
     char buf[PRELUDE_BYTES + SC_REQ_CALL_BYTES];
@@ -95,6 +101,16 @@ const struct sc_tpl_decl sc_request_templates[] = {
     {NULL, NULL, 0},
 };
 
+/* Whatever the script returns, on a cluster the outbox's entries follow as
+ * one more element (the request relays them before the MO is answered:
+ * on_script); so sc_main wraps the prelude, which may return early. */
+static const char script_open[] =
+    "local NK = 2 + #ARGV[4]\n"
+    "local OUTBOX = #KEYS > NK and KEYS[#KEYS] or nil\n" SC_EMIT_LUA
+    "local function sc_main()\n";
+static const char script_close[] =
+    "end\nlocal r = sc_main()\nif OUTBOX then r[#r + 1] = sc_outbox() end\nreturn r\n";
+
 char *sc__req_script(const char *lib, const char *body)
 {
     static const char head[] = "local function body()\n";
@@ -102,12 +118,13 @@ char *sc__req_script(const char *lib, const char *body)
     static const char none[] = "return {'ok'}\n";
     if (!lib)
         lib = "";
-    size_t n = strlen(sc__lua_prelude) + strlen(lib) +
-               (body ? strlen(head) + strlen(body) + strlen(tail) : strlen(none)) + 1;
+    size_t n = strlen(script_open) + strlen(sc__lua_prelude) + strlen(lib) +
+               (body ? strlen(head) + strlen(body) + strlen(tail) : strlen(none)) +
+               strlen(script_close) + 1;
     char *s = malloc(n);
     if (s)
-        snprintf(s, n, "%s%s%s%s%s", sc__lua_prelude, lib, body ? head : none, body ? body : "",
-                 body ? tail : "");
+        snprintf(s, n, "%s%s%s%s%s%s%s", script_open, sc__lua_prelude, lib, body ? head : none,
+                 body ? body : "", body ? tail : "", script_close);
     return s;
 }
 
@@ -124,7 +141,9 @@ struct req {
     uint64_t t0_ns;            /* uv_hrtime at intake: shortcoded_mo_duration_seconds */
     char msisdn[SC_ADDR_MAX];
     char longmo[SC_LONGMO_KEY_MAX]; /* the reassembly this MO completes, or "" */
+    const char *outbox;        /* Redis Cluster: out:{M} (in call.buf), else NULL */
     char *capheap;             /* captures that did not fit in capbuf, or NULL */
+    struct redisReply *relayed; /* the script's reply while its outbox is relayed */
     struct sc_req_call call;
     /* Written before read, like the end of call. */
     char text[MAX_TEXT];
@@ -369,6 +388,8 @@ void sc_req_key_m(struct sc_req_call *c, const char *fmt)
 
 void sc_req_arg(struct sc_req_call *c, const char *arg) { call_copy(c, 0, arg); }
 
+void sc_req_arg_ref(struct sc_req_call *c, const char *arg) { call_push(c, 0, arg, strlen(arg)); }
+
 void sc_req_arg_int(struct sc_req_call *c, long long v)
 {
     char tmp[24];
@@ -447,9 +468,8 @@ static void log_script_error(struct req *q, const struct sc_verdict *v, const re
                  SC_LOGV(q->msisdn), q->route->name, rep->type);
 }
 
-static void on_script(void *ctx, int err, struct redisReply *rep)
+static void script_done(struct req *q, int err, struct redisReply *rep)
 {
-    struct req *q = ctx;
     struct sc_verdict v;
     sc__req_verdict(err, rep, &v);
     switch (v.kind) {
@@ -477,6 +497,66 @@ static void on_script(void *ctx, int err, struct redisReply *rep)
     }
 }
 
+/* The outbox's entries were relayed (or not: the MO gets the temporary
+ * error and runs again, and that run returns them again). */
+static void on_relayed(void *arg, int err)
+{
+    struct req *q = arg;
+    struct redisReply *rep = q->relayed;
+    q->relayed = NULL;
+    if (err)
+        sc_req_fail(&q->pub, "relay failed");
+    else
+        script_done(q, 0, rep);
+    sc__reply_free(rep);
+}
+
+/* On a cluster the script's last element is its outbox (sc__req_script):
+ * relayed before the result is acted on, so that the MO is answered only
+ * once every global write it made is in its global key. */
+static void on_script(void *ctx, int err, struct redisReply *rep)
+{
+    struct req *q = ctx;
+    if (err || !q->outbox || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) {
+        script_done(q, err, rep);
+        return;
+    }
+    struct redisReply *box = rep->element[--rep->elements];
+    if (box->type != REDIS_REPLY_ARRAY || box->elements == 0) {
+        script_done(q, 0, rep);
+        rep->elements++;
+        return;
+    }
+    q->relayed = sc__reply_dup(rep);
+    rep->elements++;
+    int rc = q->relayed ? sc__relay(q->app->store, q->outbox, box, on_relayed, q) : SC_ENOMEM;
+    if (rc < 0) {
+        sc__reply_free(q->relayed);
+        q->relayed = NULL;
+        sc_req_fail(&q->pub, rc == SC_ENOMEM ? "out of memory" : "relay failed");
+    }
+}
+
+/* On a cluster: the subscriber's outbox as the last key, standing in for
+ * every global key (one without a hash tag) the handler named. */
+static void use_outbox(struct req *q)
+{
+    struct sc_req_call *c = &q->call;
+    char *d = call_room(c, SC_KEY_MAX);
+    if (!d)
+        return;
+    size_t len = sc_key(d, SC_KEY_MAX, SC_KEY_OUTBOX, c->msisdn);
+    c->used += len + 1;
+    for (int i = PRELUDE_KEYS; i < c->nkeys; i++)
+        if (!memchr(c->keys[i], '{', c->keylens[i])) {
+            c->keys[i] = d;
+            c->keylens[i] = len;
+        }
+    c->keys[c->nkeys] = d; /* keys[] has room for it */
+    c->keylens[c->nkeys++] = len;
+    q->outbox = d;
+}
+
 /* The one EVALSHA: the handler's script (or the prelude alone) with the
  * call's keys and args. */
 static void eval(struct req *q)
@@ -491,6 +571,14 @@ static void eval(struct req *q)
     if (c->arglens[ARG_KEY_TYPES] != (size_t)(c->nkeys - PRELUDE_KEYS)) {
         /* Every key a script touches must have its type declared. */
         sc_error("event=script_error route=%s error=\"key_types does not match the keys\"",
+                 q->route->name);
+        sc_req_fail(&q->pub, "script error");
+        return;
+    }
+    if (q->pub.cluster)
+        use_outbox(q);
+    if (c->overflow) {
+        sc_error("event=script_error route=%s error=\"no room for the outbox key\"",
                  q->route->name);
         sc_req_fail(&q->pub, "script error");
         return;
@@ -585,6 +673,7 @@ void sc__req_start(struct sc_app *a, const struct sc_mo *mo, struct sc_mo_token 
                                        cfg->smpp.max_parts, cfg->smpp.seg_mode};
     q->pub.limits = &q->limits;
     q->pub.catalogue = a->cat;
+    q->pub.cluster = sc_store_is_cluster(a->store);
     q->pub.callout = a->callout;
 
     regmatch_t m[SC_REQ_MAX_CAPS];

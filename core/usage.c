@@ -31,6 +31,7 @@
 #include "base/log.h"
 #include "base/sc.h"
 #include "core/app.h"
+#include "core/relay.h"
 #include "core/stream.h"
 #include "core/usage_check.h"
 #include "core/usage_int.h"
@@ -238,7 +239,9 @@ static void ent_start(struct sc_usage *u, struct ent *e, const redisReply *field
         args[na] = ue.f[i], lens[na++] = strlen(ue.f[i]);
         args[na] = ue.v[i], lens[na++] = ue.vl[i];
     }
-    if (sc_store_eval(u->out, u->script, NKEYS, keys, NULL, na, args, lens, on_applied, e) < 0)
+    /* On a Redis Cluster the reminder's mt:push entry goes through out:{M}
+     * and is relayed before the entry is acknowledged (core/relay.h). */
+    if (sc__relay_eval(u->out, u->script, m, NKEYS, keys, na, args, lens, on_applied, e) < 0)
         ent_end(e, 0); /* stays pending: claimed again */
 }
 

@@ -15,15 +15,17 @@
 #include <string.h>
 
 #include "base/sc.h"
+#include "core/relay.h"
+#include "store/keys.h"
 #include "text/template.h"
 
-/* The writes of a reminder to the MT path: ONE function, so that a cluster
- * build (issue 14) can send it to a per-subscriber outbox instead. */
+/* The writes of a reminder to the MT path: ONE function, through sc_emit:
+ * on a Redis Cluster to the subscriber's outbox out:{M} (core/relay.h). */
 static const char usage_push_lua[] =
     "local function rem_push(id, text, kind, prio, quiet)\n"
     "  local f = {'id', id, 'to', M, 'text', text, 'kind', kind, 'priority', prio}\n"
     "  if quiet then f[#f + 1] = 'quiet'; f[#f + 1] = '1' end\n"
-    "  redis.call('XADD', PUSH, '*', unpack(f))\n"
+    "  sc_emit('" SC_KEY_MT_PUSH "', unpack(f))\n"
     "end\n";
 
 /* The common case (nothing due) allocates little: the config's constants
@@ -215,6 +217,7 @@ char *sc__usage_script(const struct sc_cfg_reminders *rc)
 {
     struct buf b = {0};
     char line[200];
+    puts_(&b, SC_RELAY_LUA_OPEN(5)); /* closed below: SC_RELAY_LUA_CLOSE */
     puts_(&b, "local ACCT, REM, SENT, AUDIT, PUSH = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
               "local M, AT, NOW = ARGV[1], ARGV[2], tonumber(ARGV[2])\n");
     snprintf(line, sizeof line,
@@ -259,6 +262,7 @@ char *sc__usage_script(const struct sc_cfg_reminders *rc)
     puts_(&b, usage_push_lua);
     puts_(&b, usage_body_lua);
     puts_(&b, usage_send_lua);
+    puts_(&b, SC_RELAY_LUA_CLOSE);
     if (b.failed) {
         free(b.s);
         return NULL;

@@ -24,6 +24,7 @@ struct snapshot {
     size_t n, cap;
     size_t *index;           /* slot -> item + 1, 0 = empty */
     size_t nslots;           /* power of two, >= 2n */
+    char *prices;            /* ",CODE=FEN,...," (sc_catalogue_prices) */
 };
 
 /* One refresh in progress. It outlives an abort until its last callback. */
@@ -77,11 +78,34 @@ static void snap_free(struct snapshot *s)
     }
     free(s->items);
     free(s->index);
+    free(s->prices);
     memset(s, 0, sizeof *s);
+}
+
+/* ",CODE=FEN," per service with a price, for the scripts that cannot read
+ * vas:svc:CODE on a Redis Cluster. */
+static int snap_prices(struct snapshot *s)
+{
+    size_t n = 2;
+    for (size_t i = 0; i < s->n; i++)
+        n += strlen(s->items[i].code) + 24;
+    s->prices = malloc(n);
+    if (!s->prices)
+        return SC_ENOMEM;
+    size_t o = 0;
+    s->prices[o++] = ',';
+    for (size_t i = 0; i < s->n; i++)
+        if (s->items[i].price_fen >= 0)
+            o += (size_t)snprintf(s->prices + o, n - o, "%s=%lld,", s->items[i].code,
+                                  s->items[i].price_fen);
+    s->prices[o] = '\0';
+    return 0;
 }
 
 static int snap_index(struct snapshot *s)
 {
+    if (snap_prices(s) < 0)
+        return SC_ENOMEM;
     s->nslots = 16;
     while (s->nslots < 2 * s->n)
         s->nslots <<= 1;
@@ -109,6 +133,11 @@ const struct sc_service *sc_catalogue_get(const struct sc_catalogue *c, const ch
 }
 
 size_t sc_catalogue_size(const struct sc_catalogue *c) { return c->cur ? c->cur->n : 0; }
+
+const char *sc_catalogue_prices(const struct sc_catalogue *c)
+{
+    return c->cur && c->cur->prices ? c->cur->prices : ",";
+}
 
 /* ---- dataset guard ---------------------------------------------------- */
 

@@ -60,6 +60,10 @@ void sc_catalogue_refresh(struct sc_catalogue *c);
 /* The entry for code, or NULL. Borrowed: valid during the current callback
  * (a refresh may replace the snapshot between callbacks). */
 const struct sc_service *sc_catalogue_get(const struct sc_catalogue *c, const char *code);
+/* Every known fee as ",CODE=FEN,CODE=FEN," ("," when none), for a script
+ * that cannot read vas:svc:CODE (on a Redis Cluster it lives on another
+ * slot). Borrowed, as sc_catalogue_get's. */
+const char *sc_catalogue_prices(const struct sc_catalogue *c);
 /* Entries in the current snapshot. */
 size_t sc_catalogue_size(const struct sc_catalogue *c);
 /* 1 while the dataset is taken as lost (the store is held). */

@@ -84,6 +84,10 @@ struct sc_req {
      * under and the cached service catalogue (handlers/catalogue.h). */
     const struct sc_req_limits *limits;
     const struct sc_catalogue *catalogue;
+    /* 1 on a Redis Cluster: the script's global keys are its outbox (the
+     * request layer swaps them) and its global writes go through sc_emit
+     * (handlers/emit_lua.h); it can read no global key. */
+    int cluster;
     /* The route that matched (its name, for logs and per-route state) and
      * the daemon's HTTP client (below). */
     const char *route;
@@ -107,6 +111,10 @@ void sc_req_key(struct sc_req_call *call, const char *key);
  * %s becomes this request's MSISDN. */
 void sc_req_key_m(struct sc_req_call *call, const char *fmt);
 void sc_req_arg(struct sc_req_call *call, const char *arg);
+/* An argument that is not copied (it may be longer than the call's
+ * buffer): it must live until the request's script was sent, i.e. until
+ * prepare() returns (e.g. sc_catalogue_prices). */
+void sc_req_arg_ref(struct sc_req_call *call, const char *arg);
 /* A number, in decimal. */
 void sc_req_arg_int(struct sc_req_call *call, long long v);
 

@@ -231,6 +231,8 @@ static void vas_confirm_prepare(const struct sc_req *req, const void *opts,
     sc_req_key_m(call, SC_KEY_ORDER);
     sc__vas_cancel_args(call, req);
     sc_req_arg(call, is_yes(req->text, opts) ? "Y" : "N");
+    if (req->cluster) /* A[6]: VAS_LUA_PRICE_FROM_CATALOGUE */
+        sc_req_arg_ref(call, sc_catalogue_prices(req->catalogue));
 }
 
 const struct sc_handler sc_handler_vas_confirm = {

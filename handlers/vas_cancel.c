@@ -228,6 +228,8 @@ static void vas_cancel_items_prepare(const struct sc_req *req, const void *opts,
     sc__vas_cancel_args(call, req);
     sc_req_arg(call, list);
     sc_req_arg_int(call, req->limits->menu_ttl_s);
+    if (req->cluster) /* A[7]: VAS_LUA_PRICE_FROM_CATALOGUE */
+        sc_req_arg_ref(call, sc_catalogue_prices(req->catalogue));
 }
 
 const struct sc_handler sc_handler_vas_cancel_items = {

@@ -3,6 +3,8 @@
  * checked every key's type (key_types) before the first write. */
 #include "handlers/vas_int.h"
 
+#include "store/keys.h"
+
 /* The cancelling scripts are longer than the 4095 bytes C99 promises a
  * string literal may have; GCC and Clang take any length, Redis too. */
 #pragma GCC diagnostic ignored "-Woverlength-strings"
@@ -62,8 +64,8 @@
     "  local f = {'service', code, 'channel', 'sms', 'at', now_ms,\n"                      \
     "             'id', MSISDN .. ':' .. code .. ':' .. since .. ':refund_request',\n"     \
     "             'amount_fen', amount, 'months', months, 'reason', 'no_confirmation'}\n"  \
-    "  redis.call('XADD', EVENTS, '*', 'event', 'refund_request', 'msisdn', MSISDN,\n"     \
-    "             unpack(f))\n"                                                           \
+    "  sc_emit('" SC_KEY_EVENTS "', 'event', 'refund_request', 'msisdn', MSISDN,\n"       \
+    "          unpack(f))\n"                                                              \
     "  redis.call('XADD', AUDIT, 'MINID', '~', AUDIT_MINID, '*', 'event', 'refund_request',\n" \
     "             unpack(f))\n"                                                           \
     "  return amount, months\n"                                                            \
@@ -72,8 +74,8 @@
     "  local since = redis.call('HGET', SUB, code)\n"                                      \
     "  if not since then return false end\n"                                               \
     "  local id = MSISDN .. ':' .. code .. ':' .. since .. ':unsubscribe'\n"               \
-    "  redis.call('XADD', EVENTS, '*', 'event', 'unsubscribe', 'msisdn', MSISDN,\n"        \
-    "             'service', code, 'channel', 'sms', 'at', now_ms, 'id', id)\n"            \
+    "  sc_emit('" SC_KEY_EVENTS "', 'event', 'unsubscribe', 'msisdn', MSISDN,\n"          \
+    "          'service', code, 'channel', 'sms', 'at', now_ms, 'id', id)\n"               \
     "  redis.call('XADD', AUDIT, 'MINID', '~', AUDIT_MINID, '*', 'event', 'unsubscribe',\n"\
     "             'service', code, 'channel', 'sms', 'at', now_ms, 'id', id)\n"            \
     "  local rec, amount, months = now_s .. ':sms', '', ''\n"                              \
@@ -106,10 +108,16 @@
 
 /* For the scripts that learn their codes from Redis (items, "Y"): the fee
  * of a code read from K[6], the catalogue's key prefix vas:svc: (the
- * handler cannot know the codes, so it cannot pass their fees). */
-#define VAS_LUA_PRICE_FROM_CATALOGUE                                                       \
-    "local SVC = K[6]\n"                                                                   \
-    "price_of = function(code) return fen(redis.call('HGET', SVC .. code, 'price_fen')) end\n"
+ * handler cannot know the codes, so it cannot pass their fees); on a Redis
+ * Cluster, where vas:svc:CODE is on another slot, from A[i], the daemon's
+ * catalogue as sc_catalogue_prices gives it. */
+#define VAS_LUA_PRICE_FROM_CATALOGUE(i)                                                    \
+    "local SVC, PRICES = K[6], A[" #i "]\n"                                                \
+    "price_of = function(code)\n"                                                          \
+    "  if not OUTBOX then return fen(redis.call('HGET', SVC .. code, 'price_fen')) end\n"  \
+    "  local s = string.find(PRICES, ',' .. code .. '=', 1, true)\n"                       \
+    "  return s and fen(string.match(PRICES, '^(%d+),', s + #code + 2))\n"                \
+    "end\n"
 
 /* K[1] sub:{M}:vas, K[2] items:{M}; A[1] max items, A[2] menu ttl (s),
  * A[3] redelivery horizon (s).
@@ -212,7 +220,7 @@ const char sc__vas_list_lua[] =
  * the refund (vas_cancel, gone_at) is "" "" when none was filed. */
 const char sc__vas_cancel_items_lua[] =
     VAS_LUA_CANCEL
-    VAS_LUA_PRICE_FROM_CATALOGUE
+    VAS_LUA_PRICE_FROM_CATALOGUE(7)
     "local m = redis.call('HGETALL', K[7])\n"
     "if #m == 0 then return {'nomenu'} end\n"
     "local code_of, at, size = {}, nil, '0'\n"
@@ -286,7 +294,7 @@ const char sc__vas_cancel_all_lua[] =
  * prompt cancelled here before} (refunds as VAS_LUA_CANCEL's). */
 const char sc__vas_confirm_lua[] =
     VAS_LUA_CANCEL
-    VAS_LUA_PRICE_FROM_CATALOGUE
+    VAS_LUA_PRICE_FROM_CATALOGUE(6)
     "local ALL = K[7]\n"
     "ORD.MSISDN, ORD.NOW = MSISDN, NOW\n"
     "ORD.OK = {sub = SUB, events = EVENTS, audit = AUDIT, order = K[8], conf = CONF,\n"

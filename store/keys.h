@@ -77,6 +77,12 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
 #define SC_KEY_REASM_OPEN "reasm:{"
 #define SC_KEY_REASM_CLOSE "}"
 
+/* On a Redis Cluster only: writes of global keys (vas:events, vas:orders:due,
+ * ...) made by a script of this tag's slot, waiting for the daemon to relay
+ * them: STREAM (handlers/emit_lua.h, core/relay.c, docs/scaling.md). The
+ * tag is the script's own: an MSISDN (a request's keys). */
+#define SC_KEY_OUTBOX "out:{%s}"
+
 /* Global keys. */
 /* A service of the catalogue: HASH name, price_fen, provider, kind. */
 #define SC_KEY_SVC_PREFIX "vas:svc:"

@@ -609,6 +609,8 @@ int sc_store_ready(const struct sc_store *st)
     return (st->cl ? sc__cluster_ready(st->cl) : st->ready) && !st->held;
 }
 
+int sc_store_is_cluster(const struct sc_store *st) { return st->cl != NULL; }
+
 int sc_store_connected(const struct sc_store *st)
 {
     return st->cl ? sc__cluster_ready(st->cl) : st->ready;

@@ -121,6 +121,10 @@ int sc_store_start(struct sc_store *st);
 
 /* 1 when connected with scripts loaded and not held: MOs may use it. */
 int sc_store_ready(const struct sc_store *st);
+/* 1 once the server was found to be a Redis Cluster (the seed's handshake
+ * saw cluster_enabled:1; kept across reconnects): scripts must then keep
+ * every key on one slot (docs/scaling.md "The relay"). */
+int sc_store_is_cluster(const struct sc_store *st);
 /* 1 when connected with scripts loaded, held or not. */
 int sc_store_connected(const struct sc_store *st);
 /* Hold (on = 1) or release the store: see the top of this file. Does not

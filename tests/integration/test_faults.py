@@ -22,7 +22,6 @@ import signal
 import subprocess
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cluster_harness  # noqa: E402
@@ -104,6 +103,17 @@ class FaultTest(harness.Env):
         these subscriptions was confirmed) exactly once; returns the figures."""
         events = [f for _, f in r.stream("vas:events")]
         ids = [e["id"] for e in events]
+        if getattr(self, "cluster", None):  # FaultClusterTest
+            # A crash between the relay's XADD and its XDEL repeats an
+            # entry, always the same one (DESIGN.md; reliability.md "The
+            # relay"): consumers dedup by id. Count each id once.
+            first = {}
+            for e in events:
+                self.assertEqual(first.setdefault(e["id"], e), e, "one id, two entries")
+            sys.stderr.write("[crash] vas:events entries repeated by the relay: %d\n"
+                             % (len(ids) - len(first)))
+            events = list(first.values())
+            ids = list(first)
         self.assertEqual(len(ids), len(set(ids)), "duplicate vas:events ids")
         refunds = [e for e in events if e["event"] == "refund_request"]
         events = [e for e in events if e["event"] != "refund_request"]
@@ -402,13 +412,11 @@ class FaultTest(harness.Env):
         self.assertTrue(d.alive())
 
 
-@unittest.skip("needs the relay: every cancel's script writes vas:events from the "
-               "subscriber's slot and the cluster refuses it (CROSSSLOT); run once: "
-               "cancellations applied 0, lost 0, duplicated 0, cancels without ROK")
 class FaultClusterTest(FaultTest):
     """test_crash against a Redis Cluster of 3 masters + 3 replicas, with the
-    same assertions. The other fault tests are about one server. Skipped as
-    a class, so that no cluster is started for nothing."""
+    same assertions (the cancels' vas:events entries through the relay:
+    docs/reliability.md "The relay"). The other fault tests are about one
+    server."""
 
     @classmethod
     def setUpClass(cls):

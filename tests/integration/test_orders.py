@@ -34,7 +34,7 @@ class OrderEnv(VasEnv):
 
     def start_daemon_on(self, sim_port, limits=None, name="shortcoded", level=None):
         env = dict(os.environ, SHORTCODED_SMSC_PORT=str(sim_port),
-                   SHORTCODED_REDIS_URL="redis://127.0.0.1:%d" % self.redis.port)
+                   SHORTCODED_REDIS_URL=self.redis_url())
         d = self.start(name, [harness.DAEMON, "-c", self.config(limits, level)], env=env)
         d.wait_log(r"event=catalogue_loaded services=13", timeout=10)
         self.daemon = d

@@ -228,6 +228,8 @@ class VasEnv(harness.Env):
         """codes were cancelled for m, in this order, each with one event
         and one audit entry; nothing else changed for m."""
         left = {c: v for c, v in subs_before.items() if c not in codes}
+        # One server: no outbox ever; a cluster: relayed, then deleted.
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
         self.assertEqual(self.r.hgetall("sub:{%s}:vas" % m), left)
         # A cancellation takes its confirmation with it.
         conf = self.r.hgetall("sub:{%s}:conf" % m)
@@ -541,21 +543,6 @@ class VasTest(VasEnv):
         self.assert_cancelled(M3, ["SP003"], SUBS3)
 
 
-# VasTest's cases that send a cancel ("1", "TD"+CODE, "00000"/"Y"): their
-# scripts declare vas:events (and vas_cancel_items the vas:svc: prefix) next
-# to the subscriber's {MSISDN} keys, which a cluster refuses (CROSSSLOT)
-# until helper "relay" moves those writes to a per-subscriber outbox.
-# test_cancel_is_refused_whole_until_the_relay below checks what happens
-# meanwhile (the temporary error, nothing half-written); when the relay
-# lands, this set empties and that test goes.
-NEEDS_RELAY = {
-    "test_bad_data_in_redis", "test_cancel_all_then_something_else", "test_cancel_all_then_yes",
-    "test_cancel_items_with_fullwidth_and_chinese_commas", "test_expired_menu", "test_no_menu",
-    "test_numbers_out_of_range", "test_pending_confirmation_expires", "test_rate_limit",
-    "test_redelivered_mo_writes_one_event", "test_td_code", "test_too_many_numbers",
-}
-
-
 class VasClusterTest(VasTest):
     """VasTest's cases, with the same assertions, against a Redis Cluster of
     3 masters + 3 replicas (one cluster for the class, emptied per test)."""
@@ -567,22 +554,6 @@ class VasClusterTest(VasTest):
 
     def test_redis_down_then_back(self):
         self.skipTest("one server's restart; a cluster's master failover is another test")
-
-    def test_cancel_is_refused_whole_until_the_relay(self):
-        """A cancel's script is refused by the cluster (CROSSSLOT): the MO
-        gets the temporary error, so the SMSC keeps it, and nothing of it
-        is written."""
-        d = self.start_vas()
-        # run_script would fail on the script_error line this test is about.
-        rc, out = self.run_sim_script(self.start_script(
-            "send %s TDCL001\nexpect_status ESME_RX_T_APPN\n" % M3))
-        self.assertEqual(rc, 0, out)
-        wait_for(lambda: self.outcomes(M3) == ["temporary_error"], 10, "the MO's outcome")
-        self.assertRegex(d.output(), r"event=script_error msisdn=%s route=vas_cancel_code .*"
-                                     r"error=\"CROSSSLOT" % M3)
-        self.assertEqual(self.r.hgetall("sub:{%s}:vas" % M3), SUBS3)
-        self.assertEqual(self.r("EXISTS", "vas:events"), 0)
-        self.assertEqual(self.r("EXISTS", "audit:{%s}" % M3), 0)
 
     def test_slot_moves_while_the_daemon_runs(self):
         """M3's slot migrates to another master under a running daemon. Half
@@ -624,8 +595,8 @@ class VasClusterTest(VasTest):
         while "0000"s from 300 subscribers flow at 150/s. MOs caught by the
         move (ASK, TRYAGAIN) get the temporary error and are redelivered:
         every MO finally ESME_ROK, each with its one reply (0 lost, 0
-        duplicated), and the subscriptions are unchanged. (Cancels, where
-        a double application would show, need the relay: NEEDS_RELAY.)"""
+        duplicated), and the subscriptions are unchanged.
+        (Cancels under a reshard: not tested yet.)"""
         n, first = 300, 13900000000
         for i in range(0, n, 3):  # a third of them with M3's services
             self.r("HSET", "sub:{%d}:vas" % (first + i), *[x for kv in SUBS3.items() for x in kv])
@@ -688,12 +659,6 @@ class VasClusterTest(VasTest):
         self.assertEqual(self.r.hgetall("sub:{%s}:vas" % M3), SUBS3)
         # The dead master, no longer in the map, is not retried forever.
         d.wait_log(r"event=redis_cluster_node_retired host=\S+ port=\d+ node=127.0.0.1:%d " % dead)
-
-
-for _name in NEEDS_RELAY:
-    setattr(VasClusterTest, _name, unittest.skip(
-        "needs the relay: the script writes vas:events from a subscriber's slot (CROSSSLOT)")(
-            getattr(VasTest, _name)))
 
 
 def unshow(s):

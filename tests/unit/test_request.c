@@ -274,6 +274,77 @@ static void test_every_handler_has_a_result(void **state)
     assert_true(n >= 6);
 }
 
+/* A handler's script that writes a global stream (K[1]) through sc_emit. */
+static const char emit_lua[] =
+    "sc_emit('ev:global', 'event', 'x', 'id', A[1])\nreturn {'emitted'}\n";
+
+/* EVAL emit_lua with K[1] = ev:global (one server) or, as core/request.c
+ * does on a cluster, K[1] swapped for out:{1380} and out:{1380} added last. */
+static redisReply *run_emit(struct fx *f, int cluster, const char *id)
+{
+    char *lua = sc__req_script(NULL, emit_lua);
+    assert_non_null(lua);
+    const char *argv[12] = {"EVAL", lua, cluster ? "4" : "3", "rl:{1380}", "pending:{1380}",
+                            cluster ? "out:{1380}" : "ev:global"};
+    int argc = 6;
+    if (cluster)
+        argv[argc++] = "out:{1380}";
+    const char *rest[] = {"10", "60", "0", "x", id};
+    for (size_t i = 0; i < 5; i++)
+        argv[argc++] = rest[i];
+    redisReply *r = redisCommandArgv(f->rc, argc, argv, NULL);
+    free(lua);
+    assert_non_null(r);
+    return r;
+}
+
+static long long xlen(struct fx *f, const char *key)
+{
+    redisReply *r = cmd(f, "XLEN %s", key);
+    long long n = r->integer;
+    freeReplyObject(r);
+    return n;
+}
+
+static void test_emit_writes_the_global_key_on_one_server(void **state)
+{
+    struct fx *f = *state;
+    redisReply *r = run_emit(f, 0, "e1");
+    /* The reply is as before: no outbox element. */
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, 2);
+    assert_string_equal(r->element[1]->str, "emitted");
+    freeReplyObject(r);
+    assert_int_equal(xlen(f, "ev:global"), 1);
+    assert_int_equal(xlen(f, "out:{1380}"), 0);
+}
+
+static void test_emit_goes_to_the_outbox_on_a_cluster(void **state)
+{
+    struct fx *f = *state;
+    redisReply *r = run_emit(f, 1, "e1");
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, 3); /* "ok", the handler's, the outbox */
+    assert_string_equal(r->element[1]->str, "emitted");
+    const redisReply *box = r->element[2];
+    assert_int_equal(box->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(box->elements, 1);
+    /* [id, [c XADD k ev:global n 4 a1 event a2 x a3 id a4 e1]] */
+    const redisReply *fl = box->element[0]->element[1];
+    assert_int_equal(fl->elements, 14);
+    const char *want[] = {"c", "XADD", "k", "ev:global", "n", "4", "a1", "event",
+                          "a2", "x", "a3", "id", "a4", "e1"};
+    for (size_t i = 0; i < 14; i++)
+        assert_string_equal(fl->element[i]->str, want[i]);
+    freeReplyObject(r);
+    assert_int_equal(xlen(f, "ev:global"), 0);
+    /* Not relayed yet: the next run returns it again, with its own. */
+    r = run_emit(f, 1, "e2");
+    assert_int_equal(r->element[r->elements - 1]->elements, 2);
+    freeReplyObject(r);
+    assert_int_equal(xlen(f, "out:{1380}"), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +355,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_script_and_store_errors_fail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_script_and_the_pending_dialogue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_emit_writes_the_global_key_on_one_server, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_emit_goes_to_the_outbox_on_a_cluster, setup,
+                                        teardown),
         cmocka_unit_test(test_ack_plans),
         cmocka_unit_test(test_every_handler_has_a_result),
     };

@@ -1,0 +1,164 @@
+"""test_relay.py -- the relay on a Redis Cluster (3 masters + 3 replicas):
+a subscriber's script writes its global writes (vas:events, vas:orders:due)
+to its outbox out:{M}, and the daemon relays them before it answers the MO
+(docs/reliability.md "The relay", docs/scaling.md). An order confirmed by
+"Y" reaches vas:events through the outbox; a daemon killed -9 between the
+script and the relay loses nothing: the entry waits in the outbox, the MO is
+not answered, and when the SMSC delivers it again the entry is relayed."""
+import os
+import signal
+
+import cluster_harness
+import harness
+import test_orders
+from harness import wait_for
+import prom
+from test_metrics import MetricsMixin
+from test_vas import M0, M3, VasEnv
+
+SINCE = "1650000000"
+
+
+class RelayClusterTest(VasEnv):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster = cluster_harness.class_cluster(cls)
+
+    def owner(self, key):
+        slot = cluster_harness.key_slot(key)
+        for lo, hi, port in self.cluster.slot_map():
+            if lo <= slot <= hi:
+                return port
+        raise AssertionError("no owner of %s" % key)
+
+    def subscriber_away_from_events(self):
+        """An MSISDN whose keys live on another master than vas:events."""
+        events = self.owner("vas:events")
+        for i in range(100):
+            m = "1380013%04d" % i
+            if self.owner("{%s}" % m) != events:
+                return m
+        raise AssertionError("every subscriber next to vas:events")
+
+    def test_order_confirmation_goes_through_the_outbox(self):
+        m = self.subscriber_away_from_events()
+        self.start_vas()
+        self.run_script("send %s KTCL001\nexpect %s ^您将订购\n"
+                        "send %s Y\nexpect %s ^您已成功订购\n" % (m, m, m, m))
+        since = self.r("HGET", "sub:{%s}:vas" % m, "CL001")
+        ev = [e for e in self.events() if e.get("msisdn") == m]
+        self.assertEqual([(e["event"], e["id"]) for e in ev],
+                         [("subscribe", "%s:CL001:%s:subscribe" % (m, since))])
+        # The order's deadline reached the sweep's set through the outbox too.
+        self.assertEqual(len(self.r("ZRANGE", "vas:orders:due", 0, -1)), 1)
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
+
+    def test_reminder_reaches_mt_push_through_the_outbox(self):
+        """A usage:in entry crossing 80 % of the data quota: its reminder's
+        mt:push entry (written by the usage script through sc_emit) is
+        relayed from out:{M} before the entry is acknowledged."""
+        m = self.subscriber_away_from_events()
+        self.start_vas()
+        at = 1764000000000
+        for used in ("0", "800"):
+            at += 1
+            self.r("XADD", "usage:in", "*", "msisdn", m, "at", str(at), "cycle", "202612",
+                   "data_quota_kb", "1000", "data_used_kb", used)
+        want = "rem:%s:202612:data:80" % m
+        wait_for(lambda: [f["id"] for _, f in self.r.stream("mt:push")] == [want], 15,
+                 "the reminder in mt:push")
+        wait_for(lambda: self.r("XPENDING", "usage:in", "shortcoded")[0] == 0, 10,
+                 "the usage:in entries acknowledged")
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
+
+    def test_killed_between_script_and_relay(self):
+        m = self.subscriber_away_from_events()
+        self.r("HSET", "sub:{%s}:vas" % m, "CL001", SINCE)
+        # Confirmed: the cancel files no refund, its one write is the event.
+        self.r("HSET", "sub:{%s}:conf" % m, "CL001", "ref")
+        d = self.start_vas()
+        # vas:events' master takes no write: the relay's XADD waits there.
+        events = self.owner("vas:events")
+        cluster_harness.ask(events, "CLIENT", "PAUSE", 20000, "WRITE")
+        self.addCleanup(cluster_harness.ask, events, "CLIENT", "UNPAUSE")
+        # The simulator stays bound (the SMSC keeps the MO unanswered).
+        self.start_script("send %s TDCL001\nexpect_none %s 60000\n" % (m, m))
+        wait_for(lambda: self.r("XLEN", "out:{%s}" % m) == 1, 10, "the cancel's outbox entry")
+        self.assertEqual(self.outcomes(m), [])  # the MO is not answered
+        d.signal(signal.SIGKILL)
+        d.wait()
+        cluster_harness.ask(events, "CLIENT", "UNPAUSE")
+        self.assertEqual(self.r.hgetall("sub:{%s}:vas" % m), {})
+        self.assertEqual(self.r("XLEN", "out:{%s}" % m), 1)
+        # The SMSC delivers the unanswered MO again, to a new daemon: its
+        # script finds the code cancelled, and returns the outbox's entry.
+        self.start_vas()
+        self.run_script("send %s TDCL001\nexpect %s ^彩铃已于[0-9:]+退订\n" % (m, m))
+        want = "%s:CL001:%s:unsubscribe" % (m, SINCE)
+        ev = [e for e in self.events() if e.get("msisdn") == m]
+        self.assertGreaterEqual(len(ev), 1)
+        # Repeated at most, always the same entry (consumers dedup by id).
+        self.assertEqual({(e["event"], e["id"]) for e in ev}, {("unsubscribe", want)})
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
+
+
+class OrderExpiryClusterTest(test_orders.OrderExpiryTest):
+    """An order's expiry by the sweeps of two daemons, on the cluster: the
+    expire script's order_expired event and the due set's ZREM go through
+    out:{M}; still one event, and the due set empties."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster = cluster_harness.class_cluster(cls)
+
+
+class StreamOrderClusterTest(test_orders.OrderEnv):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster = cluster_harness.class_cluster(cls)
+
+    def test_provider_order_then_yes(self):
+        """A vas:orders entry on the cluster (mt.enabled false: the SMS goes
+        straight to the MT queue; the push path does not run on a cluster
+        yet): the start script's writes of vas:orders:due go through the
+        outbox, the entry is acknowledged, the "Y" subscribes once."""
+        self.start_vas(dict(test_orders.FAST, **{"mt.enabled": "false"}))
+        self.add_order(id="P-1", msisdn=M0, service="SP003", channel="sp")
+        self.run_script("expect %s %s 15000\nsend %s Y\nexpect %s ^您已成功订购\n"
+                        % (M0, test_orders.PROMPT, M0, M0))
+        wait_for(lambda: self.pel() == 0, 10, "the entry to be acknowledged")
+        ev = self.order_events(M0)
+        self.assertEqual([(e["event"], e["service"], e["channel"], e["order"]) for e in ev],
+                         [("subscribe", "SP003", "sp", "P-1")])
+        self.assertEqual(self.r("ZCARD", "vas:orders:due"), 1)
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % M0), 0)
+
+
+class RelayMetricsClusterTest(MetricsMixin, VasEnv):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster = cluster_harness.class_cluster(cls)
+
+    def test_relay_lag_is_a_metric(self):
+        self.sim_port, self.hport = harness.free_port(), harness.free_port()
+        env = dict(os.environ, SHORTCODED_SMSC_PORT=str(self.sim_port),
+                   SHORTCODED_REDIS_URL=self.redis_url(),
+                   SHORTCODED_HTTP_LISTEN="127.0.0.1:%d" % self.hport)
+        self.daemon = self.start("shortcoded", [harness.DAEMON, "-c", self.config()], env=env)
+        self.daemon.wait_log(r"event=catalogue_loaded ", timeout=10)
+        self.assertEqual(prom.value(self.samples(), "shortcoded_relay_seconds_count"), 0)
+        self.run_script("send %s TDCL001\nexpect %s ^您已成功退订彩铃\n" % (M3, M3))
+        n = len([e for e in self.events() if e["msisdn"] == M3])  # the event, a refund
+        smp = self.samples()
+        self.assertEqual(prom.value(smp, "shortcoded_relay_seconds_count"), n)
+        self.assertEqual(prom.value(smp, "shortcoded_relay_seconds_bucket", le="+Inf"), n)
+        self.assertEqual(prom.value(smp, "shortcoded_relay_pending"), 0)
+        self.assertEqual(prom.value(smp, "shortcoded_relay_failed_total"), 0)
+
+
+if __name__ == "__main__":
+    harness.main()
