@@ -36,7 +36,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 run_suite build
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
-# libFuzzer targets (clang), FUZZ_SECONDS each (default 30); FUZZ_SECONDS=0
+# libFuzzer targets (clang), FUZZ_SECONDS each (default 10); FUZZ_SECONDS=0
 # skips. Crash inputs are kept in tests/fuzz/crashes/.
 fuzz_status=0
 tests/fuzz/run.sh || fuzz_status=1

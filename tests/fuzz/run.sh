@@ -2,7 +2,7 @@
 # run.sh -- build the libFuzzer targets with clang and run each one for a
 # bounded time on a copy of its committed corpus.
 #
-#   tests/fuzz/run.sh                 all targets, FUZZ_SECONDS (30) each
+#   tests/fuzz/run.sh                 all targets, FUZZ_SECONDS (10) each
 #   FUZZ_SECONDS=300 tests/fuzz/run.sh pdu text
 #
 # Environment: FUZZ_SECONDS (per target; 0 skips), FUZZ_BUILD (build dir, default
@@ -13,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-SECONDS_EACH=${FUZZ_SECONDS:-30}
+SECONDS_EACH=${FUZZ_SECONDS:-10}
 case $SECONDS_EACH in
   ''|*[!0-9]*) echo "fuzz: FUZZ_SECONDS must be a whole number" >&2; exit 2 ;;
 esac
