@@ -49,7 +49,7 @@ import cluster_harness  # noqa: E402
 import harness  # noqa: E402
 from harness import free_port, wait_for  # noqa: E402
 
-CONFIG = """log:
+CONFIG_URL = """log:
   level: warn
 binds:
   - name: bench
@@ -69,6 +69,8 @@ service_numbers: ["10086"]
 limits:
   rate_limit_count: 1000000
 """
+# With one local redis-server on %(redis)d (the other benches use this one).
+CONFIG = CONFIG_URL.replace("%(url)s", "redis://127.0.0.1:%(redis)d")
 
 SUBSCRIBERS = 1000          # smsc-sim --spread: 13800000000 ... 13800000999
 SERVICES = [("CL001", "彩铃", 500), ("SJB01", "手机报", 300), ("SPHY1", "视频会员", 1500)]
@@ -199,7 +201,7 @@ def run_once(work, build, count, window, command, valgrind_out=None, parts=1, cl
                 replicas_synced(rport, wait_replicas)
                 url = "redis://127.0.0.1:%d" % rport
             sport = free_port()
-            head = CONFIG % {"smsc": sport, "url": url, "window": window}
+            head = CONFIG_URL % {"smsc": sport, "url": url, "window": window}
             if wait_replicas:
                 head = head.replace("  durability: warn\n",
                                     "  durability: warn\n  wait_replicas: %d\n" % wait_replicas)
