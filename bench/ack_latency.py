@@ -26,46 +26,33 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 sys.path.insert(0, HERE)
+import benchlib  # noqa: E402
 import bind_bench  # noqa: E402
-import harness  # noqa: E402
-from harness import Proc, free_port, wait_for  # noqa: E402
+from harness import free_port  # noqa: E402
 
 
 def run(work, build, policy, rate, duration, resp_delay_ms, window, wait_replicas=0,
         mix="0000:100"):
     """One run; returns the simulator's --json report."""
-    procs = []
-    try:
-        rport = free_port()
-        procs.append(Proc("redis", ["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
-                                    "--save", "", "--appendonly", "no", "--dir", work], work))
-        wait_for(lambda: harness.Env._redis_ping(rport), 10, "redis")
-        bind_bench.start_replicas(work, procs, rport, wait_replicas)
+    with benchlib.Run(work, build) as r:
+        rport, _ = r.redis()
+        bind_bench.start_replicas(r, rport, wait_replicas)
         bind_bench.seed(work, build, rport)
         bind_bench.replicas_synced(rport, wait_replicas)
         sport = free_port()
-        cfg = os.path.join(work, "ack.yaml")
-        with open(os.path.join(HERE, "..", "config", "shortcoded.yaml"), encoding="utf-8") as sh:
-            shipped = sh.read()
-        with open(cfg, "w") as f:
-            f.write(bind_bench.config_text(sport, rport, window, wait_replicas) +
-                    "  ack_policy: %s\n" % policy +
-                    shipped[shipped.index("\nroutes:"):shipped.index("\nlimits:")])
-        procs.append(Proc("shortcoded", [os.path.join(build, "shortcoded"), "-c", cfg], work))
+        head = bind_bench.config_head(sport, "redis://127.0.0.1:%d" % rport, window,
+                                      wait_replicas, "  ack_policy: %s\n" % policy)
+        r.daemon(r.daemon_config(head, "ack.yaml"))
         report = os.path.join(work, "load.json")
-        sim = Proc("sim", [os.path.join(build, "tools", "smsc-sim"), "--listen",
-                           "127.0.0.1:%d" % sport, "--load", "--json", report,
-                           "--log-level", "warn", "--subscribers", str(bind_bench.SUBSCRIBERS),
-                           "--from", "13800000000", "--mix", mix, "--rate", str(rate),
-                           "--duration", str(duration), "--seed", "7",
-                           "--resp-delay-ms", str(resp_delay_ms)], work)
-        procs.append(sim)
+        sim = r.start("sim", [os.path.join(build, "tools", "smsc-sim"), "--listen",
+                              "127.0.0.1:%d" % sport, "--load", "--json", report,
+                              "--log-level", "warn", "--subscribers", str(bind_bench.SUBSCRIBERS),
+                              "--from", "13800000000", "--mix", mix, "--rate", str(rate),
+                              "--duration", str(duration), "--seed", "7",
+                              "--resp-delay-ms", str(resp_delay_ms)])
         sim.wait(duration + 120)
         with open(report) as f:
             return json.load(f)
-    finally:
-        for p in reversed(procs):
-            p.stop()
 
 
 def main():

@@ -182,6 +182,16 @@ def replicas_synced(rport, n):
             raise SystemExit("only %d of %d replicas synced" % (got, n))
 
 
+def config_head(sport, url, window, wait_replicas=0, extra_limits=""):
+    """CONFIG_URL for this SMSC port and Redis URL, with redis.wait_replicas
+    when asked and extra_limits lines appended to limits:."""
+    head = CONFIG_URL % {"smsc": sport, "url": url, "window": window}
+    if wait_replicas:
+        head = head.replace("  durability: warn\n",
+                            "  durability: warn\n  wait_replicas: %d\n" % wait_replicas)
+    return head + extra_limits
+
+
 def run_once(work, build, count, window, command, valgrind_out=None, parts=1, cluster=False,
              wait_replicas=0):
     """Start redis (a cluster, or one server with wait_replicas replicas),
@@ -201,11 +211,8 @@ def run_once(work, build, count, window, command, valgrind_out=None, parts=1, cl
                 replicas_synced(rport, wait_replicas)
                 url = "redis://127.0.0.1:%d" % rport
             sport = free_port()
-            head = CONFIG_URL % {"smsc": sport, "url": url, "window": window}
-            if wait_replicas:
-                head = head.replace("  durability: warn\n",
-                                    "  durability: warn\n  wait_replicas: %d\n" % wait_replicas)
-            run.daemon(run.daemon_config(head, "bench.yaml"), valgrind_out)
+            run.daemon(run.daemon_config(config_head(sport, url, window, wait_replicas),
+                                         "bench.yaml"), valgrind_out)
             script = ("wait_bound 60000\nburst --spread %d%s %d 13800000000 %s\n"
                       "expect_count * %d 600000\n"
                       % (nsubs, " --parts %d" % parts if parts > 1 else "", count, command, count))

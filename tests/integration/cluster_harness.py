@@ -83,7 +83,7 @@ def ask(port, *args):
         r.close()
 
 
-class ClusterRedis:
+class ClusterRedis(harness.RedisViews):
     """harness.Redis's interface over a cluster: each call goes to its key's
     master (MOVED / ASK followed), KEYS and DBSIZE ask every master."""
 
@@ -133,15 +133,6 @@ class ClusterRedis:
                     raise
         raise RuntimeError("too many redirects for %r" % (args,))
 
-    def hgetall(self, key):
-        r = self("HGETALL", key)
-        return dict(zip(r[0::2], r[1::2]))
-
-    def keys(self):
-        return sorted(self("KEYS", "*"))
-
-    def stream(self, key):
-        return [(e[0], dict(zip(e[1][0::2], e[1][1::2]))) for e in self("XRANGE", key, "-", "+")]
 
 
 class Cluster:

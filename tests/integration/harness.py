@@ -114,52 +114,23 @@ def tps_worst_window(sessions, tps, window, late=0):
     return worst
 
 
-def _read_reply(f):
-    """One RESP reply from f (a file over a Redis socket): an exception
-    for an error reply, else the value (bulk strings as bytes)."""
-    line = f.readline()
-    if not line:
-        raise AssertionError("redis closed the connection")
-    kind, rest = line[:1], line[1:-2]
-    if kind == b"-":
-        raise AssertionError("redis: %r" % rest)
-    if kind == b":":
-        return int(rest)
-    if kind == b"+":
-        return rest
-    if kind == b"$":
-        n = int(rest)
-        return None if n < 0 else f.read(n + 2)[:-2]
-    if kind == b"*":
-        n = int(rest)
-        return None if n < 0 else [_read_reply(f) for _ in range(n)]
-    raise AssertionError("not a RESP reply: %r" % line)
+class RedisViews:
+    """What tests read, over any client whose call sends one command and
+    returns its reply (Redis below, cluster_harness.ClusterRedis)."""
+
+    def hgetall(self, key):
+        r = self("HGETALL", key)
+        return dict(zip(r[0::2], r[1::2]))
+
+    def keys(self):
+        return sorted(self("KEYS", "*"))
+
+    def stream(self, key):
+        """[(id, {field: value})] oldest first."""
+        return [(e[0], dict(zip(e[1][0::2], e[1][1::2]))) for e in self("XRANGE", key, "-", "+")]
 
 
-def redis_pipeline(port, commands, batch=1000):
-    """Send commands (lists of args) to the Redis at port, pipelined in
-    batches, reading every reply; fail on an error reply. Returns the
-    replies."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=30)
-    f = s.makefile("rb")
-    replies = []
-    try:
-        for i in range(0, len(commands), batch):
-            out = []
-            for args in commands[i:i + batch]:
-                out.append(b"*%d\r\n" % len(args))
-                for a in args:
-                    b = a if isinstance(a, bytes) else str(a).encode()
-                    out.append(b"$%d\r\n%s\r\n" % (len(b), b))
-            s.sendall(b"".join(out))
-            replies += [_read_reply(f) for _ in commands[i:i + batch]]
-    finally:
-        f.close()
-        s.close()
-    return replies
-
-
-class Redis:
+class Redis(RedisViews):
     """A minimal RESP2 client (stdlib only) for checking what tests stored.
     Connects on first use (then AUTH / SELECT when given). Bulk strings come
     back as str (invalid UTF-8 kept via surrogateescape); an error reply
@@ -204,24 +175,44 @@ class Redis:
             return None if n < 0 else [self._read() for _ in range(n)]
         raise RuntimeError("bad RESP line %r" % line)
 
-    def __call__(self, *args):
+    @staticmethod
+    def _encode(args):
         parts = [b"*%d\r\n" % len(args)]
         for a in args:
             b = a if isinstance(a, bytes) else str(a).encode()
             parts.append(b"$%d\r\n%s\r\n" % (len(b), b))
-        self._conn().sendall(b"".join(parts))
+        return b"".join(parts)
+
+    def __call__(self, *args):
+        self._conn().sendall(self._encode(args))
         return self._read()
 
-    def hgetall(self, key):
-        r = self("HGETALL", key)
-        return dict(zip(r[0::2], r[1::2]))
+    def pipeline(self, commands, batch=1000):
+        """Send commands (lists of args) pipelined in batches, reading every
+        reply before the next batch (an error reply raises once the batch's
+        replies are read). Returns the replies."""
+        replies = []
+        for i in range(0, len(commands), batch):
+            chunk = commands[i:i + batch]
+            self._conn().sendall(b"".join(self._encode(c) for c in chunk))
+            errors = []
+            for _ in chunk:
+                try:
+                    replies.append(self._read())
+                except RuntimeError as e:   # read the rest: the connection stays usable
+                    errors.append(e)
+            if errors:
+                raise errors[0]
+        return replies
 
-    def keys(self):
-        return sorted(self("KEYS", "*"))
 
-    def stream(self, key):
-        """[(id, {field: value})] oldest first."""
-        return [(e[0], dict(zip(e[1][0::2], e[1][1::2]))) for e in self("XRANGE", key, "-", "+")]
+def redis_pipeline(port, commands, batch=1000):
+    """Redis(port).pipeline(commands) on a connection of its own."""
+    r = Redis(port)
+    try:
+        return r.pipeline(commands, batch)
+    finally:
+        r.close()
 
 
 def put_service(r, code, name, fee, provider=None):
