@@ -27,11 +27,12 @@ divided by DELTA, so start-up costs cancel out too.
 --cluster: a Redis Cluster of 3 masters (no replicas, AOF everysec) on
 loopback instead of one redis-server, seeded by slot (tests/integration/
 cluster_harness.py); 0000 and HELP only (the commands that need no relay).
---wait-replicas N starts N replicas of the Redis and sets
-redis.wait_replicas: N (store/wait.c: a WAIT after every script).
+--wait-replicas N starts N replicas of the Redis (with --cluster: of each
+master) and sets redis.wait_replicas: N (store/wait.c: a WAIT after every
+script).
 
 Usage: bench/bind_bench.py [--count N] [--window W] [--command C] [--parts N] [--callgrind]
-                           [--cluster | --wait-replicas N] [--build DIR]
+                           [--cluster] [--wait-replicas N] [--build DIR]
 """
 import argparse
 import os
@@ -201,8 +202,10 @@ def run_once(work, build, count, window, command, valgrind_out=None, parts=1, cl
         try:
             nsubs = subscribers_for(count, command)
             if cluster:
-                cl = cluster_harness.Cluster(masters=3, replicas=0).start()
+                cl = cluster_harness.Cluster(masters=3, replicas=wait_replicas).start()
                 seed_cluster(cl, nsubs)
+                for p in cl.masters(fresh=True) if wait_replicas else ():
+                    cluster_harness.ask(p, "WAIT", wait_replicas, 30000)
                 url = cl.url()
             else:
                 rport, _ = run.redis()
@@ -283,8 +286,8 @@ def main():
         mos = (a.count - 1) / max(full - base, 1e-9)
         # deliver_sm + resp per part, submit_sm + resp per reply part (0000: 2)
         pdus = 2 * a.parts + 2 * REPLY_PARTS.get(a.command, 1)
-        where = (", Redis Cluster" if a.cluster else
-                 ", wait_replicas %d" % a.wait_replicas if a.wait_replicas else "")
+        where = (", Redis Cluster" if a.cluster else "") + \
+            (", wait_replicas %d" % a.wait_replicas if a.wait_replicas else "")
         print("one bind, window %d, command %s in %d part(s)%s: %d MOs in %.3f s (baseline 1 "
               "MO: %.3f s)" % (a.window, a.command, a.parts, where, a.count, full, base))
         print("  %.0f MOs/s = %.0f PDUs/s on the bind (%d PDUs per MO)" % (mos, pdus * mos, pdus))

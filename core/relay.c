@@ -172,7 +172,8 @@ static int send_entry(struct relay *r, const redisReply *e)
         }
         argv[argc] = v->str, lens[argc++] = v->len;
     }
-    int rc = sc_store_command(r->st, argc, argv, lens, on_written, r);
+    /* Written for good (wait_replicas) before its outbox entry goes. */
+    int rc = sc_store_write(r->st, argc, argv, lens, on_written, r);
     if (rc < 0)
         return rc;
     r->ids[r->n] = strdup(e->element[0]->str);

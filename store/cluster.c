@@ -60,6 +60,7 @@ struct cl_cmd {
     sc_store_cb cb;
     void *ctx;
     int script;                /* -1: a command */
+    int wait;                  /* a command sent with sc_store_write */
     int nkeys, nargs;          /* eval: v = keys then args; command: nargs = argc */
     int redirects;
     int ask;                   /* send ASKING first */
@@ -309,7 +310,7 @@ static void cl_refresh(struct sc_cluster *cl)
     cl->refresh_again = 1;
     if (!via)
         return;
-    int rc = via == cl->seed ? sc__raw_command(via, 2, argv, NULL, on_slots, cl)
+    int rc = via == cl->seed ? sc__raw_command(via, 2, argv, NULL, on_slots, cl, 0)
                              : sc_store_command(via, 2, argv, NULL, on_slots, cl);
     if (rc == 0) {
         cl->refreshing = 1;
@@ -421,7 +422,8 @@ static int cmd_send(struct cl_cmd *c, int k)
     if (c->script >= 0)
         return sc_store_eval(e, c->script, c->nkeys, c->v, c->lens, c->nargs, c->v + c->nkeys,
                              c->lens + c->nkeys, on_cmd_reply, c);
-    return sc_store_command(e, c->nargs, c->v, c->lens, on_cmd_reply, c);
+    return c->wait ? sc_store_write(e, c->nargs, c->v, c->lens, on_cmd_reply, c)
+                   : sc_store_command(e, c->nargs, c->v, c->lens, on_cmd_reply, c);
 }
 
 static void deliver(struct cl_cmd *c, int err, struct redisReply *r)
@@ -526,7 +528,7 @@ int sc__cluster_eval(struct sc_cluster *cl, int script, int nkeys, const char *c
 }
 
 int sc__cluster_command(struct sc_cluster *cl, int argc, const char *const *argv,
-                        const size_t *argvlen, sc_store_cb cb, void *ctx)
+                        const size_t *argvlen, sc_store_cb cb, void *ctx, int wait)
 {
     if (!cl->ready)
         return SC_EAGAIN;
@@ -540,6 +542,7 @@ int sc__cluster_command(struct sc_cluster *cl, int argc, const char *const *argv
         return SC_ENOMEM;
     }
     c->script = -1;
+    c->wait = wait;
     c->nkeys = 0;
     c->nargs = argc;
     c->redirects = c->ask = 0;

@@ -12,12 +12,13 @@ void sc__cluster_seed_ready(struct sc_store *st);
 void sc__pick_seed(struct sc_store *st);
 /* Every slot has an owner whose engine is ready. */
 int sc__cluster_ready(const struct sc_cluster *cl);
-/* sc_store_eval / sc_store_command routed by slot: same contract. */
+/* sc_store_eval / sc_store_command (sc_store_write: wait 1) routed by
+ * slot: same contract. */
 int sc__cluster_eval(struct sc_cluster *cl, int script, int nkeys, const char *const *keys,
                      const size_t *keylens, int nargs, const char *const *args,
                      const size_t *arglens, sc_store_cb cb, void *ctx);
 int sc__cluster_command(struct sc_cluster *cl, int argc, const char *const *argv,
-                        const size_t *argvlen, sc_store_cb cb, void *ctx);
+                        const size_t *argvlen, sc_store_cb cb, void *ctx, int wait);
 /* The seed's sc_store_server, without run_id and keys: a cluster is many
  * servers, and the seed's connection may move from one to another, so
  * "the server was replaced" (run_id changed, db empty) cannot be told from

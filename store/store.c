@@ -690,7 +690,7 @@ int sc_store_eval(struct sc_store *st, int script, int nkeys, const char *const 
     c->script = script;
     c->cb = cb;
     c->ctx = ctx;
-    int rc = st->o.wait_replicas ? sc__wait_submit(st, c, cb, ctx)
+    int rc = st->o.wait_replicas ? sc__wait_submit(st, c, c->buf, c->len, cb, ctx)
                                  : sc__submit(st, c, c->buf, c->len);
     if (rc < 0)
         cmd_put(st, c);
@@ -709,17 +709,31 @@ static int refused_command(const char *name, size_t len)
     return 0;
 }
 
-int sc_store_command(struct sc_store *st, int argc, const char *const *argv,
-                     const size_t *argvlen, sc_store_cb cb, void *ctx)
+/* sc_store_command (wait 0) and sc_store_write (wait 1: WAIT follows when
+ * wait_replicas is set). */
+static int command(struct sc_store *st, int argc, const char *const *argv,
+                   const size_t *argvlen, sc_store_cb cb, void *ctx, int wait)
 {
     if (st->cl && argc >= 1 && argv && argv[0] && cb &&
         !refused_command(argv[0], sc__arg_len(argv, argvlen, 0)))
-        return sc__cluster_command(st->cl, argc, argv, argvlen, cb, ctx);
-    return sc__raw_command(st, argc, argv, argvlen, cb, ctx);
+        return sc__cluster_command(st->cl, argc, argv, argvlen, cb, ctx, wait);
+    return sc__raw_command(st, argc, argv, argvlen, cb, ctx, wait);
+}
+
+int sc_store_command(struct sc_store *st, int argc, const char *const *argv,
+                     const size_t *argvlen, sc_store_cb cb, void *ctx)
+{
+    return command(st, argc, argv, argvlen, cb, ctx, 0);
+}
+
+int sc_store_write(struct sc_store *st, int argc, const char *const *argv,
+                   const size_t *argvlen, sc_store_cb cb, void *ctx)
+{
+    return command(st, argc, argv, argvlen, cb, ctx, 1);
 }
 
 int sc__raw_command(struct sc_store *st, int argc, const char *const *argv,
-                    const size_t *argvlen, sc_store_cb cb, void *ctx)
+                    const size_t *argvlen, sc_store_cb cb, void *ctx, int wait)
 {
     if (argc < 1 || !argv || !argv[0] || !cb)
         return SC_EINVAL;
@@ -737,7 +751,8 @@ int sc__raw_command(struct sc_store *st, int argc, const char *const *argv,
         return SC_ENOMEM;
     c->cb = cb;
     c->ctx = ctx;
-    int rc = sc__submit(st, c, st->scratch, (size_t)n);
+    int rc = wait && st->o.wait_replicas ? sc__wait_submit(st, c, st->scratch, (size_t)n, cb, ctx)
+                                         : sc__submit(st, c, st->scratch, (size_t)n);
     if (rc < 0)
         cmd_put(st, c);
     sc__scratch_trim(st);

@@ -29,8 +29,9 @@
  * must treat the outcome as unknown, like SC_ETIMEOUT). While replicas are
  * missing (the handshake's INFO says so, or a WAIT came back short) one
  * eval at a time is let through as a probe and the others fail at once with
- * SC_EAGAIN, so a blocked WAIT does not hold up a queue of them. Commands
- * (sc_store_command) are never followed by WAIT.
+ * SC_EAGAIN, so a blocked WAIT does not hold up a queue of them.
+ * sc_store_write is a command with the same WAIT; sc_store_command is
+ * never followed by WAIT.
  *
  * Hold: the owner may hold the store (sc_store_hold) when it does not trust
  * the server's data (the catalogue vanished): the connection stays up for
@@ -151,6 +152,12 @@ int sc_store_eval(struct sc_store *st, int script, int nkeys, const char *const 
  * works while the store is held. */
 int sc_store_command(struct sc_store *st, int argc, const char *const *argv,
                      const size_t *argvlen, sc_store_cb cb, void *ctx);
+/* sc_store_command for a write another party relies on once cb says it is
+ * done (the relay's XADD to vas:events: its outbox entry is deleted after):
+ * with wait_replicas it is followed by WAIT as an eval is, with the same
+ * SC_EREPLICA / SC_EAGAIN outcomes; without, it is sc_store_command. */
+int sc_store_write(struct sc_store *st, int argc, const char *const *argv,
+                   const size_t *argvlen, sc_store_cb cb, void *ctx);
 
 /* Commands sent and not yet answered. */
 unsigned sc_store_pending(const struct sc_store *st);

@@ -309,10 +309,11 @@ void sc__drop(struct sc_store *st);
 /* Arm the reconnect backoff after a failure; returns the delay chosen (ms). */
 uint32_t sc__retry_later(struct sc_store *st);
 
-/* The engine's own sc_store_command, bypassing a cluster router (the seed
- * asks CLUSTER SLOTS on its connection with it). */
+/* The engine's own sc_store_command (wait 0) or sc_store_write (wait 1),
+ * bypassing a cluster router (the seed asks CLUSTER SLOTS on its
+ * connection with it). */
 int sc__raw_command(struct sc_store *st, int argc, const char *const *argv,
-                    const size_t *argvlen, sc_store_cb cb, void *ctx);
+                    const size_t *argvlen, sc_store_cb cb, void *ctx, int wait);
 
 /* ---- defined in handshake.c ---- */
 /* TCP is up: pipeline the whole handshake in one write. Never frees the context. */
@@ -336,10 +337,11 @@ void sc__on_script_reply(redisAsyncContext *ac, void *reply, void *privdata);
 int sc__retry_as_eval(struct sc_store *st, struct st_cmd *c);
 
 /* ---- defined in wait.c (redis.wait_replicas) ---- */
-/* Submit eval c (formatted in c->buf) for cb/ctx, followed by WAIT: 0, or
- * SC_EAGAIN (replicas missing and a probe is in flight; c not sent) or
- * another SC_E* from sc__submit. On error the caller still owns c. */
-int sc__wait_submit(struct sc_store *st, struct st_cmd *c, sc_store_cb cb, void *ctx);
+/* Submit c (an eval or a write, formatted in req) for cb/ctx, followed by
+ * WAIT: 0, or SC_EAGAIN (replicas missing and a probe is in flight; c not
+ * sent) or another SC_E* from sc__submit. On error the caller still owns c. */
+int sc__wait_submit(struct sc_store *st, struct st_cmd *c, const char *req, size_t len,
+                    sc_store_cb cb, void *ctx);
 /* c was resent as EVAL (NOSCRIPT): a WAIT must follow the resent write. */
 void sc__wait_retried(struct sc_store *st, struct st_cmd *c);
 /* At the handshake's end: judge INFO's replica count against wait_replicas. */

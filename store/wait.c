@@ -1,6 +1,7 @@
-/* wait.c -- redis.wait_replicas: each eval is followed in the same pipeline
- * by WAIT N timeout, and its caller gets the script's reply only once WAIT
- * said N replicas have the write.
+/* wait.c -- redis.wait_replicas: each eval (and each sc_store_write, e.g.
+ * the relay's XADD to vas:events) is followed in the same pipeline by WAIT
+ * N timeout, and its caller gets the reply only once WAIT said N replicas
+ * have the write.
  *
  * Redis answers in order, so the eval's reply comes first: it is copied
  * (hiredis frees its own when the callback returns) and held until the
@@ -185,7 +186,8 @@ static int send_wait(struct sc_store *st, struct st_wait *w)
 
 /* ---- called by store.c and handshake.c -------------------------------- */
 
-int sc__wait_submit(struct sc_store *st, struct st_cmd *c, sc_store_cb cb, void *ctx)
+int sc__wait_submit(struct sc_store *st, struct st_cmd *c, const char *req, size_t len,
+                    sc_store_cb cb, void *ctx)
 {
     if (st->wait_short && st->wait_probe)
         return SC_EAGAIN;
@@ -199,7 +201,7 @@ int sc__wait_submit(struct sc_store *st, struct st_cmd *c, sc_store_cb cb, void 
     w->probe = st->wait_short;
     c->cb = on_eval;
     c->ctx = w;
-    int rc = sc__submit(st, c, c->buf, c->len);
+    int rc = sc__submit(st, c, req, len);
     if (rc < 0) {
         free(w);
         return rc;

@@ -272,7 +272,12 @@ class Cluster:
         port = self._owner_of(slot)
         self.procs[port].signal(signal.SIGKILL)
         self.procs[port].wait(10)
+        self.wait_promoted(slot, port)
+        return port
 
+    def wait_promoted(self, slot, port, timeout=30):
+        """Wait until every live node agrees that slot has an owner other
+        than the dead master port and says cluster_state:ok."""
         def promoted():
             self.forget_map()
             owner = None
@@ -286,9 +291,15 @@ class Cluster:
                     if owner in (None, port) or "cluster_state:ok" not in info:
                         return False
             return owner is not None
-        wait_for(promoted, 30, "a replica to take over slot %d from %d" % (slot, port))
+        wait_for(promoted, timeout, "a replica to take over slot %d from %d" % (slot, port))
         self.forget_map()
-        return port
+
+    def replica_of(self, port):
+        """The port of master port's (first) replica."""
+        for line in ask(port, "INFO", "replication").split():
+            if line.startswith("slave0:"):
+                return int(dict(kv.split("=", 1) for kv in line[7:].split(","))["port"])
+        raise AssertionError("master %d has no replica" % port)
 
     def restart_node(self, port):
         """Start a killed node again on its port and data: it rejoins (as a

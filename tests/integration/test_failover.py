@@ -20,7 +20,10 @@ acknowledged cancellation and more.
 - wait_replicas 0, the same stall -> cancellations lost (the negative
   control: what the setting is for).
 Every arm then runs the crash test's checks on the promoted data: every
-cancellation applied exactly once, every MO finally ESME_ROK."""
+cancellation applied exactly once, every MO finally ESME_ROK.
+
+FailoverClusterTest: the same three arms on a 3+3 Redis Cluster, whose own
+failover promotes the replica (its docstring says how the stall is made)."""
 import os
 import re
 import signal
@@ -31,6 +34,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cluster_harness  # noqa: E402
 import harness  # noqa: E402
 import test_faults  # noqa: E402  (a module: its test class is not collected here)
 from harness import wait_for  # noqa: E402
@@ -243,6 +247,86 @@ class FailoverTest(harness.Env):
         # the replica never gets, and the promotion loses it (also parts of
         # long MOs, which is why check_long is not run here).
         self.assertGreater(len(self.failover(0, stall=True)), 0)
+
+
+class FailoverClusterTest(FailoverTest):
+    """The same on a Redis Cluster of 3 masters + 3 replicas: the master of
+    vas:events' slot (a third of the subscribers too) is killed with
+    SIGKILL under load, the cluster promotes its replica by itself, and the
+    daemon follows through the slot map. The stall: the replica is frozen
+    (SIGSTOP) and its replication connection closed by the master (CLIENT
+    KILL TYPE replica), so what the master takes meanwhile never leaves it;
+    the replica is thawed after the kill and promoted with what it had.
+    After the promotion the dead master comes back, as a replica of the
+    promoted one (without a replica of its own, wait_replicas 1 refuses
+    writes on that master). The tests are FailoverTest's, on this failover."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster = cluster_harness.class_cluster(cls)
+
+    def failover(self, wait, stall):
+        n, cl = 300, self.cluster
+        cl.flush()
+        r = cluster_harness.ClusterRedis(cl)
+        self.addCleanup(r.close)
+        subs = F.seed(self, r, n)
+        for p in cl.masters(fresh=True):
+            self.assertEqual(cluster_harness.ask(p, "WAIT", 1, 10000), 1)
+        slot = cluster_harness.key_slot("vas:events")
+        master = cl._owner_of(slot)
+        replica = cl.replica_of(master)
+        mine = {m for m in subs if cl._owner_of(cluster_harness.key_slot("{%s}" % m)) == master}
+        self.config(wait)
+        sim = F.load_sim(self, n, 200, 8, "--log-level", "debug", "--reply-timeout-ms", "30000")
+        d = F.start_vas(self, sim.port, cl.url(), "shortcoded")
+        d.wait_log(r"event=mo msisdn=\d+ .*outcome=reply", timeout=30, count=150)
+        if stall:
+            cl.procs[replica].signal(signal.SIGSTOP)
+            self.addCleanup(cl.procs[replica].signal, signal.SIGCONT)
+            cluster_harness.ask(master, "CLIENT", "KILL", "TYPE", "replica")
+            if wait:
+                d.wait_log(r"event=redis_replicas_behind ", timeout=30)
+                refused = d.count(r"outcome=temporary_error")
+                d.wait_log(r"outcome=temporary_error", timeout=30, count=refused + 50)
+            else:
+                before = len([x for x in told(sim.output()) if x[0] in mine])
+                wait_for(lambda: len([x for x in told(sim.output()) if x[0] in mine]) >=
+                         before + 30, 30, "cancellations told during the stall", interval=0.2)
+        else:
+            d.wait_log(r"event=mo msisdn=\d+ .*outcome=reply", timeout=30, count=300)
+        cl.procs[master].signal(signal.SIGSTOP)
+        time.sleep(0.2)  # lets MOs pile up on the frozen master; waits for nothing
+        cl.procs[master].signal(signal.SIGKILL)
+        cl.procs[master].wait(5)
+        t_kill = time.monotonic()
+        if stall:
+            cl.procs[replica].signal(signal.SIGCONT)
+        cl.wait_promoted(slot, master)
+        promoted_s = time.monotonic() - t_kill
+        # Told before the promotion: from the dead master's data for its
+        # subscribers (the daemon may already write to the promoted one;
+        # what it writes there is not missing).
+        said = told(sim.output())
+        have = {m: r.hgetall("sub:{%s}:vas" % m) for m in mine}
+        lost = sorted((m, c) for m, c in said if c in have.get(m, {}))
+        sys.stderr.write("\n[cluster failover wait_replicas=%d stall=%s] replica promoted %.1fs "
+                         "after the kill; cancellations told %d (%d of the dead master's "
+                         "subscribers), missing from the promoted replica %d %s\n"
+                         % (wait, stall, promoted_s, len(said),
+                            len([x for x in said if x[0] in mine]), len(lost), lost[:5]))
+        cl.restart_node(master)
+        rep = F.finish_sim(self, sim, timeout=120)
+        self.assertTrue(d.alive())
+        self.assertGreater(len(said), 0)
+        what = "cluster failover wait_replicas=%d" % wait
+        if wait:
+            d.wait_log(r"event=redis_cluster_ready ", count=2, timeout=1)  # it followed
+            F.check_state(self, r, subs, rep, what)
+            F.check_long(self, rep, what)
+            self.assertEqual(rep["errors"]["reply_lost"], 0, "acknowledged MOs without a reply")
+        return lost
 
 
 if __name__ == "__main__":

@@ -214,19 +214,23 @@ static void on_res(void *ctx, int err, struct redisReply *r)
     }
 }
 
-static int cmd(struct fx *f, struct res *x, int argc, const char *const *argv)
+/* A command through sc_store_command, or (write) sc_store_write: followed
+ * by WAIT with wait_replicas. */
+static int cmd(struct fx *f, struct res *x, int write, int argc, const char *const *argv)
 {
     memset(x, 0, sizeof *x);
     x->f = f;
     f->in_call = 1;
-    int rc = sc_store_command(f->st, argc, argv, NULL, on_res, x);
+    int rc = (write ? sc_store_write : sc_store_command)(f->st, argc, argv, NULL, on_res, x);
     f->in_call = 0;
     return rc;
 }
 
-#define CMD(f, x, ...)                                                                     \
-    cmd(f, x, (int)SC_ARRAY_LEN(((const char *const[]){__VA_ARGS__})),                     \
+#define CMD_AS(f, x, write, ...)                                                           \
+    cmd(f, x, write, (int)SC_ARRAY_LEN(((const char *const[]){__VA_ARGS__})),              \
         (const char *const[]){__VA_ARGS__})
+#define CMD(f, x, ...) CMD_AS(f, x, 0, __VA_ARGS__)
+#define WRITE(f, x, ...) CMD_AS(f, x, 1, __VA_ARGS__)
 
 /* Script 0 of every store: echoes its keys and args. */
 static const char ECHO_LUA[] = "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}";
@@ -1097,6 +1101,12 @@ static void test_wait_replicas(void **state)
     check_echo(&x, "{t}:w2", "after-flush", 11);
     replica_get(rport, "{t}:w2", got, sizeof got);
     assert_string_equal(got, "after-flush");
+    /* sc_store_write: its reply too once the replica has the write. */
+    assert_int_equal(WRITE(f, &x, "SET", "{t}:wc", "by-write"), 0);
+    RUN_UNTIL(f, x.called, 10000);
+    assert_int_equal(x.err, 0);
+    replica_get(rport, "{t}:wc", got, sizeof got);
+    assert_string_equal(got, "by-write");
 
     /* The replica dies: WAIT times out short. */
     srv_kill(rep);
@@ -1138,7 +1148,8 @@ static void test_wait_replicas(void **state)
 }
 
 /* A master without the replicas asked for: logged at the handshake, used,
- * evals get SC_EREPLICA (one probe at a time), commands work. */
+ * evals and sc_store_write get SC_EREPLICA (one probe at a time), commands
+ * work. */
 static void test_wait_no_replica(void **state)
 {
     struct fx *f = *state;
@@ -1158,6 +1169,11 @@ static void test_wait_no_replica(void **state)
     RUN_UNTIL(f, x.called && p.called, 10000);
     assert_int_equal(x.err, SC_EREPLICA);
     assert_int_equal(p.err, 0);
+    /* A write (the relay's XADD) is not acknowledged on the master alone. */
+    assert_int_equal(WRITE(f, &x, "XADD", "{t}:s", "*", "f", "v"), 0);
+    assert_int_equal(WRITE(f, &y, "XADD", "{t}:s", "*", "f", "v"), SC_EAGAIN);
+    RUN_UNTIL(f, x.called, 10000);
+    assert_int_equal(x.err, SC_EREPLICA);
     assert_int_equal(sc_store_pending(f->st), 0);
     finish(f);
 }
