@@ -12,11 +12,11 @@
  * (bad ones: one vas:events order_declined with the reason, XACK, a log
  * line), then one script per entry (order_start_lua) applies the provider
  * protection and starts the dialogue (handlers/order.h); its confirmation
- * SMS becomes an mt:push entry (kind order, id sc_order_push_id) written
- * with the entry's XACK in one script (order_push_lua): the push path
- * sends, records and, after a crash, re-sends it. Without the push intake
- * (mt.enabled false) it goes out through sc_esme_send and the entry is
- * acknowledged only in that SMS's callback, once the SMSC accepted it. An
+ * SMS goes out through core/order_push.c (core/orders_int.h): an mt:push
+ * entry (kind order, id sc_order_push_id) written with the entry's XACK in
+ * one script, which the push path sends, records and, after a crash,
+ * re-sends; without the push intake (mt.enabled false) sc_esme_send, and
+ * the entry is acknowledged here only once the SMSC accepted that SMS. An
  * SMS that failed leaves the entry pending: it is claimed again after the
  * idle time and sent again (the script counts the sends; after
  * SC_ORDER_MAX_SENDS the order ends order_declined reason=undeliverable and
@@ -48,7 +48,6 @@
 #define GROUP "shortcoded"
 #define SWEEP_BATCH "100"         /* due orders expired per sweep */
 #define FIELD_MAX 64              /* longest id, service or channel accepted */
-#define PROMPT_MAX 2048
 
 /* Type checks and the time, for the two scripts (they run without the
  * request layer's prelude: they are not commands). Their global writes go
@@ -161,6 +160,7 @@ struct job {
     char to[SC_ADDR_MAX];         /* the entry's msisdn, as written */
     char msisdn[SC_ADDR_MAX];     /* national */
     char push_id[24];             /* its confirmation's mt:push id (sc_order_push_id) */
+    struct sc__order_sms sms;     /* its confirmation, while it goes out */
 };
 
 static const struct sc_config *cfg_of(const struct sc_orders *o) { return o->a->gen->cfg; }
@@ -241,76 +241,23 @@ static void job_bad(struct job *j, const char *reason)
         job_leave(j);
 }
 
-/* ---- the confirmation SMS --------------------------------------------------- */
+/* ---- the confirmation SMS (core/order_push.c) ------------------------------- */
 
-static void on_sms(void *arg, int err)
-{
-    struct job *j = arg;
-    if (err) {
-        sc_warn("event=order_sms_failed entry=%s msisdn=%s error=\"%s\" msg=\"sent again once "
-                "claimed\"", j->entry, j->msisdn, sc_strerror(err));
-        job_leave(j);
-        return;
-    }
-    sc_info("event=order_sms_accepted entry=%s msisdn=%s service=%s", j->entry, j->msisdn,
-            j->code);
-    job_ack(j);
-}
-
-static size_t router_render(void *arg, const char *tpl, const char *const *values, char *out,
-                            size_t outsz)
-{
-    const struct sc_tpl *t = sc_router_template(arg, tpl);
-    if (!t) {
-        if (outsz)
-            out[0] = '\0';
-        return 0;
-    }
-    return sc_tpl_render(t, values, out, outsz);
-}
-
-static void on_pushed(void *ctx, int err, redisReply *rep)
+static void on_sent(void *ctx, enum sc__order_sent how)
 {
     struct job *j = ctx;
-    const char *st = err ? NULL : sc__reply_str(rep, 0);
-    if (!st) {
-        sc_warn("event=order_push_failed entry=%s msisdn=%s error=\"%s\" msg=\"claimed "
-                "again later\"", j->entry, j->msisdn,
-                err ? sc_strerror(err) : rep->type == REDIS_REPLY_ERROR ? rep->str : "?");
-        job_leave(j);
-        return;
-    }
-    sc_info("event=order_pushed entry=%s msisdn=%s service=%s order=%s push_id=%s", j->entry,
-            j->msisdn, j->code, SC_LOGV(j->id), j->push_id);
-    job_free(j); /* acknowledged by the script */
+    if (how == SC__ORDER_ACCEPTED)
+        job_ack(j);
+    else
+        job_free(j); /* pushed: acknowledged by the script; unsent: stays pending */
 }
 
-/* The confirmation request: a push while the push intake runs (mt.enabled),
- * else straight to the esme (acknowledged once the SMSC accepted it). */
 static void job_send(struct job *j, const char *replaced)
 {
-    struct sc_orders *o = j->o;
-    const struct sc_config *cfg = cfg_of(o);
-    char text[PROMPT_MAX];
-    sc_order_prompt(o->a->cat, j->code, cfg->limits.confirm_ttl_s, replaced, router_render,
-                    o->a->gen->router, text, sizeof text);
-    if (o->a->pushes) {
-        if (sc__order_push(o->a->store, o->push_script, cfg, j->entry, GROUP, j->push_id, j->to,
-                           text, on_pushed, j) < 0)
-            on_pushed(j, SC_EAGAIN, NULL);
-        return;
-    }
-    struct sc_addr from = {(uint8_t)cfg->smpp.source_ton, (uint8_t)cfg->smpp.source_npi, ""};
-    struct sc_addr to = {0, 0, ""};
-    sc_strlcpy(from.addr, cfg->service_numbers[0], sizeof from.addr);
-    sc_strlcpy(to.addr, j->to, sizeof to.addr);
-    int rc = o->a->esme ? sc_esme_send(o->a->esme, &from, &to, text, strlen(text), on_sms, j)
-                        : SC_ECLOSED;
-    if (rc < 0)
-        on_sms(j, rc);
-    else
-        sc_info("event=order_sms_queued entry=%s msisdn=%s service=%s", j->entry, j->msisdn,
-                j->code);
+    j->sms = (struct sc__order_sms){.entry = j->entry, .group = GROUP, .id = j->id,
+                                    .code = j->code, .to = j->to, .msisdn = j->msisdn,
+                                    .push_id = j->push_id, .done = on_sent, .ctx = j};
+    sc__order_send(j->o->a, j->o->push_script, &j->sms, replaced);
 }
 
 static void on_started(void *ctx, int err, redisReply *rep)
