@@ -101,7 +101,7 @@ void sc__api_xadd(struct sc_app *a, struct sc_http_req *req, int kannel, const c
         argv[4 + 2 * i] = v[i];
         lens[4 + 2 * i] = vlen[i];
     }
-    int rc = sc_store_command(a->store, (int)(3 + 2 * n), argv, lens, on_xadd, c);
+    int rc = sc_store_write(a->store, (int)(3 + 2 * n), argv, lens, on_xadd, c);
     if (rc < 0) {
         free(c);
         if (kannel)

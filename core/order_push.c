@@ -98,7 +98,7 @@ static int push_split(struct sc_store *st, const char *const *args, size_t nargs
     size_t n = 3;
     for (size_t i = 2; i < nargs && n < SC_ARRAY_LEN(argv); i++)
         argv[n++] = args[i];
-    int rc = sc_store_command(st, (int)n, argv, NULL, on_split_xadd, p);
+    int rc = sc_store_write(st, (int)n, argv, NULL, on_split_xadd, p);
     if (rc < 0)
         free(p);
     return rc;

@@ -237,7 +237,7 @@ static void job_bad(struct job *j, const char *reason)
     const char *argv[] = {"XADD", SC_KEY_EVENTS, "*", "event", "order_declined", "msisdn", j->to,
                           "service", j->code, "channel", j->channel, "at", at, "id", id,
                           "order", j->id, "reason", reason, "entry", j->entry};
-    if (sc_store_command(j->o->a->store, SC_ARRAY_LEN(argv), argv, NULL, on_bad_written, j) < 0)
+    if (sc_store_write(j->o->a->store, SC_ARRAY_LEN(argv), argv, NULL, on_bad_written, j) < 0)
         job_leave(j);
 }
 
