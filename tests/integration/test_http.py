@@ -274,6 +274,46 @@ class Api(HttpEnv):
         self.assertEqual(self.health()[0], 200)
 
 
+class ApiWaitsForReplicas(HttpEnv):
+    """With redis.wait_replicas: 1 a 202 means a replica has the entry: the
+    XADD is followed by WAIT (store/wait.c, sc_store_write)."""
+
+    def test_202_only_once_a_replica_has_the_entry(self):
+        sim = self.start_sim()
+        cfg = self.write_config(sim.port, self.redis.port, extra=(
+            "http:\n  listen: 127.0.0.1:%d\n  token: %s\n" % (self.hport, TOKEN)))
+        with open(cfg, encoding="utf-8") as f:
+            text = f.read()
+        url = "redis:\n  url: redis://127.0.0.1:%d\n" % self.redis.port
+        self.assertIn(url, text)
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write(text.replace(url, url + "  wait_replicas: 1\n"))
+        self.start_daemon(cfg).wait_log(r"event=bound ", timeout=10)
+        push = {"id": "w1", "to": "13800138001", "text": "hi"}
+        # No replica: WAIT answers 0, the caller hears 503 (the entry may be
+        # on the master; a retry with the same id is sent once).
+        st, b = self.req("POST", "/v1/mt", push, token=TOKEN)
+        self.assertEqual((st, json.loads(b)["error"]), (503, "redis_unavailable"))
+        self.r("CONFIG", "SET", "repl-diskless-sync-delay", "0")  # not 5 s
+        d = os.path.join(self.dir, "replica")
+        os.makedirs(d)
+        # Without AOF: a replica that SIGTERM reaches while it rewrites its
+        # AOF after the sync took 10 s to stop (killed by the harness).
+        rep = self.start_redis(name="replica", durable=False, args=[
+            "--dir", d, "--replicaof", "127.0.0.1", str(self.redis.port)])
+        rr = harness.Redis(rep.port)
+        self.addCleanup(rr.close)
+        wait_for(lambda: "master_link_status:up" in rr("INFO", "replication"), 10,
+                 "the replica in sync")
+        # The daemon probes until WAIT counts the replica, then answers 202;
+        # the entry is on the replica when the 202 comes, without waiting.
+        def posted():
+            st, b = self.req("POST", "/v1/mt", dict(push, id="w2"), token=TOKEN)
+            return st == 202
+        wait_for(posted, 10, "a 202 with the replica up")
+        self.assertTrue(any(f.get("id") == "w2" for _, f in rr.stream("mt:push")))
+
+
 class ClientGoneMidBody(HttpEnv):
     def test_half_a_body_then_gone(self):
         """libmicrohttpd 0.9.75 with epoll takes a short read as "drained"
