@@ -416,7 +416,7 @@ static int read_replies(struct ctl_importer *imp, unsigned long keep)
 static void queue_one(struct ctl_importer *imp, int argc, const char *const *argv,
                       const size_t *lens, int row)
 {
-    ctl_redis_append(imp->r, argc, argv, lens);
+    ctl_redis_append(imp->r, 1, argc, argv, lens);   /* table.h: the key is argv[1] */
     imp->sent_line[imp->nsent % RING] = imp->line;
     imp->sent_row[imp->nsent++ % RING] = (unsigned char)row;
 }
@@ -548,12 +548,14 @@ static int scratch_start(struct ctl_importer *imp)
 {
     char pid[24];
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
-    snprintf(imp->scratch, sizeof imp->scratch, SET_KEY ":import:%s:%llu", pid,
+    /* {vas:catalogue}: the slot of vas:catalogue itself, so that SDIFF of
+     * the two is one slot on a Redis Cluster. */
+    snprintf(imp->scratch, sizeof imp->scratch, "{" SET_KEY "}:import:%s:%llu", pid,
              (unsigned long long)imp->now);
     const char *sadd[] = {"SADD", imp->scratch, ""};
     const char *expire[] = {"EXPIRE", imp->scratch, "86400"};
     for (int i = 0; i < 2; i++) {
-        redisReply *rep = ctl_redis_command(imp->r, 3, i ? expire : sadd, NULL);
+        redisReply *rep = ctl_redis_command(imp->r, 1, 3, i ? expire : sadd, NULL);
         if (!rep)
             return -1;
         freeReplyObject(rep);
@@ -568,7 +570,7 @@ static void scratch_finish(struct ctl_importer *imp)
     char q[96];
     const char *diff[] = {"SDIFF", SET_KEY, imp->scratch};
     const char *del[] = {"DEL", imp->scratch};
-    redisReply *rep = ctl_redis_command(imp->r, 3, diff, NULL);
+    redisReply *rep = ctl_redis_command(imp->r, 1, 3, diff, NULL);
     if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements) {
         progress_clear(imp);
         fprintf(stderr, "%s: %zu codes in " SET_KEY " are not in this file; kept:", imp->o->path,
@@ -582,7 +584,7 @@ static void scratch_finish(struct ctl_importer *imp)
     }
     if (rep)
         freeReplyObject(rep);
-    if ((rep = ctl_redis_command(imp->r, 2, del, NULL)))
+    if ((rep = ctl_redis_command(imp->r, 1, 2, del, NULL)))
         freeReplyObject(rep);
 }
 

@@ -150,7 +150,7 @@ static void xadd(struct run *u, const struct ctl_run_item *it, const char *text,
     for (int i = 0; i < argc; i++)
         if (i != 8)
             lens[i] = strlen(argv[i]);
-    ctl_redis_append(u->r, argc, argv, lens);
+    ctl_redis_append(u->r, 1, argc, argv, lens);
 }
 
 /* HSET the checkpoint (line: all lines up to it are pushed) and renew its
@@ -164,8 +164,8 @@ static void queue_ckpt(struct run *u, unsigned long line, int done)
     const char *hset[] = {"HSET", u->o->ckpt_key, "sha", u->hex, "line", n[0], "pushed", n[1],
                           "skipped", n[2], "failed", n[3], "done", n[4]};
     const char *expire[] = {"EXPIRE", u->o->ckpt_key, STR(CKPT_TTL_S)};
-    ctl_redis_append(u->r, SC_ARRAY_LEN(hset), hset, NULL);
-    ctl_redis_append(u->r, 3, expire, NULL);
+    ctl_redis_append(u->r, 1, SC_ARRAY_LEN(hset), hset, NULL);
+    ctl_redis_append(u->r, 1, 3, expire, NULL);
 }
 
 /* The backlog in XINFO GROUPS' reply: lag + pending of the group
@@ -223,8 +223,8 @@ static void queue_backlog(struct run *u)
 {
     const char *info[] = {"XINFO", "GROUPS", SC_KEY_MT_PUSH};
     const char *xlen[] = {"XLEN", SC_KEY_MT_PUSH};
-    ctl_redis_append(u->r, 3, info, NULL);
-    ctl_redis_append(u->r, 2, xlen, NULL);
+    ctl_redis_append(u->r, 2, 3, info, NULL);
+    ctl_redis_append(u->r, 1, 2, xlen, NULL);
 }
 
 static void sleep_ns(long ns)
@@ -424,7 +424,7 @@ static int load_ckpt(struct run *u)
 {
     const char *argv[] = {"HGETALL", u->o->ckpt_key};
     char why[96];
-    redisReply *rep = ctl_redis_command(u->r, 2, argv, NULL);
+    redisReply *rep = ctl_redis_command(u->r, 1, 2, argv, NULL);
     if (!rep)
         return CTL_EXIT_REDIS;
     const char *kv[16];
