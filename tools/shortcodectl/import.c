@@ -37,7 +37,7 @@
 
 #include "base/sc.h"
 #include "check.h"
-#include "csv.h"
+#include "csvfile.h"
 #include "ctl.h"
 #include "store/keys.h"
 #include "table.h"
@@ -46,7 +46,6 @@
 #define MAX_FIELDS 16
 #define MAX_LISTED 20               /* bad rows (and redis errors) listed */
 #define BATCH 1000                  /* commands per pipelined write */
-#define READ_CHUNK (256 * 1024)
 #define PRICE_MAX 2147483647u       /* fen */
 #define SINCE_MAX 9999999999u       /* unix seconds (year 2286) */
 #define CONF_MAX 64                 /* bytes of a confirmation reference */
@@ -463,36 +462,13 @@ static int on_record(void *ctx, const struct sc_csv_record *rec)
  * connection (each printed). */
 static int run_pass(struct ctl_importer *imp, int fd, int pass)
 {
-    char *buf = malloc(READ_CHUNK);
-    struct sc_csv *p = sc_csv_new(MAX_RECORD_BYTES, MAX_FIELDS);
-    int rc = 0;
+    const struct ctl_csv_file f = {fd, imp->o->path, MAX_RECORD_BYTES, MAX_FIELDS, NULL};
     imp->pass = pass;
     imp->nfilecols = 0;
     imp->rows = imp->bad = 0;
-    if (!buf || !p) {
-        fprintf(stderr, "shortcodectl: out of memory\n");
-        rc = -1;
-    } else if (lseek(fd, 0, SEEK_SET) != 0) {
-        fprintf(stderr, "%s: cannot rewind: %s\n", imp->o->path, strerror(errno));
-        rc = -1;
-    }
-    while (rc == 0) {
-        ssize_t n = read(fd, buf, READ_CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            fprintf(stderr, "%s: read error: %s\n", imp->o->path, strerror(errno));
-            rc = -1;
-        } else if (n == 0) {
-            rc = sc_csv_finish(p, on_record, imp) ? -1 : 1;
-        } else if (sc_csv_feed(p, buf, (size_t)n, on_record, imp)) {
-            rc = -1;
-        }
-    }
-    if (rc > 0 && pass == 2)
-        rc = read_replies(imp, 0) < 0 ? -1 : 1;
-    sc_csv_free(p);
-    free(buf);
+    int rc = ctl_csv_file_parse(&f, on_record, imp) ? -1 : 0;
+    if (rc == 0 && pass == 2)
+        rc = read_replies(imp, 0);
     progress_clear(imp);
     return rc < 0 ? -1 : 0;
 }

@@ -31,14 +31,13 @@
 #include <unistd.h>
 
 #include "base/sc.h"
-#include "csv.h"
+#include "csvfile.h"
 #include "msisdns.h"
 #include "store/keys.h"
 
 #define MAX_RECORD_BYTES 4096
 #define MAX_FIELDS 64
 #define MAX_LISTED 20
-#define READ_CHUNK (256 * 1024)
 #define CKPT_TTL_S 7776000          /* 90 days: longer than a cycle and the dedup horizon */
 #define POLL_NS 50000000L           /* backlog poll while above the bound: 50 ms */
 #define GROUP "shortcoded"
@@ -355,37 +354,20 @@ static int on_push(void *ctx, const struct sc_csv_record *rec)
 
 /* ---- passes ---------------------------------------------------------------- */
 
+static void digest(void *ctx, const char *buf, size_t len)
+{
+    struct run *u = ctx;
+    if (u->pass == 1)
+        EVP_DigestUpdate(u->sha, buf, len);
+}
+
 /* Parse the whole file with cb. 0, or the callback's stop value, or -1
  * (read error, printed). */
 static int read_file(struct run *u, int fd, sc_csv_record_cb cb)
 {
-    char *buf = malloc(READ_CHUNK);
-    struct sc_csv *p = sc_csv_new(MAX_RECORD_BYTES, MAX_FIELDS);
-    int rc = 0;
+    const struct ctl_csv_file f = {fd, u->o->path, MAX_RECORD_BYTES, MAX_FIELDS, digest};
     u->first = 1;
-    if (!buf || !p || lseek(fd, 0, SEEK_SET) != 0) {
-        fprintf(stderr, "%s: %s\n", u->o->path, buf && p ? strerror(errno) : "out of memory");
-        rc = -1;
-    }
-    while (rc == 0) {
-        ssize_t n = read(fd, buf, READ_CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            fprintf(stderr, "%s: read error: %s\n", u->o->path, strerror(errno));
-            rc = -1;
-        } else if (n == 0) {
-            rc = sc_csv_finish(p, cb, u);
-            break;
-        } else {
-            if (u->pass == 1)
-                EVP_DigestUpdate(u->sha, buf, (size_t)n);
-            rc = sc_csv_feed(p, buf, (size_t)n, cb, u);
-        }
-    }
-    sc_csv_free(p);
-    free(buf);
-    return rc;
+    return ctl_csv_file_parse(&f, cb, u);
 }
 
 /* Pass 1 and its verdict: 0 to go on, else an exit code (printed). */
