@@ -123,7 +123,8 @@ class CtlClusterTest(ctl_env.CtlEnv):
 
         def line():
             return int(self.r("HGET", "billrun:202611", "line") or 0)
-        wait_for(lambda: line() > 150, 20, "the run to push 150 bills")
+        wait_for(lambda: line() > 150 or not run.alive(), 20, "the run to push 150 bills")
+        self.assertTrue(run.alive(), run.output())
         src, dst = self.cluster.begin_move(slot)   # mt:push MIGRATEd: src now says -ASK
         at_begin = line()
         wait_for(lambda: line() > at_begin + 150, 20, "150 more bills while the slot migrates")
@@ -137,6 +138,21 @@ class CtlClusterTest(ctl_env.CtlEnv):
         errs = ask(src, "INFO", "errorstats")
         self.assertIn("errorstat_ASK:", errs)
         self.assertIn("errorstat_MOVED:", errs)
+
+    def test_seed_errors(self):
+        """/db on a cluster node: a clear error; no seed answers: each is
+        named, exit 4."""
+        port = self.cluster.masters()[0]
+        rc, _, err = self.ctl("show", str(BASE), url="redis://127.0.0.1:%d/2" % port)
+        self.assertEqual(rc, 4, err)
+        self.assertIn("redis at 127.0.0.1:%d is a Redis Cluster node: a cluster has only db 0; "
+                      "drop /2 from the URL" % port, err)
+        dead = [harness.free_port(), harness.free_port()]
+        rc, _, err = self.ctl("show", str(BASE),
+                              url="redis://127.0.0.1:%d,127.0.0.1:%d" % tuple(dead))
+        self.assertEqual(rc, 4, err)
+        for p in dead:
+            self.assertIn("cannot connect to redis at 127.0.0.1:%d: Connection refused" % p, err)
 
 
 if __name__ == "__main__":
