@@ -154,6 +154,23 @@ class CtlClusterTest(ctl_env.CtlEnv):
         for p in dead:
             self.assertIn("cannot connect to redis at 127.0.0.1:%d: Connection refused" % p, err)
 
+    def test_clusterdown_gives_up_naming_the_node(self):
+        """A slot nobody serves: CLUSTERDOWN is retried with a back-off,
+        then the tool gives up with the node's name (exit 4)."""
+        key = "sub:{%d}:vas" % BASE
+        slot, owner = key_slot(key), self.owner(key)
+        try:
+            for p in self.cluster.ports:
+                ask(p, "CLUSTER", "DELSLOTS", slot)
+            rc, _, err = self.ctl("show", str(BASE), timeout=30)
+            self.assertEqual(rc, 4, err)
+            self.assertRegex(err, r"redis cluster node 127\.0\.0\.1:\d+: CLUSTERDOWN .*"
+                                  r"\(gave up after 8 tries\)")
+        finally:
+            ask(owner, "CLUSTER", "ADDSLOTS", slot)
+            self.cluster.forget_map()
+            wait_for(self.cluster._all_ok, 30, "the slot to be served again")
+
 
 if __name__ == "__main__":
     harness.main()

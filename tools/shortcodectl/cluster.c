@@ -35,6 +35,10 @@ struct ctl_cluster {
     short owner[SC_SLOTS];   /* node index; -1: no master known */
     struct ctl_route q;
     int refreshing;          /* a CLUSTER SLOTS is awaited: no nested refresh */
+    /* TRYAGAIN / CLUSTERDOWN: the try a back-off was slept for. A pipeline's
+     * commands fail in waves (each resent to the tail): one sleep a wave,
+     * not one a command. 0 again after any answer. */
+    int temp_level;
     int failed;              /* printed; every read now fails */
 };
 
@@ -183,7 +187,7 @@ static int redirect(struct ctl_redis *r, unsigned long x, int n, const struct sc
                     const redisReply *rep)
 {
     struct ctl_cluster *cl = r->cl;
-    struct ctl_route_ent *e = ctl_route_at(&cl->q, x);
+    struct ctl_route_ent *e = ctl_route_at(&cl->q, x);   /* valid until the next add */
     if (rd->kind == SC_REDIR_MOVED || rd->kind == SC_REDIR_ASK) {
         if (e->redirects++ >= SC_MAX_REDIRECTS) {
             fprintf(stderr, "shortcodectl: redis cluster node %s: still redirecting after %d "
@@ -209,10 +213,14 @@ static int redirect(struct ctl_redis *r, unsigned long x, int n, const struct sc
                 cl->nodes[n].where, rep->str, CTL_TEMP_TRIES);
         return set_failed(cl);
     }
-    sleep_ms(25L << (e->tries < 5 ? e->tries : 5));
-    if (rd->kind == SC_REDIR_CLUSTERDOWN && !cl->refreshing && refresh(r, n) < 0)
-        return -1;
-    return send_to(r, x, rd->kind == SC_REDIR_CLUSTERDOWN ? node_for(cl, e->slot) : n);
+    int slot = e->slot;    /* e moves when refresh adds an entry */
+    if (e->tries > cl->temp_level) {   /* the first of this wave waits for all */
+        cl->temp_level = e->tries;
+        sleep_ms(25L << (e->tries < 5 ? e->tries : 5));
+        if (rd->kind == SC_REDIR_CLUSTERDOWN && !cl->refreshing && refresh(r, n) < 0)
+            return -1;
+    }
+    return send_to(r, x, rd->kind == SC_REDIR_CLUSTERDOWN ? node_for(cl, slot) : n);
 }
 
 /* Read replies until entry seq has its own. 0, or -1 (printed). */
@@ -245,6 +253,7 @@ static int await_reply(struct ctl_redis *r, unsigned long seq)
                 return -1;
         } else {
             ctl_route_at(&cl->q, x)->reply = rep;
+            cl->temp_level = 0;
         }
     }
     return cl->failed ? -1 : 0;
