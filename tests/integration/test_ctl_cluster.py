@@ -2,8 +2,10 @@
 replicas, one for the class): import of a catalogue and ~200 subscribers,
 show, push, status and bill-run, each key checked on the master that owns
 its slot; and a bill run while the slot of mt:push moves to another master
-(ASK while it migrates, MOVED after): no push lost, none twice
-(docs/scaling.md "Migrating from one server to a cluster")."""
+(ASK while it migrates, MOVED after): no push lost, none twice; a slot
+nobody serves (CLUSTERDOWN: retried, then an error naming the node); a
+dead seed skipped, /db refused (docs/scaling.md "Migrating from one server
+to a cluster")."""
 import os
 import re
 
