@@ -141,6 +141,16 @@ class CtlClusterTest(ctl_env.CtlEnv):
         self.assertIn("errorstat_ASK:", errs)
         self.assertIn("errorstat_MOVED:", errs)
 
+    def test_index_catalogue_scans_every_master(self):
+        codes = ["C%03d" % i for i in range(30)]
+        for c in codes:
+            self.r("HSET", "vas:svc:" + c, "name", c, "price_fen", "1", "kind", "monthly")
+        self.assertEqual(len({self.owner("vas:svc:" + c) for c in codes}), 3)
+        rc, _, err = self.ctl("index-catalogue")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("indexed 30 vas:svc:* hashes", err)
+        self.assertEqual(sorted(self.on_owner("SMEMBERS", "vas:catalogue")), codes)
+
     def test_seed_errors(self):
         """/db on a cluster node: a clear error; no seed answers: each is
         named, exit 4."""
