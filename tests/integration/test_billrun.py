@@ -15,10 +15,11 @@ import sys
 import threading
 import time
 
+import ctl_env
 import harness
 from harness import wait_for
 
-CTL = os.path.join(harness.BUILD, "tools", "shortcodectl")
+CTL = ctl_env.CTL
 BASE = 13900000000
 MT_TO = re.compile(r'event=mt from=\S+ to="?(\d+)"? ')
 BILL = {"plan_fen": "5800", "voice_fen": "1210", "data_fen": "3000", "sms_fen": "100",
@@ -46,28 +47,7 @@ def backlog_of(r):
     return r("XLEN", "mt:push")
 
 
-class BillRunTest(harness.Env):
-    def setUp(self):
-        super().setUp()
-        self.redis = self.start_redis()
-        self.url = "redis://127.0.0.1:%d" % self.redis.port
-        self.r = harness.Redis(self.redis.port)
-
-    def tearDown(self):
-        self.r.close()
-        super().tearDown()
-
-    def ctl(self, *args, timeout=120):
-        p = subprocess.run([CTL, "--redis", self.url] + list(args), capture_output=True,
-                           cwd=self.dir, timeout=timeout)
-        out, err = p.stdout.decode(), p.stderr.decode()
-        for mark in harness.SANITIZER_MARKS:
-            self.assertNotIn(mark, out + err)
-        return p.returncode, out, err
-
-    def ctl_bg(self, name, *args):
-        return self.start(name, [CTL, "--redis", self.url, "--progress"] + list(args))
-
+class BillRunTest(ctl_env.CtlEnv):
     def write_list(self, name, msisdns, header=True):
         path = os.path.join(self.dir, name)
         with open(path, "w") as f:

@@ -11,33 +11,13 @@ import subprocess
 import threading
 import time
 
+import ctl_env
 import harness
 
-CTL = os.path.join(harness.BUILD, "tools", "shortcodectl")
+CTL = ctl_env.CTL
 
 
-class ShortcodectlTest(harness.Env):
-    def setUp(self):
-        super().setUp()
-        self.redis = self.start_redis()
-        self.url = "redis://127.0.0.1:%d" % self.redis.port
-        self.r = harness.Redis(self.redis.port)
-
-    def tearDown(self):
-        self.r.close()
-        super().tearDown()
-
-    def ctl(self, *args, url=None, env=None, timeout=60):
-        """Run shortcodectl; return (rc, stdout, stderr) as text."""
-        argv = [CTL] + (["--redis", url or self.url] if url != "" else []) + list(args)
-        e = dict(os.environ, TZ="UTC")
-        e.update(env or {})
-        p = subprocess.run(argv, capture_output=True, env=e, cwd=self.dir, timeout=timeout)
-        out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
-        for mark in harness.SANITIZER_MARKS:
-            self.assertNotIn(mark, out + err)
-        return p.returncode, out, err
-
+class ShortcodectlTest(ctl_env.CtlEnv):
     def write(self, name, data):
         path = os.path.join(self.dir, name)
         with open(path, "wb") as f:

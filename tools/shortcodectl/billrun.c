@@ -80,8 +80,8 @@ static void queue(void *arg, struct ctl_redis *r, int slot, const struct ctl_run
         sc_key(acct, sizeof acct, SC_KEY_ACCT, items[i].msisdn);
         const char *hmget[2 + SC_BILL_ITEMS] = {"HMGET", bill};
         memcpy(hmget + 2, sc_bill_fields, sizeof sc_bill_fields);
-        ctl_redis_append(r, 2 + SC_BILL_ITEMS, hmget, NULL);
-        ctl_redis_append(r, 3, (const char *const[]){"HGET", acct, "plan"}, NULL);
+        ctl_redis_append(r, 1, 2 + SC_BILL_ITEMS, hmget, NULL);
+        ctl_redis_append(r, 1, 3, (const char *const[]){"HGET", acct, "plan"}, NULL);
     }
 }
 

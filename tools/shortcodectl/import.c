@@ -37,7 +37,7 @@
 
 #include "base/sc.h"
 #include "check.h"
-#include "csv.h"
+#include "csvfile.h"
 #include "ctl.h"
 #include "store/keys.h"
 #include "table.h"
@@ -46,7 +46,6 @@
 #define MAX_FIELDS 16
 #define MAX_LISTED 20               /* bad rows (and redis errors) listed */
 #define BATCH 1000                  /* commands per pipelined write */
-#define READ_CHUNK (256 * 1024)
 #define PRICE_MAX 2147483647u       /* fen */
 #define SINCE_MAX 9999999999u       /* unix seconds (year 2286) */
 #define CONF_MAX 64                 /* bytes of a confirmation reference */
@@ -416,7 +415,7 @@ static int read_replies(struct ctl_importer *imp, unsigned long keep)
 static void queue_one(struct ctl_importer *imp, int argc, const char *const *argv,
                       const size_t *lens, int row)
 {
-    ctl_redis_append(imp->r, argc, argv, lens);
+    ctl_redis_append(imp->r, 1, argc, argv, lens);   /* table.h: the key is argv[1] */
     imp->sent_line[imp->nsent % RING] = imp->line;
     imp->sent_row[imp->nsent++ % RING] = (unsigned char)row;
 }
@@ -463,36 +462,13 @@ static int on_record(void *ctx, const struct sc_csv_record *rec)
  * connection (each printed). */
 static int run_pass(struct ctl_importer *imp, int fd, int pass)
 {
-    char *buf = malloc(READ_CHUNK);
-    struct sc_csv *p = sc_csv_new(MAX_RECORD_BYTES, MAX_FIELDS);
-    int rc = 0;
+    const struct ctl_csv_file f = {fd, imp->o->path, MAX_RECORD_BYTES, MAX_FIELDS, NULL};
     imp->pass = pass;
     imp->nfilecols = 0;
     imp->rows = imp->bad = 0;
-    if (!buf || !p) {
-        fprintf(stderr, "shortcodectl: out of memory\n");
-        rc = -1;
-    } else if (lseek(fd, 0, SEEK_SET) != 0) {
-        fprintf(stderr, "%s: cannot rewind: %s\n", imp->o->path, strerror(errno));
-        rc = -1;
-    }
-    while (rc == 0) {
-        ssize_t n = read(fd, buf, READ_CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            fprintf(stderr, "%s: read error: %s\n", imp->o->path, strerror(errno));
-            rc = -1;
-        } else if (n == 0) {
-            rc = sc_csv_finish(p, on_record, imp) ? -1 : 1;
-        } else if (sc_csv_feed(p, buf, (size_t)n, on_record, imp)) {
-            rc = -1;
-        }
-    }
-    if (rc > 0 && pass == 2)
-        rc = read_replies(imp, 0) < 0 ? -1 : 1;
-    sc_csv_free(p);
-    free(buf);
+    int rc = ctl_csv_file_parse(&f, on_record, imp) ? -1 : 0;
+    if (rc == 0 && pass == 2)
+        rc = read_replies(imp, 0);
     progress_clear(imp);
     return rc < 0 ? -1 : 0;
 }
@@ -548,12 +524,14 @@ static int scratch_start(struct ctl_importer *imp)
 {
     char pid[24];
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
-    snprintf(imp->scratch, sizeof imp->scratch, SET_KEY ":import:%s:%llu", pid,
+    /* {vas:catalogue}: the slot of vas:catalogue itself, so that SDIFF of
+     * the two is one slot on a Redis Cluster. */
+    snprintf(imp->scratch, sizeof imp->scratch, "{" SET_KEY "}:import:%s:%llu", pid,
              (unsigned long long)imp->now);
     const char *sadd[] = {"SADD", imp->scratch, ""};
     const char *expire[] = {"EXPIRE", imp->scratch, "86400"};
     for (int i = 0; i < 2; i++) {
-        redisReply *rep = ctl_redis_command(imp->r, 3, i ? expire : sadd, NULL);
+        redisReply *rep = ctl_redis_command(imp->r, 1, 3, i ? expire : sadd, NULL);
         if (!rep)
             return -1;
         freeReplyObject(rep);
@@ -568,7 +546,7 @@ static void scratch_finish(struct ctl_importer *imp)
     char q[96];
     const char *diff[] = {"SDIFF", SET_KEY, imp->scratch};
     const char *del[] = {"DEL", imp->scratch};
-    redisReply *rep = ctl_redis_command(imp->r, 3, diff, NULL);
+    redisReply *rep = ctl_redis_command(imp->r, 1, 3, diff, NULL);
     if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements) {
         progress_clear(imp);
         fprintf(stderr, "%s: %zu codes in " SET_KEY " are not in this file; kept:", imp->o->path,
@@ -582,7 +560,7 @@ static void scratch_finish(struct ctl_importer *imp)
     }
     if (rep)
         freeReplyObject(rep);
-    if ((rep = ctl_redis_command(imp->r, 2, del, NULL)))
+    if ((rep = ctl_redis_command(imp->r, 1, 2, del, NULL)))
         freeReplyObject(rep);
 }
 

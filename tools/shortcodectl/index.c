@@ -56,7 +56,7 @@ static long add_page(struct ctl_redis *r, const redisReply *keys)
     }
     added = 0;
     if (argc > 2) {
-        redisReply *rep = ctl_redis_command(r, argc, argv, lens);
+        redisReply *rep = ctl_redis_command(r, 1, argc, argv, lens);
         if (!rep) {
             added = -1;
         } else if (rep->type == REDIS_REPLY_ERROR) {
@@ -80,7 +80,7 @@ out:
 static int list_orphans(struct ctl_redis *r)
 {
     const char *argv[] = {"SMEMBERS", SET_KEY};
-    redisReply *m = ctl_redis_command(r, 2, argv, NULL);
+    redisReply *m = ctl_redis_command(r, 1, 2, argv, NULL);
     if (!m)
         return -1;
     size_t orphans = 0;
@@ -91,7 +91,7 @@ static int list_orphans(struct ctl_redis *r)
             continue;
         snprintf(key, sizeof key, PREFIX "%s", e->str);
         const char *ex[] = {"EXISTS", key};
-        redisReply *rep = ctl_redis_command(r, 2, ex, NULL);
+        redisReply *rep = ctl_redis_command(r, 1, 2, ex, NULL);
         if (!rep) {
             freeReplyObject(m);
             return -1;
@@ -105,24 +105,23 @@ static int list_orphans(struct ctl_redis *r)
     return 0;
 }
 
-int ctl_index_catalogue(struct ctl_redis *r)
+/* SCAN one server (a cluster: master i) and SADD what it holds. */
+static int index_node(struct ctl_redis *r, int i, unsigned long *calls, unsigned long *seen,
+                      unsigned long *added)
 {
     char cursor[32] = "0";
-    unsigned long calls = 0, seen = 0, added = 0;
-    double t0 = now_s();
-    if (ctl_redis_connect(r) < 0)
-        return CTL_EXIT_REDIS;
     do {
         const char *argv[] = {"SCAN", cursor, "MATCH", PREFIX "*", "COUNT", "1000", "TYPE", "hash"};
-        redisReply *rep = ctl_redis_command(r, 8, argv, NULL);
-        calls++;
+        const char *where = r->where;
+        redisReply *rep = ctl_redis_command_on(r, i, 8, argv, &where);
+        (*calls)++;
         if (!rep)
             return CTL_EXIT_REDIS;
         if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
             rep->element[0]->type != REDIS_REPLY_STRING ||
             rep->element[1]->type != REDIS_REPLY_ARRAY) {
             char q[160];
-            fprintf(stderr, "shortcodectl: redis: %s\n",
+            fprintf(stderr, "shortcodectl: redis at %s: %s\n", where,
                     rep->type == REDIS_REPLY_ERROR
                         ? ctl_printable(q, sizeof q, rep->str, rep->len, 0)
                         : "unexpected reply to SCAN");
@@ -130,13 +129,28 @@ int ctl_index_catalogue(struct ctl_redis *r)
             return CTL_EXIT_DATA;
         }
         sc_strlcpy(cursor, rep->element[0]->str, sizeof cursor);
-        seen += rep->element[1]->elements;
+        *seen += rep->element[1]->elements;
         long n = add_page(r, rep->element[1]);
         freeReplyObject(rep);
         if (n < 0)
             return CTL_EXIT_DATA;
-        added += (unsigned long)n;
+        *added += (unsigned long)n;
     } while (strcmp(cursor, "0") != 0);
+    return 0;
+}
+
+int ctl_index_catalogue(struct ctl_redis *r)
+{
+    unsigned long calls = 0, seen = 0, added = 0;
+    double t0 = now_s();
+    if (ctl_redis_connect(r) < 0)
+        return CTL_EXIT_REDIS;
+    int nodes = ctl_redis_nnodes(r);   /* a cluster: every master's share */
+    for (int i = 0; i < nodes; i++) {
+        int rc = index_node(r, i, &calls, &seen, &added);
+        if (rc)
+            return rc;
+    }
     if (list_orphans(r) < 0)
         return CTL_EXIT_REDIS;
     fprintf(stderr, "indexed %lu vas:svc:* hashes into " SET_KEY " at %s (%lu new) with %lu "

@@ -381,7 +381,7 @@ int ctl_push(struct ctl_redis *r, const struct ctl_push_opts *o)
     build_xadd(&cmd, v, o->id ? o->id : id, strlen(o->id ? o->id : id), &c);
     if (ctl_redis_connect(r) < 0)
         return CTL_EXIT_REDIS;
-    redisReply *rep = ctl_redis_command(r, cmd.argc, cmd.argv, cmd.lens);
+    redisReply *rep = ctl_redis_command(r, 1, cmd.argc, cmd.argv, cmd.lens);
     if (!rep)
         return CTL_EXIT_REDIS;
     int ok = rep->type == REDIS_REPLY_STRING;

@@ -31,14 +31,13 @@
 #include <unistd.h>
 
 #include "base/sc.h"
-#include "csv.h"
+#include "csvfile.h"
 #include "msisdns.h"
 #include "store/keys.h"
 
 #define MAX_RECORD_BYTES 4096
 #define MAX_FIELDS 64
 #define MAX_LISTED 20
-#define READ_CHUNK (256 * 1024)
 #define CKPT_TTL_S 7776000          /* 90 days: longer than a cycle and the dedup horizon */
 #define POLL_NS 50000000L           /* backlog poll while above the bound: 50 ms */
 #define GROUP "shortcoded"
@@ -150,7 +149,7 @@ static void xadd(struct run *u, const struct ctl_run_item *it, const char *text,
     for (int i = 0; i < argc; i++)
         if (i != 8)
             lens[i] = strlen(argv[i]);
-    ctl_redis_append(u->r, argc, argv, lens);
+    ctl_redis_append(u->r, 1, argc, argv, lens);
 }
 
 /* HSET the checkpoint (line: all lines up to it are pushed) and renew its
@@ -164,8 +163,8 @@ static void queue_ckpt(struct run *u, unsigned long line, int done)
     const char *hset[] = {"HSET", u->o->ckpt_key, "sha", u->hex, "line", n[0], "pushed", n[1],
                           "skipped", n[2], "failed", n[3], "done", n[4]};
     const char *expire[] = {"EXPIRE", u->o->ckpt_key, STR(CKPT_TTL_S)};
-    ctl_redis_append(u->r, SC_ARRAY_LEN(hset), hset, NULL);
-    ctl_redis_append(u->r, 3, expire, NULL);
+    ctl_redis_append(u->r, 1, SC_ARRAY_LEN(hset), hset, NULL);
+    ctl_redis_append(u->r, 1, 3, expire, NULL);
 }
 
 /* The backlog in XINFO GROUPS' reply: lag + pending of the group
@@ -223,8 +222,8 @@ static void queue_backlog(struct run *u)
 {
     const char *info[] = {"XINFO", "GROUPS", SC_KEY_MT_PUSH};
     const char *xlen[] = {"XLEN", SC_KEY_MT_PUSH};
-    ctl_redis_append(u->r, 3, info, NULL);
-    ctl_redis_append(u->r, 2, xlen, NULL);
+    ctl_redis_append(u->r, 2, 3, info, NULL);
+    ctl_redis_append(u->r, 1, 2, xlen, NULL);
 }
 
 static void sleep_ns(long ns)
@@ -355,37 +354,20 @@ static int on_push(void *ctx, const struct sc_csv_record *rec)
 
 /* ---- passes ---------------------------------------------------------------- */
 
+static void digest(void *ctx, const char *buf, size_t len)
+{
+    struct run *u = ctx;
+    if (u->pass == 1)
+        EVP_DigestUpdate(u->sha, buf, len);
+}
+
 /* Parse the whole file with cb. 0, or the callback's stop value, or -1
  * (read error, printed). */
 static int read_file(struct run *u, int fd, sc_csv_record_cb cb)
 {
-    char *buf = malloc(READ_CHUNK);
-    struct sc_csv *p = sc_csv_new(MAX_RECORD_BYTES, MAX_FIELDS);
-    int rc = 0;
+    const struct ctl_csv_file f = {fd, u->o->path, MAX_RECORD_BYTES, MAX_FIELDS, digest};
     u->first = 1;
-    if (!buf || !p || lseek(fd, 0, SEEK_SET) != 0) {
-        fprintf(stderr, "%s: %s\n", u->o->path, buf && p ? strerror(errno) : "out of memory");
-        rc = -1;
-    }
-    while (rc == 0) {
-        ssize_t n = read(fd, buf, READ_CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            fprintf(stderr, "%s: read error: %s\n", u->o->path, strerror(errno));
-            rc = -1;
-        } else if (n == 0) {
-            rc = sc_csv_finish(p, cb, u);
-            break;
-        } else {
-            if (u->pass == 1)
-                EVP_DigestUpdate(u->sha, buf, (size_t)n);
-            rc = sc_csv_feed(p, buf, (size_t)n, cb, u);
-        }
-    }
-    sc_csv_free(p);
-    free(buf);
-    return rc;
+    return ctl_csv_file_parse(&f, cb, u);
 }
 
 /* Pass 1 and its verdict: 0 to go on, else an exit code (printed). */
@@ -424,7 +406,7 @@ static int load_ckpt(struct run *u)
 {
     const char *argv[] = {"HGETALL", u->o->ckpt_key};
     char why[96];
-    redisReply *rep = ctl_redis_command(u->r, 2, argv, NULL);
+    redisReply *rep = ctl_redis_command(u->r, 1, 2, argv, NULL);
     if (!rep)
         return CTL_EXIT_REDIS;
     const char *kv[16];

@@ -225,7 +225,7 @@ static long load_subs(struct show *sh, const redisReply *all, const redisReply *
         memcpy(key + PREFIX_LEN, c->str, klen - PREFIX_LEN);
         const char *argv[4] = {"HMGET", key, "name", "price_fen"};
         const size_t lens[4] = {5, klen, 4, 9};
-        ctl_redis_append(sh->r, 4, argv, lens);
+        ctl_redis_append(sh->r, 1, 4, argv, lens);
     }
     for (size_t i = 0; i < n; i++) {
         redisReply *rep = ctl_redis_read(sh->r);
@@ -357,7 +357,7 @@ static int show_internal(struct show *sh, const char *what, const char *key,
         const char *argv[5];
         memcpy(argv, g_readers[i].argv, sizeof argv);
         argv[1] = key;
-        redisReply *v = ctl_redis_command(sh->r, g_readers[i].argc, argv, NULL);
+        redisReply *v = ctl_redis_command(sh->r, 1, g_readers[i].argc, argv, NULL);
         if (!v)
             return -1;
         if (!reply_failed(sh, what, v, v->type == REDIS_REPLY_ARRAY ? REDIS_REPLY_ARRAY
@@ -423,14 +423,14 @@ static int fetch(struct show *sh, redisReply *rep[R_COUNT])
     const char *sub[2] = {"HGETALL", sh->k_sub}, *acct[2] = {"HGETALL", sh->k_acct};
     const char *conf[2] = {"HGETALL", sh->k_conf};
     const char *audit[6] = {"XREVRANGE", sh->k_audit, "+", "-", "COUNT", AUDIT_COUNT};
-    ctl_redis_append(sh->r, 2, sub, NULL);
-    ctl_redis_append(sh->r, 2, conf, NULL);
-    ctl_redis_append(sh->r, 2, acct, NULL);
-    ctl_redis_append(sh->r, 6, audit, NULL);
+    ctl_redis_append(sh->r, 1, 2, sub, NULL);
+    ctl_redis_append(sh->r, 1, 2, conf, NULL);
+    ctl_redis_append(sh->r, 1, 2, acct, NULL);
+    ctl_redis_append(sh->r, 1, 6, audit, NULL);
     for (size_t i = 0; i < NINTERNAL; i++) {
         const char *type[2] = {"TYPE", sh->k_internal[i]}, *pttl[2] = {"PTTL", sh->k_internal[i]};
-        ctl_redis_append(sh->r, 2, type, NULL);
-        ctl_redis_append(sh->r, 2, pttl, NULL);
+        ctl_redis_append(sh->r, 1, 2, type, NULL);
+        ctl_redis_append(sh->r, 1, 2, pttl, NULL);
     }
     for (size_t i = 0; i < R_COUNT; i++)
         if (!(rep[i] = ctl_redis_read(sh->r)))
@@ -486,7 +486,7 @@ int ctl_events(struct ctl_redis *r, long count)
     const char *argv[6] = {"XREVRANGE", SC_KEY_EVENTS, "+", "-", "COUNT", n};
     if (ctl_redis_connect(r) < 0)
         return CTL_EXIT_REDIS;
-    redisReply *rep = ctl_redis_command(r, 6, argv, NULL);
+    redisReply *rep = ctl_redis_command(r, 1, 6, argv, NULL);
     if (!rep)
         return CTL_EXIT_REDIS;
     if (!reply_failed(&sh, SC_KEY_EVENTS, rep, REDIS_REPLY_ARRAY))
@@ -567,7 +567,7 @@ static int print_history(struct show *sh, const char *id, const redisReply *h)
     snprintf(n, sizeof n, "%d", STATUS_SCAN);
     const char *argv[6] = {"XREVRANGE", SC_KEY_MT_STATUS, end,
                            entry && entry->len ? entry->str : "-", "COUNT", n};
-    redisReply *rep = ctl_redis_command(sh->r, 6, argv, NULL);
+    redisReply *rep = ctl_redis_command(sh->r, 1, 6, argv, NULL);
     if (!rep)
         return -1;
     if (!reply_failed(sh, SC_KEY_MT_STATUS, rep, REDIS_REPLY_ARRAY)) {
@@ -597,7 +597,7 @@ int ctl_status(struct ctl_redis *r, const char *id)
     if (ctl_redis_connect(r) < 0)
         return CTL_EXIT_REDIS;
     const char *argv[2] = {"HGETALL", key};
-    redisReply *rep = ctl_redis_command(r, 2, argv, NULL);
+    redisReply *rep = ctl_redis_command(r, 1, 2, argv, NULL);
     if (!rep)
         return CTL_EXIT_REDIS;
     int rc = CTL_EXIT_OK;
