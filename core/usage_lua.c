@@ -40,7 +40,10 @@ static const char usage_push_lua[] =
 static const char usage_body_lua[] =
     "local q = {'balance_fen', 'cycle', 'data_quota_kb', 'data_used_kb', 'charges_fen',\n"
     "           'credit_fen', 'roaming'}\n"
-    "for i = 1, NF do q[7 + i] = 'at:' .. ARGV[A0 + 2 * i - 2] end\n"
+    "for i = 1, NF do\n"
+    "  local f = ARGV[A0 + 2 * i - 2]\n"
+    "  q[7 + i] = AT_OF[f] or 'at:' .. f\n"
+    "end\n"
     "local c = redis.call('HMGET', ACCT, unpack(q))\n"
     "local a = {balance_fen = c[1], cycle = c[2], data_quota_kb = c[3], data_used_kb = c[4],\n"
     "           charges_fen = c[5], credit_fen = c[6], roaming = c[7] or ''}\n"
@@ -63,10 +66,9 @@ static const char usage_body_lua[] =
     "local quota, used = tonumber(a.data_quota_kb), tonumber(a.data_used_kb)\n"
     "if ON_DATA and quota and quota > 0 and used then\n"
     "  local own = tonumber(redis.call('HGET', REM, 'data_pct') or '')\n"
-    "  local pcts = PCTS()\n"
-    "  if own then pcts[#pcts + 1] = own end\n"
-    "  for _, p in ipairs(pcts) do\n"
-    "    if used * 100 >= p * quota then\n"
+    "  for k = 1, #PCTS + 1 do\n"
+    "    local p = PCTS[k] or own\n"
+    "    if p and used * 100 >= p * quota then\n"
     "      cand = cand or {}\n"
     "      cand[#cand + 1] = {'data', string.format('%d', p), p, string.format('%d', p),\n"
     "                         string.format('%d', math.floor(used / 1024)),\n"
@@ -166,6 +168,12 @@ static const char usage_loop_lua[] =
     "end\n"
     "return res\n";
 
+/* The acct:{M} fields an entry may set (core/usage_check.c; one missing
+ * here only costs a concatenation per entry). */
+static const char *const acct_fields[] = {"balance_fen", "plan", "cycle", "data_quota_kb",
+                                          "data_used_kb", "charges_fen", "credit_fen",
+                                          "roaming"};
+
 /* A growing buffer; on ENOMEM it stays failed and the build returns NULL. */
 struct buf {
     char *s;
@@ -253,12 +261,20 @@ char *sc__usage_script(const struct sc_cfg_reminders *rc)
     snprintf(line, sizeof line, "local BAL_BELOW, CHG_ABOVE, STATE_TTL = %d, %d, %d\n",
              rc->balance.below_fen, rc->charges.above_fen, rc->state_ttl_s);
     puts_(&b, line);
-    puts_(&b, "local function PCTS() return {");
+    /* Built once per call, not per entry: the names of the times, the
+     * percentages (the entry's own LLTX threshold is tried after them). */
+    puts_(&b, "local AT_OF = {");
+    for (size_t i = 0; i < SC_ARRAY_LEN(acct_fields); i++) {
+        snprintf(line, sizeof line, "%s%s = 'at:%s'", i ? ", " : "", acct_fields[i],
+                 acct_fields[i]);
+        puts_(&b, line);
+    }
+    puts_(&b, "}\nlocal PCTS = {");
     for (size_t i = 0; i < rc->data.npercents; i++) {
         snprintf(line, sizeof line, "%s%d", i ? ", " : "", rc->data.pct[i]);
         puts_(&b, line);
     }
-    puts_(&b, "} end\nlocal function HINT(c)\n  local h = {\n");
+    puts_(&b, "}\nlocal function HINT(c)\n  local h = {\n");
     for (size_t i = 0; i < rc->roaming.nhints; i++) {
         puts_(&b, "    [");
         put_lua_str(&b, rc->roaming.hints[i].key);
