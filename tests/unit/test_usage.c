@@ -143,7 +143,7 @@ static redisReply *apply_n(struct fx *f, int n, const char **m, const char **at,
                            const char **kv)
 {
     const char *argv[128] = {"EVAL", f->lua, NULL, "mt:push"};
-    char nk[8], cnt[8], nfs[8][4], keys[8][4][32];
+    char nk[16], cnt[16], nfs[8][16], keys[8][4][32];
     static const char *const pre[4] = {"acct", "rem", "remsent", "audit"};
     int argc = 4;
     assert_true(n <= 8);
