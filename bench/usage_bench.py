@@ -19,11 +19,19 @@ Process start and the config head come from bench/bind_bench.py (mtperf
 is factoring the common part of push_bench/bind_bench into a module).
 
 --redis-callgrind N runs redis-server under callgrind instead (counters
-zeroed once the entries are in): the instructions Redis spends per entry,
-the figure that decides the rate when both share the cores.
+zeroed once the entries are in; the daemon's command timeout and claim
+idle time raised so that the slow Redis makes nothing time out or be
+claimed again): the instructions Redis spends per entry, the figure that
+decides the rate when both share the cores, and one that the machine's
+load does not move.
+
+--batch 1,64 runs the daemon once with each reminders.apply_batch (entries
+per script call), one after the other: on a shared machine the ratio of
+one run is the figure to compare.
 
 Usage: bench/usage_bench.py [--count N] [--callgrind] [--small N --delta N]
-                            [--redis-callgrind N] [--build DIR]
+                            [--redis-callgrind N] [--build DIR] [--batch N[,N...]]
+                            [--read-count N] [--max-inflight N]
 """
 import argparse
 import os
@@ -44,9 +52,11 @@ from harness import Proc, free_port, wait_for  # noqa: E402
 CONFIG = bind_bench.CONFIG + """mt:
   enabled: false
 reminders:
-  read_count: 1000
-  max_inflight: 4000
+  read_count: %(read_count)d
+  max_inflight: %(max_inflight)d
 """
+READ_COUNT, MAX_INFLIGHT = 1000, 4000  # --read-count, --max-inflight
+BATCH = None  # --batch: reminders.apply_batch (None: the daemon's default)
 
 QUOTA = 1024000  # kB: 80 % is exact
 FEED_LUA = """
@@ -86,6 +96,17 @@ def group_state(r):
     return False, None, None
 
 
+def command_stats(info):
+    """{command: (calls, usec)} from INFO commandstats."""
+    out = {}
+    for line in info.splitlines():
+        if line.startswith("cmdstat_"):
+            name, rest = line[8:].split(":", 1)
+            kv = dict(x.split("=", 1) for x in rest.split(","))
+            out[name] = (int(kv["calls"]), int(kv["usec"]))
+    return out
+
+
 def run_once(work, build, count, valgrind_out=None, redis_out=None):
     """Start redis (COUNT entries in usage:in) and the daemon; return
     (seconds, daemon CPU s, redis CPU s, reminders queued). valgrind_out:
@@ -113,8 +134,16 @@ def run_once(work, build, count, valgrind_out=None, redis_out=None):
         cfg = os.path.join(work, "usage.yaml")
         with open(os.path.join(HERE, "..", "config", "shortcoded.yaml"), encoding="utf-8") as sh:
             shipped = sh.read()
+        head = CONFIG % {"smsc": free_port(), "redis": rport, "window": 10,
+                         "read_count": READ_COUNT, "max_inflight": MAX_INFLIGHT}
+        if redis_out:
+            # Redis under valgrind is ~50 times slower: no command may time
+            # out and no entry be claimed again, or the figure counts both.
+            head = head.replace("  durability: warn\n",
+                                "  durability: warn\n  command_timeout_ms: 600000\n")
+            head += "  claim_idle_ms: 86400000\n"
         with open(cfg, "w") as f:
-            f.write(CONFIG % {"smsc": free_port(), "redis": rport, "window": 10} +
+            f.write(head + ("  apply_batch: %d\n" % BATCH if BATCH else "") +
                     shipped[shipped.index("\nroutes:"):shipped.index("\nlimits:")])
         daemon = [os.path.join(build, "shortcoded"), "-c", cfg]
         if valgrind_out:
@@ -130,8 +159,9 @@ def run_once(work, build, count, valgrind_out=None, redis_out=None):
         wait_for(done, 3600, "every entry applied", interval=0.1)
         t1, c1, r1 = time.monotonic(), cpu_s(d.p.pid), cpu_s(redis.p.pid)
         pushes = r("XLEN", "mt:push")
+        stats = command_stats(r("INFO", "commandstats"))
         r.close()
-        return t1 - t0, c1 - c0, r1 - r0, pushes
+        return t1 - t0, c1 - c0, r1 - r0, pushes, stats
     finally:
         for p in reversed(procs):
             p.stop()
@@ -175,15 +205,32 @@ def main():
     ap.add_argument("--redis-callgrind", type=int, metavar="N", default=0,
                     help="also run redis-server under callgrind with N entries")
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--batch", default="",
+                    help="reminders.apply_batch; several (e.g. 1,64) run one after the other "
+                         "in this run, for a same-load ratio")
+    ap.add_argument("--read-count", type=int, default=1000, help="reminders.read_count")
+    ap.add_argument("--max-inflight", type=int, default=4000, help="reminders.max_inflight")
     a = ap.parse_args()
+    global READ_COUNT, MAX_INFLIGHT, BATCH
+    READ_COUNT, MAX_INFLIGHT = a.read_count, a.max_inflight
     build = os.path.abspath(a.build)
     work = tempfile.mkdtemp(prefix="sc-usage-bench-")
     try:
-        secs, dcpu, rcpu, pushes = run_once(work, build, a.count)
-        print("%d usage:in entries (%d reminders queued) applied in %.2f s: %.0f entries/s" %
-              (a.count, pushes, secs, a.count / secs))
-        print("  CPU s per 1,000 entries: daemon %.4f, redis-server %.4f, both %.4f" %
-              (1000 * dcpu / a.count, 1000 * rcpu / a.count, 1000 * (dcpu + rcpu) / a.count))
+        for batch in [int(x) for x in a.batch.split(",") if x] or [None]:
+            BATCH = batch
+            secs, dcpu, rcpu, pushes, stats = run_once(work, build, a.count)
+            print("%s%d usage:in entries (%d reminders queued) applied in %.2f s: "
+                  "%.0f entries/s (load average %.2f)" %
+                  ("apply_batch %d: " % batch if batch else "", a.count, pushes, secs,
+                   a.count / secs, os.getloadavg()[0]))
+            print("  CPU s per 1,000 entries: daemon %.4f, redis-server %.4f, both %.4f" %
+                  (1000 * dcpu / a.count, 1000 * rcpu / a.count,
+                   1000 * (dcpu + rcpu) / a.count))
+            # The feed's EVALs and XADDs ran before the clock: not the daemon's.
+            print("  redis-server commandstats, usec per entry: " + ", ".join(
+                "%s %.2f (%d calls)" % (c, us / a.count, n) for c, (n, us) in
+                sorted(stats.items(), key=lambda kv: -kv[1][1])
+                if c in ("evalsha", "xreadgroup", "xack", "xautoclaim", "eval")))
         if a.callgrind:
             callgrind_report(work, build, a.small, a.delta)
         if a.redis_callgrind:

@@ -189,6 +189,7 @@ static const struct sc_field reminders_fields[] = {
     {"claim_idle_ms", SC_FT_INT, R(claim_idle_ms), 0, .min = 100, .max = 86400000,
      .def = "60000"},
     {"max_inflight", SC_FT_INT, R(max_inflight), 0, .min = 1, .max = 1000000, .def = "5000"},
+    {"apply_batch", SC_FT_INT, R(apply_batch), 0, .min = 1, .max = 256, .def = "64"},
     {"state_ttl_s", SC_FT_INT, R(state_ttl_s), 0, .min = 86400, .max = 315360000,
      .def = "8640000"},
     {"data", SC_FT_SECTION, R(data), 0, .sub = &data_schema},

@@ -53,6 +53,8 @@ struct sc_cfg_reminders {
     int block_ms;                /* XREADGROUP BLOCK, default 1000 */
     int claim_idle_ms;           /* pending this long: taken over (XAUTOCLAIM), default 60000 */
     int max_inflight;            /* entries read and not yet applied, default 5000 */
+    int apply_batch;             /* entries applied by one script call, default 64 (1 on a
+                                  * Redis Cluster: core/usage.c) */
     int state_ttl_s;             /* remsent:{M} lives this long after its last reminder,
                                   * default 8640000 (100 days) */
     struct sc_cfg_rule_data data;

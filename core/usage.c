@@ -14,13 +14,17 @@
  * (at id 0) once billing made the stream: the daemon creates no key.
  *
  * One batch. Every entry of a read is checked (core/usage_check.h); a bad
- * one is logged and counted; each good one runs the script once, all
- * pipelined on "out". When every script of the batch answered, one XACK
- * acknowledges the entries applied, stale or bad; one whose script failed
- * (Redis away, a timeout) stays pending and is claimed again. The script
- * is idempotent (per-field at in acct:{M}, remsent:{M}, deterministic
- * push ids), so an entry applied twice (a claim racing a slow script, a
- * crash between script and XACK) changes nothing the second time. */
+ * one is logged and counted; the good ones go, in the read's order, in
+ * calls of reminders.apply_batch entries, each call one script run
+ * (core/usage_lua.c: one result per entry, a pcall each), all pipelined on
+ * "out". On a Redis Cluster a call holds one entry: its keys and its
+ * outbox out:{M} are the subscriber's slot (core/relay.h). When every
+ * entry of the read has its result, one XACK acknowledges the entries
+ * applied, stale or bad; one whose script failed (Redis away, a timeout)
+ * stays pending and is claimed again. The script is idempotent (per-field
+ * at in acct:{M}, remsent:{M}, deterministic push ids), so an entry
+ * applied twice (a claim racing a slow script, a crash between
+ * script and XACK) changes nothing the second time. */
 #include "core/usage.h"
 
 #include <hiredis/hiredis.h>
@@ -42,10 +46,43 @@
 #define STATS_MS 10000
 #define NO_STREAM_MS 1000         /* no usage:in yet: ask again this often */
 #define ENTRY_MAX 48
-#define NKEYS 5
 
 struct counts {
     unsigned long long applied, stale, bad, reminders;
+};
+
+struct batch;
+
+/* One entry of a batch. */
+struct ent {
+    struct batch *b;
+    char entry[ENTRY_MAX];
+    char m[SC_ADDR_MAX];          /* national msisdn: the script's argument */
+    char nf[4];                   /* fields set, decimal: the script's argument */
+    int ack;                      /* finished: acknowledge it */
+};
+
+/* The entries of one read. */
+struct batch {
+    struct sc_usage *u;
+    unsigned n, left;
+    struct ent e[];
+};
+
+/* The entries of one read that one script call applies, in order. */
+struct call {
+    unsigned n;
+    struct ent *e[];
+};
+
+/* A call being built: its keys and arguments (pointers into the read's
+ * reply and the entries; sized for reminders.apply_batch entries). */
+struct build {
+    struct call *c;
+    int nk, na;
+    const char **keys, **args;
+    size_t *lens;
+    char (*kb)[SC_KEY_MAX];
 };
 
 struct sc_usage {
@@ -60,24 +97,12 @@ struct sc_usage {
     struct counts n, logged;
     char consumer[96];
     char cursor[ENTRY_MAX];       /* XAUTOCLAIM's, across ticks */
+    unsigned batch;               /* reminders.apply_batch: entries per script */
+    struct build bld;             /* the call being built (one at a time) */
     unsigned closing;
     uint64_t stop_deadline;
     void (*done)(void *);
     void *done_arg;
-};
-
-/* One entry of a batch. */
-struct ent {
-    struct batch *b;
-    char entry[ENTRY_MAX];
-    int ack;                      /* finished: acknowledge it */
-};
-
-/* The entries of one read. */
-struct batch {
-    struct sc_usage *u;
-    unsigned n, left;
-    struct ent e[];
 };
 
 static const struct sc_cfg_reminders *rcfg(const struct sc_usage *u)
@@ -132,23 +157,31 @@ static void ent_end(struct ent *e, int ack)
 
 /* ---- one entry ---------------------------------------------------------------- */
 
-static void on_applied(void *ctx, int err, redisReply *rep)
+/* An entry whose script failed: rep an error reply (or NULL with err),
+ * msg/len its text. WRONGTYPE (acct:{M} or rem:{M} not a hash) is bad
+ * data: acknowledged; anything else leaves it pending. */
+static void ent_failed(struct ent *e, int err, const char *msg, size_t len)
 {
-    struct ent *e = ctx;
+    char q[200];
+    int wrongtype = !err && msg && strstr(msg, "WRONGTYPE"); /* NUL-terminated */
+    sc_log(wrongtype ? SC_LOG_ERROR : SC_LOG_WARN,
+           "event=usage_apply_failed entry=%s error=%s msg=\"%s\"", e->entry,
+           err ? sc_strerror(err) : sc_log_quote(q, sizeof q, msg ? msg : "?", msg ? len : 1),
+           wrongtype ? "bad data: acknowledged" : "left pending");
+    if (wrongtype)
+        e->b->u->n.bad++;
+    ent_end(e, wrongtype);
+}
+
+/* Entry e's result (one element of the script's reply). */
+static void ent_result(struct ent *e, const redisReply *rep)
+{
     struct sc_usage *u = e->b->u;
-    const char *st = err ? NULL : sc__reply_str(rep, 0);
-    if (!st) {
-        char q[200];
-        int wrongtype = !err && rep->type == REDIS_REPLY_ERROR && strstr(rep->str, "WRONGTYPE");
-        sc_log(wrongtype ? SC_LOG_ERROR : SC_LOG_WARN,
-               "event=usage_apply_failed entry=%s error=%s msg=\"%s\"", e->entry,
-               err ? sc_strerror(err)
-                   : sc_log_quote(q, sizeof q, rep->type == REDIS_REPLY_ERROR ? rep->str : "?",
-                                  rep->type == REDIS_REPLY_ERROR ? rep->len : 1),
-               wrongtype ? "bad data: acknowledged" : "left pending");
-        if (wrongtype)
-            u->n.bad++;
-        ent_end(e, wrongtype);
+    const char *st = sc__reply_str(rep, 0);
+    if (!st || strcmp(st, "error") == 0) {
+        const redisReply *m = st && rep->elements > 1 ? rep->element[1] : NULL;
+        int str = m && m->type == REDIS_REPLY_STRING;
+        ent_failed(e, 0, str ? m->str : NULL, str ? m->len : 0);
         return;
     }
     if (strcmp(st, "bad_data") == 0) {
@@ -182,6 +215,23 @@ static void on_applied(void *ctx, int err, redisReply *rep)
     ent_end(e, 1);
 }
 
+/* A call's reply: one result per entry, or an error for all of them (Redis
+ * away, a timeout, a script that did not run: left pending). */
+static void on_applied(void *ctx, int err, redisReply *rep)
+{
+    struct call *c = ctx;
+    int all = err || rep->type != REDIS_REPLY_ARRAY || rep->elements != c->n;
+    for (unsigned i = 0; i < c->n; i++) {
+        if (!all)
+            ent_result(c->e[i], rep->element[i]);
+        else if (!err && rep->type == REDIS_REPLY_ERROR)
+            ent_failed(c->e[i], 0, rep->str, rep->len);
+        else
+            ent_failed(c->e[i], err, NULL, 0);
+    }
+    free(c);
+}
+
 static void ent_bad(struct ent *e, const char *reason, const char *msisdn, size_t len)
 {
     char q[64];
@@ -191,8 +241,64 @@ static void ent_bad(struct ent *e, const char *reason, const char *msisdn, size_
     ent_end(e, 1);
 }
 
+/* Send the call being built (if any): one script for its entries. On a
+ * Redis Cluster a call holds one entry, and the reminder's mt:push entry
+ * goes through out:{M}, relayed before the entry is acknowledged
+ * (core/relay.h). */
+static void call_send(struct sc_usage *u)
+{
+    struct build *bd = &u->bld;
+    struct call *c = bd->c;
+    if (!c)
+        return;
+    bd->c = NULL;
+    char n[16];
+    snprintf(n, sizeof n, "%u", c->n);
+    bd->args[0] = n, bd->lens[0] = strlen(n);
+    bd->keys[0] = SC_KEY_MT_PUSH;
+    sc_debug("event=usage_script entries=%u first=%s", c->n, c->e[0]->entry);
+    if (sc__relay_eval(u->out, u->script, c->e[0]->m, bd->nk, bd->keys, bd->na, bd->args,
+                       bd->lens, on_applied, c) < 0) {
+        for (unsigned i = 0; i < c->n; i++)
+            ent_end(c->e[i], 0); /* stays pending: claimed again */
+        free(c);
+    }
+}
+
+/* Add a checked entry to the call being built (sent when full). */
+static void call_add(struct sc_usage *u, struct ent *e, const struct sc_usage_entry *ue)
+{
+    struct build *bd = &u->bld;
+    if (!bd->c) {
+        bd->c = malloc(sizeof *bd->c + u->batch * sizeof bd->c->e[0]);
+        if (!bd->c) {
+            ent_end(e, 0); /* stays pending: claimed again */
+            return;
+        }
+        bd->c->n = 0, bd->nk = 1, bd->na = 1;
+    }
+    static const char *const fmt[4] = {SC_KEY_ACCT, SC_KEY_REM, SC_KEY_REMSENT, SC_KEY_AUDIT};
+    for (int i = 0; i < 4; i++) {
+        char *k = bd->kb[4 * bd->c->n + (unsigned)i];
+        sc_key(k, SC_KEY_MAX, fmt[i], e->m);
+        bd->keys[bd->nk++] = k;
+    }
+    snprintf(e->nf, sizeof e->nf, "%zu", ue->n);
+    const char *a[4] = {e->m, ue->at, e->entry, e->nf};
+    size_t al[4] = {strlen(e->m), ue->at_len, strlen(e->entry), strlen(e->nf)};
+    for (int i = 0; i < 4; i++)
+        bd->args[bd->na] = a[i], bd->lens[bd->na++] = al[i];
+    for (size_t i = 0; i < ue->n; i++) {
+        bd->args[bd->na] = ue->f[i], bd->lens[bd->na++] = strlen(ue->f[i]);
+        bd->args[bd->na] = ue->v[i], bd->lens[bd->na++] = ue->vl[i];
+    }
+    bd->c->e[bd->c->n++] = e;
+    if (bd->c->n >= (sc_store_is_cluster(u->out) ? 1 : u->batch))
+        call_send(u);
+}
+
 /* Check one entry's fields ([f, v, ...], or NULL for a deleted entry) and
- * run the script for it. */
+ * add it to the call being built. */
 static void ent_start(struct sc_usage *u, struct ent *e, const redisReply *fields)
 {
     const struct sc_config *cfg = u->a->gen->cfg;
@@ -212,40 +318,24 @@ static void ent_start(struct sc_usage *u, struct ent *e, const redisReply *field
     struct sc_usage_entry ue = {0};
     const char *bad = pairs > SC_USAGE_FIELDS + 2 ? "too_many_fields"
                                                   : sc_usage_check(f, fl, v, vl, nf, &ue);
-    char to[SC_ADDR_MAX], m[SC_ADDR_MAX];
+    char to[SC_ADDR_MAX];
     if (!bad) {
         memcpy(to, ue.msisdn, ue.msisdn_len);
         to[ue.msisdn_len] = '\0';
         sc_msisdn_national((const char *const *)cfg->msisdn_prefixes, cfg->nmsisdn_prefixes, to,
-                           m, sizeof m);
-        if (!m[0] || m[0] == '+')
+                           e->m, sizeof e->m);
+        if (!e->m[0] || e->m[0] == '+')
             bad = "bad_msisdn";
     }
-    if (bad) {
+    if (bad)
         ent_bad(e, bad, ue.msisdn, ue.msisdn_len);
-        return;
-    }
-    char kb[NKEYS][SC_KEY_MAX];
-    static const char *const fmt[NKEYS - 1] = {SC_KEY_ACCT, SC_KEY_REM, SC_KEY_REMSENT,
-                                                SC_KEY_AUDIT};
-    const char *keys[NKEYS];
-    for (int i = 0; i < NKEYS - 1; i++)
-        sc_key(kb[i], sizeof kb[i], fmt[i], m), keys[i] = kb[i];
-    keys[NKEYS - 1] = SC_KEY_MT_PUSH;
-    const char *args[3 + 2 * SC_USAGE_FIELDS] = {m, ue.at, e->entry};
-    size_t lens[3 + 2 * SC_USAGE_FIELDS] = {strlen(m), ue.at_len, strlen(e->entry)};
-    int na = 3;
-    for (size_t i = 0; i < ue.n; i++) {
-        args[na] = ue.f[i], lens[na++] = strlen(ue.f[i]);
-        args[na] = ue.v[i], lens[na++] = ue.vl[i];
-    }
-    /* On a Redis Cluster the reminder's mt:push entry goes through out:{M}
-     * and is relayed before the entry is acknowledged (core/relay.h). */
-    if (sc__relay_eval(u->out, u->script, m, NKEYS, keys, na, args, lens, on_applied, e) < 0)
-        ent_end(e, 0); /* stays pending: claimed again */
+    else
+        call_add(u, e, &ue);
 }
 
-/* Start every entry of [[id, [fields]], ...] as one batch; how many. */
+/* Start every entry of [[id, [fields]], ...] as one batch: its good
+ * entries in calls of reminders.apply_batch, in the read's order; how
+ * many. */
 static size_t start_entries(struct sc_usage *u, const redisReply *list)
 {
     if (!list || list->type != REDIS_REPLY_ARRAY || list->elements == 0)
@@ -277,6 +367,7 @@ static size_t start_entries(struct sc_usage *u, const redisReply *list)
         b->e[k].b = b;
         ent_start(u, &b->e[k++], fields);
     }
+    call_send(u);
     size_t n = b->n;
     if (--b->left == 0)
         batch_done(b);
@@ -404,6 +495,18 @@ static void on_tick(uv_timer_t *t)
 
 /* ---- life ------------------------------------------------------------------------ */
 
+/* Room for a call of batch entries: mt:push and 4 keys each; N and 4 + 2
+ * per field arguments each. */
+static int build_alloc(struct build *bd, unsigned batch)
+{
+    size_t na = 1 + (size_t)batch * (4 + 2 * SC_USAGE_FIELDS);
+    bd->keys = malloc((1 + 4 * (size_t)batch) * sizeof *bd->keys);
+    bd->kb = malloc(4 * (size_t)batch * sizeof *bd->kb);
+    bd->args = malloc(na * sizeof *bd->args);
+    bd->lens = malloc(na * sizeof *bd->lens);
+    return bd->keys && bd->kb && bd->args && bd->lens ? 0 : SC_ENOMEM;
+}
+
 struct sc_usage *sc_usage_new(struct sc_app *a, char *err, size_t errsz)
 {
     const struct sc_cfg_reminders *rc = &a->boot_cfg->reminders;
@@ -411,12 +514,14 @@ struct sc_usage *sc_usage_new(struct sc_app *a, char *err, size_t errsz)
     if (!rc->enabled)
         return NULL;
     struct sc_usage *u = calloc(1, sizeof *u);
-    char *lua = u ? sc__usage_script(rc) : NULL;
+    char *lua = u && build_alloc(&u->bld, (unsigned)rc->apply_batch) == 0
+                    ? sc__usage_script(rc) : NULL;
     if (!lua) {
         snprintf(err, errsz, "out of memory");
-        free(u);
+        sc_usage_free(u);
         return NULL;
     }
+    u->batch = (unsigned)rc->apply_batch;
     u->a = a;
     /* The read's timeout allows its BLOCK; scripts: the entries in flight,
      * their XACKs and a margin. */
@@ -429,9 +534,7 @@ struct sc_usage *sc_usage_new(struct sc_app *a, char *err, size_t errsz)
     if (!u->out || u->script < 0 || sc_store_start(u->in) < 0 || sc_store_start(u->out) < 0) {
         if (!err[0])
             snprintf(err, errsz, "cannot start the usage consumer's Redis connections");
-        sc_store_free(u->in);
-        sc_store_free(u->out);
-        free(u);
+        sc_usage_free(u);
         return NULL;
     }
     sc__stream_consumer(u->consumer, sizeof u->consumer);
@@ -492,5 +595,10 @@ void sc_usage_free(struct sc_usage *u)
         return;
     sc_store_free(u->in);
     sc_store_free(u->out);
+    free(u->bld.c);
+    free(u->bld.keys);
+    free(u->bld.args);
+    free(u->bld.lens);
+    free(u->bld.kb);
     free(u);
 }

@@ -1,13 +1,18 @@
-/* usage_lua.c -- the script that applies one usage:in entry and decides, in
- * the same run, which reminders are due (core/usage_int.h). The rules of the
- * config become a Lua prelude; the body below is the same for every config.
+/* usage_lua.c -- the script that applies a batch of usage:in entries and
+ * decides, in the same run, which reminders each makes due
+ * (core/usage_int.h). The rules of the config become a Lua prelude; the
+ * body below is the same for every config.
  *
- * Order: per field, the entry's at against acct:{M}'s "at:FIELD" (newer only: an older
- * or equal at changes nothing, so a redelivered or out-of-order entry never
- * moves the account backwards); the rules over the account as it will be;
- * remsent:{M} for what this cycle already had; type checks of the streams
- * if a reminder goes; then every write. Nothing is written before the
- * last check that can refuse. */
+ * Per entry, in order, each in a pcall (a bad one fails alone, with
+ * nothing of its own written after its error; the entries before and
+ * after it apply): per field, the entry's at against acct:{M}'s "at:FIELD"
+ * (newer only: an older or equal at changes nothing, so a redelivered or
+ * out-of-order entry never moves the account backwards); the rules over
+ * the account as it will be; remsent:{M} for what this cycle already had;
+ * type checks of the streams if a reminder goes; then every write.
+ * Nothing is written before the last check that can refuse. Two entries
+ * of one subscriber in a batch run one after the other: the second sees
+ * what the first wrote. */
 #include "core/usage_int.h"
 
 #include <stdio.h>
@@ -33,17 +38,19 @@ static const char usage_push_lua[] =
  * reminder goes (RULES_TABLE). Per-field times are fields "at:FIELD" of
  * acct:{M} itself: one HMGET reads values and times, one HSET writes both. */
 static const char usage_body_lua[] =
-    "local NF = (#ARGV - 3) / 2\n"
     "local q = {'balance_fen', 'cycle', 'data_quota_kb', 'data_used_kb', 'charges_fen',\n"
     "           'credit_fen', 'roaming'}\n"
-    "for i = 1, NF do q[7 + i] = 'at:' .. ARGV[2 + 2 * i] end\n"
+    "for i = 1, NF do\n"
+    "  local f = ARGV[A0 + 2 * i - 2]\n"
+    "  q[7 + i] = AT_OF[f] or 'at:' .. f\n"
+    "end\n"
     "local c = redis.call('HMGET', ACCT, unpack(q))\n"
     "local a = {balance_fen = c[1], cycle = c[2], data_quota_kb = c[3], data_used_kb = c[4],\n"
     "           charges_fen = c[5], credit_fen = c[6], roaming = c[7] or ''}\n"
     "local was_roaming = a.roaming\n"
     "local set, stale, roam_set = {}, 0, false\n"
     "for i = 1, NF do\n"
-    "  local f, v = ARGV[2 + 2 * i], ARGV[3 + 2 * i]\n"
+    "  local f, v = ARGV[A0 + 2 * i - 2], ARGV[A0 + 2 * i - 1]\n"
     "  if NOW > (tonumber(c[7 + i]) or -1) then\n"
     "    local n = #set\n"
     "    set[n + 1] = f; set[n + 2] = v; set[n + 3] = q[7 + i]; set[n + 4] = AT\n"
@@ -59,10 +66,9 @@ static const char usage_body_lua[] =
     "local quota, used = tonumber(a.data_quota_kb), tonumber(a.data_used_kb)\n"
     "if ON_DATA and quota and quota > 0 and used then\n"
     "  local own = tonumber(redis.call('HGET', REM, 'data_pct') or '')\n"
-    "  local pcts = PCTS()\n"
-    "  if own then pcts[#pcts + 1] = own end\n"
-    "  for _, p in ipairs(pcts) do\n"
-    "    if used * 100 >= p * quota then\n"
+    "  for k = 1, #PCTS + 1 do\n"
+    "    local p = PCTS[k] or own\n"
+    "    if p and used * 100 >= p * quota then\n"
     "      cand = cand or {}\n"
     "      cand[#cand + 1] = {'data', string.format('%d', p), p, string.format('%d', p),\n"
     "                         string.format('%d', math.floor(used / 1024)),\n"
@@ -139,10 +145,34 @@ static const char usage_send_lua[] =
     "  local text = (string.gsub(R.t, '\\1(%d)', function(d) return x[3 + tonumber(d)] end))\n"
     "  rem_push(id, text, R.k, R.p, not R.urgent)\n"
     "  redis.call('XADD', AUDIT, 'MINID', '~', minid, '*', 'event', 'reminder', 'rule', x[1],\n"
-    "             'threshold', x[2], 'cycle', CYCLE, 'id', id, 'entry', ARGV[3], 'at', now_ms)\n"
+    "             'threshold', x[2], 'cycle', CYCLE, 'id', id, 'entry', ENTRY, 'at', now_ms)\n"
     "  res[#res + 1] = id\n"
     "end\n"
     "return res\n";
+
+/* The batch: entry i's keys from KEYS[4 i - 2], its arguments from a (the
+ * first at 2); apply() reads them as upvalues. A failed entry's error
+ * (redis.call's is a table with err, Lua's a string) is its result. */
+static const char usage_loop_lua[] =
+    "end\n"
+    "local res, a = {}, 2\n"
+    "for i = 1, tonumber(ARGV[1]) do\n"
+    "  local k = 4 * i - 2\n"
+    "  ACCT, REM, SENT, AUDIT = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]\n"
+    "  M, AT, ENTRY, NF = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])\n"
+    "  NOW, A0 = tonumber(AT), a + 4\n"
+    "  local ok, r = pcall(apply)\n"
+    "  if ok then res[i] = r\n"
+    "  else res[i] = {'error', type(r) == 'table' and tostring(r.err) or tostring(r)} end\n"
+    "  a = A0 + 2 * NF\n"
+    "end\n"
+    "return res\n";
+
+/* The acct:{M} fields an entry may set (core/usage_check.c; one missing
+ * here only costs a concatenation per entry). */
+static const char *const acct_fields[] = {"balance_fen", "plan", "cycle", "data_quota_kb",
+                                          "data_used_kb", "charges_fen", "credit_fen",
+                                          "roaming"};
 
 /* A growing buffer; on ENOMEM it stays failed and the build returns NULL. */
 struct buf {
@@ -217,9 +247,11 @@ char *sc__usage_script(const struct sc_cfg_reminders *rc)
 {
     struct buf b = {0};
     char line[200];
-    puts_(&b, SC_RELAY_LUA_OPEN(5)); /* closed below: SC_RELAY_LUA_CLOSE */
-    puts_(&b, "local ACCT, REM, SENT, AUDIT, PUSH = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
-              "local M, AT, NOW = ARGV[1], ARGV[2], tonumber(ARGV[2])\n");
+    /* NK: the batch's own keys; the relay adds the outbox after them. */
+    puts_(&b, "local NK = 1 + 4 * tonumber(ARGV[1])\n");
+    puts_(&b, SC_RELAY_LUA_OPEN(NK)); /* closed below: SC_RELAY_LUA_CLOSE */
+    puts_(&b, "local PUSH = KEYS[1]\n"
+              "local ACCT, REM, SENT, AUDIT, M, AT, NOW, ENTRY, A0, NF\n");
     snprintf(line, sizeof line,
              "local ON_DATA, ON_BAL, ON_SUSP, ON_ROAM, ON_CHG = %s, %s, %s, %s, %s\n",
              rc->data.r.enabled ? "true" : "false", rc->balance.r.enabled ? "true" : "false",
@@ -229,12 +261,20 @@ char *sc__usage_script(const struct sc_cfg_reminders *rc)
     snprintf(line, sizeof line, "local BAL_BELOW, CHG_ABOVE, STATE_TTL = %d, %d, %d\n",
              rc->balance.below_fen, rc->charges.above_fen, rc->state_ttl_s);
     puts_(&b, line);
-    puts_(&b, "local function PCTS() return {");
+    /* Built once per call, not per entry: the names of the times, the
+     * percentages (the entry's own LLTX threshold is tried after them). */
+    puts_(&b, "local AT_OF = {");
+    for (size_t i = 0; i < SC_ARRAY_LEN(acct_fields); i++) {
+        snprintf(line, sizeof line, "%s%s = 'at:%s'", i ? ", " : "", acct_fields[i],
+                 acct_fields[i]);
+        puts_(&b, line);
+    }
+    puts_(&b, "}\nlocal PCTS = {");
     for (size_t i = 0; i < rc->data.npercents; i++) {
         snprintf(line, sizeof line, "%s%d", i ? ", " : "", rc->data.pct[i]);
         puts_(&b, line);
     }
-    puts_(&b, "} end\nlocal function HINT(c)\n  local h = {\n");
+    puts_(&b, "}\nlocal function HINT(c)\n  local h = {\n");
     for (size_t i = 0; i < rc->roaming.nhints; i++) {
         puts_(&b, "    [");
         put_lua_str(&b, rc->roaming.hints[i].key);
@@ -260,8 +300,10 @@ char *sc__usage_script(const struct sc_cfg_reminders *rc)
     }
     puts_(&b, "} end\n");
     puts_(&b, usage_push_lua);
+    puts_(&b, "local function apply()\n");
     puts_(&b, usage_body_lua);
     puts_(&b, usage_send_lua);
+    puts_(&b, usage_loop_lua);
     puts_(&b, SC_RELAY_LUA_CLOSE);
     if (b.failed) {
         free(b.s);

@@ -228,6 +228,37 @@ class UsageFeedTest(UsageEnv):
         self.d.wait(20)
         self.assertRegex(self.d.output(), r"event=usage_stats applied=1 stale=0 bad=9 ")
 
+    def test_one_script_applies_a_read_bad_entry_alone_same_subscriber_in_order(self):
+        # In usage:in before the daemon starts: its first read takes them
+        # all, one script applies them (reminders.apply_batch 64).
+        m2, m3 = "13800138002", "13800138003"
+        self.r("SET", "acct:{%s}" % m2, "not a hash")
+        e = [self.feed(m=m2, at=1000, balance_fen="1"),
+             self.feed(at=1000, cycle=CYCLE, data_quota_kb=str(GB), data_used_kb=str(GB // 2)),
+             self.feed(at=1002, data_used_kb=str(GB * 85 // 100)),
+             self.feed(at=1001, data_used_kb=str(GB * 99 // 100)),
+             self.feed(at=1003, data_used_kb=str(GB * 90 // 100)),
+             self.feed(m=m3, at=1000, balance_fen="5000")]
+        self.boot()
+        self.d.wait_log(r"event=usage_script entries=6 first=%s\b" % re.escape(e[0]))
+        self.d.wait_log(r"event=usage_apply_failed entry=%s error=\S*WRONGTYPE.*"
+                        r"msg=\"bad data: acknowledged\"" % re.escape(e[0]))
+        for x in e[1:3] + e[4:]:
+            self.done(x)
+        self.done(e[3], "stale")
+        wait_for(lambda: self.usage_pel() == 0, 15, "every entry acknowledged")
+        self.wait_delivered(rid("data", "80"))
+        acct = self.r.hgetall("acct:{%s}" % M)
+        self.assertEqual((acct["data_used_kb"], acct["at:data_used_kb"]),
+                         (str(GB * 90 // 100), "1003"))
+        self.assertEqual(self.r.hgetall("acct:{%s}" % m3)["balance_fen"], "5000")
+        self.assertEqual(self.r("GET", "acct:{%s}" % m2), "not a hash")
+        self.assertEqual(self.reminders_in_audit(), [("data", "80", rid("data", "80"))])
+        self.assertEqual(self.r("XLEN", "mt:push"), 1)
+        self.d.signal(signal.SIGTERM)
+        self.d.wait(20)
+        self.assertRegex(self.d.output(), r"event=usage_stats applied=4 stale=1 bad=1 ")
+
     def test_no_key_made_before_billing_writes(self):
         self.boot()
         self.d.wait_log(r"event=usage_waiting ")

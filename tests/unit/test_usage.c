@@ -136,15 +136,47 @@ static int fx_teardown(void **state)
     return 0;
 }
 
-/* Run the script for M with at and field/value pairs; the reply. */
+/* Run the script for a batch of n (at most 8) entries, entry i for
+ * subscriber m[i] (m NULL: all "M") with at[i] and nf[i] field/value
+ * pairs (all of them in kv, in order); the reply: one result per entry. */
+static redisReply *apply_n(struct fx *f, int n, const char **m, const char **at, const int *nf,
+                           const char **kv)
+{
+    const char *argv[128] = {"EVAL", f->lua, NULL, "mt:push"};
+    char nk[16], cnt[16], nfs[8][16], keys[8][4][32];
+    static const char *const pre[4] = {"acct", "rem", "remsent", "audit"};
+    int argc = 4;
+    assert_true(n <= 8);
+    snprintf(nk, sizeof nk, "%d", 1 + 4 * n);
+    argv[2] = nk;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 4; k++) {
+            snprintf(keys[i][k], sizeof keys[i][k], "%s:{%s}", pre[k], m ? m[i] : "M");
+            argv[argc++] = keys[i][k];
+        }
+    snprintf(cnt, sizeof cnt, "%d", n);
+    argv[argc++] = cnt;
+    for (int i = 0, k = 0; i < n; i++) {
+        snprintf(nfs[i], sizeof nfs[i], "%d", nf[i]);
+        argv[argc++] = m ? m[i] : "M", argv[argc++] = at[i], argv[argc++] = "1-1";
+        argv[argc++] = nfs[i];
+        for (int j = 0; j < 2 * nf[i]; j++)
+            argv[argc++] = kv[k++];
+    }
+    return cmd(f, argc, argv);
+}
+
+/* One entry alone: its result (the reply's only element, detached). */
 static redisReply *apply(struct fx *f, const char *at, int n, const char **kv)
 {
-    const char *argv[32] = {"EVAL", f->lua, "5", "acct:{M}", "rem:{M}", "remsent:{M}",
-                            "audit:{M}", "mt:push", "M", at, "1-1"};
-    int argc = 11;
-    for (int i = 0; i < 2 * n; i++)
-        argv[argc++] = kv[i];
-    return cmd(f, argc, argv);
+    redisReply *r = apply_n(f, 1, NULL, &at, &n, kv);
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, 1);
+    redisReply *one = r->element[0];
+    r->element[0] = NULL;
+    r->elements = 0;
+    freeReplyObject(r);
+    return one;
 }
 
 #define APPLY(f, at, ...)                                                                   \
@@ -187,6 +219,18 @@ static long long xlen(struct fx *f, const char *key)
     return n;
 }
 
+/* acct:{M} has a = va and b = vb; mt:push and audit:{M} hold n entries. */
+static void acct_is(struct fx *f, const char *a, const char *va, const char *b, const char *vb,
+                    long long n)
+{
+    redisReply *r = CMD(f, "HMGET", "acct:{M}", a, b);
+    assert_string_equal(r->element[0]->str, va);
+    assert_string_equal(r->element[1]->str, vb);
+    freeReplyObject(r);
+    assert_int_equal(xlen(f, "mt:push"), n);
+    assert_int_equal(xlen(f, "audit:{M}"), n);
+}
+
 static void test_script_data_and_order(void **state)
 {
     struct fx *f = *state;
@@ -206,12 +250,7 @@ static void test_script_data_and_order(void **state)
      * the last did not set: applied. */
     expect(APPLY(f, "200", "data_used_kb", "1024000"), "stale", 0, 1, 0);
     expect(APPLY(f, "150", "data_used_kb", "10", "balance_fen", "5000"), "applied", 1, 1, 0);
-    r = CMD(f, "HMGET", "acct:{M}", "data_used_kb", "balance_fen");
-    assert_string_equal(r->element[0]->str, "1024000");
-    assert_string_equal(r->element[1]->str, "5000");
-    freeReplyObject(r);
-    assert_int_equal(xlen(f, "mt:push"), 1);
-    assert_int_equal(xlen(f, "audit:{M}"), 1);
+    acct_is(f, "data_used_kb", "1024000", "balance_fen", "5000", 1);
 }
 
 static void test_script_urgent_and_quoting(void **state)
@@ -251,8 +290,43 @@ static void test_script_bad_data_writes_nothing(void **state)
     freeReplyObject(CMD(f, "DEL", "mt:push"));
     freeReplyObject(CMD(f, "SET", "acct:{M}", "x"));
     r = APPLY(f, "1", "balance_fen", "1");
-    assert_int_equal(r->type, REDIS_REPLY_ERROR);
-    assert_non_null(strstr(r->str, "WRONGTYPE"));
+    assert_int_equal(r->elements, 2);
+    assert_string_equal(r->element[0]->str, "error");
+    assert_non_null(strstr(r->element[1]->str, "WRONGTYPE"));
+    freeReplyObject(r);
+}
+
+/* One batch: an entry whose acct:{M} is not a hash fails alone (its
+ * result the WRONGTYPE error), the entries around it apply; three of one
+ * subscriber run in order: the latest at wins, an older one in between is
+ * stale, the 80 % threshold goes once. */
+static void test_script_batch(void **state)
+{
+    struct fx *f = *state;
+    freeReplyObject(CMD(f, "FLUSHALL"));
+    freeReplyObject(CMD(f, "SET", "acct:{B}", "not a hash"));
+    const char *m[] = {"M", "B", "M", "M", "M"};
+    const char *at[] = {"100", "100", "300", "200", "400"};
+    const int nf[] = {3, 1, 1, 1, 1};
+    const char *kv[] = {"cycle", "202612", "data_quota_kb", "1024000", "data_used_kb", "0",
+                        "balance_fen", "1",
+                        "data_used_kb", "870400", /* 85 % */
+                        "data_used_kb", "921600", /* 90 %, older than the last */
+                        "data_used_kb", "839680"}; /* 82 % */
+    redisReply *r = apply_n(f, 5, m, at, nf, kv);
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, 5);
+    const char *want[] = {"applied", "error", "applied", "stale", "applied"};
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(r->element[i]->element[0]->str, want[i]);
+    assert_non_null(strstr(r->element[1]->element[1]->str, "WRONGTYPE"));
+    assert_int_equal(r->element[2]->elements, 4);
+    assert_string_equal(r->element[2]->element[3]->str, "rem:M:202612:data:80");
+    assert_int_equal(r->element[4]->elements, 3);
+    freeReplyObject(r);
+    acct_is(f, "data_used_kb", "839680", "at:data_used_kb", "400", 1);
+    r = CMD(f, "GET", "acct:{B}");
+    assert_string_equal(r->str, "not a hash");
     freeReplyObject(r);
 }
 
@@ -264,6 +338,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_script_urgent_and_quoting, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_script_bad_data_writes_nothing, fx_setup,
                                         fx_teardown),
+        cmocka_unit_test_setup_teardown(test_script_batch, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
