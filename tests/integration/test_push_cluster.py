@@ -1,0 +1,107 @@
+"""test_push_cluster.py -- the push path on a Redis Cluster (3 masters + 3
+replicas, one for the whole class, emptied per test; docs/scaling.md "The
+push path on a cluster"): the push, receipt and quiet-hours cases that
+matter, with the same assertions as on one server (test_push.py,
+test_receipts.py, test_quiet.py), and pushes and receipts shared by two
+daemons."""
+import re
+import types
+
+import cluster_harness
+import harness
+from harness import wait_for
+import test_push
+import test_quiet
+import test_receipts
+from test_push import DEST
+
+
+class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push.PushTest):
+    # The one-server cases that also run here, unchanged.
+    CASES = {
+        "test_one_push_sent_with_its_record",
+        "test_same_id_twice_is_sent_once",
+        "test_one_read_of_many_taken_and_recorded_in_batches",
+        "test_bad_entries_dropped_acked_and_nothing_waits",
+        "test_expired_is_not_sent",
+        "test_push_sent_then_delivered",
+        "test_undelivered_receipt_fails_with_err",
+        "test_receipt_at_another_daemon_is_matched",
+        "test_unknown_message_id_logged_counted_acknowledged",
+        "test_three_parts_delivered_once",
+        "test_receipt_before_its_sent_record_is_matched",
+        "test_held_in_quiet_hours_sent_when_they_end",
+        "test_duplicate_of_held_id_is_not_sent",
+        "test_two_daemons_push_and_match_each_others_receipts",
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster = cluster_harness.class_cluster(cls)
+
+    def setUp(self):
+        if self._testMethodName not in self.CASES:
+            self.skipTest("one server only (test_push.py, test_receipts.py, test_quiet.py)")
+        harness.Env.setUp(self)
+        self.cluster.flush()
+        self.r = cluster_harness.ClusterRedis(self.cluster)
+        # What the cases read as self.redis.port: mt:push's master (xadd_many).
+        slot = cluster_harness.key_slot("mt:push")
+        port = next(p for lo, hi, p in self.cluster.slot_map() if lo <= slot <= hi)
+        self.redis = types.SimpleNamespace(port=port)
+
+    def write_config(self, smsc_port, redis_port=None, **kw):
+        path = super().write_config(smsc_port, 1, **kw)
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace("redis://127.0.0.1:1\n", self.cluster.url() + "\n"))
+        return path
+
+    def wait_status(self, n, timeout=30):
+        super().wait_status(n, timeout)
+        # On a cluster a record's last step is the XACK, after its mt:status
+        # entry (core/push_cluster.c): mt:{ID} is final once it is done.
+        wait_for(lambda: self.pel() == 0, timeout, "the records finished (acknowledged)")
+
+    def test_two_daemons_push_and_match_each_others_receipts(self):
+        """Daemons A and B share mt:push on the cluster, each with its own
+        bind to the account; every receipt goes to the other bind
+        (--dlr-bind other), so the one that did not send it matches it.
+        Every id is recorded sent once and delivered once."""
+        # A slow SMSC and room for 4 pushes a daemon: neither can take all.
+        sim = self.start_sim("--dlr", "--dlr-bind", "other", "--seed", "7",
+                             "--dlr-delay-ms", "0-50", "--resp-delay-ms", "20")
+        ds = []
+        for name in ("a", "b"):
+            cfg = self.write_config(sim.port, binds=test_receipts.two_binds(sim.port).split("  - name: smsc2")[0]
+                                    .replace("smsc1", "smsc_" + name),
+                                    extra="mt:\n  block_ms: 200\n  max_queued: 4\n  consumer: %s\n" % name)
+            d = self.start_daemon(cfg, name=name)
+            d.wait_log(r"event=bound ", timeout=10)
+            ds.append(d)
+        n = 40
+        for i in range(n):
+            self.push(id="t%d" % i, to=DEST, text="共享%d" % i, kind="reminder")
+        self.wait_status(2 * n)
+        self.sim_until(sim, lambda st: st["dlr_status"].get("ESME_ROK") == n, "%d receipts" % n)
+        for i in range(n):
+            self.assertEqual(self.states("t%d" % i), [("sent", ""), ("delivered", "")])
+        # Every receipt came to the daemon that did not send its MT, and
+        # was matched there (or, when it came before the sent record, parked
+        # there and applied by the sender's record): each id ends delivered.
+        sent_on = {m: d.name for d in ds
+                   for m in re.findall(r"event=submit_ok bind=\S+ .*message_id=(\S+)", d.output())}
+        got_on = {m: d.name for d in ds
+                  for m in re.findall(r"event=receipt bind=\S+ .* id=(\S+)", d.output())}
+        self.assertEqual(len(got_on), n)
+        self.assertEqual(sorted(sent_on), sorted(got_on))
+        self.assertEqual(set(sent_on.values()), {"a", "b"})
+        for m, name in got_on.items():
+            self.assertNotEqual(sent_on[m], name, m)
+        self.assertEqual(self.pel(), 0)
+
+
+if __name__ == "__main__":
+    harness.main()
