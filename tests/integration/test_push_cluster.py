@@ -33,6 +33,7 @@ class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push
         "test_held_in_quiet_hours_sent_when_they_end",
         "test_duplicate_of_held_id_is_not_sent",
         "test_two_daemons_push_and_match_each_others_receipts",
+        "test_records_a_dead_daemon_left_half_done_are_finished",
     }
 
     @classmethod
@@ -101,6 +102,50 @@ class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push
         for m, name in got_on.items():
             self.assertNotEqual(sent_on[m], name, m)
         self.assertEqual(self.pel(), 0)
+
+    def test_records_a_dead_daemon_left_half_done_are_finished(self):
+        """What a daemon killed between the record's steps leaves
+        (core/push_cluster.c): its entries pending in mt:push under its
+        consumer, mt:{ID} final with pend set. r1 died before its mt:status
+        entry (pend 1), and its part's receipt was parked meanwhile; r2 died
+        after it (pend 2), before its map. The daemon that claims them
+        sends neither again, writes r1's `sent` then the parked
+        `delivered`, does not repeat r2's `sent`, maps both, acknowledges."""
+        mp = self.redis.port
+        cluster_harness.ask(mp, "XGROUP", "CREATE", "mt:push", "shortcoded", "$", "MKSTREAM")
+        e1 = cluster_harness.ask(mp, "XADD", "mt:push", "*", "id", "r1", "to", DEST,
+                                 "text", "one", "kind", "reminder")
+        e2 = cluster_harness.ask(mp, "XADD", "mt:push", "*", "id", "r2", "to", DEST,
+                                 "text", "two", "kind", "reminder")
+        cluster_harness.ask(mp, "XREADGROUP", "GROUP", "shortcoded", "dead", "COUNT", "2",
+                            "STREAMS", "mt:push", ">")
+        for ident, entry, pend in (("r1", e1, "1"), ("r2", e2, "2")):
+            self.r("HSET", "mt:{%s}" % ident, "state", "sent", "to", DEST, "kind", "reminder",
+                   "priority", "5", "parts", "1", "err", "", "at", "1796000000000",
+                   "entry", entry, "pend", pend, "maps", "0:MID-" + ident)
+        self.r("XADD", "mt:status", "*", "id", "r2", "to", DEST, "state", "sent", "parts", "1",
+               "err", "", "at", "1796000000000")
+        self.r("SET", "mt:msg:{MID-r1}", "? DELIVRD DELIVRD:000", "EX", 600)
+        self.r("SET", "mt:receipts:unknown", 1)
+        sim = self.start_sim()
+        d = self.daemon(sim)
+        d.wait_log(r"event=push_record_resumed entry=%s id=r1 " % e1)
+        d.wait_log(r"event=push_record_resumed entry=%s id=r2 " % e2)
+        wait_for(lambda: self.pel() == 0, 15, "both entries acknowledged")
+        self.push(id="marker", to=DEST, text="marker")
+        wait_for(lambda: self.mts(sim), 15, "the marker sent")
+        self.assertEqual([m[3] for m in self.mts(sim)], ["marker"])
+        self.assertEqual(self.states("r1"), [("sent", ""), ("delivered", "")])
+        self.assertEqual(self.states("r2"), [("sent", "")])
+        self.assertEqual(self.status_of("r1")[0]["at"], "1796000000000")
+        self.assertTrue(self.r("GET", "mt:msg:{MID-r1}").startswith("r1 0 1"))
+        self.assertEqual(self.r("GET", "mt:msg:{MID-r2}"), "r2 0 1")
+        for ident in ("r1", "r2"):
+            rec = self.r.hgetall("mt:{%s}" % ident)
+            self.assertNotIn("pend", rec)
+            self.assertNotIn("maps", rec)
+        self.assertEqual(self.r.hgetall("mt:{r1}")["state"], "delivered")
+        self.assertEqual(self.r("GET", "mt:receipts:unknown"), "0")
 
 
 if __name__ == "__main__":
