@@ -119,17 +119,20 @@ static void on_record(void *ctx, int err, redisReply *rep)
         next(j, CS_ACK);
         return;
     }
-    const char *maps = st ? sc__reply_str(rep, 6) : NULL;
-    if (!maps || strcmp(st, "ok") != 0) {
+    /* What mt:{ID} holds: this job's record, or (resumed) an earlier one:
+     * ok, at, pend, state, parts, err, maps. */
+    const char *f[7] = {0};
+    for (size_t i = 0; st && i < SC_ARRAY_LEN(f); i++)
+        f[i] = sc__reply_str(rep, i);
+    if (!f[6] || strcmp(st, "ok") != 0 || !f[1] || !f[2] || !f[3] || !f[4] || !f[5]) {
         failed(j, err, rep);
         return;
     }
-    /* What mt:{ID} holds: this job's record, or (resumed) an earlier one. */
-    const char *pend = sc__reply_str(rep, 2);
-    sc_strlcpy(j->at, sc__reply_str(rep, 1), sizeof j->at);
-    j->state = known_state(sc__reply_str(rep, 3));
-    j->parts = (unsigned)strtoul(sc__reply_str(rep, 4), NULL, 10);
-    sc_strlcpy(j->err, sc__reply_str(rep, 5), sizeof j->err);
+    const char *pend = f[2], *maps = f[6];
+    sc_strlcpy(j->at, f[1], sizeof j->at);
+    j->state = known_state(f[3]);
+    j->parts = (unsigned)strtoul(f[4], NULL, 10);
+    sc_strlcpy(j->err, f[5], sizeof j->err);
     if (!j->nids)
         parse_maps(j, maps);
     next(j, strcmp(pend, "1") == 0 ? CS_STATUS : strcmp(pend, "2") == 0 ? CS_MAP : CS_ACK);
@@ -362,7 +365,8 @@ static void on_chold(void *ctx, int err, redisReply *rep)
     struct job *j = ctx;
     const char *st = rep_ok(err, rep) ? sc__reply_str(rep, 0) : NULL;
     if (!st) {
-        held_drop(j);
+        /* Its copy stays: the script may have run (a lost reply), and then
+         * mt:{ID} names it. Else it is an extra copy, a dup when read. */
         hold_failed(j, err, rep);
         return;
     }

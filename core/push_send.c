@@ -276,7 +276,7 @@ static void taken(struct job *j, const char *st, int err)
     } else if (strcmp(st, "bad_data") == 0) {
         j->m.id[0] = '\0'; /* not a hash: not ours to overwrite */
         sc__push_finish(j, "dropped", "bad_data");
-    } else if (strcmp(st, "redo") == 0) {
+    } else if (strcmp(st, "redo") == 0 && sc_store_is_cluster(j->p->out)) {
         sc_info("event=push_record_resumed entry=%s id=%s msg=\"its record on the cluster "
                 "was not finished\"", j->entry, j->m.id);
         sc__push_credo(j);
