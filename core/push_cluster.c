@@ -365,9 +365,13 @@ static void on_chold(void *ctx, int err, redisReply *rep)
     struct job *j = ctx;
     const char *st = rep_ok(err, rep) ? sc__reply_str(rep, 0) : NULL;
     if (!st) {
-        /* Its copy stays: the script may have run (a lost reply), and then
-         * mt:{ID} names it. Else it is an extra copy, a dup when read. */
-        hold_failed(j, err, rep);
+        /* The entry is acknowledged and its copy stays: the script may
+         * have run (a lost reply), and then mt:{ID} names the copy; else
+         * the copy's take dedups it when it is read. */
+        sc_warn("event=push_hold_unrecorded entry=%s id=%s error=\"%s\" msg=\"its copy in "
+                "mt:held is checked when read\"", j->entry, SC_LOGV(j->m.id),
+                err ? sc_strerror(err) : rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "?");
+        sc__push_job_free(j);
         return;
     }
     if (strcmp(st, "held") != 0)
@@ -380,18 +384,18 @@ static void on_chold(void *ctx, int err, redisReply *rep)
     sc_log(strcmp(st, "held") == 0 ? SC_LOG_DEBUG : SC_LOG_INFO,
            "event=push_%s entry=%s id=%s until_ms=%lld", st, j->entry, j->m.id,
            j->p->qc.until_ms);
-    next(j, CS_ACK); /* held: it waits in mt:held:P, not in memory */
+    sc__push_job_free(j); /* held: it waits in mt:held:P, not in memory */
 }
 
-static void on_held_added(void *ctx, int err, redisReply *rep)
+/* The entry acknowledged (its copy is in mt:held:P): mt:{ID} "held". */
+static void on_held_acked(void *ctx, int err, redisReply *rep)
 {
     struct job *j = ctx;
     struct sc_pushes *p = j->p;
-    if (!rep_ok(err, rep) || rep->type != REDIS_REPLY_STRING || rep->len >= sizeof j->held) {
-        hold_failed(j, err, rep);
+    if (!rep_ok(err, rep)) {
+        hold_failed(j, err, rep); /* claimed again: another copy, this one a dup */
         return;
     }
-    memcpy(j->held, rep->str, rep->len + 1);
     char key[SC_KEY_MAX], prio[4], ttl[16], tag[sizeof j->held + 4];
     sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
     snprintf(tag, sizeof tag, "h%u-%s", j->m.priority, j->held);
@@ -401,6 +405,19 @@ static void on_held_added(void *ctx, int err, redisReply *rep)
     const char *args[] = {j->tag, ttl, j->m.to, j->m.kind, prio, tag};
     if (sc_store_eval(p->out, p->chold_script, 1, keys, NULL, 6, args, NULL, on_chold, j) < 0)
         on_chold(j, SC_EAGAIN, NULL);
+}
+
+static void on_held_added(void *ctx, int err, redisReply *rep)
+{
+    struct job *j = ctx;
+    if (!rep_ok(err, rep) || rep->type != REDIS_REPLY_STRING || rep->len >= sizeof j->held) {
+        hold_failed(j, err, rep);
+        return;
+    }
+    memcpy(j->held, rep->str, rep->len + 1);
+    const char *argv[] = {"XACK", j->stream, GROUP, j->entry};
+    if (sc_store_command(j->p->out, 4, argv, NULL, on_held_acked, j) < 0)
+        on_held_acked(j, SC_EAGAIN, NULL);
 }
 
 void sc__push_chold(struct job *j)
