@@ -181,8 +181,8 @@ static void send_status(struct job *j)
                  (long long)tv.tv_sec * 1000 + (long long)tv.tv_usec / 1000);
     }
     snprintf(parts, sizeof parts, "%u", j->parts);
-    if (sc__mt_status_add(j->p->out, sc__push_mtcfg(j->p)->status_maxlen, j->m.id, j->m.to,
-                          j->state, parts, j->err, j->at, on_status, j) < 0)
+    if (sc__mt_status_add(j->p->out, j->p->xadd_script, sc__push_mtcfg(j->p)->status_maxlen,
+                          j->m.id, j->m.to, j->state, parts, j->err, j->at, on_status, j) < 0)
         failed(j, SC_EAGAIN, NULL);
 }
 
@@ -228,7 +228,8 @@ static void on_parked_applied(void *ctx, int err, redisReply *rep)
     if (strcmp(st, "delivered") == 0 || strcmp(st, "failed") == 0) {
         sc_info("event=push_%s id=%s msg=\"a receipt parked before its sent record\"", st,
                 SC_LOGV(j->m.id));
-        if (sc__mt_status_add_final(j->p->out, sc__push_mtcfg(j->p)->status_maxlen, rep,
+        if (sc__mt_status_add_final(j->p->out, j->p->xadd_script,
+                                    sc__push_mtcfg(j->p)->status_maxlen, rep,
                                     on_parked_status, j) < 0)
             failed(j, SC_EAGAIN, NULL);
         return;
@@ -369,7 +370,7 @@ static void on_chold(void *ctx, int err, redisReply *rep)
          * have run (a lost reply), and then mt:{ID} names the copy; else
          * the copy's take dedups it when it is read. */
         sc_warn("event=push_hold_unrecorded entry=%s id=%s error=\"%s\" msg=\"its copy in "
-                "mt:held is checked when read\"", j->entry, SC_LOGV(j->m.id),
+                "the held stream is checked when read\"", j->entry, SC_LOGV(j->m.id),
                 err ? sc_strerror(err) : rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "?");
         sc__push_job_free(j);
         return;
@@ -431,13 +432,17 @@ void sc__push_chold(struct job *j)
      * one connection, in this order. */
     const char *g[] = {"XGROUP", "CREATE", stream, GROUP, "0", "MKSTREAM"};
     (void)sc_store_command(p->out, 6, g, NULL, on_aside, NULL);
-    const char *argv[20] = {"XADD", stream, "*", "id", j->m.id, "to", j->m.to, "text", j->text,
-                            "kind", j->m.kind, "priority", prio, "quiet", "1"};
-    int n = 15;
+    /* A script (sc__xadd_lua): redis.wait_replicas waits for the copy
+     * before the entry is acknowledged. */
+    const char *keys[] = {stream};
+    const char *args[20] = {"", "id", j->m.id, "to", j->m.to, "text", j->text, "kind",
+                            j->m.kind, "priority", prio, "quiet", "1"};
+    int n = 13;
     if (j->m.from[0])
-        argv[n++] = "from", argv[n++] = j->m.from;
+        args[n++] = "from", args[n++] = j->m.from;
     if (j->m.not_after)
-        argv[n++] = "not_after", argv[n++] = na;
-    if (sc_store_command(p->out, n, argv, NULL, on_held_added, j) < 0)
+        args[n++] = "not_after", args[n++] = na;
+    if (sc_store_eval(p->out, p->xadd_script, 1, keys, NULL, n, args, NULL, on_held_added, j) <
+        0)
         on_held_added(j, SC_EAGAIN, NULL);
 }

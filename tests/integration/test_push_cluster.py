@@ -37,7 +37,9 @@ class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push
         "test_two_daemons_push_and_match_each_others_receipts",
         "test_records_a_dead_daemon_left_half_done_are_finished",
         "test_kill9_under_load_then_another_daemon_finishes",
+        "test_pushes_and_receipts_with_wait_replicas",
     }
+    wait_replicas = 0
 
     @classmethod
     def setUpClass(cls):
@@ -60,7 +62,8 @@ class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push
         with open(path) as f:
             text = f.read()
         with open(path, "w") as f:
-            f.write(text.replace("redis://127.0.0.1:1\n", self.cluster.url() + "\n"))
+            f.write(text.replace("redis://127.0.0.1:1\n", self.cluster.url() + "\n" +
+                                 "  wait_replicas: %d\n" % self.wait_replicas))
         return path
 
     def pel(self):
@@ -196,6 +199,19 @@ class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push
               % (d2.count(r"event=push_record_resumed "),
                  len(self.status()) - sum(len(e) for e in seen.values())))
 
+    def test_pushes_and_receipts_with_wait_replicas(self):
+        """redis.wait_replicas 1 on the cluster (one replica a master): the
+        mt:status entries the daemon writes itself are scripts
+        (sc__xadd_lua), followed by WAIT as every script: a one-part and a
+        three-part push end sent, then delivered."""
+        self.wait_replicas = 1
+        sim = self.start_sim("--dlr", "--seed", "7", "--dlr-delay-ms", "20")
+        self.daemon(sim)
+        self.push(id="w1", to=DEST, text="等副本", kind="reminder")
+        self.push(id="w2", to=DEST, text="y" * 300, kind="bill")
+        self.wait_status(4)
+        self.assertEqual(self.states("w1"), [("sent", ""), ("delivered", "")])
+        self.assertEqual(self.states("w2"), [("sent", ""), ("delivered", "")])
 
 if __name__ == "__main__":
     harness.main()
