@@ -1,6 +1,7 @@
 /* app.c -- the running daemon: configuration generations, store, catalogue
  * and binds started and stopped in order. */
 #include "core/app.h"
+#include "core/receipts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,11 +92,11 @@ static int register_scripts(struct sc_app *a, char *err, size_t errsz)
      * commands (the completed message is rate-limited as one). */
     a->longmo_script = sc_store_script(a->store, "longmo_part", sc__longmo_part_lua);
     a->longmo_done_script = sc_store_script(a->store, "longmo_done", sc__longmo_done_lua);
-    a->receipt_script = sc_store_script(a->store, "receipt", sc__receipt_lua);
-    if (a->longmo_script < 0 || a->longmo_done_script < 0 || a->receipt_script < 0) {
+    int rrc = sc__receipts_register(a);
+    if (a->longmo_script < 0 || a->longmo_done_script < 0 || rrc < 0) {
         int rc = a->longmo_script < 0        ? a->longmo_script
                  : a->longmo_done_script < 0 ? a->longmo_done_script
-                                             : a->receipt_script;
+                                             : rrc;
         snprintf(err, errsz, "cannot register scripts: %s", sc_strerror(rc));
         return rc;
     }

@@ -50,6 +50,7 @@
 #include "base/log.h"
 #include "base/sc.h"
 #include "core/push_int.h"
+#include "core/receipts.h"
 #include "core/stream.h"
 #include "store/keys.h"
 
@@ -413,8 +414,15 @@ struct sc_pushes *sc_pushes_new(struct sc_app *a, char *err, size_t errsz)
         p->take_script = sc_store_script(p->out, "push_take", sc__push_take_lua);
         p->finish_script = sc_store_script(p->out, "push_finish", sc__push_finish_lua);
         p->hold_script = sc_store_script(p->out, "push_hold", sc__push_hold_lua);
+        p->crecord_script = sc_store_script(p->out, "push_crecord", sc__push_crecord_lua);
+        p->cmap_script = sc_store_script(p->out, "push_cmap", sc__push_cmap_lua);
+        p->chold_script = sc_store_script(p->out, "push_chold", sc__push_chold_lua);
+        p->capply_script = sc_store_script(p->out, "receipt_capply", sc__receipt_capply_lua);
+        p->xadd_script = sc_store_script(p->out, "xadd", sc__xadd_lua);
     }
     if (!p->out || p->take_script < 0 || p->finish_script < 0 || p->hold_script < 0 ||
+        p->crecord_script < 0 || p->cmap_script < 0 || p->chold_script < 0 ||
+        p->capply_script < 0 || p->xadd_script < 0 ||
         sc_store_start(p->in) < 0 ||
         sc_store_start(p->out) < 0) {
         if (!err[0])
@@ -445,6 +453,7 @@ struct sc_pushes *sc_pushes_new(struct sc_app *a, char *err, size_t errsz)
     uv_idle_init(a->loop, &p->flush);
     p->flush.data = p;
     p->recs_tail = &p->recs;
+    p->ctq_tail = &p->ctq;
     uv_timer_start(&p->tick, on_tick, TICK_MS, TICK_MS);
     sc_info("event=push_intake stream=%s group=%s consumer=%s", SC_KEY_MT_PUSH, GROUP,
             p->consumer);

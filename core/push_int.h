@@ -19,6 +19,10 @@
 extern const char sc__push_take_lua[];   /* mt:{ID} marked queued by this entry */
 extern const char sc__push_finish_lua[]; /* mt:{ID}, mt:status and the XACK */
 extern const char sc__push_hold_lua[];   /* a quiet push moved to mt:held:P */
+/* On a Redis Cluster (core/push_cluster.c), each on one slot: */
+extern const char sc__push_crecord_lua[]; /* mt:{ID}'s final record, pend set */
+extern const char sc__push_cmap_lua[];    /* one mt:msg:{MESSAGE_ID} map */
+extern const char sc__push_chold_lua[];   /* mt:{ID} recorded held */
 
 #define GROUP "shortcoded"
 #define TICK_MS 200
@@ -32,11 +36,14 @@ extern const char sc__push_hold_lua[];   /* a quiet push moved to mt:held:P */
 #define SC__PUSH_REC_MAX 100
 
 struct job;
+struct redisReply;
+struct sc__ctake;
 
 struct sc_pushes {
     struct sc_app *a;
     struct sc_store *in, *out;
     int take_script, finish_script, hold_script;
+    int crecord_script, cmap_script, chold_script, capply_script, xadd_script; /* cluster */
     uv_timer_t tick;
     int reading, quiet;
     unsigned groups_ok;           /* bit 0: group shortcoded made on mt:push */
@@ -55,6 +62,7 @@ struct sc_pushes {
     struct job *recs, **recs_tail; /* records to write at the loop's next turn ... */
     unsigned nrecs;               /* ... how many (a full batch goes at once) */
     uv_idle_t flush;              /* started while recs is not empty */
+    struct sc__ctake *ctq, **ctq_tail; /* on a cluster: takes in flight, in order read */
     char consumer[96];
     unsigned closing;
     uint64_t stop_deadline;
@@ -80,6 +88,10 @@ struct job {
                                    * for one part, else malloc'd; or NULL */
     char msgid1[SC_MSGID_MAX];
     unsigned nids;
+    int cstep;                    /* on a cluster: the record's step to (re)start at */
+    unsigned cmap;                /* ... the next part to map */
+    char at[24];                  /* ... the record's time (mt:{ID}.at) */
+    char held[ENTRY_MAX];         /* ... the id of its copy in mt:held:P */
     char text[];
 };
 
@@ -108,5 +120,16 @@ void sc__push_finish(struct job *j, const char *state, const char *err);
  * callback), or at once when SC__PUSH_REC_MAX are queued. */
 void sc__push_record(struct job *j);
 void sc__push_on_flush(uv_idle_t *h);
+/* A record that could not be written: logged once, put on p->retry. */
+void sc__push_record_failed(struct job *j, int err, const struct redisReply *rep);
+
+/* core/push_cluster.c, on a Redis Cluster only. j's record, from its step
+ * j->cstep (0 the first time; where it failed when tried again). */
+void sc__push_crecord(struct job *j);
+/* A take's "redo": the record found in mt:{ID} finished from where a dead
+ * daemon left it. */
+void sc__push_credo(struct job *j);
+/* sc__push_hold's steps: the copy in mt:held:P, XACK, mt:{ID} "held". */
+void sc__push_chold(struct job *j);
 
 #endif

@@ -8,21 +8,23 @@
  * its tag, to, kind, priority. One reply per entry, in order: "send"
  * (recorded as queued by this entry), "dup" (another entry's id, an
  * earlier one of this batch included), "done" (already final),
- * "bad_data" (mt:{ID} is not a hash: the pcall's error). */
+ * "bad_data" (mt:{ID} is not a hash: the pcall's error), "redo" (final,
+ * but its record on a cluster was not finished: mt:{ID}.pend, set by
+ * push_crecord_lua; never on one server). */
 const char sc__push_take_lua[] =
     "local t = redis.call('TIME')\n"
     "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
     "local out = {}\n"
     "for i = 1, #KEYS do\n"
     "  local a, k = 4 * i - 2, KEYS[i]\n"
-    "  local h = redis.pcall('HMGET', k, 'entry', 'state')\n"
+    "  local h = redis.pcall('HMGET', k, 'entry', 'state', 'pend')\n"
     "  if h.err then\n"
     "    out[i] = 'bad_data'\n"
     "  else\n"
     "    if h[1] and h[1] ~= ARGV[a] then\n"
     "      out[i] = 'dup'\n"
     "    elseif h[1] and h[2] ~= 'queued' and h[2] ~= 'held' then\n"
-    "      out[i] = 'done'\n"
+    "      out[i] = h[3] and 'redo' or 'done'\n"
     "    else\n"
     "      redis.call('HSET', k, 'state', 'queued', 'to', ARGV[a + 1], 'kind', ARGV[a + 2],\n"
     "                 'priority', ARGV[a + 3], 'parts', '0', 'err', '', 'at', at,\n"
@@ -124,4 +126,65 @@ const char sc__push_hold_lua[] =
     "           'priority', ARGV[10], 'parts', '0', 'err', '', 'at', at, 'entry', ARGV[12] .. nid)\n"
     "redis.call('EXPIRE', KEYS[1], ARGV[4])\n"
     "redis.call('XACK', KEYS[3], ARGV[3], ARGV[2])\n"
+    "return {'held'}\n";
+
+/* ---- on a Redis Cluster (core/push_cluster.c): mt:{ID}'s slot only ---- */
+
+/* KEYS mt:{ID}; ARGV ttl, entry tag, state, to, kind, priority, parts, err,
+ * maps ("INDEX:MESSAGE_ID ..." of the parts to map, or ""). {"dup"} (the
+ * id is another entry's, or mt:{ID} is not a hash); {"ok", at, pend,
+ * state, parts, err, maps}: what is recorded, written now with pend = "1"
+ * (its mt:status entry still to write) or, when this entry's record was
+ * already written (a retry, or a take's "redo"), as it stands (pend "1"
+ * or "0"). */
+const char sc__push_crecord_lua[] =
+    "local h = redis.pcall('HMGET', KEYS[1], 'entry', 'state', 'pend', 'at', 'parts', 'err',\n"
+    "                      'maps')\n"
+    "if h.err or (h[1] and h[1] ~= ARGV[2]) then return {'dup'} end\n"
+    "if h[1] and h[2] ~= 'queued' and h[2] ~= 'held' then\n"
+    "  return {'ok', h[4] or '', h[3] or '0', h[2], h[5] or '0', h[6] or '', h[7] or ''}\n"
+    "end\n"
+    "local t = redis.call('TIME')\n"
+    "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
+    "redis.call('HSET', KEYS[1], 'state', ARGV[3], 'to', ARGV[4], 'kind', ARGV[5],\n"
+    "           'priority', ARGV[6], 'parts', ARGV[7], 'err', ARGV[8], 'at', at,\n"
+    "           'entry', ARGV[2], 'pend', '1', 'maps', ARGV[9])\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
+    "return {'ok', at, '1', ARGV[3], ARGV[7], ARGV[8], ARGV[9]}\n";
+
+/* KEYS mt:msg:{MESSAGE_ID}; ARGV "ID INDEX PARTS", ttl. The map written; a
+ * receipt parked there ("? STAT ERR") is kept after it (" STAT ERR") and
+ * returned: {stat, err, first} (first "1" the time it was parked, "0" when
+ * the map already had it), else {}. */
+const char sc__push_cmap_lua[] =
+    "local old = redis.call('GET', KEYS[1])\n"
+    "local v, st, er, first = ARGV[1], nil, nil, '0'\n"
+    "if old then\n"
+    "  st, er = string.match(old, " SC__RECEIPT_PARKED_PATTERN ")\n"
+    "  if st then first = '1'\n"
+    "  elseif string.sub(old, 1, #v + 1) == v .. ' ' then\n"
+    "    st, er = string.match(old, '^%S+ %d+ %d+ (%u+) (%S+)$')\n"
+    "  end\n"
+    "end\n"
+    "if st then v = v .. ' ' .. st .. ' ' .. er end\n"
+    "redis.call('SET', KEYS[1], v, 'EX', ARGV[2])\n"
+    "if st then return {st, er, first} end\n"
+    "return {}\n";
+
+/* KEYS mt:{ID}; ARGV entry tag, ttl, to, kind, priority, the held entry's
+ * tag ("hP-" + its id in mt:held:P, already written). Recorded "held":
+ * {"held"}; or {"dup"} / {"done"} (the held entry is not ours to keep),
+ * {"bad_data"}. */
+const char sc__push_chold_lua[] =
+    "local ty = redis.call('TYPE', KEYS[1]).ok\n"
+    "if ty ~= 'none' and ty ~= 'hash' then return {'bad_data'} end\n"
+    "local h = redis.call('HMGET', KEYS[1], 'entry', 'state')\n"
+    "if h[1] and (h[1] ~= ARGV[1] or (h[2] ~= 'queued' and h[2] ~= 'held')) then\n"
+    "  return {h[1] ~= ARGV[1] and 'dup' or 'done'}\n"
+    "end\n"
+    "local t = redis.call('TIME')\n"
+    "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
+    "redis.call('HSET', KEYS[1], 'state', 'held', 'to', ARGV[3], 'kind', ARGV[4],\n"
+    "           'priority', ARGV[5], 'parts', '0', 'err', '', 'at', at, 'entry', ARGV[6])\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
     "return {'held'}\n";

@@ -60,7 +60,7 @@ static const char *small_dec(unsigned v)
 
 /* ---- final records ---------------------------------------------------------- */
 
-static void record_failed(struct job *j, int err, const redisReply *rep)
+void sc__push_record_failed(struct job *j, int err, const redisReply *rep)
 {
     /* Logged once per push: a Redis that is away must not flood the log. */
     if (!j->retried++) {
@@ -85,7 +85,7 @@ static void on_recorded(void *ctx, int err, redisReply *rep)
         struct job *j = b->j[i];
         const char *st = whole ? NULL : sc__reply_str(rep, i);
         if (!st) {
-            record_failed(j, err, rep);
+            sc__push_record_failed(j, err, rep);
             continue;
         }
         if (strcmp(st, "dup") == 0)
@@ -181,6 +181,10 @@ void sc__push_on_flush(uv_idle_t *h)
 void sc__push_record(struct job *j)
 {
     struct sc_pushes *p = j->p;
+    if (sc_store_is_cluster(p->out)) {
+        sc__push_crecord(j); /* one push at a time, step by step */
+        return;
+    }
     j->next = NULL;
     *p->recs_tail = j;
     p->recs_tail = &j->next;
@@ -272,6 +276,10 @@ static void taken(struct job *j, const char *st, int err)
     } else if (strcmp(st, "bad_data") == 0) {
         j->m.id[0] = '\0'; /* not a hash: not ours to overwrite */
         sc__push_finish(j, "dropped", "bad_data");
+    } else if (strcmp(st, "redo") == 0 && sc_store_is_cluster(j->p->out)) {
+        sc_info("event=push_record_resumed entry=%s id=%s msg=\"its record on the cluster "
+                "was not finished\"", j->entry, j->m.id);
+        sc__push_credo(j);
     } else {
         sc_info("event=push_%s entry=%s id=%s msg=\"acknowledged, not sent\"",
                 strcmp(st, "dup") == 0 ? "duplicate" : "already_done", j->entry, j->m.id);
@@ -314,6 +322,10 @@ static void on_held(void *ctx, int err, redisReply *rep)
 void sc__push_hold(struct job *j)
 {
     struct sc_pushes *p = j->p;
+    if (sc_store_is_cluster(p->out)) {
+        sc__push_chold(j);
+        return;
+    }
     char key[SC_KEY_MAX], prio[4], ttl[16], na[24], tag[8];
     sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
     snprintf(tag, sizeof tag, "h%u-", j->m.priority);
@@ -329,26 +341,88 @@ void sc__push_hold(struct job *j)
 
 /* ---- taking ------------------------------------------------------------------- */
 
-void sc__push_take(struct sc_pushes *p, struct job *const *jobs, unsigned n)
+/* n (1..SC__PUSH_TAKE_MAX) jobs in one push_take_lua; cb(ctx) gets its
+ * reply, or SC_EAGAIN. */
+static void take_send(struct sc_pushes *p, struct job *const *jobs, unsigned n, sc_store_cb cb,
+                      void *ctx)
 {
     const char *keys[SC__PUSH_TAKE_MAX], *args[1 + 4 * SC__PUSH_TAKE_MAX];
     char kbuf[SC__PUSH_TAKE_MAX][SC_KEY_MAX], ttl[16];
-    struct batch *b = n && n <= SC__PUSH_TAKE_MAX ? batch_new(p, n) : NULL;
-    if (!b) {
-        for (unsigned i = 0; i < n; i++)
-            sc__push_job_free(jobs[i]); /* stays pending: claimed again */
-        return;
-    }
     snprintf(ttl, sizeof ttl, "%d", sc__push_mtcfg(p)->dedup_horizon_s);
     args[0] = ttl;
     for (unsigned i = 0; i < n; i++) {
-        struct job *j = b->j[i] = jobs[i];
+        const struct job *j = jobs[i];
         sc_key(kbuf[i], SC_KEY_MAX, SC_KEY_MT, j->m.id);
         keys[i] = kbuf[i];
         args[1 + 4 * i] = j->tag, args[2 + 4 * i] = j->m.to, args[3 + 4 * i] = j->m.kind;
         args[4 + 4 * i] = small_dec(j->m.priority);
     }
     if (sc_store_eval(p->out, p->take_script, (int)n, keys, NULL, 1 + 4 * (int)n, args, NULL,
-                      on_taken, b) < 0)
-        on_taken(b, SC_EAGAIN, NULL);
+                      cb, ctx) < 0)
+        cb(ctx, SC_EAGAIN, NULL);
+}
+
+/* On a cluster: one take per push (a batch's mt:{ID} are on many slots),
+ * all sent at once. Their replies come from several masters in any order
+ * and are applied in the order the entries were read (p->ctq, a FIFO of
+ * every take in flight), so pushes of one priority are queued in that
+ * order, as on one server. */
+struct sc__ctake {
+    struct sc__ctake *next;
+    struct job *j;
+    const char *st;               /* its reply (a literal), NULL: failed ... */
+    int err, got;                 /* ... with err; got: replied */
+};
+
+static void on_ctaken(void *ctx, int err, redisReply *rep)
+{
+    static const char *const outs[] = {"send", "dup", "done", "bad_data", "redo"};
+    struct sc__ctake *e = ctx;
+    struct sc_pushes *p = e->j->p;
+    const char *st = err || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 1
+                         ? NULL
+                         : sc__reply_str(rep, 0);
+    e->st = NULL;
+    for (size_t i = 0; st && i < SC_ARRAY_LEN(outs); i++)
+        if (strcmp(st, outs[i]) == 0)
+            e->st = outs[i];
+    e->err = err, e->got = 1;
+    while (p->ctq && p->ctq->got) {
+        struct sc__ctake *x = p->ctq;
+        if (!(p->ctq = x->next))
+            p->ctq_tail = &p->ctq;
+        taken(x->j, x->st, x->err);
+        free(x);
+    }
+}
+
+/* j's take on a cluster, queued behind those in flight. */
+static void ctake(struct sc_pushes *p, struct job *j)
+{
+    struct sc__ctake *e = calloc(1, sizeof *e);
+    if (!e) {
+        sc__push_job_free(j); /* stays pending: claimed again */
+        return;
+    }
+    e->j = j;
+    *p->ctq_tail = e;
+    p->ctq_tail = &e->next;
+    take_send(p, &j, 1, on_ctaken, e);
+}
+
+void sc__push_take(struct sc_pushes *p, struct job *const *jobs, unsigned n)
+{
+    if (sc_store_is_cluster(p->out)) {
+        for (unsigned i = 0; i < n; i++)
+            ctake(p, jobs[i]);
+        return;
+    }
+    struct batch *b = n && n <= SC__PUSH_TAKE_MAX ? batch_new(p, n) : NULL;
+    if (!b) {
+        for (unsigned i = 0; i < n; i++)
+            sc__push_job_free(jobs[i]); /* stays pending: claimed again */
+        return;
+    }
+    memcpy(b->j, jobs, n * sizeof b->j[0]);
+    take_send(p, jobs, n, on_taken, b);
 }

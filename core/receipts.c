@@ -28,6 +28,8 @@
 #include "base/sc.h"
 #include "core/app.h"
 #include "core/receipt_lua.h"
+#include "core/receipts.h"
+#include "core/mt_check.h"
 #include "core/metrics.h"
 #include "core/stream.h"
 #include "store/keys.h"
@@ -41,41 +43,90 @@
  * named by the map's value only. */
 const char sc__receipt_lua[] =
     SC__RECEIPT_APPLY_LUA
-    "local v = redis.call('GET', KEYS[1])\n"
-    "local id, idx, n\n"
-    "if v then id, idx, n = string.match(v, '^(%S+) (%d+) (%d+)$') end\n"
-    "if not id then\n"
-    "  local interim = ARGV[1] == 'ENROUTE' or ARGV[1] == 'ACCEPTD' or ARGV[1] == 'BUFFRED'\n"
-    "  if not interim and (not v or string.match(v, " SC__RECEIPT_PARKED_PATTERN ")) then\n"
-    "    redis.call('SET', KEYS[1], '? ' .. ARGV[1] .. ' ' .. ARGV[2], 'EX', ARGV[3])\n"
-    "  end\n"
-    "  redis.call('INCR', KEYS[3])\n"
-    "  return {'parked'}\n"
-    "end\n"
+    SC__RECEIPT_LOOKUP_LUA("  redis.call('INCR', KEYS[3])\n")
     "local k = 'mt:{' .. id .. '}'\n"
     "if redis.call('TYPE', k).ok ~= 'hash' then return {'gone', id} end\n"
     "return sc_rcpt_apply(k, id, idx, n, ARGV[1], ARGV[2], KEYS[2], ARGV[4])\n";
+
+/* On a cluster the same in two scripts, each on its own slot, and the
+ * daemon's commands between (core/receipts.h): the map looked up (or the
+ * receipt parked, then INCR mt:receipts:unknown), the receipt applied to
+ * mt:{ID}, then its final mt:status entry. The map exists only once the
+ * sent record's entry is in mt:status (core/push_cluster.c), so `delivered`
+ * never comes before `sent`. */
+const char sc__receipt_look_lua[] =
+    SC__RECEIPT_LOOKUP_LUA("")
+    "return {'map', id, idx, n}\n";
+
+const char sc__receipt_capply_lua[] =
+    SC__RECEIPT_APPLY_LUA
+    "if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return {'gone', ARGV[1]} end\n"
+    "return sc_rcpt_apply(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], false, nil)\n";
+
+const char sc__xadd_lua[] =
+    "if ARGV[1] == '' then return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2)) end\n"
+    "return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 2))\n";
+
+int sc__receipts_register(struct sc_app *a)
+{
+    a->receipt_script = sc_store_script(a->store, "receipt", sc__receipt_lua);
+    a->receipt_look_script = sc_store_script(a->store, "receipt_look", sc__receipt_look_lua);
+    a->receipt_capply_script =
+        sc_store_script(a->store, "receipt_capply", sc__receipt_capply_lua);
+    a->mt_status_script = sc_store_script(a->store, "xadd", sc__xadd_lua);
+    return a->receipt_script < 0          ? a->receipt_script
+           : a->receipt_look_script < 0   ? a->receipt_look_script
+           : a->receipt_capply_script < 0 ? a->receipt_capply_script
+                                          : SC_MIN(a->mt_status_script, 0);
+}
+
+int sc__mt_status_add(struct sc_store *st, int script, int maxlen, const char *id,
+                      const char *to, const char *state, const char *parts, const char *err,
+                      const char *at, sc_store_cb cb, void *ctx)
+{
+    char ml[16];
+    snprintf(ml, sizeof ml, "%d", maxlen);
+    const char *keys[] = {SC_KEY_MT_STATUS};
+    const char *args[] = {ml, "id", id, "to", to, "state", state, "parts", parts,
+                          "err", err, "at", at};
+    return sc_store_eval(st, script, 1, keys, NULL, (int)SC_ARRAY_LEN(args), args, NULL, cb,
+                         ctx);
+}
+
+int sc__mt_status_add_final(struct sc_store *st, int script, int maxlen,
+                            const redisReply *rep, sc_store_cb cb, void *ctx)
+{
+    const char *v[6];
+    for (size_t i = 0; i < SC_ARRAY_LEN(v); i++)
+        if (!(v[i] = sc__reply_str(rep, i)))
+            return SC_EPROTO;
+    return sc__mt_status_add(st, script, maxlen, v[1], v[2], v[0], v[3], v[4], v[5], cb, ctx);
+}
 
 struct rcpt {
     struct sc_app *a;
     struct sc_mo_token tok;
     char msgid[SC_MSGID_MAX];
     char err[24];
+    char stat_text[8];        /* the receipt's stat */
     int stat;                 /* sc__metrics_receipt_stat */
+    char id[SC_PUSH_ID_MAX + 1]; /* on a cluster: the push mapped */
+    char state[16];           /* ... and what the receipt made of it */
 };
 
-static void on_matched(void *ctx, int err, redisReply *rep)
+/* The receipt's outcome st (NULL: not matched, err / rep say why), logged
+ * and answered; r freed. */
+static void matched(struct rcpt *r, const char *st, const char *id, int err,
+                    const redisReply *rep)
 {
-    struct rcpt *r = ctx;
     struct sc_app *a = r->a;
     a->inflight--;
-    const char *st = err ? NULL : sc__reply_str(rep, 0);
-    const char *id = st ? sc__reply_str(rep, 1) : NULL;
     if (!st) {
         sc_warn("event=receipt_not_matched id=%s error=\"%s\" msg=\"temporary error: the SMSC "
                 "sends it again\"", SC_LOGV(r->msgid),
-                err ? sc_strerror(err) : rep->type == REDIS_REPLY_ERROR ? "script error"
-                                                                        : "unexpected reply");
+                err    ? sc_strerror(err)
+                : rep && rep->type == REDIS_REPLY_ERROR ? "script error"
+                                                        : "unexpected reply");
         if (a->esme)
             sc_esme_mo_done(a->esme, r->tok, a->gen->cfg->limits.mo_error_status);
         free(r);
@@ -99,6 +150,72 @@ static void on_matched(void *ctx, int err, redisReply *rep)
     free(r);
 }
 
+static void on_matched(void *ctx, int err, redisReply *rep)
+{
+    const char *st = err ? NULL : sc__reply_str(rep, 0);
+    matched(ctx, st, st ? sc__reply_str(rep, 1) : NULL, err, rep);
+}
+
+/* ---- on a cluster -------------------------------------------------------------- */
+
+static void on_aside(void *ctx, int err, redisReply *rep)
+{
+    (void)ctx, (void)err, (void)rep; /* the count of unknown receipts: best effort */
+}
+
+static void on_final_written(void *ctx, int err, redisReply *rep)
+{
+    struct rcpt *r = ctx;
+    if (err || rep->type == REDIS_REPLY_ERROR)
+        matched(r, NULL, NULL, err, rep); /* again: the SMSC repeats it, capply answers the same */
+    else
+        matched(r, r->state, r->id, 0, rep);
+}
+
+static void on_applied(void *ctx, int err, redisReply *rep)
+{
+    struct rcpt *r = ctx;
+    struct sc_app *a = r->a;
+    const char *st = err ? NULL : sc__reply_str(rep, 0);
+    if (st && (strcmp(st, "delivered") == 0 || strcmp(st, "failed") == 0)) {
+        sc_strlcpy(r->state, st, sizeof r->state);
+        if (sc__mt_status_add_final(a->store, a->mt_status_script,
+                                    a->gen->cfg->mt.status_maxlen, rep, on_final_written, r) < 0)
+            matched(r, NULL, NULL, SC_EAGAIN, NULL);
+        return;
+    }
+    matched(r, st, r->id, err, rep);
+}
+
+static void on_looked(void *ctx, int err, redisReply *rep)
+{
+    struct rcpt *r = ctx;
+    struct sc_app *a = r->a;
+    const char *st = err ? NULL : sc__reply_str(rep, 0);
+    const char *id = st ? sc__reply_str(rep, 1) : NULL;
+    if (!st || strcmp(st, "map") != 0) {
+        if (st && strcmp(st, "parked") == 0) {
+            const char *argv[] = {"INCR", SC_KEY_MT_RECEIPTS_UNKNOWN};
+            (void)sc_store_command(a->store, 2, argv, NULL, on_aside, NULL);
+        }
+        matched(r, st, NULL, err, rep);
+        return;
+    }
+    const char *idx = sc__reply_str(rep, 2), *n = sc__reply_str(rep, 3);
+    if (!id || !idx || !n || strlen(id) > SC_PUSH_ID_MAX) {
+        matched(r, NULL, NULL, 0, rep);
+        return;
+    }
+    sc_strlcpy(r->id, id, sizeof r->id);
+    char key[SC_KEY_MAX];
+    sc_key(key, sizeof key, SC_KEY_MT, id);
+    const char *keys[] = {key};
+    const char *args[] = {id, idx, n, r->stat_text, r->err};
+    if (sc_store_eval(a->store, a->receipt_capply_script, 1, keys, NULL, 5, args, NULL,
+                      on_applied, r) < 0)
+        matched(r, NULL, NULL, SC_EAGAIN, NULL);
+}
+
 void sc__app_on_receipt(void *arg, const struct sc_receipt *rc, struct sc_mo_token tok)
 {
     struct sc_app *a = arg;
@@ -115,6 +232,7 @@ void sc__app_on_receipt(void *arg, const struct sc_receipt *rc, struct sc_mo_tok
     r->a = a;
     r->tok = tok;
     sc_strlcpy(r->msgid, rc->msgid, sizeof r->msgid);
+    sc_strlcpy(r->stat_text, rc->stat, sizeof r->stat_text);
     r->stat = sc__metrics_receipt_stat(rc->stat);
     /* err as the receipt says it: "UNDELIV:001" (stat alone when absent). */
     if (rc->err >= 0)
@@ -129,6 +247,12 @@ void sc__app_on_receipt(void *arg, const struct sc_receipt *rc, struct sc_mo_tok
     snprintf(park, sizeof park, "%d", mc->receipt_park_s);
     snprintf(maxlen, sizeof maxlen, "%d", mc->status_maxlen);
     const char *args[] = {rc->stat, r->err, park, maxlen};
+    if (sc_store_is_cluster(a->store)) {
+        if (sc_store_eval(a->store, a->receipt_look_script, 1, keys, NULL, 3, args, NULL,
+                          on_looked, r) < 0)
+            on_looked(r, SC_EAGAIN, NULL);
+        return;
+    }
     if (sc_store_eval(a->store, a->receipt_script, 3, keys, NULL, 4, args, NULL, on_matched, r) <
         0)
         on_matched(r, SC_EAGAIN, NULL);

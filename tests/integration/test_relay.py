@@ -121,11 +121,12 @@ class StreamOrderClusterTest(test_orders.OrderEnv):
         cls.cluster = cluster_harness.class_cluster(cls)
 
     def test_provider_order_then_yes(self):
-        """A vas:orders entry on the cluster (mt.enabled false: the SMS goes
-        straight to the MT queue; the push path does not run on a cluster
-        yet): the start script's writes of vas:orders:due go through the
-        outbox, the entry is acknowledged, the "Y" subscribes once."""
-        self.start_vas(dict(test_orders.FAST, **{"mt.enabled": "false"}))
+        """A vas:orders entry on the cluster, mt.enabled as by default: its
+        confirmation SMS is a push (mt:push, then the push path on the
+        cluster: mt:status says sent); the start script's writes of
+        vas:orders:due go through the outbox, the entry is acknowledged,
+        the "Y" subscribes once."""
+        self.start_vas(test_orders.FAST)
         self.add_order(id="P-1", msisdn=M0, service="SP003", channel="sp")
         self.run_script("expect %s %s 15000\nsend %s Y\nexpect %s ^您已成功订购\n"
                         % (M0, test_orders.PROMPT, M0, M0))
@@ -135,6 +136,9 @@ class StreamOrderClusterTest(test_orders.OrderEnv):
                          [("subscribe", "SP003", "sp", "P-1")])
         self.assertEqual(self.r("ZCARD", "vas:orders:due"), 1)
         self.assertEqual(self.r("EXISTS", "out:{%s}" % M0), 0)
+        push = wait_for(lambda: [f for _, f in self.r.stream("mt:status")], 10, "its record")
+        self.assertEqual([(f["to"], f["state"]) for f in push], [(M0, "sent")])
+        self.assertEqual(self.r.hgetall("mt:{%s}" % push[0]["id"])["kind"], "order")
 
 
 class RelayMetricsClusterTest(MetricsMixin, VasEnv):
