@@ -45,7 +45,6 @@ struct sc_app {
     int longmo_done_script;       /* ... its tombstone */
     int receipt_script;           /* a delivery receipt (core/receipts.c) */
     int receipt_look_script, receipt_capply_script; /* ... its two on a cluster */
-    int mt_status_script;         /* ... and its mt:status entry there */
     unsigned inflight;            /* MOs and receipts taken and not yet answered */
     struct {                      /* since start; logged at shutdown */
         unsigned long long mo_not_served;  /* to a number not in service_numbers */

@@ -418,11 +418,10 @@ struct sc_pushes *sc_pushes_new(struct sc_app *a, char *err, size_t errsz)
         p->cmap_script = sc_store_script(p->out, "push_cmap", sc__push_cmap_lua);
         p->chold_script = sc_store_script(p->out, "push_chold", sc__push_chold_lua);
         p->capply_script = sc_store_script(p->out, "receipt_capply", sc__receipt_capply_lua);
-        p->xadd_script = sc_store_script(p->out, "xadd", sc__xadd_lua);
     }
     if (!p->out || p->take_script < 0 || p->finish_script < 0 || p->hold_script < 0 ||
         p->crecord_script < 0 || p->cmap_script < 0 || p->chold_script < 0 ||
-        p->capply_script < 0 || p->xadd_script < 0 ||
+        p->capply_script < 0 ||
         sc_store_start(p->in) < 0 ||
         sc_store_start(p->out) < 0) {
         if (!err[0])

@@ -181,8 +181,8 @@ static void send_status(struct job *j)
                  (long long)tv.tv_sec * 1000 + (long long)tv.tv_usec / 1000);
     }
     snprintf(parts, sizeof parts, "%u", j->parts);
-    if (sc__mt_status_add(j->p->out, j->p->xadd_script, sc__push_mtcfg(j->p)->status_maxlen,
-                          j->m.id, j->m.to, j->state, parts, j->err, j->at, on_status, j) < 0)
+    if (sc__mt_status_add(j->p->out, sc__push_mtcfg(j->p)->status_maxlen, j->m.id,
+                           j->m.to, j->state, parts, j->err, j->at, on_status, j) < 0)
         failed(j, SC_EAGAIN, NULL);
 }
 
@@ -228,8 +228,7 @@ static void on_parked_applied(void *ctx, int err, redisReply *rep)
     if (strcmp(st, "delivered") == 0 || strcmp(st, "failed") == 0) {
         sc_info("event=push_%s id=%s msg=\"a receipt parked before its sent record\"", st,
                 SC_LOGV(j->m.id));
-        if (sc__mt_status_add_final(j->p->out, j->p->xadd_script,
-                                    sc__push_mtcfg(j->p)->status_maxlen, rep,
+        if (sc__mt_status_add_final(j->p->out, sc__push_mtcfg(j->p)->status_maxlen, rep,
                                     on_parked_status, j) < 0)
             failed(j, SC_EAGAIN, NULL);
         return;
@@ -432,17 +431,15 @@ void sc__push_chold(struct job *j)
      * one connection, in this order. */
     const char *g[] = {"XGROUP", "CREATE", stream, GROUP, "0", "MKSTREAM"};
     (void)sc_store_command(p->out, 6, g, NULL, on_aside, NULL);
-    /* A script (sc__xadd_lua): redis.wait_replicas waits for the copy
-     * before the entry is acknowledged. */
-    const char *keys[] = {stream};
-    const char *args[20] = {"", "id", j->m.id, "to", j->m.to, "text", j->text, "kind",
-                            j->m.kind, "priority", prio, "quiet", "1"};
-    int n = 13;
+    /* sc_store_write: redis.wait_replicas waits for the copy before the
+     * entry is acknowledged. */
+    const char *argv[20] = {"XADD", stream, "*", "id", j->m.id, "to", j->m.to, "text",
+                            j->text, "kind", j->m.kind, "priority", prio, "quiet", "1"};
+    int n = 15;
     if (j->m.from[0])
-        args[n++] = "from", args[n++] = j->m.from;
+        argv[n++] = "from", argv[n++] = j->m.from;
     if (j->m.not_after)
-        args[n++] = "not_after", args[n++] = na;
-    if (sc_store_eval(p->out, p->xadd_script, 1, keys, NULL, n, args, NULL, on_held_added, j) <
-        0)
+        argv[n++] = "not_after", argv[n++] = na;
+    if (sc_store_write(p->out, n, argv, NULL, on_held_added, j) < 0)
         on_held_added(j, SC_EAGAIN, NULL);
 }

@@ -43,7 +43,7 @@ struct sc_pushes {
     struct sc_app *a;
     struct sc_store *in, *out;
     int take_script, finish_script, hold_script;
-    int crecord_script, cmap_script, chold_script, capply_script, xadd_script; /* cluster */
+    int crecord_script, cmap_script, chold_script, capply_script; /* cluster */
     uv_timer_t tick;
     int reading, quiet;
     unsigned groups_ok;           /* bit 0: group shortcoded made on mt:push */

@@ -63,44 +63,36 @@ const char sc__receipt_capply_lua[] =
     "if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return {'gone', ARGV[1]} end\n"
     "return sc_rcpt_apply(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], false, nil)\n";
 
-const char sc__xadd_lua[] =
-    "if ARGV[1] == '' then return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2)) end\n"
-    "return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 2))\n";
-
 int sc__receipts_register(struct sc_app *a)
 {
     a->receipt_script = sc_store_script(a->store, "receipt", sc__receipt_lua);
     a->receipt_look_script = sc_store_script(a->store, "receipt_look", sc__receipt_look_lua);
     a->receipt_capply_script =
         sc_store_script(a->store, "receipt_capply", sc__receipt_capply_lua);
-    a->mt_status_script = sc_store_script(a->store, "xadd", sc__xadd_lua);
-    return a->receipt_script < 0          ? a->receipt_script
-           : a->receipt_look_script < 0   ? a->receipt_look_script
-           : a->receipt_capply_script < 0 ? a->receipt_capply_script
-                                          : SC_MIN(a->mt_status_script, 0);
+    return a->receipt_script < 0        ? a->receipt_script
+           : a->receipt_look_script < 0 ? a->receipt_look_script
+                                        : SC_MIN(a->receipt_capply_script, 0);
 }
 
-int sc__mt_status_add(struct sc_store *st, int script, int maxlen, const char *id,
-                      const char *to, const char *state, const char *parts, const char *err,
-                      const char *at, sc_store_cb cb, void *ctx)
+int sc__mt_status_add(struct sc_store *st, int maxlen, const char *id, const char *to,
+                      const char *state, const char *parts, const char *err, const char *at,
+                      sc_store_cb cb, void *ctx)
 {
     char ml[16];
     snprintf(ml, sizeof ml, "%d", maxlen);
-    const char *keys[] = {SC_KEY_MT_STATUS};
-    const char *args[] = {ml, "id", id, "to", to, "state", state, "parts", parts,
-                          "err", err, "at", at};
-    return sc_store_eval(st, script, 1, keys, NULL, (int)SC_ARRAY_LEN(args), args, NULL, cb,
-                         ctx);
+    const char *argv[] = {"XADD", SC_KEY_MT_STATUS, "MAXLEN", "~", ml, "*", "id", id,
+                          "to", to, "state", state, "parts", parts, "err", err, "at", at};
+    return sc_store_write(st, (int)SC_ARRAY_LEN(argv), argv, NULL, cb, ctx);
 }
 
-int sc__mt_status_add_final(struct sc_store *st, int script, int maxlen,
+int sc__mt_status_add_final(struct sc_store *st, int maxlen,
                             const redisReply *rep, sc_store_cb cb, void *ctx)
 {
     const char *v[6];
     for (size_t i = 0; i < SC_ARRAY_LEN(v); i++)
         if (!(v[i] = sc__reply_str(rep, i)))
             return SC_EPROTO;
-    return sc__mt_status_add(st, script, maxlen, v[1], v[2], v[0], v[3], v[4], v[5], cb, ctx);
+    return sc__mt_status_add(st, maxlen, v[1], v[2], v[0], v[3], v[4], v[5], cb, ctx);
 }
 
 struct rcpt {
@@ -179,7 +171,7 @@ static void on_applied(void *ctx, int err, redisReply *rep)
     const char *st = err ? NULL : sc__reply_str(rep, 0);
     if (st && (strcmp(st, "delivered") == 0 || strcmp(st, "failed") == 0)) {
         sc_strlcpy(r->state, st, sizeof r->state);
-        if (sc__mt_status_add_final(a->store, a->mt_status_script,
+        if (sc__mt_status_add_final(a->store,
                                     a->gen->cfg->mt.status_maxlen, rep, on_final_written, r) < 0)
             matched(r, NULL, NULL, SC_EAGAIN, NULL);
         return;

@@ -17,25 +17,20 @@ extern const char sc__receipt_look_lua[];
  * (core/receipt_lua.h): a final one is {state, id, to, parts, err, at}. */
 extern const char sc__receipt_capply_lua[];
 
-/* Cluster only. KEYS a stream; ARGV maxlen ("": none), then the entry's
- * fields and values: XADD [MAXLEN ~ maxlen] *, the entry's id. A script,
- * not a command, so that redis.wait_replicas waits for it as for every
- * other script (mt:status entries, a held push's copy). */
-extern const char sc__xadd_lua[];
-
 /* Register the receipt scripts on a->store (before it starts): 0 or a
  * negative SC_E*. */
 int sc__receipts_register(struct sc_app *a);
 
-/* sc__xadd_lua (script, registered on st) with id .. to .. state ..
+/* Cluster only: XADD mt:status MAXLEN ~ maxlen * id .. to .. state ..
  * parts .. err .. at .. (each NUL-terminated, borrowed: copied by the
- * store). Same contract as sc_store_eval. */
-int sc__mt_status_add(struct sc_store *st, int script, int maxlen, const char *id,
-                      const char *to, const char *state, const char *parts, const char *err,
-                      const char *at, sc_store_cb cb, void *ctx);
+ * store), through sc_store_write, so that redis.wait_replicas waits for
+ * it as for a script. Same contract as sc_store_write. */
+int sc__mt_status_add(struct sc_store *st, int maxlen, const char *id, const char *to,
+                      const char *state, const char *parts, const char *err, const char *at,
+                      sc_store_cb cb, void *ctx);
 /* The same from a final reply of sc__receipt_capply_lua; SC_EPROTO when the
  * reply is not one. */
-int sc__mt_status_add_final(struct sc_store *st, int script, int maxlen,
+int sc__mt_status_add_final(struct sc_store *st, int maxlen,
                             const struct redisReply *rep, sc_store_cb cb, void *ctx);
 
 #endif
