@@ -19,7 +19,7 @@ from test_vas import M0, M3, VasEnv
 SINCE = "1650000000"
 
 
-class RelayClusterTest(VasEnv):
+class RelayClusterTest(MetricsMixin, VasEnv):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -103,6 +103,54 @@ class RelayClusterTest(VasEnv):
         self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
 
 
+    def start_vas_http(self, limits=None):
+        """start_vas with /metrics on (self.hport)."""
+        self.sim_port, self.hport = harness.free_port(), harness.free_port()
+        env = dict(os.environ, SHORTCODED_SMSC_PORT=str(self.sim_port),
+                   SHORTCODED_REDIS_URL=self.redis_url(),
+                   SHORTCODED_HTTP_LISTEN="127.0.0.1:%d" % self.hport)
+        d = self.start("shortcoded", [harness.DAEMON, "-c", self.config(limits)], env=env)
+        d.wait_log(r"event=catalogue_loaded ", timeout=10)
+        self.daemon = d
+        return d
+
+    def test_two_mos_in_flight_relay_an_entry_once(self):
+        """Two MOs of one subscriber in flight in one daemon, no crash: the
+        second's script returns the first's outbox entry too, before the
+        first relay wrote it (vas:events' master takes no write). Both
+        relays hold it; it reaches vas:events once (the relay's marker
+        relayed:{vas:events}:out:{M}:ID), not twice."""
+        m = self.subscriber_away_from_events()
+        self.r("HSET", "sub:{%s}:vas" % m, "CL001", SINCE)
+        self.r("HSET", "sub:{%s}:conf" % m, "CL001", "ref")
+        # The relay's XADD waits in the pause, well within its timeout.
+        self.start_vas_http({"redis.command_timeout_ms": 20000})
+        events = self.owner("vas:events")
+        cluster_harness.ask(events, "CLIENT", "PAUSE", 20000, "WRITE")
+        self.addCleanup(cluster_harness.ask, events, "CLIENT", "UNPAUSE")
+        sim = self.start_script("send %s TDCL001\nsend %s 0000\n"
+                                "expect %s ^您已成功退订彩铃\n"
+                                "expect %s ^您目前没有订购任何包月增值业务。$\n" % (m, m, m, m))
+        # Both scripts ran and both relays read the cancel's one entry.
+        self.wait_value(2, "shortcoded_relay_pending")
+        self.assertEqual(self.r("XLEN", "out:{%s}" % m), 1)
+        cluster_harness.ask(events, "CLIENT", "UNPAUSE")
+        rc, out = self.run_sim_script(sim, 40)
+        self.assertEqual(rc, 0, out)
+        want = "%s:CL001:%s:unsubscribe" % (m, SINCE)
+        ev = [(e["event"], e["id"]) for e in self.events() if e.get("msisdn") == m]
+        self.assertEqual(ev, [("unsubscribe", want)])
+        smp = self.samples()
+        self.assertEqual(prom.value(smp, "shortcoded_relay_total", result="written"), 1)
+        self.assertEqual(prom.value(smp, "shortcoded_relay_total", result="repeat"), 1)
+        self.assertEqual(prom.value(smp, "shortcoded_relay_pending"), 0)
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
+        # The marker, on vas:events' master, goes after limits.relay_dedup_s.
+        marks = cluster_harness.ask(events, "KEYS", "relayed:{vas:events}:out:{%s}:*" % m)
+        self.assertEqual(len(marks), 1, marks)
+        self.assertTrue(0 < cluster_harness.ask(events, "TTL", marks[0]) <= 3600)
+
+
 class OrderExpiryClusterTest(test_orders.OrderExpiryTest):
     """An order's expiry by the sweeps of two daemons, on the cluster: the
     expire script's order_expired event and the due set's ZREM go through
@@ -158,6 +206,8 @@ class RelayMetricsClusterTest(MetricsMixin, VasEnv):
         self.assertEqual(prom.value(smp, "shortcoded_relay_seconds_bucket", le="+Inf"), n)
         self.assertEqual(prom.value(smp, "shortcoded_relay_pending"), 0)
         self.assertEqual(prom.value(smp, "shortcoded_relay_failed_total"), 0)
+        self.assertEqual(prom.value(smp, "shortcoded_relay_total", result="written"), n)
+        self.assertEqual(prom.value(smp, "shortcoded_relay_total", result="repeat"), 0)
 
 
 if __name__ == "__main__":
