@@ -41,6 +41,14 @@ class RelayClusterTest(MetricsMixin, VasEnv):
                 return m
         raise AssertionError("every subscriber next to vas:events")
 
+    def subscriber_with_cl001(self):
+        """subscriber_away_from_events, subscribed to CL001 and confirmed:
+        its cancel files no refund, its one global write is the event."""
+        m = self.subscriber_away_from_events()
+        self.r("HSET", "sub:{%s}:vas" % m, "CL001", SINCE)
+        self.r("HSET", "sub:{%s}:conf" % m, "CL001", "ref")
+        return m
+
     def test_order_confirmation_goes_through_the_outbox(self):
         m = self.subscriber_away_from_events()
         self.start_vas()
@@ -73,10 +81,7 @@ class RelayClusterTest(MetricsMixin, VasEnv):
         self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
 
     def test_killed_between_script_and_relay(self):
-        m = self.subscriber_away_from_events()
-        self.r("HSET", "sub:{%s}:vas" % m, "CL001", SINCE)
-        # Confirmed: the cancel files no refund, its one write is the event.
-        self.r("HSET", "sub:{%s}:conf" % m, "CL001", "ref")
+        m = self.subscriber_with_cl001()
         d = self.start_vas()
         # vas:events' master takes no write: the relay's XADD waits there.
         events = self.owner("vas:events")
@@ -103,6 +108,37 @@ class RelayClusterTest(MetricsMixin, VasEnv):
         self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
 
 
+    def test_killed_between_relay_and_xdel(self):
+        """kill -9 after the relay wrote the entry and before its XDEL: the
+        redelivery's run returns the entry again, its marker says it was
+        written: still one vas:events entry (a repeat only after
+        limits.relay_dedup_s)."""
+        m = self.subscriber_with_cl001()
+        # The XDEL waits in its pause, well within its timeout.
+        d = self.start_vas({"redis.command_timeout_ms": 20000})
+        events, home = self.owner("vas:events"), self.owner("{%s}" % m)
+        cluster_harness.ask(events, "CLIENT", "PAUSE", 20000, "WRITE")
+        self.addCleanup(cluster_harness.ask, events, "CLIENT", "UNPAUSE")
+        self.start_script("send %s TDCL001\nexpect_none %s 60000\n" % (m, m))
+        wait_for(lambda: self.r("XLEN", "out:{%s}" % m) == 1, 10, "the cancel's outbox entry")
+        # The script ran: hold the outbox's master, then let the relay write.
+        cluster_harness.ask(home, "CLIENT", "PAUSE", 20000, "WRITE")
+        self.addCleanup(cluster_harness.ask, home, "CLIENT", "UNPAUSE")
+        cluster_harness.ask(events, "CLIENT", "UNPAUSE")
+        wait_for(lambda: [e for e in self.events() if e.get("msisdn") == m], 10,
+                 "the relayed event")
+        d.signal(signal.SIGKILL)
+        d.wait()
+        cluster_harness.ask(home, "CLIENT", "UNPAUSE")
+        self.assertEqual(self.outcomes(m), [])  # the MO was not answered
+        self.assertEqual(self.r("XLEN", "out:{%s}" % m), 1)
+        self.start_vas()
+        self.run_script("send %s TDCL001\nexpect %s ^彩铃已于[0-9:]+退订\n" % (m, m))
+        want = "%s:CL001:%s:unsubscribe" % (m, SINCE)
+        ev = [(e["event"], e["id"]) for e in self.events() if e.get("msisdn") == m]
+        self.assertEqual(ev, [("unsubscribe", want)])
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
+
     def start_vas_http(self, limits=None):
         """start_vas with /metrics on (self.hport)."""
         self.sim_port, self.hport = harness.free_port(), harness.free_port()
@@ -120,9 +156,7 @@ class RelayClusterTest(MetricsMixin, VasEnv):
         first relay wrote it (vas:events' master takes no write). Both
         relays hold it; it reaches vas:events once (the relay's marker
         relayed:{vas:events}:out:{M}:ID), not twice."""
-        m = self.subscriber_away_from_events()
-        self.r("HSET", "sub:{%s}:vas" % m, "CL001", SINCE)
-        self.r("HSET", "sub:{%s}:conf" % m, "CL001", "ref")
+        m = self.subscriber_with_cl001()
         # The relay's XADD waits in the pause, well within its timeout.
         self.start_vas_http({"redis.command_timeout_ms": 20000})
         events = self.owner("vas:events")
