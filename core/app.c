@@ -224,6 +224,7 @@ int sc_app_start(struct sc_app *a, uv_loop_t *loop, const char *path, struct sc_
     a->config_path = path;
     a->boot_cfg = cfg;
     a->gen = sc__gen_new(cfg, 0, err, errsz);
+    sc__relay_set_dedup(cfg->limits.relay_dedup_s);
     if (!a->gen)
         return SC_ECONFIG;
     sc_router_lint(a->gen->router, log_config_warning, NULL);
@@ -360,6 +361,7 @@ void sc_app_reload(struct sc_app *a)
         sc_esme_set_live(a->esme, &l);
     }
     sc_store_set_max_pending(a->store, store_max_pending(c));
+    sc__relay_set_dedup(c->limits.relay_dedup_s);
     sc_pushes_reconfigure(a->pushes);
     sc_router_lint(g->router, log_config_warning, NULL);
     sc_catalogue_refresh(a->cat);

@@ -100,6 +100,8 @@ static const struct sc_field limits_fields[] = {
     {"refund_unconfirmed", SC_FT_BOOL, L(refund_unconfirmed), 0, .def = "true"},
     {"refund_max_months", SC_FT_INT, L(refund_max_months), 0, .min = 1,
      .max = SC_REFUND_MAX_MONTHS, .def = "6"},
+    {"relay_dedup_s", SC_FT_INT, L(relay_dedup_s), 0, .min = 60, .max = 2592000,
+     .def = "3600"},
     {.name = NULL},
 };
 #undef L

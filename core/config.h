@@ -67,6 +67,8 @@ struct sc_cfg_limits {
     int orders_claim_idle_ms;    /* entries idle this long are taken over (XAUTOCLAIM), default 60000 */
     int refund_unconfirmed;      /* cancelling an unconfirmed service files a refund, default 1 */
     int refund_max_months;       /* months a refund covers at most, default 6 */
+    /* Redis Cluster: a relayed outbox entry's marker lives this long (core/relay.c). */
+    int relay_dedup_s;           /* default 3600 */
 };
 
 struct sc_config {

@@ -1,5 +1,6 @@
-/* relay.c -- outbox entries relayed to their global keys, then deleted
- * (core/relay.h, handlers/emit_lua.h); the relay's lag as metrics. */
+/* relay.c -- outbox entries relayed to their global keys once each (a
+ * marker beside the global key), then deleted (core/relay.h,
+ * handlers/emit_lua.h); the relay's lag and repeats as metrics. */
 #include "core/relay.h"
 
 #include <hiredis/hiredis.h>
@@ -13,6 +14,7 @@
 #include "base/sc.h"
 #include "handlers/emit_lua.h"
 #include "store/keys.h"
+#include "store/slots.h"
 #include "store/store.h"
 
 #define MAX_ARGS 64             /* an entry's a1..an */
@@ -31,6 +33,10 @@ static struct sc_metric g_relay_pending = {
     .name = "shortcoded_relay_pending", .type = SC_METRIC_GAUGE,
     .help = "Redis Cluster only: outbox entries read by a script and not yet written to "
             "their global keys."};
+static struct sc_metric g_relay_total = {
+    .name = "shortcoded_relay_total", .type = SC_METRIC_COUNTER, .labels = {"result"},
+    .help = "Redis Cluster only: outbox entries relayed: written to their global keys, or "
+            "repeat (another run had written them: their marker was there)."};
 static struct sc_metric g_relay_failed = {
     .name = "shortcoded_relay_failed_total", .type = SC_METRIC_COUNTER,
     .help = "Relays that failed (the entries stay in the outbox; the input is not "
@@ -41,18 +47,60 @@ void sc__relay_metrics(void)
     sc_metric_histogram(&g_relay_seconds, NULL);
     sc_metric_gauge(&g_relay_pending, NULL);
     sc_metric_counter(&g_relay_failed, NULL);
+    sc_metric_counter(&g_relay_total, (const char *const[]){"written"});
+    sc_metric_counter(&g_relay_total, (const char *const[]){"repeat"});
 }
+
+static char g_dedup_s[16] = "3600";
+
+void sc__relay_set_dedup(int seconds)
+{
+    snprintf(g_dedup_s, sizeof g_dedup_s, "%d", seconds > 0 ? seconds : 1);
+}
+
+int sc__relay_marker(char *out, size_t outsz, const char *key, size_t klen, const char *outbox,
+                     const char *id)
+{
+    size_t off, n;
+    sc_hash_tag(key, klen, &off, &n);
+    int tagged = n < klen;
+    /* Untagged: {KEY} hashes as KEY does, unless KEY has a '}' of its own. */
+    if (klen > SC_KEY_MAX || memchr(key, '\0', klen) || (!tagged && memchr(key, '}', klen)))
+        return SC_EINVAL;
+    /* Built without printf: it runs for every relayed entry. */
+    const char *open = tagged ? "" : "{", *close = tagged ? ":" : "}:";
+    const char *part[] = {SC_KEY_RELAYED_PREFIX, open, key, close, outbox, ":", id};
+    size_t len[] = {sizeof SC_KEY_RELAYED_PREFIX - 1, strlen(open), klen, strlen(close),
+                    strlen(outbox), 1, strlen(id)};
+    size_t o = 0;
+    for (size_t i = 0; i < SC_ARRAY_LEN(part); i++) {
+        if (outsz == 0 || len[i] >= outsz - o)
+            return SC_EINVAL;
+        memcpy(out + o, part[i], len[i]);
+        o += len[i];
+    }
+    out[o] = '\0';
+    return (int)o;
+}
+
+struct relay;
+
+/* One entry sent: the context of its command. */
+struct rentry {
+    struct relay *r;
+    char *id;                   /* its outbox id, to XDEL */
+    uint64_t at_ms;             /* its id's milliseconds */
+};
 
 struct relay {
     struct sc_store *st;
     void (*done)(void *, int);
     void *arg;
     unsigned pending;           /* commands not answered */
-    unsigned n;                 /* entries relayed (ids[]) */
+    unsigned n;                 /* entries sent (e[]) */
     int err;
-    char outbox[96];
-    char **ids;                 /* outbox entry ids to XDEL */
-    uint64_t *at_ms;
+    char outbox[SC_KEY_MAX];
+    struct rentry *e;
 };
 
 static uint64_t now_ms(void)
@@ -65,9 +113,8 @@ static uint64_t now_ms(void)
 static void relay_free(struct relay *r)
 {
     for (unsigned i = 0; i < r->n; i++)
-        free(r->ids[i]);
-    free(r->ids);
-    free(r->at_ms);
+        free(r->e[i].id);
+    free(r->e);
     free(r);
 }
 
@@ -85,7 +132,7 @@ static void on_xdel(void *ctx, int err, redisReply *rep)
     struct relay *r = ctx;
     if (err || rep->type == REDIS_REPLY_ERROR)
         sc_warn("event=relay_xdel_failed outbox=%s entries=%u error=\"%s\" "
-                "msg=\"relayed; they will be relayed again, with the same ids\"",
+                "msg=\"relayed; a later run returns them again, their markers skip them\"",
                 r->outbox, r->n, err ? sc_strerror(err) : rep->str);
     finish(r, 0);
 }
@@ -99,10 +146,6 @@ static void all_written(struct relay *r)
         finish(r, r->err);
         return;
     }
-    uint64_t t = now_ms();
-    struct sc_histogram *h = sc_metric_histogram(&g_relay_seconds, NULL);
-    for (unsigned i = 0; i < r->n; i++)
-        sc_histogram_observe(h, t > r->at_ms[i] ? t - r->at_ms[i] : 0);
     /* The outbox goes once empty (a subscriber who never writes again
      * leaves no key behind); EVAL, not a registered script: the relay has
      * no set-up of its own, and Redis caches the script by its text. */
@@ -114,19 +157,40 @@ static void all_written(struct relay *r)
     argv[argc++] = "1";
     argv[argc++] = r->outbox;
     for (unsigned i = 0; i < r->n && argc < SC_ARRAY_LEN(argv); i++)
-        argv[argc++] = r->ids[i];
+        argv[argc++] = r->e[i].id;
     if (r->n == 0 || sc_store_command(r->st, (int)argc, argv, NULL, on_xdel, r) < 0)
         finish(r, 0);
 }
 
+/* An entry's script answered: 1 written (its lag observed), 0 a repeat. */
 static void on_written(void *ctx, int err, redisReply *rep)
 {
-    struct relay *r = ctx;
-    if (!r->err && (err || rep->type == REDIS_REPLY_ERROR))
-        r->err = err ? err : SC_EIO;
+    struct rentry *e = ctx;
+    struct relay *r = e->r;
+    if (err || rep->type != REDIS_REPLY_INTEGER) {
+        if (!r->err)
+            r->err = err ? err : SC_EIO;
+    } else if (rep->integer == 1) {
+        uint64_t t = now_ms();
+        sc_histogram_observe(sc_metric_histogram(&g_relay_seconds, NULL),
+                             t > e->at_ms ? t - e->at_ms : 0);
+        sc_counter_inc(sc_metric_counter(&g_relay_total, (const char *const[]){"written"}));
+    } else {
+        sc_counter_inc(sc_metric_counter(&g_relay_total, (const char *const[]){"repeat"}));
+    }
     if (--r->pending == 0)
         all_written(r);
 }
+
+/* One entry on its global key's slot, once: the marker (KEYS[2]) is set
+ * with GET, so it is a write even for a repeat: a WAIT after it
+ * (wait_replicas) then also covers the first run's write, made by another
+ * client, before the entry is XDELed. The marker's ttl is renewed by a
+ * repeat. ARGV: ttl, the command, its arguments. */
+static const char relay_lua[] =
+    "if redis.call('SET', KEYS[2], '1', 'EX', ARGV[1], 'GET') then return 0 end\n"
+    "redis.call(ARGV[2], KEYS[1], unpack(ARGV, 3))\n"
+    "return 1\n";
 
 /* Field value of an entry's flat [field, value, ...] list, or NULL. */
 static const redisReply *field(const redisReply *f, const char *name)
@@ -154,11 +218,24 @@ static int send_entry(struct relay *r, const redisReply *e)
                  "there\"", r->outbox, e->element[0]->str);
         return 0;
     }
-    const char *argv[3 + MAX_ARGS];
-    size_t lens[3 + MAX_ARGS];
+    char marker[2 * SC_KEY_MAX + 64];
+    int ml = sc__relay_marker(marker, sizeof marker, k->str, k->len, r->outbox,
+                              e->element[0]->str);
+    if (ml < 0) {
+        sc_error("event=relay_bad_entry outbox=%s entry=%s msg=\"no marker for its key; left "
+                 "there\"", r->outbox, e->element[0]->str);
+        return 0;
+    }
+    const char *argv[7 + MAX_ARGS];
+    size_t lens[7 + MAX_ARGS];
     int argc = 0;
-    argv[argc] = c->str, lens[argc++] = c->len;
+    argv[argc] = "EVAL", lens[argc++] = 4;
+    argv[argc] = relay_lua, lens[argc++] = sizeof relay_lua - 1;
+    argv[argc] = "2", lens[argc++] = 1;
     argv[argc] = k->str, lens[argc++] = k->len;
+    argv[argc] = marker, lens[argc++] = (size_t)ml;
+    argv[argc] = g_dedup_s, lens[argc++] = strlen(g_dedup_s);
+    argv[argc] = c->str, lens[argc++] = c->len;
     if (xadd)
         argv[argc] = "*", lens[argc++] = 1;
     for (long i = 1; i <= na; i++) {
@@ -172,15 +249,18 @@ static int send_entry(struct relay *r, const redisReply *e)
         }
         argv[argc] = v->str, lens[argc++] = v->len;
     }
-    /* Written for good (wait_replicas) before its outbox entry goes. */
-    int rc = sc_store_write(r->st, argc, argv, lens, on_written, r);
-    if (rc < 0)
+    struct rentry *re = &r->e[r->n];
+    re->r = r;
+    re->at_ms = strtoull(e->element[0]->str, NULL, 10);
+    if (!(re->id = strdup(e->element[0]->str)))
+        return SC_ENOMEM;
+    /* Written for good (wait_replicas) before its outbox entry goes; EVAL
+     * as for the XDEL below. */
+    int rc = sc_store_write(r->st, argc, argv, lens, on_written, re);
+    if (rc < 0) {
+        free(re->id);
+        re->id = NULL;
         return rc;
-    r->ids[r->n] = strdup(e->element[0]->str);
-    r->at_ms[r->n] = strtoull(e->element[0]->str, NULL, 10);
-    if (!r->ids[r->n]) {
-        r->err = SC_ENOMEM; /* sent: the entry stays, it is relayed again later */
-        return 1;
     }
     r->n++;
     return 1;
@@ -195,9 +275,8 @@ int sc__relay(struct sc_store *st, const char *outbox, const struct redisReply *
     struct relay *r = calloc(1, sizeof *r);
     if (!r)
         return SC_ENOMEM;
-    r->ids = calloc(max ? max : 1, sizeof *r->ids);
-    r->at_ms = calloc(max ? max : 1, sizeof *r->at_ms);
-    if (!r->ids || !r->at_ms) {
+    r->e = calloc(max ? max : 1, sizeof *r->e);
+    if (!r->e) {
         relay_free(r);
         return SC_ENOMEM;
     }

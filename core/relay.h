@@ -3,11 +3,17 @@
  * its own slot (out:{TAG}); the caller of the script hands the entries the
  * script returned to sc__relay, which runs each on its global key (XADD
  * with '*': consumers dedup by the entry's `id` field) and then XDELs them
- * from the outbox. Whoever ran the script acknowledges its input (the MO,
- * the stream entry) only after done(0): a daemon that dies before leaves
- * the input unacknowledged, its next run (the MO redelivered, the entry
- * reclaimed) returns the entries still in the outbox, and they are relayed
- * then (docs/reliability.md "The relay"). Internal to core/. */
+ * from the outbox. Each entry runs once: a small script on the global
+ * key's slot sets the entry's marker (sc__relay_marker, ttl
+ * limits.relay_dedup_s) and runs the command only if the marker was not
+ * there, so two runs that return the same entry (two MOs of one
+ * subscriber in flight, an MO and a sweep, two daemons) write it once; a
+ * crash repeats it only after the marker's ttl. Whoever ran the script
+ * acknowledges its input (the MO, the stream entry) only after done(0): a
+ * daemon that dies before leaves the input unacknowledged, its next run
+ * (the MO redelivered, the entry reclaimed) returns the entries still in
+ * the outbox, and they are relayed then (docs/reliability.md "The
+ * relay"). Internal to core/. */
 #ifndef SC_CORE_RELAY_H
 #define SC_CORE_RELAY_H
 
@@ -21,13 +27,26 @@ struct sc_store;
 /* Relay entries (XRANGE's reply: [[id, [field, value, ...]], ...],
  * borrowed: read before this returns) of the outbox key outbox. done is
  * called exactly once, from the loop: err 0 once every entry was written
- * to its global key (its XDEL may have failed: the entry is then relayed
- * again by a later run, with the same id), else SC_E* (nothing is known of
+ * to its global key or found written by another run (its XDEL may have
+ * failed: a later run returns it again, and its marker skips it), else
+ * SC_E* (nothing is known of
  * the entries: they stay in the outbox). An entry that is not an outbox
  * entry is logged, left in the outbox, and skipped. Returns 0, or a
  * negative SC_E* (done not called). */
 int sc__relay(struct sc_store *st, const char *outbox, const struct redisReply *entries,
               void (*done)(void *arg, int err), void *arg);
+
+/* The marker of outbox entry id of outbox, for global key key (klen
+ * bytes): relayed:{KEY}:OUTBOX:ID, on KEY's slot (a KEY with a hash tag of
+ * its own keeps it: relayed:KEY:OUTBOX:ID). Returns its length, or
+ * SC_EINVAL (it does not fit outsz, key is over SC_KEY_MAX or has a '}'
+ * but no tag: no marker can share its slot). */
+int sc__relay_marker(char *out, size_t outsz, const char *key, size_t klen, const char *outbox,
+                     const char *id);
+
+/* limits.relay_dedup_s: how long a marker lives (at start and on SIGHUP;
+ * 3600 until set). */
+void sc__relay_set_dedup(int seconds);
 
 /* sc_store_eval for a script that is not an MO's (core/orders.c) but
  * keeps the same outbox rule: its Lua starts with SC_RELAY_LUA_OPEN(n) (n:

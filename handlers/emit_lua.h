@@ -9,8 +9,9 @@
  * outbox entry instead: fields c (the command), k (the global key), n (how
  * many arguments), then the arguments as a0, a1, ... The daemon relays each
  * entry (core/relay.c: the command on the global key, an XADD with '*') and
- * then XDELs it; a crash in between repeats the entry, with the same `id`
- * field, never loses it. */
+ * once (a marker on the global key's slot skips an entry another run
+ * wrote) and then XDELs it; a crash in between never loses the entry, and
+ * repeats it (with the same `id` field) only after limits.relay_dedup_s. */
 #ifndef SC_EMIT_LUA_H
 #define SC_EMIT_LUA_H
 

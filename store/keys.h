@@ -82,6 +82,10 @@ static inline size_t sc_key(char *out, size_t outsz, const char *fmt, const char
  * them: STREAM (handlers/emit_lua.h, core/relay.c, docs/scaling.md). The
  * tag is the script's own: an MSISDN (a request's keys). */
 #define SC_KEY_OUTBOX "out:{%s}"
+/* On a Redis Cluster only: an outbox entry was relayed, "1" for
+ * limits.relay_dedup_s: SC_KEY_RELAYED_PREFIX "{GLOBALKEY}:OUTBOX:ENTRYID",
+ * on the global key's slot (core/relay.c sc__relay_marker). */
+#define SC_KEY_RELAYED_PREFIX "relayed:"
 
 /* Global keys. */
 /* A service of the catalogue: HASH name, price_fen, provider, kind. */

@@ -19,7 +19,7 @@ from test_vas import M0, M3, VasEnv
 SINCE = "1650000000"
 
 
-class RelayClusterTest(VasEnv):
+class RelayClusterTest(MetricsMixin, VasEnv):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -40,6 +40,14 @@ class RelayClusterTest(VasEnv):
             if self.owner("{%s}" % m) != events:
                 return m
         raise AssertionError("every subscriber next to vas:events")
+
+    def subscriber_with_cl001(self):
+        """subscriber_away_from_events, subscribed to CL001 and confirmed:
+        its cancel files no refund, its one global write is the event."""
+        m = self.subscriber_away_from_events()
+        self.r("HSET", "sub:{%s}:vas" % m, "CL001", SINCE)
+        self.r("HSET", "sub:{%s}:conf" % m, "CL001", "ref")
+        return m
 
     def test_order_confirmation_goes_through_the_outbox(self):
         m = self.subscriber_away_from_events()
@@ -73,10 +81,7 @@ class RelayClusterTest(VasEnv):
         self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
 
     def test_killed_between_script_and_relay(self):
-        m = self.subscriber_away_from_events()
-        self.r("HSET", "sub:{%s}:vas" % m, "CL001", SINCE)
-        # Confirmed: the cancel files no refund, its one write is the event.
-        self.r("HSET", "sub:{%s}:conf" % m, "CL001", "ref")
+        m = self.subscriber_with_cl001()
         d = self.start_vas()
         # vas:events' master takes no write: the relay's XADD waits there.
         events = self.owner("vas:events")
@@ -101,6 +106,83 @@ class RelayClusterTest(VasEnv):
         # Repeated at most, always the same entry (consumers dedup by id).
         self.assertEqual({(e["event"], e["id"]) for e in ev}, {("unsubscribe", want)})
         self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
+
+
+    def test_killed_between_relay_and_xdel(self):
+        """kill -9 after the relay wrote the entry and before its XDEL: the
+        redelivery's run returns the entry again, its marker says it was
+        written: still one vas:events entry (a repeat only after
+        limits.relay_dedup_s)."""
+        m = self.subscriber_with_cl001()
+        # The XDEL waits in its pause, well within its timeout.
+        d = self.start_vas({"redis.command_timeout_ms": 20000})
+        events, home = self.owner("vas:events"), self.owner("{%s}" % m)
+        cluster_harness.ask(events, "CLIENT", "PAUSE", 20000, "WRITE")
+        self.addCleanup(cluster_harness.ask, events, "CLIENT", "UNPAUSE")
+        self.start_script("send %s TDCL001\nexpect_none %s 60000\n" % (m, m))
+        wait_for(lambda: self.r("XLEN", "out:{%s}" % m) == 1, 10, "the cancel's outbox entry")
+        # The script ran: hold the outbox's master, then let the relay write.
+        cluster_harness.ask(home, "CLIENT", "PAUSE", 20000, "WRITE")
+        self.addCleanup(cluster_harness.ask, home, "CLIENT", "UNPAUSE")
+        cluster_harness.ask(events, "CLIENT", "UNPAUSE")
+        wait_for(lambda: [e for e in self.events() if e.get("msisdn") == m], 10,
+                 "the relayed event")
+        d.signal(signal.SIGKILL)
+        d.wait()
+        cluster_harness.ask(home, "CLIENT", "UNPAUSE")
+        self.assertEqual(self.outcomes(m), [])  # the MO was not answered
+        self.assertEqual(self.r("XLEN", "out:{%s}" % m), 1)
+        self.start_vas()
+        self.run_script("send %s TDCL001\nexpect %s ^彩铃已于[0-9:]+退订\n" % (m, m))
+        want = "%s:CL001:%s:unsubscribe" % (m, SINCE)
+        ev = [(e["event"], e["id"]) for e in self.events() if e.get("msisdn") == m]
+        self.assertEqual(ev, [("unsubscribe", want)])
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
+
+    def start_vas_http(self, limits=None):
+        """start_vas with /metrics on (self.hport)."""
+        self.sim_port, self.hport = harness.free_port(), harness.free_port()
+        env = dict(os.environ, SHORTCODED_SMSC_PORT=str(self.sim_port),
+                   SHORTCODED_REDIS_URL=self.redis_url(),
+                   SHORTCODED_HTTP_LISTEN="127.0.0.1:%d" % self.hport)
+        d = self.start("shortcoded", [harness.DAEMON, "-c", self.config(limits)], env=env)
+        d.wait_log(r"event=catalogue_loaded ", timeout=10)
+        self.daemon = d
+        return d
+
+    def test_two_mos_in_flight_relay_an_entry_once(self):
+        """Two MOs of one subscriber in flight in one daemon, no crash: the
+        second's script returns the first's outbox entry too, before the
+        first relay wrote it (vas:events' master takes no write). Both
+        relays hold it; it reaches vas:events once (the relay's marker
+        relayed:{vas:events}:out:{M}:ID), not twice."""
+        m = self.subscriber_with_cl001()
+        # The relay's XADD waits in the pause, well within its timeout.
+        self.start_vas_http({"redis.command_timeout_ms": 20000})
+        events = self.owner("vas:events")
+        cluster_harness.ask(events, "CLIENT", "PAUSE", 20000, "WRITE")
+        self.addCleanup(cluster_harness.ask, events, "CLIENT", "UNPAUSE")
+        sim = self.start_script("send %s TDCL001\nsend %s 0000\n"
+                                "expect %s ^您已成功退订彩铃\n"
+                                "expect %s ^您目前没有订购任何包月增值业务。$\n" % (m, m, m, m))
+        # Both scripts ran and both relays read the cancel's one entry.
+        self.wait_value(2, "shortcoded_relay_pending")
+        self.assertEqual(self.r("XLEN", "out:{%s}" % m), 1)
+        cluster_harness.ask(events, "CLIENT", "UNPAUSE")
+        rc, out = self.run_sim_script(sim, 40)
+        self.assertEqual(rc, 0, out)
+        want = "%s:CL001:%s:unsubscribe" % (m, SINCE)
+        ev = [(e["event"], e["id"]) for e in self.events() if e.get("msisdn") == m]
+        self.assertEqual(ev, [("unsubscribe", want)])
+        smp = self.samples()
+        self.assertEqual(prom.value(smp, "shortcoded_relay_total", result="written"), 1)
+        self.assertEqual(prom.value(smp, "shortcoded_relay_total", result="repeat"), 1)
+        self.assertEqual(prom.value(smp, "shortcoded_relay_pending"), 0)
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
+        # The marker, on vas:events' master, goes after limits.relay_dedup_s.
+        marks = cluster_harness.ask(events, "KEYS", "relayed:{vas:events}:out:{%s}:*" % m)
+        self.assertEqual(len(marks), 1, marks)
+        self.assertTrue(0 < cluster_harness.ask(events, "TTL", marks[0]) <= 3600)
 
 
 class OrderExpiryClusterTest(test_orders.OrderExpiryTest):
@@ -162,6 +244,8 @@ class RelayMetricsClusterTest(MetricsMixin, VasEnv):
         self.assertEqual(prom.value(smp, "shortcoded_relay_seconds_bucket", le="+Inf"), n)
         self.assertEqual(prom.value(smp, "shortcoded_relay_pending"), 0)
         self.assertEqual(prom.value(smp, "shortcoded_relay_failed_total"), 0)
+        self.assertEqual(prom.value(smp, "shortcoded_relay_total", result="written"), n)
+        self.assertEqual(prom.value(smp, "shortcoded_relay_total", result="repeat"), 0)
 
 
 if __name__ == "__main__":
