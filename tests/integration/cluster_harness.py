@@ -156,7 +156,9 @@ class Cluster:
             "redis-%d" % port,
             ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
              "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
-             "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--dir", d],
+             "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
+             # A replica's first sync starts at once, not after Redis's 5 s.
+             "--repl-diskless-sync-delay", "0", "--dir", d],
             d)
 
     def start(self):

@@ -146,7 +146,9 @@ class FailoverTest(harness.Env):
     def redis_in(self, name, *args):
         d = os.path.join(self.dir, name)
         os.makedirs(d, exist_ok=True)
-        return self.start_redis(name=name, args=["--dir", d] + list(args))
+        # A replica's first sync starts at once, not after Redis's 5 s.
+        return self.start_redis(name=name, args=["--dir", d, "--repl-diskless-sync-delay", "0"]
+                                + list(args))
 
     def config(self, wait):
         """The shipped config without the rate limit, with wait_replicas."""
