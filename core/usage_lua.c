@@ -60,7 +60,7 @@ static const char usage_body_lua[] =
     "    stale = stale + 1\n"
     "  end\n"
     "end\n"
-    "if #set == 0 then return {'stale', 0, stale} end\n"
+    "if #set == 0 then return 0 end\n"
     "local CYCLE = a.cycle or '-'\n"
     "local cand = nil\n"
     "local quota, used = tonumber(a.data_quota_kb), tonumber(a.data_used_kb)\n"
@@ -130,11 +130,12 @@ static const char usage_send_lua[] =
     "  end\n"
     "end\n"
     "redis.call('HSET', ACCT, unpack(set))\n"
-    "local res = {'applied', #set / 4, stale}\n"
-    "if #marks == 0 then return res end\n"
+    "if #marks == 0 then return #set / 4 end\n"
     "redis.call('HSET', SENT, unpack(marks))\n"
     "redis.call('EXPIRE', SENT, STATE_TTL)\n"
-    "if #out == 0 then return res end\n"
+    "if #out == 0 then return #set / 4 end\n"
+    "local res = {'applied', #set / 4, stale}\n"
+    "M = string.sub(ACCT, M_AT, -2)\n"
     "local RULES = RULES_TABLE()\n"
     "local t = redis.call('TIME')\n"
     "local now_ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
@@ -151,16 +152,18 @@ static const char usage_send_lua[] =
     "return res\n";
 
 /* The batch: entry i's keys from KEYS[4 i - 2], its arguments from a (the
- * first at 2); apply() reads them as upvalues. A failed entry's error
- * (redis.call's is a table with err, Lua's a string) is its result. */
+ * first at 2), its field count the i-th digit of ARGV[1] (NFS: one
+ * argument fewer per entry); apply() reads them as upvalues. A failed
+ * entry's error (redis.call's is a table with err, Lua's a string) is its
+ * result. */
 static const char usage_loop_lua[] =
     "end\n"
     "local res, a = {}, 2\n"
-    "for i = 1, tonumber(ARGV[1]) do\n"
+    "for i = 1, #NFS do\n"
     "  local k = 4 * i - 2\n"
     "  ACCT, REM, SENT, AUDIT = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]\n"
-    "  M, AT, ENTRY, NF = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])\n"
-    "  NOW, A0 = tonumber(AT), a + 4\n"
+    "  AT, ENTRY, NF = ARGV[a], ARGV[a + 1], string.byte(NFS, i) - 48\n"
+    "  NOW, A0 = tonumber(AT), a + 2\n"
     "  local ok, r = pcall(apply)\n"
     "  if ok then res[i] = r\n"
     "  else res[i] = {'error', type(r) == 'table' and tostring(r.err) or tostring(r)} end\n"
@@ -248,7 +251,7 @@ char *sc__usage_script(const struct sc_cfg_reminders *rc)
     struct buf b = {0};
     char line[200];
     /* NK: the batch's own keys; the relay adds the outbox after them. */
-    puts_(&b, "local NK = 1 + 4 * tonumber(ARGV[1])\n");
+    puts_(&b, "local NFS = ARGV[1]\nlocal NK = 1 + 4 * #NFS\n");
     puts_(&b, SC_RELAY_LUA_OPEN(NK)); /* closed below: SC_RELAY_LUA_CLOSE */
     puts_(&b, "local PUSH = KEYS[1]\n"
               "local ACCT, REM, SENT, AUDIT, M, AT, NOW, ENTRY, A0, NF\n");
@@ -258,8 +261,12 @@ char *sc__usage_script(const struct sc_cfg_reminders *rc)
              rc->suspension.enabled ? "true" : "false", rc->roaming.r.enabled ? "true" : "false",
              rc->charges.r.enabled ? "true" : "false");
     puts_(&b, line);
-    snprintf(line, sizeof line, "local BAL_BELOW, CHG_ABOVE, STATE_TTL = %d, %d, %d\n",
-             rc->balance.below_fen, rc->charges.above_fen, rc->state_ttl_s);
+    /* M_AT: where the MSISDN starts in acct:{M} (M is read from the key
+     * when a reminder goes, not passed for every entry). */
+    snprintf(line, sizeof line,
+             "local BAL_BELOW, CHG_ABOVE, STATE_TTL, M_AT = %d, %d, %d, %d\n",
+             rc->balance.below_fen, rc->charges.above_fen, rc->state_ttl_s,
+             (int)(strchr(SC_KEY_ACCT, '{') - SC_KEY_ACCT) + 2);
     puts_(&b, line);
     /* Built once per call, not per entry: the names of the times, the
      * percentages (the entry's own LLTX threshold is tried after them). */
