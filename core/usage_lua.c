@@ -36,35 +36,62 @@ static const char usage_push_lua[] =
 /* The common case (nothing due) allocates little: the config's constants
  * are locals of the prelude, the templates a table built only when a
  * reminder goes (RULES_TABLE). Per-field times are fields "at:FIELD" of
- * acct:{M} itself: one HMGET reads values and times, one HSET writes both. */
+ * acct:{M} itself: one HMGET reads the times of the entry's fields and
+ * the stored inputs (the ones the entry does not carry) of the rules its
+ * fields touch, one HSET writes values and times. A rule is decided only
+ * when the entry changed one of its inputs (data: data_used_kb,
+ * data_quota_kb; balance and suspension: balance_fen, credit_fen;
+ * charges: charges_fen; roaming: roaming; all but roaming: cycle).
+ * F[f]: the entry's value of f, then true (applied) or false (stale: its
+ * stored value read only if a decided rule needs it, which a redelivered
+ * or out-of-order entry alone causes); the cycle only when a threshold
+ * is reached. */
 static const char usage_body_lua[] =
-    "local q = {'balance_fen', 'cycle', 'data_quota_kb', 'data_used_kb', 'charges_fen',\n"
-    "           'credit_fen', 'roaming'}\n"
+    "local F, q = {}, {}\n"
     "for i = 1, NF do\n"
     "  local f = ARGV[A0 + 2 * i - 2]\n"
-    "  q[7 + i] = AT_OF[f] or 'at:' .. f\n"
+    "  F[f] = ARGV[A0 + 2 * i - 1]\n"
+    "  q[i] = AT_OF[f] or 'at:' .. f\n"
     "end\n"
+    "local n, cy = NF, F.cycle\n"
+    "if ON_DATA and (cy or F.data_used_kb or F.data_quota_kb) then\n"
+    "  if not F.data_used_kb then n = n + 1; q[n] = 'data_used_kb' end\n"
+    "  if not F.data_quota_kb then n = n + 1; q[n] = 'data_quota_kb' end\n"
+    "end\n"
+    "if (ON_BAL or ON_SUSP) and (cy or F.balance_fen or F.credit_fen) then\n"
+    "  if not F.balance_fen then n = n + 1; q[n] = 'balance_fen' end\n"
+    "  if not F.credit_fen then n = n + 1; q[n] = 'credit_fen' end\n"
+    "end\n"
+    "if ON_CHG and cy and not F.charges_fen then n = n + 1; q[n] = 'charges_fen' end\n"
+    "if F.roaming then n = n + 1; q[n] = 'roaming' end\n"
     "local c = redis.call('HMGET', ACCT, unpack(q))\n"
-    "local a = {balance_fen = c[1], cycle = c[2], data_quota_kb = c[3], data_used_kb = c[4],\n"
-    "           charges_fen = c[5], credit_fen = c[6], roaming = c[7] or ''}\n"
-    "local was_roaming = a.roaming\n"
-    "local set, stale, roam_set = {}, 0, false\n"
+    "local a = {}\n"
+    "for k = NF + 1, n do a[q[k]] = c[k] end\n"
+    "local was_roaming = a.roaming or ''\n"
+    "local set, stale, old = {}, 0, nil\n"
     "for i = 1, NF do\n"
-    "  local f, v = ARGV[A0 + 2 * i - 2], ARGV[A0 + 2 * i - 1]\n"
-    "  if NOW > (tonumber(c[7 + i]) or -1) then\n"
-    "    local n = #set\n"
-    "    set[n + 1] = f; set[n + 2] = v; set[n + 3] = q[7 + i]; set[n + 4] = AT\n"
-    "    a[f] = v\n"
-    "    if f == 'roaming' then roam_set = true end\n"
+    "  local f = ARGV[A0 + 2 * i - 2]\n"
+    "  if NOW > (tonumber(c[i]) or -1) then\n"
+    "    local v, k = F[f], #set\n"
+    "    set[k + 1] = f; set[k + 2] = v; set[k + 3] = q[i]; set[k + 4] = AT\n"
+    "    a[f] = v; F[f] = true\n"
     "  else\n"
-    "    stale = stale + 1\n"
+    "    stale = stale + 1; F[f] = false\n"
+    "    old = old or {}; old[#old + 1] = f\n"
     "  end\n"
     "end\n"
     "if #set == 0 then return 0 end\n"
-    "local CYCLE = a.cycle or '-'\n"
+    "cy = F.cycle == true\n"
+    "local dD = ON_DATA and (cy or F.data_used_kb == true or F.data_quota_kb == true)\n"
+    "local dB = (ON_BAL or ON_SUSP) and (cy or F.balance_fen == true or F.credit_fen == true)\n"
+    "local dC = ON_CHG and (cy or F.charges_fen == true)\n"
+    "if old and (dD or dB or dC) then\n"
+    "  local v = redis.call('HMGET', ACCT, unpack(old))\n"
+    "  for k = 1, #old do a[old[k]] = v[k] end\n"
+    "end\n"
     "local cand = nil\n"
     "local quota, used = tonumber(a.data_quota_kb), tonumber(a.data_used_kb)\n"
-    "if ON_DATA and quota and quota > 0 and used then\n"
+    "if dD and quota and quota > 0 and used then\n"
     "  local own = tonumber(redis.call('HGET', REM, 'data_pct') or '')\n"
     "  for k = 1, #PCTS + 1 do\n"
     "    local p = PCTS[k] or own\n"
@@ -76,10 +103,10 @@ static const char usage_body_lua[] =
     "    end\n"
     "  end\n"
     "end\n"
-    "local bal, credit = tonumber(a.balance_fen), tonumber(a.credit_fen) or 0\n"
+    "local bal, credit = dB and tonumber(a.balance_fen), tonumber(a.credit_fen) or 0\n"
     "local suspended = bal and bal < -credit\n"
-    "local chg = tonumber(a.charges_fen)\n"
-    "local roams = roam_set and a.roaming ~= '' and a.roaming ~= was_roaming\n"
+    "local chg = dC and tonumber(a.charges_fen)\n"
+    "local roams = F.roaming == true and a.roaming ~= '' and a.roaming ~= was_roaming\n"
     "if (ON_SUSP and suspended) or (ON_BAL and bal and not suspended and bal < BAL_BELOW) or\n"
     "   (ON_ROAM and roams) or (ON_CHG and chg and chg >= CHG_ABOVE) then\n"
     "  local function yuan(f)\n"
@@ -101,6 +128,11 @@ static const char usage_body_lua[] =
     "    cand[#cand + 1] = {'charges', string.format('%d', CHG_ABOVE), 0, yuan(chg),\n"
     "                       yuan(CHG_ABOVE)}\n"
     "  end\n"
+    "end\n"
+    "local CYCLE\n"
+    "if cand then\n"
+    "  if a.cycle == nil then a.cycle = redis.call('HGET', ACCT, 'cycle') end\n"
+    "  CYCLE = a.cycle or '-'\n"
     "end\n";
 
 /* What this cycle had (cand[i] = {rule, threshold, rank, values...}):

@@ -309,6 +309,30 @@ static void test_script_bad_data_writes_nothing(void **state)
     freeReplyObject(r);
 }
 
+/* A rule is decided only when the entry changed one of its inputs, over
+ * the account as the entry leaves it: a stale input (credit_fen below,
+ * set later by an entry with a newer at) is its stored value; the cycle,
+ * not in the entry, is read for the reminder's id. An LLTX threshold set
+ * below today's use waits for the next data entry. */
+static void test_script_decides_changed_rules(void **state)
+{
+    struct fx *f = *state;
+    freeReplyObject(CMD(f, "FLUSHALL"));
+    expect(APPLY(f, "10", "cycle", "202612", "balance_fen", "5000", "credit_fen", "100"),
+           "applied", 3, 0, 0);
+    expect(APPLY(f, "30", "credit_fen", "500"), "applied", 1, 0, 0);
+    expect(APPLY(f, "20", "balance_fen", "-600", "credit_fen", "100"), "applied", 1, 1, 1);
+    assert_string_equal(push_field(f, 0, "id"), "rem:M:202612:suspension:500");
+    assert_non_null(strstr(push_field(f, 0, "text"), "余额为-6.00元，已超出信用额度5.00元"));
+    expect(APPLY(f, "40", "data_quota_kb", "1024000", "data_used_kb", "665600"), /* 65 % */
+           "applied", 2, 0, 0);
+    freeReplyObject(CMD(f, "HSET", "rem:{M}", "data_pct", "60"));
+    expect(APPLY(f, "50", "charges_fen", "100", "plan", "p1"), "applied", 2, 0, 0);
+    expect(APPLY(f, "60", "data_used_kb", "665601"), "applied", 1, 0, 1);
+    assert_string_equal(push_field(f, 1, "id"), "rem:M:202612:data:60");
+    assert_int_equal(xlen(f, "audit:{M}"), 2);
+}
+
 /* One batch: an entry whose acct:{M} is not a hash fails alone (its
  * result the WRONGTYPE error), the entries around it apply; three of one
  * subscriber run in order: the latest at wins, an older one in between is
@@ -356,6 +380,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_script_data_and_order, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_script_urgent_and_quoting, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_script_bad_data_writes_nothing, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_script_decides_changed_rules, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_script_batch, fx_setup, fx_teardown),
     };
