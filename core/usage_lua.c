@@ -47,7 +47,9 @@ static const char usage_push_lua[] =
  * or out-of-order entry alone causes); the cycle only when a threshold
  * is reached. */
 static const char usage_body_lua[] =
-    "local F, q = {}, {}\n"
+    "NOW = AT + 0\n"
+    "F = NEW_F()\n"
+    "local q = NEW_8()\n"
     "for i = 1, NF do\n"
     "  local f = ARGV[A0 + 2 * i - 2]\n"
     "  F[f] = ARGV[A0 + 2 * i - 1]\n"
@@ -65,10 +67,10 @@ static const char usage_body_lua[] =
     "if ON_CHG and cy and not F.charges_fen then n = n + 1; q[n] = 'charges_fen' end\n"
     "if F.roaming then n = n + 1; q[n] = 'roaming' end\n"
     "local c = redis.call('HMGET', ACCT, unpack(q))\n"
-    "local a = {}\n"
+    "a = NEW_F()\n"
     "for k = NF + 1, n do a[q[k]] = c[k] end\n"
     "local was_roaming = a.roaming or ''\n"
-    "local set, stale, old = {}, 0, nil\n"
+    "local set, stale, old = NEW_16(), 0, nil\n"
     "for i = 1, NF do\n"
     "  local f = ARGV[A0 + 2 * i - 2]\n"
     "  if NOW > (tonumber(c[i]) or -1) then\n"
@@ -90,9 +92,10 @@ static const char usage_body_lua[] =
     "  for k = 1, #old do a[old[k]] = v[k] end\n"
     "end\n"
     "local cand = nil\n"
-    "local quota, used = tonumber(a.data_quota_kb), tonumber(a.data_used_kb)\n"
+    "local quota, used = NUM('data_quota_kb'), NUM('data_used_kb')\n"
     "if dD and quota and quota > 0 and used then\n"
-    "  local own = tonumber(redis.call('HGET', REM, 'data_pct') or '')\n"
+    "  local own = redis.call('HGET', REM, 'data_pct')\n"
+    "  own = own and tonumber(own)\n"
     "  for k = 1, #PCTS + 1 do\n"
     "    local p = PCTS[k] or own\n"
     "    if p and used * 100 >= p * quota then\n"
@@ -103,9 +106,9 @@ static const char usage_body_lua[] =
     "    end\n"
     "  end\n"
     "end\n"
-    "local bal, credit = dB and tonumber(a.balance_fen), tonumber(a.credit_fen) or 0\n"
+    "local bal, credit = dB and NUM('balance_fen'), NUM('credit_fen') or 0\n"
     "local suspended = bal and bal < -credit\n"
-    "local chg = dC and tonumber(a.charges_fen)\n"
+    "local chg = dC and NUM('charges_fen')\n"
     "local roams = F.roaming == true and a.roaming ~= '' and a.roaming ~= was_roaming\n"
     "if (ON_SUSP and suspended) or (ON_BAL and bal and not suspended and bal < BAL_BELOW) or\n"
     "   (ON_ROAM and roams) or (ON_CHG and chg and chg >= CHG_ABOVE) then\n"
@@ -156,10 +159,9 @@ static const char usage_send_lua[] =
     "  if best then out[#out + 1] = best end\n"
     "end\n"
     "if #out > 0 then\n"
-    "  for _, k in ipairs({AUDIT, PUSH}) do\n"
-    "    local ty = redis.call('TYPE', k).ok\n"
-    "    if ty ~= 'none' and ty ~= 'stream' then return {'bad_data', k} end\n"
-    "  end\n"
+    "  PUSH_OK = PUSH_OK or stream_ok(PUSH)\n"
+    "  if PUSH_OK == 'bad' then return {'bad_data', PUSH} end\n"
+    "  if stream_ok(AUDIT) == 'bad' then return {'bad_data', AUDIT} end\n"
     "end\n"
     "redis.call('HSET', ACCT, unpack(set))\n"
     "if #marks == 0 then return #set / 4 end\n"
@@ -168,10 +170,13 @@ static const char usage_send_lua[] =
     "if #out == 0 then return #set / 4 end\n"
     "local res = {'applied', #set / 4, stale}\n"
     "M = string.sub(ACCT, M_AT, -2)\n"
-    "local RULES = RULES_TABLE()\n"
-    "local t = redis.call('TIME')\n"
-    "local now_ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
-    "local minid = string.format('%.0f', tonumber(now_ms) - 186 * 86400000)\n"
+    "if not RULES then\n"
+    "  RULES = RULES_TABLE()\n"
+    "  local t = redis.call('TIME')\n"
+    "  NOW_MS = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
+    "  MINID = string.format('%.0f', tonumber(NOW_MS) - 186 * 86400000)\n"
+    "end\n"
+    "local now_ms, minid = NOW_MS, MINID\n"
     "for _, x in ipairs(out) do\n"
     "  local R = RULES[x[1]]\n"
     "  local id = 'rem:' .. M .. ':' .. CYCLE .. ':' .. x.name\n"
@@ -183,23 +188,23 @@ static const char usage_send_lua[] =
     "end\n"
     "return res\n";
 
-/* The batch: entry i's keys from KEYS[4 i - 2], its arguments from a (the
+/* The batch: entry i's keys from KEYS[4 i - 2], its arguments from ai (the
  * first at 2), its field count the i-th digit of ARGV[1] (NFS: one
  * argument fewer per entry); apply() reads them as upvalues. A failed
  * entry's error (redis.call's is a table with err, Lua's a string) is its
  * result. */
 static const char usage_loop_lua[] =
     "end\n"
-    "local res, a = {}, 2\n"
+    "local res, ai = {}, 2\n"
     "for i = 1, #NFS do\n"
     "  local k = 4 * i - 2\n"
     "  ACCT, REM, SENT, AUDIT = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]\n"
-    "  AT, ENTRY, NF = ARGV[a], ARGV[a + 1], string.byte(NFS, i) - 48\n"
-    "  NOW, A0 = tonumber(AT), a + 2\n"
+    "  AT, ENTRY, NF = ARGV[ai], ARGV[ai + 1], string.byte(NFS, i) - 48\n"
+    "  A0 = ai + 2\n"
     "  local ok, r = pcall(apply)\n"
     "  if ok then res[i] = r\n"
     "  else res[i] = {'error', type(r) == 'table' and tostring(r.err) or tostring(r)} end\n"
-    "  a = A0 + 2 * NF\n"
+    "  ai = A0 + 2 * NF\n"
     "end\n"
     "return res\n";
 
@@ -286,7 +291,26 @@ char *sc__usage_script(const struct sc_cfg_reminders *rc)
     puts_(&b, "local NFS = ARGV[1]\nlocal NK = 1 + 4 * #NFS\n");
     puts_(&b, SC_RELAY_LUA_OPEN(NK)); /* closed below: SC_RELAY_LUA_CLOSE */
     puts_(&b, "local PUSH = KEYS[1]\n"
-              "local ACCT, REM, SENT, AUDIT, M, AT, NOW, ENTRY, A0, NF\n");
+              "local ACCT, REM, SENT, AUDIT, M, AT, NOW, ENTRY, A0, NF\n"
+              /* The entry's fields (F) and values (a): apply() sets them. */
+              "local F, a\n"
+              /* Made once per call, when the first reminder goes: the
+               * rules' table, the call's time (every reminder of a call
+               * has the same audit at), mt:push's type (no entry of the
+               * call changes it but to a stream). */
+              "local RULES, NOW_MS, MINID, PUSH_OK\n"
+              /* Field f's number: an applied value was checked
+               * (core/usage_check.c: [-]digits), a stored one may be
+               * anything (nil then). */
+              "local function NUM(f)\n"
+              "  if F[f] == true then return a[f] + 0 end\n"
+              "  return tonumber(a[f])\n"
+              "end\n"
+              /* 'ok' for no key or a stream, else 'bad'. */
+              "local function stream_ok(k)\n"
+              "  local ty = redis.call('TYPE', k).ok\n"
+              "  return (ty == 'none' or ty == 'stream') and 'ok' or 'bad'\n"
+              "end\n");
     snprintf(line, sizeof line,
              "local ON_DATA, ON_BAL, ON_SUSP, ON_ROAM, ON_CHG = %s, %s, %s, %s, %s\n",
              rc->data.r.enabled ? "true" : "false", rc->balance.r.enabled ? "true" : "false",
@@ -308,7 +332,20 @@ char *sc__usage_script(const struct sc_cfg_reminders *rc)
                  acct_fields[i]);
         puts_(&b, line);
     }
-    puts_(&b, "}\nlocal PCTS = {");
+    /* Tables made at their size: growing one from empty rehashes it at 1,
+     * 2, 4, 8 and 16 elements, about a sixth of Redis' work per entry
+     * when each entry grew its own (docs/performance.md). A constructor's
+     * keys with nil values are slots made once, filled without a rehash. */
+    puts_(&b, "}\nlocal function NEW_F() return {");
+    for (size_t i = 0; i < SC_ARRAY_LEN(acct_fields); i++) {
+        snprintf(line, sizeof line, "%s%s = nil", i ? ", " : "", acct_fields[i]);
+        puts_(&b, line);
+    }
+    puts_(&b, "} end\n"
+              "local function NEW_8() return {nil, nil, nil, nil, nil, nil, nil, nil} end\n"
+              "local function NEW_16() return {nil, nil, nil, nil, nil, nil, nil, nil,\n"
+              "                                nil, nil, nil, nil, nil, nil, nil, nil} end\n");
+    puts_(&b, "local PCTS = {");
     for (size_t i = 0; i < rc->data.npercents; i++) {
         snprintf(line, sizeof line, "%s%d", i ? ", " : "", rc->data.pct[i]);
         puts_(&b, line);
