@@ -42,14 +42,16 @@ static const char usage_push_lua[] =
  * when the entry changed one of its inputs (data: data_used_kb,
  * data_quota_kb; balance and suspension: balance_fen, credit_fen;
  * charges: charges_fen; roaming: roaming; all but roaming: cycle).
- * F[f]: the entry's value of f, then true (applied) or false (stale: its
- * stored value read only if a decided rule needs it, which a redelivered
- * or out-of-order entry alone causes); the cycle only when a threshold
- * is reached. */
+ * F[f]: false (not in the entry), the entry's value of f, then true
+ * (applied) or 0 (stale: its stored value read only if a decided rule
+ * needs it, which a redelivered or out-of-order entry alone causes); the
+ * cycle only when a threshold is reached. F, a (values), q (the HMGET's
+ * fields) and set (the HSET's) are the call's tables, reset per entry:
+ * none is made per entry. */
 static const char usage_body_lua[] =
     "NOW = AT + 0\n"
-    "F = NEW_F()\n"
-    "local q = NEW_8()\n"
+    "RESET()\n"
+    "local q = Q\n"
     "for i = 1, NF do\n"
     "  local f = ARGV[A0 + 2 * i - 2]\n"
     "  F[f] = ARGV[A0 + 2 * i - 1]\n"
@@ -66,28 +68,29 @@ static const char usage_body_lua[] =
     "end\n"
     "if ON_CHG and cy and not F.charges_fen then n = n + 1; q[n] = 'charges_fen' end\n"
     "if F.roaming then n = n + 1; q[n] = 'roaming' end\n"
-    "local c = redis.call('HMGET', ACCT, unpack(q))\n"
-    "a = NEW_F()\n"
+    "local c = redis.call('HMGET', ACCT, unpack(q, 1, n))\n"
     "for k = NF + 1, n do a[q[k]] = c[k] end\n"
     "local was_roaming = a.roaming or ''\n"
-    "local set, stale, old = NEW_16(), 0, nil\n"
+    "local set, ns, stale, old = SET, 0, 0, nil\n"
     "for i = 1, NF do\n"
     "  local f = ARGV[A0 + 2 * i - 2]\n"
     "  if NOW > (tonumber(c[i]) or -1) then\n"
-    "    local v, k = F[f], #set\n"
-    "    set[k + 1] = f; set[k + 2] = v; set[k + 3] = q[i]; set[k + 4] = AT\n"
+    "    local v = F[f]\n"
+    "    set[ns + 1] = f; set[ns + 2] = v; set[ns + 3] = q[i]; set[ns + 4] = AT\n"
+    "    ns = ns + 4\n"
     "    a[f] = v; F[f] = true\n"
     "  else\n"
-    "    stale = stale + 1; F[f] = false\n"
+    "    stale = stale + 1; F[f] = 0\n"
     "    old = old or {}; old[#old + 1] = f\n"
     "  end\n"
     "end\n"
-    "if #set == 0 then return 0 end\n"
+    "if ns == 0 then return 0 end\n"
     "cy = F.cycle == true\n"
     "local dD = ON_DATA and (cy or F.data_used_kb == true or F.data_quota_kb == true)\n"
     "local dB = (ON_BAL or ON_SUSP) and (cy or F.balance_fen == true or F.credit_fen == true)\n"
     "local dC = ON_CHG and (cy or F.charges_fen == true)\n"
-    "if old and (dD or dB or dC) then\n"
+    "local old_read = old and (dD or dB or dC)\n"
+    "if old_read then\n"
     "  local v = redis.call('HMGET', ACCT, unpack(old))\n"
     "  for k = 1, #old do a[old[k]] = v[k] end\n"
     "end\n"
@@ -106,7 +109,7 @@ static const char usage_body_lua[] =
     "    end\n"
     "  end\n"
     "end\n"
-    "local bal, credit = dB and NUM('balance_fen'), NUM('credit_fen') or 0\n"
+    "local bal, credit = dB and NUM('balance_fen'), dB and NUM('credit_fen') or 0\n"
     "local suspended = bal and bal < -credit\n"
     "local chg = dC and NUM('charges_fen')\n"
     "local roams = F.roaming == true and a.roaming ~= '' and a.roaming ~= was_roaming\n"
@@ -134,7 +137,9 @@ static const char usage_body_lua[] =
     "end\n"
     "local CYCLE\n"
     "if cand then\n"
-    "  if a.cycle == nil then a.cycle = redis.call('HGET', ACCT, 'cycle') end\n"
+    "  if F.cycle ~= true and not (F.cycle == 0 and old_read) then\n"
+    "    a.cycle = redis.call('HGET', ACCT, 'cycle')\n"
+    "  end\n"
     "  CYCLE = a.cycle or '-'\n"
     "end\n";
 
@@ -163,12 +168,12 @@ static const char usage_send_lua[] =
     "  if PUSH_OK == 'bad' then return {'bad_data', PUSH} end\n"
     "  if stream_ok(AUDIT) == 'bad' then return {'bad_data', AUDIT} end\n"
     "end\n"
-    "redis.call('HSET', ACCT, unpack(set))\n"
-    "if #marks == 0 then return #set / 4 end\n"
+    "redis.call('HSET', ACCT, unpack(set, 1, ns))\n"
+    "if #marks == 0 then return ns / 4 end\n"
     "redis.call('HSET', SENT, unpack(marks))\n"
     "redis.call('EXPIRE', SENT, STATE_TTL)\n"
-    "if #out == 0 then return #set / 4 end\n"
-    "local res = {'applied', #set / 4, stale}\n"
+    "if #out == 0 then return ns / 4 end\n"
+    "local res = {'applied', ns / 4, stale}\n"
     "M = string.sub(ACCT, M_AT, -2)\n"
     "if not RULES then\n"
     "  RULES = RULES_TABLE()\n"
@@ -332,19 +337,18 @@ char *sc__usage_script(const struct sc_cfg_reminders *rc)
                  acct_fields[i]);
         puts_(&b, line);
     }
-    /* Tables made at their size: growing one from empty rehashes it at 1,
-     * 2, 4, 8 and 16 elements, about a sixth of Redis' work per entry
-     * when each entry grew its own (docs/performance.md). A constructor's
-     * keys with nil values are slots made once, filled without a rehash. */
-    puts_(&b, "}\nlocal function NEW_F() return {");
+    /* The call's tables, made once (growing a table from empty rehashes
+     * it at 1, 2, 4, 8 and 16 elements: about a sixth of Redis' work per
+     * entry when each entry made its own, docs/performance.md). RESET
+     * sets every field of F and a to false, never nil: a key set to nil
+     * becomes a dead slot that a later insert may have to rehash for. */
+    puts_(&b, "}\nF, a = {}, {}\nlocal Q, SET = {}, {}\nlocal function RESET()\n");
     for (size_t i = 0; i < SC_ARRAY_LEN(acct_fields); i++) {
-        snprintf(line, sizeof line, "%s%s = nil", i ? ", " : "", acct_fields[i]);
+        snprintf(line, sizeof line, "  F.%s, a.%s = false, false\n", acct_fields[i],
+                 acct_fields[i]);
         puts_(&b, line);
     }
-    puts_(&b, "} end\n"
-              "local function NEW_8() return {nil, nil, nil, nil, nil, nil, nil, nil} end\n"
-              "local function NEW_16() return {nil, nil, nil, nil, nil, nil, nil, nil,\n"
-              "                                nil, nil, nil, nil, nil, nil, nil, nil} end\n");
+    puts_(&b, "end\n");
     puts_(&b, "local PCTS = {");
     for (size_t i = 0; i < rc->data.npercents; i++) {
         snprintf(line, sizeof line, "%s%d", i ? ", " : "", rc->data.pct[i]);
