@@ -185,7 +185,7 @@ static const char usage_send_lua[] =
     "for _, x in ipairs(out) do\n"
     "  local R = RULES[x[1]]\n"
     "  local id = 'rem:' .. M .. ':' .. CYCLE .. ':' .. x.name\n"
-    "  local text = (string.gsub(R.t, '\\1(%d)', function(d) return x[3 + tonumber(d)] end))\n"
+    "  local text = R.t(x)\n"
     "  rem_push(id, text, R.k, R.p, not R.urgent)\n"
     "  redis.call('XADD', AUDIT, 'MINID', '~', minid, '*', 'event', 'reminder', 'rule', x[1],\n"
     "             'threshold', x[2], 'cycle', CYCLE, 'id', id, 'entry', ENTRY, 'at', now_ms)\n"
@@ -246,13 +246,15 @@ static void put(struct buf *b, const char *s, size_t n)
 
 static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
 
-/* s as a Lua string literal: every byte but letters, digits and space as a
- * decimal escape, so that nothing in a template can end the literal. */
-static void put_lua_str(struct buf *b, const char *s)
+/* s[0..n) as a Lua string literal: every byte but letters, digits and
+ * space as a decimal escape, so that nothing in a template can end the
+ * literal. */
+static void put_lua_strn(struct buf *b, const char *s, size_t n)
 {
     char e[8];
     puts_(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; p < (const unsigned char *)s + n;
+         p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
             *p == ' ') {
             put(b, (const char *)p, 1);
@@ -264,7 +266,34 @@ static void put_lua_str(struct buf *b, const char *s)
     puts_(b, "\"");
 }
 
-/* Rule i's template rendered with "\1N" for value N (1-based). */
+static void put_lua_str(struct buf *b, const char *s) { put_lua_strn(b, s, strlen(s)); }
+
+/* s rendered with "\1N" for value N as the body of a Lua function of x
+ * returning the text with x[3 + N] for value N: one concatenation per
+ * reminder instead of a pattern match over the whole text. */
+static void put_render_fn(struct buf *b, const char *s)
+{
+    char v[16];
+    puts_(b, "function(x) return \"\"");
+    for (const char *lit = s;;) {
+        const char *m = lit;
+        while (*m && !(m[0] == '\1' && m[1] >= '1' && m[1] <= '4'))
+            m++;
+        if (m > lit) {
+            puts_(b, " .. ");
+            put_lua_strn(b, lit, (size_t)(m - lit));
+        }
+        if (!*m)
+            break;
+        snprintf(v, sizeof v, " .. x[%d]", 3 + (m[1] - '0'));
+        puts_(b, v);
+        lit = m + 2;
+    }
+    puts_(b, " end");
+}
+
+/* Rule i's template rendered with "\1N" for value N (1-based), as its
+ * render function (put_render_fn). */
 static int put_template(struct buf *b, const struct sc_cfg_rule *r, int i)
 {
     char err[200], marks[4][3];
@@ -281,7 +310,7 @@ static int put_template(struct buf *b, const struct sc_cfg_rule *r, int i)
     char *out = malloc(n + 1);
     if (out) {
         sc_tpl_render(t, vals, out, n + 1);
-        put_lua_str(b, out);
+        put_render_fn(b, out);
     }
     free(out);
     sc_tpl_free(t);
