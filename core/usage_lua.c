@@ -21,6 +21,7 @@
 
 #include "base/sc.h"
 #include "core/relay.h"
+#include "core/usage_check.h"
 #include "store/keys.h"
 #include "text/template.h"
 
@@ -292,6 +293,15 @@ static void put_render_fn(struct buf *b, const char *s)
     puts_(b, " end");
 }
 
+/* A Lua array constructor of n falses: a table made with n slots. */
+static void put_falses(struct buf *b, int n)
+{
+    puts_(b, "{");
+    for (int i = 0; i < n; i++)
+        puts_(b, i ? (i % 8 ? ", false" : ",\n  false") : "false");
+    puts_(b, "}");
+}
+
 /* Rule i's template rendered with "\1N" for value N (1-based), as its
  * render function (put_render_fn). */
 static int put_template(struct buf *b, const struct sc_cfg_rule *r, int i)
@@ -366,12 +376,23 @@ char *sc__usage_script(const struct sc_cfg_reminders *rc)
                  acct_fields[i]);
         puts_(&b, line);
     }
-    /* The call's tables, made once (growing a table from empty rehashes
-     * it at 1, 2, 4, 8 and 16 elements: about a sixth of Redis' work per
-     * entry when each entry made its own, docs/performance.md). RESET
-     * sets every field of F and a to false, never nil: a key set to nil
-     * becomes a dead slot that a later insert may have to rehash for. */
-    puts_(&b, "}\nF, a = {}, {}\nlocal Q, SET = {}, {}\nlocal function RESET()\n");
+    /* The call's tables, made once and at their size (growing a table
+     * from empty rehashes it at 1, 2, 4, 8 and 16 elements: about a sixth
+     * of Redis' work per entry when each entry made its own,
+     * docs/performance.md): F and a with every field, Q for the HMGET's
+     * (at most 8 + 5) and SET for the HSET's (4 per field) arguments.
+     * RESET sets every field of F and a to false, never nil: a key set to
+     * nil becomes a dead slot that a later insert may have to rehash for. */
+    puts_(&b, "}\nlocal function FIELDS() return {");
+    for (size_t i = 0; i < SC_ARRAY_LEN(acct_fields); i++) {
+        snprintf(line, sizeof line, "%s%s = false", i ? ", " : "", acct_fields[i]);
+        puts_(&b, line);
+    }
+    puts_(&b, "} end\nF, a = FIELDS(), FIELDS()\nlocal Q, SET = ");
+    put_falses(&b, 2 * SC_USAGE_FIELDS);
+    puts_(&b, ", ");
+    put_falses(&b, 4 * SC_USAGE_FIELDS);
+    puts_(&b, "\nlocal function RESET()\n");
     for (size_t i = 0; i < SC_ARRAY_LEN(acct_fields); i++) {
         snprintf(line, sizeof line, "  F.%s, a.%s = false, false\n", acct_fields[i],
                  acct_fields[i]);
