@@ -327,6 +327,44 @@ static int put_template(struct buf *b, const struct sc_cfg_rule *r, int i)
     return out ? 0 : SC_ENOMEM;
 }
 
+/* The prelude's per-call tables: AT_OF (each field's time field), F, a,
+ * Q, SET and RESET (usage_body_lua). */
+static void put_call_tables(struct buf *b)
+{
+    char line[200];
+    /* Built once per call, not per entry: the names of the times, the
+     * percentages (the entry's own LLTX threshold is tried after them). */
+    puts_(b, "local AT_OF = {");
+    for (size_t i = 0; i < SC_ARRAY_LEN(acct_fields); i++) {
+        snprintf(line, sizeof line, "%s%s = 'at:%s'", i ? ", " : "", acct_fields[i],
+                 acct_fields[i]);
+        puts_(b, line);
+    }
+    /* The call's tables, made once and at their size (growing a table
+     * from empty rehashes it at 1, 2, 4, 8 and 16 elements: about a sixth
+     * of Redis' work per entry when each entry made its own,
+     * docs/performance.md): F and a with every field, Q for the HMGET's
+     * (at most 8 + 5) and SET for the HSET's (4 per field) arguments.
+     * RESET sets every field of F and a to false, never nil: a key set to
+     * nil becomes a dead slot that a later insert may have to rehash for. */
+    puts_(b, "}\nlocal function FIELDS() return {");
+    for (size_t i = 0; i < SC_ARRAY_LEN(acct_fields); i++) {
+        snprintf(line, sizeof line, "%s%s = false", i ? ", " : "", acct_fields[i]);
+        puts_(b, line);
+    }
+    puts_(b, "} end\nF, a = FIELDS(), FIELDS()\nlocal Q, SET = ");
+    put_falses(b, 2 * SC_USAGE_FIELDS);
+    puts_(b, ", ");
+    put_falses(b, 4 * SC_USAGE_FIELDS);
+    puts_(b, "\nlocal function RESET()\n");
+    for (size_t i = 0; i < SC_ARRAY_LEN(acct_fields); i++) {
+        snprintf(line, sizeof line, "  F.%s, a.%s = false, false\n", acct_fields[i],
+                 acct_fields[i]);
+        puts_(b, line);
+    }
+    puts_(b, "end\n");
+}
+
 char *sc__usage_script(const struct sc_cfg_reminders *rc)
 {
     struct buf b = {0};
@@ -368,37 +406,7 @@ char *sc__usage_script(const struct sc_cfg_reminders *rc)
              rc->balance.below_fen, rc->charges.above_fen, rc->state_ttl_s,
              (int)(strchr(SC_KEY_ACCT, '{') - SC_KEY_ACCT) + 2);
     puts_(&b, line);
-    /* Built once per call, not per entry: the names of the times, the
-     * percentages (the entry's own LLTX threshold is tried after them). */
-    puts_(&b, "local AT_OF = {");
-    for (size_t i = 0; i < SC_ARRAY_LEN(acct_fields); i++) {
-        snprintf(line, sizeof line, "%s%s = 'at:%s'", i ? ", " : "", acct_fields[i],
-                 acct_fields[i]);
-        puts_(&b, line);
-    }
-    /* The call's tables, made once and at their size (growing a table
-     * from empty rehashes it at 1, 2, 4, 8 and 16 elements: about a sixth
-     * of Redis' work per entry when each entry made its own,
-     * docs/performance.md): F and a with every field, Q for the HMGET's
-     * (at most 8 + 5) and SET for the HSET's (4 per field) arguments.
-     * RESET sets every field of F and a to false, never nil: a key set to
-     * nil becomes a dead slot that a later insert may have to rehash for. */
-    puts_(&b, "}\nlocal function FIELDS() return {");
-    for (size_t i = 0; i < SC_ARRAY_LEN(acct_fields); i++) {
-        snprintf(line, sizeof line, "%s%s = false", i ? ", " : "", acct_fields[i]);
-        puts_(&b, line);
-    }
-    puts_(&b, "} end\nF, a = FIELDS(), FIELDS()\nlocal Q, SET = ");
-    put_falses(&b, 2 * SC_USAGE_FIELDS);
-    puts_(&b, ", ");
-    put_falses(&b, 4 * SC_USAGE_FIELDS);
-    puts_(&b, "\nlocal function RESET()\n");
-    for (size_t i = 0; i < SC_ARRAY_LEN(acct_fields); i++) {
-        snprintf(line, sizeof line, "  F.%s, a.%s = false, false\n", acct_fields[i],
-                 acct_fields[i]);
-        puts_(&b, line);
-    }
-    puts_(&b, "end\n");
+    put_call_tables(&b);
     puts_(&b, "local PCTS = {");
     for (size_t i = 0; i < rc->data.npercents; i++) {
         snprintf(line, sizeof line, "%s%d", i ? ", " : "", rc->data.pct[i]);
