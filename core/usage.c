@@ -57,8 +57,8 @@ struct batch;
 struct ent {
     struct batch *b;
     char entry[ENTRY_MAX];
-    char m[SC_ADDR_MAX];          /* national msisdn: the script's argument */
-    char nf[4];                   /* fields set, decimal: the script's argument */
+    char m[SC_ADDR_MAX];          /* national msisdn: the script's keys */
+    unsigned char nf;             /* its fields: the script's NFS digit */
     int ack;                      /* finished: acknowledge it */
 };
 
@@ -83,6 +83,7 @@ struct build {
     const char **keys, **args;
     size_t *lens;
     char (*kb)[SC_KEY_MAX];
+    char *nfs;                    /* the script's ARGV[1]: a digit per entry */
 };
 
 struct sc_usage {
@@ -177,7 +178,8 @@ static void ent_failed(struct ent *e, int err, const char *msg, size_t len)
 static void ent_result(struct ent *e, const redisReply *rep)
 {
     struct sc_usage *u = e->b->u;
-    const char *st = sc__reply_str(rep, 0);
+    long long set = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1; /* no reminder */
+    const char *st = set > 0 ? "applied" : set == 0 ? "stale" : sc__reply_str(rep, 0);
     if (!st || strcmp(st, "error") == 0) {
         const redisReply *m = st && rep->elements > 1 ? rep->element[1] : NULL;
         int str = m && m->type == REDIS_REPLY_STRING;
@@ -198,7 +200,7 @@ static void ent_result(struct ent *e, const redisReply *rep)
         return;
     }
     u->n.applied++;
-    for (size_t i = 3; i < rep->elements; i++) {
+    for (size_t i = 3; set < 0 && i < rep->elements; i++) {
         const char *id = sc__reply_str(rep, i);
         if (id) {
             u->n.reminders++;
@@ -206,11 +208,11 @@ static void ent_result(struct ent *e, const redisReply *rep)
         }
     }
     if (sc_log_enabled(SC_LOG_DEBUG)) {
-        long long set = rep->elements > 1 && rep->element[1]->type == REDIS_REPLY_INTEGER
-                            ? rep->element[1]->integer : -1;
-        long long stale = rep->elements > 2 && rep->element[2]->type == REDIS_REPLY_INTEGER
-                              ? rep->element[2]->integer : -1;
-        sc_debug("event=usage_applied entry=%s fields=%lld stale=%lld", e->entry, set, stale);
+        if (set < 0)
+            set = rep->elements > 1 && rep->element[1]->type == REDIS_REPLY_INTEGER
+                      ? rep->element[1]->integer : -1;
+        sc_debug("event=usage_applied entry=%s fields=%lld stale=%lld", e->entry, set,
+                 set >= 0 ? (long long)e->nf - set : -1);
     }
     ent_end(e, 1);
 }
@@ -252,9 +254,7 @@ static void call_send(struct sc_usage *u)
     if (!c)
         return;
     bd->c = NULL;
-    char n[16];
-    snprintf(n, sizeof n, "%u", c->n);
-    bd->args[0] = n, bd->lens[0] = strlen(n);
+    bd->args[0] = bd->nfs, bd->lens[0] = c->n;
     bd->keys[0] = SC_KEY_MT_PUSH;
     sc_debug("event=usage_script entries=%u first=%s", c->n, c->e[0]->entry);
     if (sc__relay_eval(u->out, u->script, c->e[0]->m, bd->nk, bd->keys, bd->na, bd->args,
@@ -283,11 +283,10 @@ static void call_add(struct sc_usage *u, struct ent *e, const struct sc_usage_en
         sc_key(k, SC_KEY_MAX, fmt[i], e->m);
         bd->keys[bd->nk++] = k;
     }
-    snprintf(e->nf, sizeof e->nf, "%zu", ue->n);
-    const char *a[4] = {e->m, ue->at, e->entry, e->nf};
-    size_t al[4] = {strlen(e->m), ue->at_len, strlen(e->entry), strlen(e->nf)};
-    for (int i = 0; i < 4; i++)
-        bd->args[bd->na] = a[i], bd->lens[bd->na++] = al[i];
+    e->nf = (unsigned char)ue->n;
+    bd->nfs[bd->c->n] = (char)('0' + ue->n); /* 1..SC_USAGE_FIELDS (8): one digit */
+    bd->args[bd->na] = ue->at, bd->lens[bd->na++] = ue->at_len;
+    bd->args[bd->na] = e->entry, bd->lens[bd->na++] = strlen(e->entry);
     for (size_t i = 0; i < ue->n; i++) {
         bd->args[bd->na] = ue->f[i], bd->lens[bd->na++] = strlen(ue->f[i]);
         bd->args[bd->na] = ue->v[i], bd->lens[bd->na++] = ue->vl[i];
@@ -495,16 +494,17 @@ static void on_tick(uv_timer_t *t)
 
 /* ---- life ------------------------------------------------------------------------ */
 
-/* Room for a call of batch entries: mt:push and 4 keys each; N and 4 + 2
- * per field arguments each. */
+/* Room for a call of batch entries: mt:push and 4 keys each; the field
+ * counts and 2 + 2 per field arguments each. */
 static int build_alloc(struct build *bd, unsigned batch)
 {
-    size_t na = 1 + (size_t)batch * (4 + 2 * SC_USAGE_FIELDS);
+    size_t na = 1 + (size_t)batch * (2 + 2 * SC_USAGE_FIELDS);
+    bd->nfs = malloc(batch);
     bd->keys = malloc((1 + 4 * (size_t)batch) * sizeof *bd->keys);
     bd->kb = malloc(4 * (size_t)batch * sizeof *bd->kb);
     bd->args = malloc(na * sizeof *bd->args);
     bd->lens = malloc(na * sizeof *bd->lens);
-    return bd->keys && bd->kb && bd->args && bd->lens ? 0 : SC_ENOMEM;
+    return bd->keys && bd->kb && bd->args && bd->lens && bd->nfs ? 0 : SC_ENOMEM;
 }
 
 struct sc_usage *sc_usage_new(struct sc_app *a, char *err, size_t errsz)
@@ -600,5 +600,6 @@ void sc_usage_free(struct sc_usage *u)
     free(u->bld.args);
     free(u->bld.lens);
     free(u->bld.kb);
+    free(u->bld.nfs);
     free(u);
 }

@@ -8,12 +8,15 @@
 /* The script for rc: the rules, thresholds and templates (rendered into
  * Lua strings with "\1N" where value N goes) as a Lua prelude, then the
  * body, run for each of N entries in order. KEYS mt:push, then per entry
- * acct:{M}, rem:{M}, remsent:{M}, audit:{M}; ARGV N, then per entry
- * msisdn (national), at, the usage:in entry id, the number of fields nf,
- * then nf field, value pairs (checked by sc_usage_check). Returns one
- * result per entry, in order: {"applied", fields set, fields stale, push
- * id...}, {"stale", 0, fields stale} (nothing newer: nothing written),
- * {"bad_data", key} (a stream of the wrong type: nothing written) or
+ * acct:{M}, rem:{M}, remsent:{M}, audit:{M} (M, the national MSISDN, is
+ * read from acct:{M}); ARGV the entries' field counts as one string of
+ * digits (one per entry: N is its length), then per entry at, the
+ * usage:in entry id, then nf field, value pairs (checked by
+ * sc_usage_check). Returns one result per entry, in order: an integer,
+ * the fields set (the others were stale; 0: nothing newer, nothing
+ * written), when it queued no reminder; {"applied", fields set, fields
+ * stale, push id...} when it did; {"bad_data", key} (a stream of the
+ * wrong type: nothing written) or
  * {"error", message} (its pcall failed, e.g. WRONGTYPE: acct:{M} is not a
  * hash; nothing of it written after the error). A malloc'd string, or NULL
  * (memory, or a template that does not compile: reminders_conf.c checked

@@ -106,6 +106,20 @@ class ReminderRulesTest(UsageEnv):
         self.assertEqual(sum("已使用60%" in t for t in self.texts()), 1)
         self.assertEqual(self.states(rid("data", "60", "202701")), [])
 
+    def test_lltx_below_todays_use_goes_with_the_next_data_entry(self):
+        # A rule is decided only when an entry changed one of its inputs:
+        # an LLTX set below today's use waits for the next data entry, not
+        # any entry (a balance update decides the balance rules only).
+        self.boot()
+        self.done(self.feed(cycle=CYCLE, data_quota_kb=str(GB), data_used_kb=str(GB * 65 // 100)))
+        self.r("HSET", "rem:{%s}" % M, "data_pct", "60")
+        self.done(self.feed(balance_fen="5000", charges_fen="100"))
+        # Written in the entry's script with its fields: final once done.
+        self.assertEqual(self.reminders_in_audit(), [])
+        self.done(self.feed(data_used_kb=str(GB * 66 // 100)))
+        self.wait_text("已使用60%")
+        self.assertEqual(self.reminders_in_audit(), [("data", "60", rid("data", "60"))])
+
     def test_balance_low_suspension_charges_roaming(self):
         self.boot()
         self.done(self.feed(cycle=CYCLE, balance_fen="5000", credit_fen="2000",

@@ -143,7 +143,7 @@ static redisReply *apply_n(struct fx *f, int n, const char **m, const char **at,
                            const char **kv)
 {
     const char *argv[128] = {"EVAL", f->lua, NULL, "mt:push"};
-    char nk[16], cnt[16], nfs[8][16], keys[8][4][32];
+    char nk[16], nfs[9], keys[8][4][32];
     static const char *const pre[4] = {"acct", "rem", "remsent", "audit"};
     int argc = 4;
     assert_true(n <= 8);
@@ -154,21 +154,24 @@ static redisReply *apply_n(struct fx *f, int n, const char **m, const char **at,
             snprintf(keys[i][k], sizeof keys[i][k], "%s:{%s}", pre[k], m ? m[i] : "M");
             argv[argc++] = keys[i][k];
         }
-    snprintf(cnt, sizeof cnt, "%d", n);
-    argv[argc++] = cnt;
+    for (int i = 0; i < n; i++)
+        nfs[i] = (char)('0' + nf[i]);
+    nfs[n] = '\0';
+    argv[argc++] = nfs;
     for (int i = 0, k = 0; i < n; i++) {
-        snprintf(nfs[i], sizeof nfs[i], "%d", nf[i]);
-        argv[argc++] = m ? m[i] : "M", argv[argc++] = at[i], argv[argc++] = "1-1";
-        argv[argc++] = nfs[i];
+        argv[argc++] = at[i], argv[argc++] = "1-1";
         for (int j = 0; j < 2 * nf[i]; j++)
             argv[argc++] = kv[k++];
     }
     return cmd(f, argc, argv);
 }
 
+static int g_last_nf; /* the fields of the last apply(): expect()'s stale */
+
 /* One entry alone: its result (the reply's only element, detached). */
 static redisReply *apply(struct fx *f, const char *at, int n, const char **kv)
 {
+    g_last_nf = n;
     redisReply *r = apply_n(f, 1, NULL, &at, &n, kv);
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
     assert_int_equal(r->elements, 1);
@@ -183,8 +186,18 @@ static redisReply *apply(struct fx *f, const char *at, int n, const char **kv)
     apply(f, at, (int)SC_ARRAY_LEN(((const char *[]){__VA_ARGS__})) / 2,                   \
           (const char *[]){__VA_ARGS__})
 
+/* r is the entry's result: with no reminder queued, the integer "fields
+ * set" (0: stale), else {state, set, stale, ids...}. */
 static void expect(redisReply *r, const char *state, long long set, long long stale, size_t ids)
 {
+    if (ids == 0) {
+        assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+        assert_int_equal(r->integer, set);
+        assert_int_equal(strcmp(state, "stale") == 0, set == 0);
+        assert_int_equal(stale, g_last_nf - set); /* the others were stale */
+        freeReplyObject(r);
+        return;
+    }
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
     assert_string_equal(r->element[0]->str, state);
     assert_int_equal(r->element[1]->integer, set);
@@ -296,6 +309,30 @@ static void test_script_bad_data_writes_nothing(void **state)
     freeReplyObject(r);
 }
 
+/* A rule is decided only when the entry changed one of its inputs, over
+ * the account as the entry leaves it: a stale input (credit_fen below,
+ * set later by an entry with a newer at) is its stored value; the cycle,
+ * not in the entry, is read for the reminder's id. An LLTX threshold set
+ * below today's use waits for the next data entry. */
+static void test_script_decides_changed_rules(void **state)
+{
+    struct fx *f = *state;
+    freeReplyObject(CMD(f, "FLUSHALL"));
+    expect(APPLY(f, "10", "cycle", "202612", "balance_fen", "5000", "credit_fen", "100"),
+           "applied", 3, 0, 0);
+    expect(APPLY(f, "30", "credit_fen", "500"), "applied", 1, 0, 0);
+    expect(APPLY(f, "20", "balance_fen", "-600", "credit_fen", "100"), "applied", 1, 1, 1);
+    assert_string_equal(push_field(f, 0, "id"), "rem:M:202612:suspension:500");
+    assert_non_null(strstr(push_field(f, 0, "text"), "余额为-6.00元，已超出信用额度5.00元"));
+    expect(APPLY(f, "40", "data_quota_kb", "1024000", "data_used_kb", "665600"), /* 65 % */
+           "applied", 2, 0, 0);
+    freeReplyObject(CMD(f, "HSET", "rem:{M}", "data_pct", "60"));
+    expect(APPLY(f, "50", "charges_fen", "100", "plan", "p1"), "applied", 2, 0, 0);
+    expect(APPLY(f, "60", "data_used_kb", "665601"), "applied", 1, 0, 1);
+    assert_string_equal(push_field(f, 1, "id"), "rem:M:202612:data:60");
+    assert_int_equal(xlen(f, "audit:{M}"), 2);
+}
+
 /* One batch: an entry whose acct:{M} is not a hash fails alone (its
  * result the WRONGTYPE error), the entries around it apply; three of one
  * subscriber run in order: the latest at wins, an older one in between is
@@ -316,13 +353,19 @@ static void test_script_batch(void **state)
     redisReply *r = apply_n(f, 5, m, at, nf, kv);
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
     assert_int_equal(r->elements, 5);
-    const char *want[] = {"applied", "error", "applied", "stale", "applied"};
-    for (size_t i = 0; i < 5; i++)
-        assert_string_equal(r->element[i]->element[0]->str, want[i]);
+    /* applied (3 fields, no reminder), error, applied with a reminder,
+     * stale, applied (1 field, no reminder). */
+    assert_int_equal(r->element[0]->type, REDIS_REPLY_INTEGER);
+    assert_int_equal(r->element[0]->integer, 3);
+    assert_string_equal(r->element[1]->element[0]->str, "error");
     assert_non_null(strstr(r->element[1]->element[1]->str, "WRONGTYPE"));
+    assert_string_equal(r->element[2]->element[0]->str, "applied");
     assert_int_equal(r->element[2]->elements, 4);
     assert_string_equal(r->element[2]->element[3]->str, "rem:M:202612:data:80");
-    assert_int_equal(r->element[4]->elements, 3);
+    assert_int_equal(r->element[3]->type, REDIS_REPLY_INTEGER);
+    assert_int_equal(r->element[3]->integer, 0);
+    assert_int_equal(r->element[4]->type, REDIS_REPLY_INTEGER);
+    assert_int_equal(r->element[4]->integer, 1);
     freeReplyObject(r);
     acct_is(f, "data_used_kb", "839680", "at:data_used_kb", "400", 1);
     r = CMD(f, "GET", "acct:{B}");
@@ -337,6 +380,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_script_data_and_order, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_script_urgent_and_quoting, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_script_bad_data_writes_nothing, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_script_decides_changed_rules, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_script_batch, fx_setup, fx_teardown),
     };
