@@ -168,6 +168,11 @@ static void on_written(void *ctx, int err, redisReply *rep)
     struct rentry *e = ctx;
     struct relay *r = e->r;
     if (err || rep->type != REDIS_REPLY_INTEGER) {
+        char why[128];
+        snprintf(why, sizeof why, "%s", err ? sc_strerror(err)
+                                  : rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+        sc_warn("event=relay_write_failed outbox=%s entry=%s error=%s", r->outbox,
+                e->id ? e->id : "", SC_LOGV(why));
         if (!r->err)
             r->err = err ? err : SC_EIO;
     } else if (rep->integer == 1) {
@@ -182,14 +187,17 @@ static void on_written(void *ctx, int err, redisReply *rep)
         all_written(r);
 }
 
-/* One entry on its global key's slot, once: the marker (KEYS[2]) is set
- * with GET, so it is a write even for a repeat: a WAIT after it
- * (wait_replicas) then also covers the first run's write, made by another
- * client, before the entry is XDELed. The marker's ttl is renewed by a
- * repeat. ARGV: ttl, the command, its arguments. */
+/* One entry on its global key's slot, once: a repeat (the marker KEYS[2]
+ * is there) renews the marker's ttl, a write, so that a WAIT after it
+ * (wait_replicas) also covers the first run's write, made by another
+ * client, before the entry is XDELed. Otherwise the command first, then
+ * the marker: a command that fails (WRONGTYPE) aborts the script before
+ * anything is written, so the entry stays and is not taken for a repeat
+ * next time. ARGV: ttl, the command, its arguments. */
 static const char relay_lua[] =
-    "if redis.call('SET', KEYS[2], '1', 'EX', ARGV[1], 'GET') then return 0 end\n"
+    "if redis.call('EXPIRE', KEYS[2], ARGV[1]) == 1 then return 0 end\n"
     "redis.call(ARGV[2], KEYS[1], unpack(ARGV, 3))\n"
+    "redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])\n"
     "return 1\n";
 
 /* Field value of an entry's flat [field, value, ...] list, or NULL. */
@@ -226,8 +234,9 @@ static int send_entry(struct relay *r, const redisReply *e)
                  "there\"", r->outbox, e->element[0]->str);
         return 0;
     }
-    const char *argv[7 + MAX_ARGS];
-    size_t lens[7 + MAX_ARGS];
+    /* EVAL, script, 2, key, marker, ttl, command, "*" (XADD), arguments. */
+    const char *argv[8 + MAX_ARGS];
+    size_t lens[8 + MAX_ARGS];
     int argc = 0;
     argv[argc] = "EVAL", lens[argc++] = 4;
     argv[argc] = relay_lua, lens[argc++] = sizeof relay_lua - 1;

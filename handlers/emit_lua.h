@@ -7,7 +7,7 @@
  * the key is declared in KEYS there); on a Redis Cluster the outbox key of
  * the script's own slot (out:{TAG}, a STREAM), where sc_emit appends one
  * outbox entry instead: fields c (the command), k (the global key), n (how
- * many arguments), then the arguments as a0, a1, ... The daemon relays each
+ * many arguments), then the arguments as a1 .. an. The daemon relays each
  * entry (core/relay.c: the command on the global key, an XADD with '*') and
  * once (a marker on the global key's slot skips an entry another run
  * wrote) and then XDELs it; a crash in between never loses the entry, and

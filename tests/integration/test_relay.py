@@ -80,6 +80,39 @@ class RelayClusterTest(MetricsMixin, VasEnv):
                  "the usage:in entries acknowledged")
         self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
 
+    def test_a_failed_write_leaves_the_entry_for_the_next_run(self):
+        """The relay's write fails (vas:events is not a stream): the MO gets
+        the temporary error, the entry stays in the outbox and is not taken
+        for a repeat once the write can succeed (the marker is written only
+        after the command)."""
+        m = self.subscriber_with_cl001()
+        self.r("SET", "vas:events", "not a stream")
+        d = self.start_vas()
+        self.run_script("send %s TDCL001\nexpect_none %s 1500\n" % (m, m))
+        d.wait_log(r"event=relay_write_failed .*WRONGTYPE", timeout=10)
+        self.assertEqual(self.r("XLEN", "out:{%s}" % m), 1)
+        self.r("DEL", "vas:events")
+        # The SMSC delivers the MO again: the entry is written now.
+        self.run_script("send %s TDCL001\nexpect %s ^彩铃已于[0-9:]+退订\n" % (m, m))
+        want = "%s:CL001:%s:unsubscribe" % (m, SINCE)
+        self.assertEqual([(e["event"], e["id"]) for e in self.events() if e.get("msisdn") == m],
+                         [("unsubscribe", want)])
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
+
+    def test_an_entry_of_64_arguments_is_relayed(self):
+        """The largest entry the relay takes (n = 64: 32 field pairs) fills
+        its argument array exactly (the ASan build checks the bound)."""
+        m = self.subscriber_away_from_events()
+        args = []
+        for i in range(1, 33):
+            args += ["a%d" % (2 * i - 1), "f%02d" % i, "a%d" % (2 * i), "v%02d" % i]
+        self.r("XADD", "out:{%s}" % m, "*", "c", "XADD", "k", "vas:events", "n", "64", *args)
+        self.start_vas()
+        self.run_script("send %s 0000\nexpect %s .\n" % (m, m))
+        (_, fields), = self.r.stream("vas:events")
+        self.assertEqual(fields, {"f%02d" % i: "v%02d" % i for i in range(1, 33)})
+        self.assertEqual(self.r("EXISTS", "out:{%s}" % m), 0)
+
     def test_killed_between_script_and_relay(self):
         m = self.subscriber_with_cl001()
         d = self.start_vas()
