@@ -19,6 +19,7 @@
  * first probe whose WAIT is answered >= N ends it (a reconnect does not:
  * a replica connected is not a replica caught up). */
 #include "store/store_int.h"
+#include "store/slots.h"
 
 #include <stdalign.h>
 #include <stddef.h>
@@ -33,6 +34,7 @@ struct st_wait {
     unsigned waits;              /* WAITs sent and not yet called back */
     unsigned refs;               /* st_cmds whose ctx this is */
     int eval_done, done, probe;
+    int redirected;              /* the eval was refused as a redirect: nothing ran */
 };
 
 /* ---- a reply copied into one allocation -------------------------------- */
@@ -120,7 +122,7 @@ static void finish(struct st_wait *w)
     if (w->probe)
         st->wait_probe = 0;
     int err = w->err ? w->err : w->held ? 0 : SC_ECLOSED;
-    if (!err) {
+    if (!err && !w->redirected) {
         judge(st, w->acked);
         if (w->acked < (long long)st->o.wait_replicas)
             err = SC_EREPLICA;
@@ -137,8 +139,15 @@ static void on_eval(void *ctx, int err, redisReply *r)
             w->err = err;
         else if (!(w->held = reply_copy(r)))
             w->err = SC_ENOMEM;
+        /* A MOVED / ASK / TRYAGAIN / CLUSTERDOWN ran nothing: the cluster
+         * router follows it now, whatever the WAIT says (after a failover
+         * the old master, now a replica, refuses WAIT itself), and it says
+         * nothing about this node's replicas. */
+        struct sc_redirect rd;
+        w->redirected = !err && r->type == REDIS_REPLY_ERROR &&
+                        sc_redirect_parse(r->str, r->len, &rd) != SC_REDIR_NONE;
         /* A failed eval fails its whole connection: no need to hear the WAIT. */
-        if (err || w->waits == 0)
+        if (err || w->redirected || w->waits == 0)
             finish(w);
     }
     unref(w);
