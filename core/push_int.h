@@ -129,7 +129,7 @@ void sc__push_crecord(struct job *j);
 /* A take's "redo": the record found in mt:{ID} finished from where a dead
  * daemon left it. */
 void sc__push_credo(struct job *j);
-/* sc__push_hold's steps: the copy in mt:held:P, XACK, mt:{ID} "held". */
+/* sc__push_hold's steps: the copy in mt:held:P, mt:{ID} "held" by it, XACK. */
 void sc__push_chold(struct job *j);
 
 #endif

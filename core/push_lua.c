@@ -172,14 +172,17 @@ const char sc__push_cmap_lua[] =
     "return {}\n";
 
 /* KEYS mt:{ID}; ARGV entry tag, ttl, to, kind, priority, the held entry's
- * tag ("hP-" + its id in mt:held:P, already written). Recorded "held":
- * {"held"}; or {"dup"} / {"done"} (the held entry is not ours to keep),
- * {"bad_data"}. */
+ * tag ("hP-" + its id in mt:held:P, already written; the entry is
+ * acknowledged after this). Recorded "held": {"held"}; or {"dup"} /
+ * {"done"} (the held entry is not ours to keep), {"redo"} (this entry's
+ * record was left half done, pend set: finished, not held), {"bad_data"}.
+ * A record without a state is not final. */
 const char sc__push_chold_lua[] =
     "local ty = redis.call('TYPE', KEYS[1]).ok\n"
     "if ty ~= 'none' and ty ~= 'hash' then return {'bad_data'} end\n"
-    "local h = redis.call('HMGET', KEYS[1], 'entry', 'state')\n"
-    "if h[1] and (h[1] ~= ARGV[1] or (h[2] ~= 'queued' and h[2] ~= 'held')) then\n"
+    "local h = redis.call('HMGET', KEYS[1], 'entry', 'state', 'pend')\n"
+    "if h[1] and h[1] == ARGV[1] and h[3] then return {'redo'} end\n"
+    "if h[1] and (h[1] ~= ARGV[1] or (h[2] and h[2] ~= 'queued' and h[2] ~= 'held')) then\n"
     "  return {h[1] ~= ARGV[1] and 'dup' or 'done'}\n"
     "end\n"
     "local t = redis.call('TIME')\n"

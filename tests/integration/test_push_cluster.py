@@ -38,6 +38,8 @@ class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push
         "test_records_a_dead_daemon_left_half_done_are_finished",
         "test_kill9_under_load_then_another_daemon_finishes",
         "test_pushes_and_receipts_with_wait_replicas",
+        "test_hold_that_cannot_record_leaves_its_entry_pending",
+        "test_half_done_record_claimed_in_quiet_hours_is_finished",
     }
     wait_replicas = 0
 
@@ -163,6 +165,73 @@ class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push
             self.assertNotIn("maps", rec)
         self.assertEqual(self.r.hgetall("mt:{r1}")["state"], "delivered")
         self.assertEqual(self.r("GET", "mt:receipts:unknown"), "0")
+
+    def claimed_by_a_dead_daemon(self, ident, text, **fields):
+        """An mt:push entry read by consumer `dead` (pending, claimed after
+        claim_idle_ms by the daemon): its id."""
+        mp = self.redis.port
+        cluster_harness.ask(mp, "XGROUP", "CREATE", "mt:push", "shortcoded", "$", "MKSTREAM")
+        args = [x for kv in fields.items() for x in kv]
+        e = cluster_harness.ask(mp, "XADD", "mt:push", "*", "id", ident, "to", DEST,
+                                "text", text, "kind", "reminder", *args)
+        cluster_harness.ask(mp, "XREADGROUP", "GROUP", "shortcoded", "dead", "COUNT", "1",
+                            "STREAMS", "mt:push", ">")
+        return e
+
+    def master_of(self, key):
+        return self.cluster._owner_of(cluster_harness.key_slot(key))
+
+    def test_hold_that_cannot_record_leaves_its_entry_pending(self):
+        """A dead daemon took q1 (mt:{q1} `queued` by its entry) before the
+        quiet hours; claimed inside them, it is held, but mt:{q1}'s master
+        refuses writes (OOM) when the hold records the copy. The entry must
+        stay pending (not acknowledged with mt:{q1} still naming it: its
+        copy would be a `dup` when read, never sent): claimed again once
+        the master takes writes, held, and sent once when the quiet hours
+        end."""
+        avoid = {self.redis.port, self.master_of("mt:held:5")}
+        ident = next(i for i in ("q%d" % n for n in range(100))
+                     if self.master_of("mt:{%s}" % i) not in avoid)
+        hm = self.master_of("mt:{%s}" % ident)
+        e = self.claimed_by_a_dead_daemon(ident, "quiet claimed", quiet="1")
+        self.r("HSET", "mt:{%s}" % ident, "state", "queued", "to", DEST, "kind", "reminder",
+               "priority", "5", "parts", "0", "err", "", "at", "1796000000000", "entry", e)
+        cluster_harness.ask(hm, "CONFIG", "SET", "maxmemory", "1")
+        self.addCleanup(cluster_harness.ask, hm, "CONFIG", "SET", "maxmemory", "0")
+        self.boot("11:00-13:00", "12:00:00")
+        self.d.wait_log(r"event=push_hold_(failed|unrecorded) entry=%s " % e)
+        cluster_harness.ask(hm, "CONFIG", "SET", "maxmemory", "0")
+        wait_for(lambda: self.r("HGET", "mt:{%s}" % ident, "state") == "held", 15,
+                 "%s held once the master takes writes" % ident)
+        wait_for(lambda: self.pel() == 0, 15, "the entry acknowledged")
+        self.reload("off")
+        wait_for(lambda: self.status_of(ident), 15, "%s recorded" % ident)
+        self.push(id="n9", to=DEST, text="marker")
+        wait_for(lambda: "marker" in self.texts(), 15, "marker sent")
+        self.assertEqual(self.texts().count("quiet claimed"), 1)
+        self.assertEqual(self.states(ident), [("sent", "")])
+
+    def test_half_done_record_claimed_in_quiet_hours_is_finished(self):
+        """A dead daemon sent h1 (quiet=1) and died after RECORD (mt:{h1}
+        `sent`, pend 1); its entry is claimed inside the quiet hours. The
+        hold must not end it as `done`: the record is finished (`sent` in
+        mt:status, mapped, pend gone), the entry acknowledged, nothing sent
+        again, no copy left in mt:held:5."""
+        e = self.claimed_by_a_dead_daemon("h1", "half done", quiet="1")
+        self.r("HSET", "mt:{h1}", "state", "sent", "to", DEST, "kind", "reminder",
+               "priority", "5", "parts", "1", "err", "", "at", "1796000000000",
+               "entry", e, "pend", "1", "maps", "0:MID-h1")
+        self.boot("11:00-13:00", "12:00:00")
+        self.d.wait_log(r"event=push_record_resumed entry=%s id=h1 " % e)
+        wait_for(lambda: self.pel() == 0, 15, "the entry acknowledged")
+        wait_for(lambda: self.r("XLEN", "mt:held:5") == 0, 15, "its copy deleted")
+        self.push(id="n8", to=DEST, text="marker")
+        wait_for(lambda: "marker" in self.texts(), 15, "marker sent")
+        self.assertEqual(self.texts(), ["marker"])
+        self.assertEqual(self.states("h1"), [("sent", "")])
+        self.assertEqual(self.status_of("h1")[0]["at"], "1796000000000")
+        self.assertEqual(self.r("GET", "mt:msg:{MID-h1}"), "h1 0 1")
+        self.assertNotIn("pend", self.r.hgetall("mt:{h1}"))
 
     def test_kill9_under_load_then_another_daemon_finishes(self):
         """1,500 pushes with receipts; the daemon is killed (SIGKILL) once
