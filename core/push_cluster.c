@@ -42,15 +42,31 @@
 enum { CS_RECORD, CS_STATUS, CS_MARK, CS_MAP, CS_DONE, CS_ACK };
 
 static void step(struct job *j);
+static void next(struct job *j, int cstep);
 
 static int rep_ok(int err, const redisReply *rep)
 {
     return !err && rep && rep->type != REDIS_REPLY_ERROR;
 }
 
-/* The step failed: tried again from it at the next tick. */
+/* Replies of an unexpected shape (a record Redis holds that the scripts
+ * cannot read) before the record is given up. */
+enum { MALFORMED_MAX = 5 };
+
+/* The step failed: tried again from it at the next tick. A reply that is
+ * no error but not what the step expects comes back the same on every
+ * try: after MALFORMED_MAX of them the record is given up, logged, and
+ * the entry acknowledged (every step comes after the send: the SMS is not
+ * lost, only its record) instead of holding a max_queued slot forever. */
 static void failed(struct job *j, int err, const redisReply *rep)
 {
+    if (!err && rep && rep->type != REDIS_REPLY_ERROR && ++j->malformed >= MALFORMED_MAX) {
+        sc_error("event=push_record_abandoned entry=%s id=%s state=%s step=%d msg=\"mt:{ID} "
+                 "gave %d unreadable replies: acknowledged without its record\"", j->entry,
+                 SC_LOGV(j->m.id), j->state, j->cstep, MALFORMED_MAX);
+        next(j, CS_ACK);
+        return;
+    }
     sc__push_record_failed(j, err, rep);
 }
 
@@ -60,14 +76,15 @@ static void next(struct job *j, int cstep)
     step(j);
 }
 
-/* A state recorded in mt:{ID} as one of the literals jobs point to. */
+/* A state recorded in mt:{ID} as one of the literals jobs point to, or
+ * NULL (not a final state the daemon writes). */
 static const char *known_state(const char *s)
 {
     static const char *const states[] = {"sent", "failed", "expired", "dropped", "delivered"};
     for (size_t i = 0; s && i < SC_ARRAY_LEN(states); i++)
         if (strcmp(s, states[i]) == 0)
             return states[i];
-    return "sent";
+    return NULL;
 }
 
 /* maps "INDEX:MESSAGE_ID ..." (from mt:{ID}, for a resumed record) into
@@ -130,13 +147,14 @@ static void on_record(void *ctx, int err, redisReply *rep)
     const char *f[7] = {0};
     for (size_t i = 0; st && i < SC_ARRAY_LEN(f); i++)
         f[i] = sc__reply_str(rep, i);
-    if (!f[6] || strcmp(st, "ok") != 0 || !f[1] || !f[2] || !f[3] || !f[4] || !f[5]) {
+    const char *state = f[3] ? known_state(f[3]) : NULL;
+    if (!f[6] || strcmp(st, "ok") != 0 || !f[1] || !f[2] || !state || !f[4] || !f[5]) {
         failed(j, err, rep);
         return;
     }
     const char *pend = f[2], *maps = f[6];
     sc_strlcpy(j->at, f[1], sizeof j->at);
-    j->state = known_state(f[3]);
+    j->state = state;
     j->parts = (unsigned)strtoul(f[4], NULL, 10);
     sc_strlcpy(j->err, f[5], sizeof j->err);
     if (!j->nids)

@@ -84,6 +84,7 @@ struct job {
     char err[40];
     int record;                   /* write mt:{ID} */
     int retried;                  /* its record failed once (logged once) */
+    int malformed;                /* replies of an unexpected shape (cluster) */
     char (*msgids)[SC_MSGID_MAX]; /* the parts' message_ids (receipts asked): &msgid1
                                    * for one part, else malloc'd; or NULL */
     char msgid1[SC_MSGID_MAX];

@@ -40,6 +40,7 @@ class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push
         "test_pushes_and_receipts_with_wait_replicas",
         "test_hold_that_cannot_record_leaves_its_entry_pending",
         "test_half_done_record_claimed_in_quiet_hours_is_finished",
+        "test_records_without_a_known_state_are_not_retried_forever",
     }
     wait_replicas = 0
 
@@ -170,13 +171,18 @@ class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push
         """An mt:push entry read by consumer `dead` (pending, claimed after
         claim_idle_ms by the daemon): its id."""
         mp = self.redis.port
-        cluster_harness.ask(mp, "XGROUP", "CREATE", "mt:push", "shortcoded", "$", "MKSTREAM")
+        if not self.r("EXISTS", "mt:push"):
+            cluster_harness.ask(mp, "XGROUP", "CREATE", "mt:push", "shortcoded", "$",
+                                "MKSTREAM")
         args = [x for kv in fields.items() for x in kv]
         e = cluster_harness.ask(mp, "XADD", "mt:push", "*", "id", ident, "to", DEST,
                                 "text", text, "kind", "reminder", *args)
         cluster_harness.ask(mp, "XREADGROUP", "GROUP", "shortcoded", "dead", "COUNT", "1",
                             "STREAMS", "mt:push", ">")
         return e
+
+    def texts_of(self, sim):
+        return [m[3] for m in self.mts(sim)]
 
     def master_of(self, key):
         return self.cluster._owner_of(cluster_harness.key_slot(key))
@@ -232,6 +238,27 @@ class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push
         self.assertEqual(self.status_of("h1")[0]["at"], "1796000000000")
         self.assertEqual(self.r("GET", "mt:msg:{MID-h1}"), "h1 0 1")
         self.assertNotIn("pend", self.r.hgetall("mt:{h1}"))
+
+    def test_records_without_a_known_state_are_not_retried_forever(self):
+        """Claimed entries whose mt:{ID} has pend but a bad state: b1 none
+        at all (not final: sent and recorded), b2 one the daemon does not
+        know (its record given up after a few tries, logged, acknowledged,
+        no `sent` made up for it). Before, b1's record was retried at 5 Hz
+        forever (a reply cut short at the nil state) and b2 recorded
+        `sent`."""
+        e1 = self.claimed_by_a_dead_daemon("b1", "no state")
+        e2 = self.claimed_by_a_dead_daemon("b2", "bogus state")
+        self.r("HSET", "mt:{b1}", "entry", e1, "pend", "1")
+        self.r("HSET", "mt:{b2}", "entry", e2, "pend", "1", "state", "bogus", "to", DEST,
+               "parts", "1", "err", "", "at", "1796000000000")
+        sim = self.start_sim()
+        d = self.daemon(sim)
+        d.wait_log(r"event=push_record_abandoned entry=%s id=b2 " % e2)
+        wait_for(lambda: self.status_of("b1"), 15, "b1 recorded")
+        wait_for(lambda: self.pel() == 0, 15, "both entries acknowledged")
+        self.assertEqual(self.states("b1"), [("sent", "")])
+        self.assertEqual(self.status_of("b2"), [])
+        self.assertEqual(self.texts_of(sim), ["no state"])
 
     def test_kill9_under_load_then_another_daemon_finishes(self):
         """1,500 pushes with receipts; the daemon is killed (SIGKILL) once
