@@ -138,7 +138,7 @@ static void on_record(void *ctx, int err, redisReply *rep)
     const char *st = rep_ok(err, rep) ? sc__reply_str(rep, 0) : NULL;
     if (st && strcmp(st, "dup") == 0) {
         sc_info("event=push_duplicate entry=%s id=%s msg=\"the id is another entry's: "
-                "acknowledged, not recorded\"", j->entry, j->m.id);
+                "acknowledged, not recorded\"", j->entry, SC_LOGV(j->m.id));
         next(j, CS_ACK);
         return;
     }
