@@ -20,7 +20,8 @@
  * (pend 1) or MAP (pend 2). No map exists before MARK, so no receipt is
  * applied before the `sent` entry is in mt:status, and `sent` is written
  * again only while pend is 1, when no receipt can have been applied. A
- * step that fails is tried again from that step at the intake's tick.
+ * step that fails is tried again at the intake's tick from RECORD, which
+ * returns the record as it stands (another daemon may have finished it).
  *
  * Hold: XADD of the copy C to mt:held:P, push_chold_lua on mt:{ID}
  * (held, entry hP-C), XACK of the entry last: until mt:{ID} names C the
@@ -53,11 +54,14 @@ static int rep_ok(int err, const redisReply *rep)
  * cannot read) before the record is given up. */
 enum { MALFORMED_MAX = 5 };
 
-/* The step failed: tried again from it at the next tick. A reply that is
- * no error but not what the step expects comes back the same on every
- * try: after MALFORMED_MAX of them the record is given up, logged, and
- * the entry acknowledged (every step comes after the send: the SMS is not
- * lost, only its record) instead of holding a max_queued slot forever. */
+/* The step failed: tried again at the next tick from RECORD, which is
+ * idempotent and returns the record as it stands now: while this daemon
+ * retried, another may have claimed the entry and finished the record
+ * (pend gone: on to ACK, no late `sent` after its `delivered`). A reply
+ * that is no error but not what the step expects comes back the same on
+ * every try: after MALFORMED_MAX of them the record is given up, logged,
+ * and the entry acknowledged (every step comes after the send: the SMS is
+ * not lost, only its record) instead of holding a max_queued slot forever. */
 static void failed(struct job *j, int err, const redisReply *rep)
 {
     if (!err && rep && rep->type != REDIS_REPLY_ERROR && ++j->malformed >= MALFORMED_MAX) {
@@ -67,6 +71,8 @@ static void failed(struct job *j, int err, const redisReply *rep)
         next(j, CS_ACK);
         return;
     }
+    if (j->record)
+        j->cstep = CS_RECORD;
     sc__push_record_failed(j, err, rep);
 }
 
@@ -356,7 +362,7 @@ static void step(struct job *j)
 
 void sc__push_crecord(struct job *j)
 {
-    step(j); /* from j->cstep: CS_RECORD the first time, else where it failed */
+    step(j); /* from j->cstep: CS_RECORD, the first time and after a failure */
 }
 
 void sc__push_credo(struct job *j)

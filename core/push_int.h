@@ -125,7 +125,8 @@ void sc__push_on_flush(uv_idle_t *h);
 void sc__push_record_failed(struct job *j, int err, const struct redisReply *rep);
 
 /* core/push_cluster.c, on a Redis Cluster only. j's record, from its step
- * j->cstep (0 the first time; where it failed when tried again). */
+ * j->cstep (0, RECORD, the first time and when tried again; a record
+ * without an id starts at STATUS). */
 void sc__push_crecord(struct job *j);
 /* A take's "redo": the record found in mt:{ID} finished from where a dead
  * daemon left it. */

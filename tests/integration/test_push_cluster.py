@@ -41,6 +41,7 @@ class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push
         "test_hold_that_cannot_record_leaves_its_entry_pending",
         "test_half_done_record_claimed_in_quiet_hours_is_finished",
         "test_records_without_a_known_state_are_not_retried_forever",
+        "test_status_retried_after_another_daemon_finished_adds_nothing",
     }
     wait_replicas = 0
 
@@ -259,6 +260,45 @@ class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push
         self.assertEqual(self.states("b1"), [("sent", "")])
         self.assertEqual(self.status_of("b2"), [])
         self.assertEqual(self.texts_of(sim), ["no state"])
+
+    def test_status_retried_after_another_daemon_finished_adds_nothing(self):
+        """Daemon A sent s1 and recorded it (pend 1), but its STATUS step
+        keeps failing (mt:status's master refuses XADD to A's user, ACL);
+        meanwhile another daemon finished the record, as a claim of the
+        entry would (its `sent`, a parked receipt's `delivered`, pend
+        gone): done here by hand. When A's retry gets through it must not
+        append `sent` after that `delivered` (a retry restarts at the
+        record step, which finds the record done)."""
+        sm = self.master_of("mt:status")
+        ident = next(i for i in ("s%d" % n for n in range(100))
+                     if self.master_of("mt:{%s}" % i) != sm)
+        sim = self.start_sim()
+        d = self.daemon(sim)
+        cluster_harness.ask(sm, "ACL", "SETUSER", "tester", "on", ">pw", "~*", "&*", "+@all")
+        self.addCleanup(cluster_harness.ask, sm, "ACL", "DELUSER", "tester")
+        self.push(id=ident, to=DEST, text="status retried")
+        cluster_harness.ask(sm, "ACL", "SETUSER", "default", "-xadd")
+        self.addCleanup(cluster_harness.ask, sm, "ACL", "SETUSER", "default", "+@all")
+        d.wait_log(r"event=push_record_failed entry=\S+ state=sent ")
+        key = "mt:{%s}" % ident
+        self.assertEqual(self.r("HGET", key, "pend"), "1")
+        at = self.r("HGET", key, "at")
+        self.r("HSET", key, "state", "delivered", "fin", "0")
+        self.r("HDEL", key, "pend", "maps")
+        b = harness.Redis(sm)
+        try:
+            b("AUTH", "tester", "pw")
+            for st in ("sent", "delivered"):
+                b("XADD", "mt:status", "*", "id", ident, "to", DEST, "state", st,
+                  "parts", "1", "err", "", "at", at)
+        finally:
+            b.close()
+        cluster_harness.ask(sm, "ACL", "SETUSER", "default", "+@all")
+        wait_for(lambda: self.pel() == 0, 15, "the entry acknowledged")
+        self.push(id="m1", to=DEST, text="marker")
+        wait_for(lambda: self.status_of("m1"), 15, "the marker recorded")
+        self.assertEqual(self.states(ident), [("sent", ""), ("delivered", "")])
+        self.assertEqual(self.texts_of(sim), ["status retried", "marker"])
 
     def test_kill9_under_load_then_another_daemon_finishes(self):
         """1,500 pushes with receipts; the daemon is killed (SIGKILL) once
