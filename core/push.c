@@ -34,7 +34,9 @@
  * sent with its parts; refused after the retries -> failed with the SMPP
  * status (or timeout); too many parts -> dropped too_long. push_finish_lua
  * writes mt:{ID}, the mt:status entry and the XACK in one script: an entry
- * is acknowledged only with its final record. A record that cannot be
+ * is acknowledged only with its final record (on a Redis Cluster in steps,
+ * core/push_cluster.c: the XACK last, after the record; a record given up
+ * after unreadable replies is acknowledged without it). A record that cannot be
  * written is tried again at every tick, TICK_MS (the push keeps its room). The
  * shutdown leaves what is not recorded pending: the next daemon sends it
  * again (the one duplicate allowed, docs/reliability.md). */

@@ -2,7 +2,7 @@
  * where one script names keys of one slot only: the steps that one
  * push_finish_lua / push_hold_lua does on one server, in an order that
  * survives a daemon dying between any two (docs/reliability.md "Pushes on
- * a cluster").
+ * a Redis Cluster").
  *
  * Record (one push at a time, each step waits for the one before):
  *   RECORD  push_crecord_lua on mt:{ID}: the final state, pend=1, the
@@ -15,11 +15,18 @@
  *   DONE    HDEL mt:{ID} pend maps
  *   ACK     XACK of the entry
  * A daemon that dies leaves the entry pending; whoever claims it gets
- * "redo" from push_take_lua while pend is set and goes on from STATUS
+ * "redo" from push_take_lua (or, inside the quiet hours, from
+ * push_chold_lua) while pend is set and goes on from STATUS
  * (pend 1) or MAP (pend 2). No map exists before MARK, so no receipt is
  * applied before the `sent` entry is in mt:status, and `sent` is written
  * again only while pend is 1, when no receipt can have been applied. A
- * step that fails is tried again from that step at the intake's tick. */
+ * step that fails is tried again at the intake's tick from RECORD, which
+ * returns the record as it stands (another daemon may have finished it).
+ *
+ * Hold: XADD of the copy C to mt:held:P, push_chold_lua on mt:{ID}
+ * (held, entry hP-C), XACK of the entry last: until mt:{ID} names C the
+ * entry stays pending, so a crash or a failed step only makes another
+ * copy (the one mt:{ID} does not name is a dup when read). */
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,15 +43,36 @@
 enum { CS_RECORD, CS_STATUS, CS_MARK, CS_MAP, CS_DONE, CS_ACK };
 
 static void step(struct job *j);
+static void next(struct job *j, int cstep);
 
 static int rep_ok(int err, const redisReply *rep)
 {
     return !err && rep && rep->type != REDIS_REPLY_ERROR;
 }
 
-/* The step failed: tried again from it at the next tick. */
+/* Replies of an unexpected shape (a record Redis holds that the scripts
+ * cannot read) before the record is given up. */
+enum { MALFORMED_MAX = 5 };
+
+/* The step failed: tried again at the next tick from RECORD, which is
+ * idempotent and returns the record as it stands now: while this daemon
+ * retried, another may have claimed the entry and finished the record
+ * (pend gone: on to ACK, no late `sent` after its `delivered`). A reply
+ * that is no error but not what the step expects comes back the same on
+ * every try: after MALFORMED_MAX of them the record is given up, logged,
+ * and the entry acknowledged (every step comes after the send: the SMS is
+ * not lost, only its record) instead of holding a max_queued slot forever. */
 static void failed(struct job *j, int err, const redisReply *rep)
 {
+    if (!err && rep && rep->type != REDIS_REPLY_ERROR && ++j->malformed >= MALFORMED_MAX) {
+        sc_error("event=push_record_abandoned entry=%s id=%s state=%s step=%d msg=\"mt:{ID} "
+                 "gave %d unreadable replies: acknowledged without its record\"", j->entry,
+                 SC_LOGV(j->m.id), j->state, j->cstep, MALFORMED_MAX);
+        next(j, CS_ACK);
+        return;
+    }
+    if (j->record)
+        j->cstep = CS_RECORD;
     sc__push_record_failed(j, err, rep);
 }
 
@@ -54,14 +82,15 @@ static void next(struct job *j, int cstep)
     step(j);
 }
 
-/* A state recorded in mt:{ID} as one of the literals jobs point to. */
+/* A state recorded in mt:{ID} as one of the literals jobs point to, or
+ * NULL (not a final state the daemon writes). */
 static const char *known_state(const char *s)
 {
     static const char *const states[] = {"sent", "failed", "expired", "dropped", "delivered"};
     for (size_t i = 0; s && i < SC_ARRAY_LEN(states); i++)
         if (strcmp(s, states[i]) == 0)
             return states[i];
-    return "sent";
+    return NULL;
 }
 
 /* maps "INDEX:MESSAGE_ID ..." (from mt:{ID}, for a resumed record) into
@@ -115,7 +144,7 @@ static void on_record(void *ctx, int err, redisReply *rep)
     const char *st = rep_ok(err, rep) ? sc__reply_str(rep, 0) : NULL;
     if (st && strcmp(st, "dup") == 0) {
         sc_info("event=push_duplicate entry=%s id=%s msg=\"the id is another entry's: "
-                "acknowledged, not recorded\"", j->entry, j->m.id);
+                "acknowledged, not recorded\"", j->entry, SC_LOGV(j->m.id));
         next(j, CS_ACK);
         return;
     }
@@ -124,13 +153,14 @@ static void on_record(void *ctx, int err, redisReply *rep)
     const char *f[7] = {0};
     for (size_t i = 0; st && i < SC_ARRAY_LEN(f); i++)
         f[i] = sc__reply_str(rep, i);
-    if (!f[6] || strcmp(st, "ok") != 0 || !f[1] || !f[2] || !f[3] || !f[4] || !f[5]) {
+    const char *state = f[3] ? known_state(f[3]) : NULL;
+    if (!f[6] || strcmp(st, "ok") != 0 || !f[1] || !f[2] || !state || !f[4] || !f[5]) {
         failed(j, err, rep);
         return;
     }
     const char *pend = f[2], *maps = f[6];
     sc_strlcpy(j->at, f[1], sizeof j->at);
-    j->state = known_state(f[3]);
+    j->state = state;
     j->parts = (unsigned)strtoul(f[4], NULL, 10);
     sc_strlcpy(j->err, f[5], sizeof j->err);
     if (!j->nids)
@@ -332,7 +362,7 @@ static void step(struct job *j)
 
 void sc__push_crecord(struct job *j)
 {
-    step(j); /* from j->cstep: CS_RECORD the first time, else where it failed */
+    step(j); /* from j->cstep: CS_RECORD, the first time and after a failure */
 }
 
 void sc__push_credo(struct job *j)
@@ -360,18 +390,33 @@ static void hold_failed(struct job *j, int err, const redisReply *rep)
     sc__push_job_free(j);
 }
 
+static void on_hold_acked(void *ctx, int err, redisReply *rep)
+{
+    struct job *j = ctx;
+    if (!rep_ok(err, rep)) /* claimed again: its hold or take finds hP-<copy>, a dup */
+        sc_warn("event=push_ack_failed entry=%s msg=\"claimed again later\"", j->entry);
+    sc__push_job_free(j); /* held: it waits in mt:held:P, not in memory */
+}
+
+/* The entry acknowledged last, once mt:{ID} names its copy (or it is not
+ * ours): a crash or a failed step before leaves it pending, claimed again. */
+static void hold_ack(struct job *j)
+{
+    const char *argv[] = {"XACK", j->stream, GROUP, j->entry};
+    if (sc_store_command(j->p->out, 4, argv, NULL, on_hold_acked, j) < 0)
+        on_hold_acked(j, SC_EAGAIN, NULL);
+}
+
 static void on_chold(void *ctx, int err, redisReply *rep)
 {
     struct job *j = ctx;
     const char *st = rep_ok(err, rep) ? sc__reply_str(rep, 0) : NULL;
     if (!st) {
-        /* The entry is acknowledged and its copy stays: the script may
-         * have run (a lost reply), and then mt:{ID} names the copy; else
-         * the copy's take dedups it when it is read. */
-        sc_warn("event=push_hold_unrecorded entry=%s id=%s error=\"%s\" msg=\"its copy in "
-                "the held stream is checked when read\"", j->entry, SC_LOGV(j->m.id),
-                err ? sc_strerror(err) : rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "?");
-        sc__push_job_free(j);
+        /* The entry stays pending and its copy stays: the script may have
+         * run (a lost reply), and then mt:{ID} names the copy and the
+         * entry's next hold or take is a dup; else the next hold makes
+         * another copy, which mt:{ID} names, and this one is the dup. */
+        hold_failed(j, err, rep);
         return;
     }
     if (strcmp(st, "held") != 0)
@@ -381,21 +426,28 @@ static void on_chold(void *ctx, int err, redisReply *rep)
         sc__push_finish(j, "dropped", "bad_data");
         return;
     }
+    if (strcmp(st, "redo") == 0) { /* a record a dead daemon left half done */
+        sc_info("event=push_record_resumed entry=%s id=%s msg=\"its record on the cluster "
+                "was not finished\"", j->entry, SC_LOGV(j->m.id));
+        sc__push_credo(j);
+        return;
+    }
     sc_log(strcmp(st, "held") == 0 ? SC_LOG_DEBUG : SC_LOG_INFO,
-           "event=push_%s entry=%s id=%s until_ms=%lld", st, j->entry, j->m.id,
+           "event=push_%s entry=%s id=%s until_ms=%lld", st, j->entry, SC_LOGV(j->m.id),
            j->p->qc.until_ms);
-    sc__push_job_free(j); /* held: it waits in mt:held:P, not in memory */
+    hold_ack(j);
 }
 
-/* The entry acknowledged (its copy is in mt:held:P): mt:{ID} "held". */
-static void on_held_acked(void *ctx, int err, redisReply *rep)
+/* The copy is in mt:held:P: mt:{ID} "held" by it, then the XACK. */
+static void on_held_added(void *ctx, int err, redisReply *rep)
 {
     struct job *j = ctx;
     struct sc_pushes *p = j->p;
-    if (!rep_ok(err, rep)) {
-        hold_failed(j, err, rep); /* claimed again: another copy, this one a dup */
+    if (!rep_ok(err, rep) || rep->type != REDIS_REPLY_STRING || rep->len >= sizeof j->held) {
+        hold_failed(j, err, rep);
         return;
     }
+    memcpy(j->held, rep->str, rep->len + 1);
     char key[SC_KEY_MAX], prio[4], ttl[16], tag[sizeof j->held + 4];
     sc_key(key, sizeof key, SC_KEY_MT, j->m.id);
     snprintf(tag, sizeof tag, "h%u-%s", j->m.priority, j->held);
@@ -405,19 +457,6 @@ static void on_held_acked(void *ctx, int err, redisReply *rep)
     const char *args[] = {j->tag, ttl, j->m.to, j->m.kind, prio, tag};
     if (sc_store_eval(p->out, p->chold_script, 1, keys, NULL, 6, args, NULL, on_chold, j) < 0)
         on_chold(j, SC_EAGAIN, NULL);
-}
-
-static void on_held_added(void *ctx, int err, redisReply *rep)
-{
-    struct job *j = ctx;
-    if (!rep_ok(err, rep) || rep->type != REDIS_REPLY_STRING || rep->len >= sizeof j->held) {
-        hold_failed(j, err, rep);
-        return;
-    }
-    memcpy(j->held, rep->str, rep->len + 1);
-    const char *argv[] = {"XACK", j->stream, GROUP, j->entry};
-    if (sc_store_command(j->p->out, 4, argv, NULL, on_held_acked, j) < 0)
-        on_held_acked(j, SC_EAGAIN, NULL);
 }
 
 void sc__push_chold(struct job *j)

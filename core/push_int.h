@@ -84,6 +84,7 @@ struct job {
     char err[40];
     int record;                   /* write mt:{ID} */
     int retried;                  /* its record failed once (logged once) */
+    int malformed;                /* replies of an unexpected shape (cluster) */
     char (*msgids)[SC_MSGID_MAX]; /* the parts' message_ids (receipts asked): &msgid1
                                    * for one part, else malloc'd; or NULL */
     char msgid1[SC_MSGID_MAX];
@@ -124,12 +125,13 @@ void sc__push_on_flush(uv_idle_t *h);
 void sc__push_record_failed(struct job *j, int err, const struct redisReply *rep);
 
 /* core/push_cluster.c, on a Redis Cluster only. j's record, from its step
- * j->cstep (0 the first time; where it failed when tried again). */
+ * j->cstep (0, RECORD, the first time and when tried again; a record
+ * without an id starts at STATUS). */
 void sc__push_crecord(struct job *j);
 /* A take's "redo": the record found in mt:{ID} finished from where a dead
  * daemon left it. */
 void sc__push_credo(struct job *j);
-/* sc__push_hold's steps: the copy in mt:held:P, XACK, mt:{ID} "held". */
+/* sc__push_hold's steps: the copy in mt:held:P, mt:{ID} "held" by it, XACK. */
 void sc__push_chold(struct job *j);
 
 #endif

@@ -10,7 +10,8 @@
  * earlier one of this batch included), "done" (already final),
  * "bad_data" (mt:{ID} is not a hash: the pcall's error), "redo" (final,
  * but its record on a cluster was not finished: mt:{ID}.pend, set by
- * push_crecord_lua; never on one server). */
+ * push_crecord_lua; never on one server). A record without a state is
+ * not final. */
 const char sc__push_take_lua[] =
     "local t = redis.call('TIME')\n"
     "local at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))\n"
@@ -23,7 +24,7 @@ const char sc__push_take_lua[] =
     "  else\n"
     "    if h[1] and h[1] ~= ARGV[a] then\n"
     "      out[i] = 'dup'\n"
-    "    elseif h[1] and h[2] ~= 'queued' and h[2] ~= 'held' then\n"
+    "    elseif h[1] and h[2] and h[2] ~= 'queued' and h[2] ~= 'held' then\n"
     "      out[i] = h[3] and 'redo' or 'done'\n"
     "    else\n"
     "      redis.call('HSET', k, 'state', 'queued', 'to', ARGV[a + 1], 'kind', ARGV[a + 2],\n"
@@ -136,12 +137,12 @@ const char sc__push_hold_lua[] =
  * state, parts, err, maps}: what is recorded, written now with pend = "1"
  * (its mt:status entry still to write) or, when this entry's record was
  * already written (a retry, or a take's "redo"), as it stands (pend "1"
- * or "0"). */
+ * or "0"; a record without a state is not final: written now). */
 const char sc__push_crecord_lua[] =
     "local h = redis.pcall('HMGET', KEYS[1], 'entry', 'state', 'pend', 'at', 'parts', 'err',\n"
     "                      'maps')\n"
     "if h.err or (h[1] and h[1] ~= ARGV[2]) then return {'dup'} end\n"
-    "if h[1] and h[2] ~= 'queued' and h[2] ~= 'held' then\n"
+    "if h[1] and h[2] and h[2] ~= 'queued' and h[2] ~= 'held' then\n"
     "  return {'ok', h[4] or '', h[3] or '0', h[2], h[5] or '0', h[6] or '', h[7] or ''}\n"
     "end\n"
     "local t = redis.call('TIME')\n"
@@ -172,14 +173,17 @@ const char sc__push_cmap_lua[] =
     "return {}\n";
 
 /* KEYS mt:{ID}; ARGV entry tag, ttl, to, kind, priority, the held entry's
- * tag ("hP-" + its id in mt:held:P, already written). Recorded "held":
- * {"held"}; or {"dup"} / {"done"} (the held entry is not ours to keep),
- * {"bad_data"}. */
+ * tag ("hP-" + its id in mt:held:P, already written; the entry is
+ * acknowledged after this). Recorded "held": {"held"}; or {"dup"} /
+ * {"done"} (the held entry is not ours to keep), {"redo"} (this entry's
+ * record was left half done, pend set: finished, not held), {"bad_data"}.
+ * A record without a state is not final. */
 const char sc__push_chold_lua[] =
     "local ty = redis.call('TYPE', KEYS[1]).ok\n"
     "if ty ~= 'none' and ty ~= 'hash' then return {'bad_data'} end\n"
-    "local h = redis.call('HMGET', KEYS[1], 'entry', 'state')\n"
-    "if h[1] and (h[1] ~= ARGV[1] or (h[2] ~= 'queued' and h[2] ~= 'held')) then\n"
+    "local h = redis.call('HMGET', KEYS[1], 'entry', 'state', 'pend')\n"
+    "if h[1] and h[1] == ARGV[1] and h[3] then return {'redo'} end\n"
+    "if h[1] and (h[1] ~= ARGV[1] or (h[2] and h[2] ~= 'queued' and h[2] ~= 'held')) then\n"
     "  return {h[1] ~= ARGV[1] and 'dup' or 'done'}\n"
     "end\n"
     "local t = redis.call('TIME')\n"

@@ -90,7 +90,7 @@ static void on_recorded(void *ctx, int err, redisReply *rep)
         }
         if (strcmp(st, "dup") == 0)
             sc_info("event=push_duplicate entry=%s id=%s msg=\"the id is another entry's: "
-                    "acknowledged, not recorded\"", j->entry, j->m.id);
+                    "acknowledged, not recorded\"", j->entry, SC_LOGV(j->m.id));
         sc__push_job_free(j);
     }
     free(b);
@@ -278,11 +278,12 @@ static void taken(struct job *j, const char *st, int err)
         sc__push_finish(j, "dropped", "bad_data");
     } else if (strcmp(st, "redo") == 0 && sc_store_is_cluster(j->p->out)) {
         sc_info("event=push_record_resumed entry=%s id=%s msg=\"its record on the cluster "
-                "was not finished\"", j->entry, j->m.id);
+                "was not finished\"", j->entry, SC_LOGV(j->m.id));
         sc__push_credo(j);
     } else {
         sc_info("event=push_%s entry=%s id=%s msg=\"acknowledged, not sent\"",
-                strcmp(st, "dup") == 0 ? "duplicate" : "already_done", j->entry, j->m.id);
+                strcmp(st, "dup") == 0 ? "duplicate" : "already_done", j->entry,
+                SC_LOGV(j->m.id));
         job_ack(j);
     }
 }
@@ -311,7 +312,7 @@ static void on_held(void *ctx, int err, redisReply *rep)
         return;
     } else {
         sc_log(strcmp(st, "held") == 0 ? SC_LOG_DEBUG : SC_LOG_INFO,
-               "event=push_%s entry=%s id=%s until_ms=%lld", st, j->entry, j->m.id,
+               "event=push_%s entry=%s id=%s until_ms=%lld", st, j->entry, SC_LOGV(j->m.id),
                j->p->qc.until_ms);
     }
     sc__push_job_free(j); /* held: it waits in mt:held:P, not in memory */

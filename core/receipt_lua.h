@@ -46,7 +46,9 @@
     "local function sc_rcpt_apply(k, id, idx, n, stat, err, status, maxlen)\n"             \
     "  local h = redis.call('HMGET', k, 'state', 'to', 'parts', 'fin', 'err', 'at')\n"     \
     "  if h[1] ~= 'sent' then\n"                                                           \
-    "    if not status and h[4] == idx then return {h[1], id, h[2], h[3], h[5], h[6]} end\n" \
+    "    if not status and h[4] == idx then\n"                                             \
+    "      return {h[1] or '', id, h[2] or '', h[3] or '', h[5] or '', h[6] or ''}\n"       \
+    "    end\n"                                                                            \
     "    return {'same', id, h[1] or ''}\n"                                                \
     "  end\n"                                                                              \
     "  if stat == 'ENROUTE' or stat == 'ACCEPTD' or stat == 'BUFFRED' then\n"              \

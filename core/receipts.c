@@ -4,7 +4,8 @@
  * on the MO path's connection, one round trip per receipt.
  *
  * The map mt:msg:{MESSAGE_ID} -> "ID INDEX PARTS" is written by the push's
- * sent record (core/push.c), so it is shared by every daemon on the Redis.
+ * sent record (push_finish_lua in core/push_lua.c; on a cluster the MAP
+ * steps of core/push_cluster.c), so it is shared by every daemon on the Redis.
  * A receipt can come before that record (a fast SMSC sends it right after
  * the resp, on any bind, while the record waits behind others on the push
  * intake's connection, or for the push's last part): it is parked in the

@@ -38,6 +38,10 @@ class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push
         "test_records_a_dead_daemon_left_half_done_are_finished",
         "test_kill9_under_load_then_another_daemon_finishes",
         "test_pushes_and_receipts_with_wait_replicas",
+        "test_hold_that_cannot_record_leaves_its_entry_pending",
+        "test_half_done_record_claimed_in_quiet_hours_is_finished",
+        "test_records_without_a_known_state_are_not_retried_forever",
+        "test_status_retried_after_another_daemon_finished_adds_nothing",
     }
     wait_replicas = 0
 
@@ -163,6 +167,138 @@ class PushClusterTest(test_quiet.QuietTest, test_receipts.ReceiptTest, test_push
             self.assertNotIn("maps", rec)
         self.assertEqual(self.r.hgetall("mt:{r1}")["state"], "delivered")
         self.assertEqual(self.r("GET", "mt:receipts:unknown"), "0")
+
+    def claimed_by_a_dead_daemon(self, ident, text, **fields):
+        """An mt:push entry read by consumer `dead` (pending, claimed after
+        claim_idle_ms by the daemon): its id."""
+        mp = self.redis.port
+        if not self.r("EXISTS", "mt:push"):
+            cluster_harness.ask(mp, "XGROUP", "CREATE", "mt:push", "shortcoded", "$",
+                                "MKSTREAM")
+        args = [x for kv in fields.items() for x in kv]
+        e = cluster_harness.ask(mp, "XADD", "mt:push", "*", "id", ident, "to", DEST,
+                                "text", text, "kind", "reminder", *args)
+        cluster_harness.ask(mp, "XREADGROUP", "GROUP", "shortcoded", "dead", "COUNT", "1",
+                            "STREAMS", "mt:push", ">")
+        return e
+
+    def texts_of(self, sim):
+        return [m[3] for m in self.mts(sim)]
+
+    def master_of(self, key):
+        return self.cluster._owner_of(cluster_harness.key_slot(key))
+
+    def test_hold_that_cannot_record_leaves_its_entry_pending(self):
+        """A dead daemon took q1 (mt:{q1} `queued` by its entry) before the
+        quiet hours; claimed inside them, it is held, but mt:{q1}'s master
+        refuses writes (OOM) when the hold records the copy. The entry must
+        stay pending (not acknowledged with mt:{q1} still naming it: its
+        copy would be a `dup` when read, never sent): claimed again once
+        the master takes writes, held, and sent once when the quiet hours
+        end."""
+        avoid = {self.redis.port, self.master_of("mt:held:5")}
+        ident = next(i for i in ("q%d" % n for n in range(100))
+                     if self.master_of("mt:{%s}" % i) not in avoid)
+        hm = self.master_of("mt:{%s}" % ident)
+        e = self.claimed_by_a_dead_daemon(ident, "quiet claimed", quiet="1")
+        self.r("HSET", "mt:{%s}" % ident, "state", "queued", "to", DEST, "kind", "reminder",
+               "priority", "5", "parts", "0", "err", "", "at", "1796000000000", "entry", e)
+        cluster_harness.ask(hm, "CONFIG", "SET", "maxmemory", "1")
+        self.addCleanup(cluster_harness.ask, hm, "CONFIG", "SET", "maxmemory", "0")
+        self.boot("11:00-13:00", "12:00:00")
+        self.d.wait_log(r"event=push_hold_(failed|unrecorded) entry=%s " % e)
+        cluster_harness.ask(hm, "CONFIG", "SET", "maxmemory", "0")
+        wait_for(lambda: self.r("HGET", "mt:{%s}" % ident, "state") == "held", 15,
+                 "%s held once the master takes writes" % ident)
+        wait_for(lambda: self.pel() == 0, 15, "the entry acknowledged")
+        self.reload("off")
+        wait_for(lambda: self.status_of(ident), 15, "%s recorded" % ident)
+        self.push(id="n9", to=DEST, text="marker")
+        wait_for(lambda: "marker" in self.texts(), 15, "marker sent")
+        self.assertEqual(self.texts().count("quiet claimed"), 1)
+        self.assertEqual(self.states(ident), [("sent", "")])
+
+    def test_half_done_record_claimed_in_quiet_hours_is_finished(self):
+        """A dead daemon sent h1 (quiet=1) and died after RECORD (mt:{h1}
+        `sent`, pend 1); its entry is claimed inside the quiet hours. The
+        hold must not end it as `done`: the record is finished (`sent` in
+        mt:status, mapped, pend gone), the entry acknowledged, nothing sent
+        again, no copy left in mt:held:5."""
+        e = self.claimed_by_a_dead_daemon("h1", "half done", quiet="1")
+        self.r("HSET", "mt:{h1}", "state", "sent", "to", DEST, "kind", "reminder",
+               "priority", "5", "parts", "1", "err", "", "at", "1796000000000",
+               "entry", e, "pend", "1", "maps", "0:MID-h1")
+        self.boot("11:00-13:00", "12:00:00")
+        self.d.wait_log(r"event=push_record_resumed entry=%s id=h1 " % e)
+        wait_for(lambda: self.pel() == 0, 15, "the entry acknowledged")
+        wait_for(lambda: self.r("XLEN", "mt:held:5") == 0, 15, "its copy deleted")
+        self.push(id="n8", to=DEST, text="marker")
+        wait_for(lambda: "marker" in self.texts(), 15, "marker sent")
+        self.assertEqual(self.texts(), ["marker"])
+        self.assertEqual(self.states("h1"), [("sent", "")])
+        self.assertEqual(self.status_of("h1")[0]["at"], "1796000000000")
+        self.assertEqual(self.r("GET", "mt:msg:{MID-h1}"), "h1 0 1")
+        self.assertNotIn("pend", self.r.hgetall("mt:{h1}"))
+
+    def test_records_without_a_known_state_are_not_retried_forever(self):
+        """Claimed entries whose mt:{ID} has pend but a bad state: b1 none
+        at all (not final: sent and recorded), b2 one the daemon does not
+        know (its record given up after a few tries, logged, acknowledged,
+        no `sent` made up for it). Before, b1's record was retried at 5 Hz
+        forever (a reply cut short at the nil state) and b2 recorded
+        `sent`."""
+        e1 = self.claimed_by_a_dead_daemon("b1", "no state")
+        e2 = self.claimed_by_a_dead_daemon("b2", "bogus state")
+        self.r("HSET", "mt:{b1}", "entry", e1, "pend", "1")
+        self.r("HSET", "mt:{b2}", "entry", e2, "pend", "1", "state", "bogus", "to", DEST,
+               "parts", "1", "err", "", "at", "1796000000000")
+        sim = self.start_sim()
+        d = self.daemon(sim)
+        d.wait_log(r"event=push_record_abandoned entry=%s id=b2 " % e2)
+        wait_for(lambda: self.status_of("b1"), 15, "b1 recorded")
+        wait_for(lambda: self.pel() == 0, 15, "both entries acknowledged")
+        self.assertEqual(self.states("b1"), [("sent", "")])
+        self.assertEqual(self.status_of("b2"), [])
+        self.assertEqual(self.texts_of(sim), ["no state"])
+
+    def test_status_retried_after_another_daemon_finished_adds_nothing(self):
+        """Daemon A sent s1 and recorded it (pend 1), but its STATUS step
+        keeps failing (mt:status's master refuses XADD to A's user, ACL);
+        meanwhile another daemon finished the record, as a claim of the
+        entry would (its `sent`, a parked receipt's `delivered`, pend
+        gone): done here by hand. When A's retry gets through it must not
+        append `sent` after that `delivered` (a retry restarts at the
+        record step, which finds the record done)."""
+        sm = self.master_of("mt:status")
+        ident = next(i for i in ("s%d" % n for n in range(100))
+                     if self.master_of("mt:{%s}" % i) != sm)
+        sim = self.start_sim()
+        d = self.daemon(sim)
+        cluster_harness.ask(sm, "ACL", "SETUSER", "tester", "on", ">pw", "~*", "&*", "+@all")
+        self.addCleanup(cluster_harness.ask, sm, "ACL", "DELUSER", "tester")
+        self.push(id=ident, to=DEST, text="status retried")
+        cluster_harness.ask(sm, "ACL", "SETUSER", "default", "-xadd")
+        self.addCleanup(cluster_harness.ask, sm, "ACL", "SETUSER", "default", "+@all")
+        d.wait_log(r"event=push_record_failed entry=\S+ state=sent ")
+        key = "mt:{%s}" % ident
+        self.assertEqual(self.r("HGET", key, "pend"), "1")
+        at = self.r("HGET", key, "at")
+        self.r("HSET", key, "state", "delivered", "fin", "0")
+        self.r("HDEL", key, "pend", "maps")
+        b = harness.Redis(sm)
+        try:
+            b("AUTH", "tester", "pw")
+            for st in ("sent", "delivered"):
+                b("XADD", "mt:status", "*", "id", ident, "to", DEST, "state", st,
+                  "parts", "1", "err", "", "at", at)
+        finally:
+            b.close()
+        cluster_harness.ask(sm, "ACL", "SETUSER", "default", "+@all")
+        wait_for(lambda: self.pel() == 0, 15, "the entry acknowledged")
+        self.push(id="m1", to=DEST, text="marker")
+        wait_for(lambda: self.status_of("m1"), 15, "the marker recorded")
+        self.assertEqual(self.states(ident), [("sent", ""), ("delivered", "")])
+        self.assertEqual(self.texts_of(sim), ["status retried", "marker"])
 
     def test_kill9_under_load_then_another_daemon_finishes(self):
         """1,500 pushes with receipts; the daemon is killed (SIGKILL) once
