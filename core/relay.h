@@ -4,9 +4,9 @@
  * script returned to sc__relay, which runs each on its global key (XADD
  * with '*': consumers dedup by the entry's `id` field) and then XDELs them
  * from the outbox. Each entry runs once: a small script on the global
- * key's slot sets the entry's marker (sc__relay_marker, ttl
- * limits.relay_dedup_s) and runs the command only if the marker was not
- * there, so two runs that return the same entry (two MOs of one
+ * key's slot runs the command and then sets the entry's marker
+ * (sc__relay_marker, ttl limits.relay_dedup_s), or only renews the marker
+ * when it is there already, so two runs that return the same entry (two MOs of one
  * subscriber in flight, an MO and a sweep, two daemons) write it once; a
  * crash repeats it only after the marker's ttl. Whoever ran the script
  * acknowledges its input (the MO, the stream entry) only after done(0): a
