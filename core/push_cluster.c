@@ -65,7 +65,7 @@ enum { MALFORMED_MAX = 5 };
 static void failed(struct job *j, int err, const redisReply *rep)
 {
     if (!err && rep && rep->type != REDIS_REPLY_ERROR && ++j->malformed >= MALFORMED_MAX) {
-        sc_error("event=push_record_abandoned entry=%s id=%s state=%s step=%d msg=\"mt:{ID} "
+        sc_error("event=push_record_abandoned entry=%s id=%s state=%s step=%d msg=\"the push record "
                  "gave %d unreadable replies: acknowledged without its record\"", j->entry,
                  SC_LOGV(j->m.id), j->state, j->cstep, MALFORMED_MAX);
         next(j, CS_ACK);
