@@ -44,6 +44,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 sys.path.insert(0, HERE)
+import benchlib  # noqa: E402
 import bind_bench  # noqa: E402
 import callgrind_split  # noqa: E402
 import harness  # noqa: E402
@@ -167,25 +168,6 @@ def run_once(work, build, count, valgrind_out=None, redis_out=None):
             p.stop()
 
 
-def callgrind_report(work, build, small, delta):
-    outs = []
-    for n in (small, small + delta):
-        out = os.path.join(work, "callgrind.%d" % n)
-        run_once(work, build, n, valgrind_out=out)
-        outs.append(callgrind_split.split(out))
-    per = {}
-    for ob in set(outs[0]) | set(outs[1]):
-        g = callgrind_split.group(ob)
-        per[g] = per.get(g, 0) + (outs[1].get(ob, 0) - outs[0].get(ob, 0)) / delta
-    total = sum(per.values())
-    print("callgrind, daemon, instructions per usage:in entry (difference of %d and %d "
-          "entries):" % (small, small + delta))
-    for g, v in sorted(per.items(), key=lambda kv: -kv[1]):
-        if abs(v) >= 1:
-            print("  %-14s %8.0f  (%4.1f%%)" % (g, v, 100 * v / total))
-    print("  %-14s %8.0f" % ("total", total))
-
-
 def redis_callgrind(work, build, count):
     """Instructions redis-server spends per entry: everything it ran from
     the moment the entries were in (handshakes and polls included)."""
@@ -232,7 +214,9 @@ def main():
                 sorted(stats.items(), key=lambda kv: -kv[1][1])
                 if c in ("evalsha", "xreadgroup", "xack", "xautoclaim", "eval")))
         if a.callgrind:
-            callgrind_report(work, build, a.small, a.delta)
+            benchlib.callgrind_report(
+                "usage:in entry", work,
+                lambda n, out: run_once(work, build, n, valgrind_out=out), a.small, a.delta)
         if a.redis_callgrind:
             redis_callgrind(work, build, a.redis_callgrind)
     finally:
